@@ -97,8 +97,16 @@ class EmbeddedPostgres:
         if user:
             _open_path_for(user, self.data_dir)
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.pgdata), "--auth=trust", "-U", "postgres", "--encoding=UTF8",
-                      "--no-instructions")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--no-instructions",
+            )
         if user:
             entry = pwd.getpwnam(user)
             self.log_file.touch()
@@ -107,7 +115,10 @@ class EmbeddedPostgres:
     def is_running(self) -> bool:
         result = subprocess.run(
             [str(binaries_dir() / "pg_ctl"), "status", "-D", str(self.pgdata)],
-            capture_output=True, text=True, user=_ensure_server_user(), cwd="/",
+            capture_output=True,
+            text=True,
+            user=_ensure_server_user(),
+            cwd="/",
         )
         return result.returncode == 0
 
@@ -119,14 +130,28 @@ class EmbeddedPostgres:
         if not self.port:
             self.port = free_port()
         options = [
-            "-h 127.0.0.1", f"-p {self.port}", f"-k {self.pgdata}",
-            "-c max_connections=300", "-c shared_buffers=256MB",
+            "-h 127.0.0.1",
+            f"-p {self.port}",
+            f"-k {self.pgdata}",
+            "-c max_connections=300",
+            "-c shared_buffers=256MB",
             "-c log_min_messages=warning",
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(self.log_file),
-                  "-o", " ".join(options))
+        self._run(
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log_file),
+            "-o",
+            " ".join(options),
+        )
         return self
 
     def _running_port(self) -> int:

@@ -1,0 +1,297 @@
+"""Checkpointed keyset backfill: each batch and its checkpoint commit in one transaction.
+
+The batch touches rows still marked pending; the dual-write trigger computes their new
+columns through the same `up` code blue writes run, so backfill and live writes can never
+disagree. A crash loses at most the uncommitted batch; a restart resumes after the last
+committed key. Rows a green client wrote meanwhile are skipped: green is their source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+
+from liveshift.plan import BackfillTarget
+from liveshift.steps import qualified
+from liveshift.triggers import MARKER
+
+log = logging.getLogger(__name__)
+
+
+class Throttle(BaseModel):
+    """How hard the backfill may push: batch size adapts so a batch takes about `target_batch_ms`."""
+
+    initial_batch: int = 1000
+    min_batch: int = 50
+    max_batch: int = 50_000
+    target_batch_ms: int = 250
+    max_rows_per_second: float | None = None
+    lock_timeout_ms: int = 2000
+    # others waiting on locks of the table: step aside this long before the next batch
+    lock_wait_backoff_s: float = 0.5
+    pause_poll_s: float = 0.2
+
+
+class Partition(BaseModel):
+    index: int
+    lower: list[Any] | None = None  # exclusive
+    upper: list[Any] | None = None  # inclusive
+
+
+class Progress(BaseModel):
+    """What one partition reports after each batch (heartbeat details, metrics, status)."""
+
+    table: str
+    partition: int
+    rows_done: int
+    batches: int
+    last_key: list[Any] | None
+    done: bool
+    batch_size: int = 0
+    batch_seconds: float = 0.0
+    rows_in_batch: int = 0
+    throttled: str | None = None  # why the last pause between batches happened, if any
+
+
+@dataclass
+class _Batch:
+    seen: int
+    updated: int
+    last_key: list[Any] | None
+
+
+def _row(columns: tuple[str, ...], prefix: str | None = None) -> sql.Composable:
+    idents = [sql.Identifier(prefix, c) if prefix else sql.Identifier(c) for c in columns]
+    return sql.SQL("({})").format(sql.SQL(", ").join(idents)) if len(idents) > 1 else idents[0]
+
+
+def _values(values: list[Any], types: tuple[str, ...]) -> tuple[sql.Composable, list[Any]]:
+    parts = [sql.SQL("CAST(%s AS {})").format(sql.SQL(t)) for t in types]
+    row = sql.SQL("({})").format(sql.SQL(", ").join(parts)) if len(parts) > 1 else parts[0]
+    return row, [None if v is None else str(v) for v in values]
+
+
+def _batch_statement(
+    schema: str, target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None, limit: int
+) -> tuple[sql.Composable, list[Any]]:
+    key = _row(target.key)
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    if lower is not None:
+        row, vals = _values(lower, target.key_types)
+        conditions.append(sql.SQL("{} > {}").format(key, row))
+        params += vals
+    if upper is not None:
+        row, vals = _values(upper, target.key_types)
+        conditions.append(sql.SQL("{} <= {}").format(key, row))
+        params += vals
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    order = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
+    desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in target.key)
+    table = qualified(schema, target.table)
+    statement = sql.SQL(
+        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {order} LIMIT {limit}), "
+        "upd AS (UPDATE {table} AS t SET {marker} = 'b' FROM batch WHERE {tkey} = {bkey} "
+        "AND t.{marker} = 'p' RETURNING 1) "
+        "SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM upd), "
+        "(SELECT jsonb_build_array({cols}) FROM batch ORDER BY {desc} LIMIT 1)"
+    ).format(
+        cols=order,
+        table=table,
+        where=where,
+        order=order,
+        limit=sql.Literal(limit),
+        marker=sql.Identifier(MARKER),
+        tkey=_row(target.key, "t"),
+        bkey=_row(target.key, "batch"),
+        desc=desc,
+    )
+    return statement, params
+
+
+def plan_partitions(conn: psycopg.Connection, schema: str, target: BackfillTarget, parallelism: int) -> list[Partition]:
+    """Split the key range for parallel workers: even ranges of a single integer key, else one partition."""
+    integer_key = len(target.key) == 1 and target.key_types[0] in ("integer", "bigint", "smallint")
+    if parallelism <= 1 or not integer_key:
+        return [Partition(index=0)]
+    lo, hi = conn.execute(
+        sql.SQL("SELECT min({k}), max({k}) FROM {t}").format(
+            k=sql.Identifier(target.key[0]), t=qualified(schema, target.table)
+        )
+    ).fetchone() or (None, None)
+    if lo is None:
+        return [Partition(index=0)]
+    step = max(1, (hi - lo + 1) // parallelism)
+    bounds = [lo - 1 + step * i for i in range(1, parallelism)]
+    edges: list[int | None] = [None, *bounds, None]
+    return [
+        Partition(
+            index=i,
+            lower=None if edges[i] is None else [edges[i]],
+            upper=None if edges[i + 1] is None else [edges[i + 1]],
+        )
+        for i in range(len(edges) - 1)
+    ]
+
+
+def init_checkpoints(
+    conn: psycopg.Connection, migration: str, target: BackfillTarget, partitions: list[Partition]
+) -> None:
+    """Record partitions once; a second call (a retried activity) keeps the progress already made."""
+    with conn.transaction():
+        for p in partitions:
+            conn.execute(
+                "INSERT INTO liveshift.checkpoints (migration, table_name, partition, lower_key, upper_key, last_key) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (migration, target.table, p.index, Jsonb(p.lower), Jsonb(p.upper), Jsonb(p.lower)),
+            )
+
+
+def load_partitions(conn: psycopg.Connection, migration: str, table: str) -> list[Partition]:
+    return [
+        Partition(index=i, lower=lo, upper=hi)
+        for i, lo, hi in conn.execute(
+            "SELECT partition, lower_key, upper_key FROM liveshift.checkpoints WHERE migration = %s AND table_name = %s "
+            "ORDER BY partition",
+            (migration, table),
+        )
+    ]
+
+
+def estimate_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
+    row = conn.execute(
+        "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+        (qualified(schema, table).as_string(None),),
+    ).fetchone()
+    estimate = int(row[0]) if row and row[0] is not None else -1
+    if estimate < 1_000_000:  # small or never analysed: an exact count is cheap enough
+        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(schema, table))).fetchone()
+        return int(count[0]) if count else 0
+    return estimate
+
+
+def _lock_waiters(conn: psycopg.Connection, schema: str, table: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE relation = to_regclass(%s) AND NOT granted AND pid <> pg_backend_pid()",
+        (qualified(schema, table).as_string(None),),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _paused(conn: psycopg.Connection, migration: str) -> bool:
+    row = conn.execute("SELECT paused FROM liveshift.migrations WHERE name = %s", (migration,)).fetchone()
+    return bool(row and row[0])
+
+
+def run_partition(
+    conn: psycopg.Connection,
+    migration: str,
+    schema: str,
+    target: BackfillTarget,
+    partition: int,
+    throttle: Throttle | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Progress:
+    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`)."""
+    throttle = throttle or Throttle()
+    assert conn.autocommit, "the backfill manages its own transactions"
+    # Not green: the trigger runs the `up` path, exactly as for a blue write.
+    conn.execute("SET liveshift.version = 'backfill'")
+    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
+    row = conn.execute(
+        "SELECT last_key, upper_key, rows_done, batches, done FROM liveshift.checkpoints "
+        "WHERE migration = %s AND table_name = %s AND partition = %s",
+        (migration, target.table, partition),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"no checkpoint for {migration}/{target.table}/{partition}: call init_checkpoints first")
+    last_key, upper, rows_done, batches, done = row
+    batch_size = throttle.initial_batch
+    progress = Progress(
+        table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
+    )
+    started = time.monotonic()
+    rows_since_start = 0
+    while not progress.done:
+        if should_stop and should_stop():
+            break
+        throttled = None
+        while _paused(conn, migration):
+            throttled = "paused"
+            if on_progress:
+                on_progress(progress.model_copy(update={"throttled": "paused"}))
+            if should_stop and should_stop():
+                return progress
+            time.sleep(throttle.pause_poll_s)
+        if _lock_waiters(conn, schema, target.table):
+            throttled = "others wait on locks of the table"
+            time.sleep(throttle.lock_wait_backoff_s)
+        statement, params = _batch_statement(schema, target, last_key, upper, batch_size)
+        t0 = time.monotonic()
+        try:
+            with conn.transaction():
+                seen, _updated, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+                finished = seen < batch_size
+                conn.execute(
+                    "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
+                    " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
+                    (
+                        Jsonb(new_last if new_last is not None else last_key),
+                        seen,
+                        finished,
+                        migration,
+                        target.table,
+                        partition,
+                    ),
+                )
+        except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
+            batch_size = max(throttle.min_batch, batch_size // 2)
+            log.info("backfill %s/%s: %s, batch size now %d", target.table, partition, type(exc).__name__, batch_size)
+            progress = progress.model_copy(update={"throttled": f"row locks held by others ({type(exc).__name__})"})
+            if on_progress:
+                on_progress(progress)
+            time.sleep(throttle.lock_wait_backoff_s)
+            continue
+        elapsed = time.monotonic() - t0
+        if new_last is not None:
+            last_key = new_last
+        rows_since_start += seen
+        progress = Progress(
+            table=target.table,
+            partition=partition,
+            rows_done=progress.rows_done + seen,
+            batches=progress.batches + 1,
+            last_key=last_key,
+            done=finished,
+            batch_size=batch_size,
+            batch_seconds=elapsed,
+            rows_in_batch=seen,
+            throttled=throttled,
+        )
+        # adapt: aim at the target batch time, change by at most 2x per batch
+        ratio = (throttle.target_batch_ms / 1000) / max(elapsed, 1e-3)
+        batch_size = int(min(throttle.max_batch, max(throttle.min_batch, batch_size * min(2.0, max(0.5, ratio)))))
+        if throttle.max_rows_per_second:
+            ahead = rows_since_start / throttle.max_rows_per_second - (time.monotonic() - started)
+            if ahead > 0:
+                progress = progress.model_copy(update={"throttled": "rows/s cap"})
+                time.sleep(ahead)
+        if on_progress:
+            on_progress(progress)
+    return progress
+
+
+def pending_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
+    row = conn.execute(
+        sql.SQL("SELECT count(*) FROM {} WHERE {} = 'p'").format(qualified(schema, table), sql.Identifier(MARKER))
+    ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,309 @@
+"""Turns a migration plus a catalog snapshot into the full list of steps, phase by phase.
+
+Pure: no database access. `liveshift plan` prints it; the engine runs it. Contract and
+rollback are derived structurally (make the physical shape match the final logical one, or
+remove what expand added) plus each operation's own finishing steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from liveshift.catalog import Catalog, Column, Table
+from liveshift.errors import SpecError
+from liveshift.operations.base import (
+    ExpressionProbe,
+    OpContext,
+    OperationBase,
+    OpPlan,
+    Transform,
+    VerifyCheck,
+)
+from liveshift.spec import Migration
+from liveshift.steps import (
+    ACCESS_EXCLUSIVE_BRIEF,
+    NO_TABLE_LOCK,
+    Step,
+    column_exists,
+    column_missing,
+    qualified,
+    relation_exists,
+    relation_missing,
+)
+from liveshift.triggers import MARKER, create_trigger_steps, drop_trigger_steps
+from liveshift.versions import (
+    BASE_VERSION,
+    create_version_steps,
+    drop_version_steps,
+    register_base,
+    version_schema,
+)
+
+
+@dataclass(frozen=True)
+class BackfillTarget:
+    table: str  # physical table
+    key: tuple[str, ...]  # keyset columns (physical)
+    key_types: tuple[str, ...]
+
+
+@dataclass
+class MigrationPlan:
+    migration: Migration
+    physical: Catalog
+    final: Catalog
+    blue: str  # version schema old applications use
+    green: str  # version schema this migration creates
+    create_blue: bool
+    ops: list[tuple[OperationBase, OpContext, OpPlan]] = field(default_factory=list)
+
+    @property
+    def schema(self) -> str:
+        return self.migration.schema_name
+
+    @property
+    def transforms(self) -> list[Transform]:
+        return [t for _, _, p in self.ops for t in p.transforms]
+
+    @property
+    def checks(self) -> list[VerifyCheck]:
+        return [c for _, _, p in self.ops for c in p.checks]
+
+    def trigger_tables(self) -> dict[str, list[Transform]]:
+        by_table: dict[str, list[Transform]] = {}
+        for t in self.transforms:
+            by_table.setdefault(t.table, []).append(t)
+        return by_table
+
+    def marker_tables(self) -> list[str]:
+        """Tables whose existing rows need a backfill: they carry an `up` transform and existed before."""
+        return sorted({t.table for t in self.transforms if t.direction == "up" and t.table in self.physical.tables})
+
+    def backfill_targets(self) -> list[BackfillTarget]:
+        targets = []
+        for name in self.marker_tables():
+            table = self.physical.tables[name]
+            key = table.backfill_key()
+            types = tuple(next(c.type for c in table.columns if c.name == k) for k in key)
+            targets.append(BackfillTarget(name, tuple(key), types))
+        return targets
+
+    def logical_table_of(self, physical: str) -> Table | None:
+        return next((t for t in self.final.tables.values() if t.physical == physical), None)
+
+    # phases
+
+    def expand_steps(self) -> list[Step]:
+        steps: list[Step] = []
+        if self.create_blue:
+            steps += create_version_steps(self.blue, self.schema, self.physical)
+            steps.append(
+                Step(
+                    f"register {self.blue} as the current version",
+                    register_base(self.schema, self.blue),
+                    lock=NO_TABLE_LOCK,
+                )
+            )
+        for _, _, op_plan in self.ops:
+            steps += op_plan.expand
+        for table in self.marker_tables():
+            steps.append(
+                Step(
+                    f"add row marker {MARKER} to {table} (constant default: no rewrite)",
+                    sql.SQL("ALTER TABLE {} ADD COLUMN {} text DEFAULT 'p'").format(
+                        qualified(self.schema, table), sql.Identifier(MARKER)
+                    ),
+                    skip_if=column_exists(self.schema, table, MARKER),
+                )
+            )
+        markers = set(self.marker_tables())
+        for table, transforms in self.trigger_tables().items():
+            steps += create_trigger_steps(
+                self.schema, table, self.migration.name, self.green, transforms, marker=table in markers
+            )
+        steps += create_version_steps(self.green, self.schema, self.final)
+        return steps
+
+    def validate_steps(self) -> list[Step]:
+        return [s for _, _, p in self.ops for s in p.validate]
+
+    def _drop_dual_write(self) -> list[Step]:
+        steps: list[Step] = []
+        for table in self.trigger_tables():
+            steps += drop_trigger_steps(self.schema, table, self.migration.name)
+        for table in self.marker_tables():
+            steps.append(_drop_column(self.schema, table, MARKER))
+        return steps
+
+    def contract_steps(self) -> list[Step]:
+        steps = drop_version_steps(self.blue)
+        steps += self._drop_dual_write()
+        schema = self.schema
+        for physical in self.physical.tables.values():
+            final = self.logical_table_of(physical.name)
+            if final is None:
+                steps.append(
+                    Step(
+                        f"drop table {physical.name}",
+                        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, physical.name)),
+                        skip_if=relation_missing(schema, physical.name),
+                    )
+                )
+                continue
+            kept = {c.physical for c in final.columns}
+            steps += [_drop_column(schema, physical.name, c.name) for c in physical.columns if c.name not in kept]
+        for final in self.final.tables.values():
+            steps += [_rename_column(schema, final.physical, c) for c in final.columns if c.physical != c.name]
+        for final in self.final.tables.values():
+            if final.physical != final.name:
+                steps.append(
+                    Step(
+                        f"rename table {final.physical} to {final.name}",
+                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                            qualified(schema, final.physical), sql.Identifier(final.name)
+                        ),
+                        skip_if=relation_exists(schema, final.name),
+                    )
+                )
+        for _, _, op_plan in self.ops:
+            steps += op_plan.contract
+        return steps
+
+    def rollback_steps(self) -> list[Step]:
+        steps = drop_version_steps(self.green)
+        steps += self._drop_dual_write()
+        for _, _, op_plan in reversed(self.ops):
+            steps += op_plan.rollback
+        schema = self.schema
+        for final in self.final.tables.values():
+            before = self.physical.tables.get(final.physical)
+            if before is None:
+                steps.append(
+                    Step(
+                        f"drop table {final.physical} created by expand",
+                        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, final.physical)),
+                        skip_if=relation_missing(schema, final.physical),
+                    )
+                )
+                continue
+            existing = {c.name for c in before.columns}
+            steps += [
+                _drop_column(schema, final.physical, c.physical) for c in final.columns if c.physical not in existing
+            ]
+        if self.create_blue:
+            steps += drop_version_steps(self.blue)
+            steps.append(
+                Step(
+                    f"forget version {self.blue}",
+                    sql.SQL(
+                        "DELETE FROM liveshift.active_versions WHERE schema_name = {} AND current_version = {}"
+                    ).format(sql.Literal(schema), sql.Literal(self.blue)),
+                    lock=NO_TABLE_LOCK,
+                )
+            )
+        return steps
+
+    def phases(self) -> dict[str, list[Step]]:
+        return {
+            "expand": self.expand_steps(),
+            "validate": self.validate_steps(),
+            "contract": self.contract_steps(),
+            "rollback": self.rollback_steps(),
+        }
+
+    def probes(self) -> list[tuple[int, str, OperationBase, ExpressionProbe | tuple[str, str]]]:
+        """Everything to compile against the live database before expand: (op index, field, op, probe)."""
+        out: list[tuple[int, str, OperationBase, ExpressionProbe | tuple[str, str]]] = []
+        for op, ctx, p in self.ops:
+            for fld, typ in p.types:
+                out.append((ctx.index, fld, op, (fld, typ)))
+            for t in p.transforms:
+                out.append(
+                    (
+                        ctx.index,
+                        t.field,
+                        op,
+                        ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type),
+                    )
+                )
+            for c in p.checks:
+                out.append(
+                    (ctx.index, c.field, op, ExpressionProbe(c.field, c.table, c.predicate, c.variables, "boolean"))
+                )
+            for e in p.expressions:
+                out.append((ctx.index, e.field, op, e))
+        return out
+
+
+def _drop_column(schema: str, table: str, column: str) -> Step:
+    return Step(
+        f"drop column {table}.{column}",
+        sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(qualified(schema, table), sql.Identifier(column)),
+        lock=ACCESS_EXCLUSIVE_BRIEF,
+        skip_if=column_missing(schema, table, column),
+    )
+
+
+def _rename_column(schema: str, table: str, column: Column) -> Step:
+    return Step(
+        f"rename column {table}.{column.physical} to {column.name}",
+        sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
+            qualified(schema, table), sql.Identifier(column.physical), sql.Identifier(column.name)
+        ),
+        lock=ACCESS_EXCLUSIVE_BRIEF,
+        skip_if=column_missing(schema, table, column.physical),
+    )
+
+
+def build_plan(
+    migration: Migration, physical: Catalog, current_version: str | None, file: str | None = None
+) -> MigrationPlan:
+    """Check every operation against the catalog the previous one produced, then plan each.
+
+    `current_version` is the version schema applications use now (None before the first migration).
+    """
+    schema = migration.schema_name
+    staged: list[tuple[OperationBase, Catalog, Catalog]] = []
+    logical = physical
+    for index, op in enumerate(migration.operations):
+        try:
+            op.check(logical)
+        except SpecError as exc:
+            raise exc.located(file=file, index=index, op=op.op_name) from None
+        after = op.apply(logical)
+        staged.append((op, logical, after))
+        logical = after
+    green = version_schema(schema, migration.name)
+    create_blue = current_version is None
+    plan = MigrationPlan(
+        migration=migration,
+        physical=physical,
+        final=logical,
+        blue=current_version or version_schema(schema, BASE_VERSION),
+        green=green,
+        create_blue=create_blue,
+    )
+    for index, (op, before, after) in enumerate(staged):
+        ctx = OpContext(schema, migration.name, index, before, after, physical, logical)
+        try:
+            plan.ops.append((op, ctx, op.plan(ctx)))
+        except SpecError as exc:
+            raise exc.located(file=file, index=index, op=op.op_name) from None
+    for target in plan.backfill_targets():
+        if not target.key:
+            index, op = next(
+                (ctx.index, op)
+                for op, ctx, p in plan.ops
+                if any(t.table == target.table and t.direction == "up" for t in p.transforms)
+            )
+            raise SpecError(
+                f"table {target.table!r} has neither a primary key nor a unique NOT NULL key, "
+                "so its rows cannot be backfilled in batches; add one first",
+                file=file,
+                index=index,
+                op=op.op_name,
+                field="table",
+            )
+    return plan

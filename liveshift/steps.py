@@ -1,0 +1,96 @@
+"""A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from psycopg import sql
+
+Phase = Literal["expand", "validate", "contract", "rollback"]
+
+# The locks our statements take, as printed by `liveshift plan`.
+ACCESS_EXCLUSIVE_BRIEF = "ACCESS EXCLUSIVE (catalog only, brief)"
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE (reads and writes continue)"
+CONCURRENTLY = "SHARE UPDATE EXCLUSIVE, CONCURRENTLY (reads and writes continue)"
+SHARE_ROW_EXCLUSIVE_BRIEF = "SHARE ROW EXCLUSIVE (brief)"
+NO_TABLE_LOCK = "none on application tables"
+UNCHECKED = "unknown: raw SQL, not checked"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One idempotent statement: `skip_if` (a query returning one boolean) says it already happened."""
+
+    description: str
+    statement: sql.Composable
+    lock: str = ACCESS_EXCLUSIVE_BRIEF
+    transactional: bool = True
+    skip_if: sql.Composable | None = None
+    # for CREATE INDEX CONCURRENTLY: the index a failed attempt may leave INVALID, dropped before a retry
+    index_to_clean: sql.Composable | None = None
+    unchecked: bool = False
+
+
+def ident(*parts: str) -> sql.Identifier:
+    return sql.Identifier(*parts)
+
+
+def qualified(schema: str, name: str) -> sql.Identifier:
+    return sql.Identifier(schema, name)
+
+
+def column_exists(schema: str, table: str, column: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
+        "AND a.attname = {} AND a.attnum > 0 AND NOT a.attisdropped)"
+    ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+
+
+def column_missing(schema: str, table: str, column: str) -> sql.Composable:
+    return sql.SQL("SELECT NOT ({})").format(column_exists(schema, table, column))
+
+
+def relation_exists(schema: str, name: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = {} AND c.relname = {})"
+    ).format(sql.Literal(schema), sql.Literal(name))
+
+
+def relation_missing(schema: str, name: str) -> sql.Composable:
+    return sql.SQL("SELECT NOT ({})").format(relation_exists(schema, name))
+
+
+def valid_index_exists(schema: str, name: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
+        "AND ix.indisvalid)"
+    ).format(sql.Literal(schema), sql.Literal(name))
+
+
+def constraint_exists(schema: str, table: str, name: str, validated: bool = False) -> sql.Composable:
+    extra = sql.SQL(" AND con.convalidated") if validated else sql.SQL("")
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
+        "AND con.conname = {}{})"
+    ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(name), extra)
+
+
+def constraint_missing(schema: str, table: str, name: str) -> sql.Composable:
+    return sql.SQL("SELECT NOT ({})").format(constraint_exists(schema, table, name))
+
+
+def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT coalesce((SELECT a.attnotnull FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
+        "AND a.attname = {} AND NOT a.attisdropped), true)"
+    ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+
+
+def render(statement: sql.Composable, conn) -> str:  # type: ignore[no-untyped-def]
+    return statement.as_string(conn)
