@@ -1,0 +1,122 @@
+"""What crosses the Temporal boundary: workflow input, options, status. Pydantic, via the pydantic data converter.
+
+The CLI, the workflow and the activities all import these; connection strings never appear here:
+a migration names a *target*, and the worker resolves it from its own configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from liveshift.backfill import Throttle
+from liveshift.ddl import LockPolicy
+from liveshift.spec import Migration
+from liveshift.verify import VerifyReport
+
+TASK_QUEUE = "liveshift"
+WORKFLOW_NAME = "MigrationWorkflow"
+
+# signals (fire and forget) and updates (validated; a refusal reaches the caller) share these names
+PAUSE = "pause"
+RESUME = "resume"
+ROLLBACK = "rollback"
+APPROVE = "approve"
+PROGRESS = "progress"  # signal from backfill activities to the workflow
+STATUS = "status"  # query
+
+Gate = Literal["cutover", "contract"]
+Phase = Literal[
+    "starting",
+    "expand",
+    "backfill",
+    "verify",
+    "awaiting_cutover",
+    "cutover",
+    "awaiting_contract",
+    "contract",
+    "complete",
+    "rolling_back",
+    "rolled_back",
+    "failed",
+]
+
+
+class MigrationOptions(BaseModel):
+    auto_cutover: bool = Field(False, description="cut over without waiting for approval")
+    cutover_percent: int = Field(100, ge=1, le=100, description="share of clients sent to green at cutover (canary)")
+    soak_seconds: float | None = Field(
+        None, ge=0, description="contract automatically after this soak; None waits for approval of the contract gate"
+    )
+    parallelism: int = Field(1, ge=1, le=64, description="backfill partitions per table")
+    throttle: Throttle = Field(default_factory=Throttle)
+    lock: LockPolicy = Field(default_factory=LockPolicy)
+    progress_interval_s: float = Field(5.0, gt=0, description="how often backfill reports progress to the workflow")
+
+
+class MigrationInput(BaseModel):
+    target: str = Field(min_length=1, description="database target name, resolved by the worker")
+    migration: Migration
+    options: MigrationOptions = Field(default_factory=MigrationOptions)
+    file: str | None = None  # for error messages only
+
+
+class ApproveRequest(BaseModel):
+    gate: Gate
+
+
+class RollbackRequest(BaseModel):
+    reason: str = "requested by operator"
+
+
+class ProgressReport(BaseModel):
+    table: str
+    partition: int
+    rows_done: int
+    done: bool
+    throttled: str | None = None
+    rows_per_second: float = 0.0
+
+
+class TableProgress(BaseModel):
+    table: str
+    rows_total: int = 0
+    rows_done: int = 0
+    rows_per_second: float = 0.0
+    eta_seconds: float | None = None
+    partitions: int = 0
+    partitions_done: int = 0
+
+
+class PhaseTransition(BaseModel):
+    phase: Phase
+    at: datetime
+
+
+class MigrationStatus(BaseModel):
+    workflow_id: str
+    migration: str
+    target: str
+    schema_name: str
+    tables: list[str]
+    phase: Phase
+    paused: bool = False
+    throttled: str | None = None
+    waiting_for: Gate | None = None
+    contract_at: datetime | None = None  # when a soak ends
+    last_error: str | None = None
+    progress: list[TableProgress] = Field(default_factory=list)
+    transitions: list[PhaseTransition] = Field(default_factory=list)
+    verify: VerifyReport | None = None
+
+
+def workflow_id(target: str, migration: Migration) -> str:
+    """Derived from the target and the tables touched, so a second migration of them cannot start."""
+    tables = ",".join(migration.tables())
+    readable = re.sub(r"[^A-Za-z0-9_.,-]", "_", f"{migration.schema_name}.{tables}")[:120]
+    digest = hashlib.sha1(f"{target}\x00{migration.schema_name}\x00{tables}".encode()).hexdigest()[:8]
+    return f"liveshift/{target}/{readable}/{digest}"
