@@ -1,0 +1,43 @@
+"""`liveshift …`: each command is a module in cli/commands with `register(subparsers)`.
+
+Exit codes: 0 success, 1 migration failed or rolled back, 2 bad input or refused request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import cli.commands
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liveshift",
+        description="Zero-downtime schema migrations for live PostgreSQL, as durable Temporal workflows.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for info in sorted(pkgutil.iter_modules(cli.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cli.commands.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
