@@ -1,0 +1,171 @@
+"""`liveshift plan FILE --dsn DSN`: validate a migration against the live catalog and print its steps.
+
+Nothing is written: the session is read-only and `engine.validate` only reads the catalog and
+compiles expressions in rolled-back read-only transactions. Exit 0 when valid, 2 when not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+import psycopg
+
+from liveshift import engine
+from liveshift.backfill import estimate_rows
+from liveshift.errors import LiveshiftError, SpecError
+from liveshift.plan import MigrationPlan
+from liveshift.spec import load_migration
+from liveshift.steps import Step
+
+EXIT_OK = 0
+EXIT_REFUSED = 2
+
+PHASE_NOTES = {
+    "expand": "old and new shapes side by side; blue keeps working",
+    "validate": "after backfill: validate the constraints expand added NOT VALID",
+    "contract": "after cutover, irreversible: remove the old shape",
+    "rollback": "any time before contract: undo expand, keep every row",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="validate a migration file against a live database and print its steps",
+        description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
+        "each statement with the lock it takes. Exit 0 when valid, 2 when not.",
+    )
+    parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("LIVESHIFT_DSN"),
+        help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.set_defaults(run=run)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _refuse(args: argparse.Namespace, message: str, error: SpecError | None = None) -> int:
+    line = _one_line(message)
+    if args.json:
+        out: dict[str, Any] = {"valid": False, "error": line}
+        if error is not None:
+            out.update(file=error.file, index=error.index, op=error.op, field=error.field)
+        sys.stdout.write(json.dumps(out) + "\n")
+    sys.stderr.write(f"liveshift plan: {line}\n")
+    return EXIT_REFUSED
+
+
+def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
+    return {
+        "description": step.description,
+        "lock": step.lock,
+        "transactional": step.transactional,
+        "unchecked": step.unchecked,
+        "statement": step.statement.as_string(conn),
+    }
+
+
+def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
+    """The plan as plain data: what `--json` prints and what the human rendering is made from."""
+    return {
+        "valid": True,
+        "migration": plan.migration.name,
+        "schema": plan.schema,
+        "blue": plan.blue,
+        "green": plan.green,
+        "creates_blue": plan.create_blue,
+        "unchecked": any(p.unchecked for _, _, p in plan.ops),
+        "phases": {phase: [_step_json(step, conn) for step in steps] for phase, steps in plan.phases().items()},
+        "backfill": [
+            {
+                "table": target.table,
+                "key": list(target.key),
+                "rows_estimate": estimate_rows(conn, plan.schema, target.table),
+            }
+            for target in plan.backfill_targets()
+        ],
+        "verify": [
+            {"table": t.table, "direction": t.direction, "column": t.target, "expression": t.expression}
+            for t in plan.transforms
+        ]
+        + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
+    }
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def render_text(data: dict[str, Any]) -> str:
+    lines = [
+        f"migration {data['migration']} on schema {data['schema']}: valid",
+        f"blue (old apps): {data['blue']}{' (created by this migration)' if data['creates_blue'] else ''}",
+        f"green (new apps): {data['green']}",
+    ]
+    if data["unchecked"]:
+        lines.append("WARNING: contains raw SQL; its steps are UNCHECKED (locks and effects unknown to liveshift)")
+
+    def phase(name: str) -> None:
+        steps = data["phases"][name]
+        lines.append("")
+        lines.append(f"{name} ({len(steps)} steps): {PHASE_NOTES[name]}")
+        for number, step in enumerate(steps, 1):
+            flag = "  [UNCHECKED raw SQL]" if step["unchecked"] else ""
+            outside = "" if step["transactional"] else ", outside a transaction"
+            lines.append(f"  {number}. {step['description']}{flag}")
+            lines.append(f"     lock: {step['lock']}{outside}")
+            lines.append(_indent(step["statement"], "       "))
+
+    phase("expand")
+    lines.append("")
+    lines.append(f"backfill ({len(data['backfill'])} tables): keyset batches, each committed with its checkpoint")
+    for target in data["backfill"]:
+        key = ", ".join(target["key"])
+        lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only")
+    phase("validate")
+    lines.append("")
+    lines.append(f"verify ({len(data['verify'])} comparisons): reads only")
+    for item in data["verify"]:
+        if "check" in item:
+            lines.append(f"  {item['table']}: {item['check']}: {item['predicate']}")
+        else:
+            lines.append(f"  {item['table']}.{item['column']} = {item['direction']}: {item['expression']}")
+    lines.append("")
+    lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
+    phase("contract")
+    phase("rollback")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.dsn:
+        return _refuse(args, "no database: give --dsn or set LIVESHIFT_DSN")
+    try:
+        migration = load_migration(args.file)
+    except SpecError as exc:
+        return _refuse(args, str(exc), exc)
+    try:
+        conn = engine.connect(args.dsn)
+    except psycopg.OperationalError as exc:
+        return _refuse(args, f"cannot connect to the database: {exc}")
+    with conn:
+        # belt and braces: planning must never write, whatever a bug elsewhere might try
+        conn.execute("SET default_transaction_read_only = on")
+        try:
+            plan = engine.validate(conn, migration, file=args.file)
+        except SpecError as exc:
+            return _refuse(args, str(exc), exc)
+        except LiveshiftError as exc:
+            return _refuse(args, f"{args.file}: {exc}")
+        data = plan_json(plan, conn)
+    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
+    return EXIT_OK
