@@ -61,13 +61,20 @@ def parse_migration(data: Any, file: str = "<input>") -> Migration:
     except ValidationError as exc:
         err = exc.errors()[0]
         index, field = _field_path(tuple(err["loc"]))
+        message = err["msg"]
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # the discriminator itself is wrong
+            field = field or "op"
+            known = ", ".join(sorted(t.op_name for t in OPERATION_TYPES))  # type: ignore[attr-defined]
+            tag = (err.get("ctx") or {}).get("tag")
+            message = f"unknown operation {tag!r}" if err["type"] == "union_tag_invalid" else "Field required"
+            message += f"; one of: {known}"
         op = None
         if index is not None and isinstance(data, dict):
             ops = data.get("operations") or []
             if index < len(ops) and isinstance(ops[index], dict):
                 op = ops[index].get("op")
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-        raise SpecError(err["msg"] + more, file=file, index=index, op=op, field=field or None) from None
+        raise SpecError(message + more, file=file, index=index, op=op, field=field or None) from None
 
 
 def load_migration(path: str | Path) -> Migration:
