@@ -1,0 +1,193 @@
+"""build_plan on hand-built catalogs: pure, no database."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg import sql
+
+from liveshift.catalog import Catalog, Column, Index, Table
+from liveshift.errors import SpecError
+from liveshift.plan import BackfillTarget, build_plan
+from liveshift.spec import parse_migration
+from liveshift.steps import Step
+
+
+def users(primary_key: bool = True, unique_not_null: bool = False) -> Table:
+    columns = [Column(name="id", type="bigint", nullable=False), Column(name="email", type="text", nullable=False)]
+    indexes = []
+    if primary_key:
+        indexes.append(Index(name="users_pkey", columns=["id"], unique=True, primary=True))
+    if unique_not_null:
+        indexes.append(Index(name="users_email_key", columns=["email"], unique=True))
+    return Table(name="users", columns=columns, primary_key=["id"] if primary_key else [], indexes=indexes)
+
+
+def catalog(*tables: Table) -> Catalog:
+    return Catalog(schema_name="public", tables={t.name: t for t in tables})
+
+
+def add_column(table: str, name: str, up: str | None = "lower(email)", **column: object) -> dict:
+    op: dict = {"op": "add_column", "table": table, "column": {"name": name, "type": "text", **column}}
+    if up is not None:
+        op["up"] = up
+    return op
+
+
+def migration(*ops: dict, name: str = "m1"):
+    return parse_migration({"name": name, "operations": list(ops)}, file="m.yaml")
+
+
+def text(step: Step) -> str:
+    return step.statement.as_string(None)
+
+
+def descriptions(steps: list[Step]) -> list[str]:
+    return [s.description for s in steps]
+
+
+def test_first_migration_creates_blue_and_green_around_the_operation() -> None:
+    plan = build_plan(migration(add_column("users", "email_lower")), catalog(users()), None)
+    assert (plan.blue, plan.green, plan.create_blue) == ("public_base", "public_m1", True)
+    expand = descriptions(plan.expand_steps())
+    assert expand == [
+        "create version schema public_base",
+        "create view public_base.users",
+        "register public_base as the current version",
+        "add hidden column _ls_new_email_lower (text) to users",
+        "add row marker _ls_written_by to users (constant default: no rewrite)",
+        "create dual-write function for users",
+        "create dual-write trigger on users",
+        "create version schema public_m1",
+        "create view public_m1.users",
+    ]
+    green_view = text(plan.expand_steps()[-1])
+    assert '"_ls_new_email_lower" AS "email_lower"' in green_view
+    blue_view = text(plan.expand_steps()[1])
+    assert "_ls_new_email_lower" not in blue_view
+    assert plan.backfill_targets() == [BackfillTarget("users", ("id",), ("bigint",))]
+
+
+def test_contract_and_rollback_structure() -> None:
+    plan = build_plan(migration(add_column("users", "email_lower", nullable=False)), catalog(users()), None)
+    contract = descriptions(plan.contract_steps())
+    assert contract[:2] == ["drop views of version public_base", "drop version schema public_base"]
+    assert contract.index("drop dual-write trigger on users") < contract.index("drop column users._ls_written_by")
+    assert contract.index("drop column users._ls_written_by") < contract.index(
+        "rename column users._ls_new_email_lower to email_lower"
+    )
+    # the op's own contract steps come last, written with the final names
+    assert contract[-2:] == [
+        "set users.email_lower NOT NULL (proven by _ls_nn_email_lower, no scan)",
+        "drop constraint _ls_nn_email_lower on users",
+    ]
+    assert 'ALTER COLUMN "email_lower" SET NOT NULL' in text(plan.contract_steps()[-2])
+    assert descriptions(plan.validate_steps()) == ["validate constraint _ls_nn_email_lower on users"]
+
+    rollback = descriptions(plan.rollback_steps())
+    assert rollback[:2] == ["drop views of version public_m1", "drop version schema public_m1"]
+    assert "drop column users._ls_new_email_lower" in rollback
+    assert rollback[-3:] == [
+        "drop views of version public_base",
+        "drop version schema public_base",
+        "forget version public_base",
+    ]
+    assert not any("rename" in d for d in rollback)
+
+
+def test_later_migration_uses_the_current_version_as_blue() -> None:
+    plan = build_plan(migration(add_column("users", "email_lower"), name="m2"), catalog(users()), "public_m1")
+    assert (plan.blue, plan.green, plan.create_blue) == ("public_m1", "public_m2", False)
+    assert not any("public_m1" in d for d in descriptions(plan.expand_steps()))
+    assert descriptions(plan.contract_steps())[:2] == [
+        "drop views of version public_m1",
+        "drop version schema public_m1",
+    ]
+    assert not any("forget version" in d for d in descriptions(plan.rollback_steps()))
+
+
+def test_every_step_is_guarded_or_idempotent_by_construction() -> None:
+    plan = build_plan(
+        migration(add_column("users", "email_lower", nullable=False, unique=True)), catalog(users()), None
+    )
+    for phase, steps in plan.phases().items():
+        for step in steps:
+            statement = text(step)
+            guarded = step.skip_if is not None or any(
+                word in statement for word in ("IF NOT EXISTS", "IF EXISTS", "OR REPLACE", "ON CONFLICT", "DELETE")
+            )
+            assert guarded, f"{phase}: {step.description} is neither guarded nor idempotent: {statement}"
+    concurrent = [s for s in plan.expand_steps() if "CONCURRENTLY" in text(s)]
+    assert len(concurrent) == 1
+    assert not concurrent[0].transactional
+    assert concurrent[0].index_to_clean == sql.Identifier("public", "users_email_lower_key")
+
+
+def test_operations_are_checked_against_the_previous_operations_catalog() -> None:
+    # the second operation sees the column the first one added
+    dup = migration(add_column("users", "email_lower"), add_column("users", "email_lower", up="upper(email)"))
+    with pytest.raises(SpecError) as info:
+        build_plan(dup, catalog(users()), None, file="m.yaml")
+    err = info.value
+    assert (err.file, err.index, err.op, err.field) == ("m.yaml", 1, "add_column", "column.name")
+    assert str(err) == (
+        "m.yaml: operations[1] (add_column): field 'column.name': column 'email_lower' already exists in table 'users'"
+    )
+    # two different columns: both planned, the second reading the first's logical catalog
+    plan = build_plan(
+        migration(add_column("users", "a"), add_column("users", "b", up="upper(email)")), catalog(users()), None
+    )
+    assert [c.name for c in plan.final.tables["users"].columns] == ["id", "email", "a", "b"]
+    (_, first_ctx, _), (_, second_ctx, _) = plan.ops
+    assert [c.name for c in second_ctx.before.tables["users"].columns] == ["id", "email", "a"]
+    assert first_ctx.after == second_ctx.before
+    assert len(plan.transforms) == 2
+    assert plan.physical == catalog(users())  # the physical snapshot is untouched
+
+
+def test_unknown_table_and_reference_are_located() -> None:
+    with pytest.raises(SpecError) as info:
+        build_plan(migration(add_column("users", "a"), add_column("nope", "b")), catalog(users()), None)
+    assert (info.value.index, info.value.field) == (1, "table")
+    assert "table public.'nope' does not exist" in info.value.message
+
+    ref = add_column("users", "c", references={"table": "users", "column": "missing"})
+    with pytest.raises(SpecError) as info:
+        build_plan(migration(ref), catalog(users()), None)
+    assert (info.value.index, info.value.field) == (0, "column.references.column")
+
+
+def test_not_null_without_fill_is_refused() -> None:
+    with pytest.raises(SpecError) as info:
+        build_plan(migration(add_column("users", "x", up=None, nullable=False)), catalog(users()), None)
+    assert (info.value.index, info.value.field) == (0, "up")
+
+
+def test_backfill_key_falls_back_to_unique_not_null_and_refuses_neither() -> None:
+    plan = build_plan(migration(add_column("users", "a")), catalog(users(False, unique_not_null=True)), None)
+    assert plan.backfill_targets() == [BackfillTarget("users", ("email",), ("text",))]
+
+    with pytest.raises(SpecError) as info:
+        build_plan(migration(add_column("users", "a")), catalog(users(False)), None, file="f.yaml")
+    err = info.value
+    assert (err.file, err.index, err.op, err.field) == ("f.yaml", 0, "add_column", "table")
+    assert "neither a primary key nor a unique NOT NULL key" in err.message
+
+    # no backfill needed (no up, no default): no key required
+    plan = build_plan(migration(add_column("users", "a", up=None)), catalog(users(False)), None)
+    assert plan.backfill_targets() == []
+    assert plan.marker_tables() == []
+
+
+def test_probes_cover_types_and_expressions_with_their_fields() -> None:
+    op = add_column("users", "n", up="length(email)", default="0", check="n >= 0")
+    op["column"]["type"] = "integer"
+    plan = build_plan(migration(op), catalog(users()), None)
+    fields = sorted((index, fld) for index, fld, _, _ in plan.probes())
+    assert fields == [(0, "column.check"), (0, "column.default"), (0, "column.type"), (0, "up")]
+
+
+def test_build_plan_is_deterministic() -> None:
+    m = migration(add_column("users", "a"), add_column("users", "b", up="upper(email)"))
+    one = {p: [text(s) for s in steps] for p, steps in build_plan(m, catalog(users()), None).phases().items()}
+    two = {p: [text(s) for s in steps] for p, steps in build_plan(m, catalog(users()), None).phases().items()}
+    assert one == two
