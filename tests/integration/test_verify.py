@@ -1,0 +1,130 @@
+"""Verify reports every disagreement (count and sample keys) between the new representation and
+up(old), and a migration whose data disagree cannot be cut over."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from liveshift import engine
+from liveshift.errors import MigrationStateError
+from tests.helpers import backfill_all, client, migration
+
+pytestmark = pytest.mark.integration
+
+MIGRATION = """
+name: users_email_lower
+operations:
+  - op: add_column
+    table: users
+    column: {name: email_lower, type: text, nullable: false, check: "email_lower <> ''"}
+    up: lower(email)
+"""
+GREEN = "public_users_email_lower"
+
+
+@pytest.fixture
+def backfilled(dsn: str, conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)")
+    conn.execute("INSERT INTO users SELECT g, 'User' || g || '@Example.com' FROM generate_series(1, 1000) g")
+    m = migration(MIGRATION)
+    with engine.connect(dsn) as c:
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+    backfill_all(dsn, m.name)
+    with engine.connect(dsn) as c:
+        engine.validate_constraints(c, m.name)
+    return conn
+
+
+def behind_the_trigger(conn: psycopg.Connection, statement: str) -> None:
+    """Write without firing the dual-write trigger, as a buggy tool or a manual fix would."""
+    with conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute(statement)
+
+
+def status(conn: psycopg.Connection) -> str:
+    return engine.load_record(conn, "users_email_lower").status
+
+
+def test_clean_data_verifies(dsn: str, backfilled: psycopg.Connection) -> None:
+    with engine.connect(dsn) as c:
+        report = engine.verify(c, "users_email_lower", chunk=64)
+    assert report.ok, report.summary()
+    assert [(t.table, t.rows_checked, t.mismatches) for t in report.tables] == [("users", 1000, 0)]
+    assert report.summary() == "verified: users 1000 rows"
+    assert status(backfilled) == "verified"
+
+
+def test_corrupted_rows_are_counted_and_sampled_and_block_cutover(dsn: str, backfilled: psycopg.Connection) -> None:
+    corrupt = [3, 64, 65, 200, 201, 202, 500, 640, 641, 777, 900, 999]
+    behind_the_trigger(
+        backfilled, f"UPDATE users SET _ls_new_email_lower = 'wrong' WHERE id IN ({', '.join(map(str, corrupt))})"
+    )
+    # a row the backfill never reached (still pending) is a mismatch too
+    behind_the_trigger(backfilled, "UPDATE users SET _ls_written_by = 'p' WHERE id = 420")
+    # a row whose new column is stale: the old column changed behind the trigger's back
+    behind_the_trigger(backfilled, "UPDATE users SET email = 'Changed@X.org' WHERE id = 1000")
+    with engine.connect(dsn) as c:
+        report = engine.verify(c, "users_email_lower", chunk=64)  # several chunks: the sample spans them
+        assert not report.ok
+        (table,) = report.tables
+        assert (table.rows_checked, table.mismatches) == (1000, len(corrupt) + 2)
+        assert table.sample_keys == sorted([*corrupt, 420, 1000])[:10]
+        assert report.summary() == (
+            f"verification failed: users: 14 of 1000 rows disagree (sample keys {table.sample_keys})"
+        )
+        assert status(c) == "backfilled"
+        with pytest.raises(
+            MigrationStateError, match="cannot cut over migration 'users_email_lower': it is backfilled"
+        ):
+            engine.cutover(c, "users_email_lower")
+        assert c.execute("SELECT liveshift.version_for('public')").fetchone() == ("public_base",)
+
+        # repairing through a blue write (the trigger recomputes up) makes it verify
+        with client(dsn, "public_base") as blue:
+            blue.execute("UPDATE users SET email = email WHERE id IN (SELECT id FROM users)")
+        report = engine.verify(c, "users_email_lower", chunk=64)
+        assert report.ok, report.summary()
+        assert status(c) == "verified"
+        engine.cutover(c, "users_email_lower")
+        assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
+
+
+def test_green_writes_violating_a_new_check_fail_verify(dsn: str, backfilled: psycopg.Connection) -> None:
+    # the CHECK is only enforced after contract; until then verify is what stops such data
+    with client(dsn, GREEN) as green:
+        green.execute("INSERT INTO users (id, email, email_lower) VALUES (2001, 'x', ''), (2002, 'y', 'y')")
+        green.execute("UPDATE users SET email_lower = '' WHERE id = 17")
+    with engine.connect(dsn) as c:
+        report = engine.verify(c, "users_email_lower")
+        assert (report.tables[0].rows_checked, report.mismatches, report.tables[0].sample_keys) == (1002, 2, [17, 2001])
+        assert status(c) == "backfilled"
+        with pytest.raises(MigrationStateError):
+            engine.cutover(c, "users_email_lower")
+
+
+def test_a_failed_verify_after_a_successful_one_keeps_its_report_honest(
+    dsn: str, backfilled: psycopg.Connection
+) -> None:
+    with engine.connect(dsn) as c:
+        assert engine.verify(c, "users_email_lower").ok
+        behind_the_trigger(backfilled, "UPDATE users SET _ls_new_email_lower = 'late' WHERE id = 5")
+        report = engine.verify(c, "users_email_lower")
+        assert (report.mismatches, report.tables[0].sample_keys) == (1, [5])
+
+
+def test_composite_key_samples_whole_keys(dsn: str, conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE users (tenant text, n int, email text NOT NULL, PRIMARY KEY (tenant, n))")
+    conn.execute("INSERT INTO users SELECT 't' || g % 3, g, 'E' || g FROM generate_series(1, 300) g")
+    m = migration(MIGRATION.replace(", check: \"email_lower <> ''\"", ""))
+    with engine.connect(dsn) as c:
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+    backfill_all(dsn, m.name)
+    behind_the_trigger(conn, "UPDATE users SET _ls_new_email_lower = 'x' WHERE n IN (4, 5, 299)")
+    with engine.connect(dsn) as c:
+        report = engine.verify(c, m.name, chunk=50)
+    assert report.mismatches == 3
+    assert report.tables[0].sample_keys == [["t1", 4], ["t2", 5], ["t2", 299]]
