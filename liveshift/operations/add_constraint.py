@@ -1,0 +1,149 @@
+"""add_constraint: a CHECK, UNIQUE or FOREIGN KEY without a long lock.
+
+check and foreign_key are added NOT VALID at expand (they hold for new writes of both versions
+from then on) and VALIDATEd after the backfill (reads and writes continue). unique is a unique
+index built CONCURRENTLY at expand and attached as the constraint at contract.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshift.catalog import Catalog, Constraint, Index
+from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.common import (
+    add_foreign_key_not_valid,
+    create_index_concurrently,
+    drop_constraint,
+    drop_index_concurrently,
+    validate_constraint,
+)
+from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
+from liveshift.shape import user_expression
+from liveshift.steps import Step, constraint_exists, qualified
+
+OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
+
+
+class References(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str
+    columns: list[str] = Field(min_length=1)
+    on_delete: OnDelete = "NO ACTION"
+
+
+class AddConstraint(OperationBase):
+    op_name: ClassVar[str] = "add_constraint"
+    op: Literal["add_constraint"] = "add_constraint"
+    table: str
+    name: str = Field(min_length=1, max_length=63)
+    type: Literal["check", "unique", "foreign_key"]
+    # `check` in the file; renamed here because `check` is the protocol's method
+    check_expr: str | None = Field(None, alias="check", min_length=1)
+    columns: list[str] | None = Field(None, min_length=1)
+    references: References | None = None
+
+    def tables(self) -> list[str]:
+        return sorted({self.table, *([self.references.table] if self.references else [])})
+
+    def _require_fields(self) -> None:
+        wanted = {"check": {"check"}, "unique": {"columns"}, "foreign_key": {"columns", "references"}}[self.type]
+        given_fields = {"check": self.check_expr, "columns": self.columns, "references": self.references}
+        for field_name, value in given_fields.items():
+            given = value is not None
+            if field_name in wanted and not given:
+                raise self.fail(field_name, f"a {self.type} constraint needs '{field_name}'")
+            if field_name not in wanted and given:
+                raise self.fail(field_name, f"'{field_name}' does not apply to a {self.type} constraint")
+
+    def check(self, catalog: Catalog) -> None:
+        self._require_fields()
+        table = self.require_table(catalog, self.table)
+        if table.constraint(self.name) is not None:
+            raise self.fail("name", f"constraint {self.name!r} already exists on table {self.table!r}")
+        if self.type == "unique" and self.name in relation_names(catalog):
+            raise self.fail("name", f"a relation named {self.name!r} already exists in schema {catalog.schema_name}")
+        for i, name in enumerate(self.columns or []):
+            self.require_column(table, name, f"columns[{i}]")
+        if self.references is not None:
+            assert self.columns is not None
+            ref = self.require_table(catalog, self.references.table, "references.table")
+            for i, name in enumerate(self.references.columns):
+                self.require_column(ref, name, f"references.columns[{i}]")
+            if len(self.references.columns) != len(self.columns):
+                raise self.fail("references.columns", "give as many referenced columns as 'columns'")
+            if not has_unique_key(ref, self.references.columns):
+                raise self.fail(
+                    "references.columns",
+                    f"table {ref.name!r} has no primary key or unique index on exactly "
+                    f"({', '.join(self.references.columns)}), which a foreign key needs",
+                )
+
+    def apply(self, catalog: Catalog) -> Catalog:
+        table = catalog.tables[self.table]
+        constraint = Constraint(
+            name=self.name,
+            kind=self.type,
+            definition="",
+            columns=list(self.columns or []),
+            ref_table=self.references.table if self.references else None,
+            ref_columns=list(self.references.columns) if self.references else [],
+        )
+        indexes = list(table.indexes)
+        if self.type == "unique":
+            indexes.append(Index(name=self.name, columns=list(self.columns or []), unique=True, constraint=self.name))
+        new_table = table.model_copy(update={"constraints": [*table.constraints, constraint], "indexes": indexes})
+        return replace_table(catalog, self.table, new_table)
+
+    def plan(self, ctx: OpContext) -> OpPlan:
+        schema, table = ctx.schema, ctx.before.tables[self.table]
+        columns = [table.column(c).physical for c in self.columns or []]  # type: ignore[union-attr]
+        final_table, _ = ctx.final_name_of(table.physical)
+        plan = OpPlan()
+        if self.type == "check":
+            assert self.check_expr is not None
+            plan.expand.append(
+                Step(
+                    f"add check {self.name} on {table.physical} NOT VALID (holds for new writes)",
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
+                        qualified(schema, table.physical), sql.Identifier(self.name), user_expression(self.check_expr)
+                    ),
+                    skip_if=constraint_exists(schema, table.physical, self.name),
+                )
+            )
+            # CHECK runs on the table itself: it sees the columns as stored before this migration
+            plan.expressions.append(
+                ExpressionProbe("check", table.physical, self.check_expr, stored_shape(ctx, table), "boolean")
+            )
+        elif self.type == "foreign_key":
+            assert self.references is not None
+            ref = ctx.before.tables[self.references.table]
+            ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
+            plan.expand.append(
+                add_foreign_key_not_valid(
+                    schema, table.physical, self.name, columns, ref.physical, ref_columns, self.references.on_delete
+                )
+            )
+        if self.type in ("check", "foreign_key"):
+            plan.validate.append(validate_constraint(schema, table.physical, self.name))
+            # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way
+            plan.contract.append(validate_constraint(schema, final_table, self.name))
+            plan.rollback.append(drop_constraint(schema, table.physical, self.name))
+        else:
+            if self.name in relation_names(ctx.physical):
+                raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
+            plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
+            plan.contract.append(
+                Step(
+                    f"attach unique index {self.name} as constraint",
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+                        qualified(schema, final_table), sql.Identifier(self.name), sql.Identifier(self.name)
+                    ),
+                    skip_if=constraint_exists(schema, final_table, self.name),
+                )
+            )
+            plan.rollback.append(drop_index_concurrently(schema, self.name))
+        return plan

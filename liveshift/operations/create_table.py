@@ -1,0 +1,193 @@
+"""create_table: the table is created at expand (nothing uses it yet) and only green's views show it.
+
+It is created with its final name and constraints, exactly as the plain CREATE TABLE would
+(it is new and empty, so nothing needs NOT VALID or CONCURRENTLY). Rollback drops it,
+with any rows green wrote into it meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from psycopg import sql
+from pydantic import Field
+
+from liveshift.catalog import Catalog, Column, Constraint, Index, Table
+from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.columns import ColumnDef
+from liveshift.operations.common import check_name, fk_name, unique_name
+from liveshift.shape import user_expression
+from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified, relation_exists
+
+# serial types exist only in CREATE TABLE; probes compile against the integer type underneath
+_SERIAL = {"smallserial": "smallint", "serial2": "smallint", "serial": "integer", "serial4": "integer"}
+_SERIAL |= {"bigserial": "bigint", "serial8": "bigint"}
+
+
+def probe_type(type_name: str) -> str:
+    return _SERIAL.get(type_name.strip().lower(), type_name)
+
+
+def has_unique_key(table: Table, columns: list[str]) -> bool:
+    """Whether a primary key or a plain unique index covers exactly `columns` (what a foreign key needs)."""
+    if sorted(table.primary_key) == sorted(columns):
+        return True
+    return any(
+        i.unique and i.valid and i.predicate is None and sorted(c or "" for c in i.columns) == sorted(columns)
+        for i in table.indexes
+    )
+
+
+def relation_names(catalog: Catalog) -> set[str]:
+    """Names taken in the schema's relation namespace: tables (logical and physical), indexes, sequences."""
+    names = set(catalog.tables) | {t.physical for t in catalog.tables.values()}
+    return names | catalog.all_index_names() | set(catalog.sequences)
+
+
+def stored_shape(ctx: OpContext, table: Table) -> tuple[Column, ...]:
+    """What SQL running on the table itself (not a view) sees: the columns stored before this migration,
+    under their names before it (columns added by this migration are hidden until contract)."""
+    before = ctx.physical.tables.get(table.physical)
+    stored = {c.name for c in before.columns} if before else {c.name for c in table.columns if c.stored_as is None}
+    return tuple(Column(name=c.physical, type=probe_type(c.type)) for c in table.columns if c.physical in stored)
+
+
+class CreateTable(OperationBase):
+    op_name: ClassVar[str] = "create_table"
+    op: Literal["create_table"] = "create_table"
+    table: str = Field(min_length=1, max_length=63)
+    columns: list[ColumnDef] = Field(min_length=1)
+    primary_key: list[str] | None = Field(None, min_length=1)
+
+    def tables(self) -> list[str]:
+        return sorted({self.table, *(c.references.table for c in self.columns if c.references)})
+
+    def _key(self) -> list[str]:
+        return self.primary_key or [c.name for c in self.columns if c.primary_key]
+
+    def check(self, catalog: Catalog) -> None:
+        if self.table in catalog.tables or self.table in relation_names(catalog):
+            raise self.fail("table", f"a relation named {self.table!r} already exists in schema {catalog.schema_name}")
+        seen: set[str] = set()
+        for i, col in enumerate(self.columns):
+            if col.name in seen:
+                raise self.fail(f"columns[{i}].name", f"column {col.name!r} is defined twice")
+            seen.add(col.name)
+            if col.primary_key and self.primary_key:
+                raise self.fail(
+                    f"columns[{i}].primary_key", "give the primary key either on the columns or as 'primary_key'"
+                )
+            if col.references:
+                ref = catalog.table(col.references.table)
+                if ref is None:
+                    raise self.fail(f"columns[{i}].references.table", f"table {col.references.table!r} does not exist")
+                if ref.column(col.references.column) is None:
+                    raise self.fail(
+                        f"columns[{i}].references.column",
+                        f"column {col.references.column!r} does not exist in table {ref.name!r}",
+                    )
+                if not has_unique_key(ref, [col.references.column]):
+                    raise self.fail(
+                        f"columns[{i}].references.column",
+                        f"column {col.references.column!r} of table {ref.name!r} has no primary key or unique "
+                        "index of its own, which a foreign key needs",
+                    )
+        if sum(c.primary_key for c in self.columns) > 1:
+            raise self.fail("primary_key", "several columns say primary_key: give 'primary_key: [a, b]' instead")
+        for name in self.primary_key or []:
+            if name not in seen:
+                raise self.fail("primary_key", f"column {name!r} is not among the table's columns")
+
+    def apply(self, catalog: Catalog) -> Catalog:
+        key = self._key()
+        columns = [
+            c.as_column().model_copy(update={"nullable": c.nullable and c.name not in key}) for c in self.columns
+        ]
+        indexes: list[Index] = []
+        constraints: list[Constraint] = []
+        if key:
+            pkey = f"{self.table}_pkey"
+            indexes.append(Index(name=pkey, columns=list(key), unique=True, primary=True, constraint=pkey))
+            constraints.append(Constraint(name=pkey, kind="primary_key", definition="", columns=list(key)))
+        for col in self.columns:
+            if col.unique:
+                name = unique_name(self.table, col.name)
+                indexes.append(Index(name=name, columns=[col.name], unique=True, constraint=name))
+                constraints.append(Constraint(name=name, kind="unique", definition="", columns=[col.name]))
+            if col.check:
+                constraints.append(
+                    Constraint(name=check_name(self.table, col.name), kind="check", definition="", columns=[col.name])
+                )
+            if col.references:
+                constraints.append(
+                    Constraint(
+                        name=fk_name(self.table, col.name),
+                        kind="foreign_key",
+                        definition="",
+                        columns=[col.name],
+                        ref_table=col.references.table,
+                        ref_columns=[col.references.column],
+                    )
+                )
+        table = Table(name=self.table, columns=columns, primary_key=key, indexes=indexes, constraints=constraints)
+        return replace_table(catalog, self.table, table)
+
+    def _column_sql(self, ctx: OpContext, col: ColumnDef) -> sql.Composable:
+        parts: list[sql.Composable] = [sql.Identifier(col.name), sql.SQL(col.type)]
+        if not col.nullable and not col.primary_key:
+            parts.append(sql.SQL("NOT NULL"))
+        if col.default is not None:
+            parts.append(sql.SQL("DEFAULT {}").format(user_expression(col.default)))
+        if col.primary_key:
+            parts.append(sql.SQL("PRIMARY KEY"))
+        if col.unique:
+            parts.append(sql.SQL("UNIQUE"))
+        if col.check:
+            parts.append(sql.SQL("CHECK {}").format(user_expression(col.check)))
+        if col.references:
+            ref = ctx.before.tables[col.references.table]
+            ref_col = ref.column(col.references.column)
+            assert ref_col is not None
+            parts.append(
+                sql.SQL("REFERENCES {} ({}) ON DELETE {}").format(
+                    qualified(ctx.schema, ref.physical),
+                    sql.Identifier(ref_col.physical),
+                    sql.SQL(col.references.on_delete),
+                )
+            )
+        return sql.SQL(" ").join(parts)
+
+    def plan(self, ctx: OpContext) -> OpPlan:
+        if self.table in relation_names(ctx.physical):
+            raise self.fail(
+                "table",
+                f"a relation named {self.table!r} exists in schema {ctx.schema} until this migration's contract",
+            )
+        items = [self._column_sql(ctx, col) for col in self.columns]
+        if self.primary_key:
+            items.append(
+                sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in self.primary_key))
+            )
+        referenced = sorted({c.references.table for c in self.columns if c.references})
+        plan = OpPlan()
+        plan.expand.append(
+            Step(
+                f"create table {self.table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                    qualified(ctx.schema, self.table), sql.SQL(", ").join(items)
+                ),
+                lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
+                skip_if=relation_exists(ctx.schema, self.table),
+            )
+        )
+        # rollback drops the table structurally (it is not in the physical catalog before)
+        shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)
+        for i, col in enumerate(self.columns):
+            plan.types.append((f"columns[{i}].type", probe_type(col.type)))
+            if col.default is not None:
+                plan.expressions.append(
+                    ExpressionProbe(f"columns[{i}].default", self.table, col.default, (), probe_type(col.type))
+                )
+            if col.check:
+                plan.expressions.append(ExpressionProbe(f"columns[{i}].check", self.table, col.check, shape, "boolean"))
+        return plan
