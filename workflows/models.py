@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from temporalio.common import SearchAttributeKey
 
-from liveshift.backfill import Throttle
+from liveshift.backfill import Progress, Throttle
 from liveshift.ddl import LockPolicy
 from liveshift.spec import Migration
 from liveshift.verify import VerifyReport
@@ -28,6 +29,15 @@ ROLLBACK = "rollback"
 APPROVE = "approve"
 PROGRESS = "progress"  # signal from backfill activities to the workflow
 STATUS = "status"  # query
+
+# Custom search attributes, so the Temporal UI lists and filters migrations by phase, table and target.
+# The worker registers them at start when missing; `temporal server start-dev --search-attribute
+# LiveshiftPhase=Keyword --search-attribute LiveshiftTables=KeywordList ...` registers them up front.
+SA_PHASE = SearchAttributeKey.for_keyword("LiveshiftPhase")
+SA_TABLES = SearchAttributeKey.for_keyword_list("LiveshiftTables")
+SA_TARGET = SearchAttributeKey.for_keyword("LiveshiftTarget")
+SA_MIGRATION = SearchAttributeKey.for_keyword("LiveshiftMigration")
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (SA_PHASE, SA_TABLES, SA_TARGET, SA_MIGRATION)
 
 Gate = Literal["cutover", "contract"]
 Phase = Literal[
@@ -74,12 +84,15 @@ class RollbackRequest(BaseModel):
 
 
 class ProgressReport(BaseModel):
+    """Backfill activity -> workflow (signal PROGRESS), at most every `progress_interval_s` per partition."""
+
     table: str
     partition: int
     rows_done: int
     done: bool
     throttled: str | None = None
     rows_per_second: float = 0.0
+    error: str | None = None  # the transient error the partition's last attempt ended with
 
 
 class TableProgress(BaseModel):
@@ -98,6 +111,8 @@ class PhaseTransition(BaseModel):
 
 
 class MigrationStatus(BaseModel):
+    """The `status` query's answer, and the workflow's result."""
+
     workflow_id: str
     migration: str
     target: str
@@ -112,6 +127,68 @@ class MigrationStatus(BaseModel):
     progress: list[TableProgress] = Field(default_factory=list)
     transitions: list[PhaseTransition] = Field(default_factory=list)
     verify: VerifyReport | None = None
+    rollback_reason: str | None = None  # why it rolled back (operator request or a non-retryable failure)
+
+    @property
+    def rows_done(self) -> int:
+        return sum(t.rows_done for t in self.progress)
+
+    @property
+    def rows_total(self) -> int:
+        return sum(t.rows_total for t in self.progress)
+
+
+# activity payloads (workflow <-> activities); targets, never connection strings
+
+
+class PrepareInput(BaseModel):
+    target: str
+    migration: Migration
+    file: str | None = None
+
+
+class Prepared(BaseModel):
+    """What the workflow needs to know of the plan (the plan itself stays on the worker side)."""
+
+    tables: list[str]
+    backfill_tables: list[str]
+    blue_version: str
+    green_version: str
+
+
+class PhaseInput(BaseModel):
+    target: str
+    migration: str
+    lock: LockPolicy = Field(default_factory=LockPolicy)
+    percent: int = 100  # cutover
+    reason: str | None = None  # rollback
+    paused: bool = False  # set_paused
+
+
+class BackfillInput(BaseModel):
+    target: str
+    migration: str
+    parallelism: int = 1
+
+
+class TablePlan(BaseModel):
+    table: str
+    partitions: int
+    rows_total: int
+
+
+class PartitionInput(BaseModel):
+    target: str
+    migration: str
+    table: str
+    partition: int
+    throttle: Throttle = Field(default_factory=Throttle)
+    progress_interval_s: float = 5.0
+
+
+class PartitionResult(BaseModel):
+    progress: Progress
+    rows_this_attempt: int
 
 
 def workflow_id(target: str, migration: Migration) -> str:

@@ -1,0 +1,53 @@
+"""Prometheus metric definitions (prometheus-client); the worker serves them on /metrics.
+
+The core stays free of Temporal: the activities record these from the core's own callbacks
+(backfill progress, lock retries of the safe DDL executor, verify reports).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+PHASES = (
+    "expand",
+    "backfill",
+    "verify",
+    "awaiting_cutover",
+    "cutover",
+    "awaiting_contract",
+    "contract",
+    "complete",
+    "rolling_back",
+    "rolled_back",
+)
+
+ROWS_BACKFILLED = Counter(
+    "liveshift_rows_backfilled", "Rows the backfill has walked (committed batches)", ["migration", "table"]
+)
+BATCH_DURATION = Histogram(
+    "liveshift_batch_duration_seconds",
+    "Time one backfill batch took, including its checkpoint commit",
+    ["table"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+BATCH_SIZE = Gauge(
+    "liveshift_batch_size", "Rows asked for by the last backfill batch (adaptive)", ["migration", "table", "partition"]
+)
+LOCK_RETRIES = Counter(
+    "liveshift_lock_retries", "Lock-taking statements that timed out on lock_timeout and were retried", ["migration"]
+)
+THROTTLE_WAITS = Counter(
+    "liveshift_throttle_waits", "Backfill batches delayed by the throttle, by reason", ["migration", "reason"]
+)
+PHASE = Gauge(
+    "liveshift_migration_phase", "1 for the phase a migration is in (this worker's view)", ["migration", "phase"]
+)
+VERIFY_MISMATCHES = Counter(
+    "liveshift_verify_mismatches", "Rows whose representations disagreed", ["migration", "table"]
+)
+VERIFY_ROWS = Counter("liveshift_verify_rows", "Rows compared by verify", ["migration", "table"])
+
+
+def set_phase(migration: str, phase: str) -> None:
+    for p in PHASES:
+        PHASE.labels(migration=migration, phase=p).set(1 if p == phase else 0)

@@ -1,0 +1,173 @@
+"""The migration workflow end to end on a real Temporal dev server and a real PostgreSQL, with a blue
+and a green application writing throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from temporalio.client import WorkflowHandle
+
+from liveshift.backfill import Throttle
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import client, migration
+from workflows.models import (
+    APPROVE,
+    SA_PHASE,
+    SA_TABLES,
+    SA_TARGET,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
+from workflows.starter import start_migration
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+ADD_COLUMN = """
+name: users_email_lower
+operations:
+  - op: add_column
+    table: users
+    column: {name: email_lower, type: text, nullable: false, unique: true}
+    up: lower(email)
+"""
+GREEN = "public_users_email_lower"
+
+
+def seed(conn: psycopg.Connection, rows: int = 2000) -> None:
+    conn.execute("CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL)")
+    conn.execute(f"INSERT INTO users (email) SELECT 'User' || g || '@Example.com' FROM generate_series(1, {rows}) g")
+
+
+class Writers:
+    """A blue and a green application writing while the migration runs; every write is kept in `written`."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.stop = threading.Event()
+        self.errors: list[str] = []
+        self.written: list[str] = []
+        self.updates = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Writers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.halt()
+
+    def halt(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        blue, green = client(self.dsn, "public_base"), client(self.dsn, GREEN)
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            try:
+                # before expand, `public_base` does not exist and blue writes reach the table itself
+                email = f"Blue{i}@Writer.org"
+                blue.execute("INSERT INTO users (email) VALUES (%s)", (email,))
+                self.written.append(email)
+                blue.execute("UPDATE users SET email = 'Upd' || id || '@Blue.org' WHERE id = %s", (1 + i * 7 % 1500,))
+                self.updates += 1
+                if green.execute("SELECT to_regnamespace(%s) IS NOT NULL", (GREEN,)).fetchone() == (True,):
+                    email = f"Green{i}@Writer.org"
+                    green.execute("INSERT INTO users (email, email_lower) VALUES (%s, lower(%s))", (email, email))
+                    self.written.append(email)
+            except psycopg.Error as exc:
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+            self.stop.wait(0.02)
+        blue.close()
+        green.close()
+
+
+async def wait_for_phase(handle: WorkflowHandle, *phases: str, timeout: float = 60) -> MigrationStatus:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await handle.query(STATUS, result_type=MigrationStatus)
+        if status.phase in phases:
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"phase {status.phase}, not {phases}, after {timeout}s: {status}")
+        await asyncio.sleep(0.1)
+
+
+def record_history(name: str, history_json: str) -> None:
+    """LIVESHIFT_RECORD_HISTORIES=1 refreshes tests/histories/ (replayed by test_workflow_replay.py)."""
+    if os.environ.get("LIVESHIFT_RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history_json), indent=1) + "\n")
+
+
+async def test_add_column_end_to_end(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn)
+    m = migration(ADD_COLUMN)
+    request = MigrationInput(
+        target=liveshift_worker.target,
+        migration=m,
+        options=MigrationOptions(
+            auto_cutover=True,
+            parallelism=2,
+            progress_interval_s=0.5,
+            throttle=Throttle(initial_batch=200, max_batch=200, max_rows_per_second=1000),
+        ),
+    )
+    handle = await start_migration(temporal.client, request, task_queue=liveshift_worker.task_queue)
+    during = await wait_for_phase(handle, "backfill", "verify", "awaiting_contract")
+    # Writers start once expand is done: a write between expand's `CHECK (...) NOT VALID` step and the
+    # creation of the dual-write trigger fails today (core expand ordering, reported on issue 2).
+    with Writers(dsn) as writers:
+        status = await wait_for_phase(handle, "awaiting_contract")
+        await asyncio.sleep(0.5)  # blue keeps writing after cutover too
+        writers.halt()
+    assert writers.errors == []
+    assert status.verify is not None and status.verify.ok
+    assert status.waiting_for == "contract"
+    assert during.tables == ["users"]
+    [progress] = status.progress
+    assert progress.partitions == 2 and progress.partitions_done == 2
+    assert progress.rows_done >= 2000 and progress.rows_done == progress.rows_total
+    assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
+
+    message = await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert message == "contract approved"
+    result = await handle.result()
+    assert result.phase == "complete"
+    phases = [t.phase for t in result.transitions]
+    assert phases == [
+        "starting", "expand", "backfill", "verify", "cutover", "awaiting_contract", "contract", "complete"
+    ]  # fmt: skip
+
+    # every row correct, every write kept
+    assert conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone() == (0,)
+    kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()
+    assert kept == (len(writers.written),)
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (2000 + len(writers.written),)
+    assert writers.updates > 0
+
+    # the Temporal UI's view: search attributes and memo, no connection string anywhere in history
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(SA_PHASE) == "complete"
+    assert described.typed_search_attributes.get(SA_TABLES) == ["users"]
+    assert described.typed_search_attributes.get(SA_TARGET) == liveshift_worker.target
+    assert (await described.memo())["phase"] == "complete"
+    history = await handle.fetch_history()
+    history_json = json.dumps(history.to_json_dict())
+    assert "postgresql://" not in history_json and "127.0.0.1" not in history_json
+    assert len(history.events) < 200, "history must grow with phases and progress reports, not rows"
+    record_history("add_column_auto_cutover", history.to_json())
