@@ -1,0 +1,301 @@
+"""create_table, drop_table and rename_table through every phase, with a blue and a green client.
+
+A table the migration creates holds only rows green wrote; rollback drops it with them (the
+rows every other table received are kept).
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from liveshift import engine
+from liveshift.errors import SpecError
+from tests.helpers import client, migration
+from tests.integration.test_op_support import (
+    BLUE,
+    PHASES_BEFORE_CONTRACT,
+    Scenario,
+    advance,
+    columns_of,
+    contract,
+    contract_matches_plain,
+    each_step_twice_equals_once,
+    exists,
+    expand,
+    load,
+    rollback_keeps_writes,
+)
+
+pytestmark = pytest.mark.integration
+
+SETUP = """
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL);
+CREATE TABLE audit_log (id serial PRIMARY KEY, user_id bigint REFERENCES users (id), message text);
+"""
+ROWS = """
+INSERT INTO users (email) SELECT 'u' || g || '@x.org' FROM generate_series(1, 300) g;
+INSERT INTO audit_log (user_id, message) SELECT g, 'hello ' || g FROM generate_series(1, 300) g;
+"""
+
+
+def _users_kept(conn: psycopg.Connection, tags: list[int]) -> None:
+    emails = [f"w{t}@x.org" for t in tags]
+    assert conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (emails,)).fetchone() == (len(tags),)
+
+
+CREATE_ORDERS = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: create_orders
+operations:
+  - op: create_table
+    table: orders
+    columns:
+      - {name: id, type: bigserial, primary_key: true}
+      - {name: user_id, type: bigint, nullable: false, references: {table: users, column: id, on_delete: CASCADE}}
+      - {name: total, type: "numeric(10,2)", nullable: false, default: "0", check: "total >= 0"}
+      - {name: reference, type: text, unique: true}
+""",
+    plain="""CREATE TABLE orders (
+        id bigserial PRIMARY KEY,
+        user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        total numeric(10,2) NOT NULL DEFAULT 0 CHECK (total >= 0),
+        reference text UNIQUE)""",
+    blue_write=lambda c, n: c.execute("INSERT INTO users (email) VALUES (%s)", (f"w{n}@x.org",)),
+    green_write=lambda c, n: c.execute(
+        "WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id) "
+        "INSERT INTO orders (user_id, total) SELECT id, 9.5 FROM u",
+        (f"w{n}@x.org",),
+    ),
+    kept=_users_kept,
+)
+
+COMPOSITE_KEY = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: create_memberships
+operations:
+  - op: create_table
+    table: memberships
+    columns:
+      - {name: user_id, type: bigint, references: {table: users, column: id}}
+      - {name: team, type: text}
+      - {name: since, type: timestamptz, nullable: false, default: now()}
+    primary_key: [user_id, team]
+""",
+    plain="""CREATE TABLE memberships (user_id bigint REFERENCES users (id), team text,
+        since timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id, team))""",
+    blue_write=lambda c, n: c.execute("INSERT INTO users (email) VALUES (%s)", (f"w{n}@x.org",)),
+    green_write=lambda c, n: c.execute(
+        "WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id) "
+        "INSERT INTO memberships (user_id, team) SELECT id, 'red' FROM u",
+        (f"w{n}@x.org",),
+    ),
+    kept=_users_kept,
+)
+
+
+def _log_kept(conn: psycopg.Connection, tags: list[int]) -> None:
+    # green cannot see audit_log: only blue's writes (even tags) land there
+    blue_tags = [f"w{t}" for t in tags if t % 2 == 0]
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE message = ANY(%s)", (blue_tags,)).fetchone() == (
+        len(blue_tags),
+    )
+    _users_kept(conn, tags)
+
+
+DROP_LOG = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: drop_audit_log
+operations:
+  - op: drop_table
+    table: audit_log
+""",
+    plain="DROP TABLE audit_log",
+    blue_write=lambda c, n: c.execute(
+        "WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id) "
+        "INSERT INTO audit_log (user_id, message) SELECT id, %s FROM u",
+        (f"w{n}@x.org", f"w{n}"),
+    ),
+    green_write=lambda c, n: c.execute("INSERT INTO users (email) VALUES (%s)", (f"w{n}@x.org",)),
+    kept=_log_kept,
+)
+
+RENAME_USERS = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: users_to_members
+operations:
+  - op: rename_table
+    table: users
+    to: members
+""",
+    plain="ALTER TABLE users RENAME TO members",
+    blue_write=lambda c, n: c.execute("INSERT INTO users (email) VALUES (%s)", (f"w{n}@x.org",)),
+    green_write=lambda c, n: c.execute("INSERT INTO members (email) VALUES (%s)", (f"w{n}@x.org",)),
+    kept=_users_kept,
+)
+
+SCENARIOS = {
+    "create_table": CREATE_ORDERS,
+    "create_table_composite_key": COMPOSITE_KEY,
+    "drop_table": DROP_LOG,
+    "rename_table": RENAME_USERS,
+}
+
+
+def test_create_table_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = CREATE_ORDERS
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    # after expand: the table exists, green has a view of it, blue's version does not
+    assert not exists(blue, f"{BLUE}.orders")
+    assert columns_of(green, f"{s.green}.orders") == ["id", "user_id", "total", "reference"]
+    green.execute("INSERT INTO orders (user_id, reference) VALUES (1, 'r1')")
+    assert green.execute("SELECT id, user_id, total FROM orders").fetchall() == [(1, 1, 0)]
+    # its constraints hold from the start
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        green.execute("INSERT INTO orders (user_id) VALUES (999999)")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        green.execute("INSERT INTO orders (user_id, total) VALUES (1, -1)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        green.execute("INSERT INTO orders (user_id, reference) VALUES (2, 'r1')")
+    # blue keeps writing the other tables; green sees it
+    blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+    assert green.execute("SELECT count(*) FROM users WHERE email = 'b@x.org'").fetchone() == (1,)
+    # ON DELETE CASCADE reaches green's rows when blue deletes the user
+    blue.execute("DELETE FROM audit_log WHERE user_id = 1")
+    blue.execute("DELETE FROM users WHERE id = 1")
+    assert green.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+
+    advance(dsn, s.m, "cutover")
+    blue.execute("INSERT INTO users (email) VALUES ('late@x.org')")
+    green.execute("INSERT INTO orders (user_id, total) SELECT id, 3 FROM users WHERE email = 'late@x.org'")
+
+    contract(dsn, s.m)
+    green.execute("INSERT INTO orders (user_id, total) VALUES (2, 4)")
+    assert green.execute("SELECT count(*), sum(total) FROM orders").fetchone() == (2, 7)
+    contract_matches_plain(conn, s)
+
+
+def test_create_table_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, CREATE_ORDERS)
+    cases = {
+        "{op: create_table, table: users, columns: [{name: a, type: int}]}": "table",
+        "{op: create_table, table: t, columns: [{name: a, type: int}, {name: a, type: text}]}": "columns[1].name",
+        "{op: create_table, table: t, columns: [{name: a, type: nosuchtype}]}": "columns[0].type",
+        "{op: create_table, table: t, columns: [{name: a, type: int, default: \"'x'\"}]}": "columns[0].default",
+        "{op: create_table, table: t, columns: [{name: a, type: int, check: 'b > 0'}]}": "columns[0].check",
+        "{op: create_table, table: t, columns: [{name: a, type: int}], primary_key: [b]}": "primary_key",
+        "{op: create_table, table: t, columns: [{name: a, type: int, references: {table: nope, column: id}}]}": (
+            "columns[0].references.table"
+        ),
+        "{op: create_table, table: t, columns: [{name: a, type: text, references: {table: users, column: email}}]}": (
+            "columns[0].references.column"
+        ),
+        "{op: create_table, table: users_pkey, columns: [{name: a, type: int}]}": "table",
+    }
+    with engine.connect(dsn) as c:
+        for op, fld in cases.items():
+            with pytest.raises(SpecError) as err:
+                engine.validate(c, migration(f"name: t\noperations:\n  - {op}\n"), file="t.yaml")
+            assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
+    assert not exists(conn, "public.t")
+
+
+def test_drop_table_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = DROP_LOG
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    assert exists(blue, f"{BLUE}.audit_log")
+    assert not exists(green, f"{s.green}.audit_log")
+    assert exists(green, f"{s.green}.users")
+    blue.execute("INSERT INTO audit_log (user_id, message) VALUES (1, 'still here')")
+    green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+    assert blue.execute("SELECT count(*) FROM users WHERE email = 'g@x.org'").fetchone() == (1,)
+
+    advance(dsn, s.m, "cutover")
+    blue.execute("INSERT INTO audit_log (user_id, message) VALUES (2, 'after cutover')")
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (302,)
+
+    contract(dsn, s.m)
+    assert not exists(conn, "public.audit_log")
+    green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
+    assert green.execute("SELECT count(*) FROM users").fetchone() == (302,)
+    contract_matches_plain(conn, s)
+
+
+def test_drop_table_refuses_a_referenced_table(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, DROP_LOG)
+    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
+        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_table, table: users}\n"))
+    assert err.value.field == "table" and "audit_log_user_id_fkey" in str(err.value)
+    # dropping the referencing table first in the same migration makes it possible
+    both = "name: d\noperations:\n  - {op: drop_table, table: audit_log}\n  - {op: drop_table, table: users}\n"
+    with engine.connect(dsn) as c:
+        engine.validate(c, migration(both))
+
+
+def test_rename_table_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = RENAME_USERS
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    assert exists(blue, f"{BLUE}.users") and not exists(blue, f"{BLUE}.members")
+    assert exists(green, f"{s.green}.members") and not exists(green, f"{s.green}.users")
+    green.execute("INSERT INTO members (email) VALUES ('g@x.org')")
+    assert blue.execute("SELECT count(*) FROM users WHERE email = 'g@x.org'").fetchone() == (1,)
+    blue.execute("UPDATE users SET email = 'changed@x.org' WHERE id = 3")
+    assert green.execute("SELECT email FROM members WHERE id = 3").fetchone() == ("changed@x.org",)
+
+    advance(dsn, s.m, "cutover")
+    blue.execute("INSERT INTO users (email) VALUES ('late@x.org')")
+    assert green.execute("SELECT count(*) FROM members WHERE email = 'late@x.org'").fetchone() == (1,)
+
+    contract(dsn, s.m)
+    assert exists(conn, "public.members") and not exists(conn, "public.users")
+    green.execute("INSERT INTO members (email) VALUES ('after@x.org')")
+    assert green.execute("SELECT count(*) FROM members").fetchone() == (303,)
+    # the foreign key of audit_log follows the table
+    green.execute("INSERT INTO audit_log (user_id, message) SELECT id, 'x' FROM members WHERE email = 'after@x.org'")
+    contract_matches_plain(conn, s)
+
+
+def test_rename_table_refuses_a_taken_name(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, RENAME_USERS)
+    for taken in ("audit_log", "users_pkey", "users_id_seq"):
+        m = migration(f"name: r\noperations:\n  - {{op: rename_table, table: users, to: {taken}}}\n")
+        with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
+            engine.validate(c, m)
+        assert err.value.field == "to", taken
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
+@pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, scenario: str, stop_after: str) -> None:
+    rollback_keeps_writes(dsn, conn, SCENARIOS[scenario], stop_after)
+
+
+def test_rollback_drops_the_created_table_with_its_rows(dsn: str, conn: psycopg.Connection) -> None:
+    s = CREATE_ORDERS
+    load(conn, s)
+    expand(dsn, s.m)
+    with client(dsn, s.green) as green:
+        green.execute("INSERT INTO orders (user_id) VALUES (1)")
+    with engine.connect(dsn) as c:
+        engine.rollback(c, s.m.name)
+    assert not exists(conn, "public.orders")
+    assert not exists(conn, "public.orders_id_seq")
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
+def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: str) -> None:
+    each_step_twice_equals_once(dsn, conn, SCENARIOS[scenario])
