@@ -1,0 +1,238 @@
+"""create_index and drop_index through every phase, with a blue and a green client reading and writing."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from liveshift import engine
+from liveshift.errors import SpecError
+from tests.helpers import client, migration, snapshot
+from tests.integration.test_op_support import (
+    BLUE,
+    PHASES_BEFORE_CONTRACT,
+    Scenario,
+    advance,
+    contract,
+    contract_matches_plain,
+    each_step_twice_equals_once,
+    expand,
+    load,
+    rollback_keeps_writes,
+)
+
+pytestmark = pytest.mark.integration
+
+SETUP = """
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int NOT NULL DEFAULT 0);
+CREATE INDEX users_name_idx ON users (name);
+"""
+ROWS = (
+    "INSERT INTO users (email, name, age) SELECT 'u' || g || '@x.org', 'n' || g, g % 90 FROM generate_series(1, 500) g"
+)
+
+
+def _kept(conn: psycopg.Connection, tags: list[int]) -> None:
+    emails = [f"w{t}@x.org" for t in tags]
+    assert conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (emails,)).fetchone() == (len(tags),)
+
+
+def _write(c: psycopg.Connection, n: int) -> None:
+    c.execute("INSERT INTO users (email, name, age) VALUES (%s, 'w', 40)", (f"w{n}@x.org",))
+
+
+CREATE_UNIQUE = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: users_email_idx
+operations:
+  - op: create_index
+    name: users_email_uniq
+    table: users
+    columns: [email]
+    unique: true
+""",
+    plain="CREATE UNIQUE INDEX users_email_uniq ON users (email)",
+    blue_write=_write,
+    green_write=_write,
+    kept=_kept,
+)
+
+CREATE_PARTIAL = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: users_adults_idx
+operations:
+  - op: create_index
+    name: users_adults
+    table: users
+    columns: [age, name]
+    method: btree
+    where: age >= 18
+""",
+    plain="CREATE INDEX users_adults ON users USING btree (age, name) WHERE age >= 18",
+    blue_write=_write,
+    green_write=_write,
+    kept=_kept,
+)
+
+CREATE_HASH = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: users_email_hash
+operations:
+  - op: create_index
+    name: users_email_hash
+    table: users
+    columns: [email]
+    method: hash
+""",
+    plain="CREATE INDEX users_email_hash ON users USING hash (email)",
+    blue_write=_write,
+    green_write=_write,
+    kept=_kept,
+)
+
+DROP_NAME_IDX = Scenario(
+    setup=SETUP,
+    rows=ROWS,
+    migration="""
+name: drop_users_name_idx
+operations:
+  - op: drop_index
+    name: users_name_idx
+""",
+    plain="DROP INDEX users_name_idx",
+    blue_write=_write,
+    green_write=_write,
+    kept=_kept,
+)
+
+SCENARIOS = {
+    "create_unique": CREATE_UNIQUE,
+    "create_partial": CREATE_PARTIAL,
+    "create_hash": CREATE_HASH,
+    "drop_index": DROP_NAME_IDX,
+}
+
+
+def _index(conn: psycopg.Connection, name: str) -> tuple[bool, bool, str] | None:
+    return conn.execute(
+        "SELECT ix.indisvalid, ix.indisunique, pg_get_indexdef(ix.indexrelid) FROM pg_index ix "
+        "WHERE ix.indexrelid = to_regclass(%s)",
+        (f"public.{name}",),
+    ).fetchone()
+
+
+def test_create_index_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = CREATE_UNIQUE
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    # after expand the index exists, valid, and both versions write under it
+    valid, unique, _ = _index(conn, "users_email_uniq")  # type: ignore[misc]
+    assert valid and unique
+    blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+    green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        green.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        blue.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+    plan = green.execute("EXPLAIN SELECT * FROM users WHERE email = 'g@x.org'").fetchall()
+    assert any("users_email_uniq" in line for (line,) in plan)
+
+    advance(dsn, s.m, "cutover")
+    blue.execute("INSERT INTO users (email) VALUES ('late@x.org')")
+    contract(dsn, s.m)
+    green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
+    assert green.execute("SELECT count(*) FROM users").fetchone() == (504,)
+    contract_matches_plain(conn, s)
+
+
+def test_partial_index_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = CREATE_PARTIAL
+    load(conn, s)
+    expand(dsn, s.m)
+    _, _, definition = _index(conn, "users_adults")  # type: ignore[misc]
+    assert definition.endswith("USING btree (age, name) WHERE (age >= 18)")
+    with client(dsn, BLUE) as blue, client(dsn, s.green) as green:
+        blue.execute("INSERT INTO users (email, age) VALUES ('b@x.org', 20)")
+        green.execute("INSERT INTO users (email, age) VALUES ('g@x.org', 21)")
+        advance(dsn, s.m, "cutover")
+        contract(dsn, s.m)
+        assert green.execute("SELECT count(*) FROM users WHERE age >= 18 AND email LIKE '_@x.org'").fetchone() == (2,)
+    contract_matches_plain(conn, s)
+
+
+def test_failed_unique_index_leaves_nothing_after_rollback(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, CREATE_UNIQUE)
+    conn.execute("INSERT INTO users (email) VALUES ('u1@x.org')")  # a duplicate: the unique build fails
+    before = snapshot(conn)
+    m = CREATE_UNIQUE.m
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        expand(dsn, m)
+    with engine.connect(dsn) as c:
+        engine.rollback(c, m.name)
+    assert _index(conn, "users_email_uniq") is None
+    assert snapshot(conn) == before
+
+
+def test_create_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, CREATE_UNIQUE)
+    cases = {
+        "{op: create_index, name: users_name_idx, table: users, columns: [email]}": "name",
+        "{op: create_index, name: users, table: users, columns: [email]}": "name",
+        "{op: create_index, name: users_id_seq, table: users, columns: [email]}": "name",
+        "{op: create_index, name: i, table: nope, columns: [email]}": "table",
+        "{op: create_index, name: i, table: users, columns: [email, nope]}": "columns[1]",
+        "{op: create_index, name: i, table: users, columns: [email], method: spgist}": "method",
+        "{op: create_index, name: i, table: users, columns: [email], method: hash, unique: true}": "unique",
+        "{op: create_index, name: i, table: users, columns: [email], where: 'nope > 1'}": "where",
+    }
+    with engine.connect(dsn) as c:
+        for op, fld in cases.items():
+            with pytest.raises(SpecError) as err:
+                engine.validate(c, migration(f"name: i\noperations:\n  - {op}\n"), file="i.yaml")
+            assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
+
+
+def test_drop_index_phases(dsn: str, conn: psycopg.Connection) -> None:
+    s = DROP_NAME_IDX
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    # the index keeps serving both versions until contract
+    assert _index(conn, "users_name_idx") is not None
+    blue.execute("INSERT INTO users (email, name) VALUES ('b@x.org', 'bee')")
+    green.execute("INSERT INTO users (email, name) VALUES ('g@x.org', 'gee')")
+    advance(dsn, s.m, "cutover")
+    assert _index(conn, "users_name_idx") is not None
+    contract(dsn, s.m)
+    assert _index(conn, "users_name_idx") is None
+    assert green.execute("SELECT count(*) FROM users WHERE name IN ('bee', 'gee')").fetchone() == (2,)
+    contract_matches_plain(conn, s)
+
+
+def test_drop_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
+    load(conn, DROP_NAME_IDX)
+    for name in ("nope", "users_pkey"):
+        with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
+            engine.validate(c, migration(f"name: d\noperations:\n  - {{op: drop_index, name: {name}}}\n"))
+        assert err.value.field == "name", name
+    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
+        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_index, name: users_pkey}\n"))
+    assert "drop_constraint" in str(err.value)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
+@pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, scenario: str, stop_after: str) -> None:
+    rollback_keeps_writes(dsn, conn, SCENARIOS[scenario], stop_after)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
+def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: str) -> None:
+    each_step_twice_equals_once(dsn, conn, SCENARIOS[scenario])
