@@ -7,6 +7,7 @@ we give up the lock request, let the queue drain, and try again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -94,6 +95,12 @@ def run_step(
             if on_lock_retry:
                 on_lock_retry(step, attempt + 1)
             time.sleep(delay)
+        except psycopg.Error:
+            # e.g. a unique index over duplicates: leave no INVALID index behind for the caller to trip on
+            if step.index_to_clean is not None and not conn.closed:
+                with contextlib.suppress(psycopg.Error):
+                    _drop_invalid_index(conn, step.index_to_clean)
+            raise
     if step.index_to_clean is not None:
         _drop_invalid_index(conn, step.index_to_clean)
     raise LockRetriesExhausted(

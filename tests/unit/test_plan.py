@@ -191,3 +191,18 @@ def test_build_plan_is_deterministic() -> None:
     one = {p: [text(s) for s in steps] for p, steps in build_plan(m, catalog(users()), None).phases().items()}
     two = {p: [text(s) for s in steps] for p, steps in build_plan(m, catalog(users()), None).phases().items()}
     assert one == two
+
+
+def test_constraints_on_new_columns_come_after_the_dual_write_trigger() -> None:
+    # a NOT VALID check is enforced for new rows: before the trigger fills the column, it would refuse app writes
+    plan = build_plan(
+        migration(add_column("users", "a", nullable=False, unique=True), add_column("users", "b", nullable=False)),
+        catalog(users()),
+        None,
+    )
+    expand = descriptions(plan.expand_steps())
+    trigger = expand.index("create dual-write trigger on users")
+    for column in ("a", "b"):
+        assert expand.index(f"add hidden column _ls_new_{column} (text) to users") < trigger
+        assert expand.index(f"add check _ls_nn_{column} (_ls_new_{column} IS NOT NULL) NOT VALID") > trigger
+    assert expand.index("create unique index users_a_key on users (_ls_new_a) concurrently") > trigger
