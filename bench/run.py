@@ -1,0 +1,345 @@
+"""The benchmark: the same change done with a plain ALTER and through liveshift, under application traffic.
+
+    python -m bench.run --rows 1000000          # writes docs/benchmark.md and docs/benchmark-latency.png
+    python -m bench.run --rows 10000000         # the big one
+    python -m bench.run --rows 5000 --out /tmp  # a smoke run (seconds)
+
+On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server and a worker process
+(`python -m worker`). Per scenario, two identical databases hold the same table:
+  (a) plain: the change's statements in one transaction, while a long reader holds the table;
+  (b) liveshift: the migration as a Temporal workflow, the same long reader holding the table as it starts.
+Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand and
+blue leaves at the contract gate (old code drained, as in a real rollout). Also measured in the same run:
+a single UPDATE of the whole table (the physical limit of the backfill), and write throughput with and
+without the dual-write trigger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import yaml
+from psycopg import sql
+
+from bench.report import machine, write_markdown, write_plot
+from bench.scenarios import SCENARIOS, TABLE, Scenario
+from bench.stack import BenchStack
+from liveshift import engine
+from liveshift.loadgen import LoadGenerator, Report, Sample, Version
+from liveshift.spec import Migration, parse_migration
+from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.starter import start_migration
+
+FINAL = ("complete", "rolled_back", "failed")
+
+
+@dataclass
+class Traffic:
+    writers: int = 2
+    readers: int = 2
+    rate: float = 25.0  # per thread, requests/s
+    warmup: float = 2.0
+    cooldown: float = 2.0
+    hold: float = 5.0  # the long reader's transaction, seconds
+
+
+@dataclass
+class PathResult:
+    label: str
+    origin: float  # wall clock; the plot's zero
+    duration: float  # the change itself
+    report: Report  # traffic from origin to the end of the cooldown
+    samples: list[Sample]
+    events: list[tuple[float, str]] = field(default_factory=list)  # (wall clock, what happened)
+
+
+@dataclass
+class Throughput:
+    without_trigger: float  # acknowledged writes/s
+    with_trigger: float
+
+    @property
+    def overhead(self) -> float:
+        return 1 - self.with_trigger / self.without_trigger if self.without_trigger else 0.0
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    rows: int
+    naive: PathResult
+    live: PathResult
+    update_seconds: float
+    backfill_seconds: float
+    backfill_rows: int
+    throughput: Throughput
+    history_events: int
+    phases: list[tuple[str, float]]  # liveshift phase, seconds in it
+    acknowledged_writes: int
+    lost_writes: int
+    lock_timeout_ms: int
+
+    @property
+    def update_rate(self) -> float:
+        return self.rows / self.update_seconds
+
+    @property
+    def backfill_rate(self) -> float:
+        return self.backfill_rows / self.backfill_seconds if self.backfill_seconds else 0.0
+
+
+def migration_of(scenario: Scenario) -> Migration:
+    return parse_migration(yaml.safe_load(scenario.migration), file=f"{scenario.name}.yaml")
+
+
+def load_table(dsn: str, scenario: Scenario, rows: int) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(scenario.table_sql())
+        conn.execute(scenario.fill_sql(rows))
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
+
+
+def single_update_seconds(dsn: str, scenario: Scenario) -> float:
+    """The physical limit: one UPDATE filling the new column of a copy of the table, no traffic."""
+    copy = sql.Identifier(f"{TABLE}_limit")
+    name, typ = scenario.limit_column
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(copy, sql.Identifier(TABLE)))
+        conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(copy, sql.Identifier(TABLE)))
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(copy, sql.Identifier(name), sql.SQL(typ)))
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(copy))
+        conn.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        conn.execute(
+            sql.SQL("UPDATE {} SET {} = {}").format(copy, sql.Identifier(name), sql.SQL(scenario.limit_expression))
+        )
+        seconds = time.perf_counter() - t0
+        conn.execute(sql.SQL("DROP TABLE {}").format(copy))
+    return seconds
+
+
+def writes_per_second(dsn: str, scenario: Scenario, rows: int, seconds: float) -> float:
+    """Blue writers flat out on the physical table for `seconds`: acknowledged writes/s."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(TABLE)))
+    load = LoadGenerator(dsn, scenario.workload(rows, None))
+    load.start("blue", writers=2, readers=0, rate=None)
+    time.sleep(seconds)
+    load.stop()
+    return sum(1 for s in load.samples() if s.ok and s.kind != "read") / seconds
+
+
+def trigger_throughput(dsn: str, scenario: Scenario, rows: int, seconds: float, rounds: int = 2) -> Throughput:
+    """Writes/s without the dual-write trigger, then with it (after expand), `rounds` times; the sums compared."""
+    m = migration_of(scenario)
+    without = with_ = 0.0
+    for _ in range(rounds):
+        without += writes_per_second(dsn, scenario, rows, seconds)
+        with engine.connect(dsn) as conn:
+            engine.prepare(conn, m)
+            engine.expand(conn, m.name)
+        with_ += writes_per_second(dsn, scenario, rows, seconds)
+        with engine.connect(dsn) as conn:
+            engine.rollback(conn, m.name)
+    return Throughput(without / rounds, with_ / rounds)
+
+
+class LongReader(threading.Thread):
+    """A reporting query's transaction: holds ACCESS SHARE on the table for `hold` seconds."""
+
+    def __init__(self, dsn: str, hold: float, events: list[tuple[float, str]]) -> None:
+        super().__init__(name="long-reader", daemon=True)
+        self.dsn, self.hold, self.events = dsn, hold, events
+        self.holding = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, application_name="long-reader") as conn:
+            conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE id <= 1000").format(sql.Identifier(TABLE)))
+            self.events.append((time.time(), f"long reader holds the table ({self.hold:g} s)"))
+            self.holding.set()
+            time.sleep(self.hold)
+            conn.commit()
+            self.events.append((time.time(), "long reader commits"))
+
+    def begin(self) -> LongReader:
+        self.start()
+        self.holding.wait(30)
+        return self
+
+
+def run_naive(dsn: str, scenario: Scenario, rows: int, traffic: Traffic) -> PathResult:
+    load = LoadGenerator(dsn, scenario.workload(rows, None))
+    load.start("blue", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
+    try:
+        time.sleep(traffic.warmup)
+        origin = time.time()
+        events: list[tuple[float, str]] = []
+        reader = LongReader(dsn, traffic.hold, events).begin()
+        time.sleep(0.5)
+        t0 = time.time()
+        events.append((t0, "ALTER issued"))
+        with psycopg.connect(dsn, application_name="plain-alter") as conn:
+            for statement in scenario.naive:
+                conn.execute(statement)
+            conn.commit()
+        t1 = time.time()
+        events.append((t1, "ALTER committed"))
+        reader.join()
+        time.sleep(traffic.cooldown)
+        end = time.time()
+    finally:
+        load.stop()
+    return PathResult("plain ALTER", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)
+
+
+async def run_liveshift(
+    stack: BenchStack, dsn: str, target: str, scenario: Scenario, rows: int, traffic: Traffic
+) -> tuple[PathResult, MigrationStatus, int, LoadGenerator]:
+    client = await stack.client()
+    await stack.wait_for_worker(client)
+    load = LoadGenerator(dsn, scenario.workload(rows, "public_base"))
+    load.start("blue", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
+    try:
+        await asyncio.sleep(traffic.warmup)
+        origin = time.time()
+        events: list[tuple[float, str]] = []
+        reader = LongReader(dsn, traffic.hold, events).begin()
+        await asyncio.sleep(0.5)
+        t0 = time.time()
+        handle = await start_migration(
+            client, MigrationInput(target=target, migration=migration_of(scenario), options=MigrationOptions())
+        )
+        green = False
+        while True:
+            status: MigrationStatus = await handle.query(STATUS, result_type=MigrationStatus)
+            if not green and status.phase not in ("starting", "expand"):
+                load.start("green", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
+                events.append((time.time(), "green traffic starts"))
+                green = True
+            if status.waiting_for == "cutover":
+                await handle.execute_update(APPROVE, ApproveRequest(gate="cutover"))
+            elif status.waiting_for == "contract":
+                load.stop("blue")  # old code drained before its views go away
+                events.append((time.time(), "blue traffic stops"))
+                await handle.execute_update(APPROVE, ApproveRequest(gate="contract"))
+            if status.phase in FINAL:
+                break
+            await asyncio.sleep(0.2)
+        result = await handle.result()
+        t1 = time.time()
+        reader.join()
+        await asyncio.sleep(traffic.cooldown)
+        end = time.time()
+    finally:
+        load.stop()
+    if result.phase != "complete":
+        raise RuntimeError(f"the migration ended {result.phase}: {result.last_error}")
+    events += [(t.at.timestamp(), t.phase) for t in result.transitions if t.phase not in ("starting", "complete")]
+    history = await handle.fetch_history()
+    path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)
+    return path, result, len(history.events), load
+
+
+def phase_durations(status: MigrationStatus) -> list[tuple[str, float]]:
+    steps = status.transitions
+    return [(a.phase, (b.at - a.at).total_seconds()) for a, b in itertools.pairwise(steps)]
+
+
+def backfill_window(status: MigrationStatus) -> float:
+    return dict(phase_durations(status)).get("backfill", 0.0)
+
+
+def run_scenario(
+    stack: BenchStack, scenario: Scenario, rows: int, traffic: Traffic, trigger_s: float
+) -> ScenarioResult:
+    naive_dsn = stack.targets[f"{scenario.name}_naive"]
+    live_target = f"{scenario.name}_live"
+    live_dsn = stack.targets[live_target]
+    trigger_dsn = stack.targets[f"{scenario.name}_trigger"]
+    say(f"[{scenario.name}] loading {rows:,} rows (twice) and {min(rows, 100_000):,} for the trigger measurement")
+    load_table(naive_dsn, scenario, rows)
+    load_table(live_dsn, scenario, rows)
+    load_table(trigger_dsn, scenario, min(rows, 100_000))
+    say(f"[{scenario.name}] single UPDATE of the whole table (physical limit)")
+    update_s = single_update_seconds(live_dsn, scenario)
+    say(f"[{scenario.name}] write throughput without / with the dual-write trigger")
+    throughput = trigger_throughput(trigger_dsn, scenario, min(rows, 100_000), trigger_s)
+    say(f"[{scenario.name}] (a) plain ALTER under traffic")
+    naive = run_naive(naive_dsn, scenario, rows, traffic)
+    say(f"[{scenario.name}] (b) liveshift workflow under traffic")
+    live, status, events, load = asyncio.run(run_liveshift(stack, live_dsn, live_target, scenario, rows, traffic))
+    lost = load.lost_writes({"final": Version(None, scenario.green_row)})
+    return ScenarioResult(
+        scenario=scenario,
+        rows=rows,
+        naive=naive,
+        live=live,
+        update_seconds=update_s,
+        backfill_seconds=backfill_window(status),
+        backfill_rows=status.rows_done,
+        throughput=throughput,
+        history_events=events,
+        phases=phase_durations(status),
+        acknowledged_writes=load.acknowledged_writes(),
+        lost_writes=len(lost),
+        lock_timeout_ms=MigrationOptions().lock.lock_timeout_ms,
+    )
+
+
+def say(message: str) -> None:
+    print(f"{dt.datetime.now():%H:%M:%S} {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (default 1,000,000)")
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all available")
+    parser.add_argument("--rate", type=float, default=25.0, help="requests/s of each application thread")
+    parser.add_argument("--writers", type=int, default=2, help="writer threads per side")
+    parser.add_argument("--readers", type=int, default=2, help="reader threads per side")
+    parser.add_argument("--hold", type=float, default=5.0, help="seconds the long reader holds the table")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--cooldown", type=float, default=2.0)
+    parser.add_argument("--trigger-seconds", type=float, default=4.0, help="per throughput measurement")
+    parser.add_argument("--out", type=Path, default=Path("docs"), help="where benchmark.md and the PNG go")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    available = [s for s in SCENARIOS.values() if s.available()]
+    chosen = [SCENARIOS[n] for n in args.scenario] if args.scenario else available
+    traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold)
+    command = " ".join(["python -m bench.run", *argv])
+    stack = BenchStack().start()
+    try:
+        for s in chosen:
+            for suffix in ("naive", "live", "trigger"):
+                stack.create_database(f"{s.name}_{suffix}")
+        stack.start_worker()
+        results = [run_scenario(stack, s, args.rows, traffic, args.trigger_seconds) for s in chosen]
+        with psycopg.connect(stack.admin_dsn) as conn:
+            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    finally:
+        stack.stop()
+    args.out.mkdir(parents=True, exist_ok=True)
+    plot = args.out / "benchmark-latency.png"
+    write_plot(results, plot)
+    markdown = args.out / "benchmark.md"
+    markdown.write_text(write_markdown(results, traffic, command, machine(version), plot.name))
+    say(f"wrote {markdown} and {plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
