@@ -44,6 +44,14 @@ def _ensure_server_user() -> str | None:
     return SERVER_USER
 
 
+def _as_user(user: str | None) -> dict[str, object]:
+    """subprocess arguments running as `user` with its own group, so directories readable by "other" are
+    traversable (keeping root's group would apply the usually empty group bits of root-owned parents)."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
 def _open_path_for(user: str, path: Path) -> None:
     """Let the server user traverse every parent of `path` and read the binaries."""
     entry = pwd.getpwnam(user)
@@ -87,8 +95,8 @@ class EmbeddedPostgres:
             check=True,
             capture_output=True,
             text=True,
-            user=user,
             cwd="/",
+            **_as_user(user),  # type: ignore[arg-type]
         )
 
     def _init(self) -> None:
@@ -117,8 +125,8 @@ class EmbeddedPostgres:
             [str(binaries_dir() / "pg_ctl"), "status", "-D", str(self.pgdata)],
             capture_output=True,
             text=True,
-            user=_ensure_server_user(),
             cwd="/",
+            **_as_user(_ensure_server_user()),  # type: ignore[arg-type]
         )
         return result.returncode == 0
 

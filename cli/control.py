@@ -1,0 +1,217 @@
+"""What the commands ask of Temporal: find a migration's workflow, read its status, send it a request, follow it.
+
+Requests are Temporal Updates: the workflow's validator refuses what cannot apply, and the refusal's message
+reaches the operator as one line (CliError, exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli.config import CliError, connect, settings_from
+from cli.render import headline
+from worker.config import Settings
+from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus
+
+# phases after which nothing more happens, and what the CLI's exit code says about them
+FINAL_PHASES = {"complete": 0, "rolled_back": 1, "failed": 1}
+GATE_PHASES = {"awaiting_cutover", "awaiting_contract"}
+
+
+def execution_status_name(status: int | None) -> str:
+    if status is None:
+        return "UNKNOWN"
+    return WorkflowExecutionStatus.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+async def list_migrations(client: Client, *, running_only: bool = False, limit: int = 100) -> list[WorkflowExecution]:
+    query = f"WorkflowType = {_quote(WORKFLOW_NAME)}"
+    if running_only:
+        query += " AND ExecutionStatus = 'Running'"
+    out = []
+    async for execution in client.list_workflows(query, limit=limit):
+        out.append(execution)
+    return out
+
+
+def phase_of(execution: WorkflowExecution) -> str:
+    return execution.typed_search_attributes.get(SA_PHASE) or "-"
+
+
+def migration_of(execution: WorkflowExecution) -> str:
+    return execution.typed_search_attributes.get(SA_MIGRATION) or "-"
+
+
+async def resolve(client: Client, workflow_id: str | None, migration: str | None, latest: bool = False) -> str:
+    """The workflow id named, or the one of migration NAME (latest run), or the only running migration
+    (with `latest`: else the most recent one)."""
+    if workflow_id:
+        return workflow_id
+    if migration:
+        query = f"WorkflowType = {_quote(WORKFLOW_NAME)} AND {SA_MIGRATION.name} = {_quote(migration)}"
+        async for execution in client.list_workflows(query, limit=1):
+            return execution.id
+        raise CliError(f"no migration named {migration!r} (liveshift list shows the known ones)")
+    running = await list_migrations(client, running_only=True, limit=10)
+    if len(running) == 1:
+        return running[0].id
+    if not running and latest:
+        recent = await list_migrations(client, limit=1)
+        if recent:
+            return recent[0].id
+    if not running:
+        raise CliError("no migration is running; name one: ID or --migration NAME")
+    names = ", ".join(f"{migration_of(e)} ({e.id})" for e in running)
+    raise CliError(f"{len(running)} migrations are running, name one: {names}")
+
+
+async def describe(handle: WorkflowHandle[Any, Any]) -> str:
+    try:
+        return execution_status_name((await handle.describe()).raw_description.workflow_execution_info.status)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"no migration workflow {handle.id!r}") from None
+        raise CliError(f"cannot describe {handle.id}: {exc.message}") from None
+
+
+async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
+    """The status query; for a closed workflow whose query cannot be answered, its result."""
+    try:
+        return await handle.query(STATUS, result_type=MigrationStatus, rpc_timeout=timedelta(seconds=15))
+    except WorkflowQueryFailedError as exc:
+        raise CliError(f"the status query failed: {exc}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"no migration workflow {handle.id!r}") from None
+        try:
+            return await asyncio.wait_for(handle.result(result_type=MigrationStatus), 5)
+        except (TimeoutError, WorkflowFailureError):
+            raise CliError(
+                f"{handle.id} did not answer the status query ({exc.message}): is a liveshift worker running?"
+            ) from None
+
+
+def _root_message(exc: BaseException) -> str:
+    """The innermost failure's own message (the workflow's refusal), without type prefixes."""
+    cause: BaseException | None = exc
+    message = str(exc)
+    while cause is not None:
+        if isinstance(cause, ApplicationError | FailureError) and cause.message:
+            message = cause.message
+        cause = cause.__cause__
+    return message
+
+
+async def request(handle: WorkflowHandle[Any, Any], update: str, arg: Any = None) -> Any:
+    """Send an Update; a refusal (validator or handler failure, closed or unknown workflow) becomes a CliError."""
+    try:
+        if arg is None:
+            return await handle.execute_update(update, rpc_timeout=timedelta(seconds=30))
+        return await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=30))
+    except WorkflowUpdateFailedError as exc:
+        raise CliError(f"refused: {_root_message(exc)}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"refused: {handle.id} is not running ({exc.message})") from None
+        raise CliError(f"refused: {exc.message}") from None
+
+
+async def follow(
+    handle: WorkflowHandle[Any, Any],
+    on_status: Callable[[MigrationStatus], None],
+    *,
+    stop_at_gate: bool = True,
+    interval: float = 1.0,
+) -> MigrationStatus:
+    """Poll the status until the migration ends (or, with `stop_at_gate`, waits for an approval)."""
+    last: MigrationStatus | None = None
+    while True:
+        try:
+            current = await status(handle)
+        except CliError:
+            if last is None:
+                raise
+            current = last
+        last = current
+        on_status(current)
+        if current.phase in FINAL_PHASES or (stop_at_gate and current.waiting_for is not None):
+            return current
+        if await describe(handle) != "RUNNING":
+            return await status(handle)
+        await asyncio.sleep(interval)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def run_command(args: argparse.Namespace, body: Callable[[Client, Settings], Awaitable[int]]) -> NoReturn:
+    """Connect with the configured settings and run `body`; a CliError is one line on stderr and exit code 2."""
+
+    async def main() -> int:
+        settings = settings_from(args)
+        client = await connect(settings)
+        return await body(client, settings)
+
+    try:
+        code = asyncio.run(main())
+    except CliError as exc:
+        sys.stderr.write(f"liveshift {args.command}: {exc}\n")
+        if getattr(args, "json", False):
+            emit_json({"ok": False, "error": str(exc)})
+        code = 2
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit without interpreter finalization: the Temporal SDK's core threads can otherwise crash the process
+    (segfault / PyGILState_Release abort) while Python tears down, turning a clean exit code into 134 or 139."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def add_migration_selector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", help="workflow id (default: the only running migration)")
+    parser.add_argument("--migration", metavar="NAME", help="the latest workflow of migration NAME")
+
+
+def run_request(args: argparse.Namespace, update: str, arg: Any = None, done: str = "") -> NoReturn:
+    """pause/resume/rollback/approve: send the Update to the selected migration and show the status after it."""
+
+    async def body(client: Client, settings: Settings) -> int:
+        handle = client.get_workflow_handle(await resolve(client, args.id, args.migration))
+        answer = await request(handle, update, arg)
+        current = await status(handle)
+        if args.json:
+            emit_json({"ok": True, "request": update, "answer": answer, **current.model_dump(mode="json")})
+        else:
+            print(f"{done or update}: {current.migration} ({handle.id})" + (f": {answer}" if answer else ""))
+            print(headline(current))
+        return 0
+
+    return run_command(args, body)
