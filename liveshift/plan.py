@@ -39,6 +39,7 @@ from liveshift.versions import (
     drop_version_steps,
     register_base,
     version_schema,
+    view_default_step,
 )
 
 
@@ -126,6 +127,7 @@ class MigrationPlan:
             )
         steps += after_dual_write
         steps += create_version_steps(self.green, self.schema, self.final)
+        steps += self._green_view_defaults()
         return steps
 
     def _split_for_dual_write(self) -> tuple[list[Step], list[Step]]:
@@ -149,6 +151,20 @@ class MigrationPlan:
             return [], op_steps
         return first, [s for s in op_steps if not any(s is f for f in first)]
 
+    def _green_view_defaults(self) -> list[Step]:
+        """A new default on a column that keeps its physical storage shows on green's view until contract.
+
+        (A dropped default cannot be shown this way: a view column without a default uses the table's.)
+        """
+        steps: list[Step] = []
+        for table in self.final.tables.values():
+            stored = self.physical.tables.get(table.physical)
+            for column in table.columns if stored else []:
+                physical = stored.column(column.physical) if stored else None
+                if physical is not None and column.default is not None and column.default != physical.default:
+                    steps.append(view_default_step(self.green, table.name, column.name, column.default))
+        return steps
+
     def validate_steps(self) -> list[Step]:
         return [s for _, _, p in self.ops for s in p.validate]
 
@@ -162,6 +178,8 @@ class MigrationPlan:
 
     def contract_steps(self) -> list[Step]:
         steps = drop_version_steps(self.blue)
+        for _, _, op_plan in self.ops:
+            steps += op_plan.contract_first
         steps += self._drop_dual_write()
         schema = self.schema
         for physical in self.physical.tables.values():
@@ -176,7 +194,13 @@ class MigrationPlan:
                 )
                 continue
             kept = {c.physical for c in final.columns}
-            steps += [_drop_column(schema, physical.name, c.name) for c in physical.columns if c.name not in kept]
+            # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
+            successor = {c.name: c.physical for c in final.columns if c.physical != c.name}
+            steps += [
+                _drop_column(schema, physical.name, c.name, successor.get(c.name))
+                for c in physical.columns
+                if c.name not in kept
+            ]
         for final in self.final.tables.values():
             steps += [_rename_column(schema, final.physical, c) for c in final.columns if c.physical != c.name]
         for final in self.final.tables.values():
@@ -260,12 +284,16 @@ class MigrationPlan:
         return out
 
 
-def _drop_column(schema: str, table: str, column: str) -> Step:
+def _drop_column(schema: str, table: str, column: str, successor: str | None = None) -> Step:
+    """Drop `column`; with `successor` (the column renamed to its name later), only while that one exists."""
+    skip_if = column_missing(schema, table, column)
+    if successor is not None:
+        skip_if = sql.SQL("SELECT ({}) OR ({})").format(skip_if, column_missing(schema, table, successor))
     return Step(
         f"drop column {table}.{column}",
         sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(qualified(schema, table), sql.Identifier(column)),
         lock=ACCESS_EXCLUSIVE_BRIEF,
-        skip_if=column_missing(schema, table, column),
+        skip_if=skip_if,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from liveshift.catalog import Catalog, Table
+from liveshift.shape import user_expression
 from liveshift.steps import NO_TABLE_LOCK, Step, qualified
 
 BASE_VERSION = "base"
@@ -28,6 +29,17 @@ def view_step(version: str, schema: str, table: Table) -> Step:
         f"create view {version}.{table.name}",
         sql.SQL("DROP VIEW IF EXISTS {view}; CREATE VIEW {view} AS SELECT {cols} FROM {table}").format(
             view=view, cols=columns, table=qualified(schema, table.physical)
+        ),
+        lock=NO_TABLE_LOCK,
+    )
+
+
+def view_default_step(version: str, table: str, column: str, default: str) -> Step:
+    """A default on a view column: inserts through the view that omit the column get it."""
+    return Step(
+        f"set default of {version}.{table}.{column}",
+        sql.SQL("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}").format(
+            qualified(version, table), sql.Identifier(column), user_expression(default)
         ),
         lock=NO_TABLE_LOCK,
     )

@@ -77,6 +77,9 @@ class ExpressionProbe:
 class OpPlan:
     expand: list[Step] = field(default_factory=list)
     validate: list[Step] = field(default_factory=list)  # after backfill: VALIDATE CONSTRAINT and the like
+    # contract, right after blue's views are gone and before the dual write and the structural drops and
+    # renames: steps that must precede dropping the old columns (e.g. a primary key swap); physical names
+    contract_first: list[Step] = field(default_factory=list)
     contract: list[Step] = field(default_factory=list)
     rollback: list[Step] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)

@@ -1,0 +1,344 @@
+"""alter_column: rename, set or drop the default, change the type or nullability, add CHECK / UNIQUE / FOREIGN KEY.
+
+- Rename and default changes keep the physical column: green sees the new name (and, through its view,
+  the new default) during expand; contract renames the column and sets the default.
+- Everything else replaces the column by a hidden copy of the new shape (column_swap.py): `up` (default
+  `CAST(col AS new type)`) fills it for blue writes and the backfill, `down` (default `CAST(col AS old
+  type)`) fills the old column for green writes.
+- A single-column primary key (e.g. integer -> bigint) is swapped too, with every foreign key that
+  references it: the referencing columns get hidden copies of the new type as well (pk_swap.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+from liveshift.catalog import Catalog, Column, Constraint, Index, Table
+from liveshift.errors import SpecError
+from liveshift.operations.base import (
+    ExpressionProbe,
+    OpContext,
+    OperationBase,
+    OpPlan,
+    VerifyCheck,
+    hidden_name,
+    replace_table,
+)
+from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
+from liveshift.operations.columns import ForeignKeyRef
+from liveshift.operations.common import (
+    add_foreign_key_not_valid,
+    check_name,
+    create_index_concurrently,
+    fk_name,
+    unique_name,
+    validate_constraint,
+)
+from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
+from liveshift.operations.rename_column import with_renamed_column
+from liveshift.shape import user_expression
+from liveshift.steps import Step, constraint_exists, qualified
+
+
+class CheckDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=63)
+    expression: str = Field(min_length=1)
+
+
+class UniqueDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=63)
+
+
+class AlterColumn(OperationBase):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    op_name: ClassVar[str] = "alter_column"
+    op: Literal["alter_column"] = "alter_column"
+    table: str
+    column: str
+    name: str | None = Field(None, min_length=1, max_length=63, description="new name")
+    type: str | None = Field(None, min_length=1)
+    up: str | None = None
+    down: str | None = None
+    nullable: bool | None = None
+    default: str | None = Field(None, description="new default; an explicit null drops it")
+    check_: CheckDef | None = Field(None, alias="check")
+    unique: bool | UniqueDef | None = None
+    references: ForeignKeyRef | None = None
+
+    @model_serializer(mode="wrap")
+    def _keep_unset_default_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `default: null` drops the default, a missing `default` leaves it: keep that apart in the record
+        data = handler(self)
+        if "default" not in self.model_fields_set:
+            data.pop("default", None)
+        return data
+
+    # what the operation changes
+
+    @property
+    def sets_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+    def _new_name(self) -> str:
+        return self.name or self.column
+
+    def _needs_swap(self, column: Column) -> bool:
+        changes_nullability = self.nullable is not None and self.nullable != column.nullable
+        return bool(self.type or changes_nullability or self.check_ or self.unique or self.references)
+
+    def _unique_name(self, table: str) -> str | None:
+        if not self.unique:
+            return None
+        if isinstance(self.unique, UniqueDef) and self.unique.name:
+            return self.unique.name
+        return unique_name(table, self._new_name())
+
+    def _check_name(self, table: str) -> str | None:
+        if self.check_ is None:
+            return None
+        return self.check_.name or check_name(table, self._new_name())
+
+    def check(self, catalog: Catalog) -> None:  # type: ignore[override]
+        table = self.require_table(catalog, self.table)
+        column = self.require_column(table, self.column)
+        if self.unique is False:
+            raise self.fail("unique", "unique: false changes nothing; drop a unique constraint with drop_constraint")
+        if self.name is not None and self.name != self.column:
+            if table.column(self.name) is not None:
+                raise self.fail("name", f"column {self.name!r} already exists in table {self.table!r}")
+            if self.name in {c.physical for c in table.columns if c.name != self.column}:
+                raise self.fail("name", f"column {self.name!r} is still stored in table {self.table!r} until contract")
+        if not self._needs_swap(column):
+            if self.up is not None or self.down is not None:
+                raise self.fail(
+                    "up" if self.up is not None else "down", "up/down apply only to a type or constraint change"
+                )
+            if (self.name is None or self.name == self.column) and not self.sets_default:
+                raise self.fail(
+                    "column", "nothing to change: give name, type, nullable, default, check, unique or references"
+                )
+            return
+        names = {c.name for c in table.constraints} | {i.name for i in table.indexes}
+        for fld, name in (("unique", self._unique_name(table.name)), ("check", self._check_name(table.name))):
+            if name is not None and name in names:
+                raise self.fail(fld, f"a constraint or index named {name!r} already exists on table {self.table!r}")
+        if self.references:
+            name = fk_name(table.name, self._new_name())
+            if name in names:
+                raise self.fail("references", f"a constraint named {name!r} already exists on table {self.table!r}")
+            ref = catalog.table(self.references.table)
+            if ref is None:
+                raise self.fail("references.table", f"table {self.references.table!r} does not exist")
+            if ref.column(self.references.column) is None:
+                raise self.fail(
+                    "references.column", f"column {self.references.column!r} does not exist in table {ref.name!r}"
+                )
+        if column.name in table.primary_key and table.primary_key != [column.name]:
+            raise self.fail("column", f"column {column.name!r} is part of a composite primary key; not supported")
+        for fk in referencing_columns(catalog, table, column):
+            source = catalog.table(fk.table)
+            if fk.schema_name != catalog.schema_name or source is None:
+                raise self.fail(
+                    "column", f"foreign key {fk.name!r} of {fk.schema_name}.{fk.table} references it; not supported"
+                )
+            if column.name not in table.primary_key:
+                raise self.fail(
+                    "column",
+                    f"foreign key {fk.name!r} of table {fk.table!r} references {self.table}.{column.name}, which is "
+                    "not the primary key; only a referenced primary key can change here",
+                )
+            if len(fk.columns) != 1:
+                raise self.fail("column", f"foreign key {fk.name!r} of table {fk.table!r} has several columns")
+            if not source.backfill_key():
+                raise self.fail(
+                    "column",
+                    f"table {fk.table!r} references {self.table}.{column.name} (foreign key {fk.name!r}) and must be "
+                    "backfilled, but has neither a primary key nor a unique NOT NULL key; add one first",
+                )
+            if fk.columns[0] in source.primary_key or any(
+                fk.columns[0] in other.ref_columns for other in source.referenced_by
+            ):
+                raise self.fail(
+                    "column",
+                    f"column {fk.table}.{fk.columns[0]} (foreign key {fk.name!r}) is itself a key of its table; "
+                    "not supported",
+                )
+
+    def _new_column(self, column: Column, hidden: str | None) -> Column:
+        update: dict[str, Any] = {"name": self._new_name()}
+        if self.type:
+            update["type"] = self.type
+        if self.nullable is not None:
+            update["nullable"] = self.nullable
+        if self.sets_default:
+            update["default"] = self.default
+        if hidden:
+            update["stored_as"] = hidden
+        return column.model_copy(update=update)
+
+    def apply(self, catalog: Catalog) -> Catalog:
+        table = catalog.tables[self.table]
+        column = table.column(self.column)
+        assert column is not None
+        swap = self._needs_swap(column)
+        if self._new_name() != self.column:
+            catalog = with_renamed_column(catalog, self.table, self.column, self._new_name())
+            table = catalog.tables[self.table]
+        renamed = table.column(self._new_name())
+        assert renamed is not None
+        new = self._new_column(renamed, hidden_name("new", self._new_name()) if swap else None)
+        indexes, constraints = list(table.indexes), list(table.constraints)
+        unique = self._unique_name(table.name)
+        if unique:
+            indexes.append(Index(name=unique, columns=[new.name], unique=True, constraint=unique))
+            constraints.append(Constraint(name=unique, kind="unique", definition="", columns=[new.name]))
+        if self.check_:
+            name = self._check_name(table.name) or ""
+            constraints.append(Constraint(name=name, kind="check", definition="", columns=[new.name]))
+        if self.references:
+            constraints.append(
+                Constraint(
+                    name=fk_name(table.name, new.name),
+                    kind="foreign_key",
+                    definition="",
+                    columns=[new.name],
+                    ref_table=self.references.table,
+                    ref_columns=[self.references.column],
+                )
+            )
+        columns = [new if c.name == new.name else c for c in table.columns]
+        new_table = table.model_copy(update={"columns": columns, "indexes": indexes, "constraints": constraints})
+        catalog = replace_table(catalog, self.table, new_table)
+        if swap:
+            catalog = with_referencing_swapped(catalog, table, column, self.type or column.type)
+        return catalog
+
+    def plan(self, ctx: OpContext) -> OpPlan:
+        before = ctx.before.tables[self.table]
+        column = before.column(self.column)
+        assert column is not None
+        plan = OpPlan()
+        if self.type:
+            plan.types.append(("type", self.type))
+        if not self._needs_swap(column):
+            self._plan_in_place(ctx, plan, before, column)
+            return plan
+        after = ctx.after.tables[self.table]
+        new = after.column(self._new_name())
+        assert new is not None
+        swap = Swap(
+            table=before,
+            column=column,
+            new=new,
+            hidden=new.physical,
+            up=self.up if self.up is not None else cast(column.name, new.type),
+            down=self.down if self.down is not None else cast(new.name, column.type),
+            new_default=self._hidden_default(ctx, before, column),
+            skip_foreign_keys=set(),
+        )
+        try:
+            refuse_unsupported(swap, ctx)
+        except SpecError as exc:
+            raise self.fail("column", exc.message) from None
+        first = SwapSteps()
+        plan_swap(ctx, plan, swap, first)
+        if self.sets_default and self.default is not None:
+            plan.expressions.append(
+                ExpressionProbe("default", before.physical, self.default, tuple(before.columns), new.type)
+            )
+        self._plan_new_constraints(ctx, plan, swap)
+        if column.name in before.primary_key:
+            try:
+                plan_key_swap(ctx, plan, swap, first, self.type or column.type)
+            except SpecError as exc:
+                raise self.fail("column", exc.message) from None
+        plan.contract_first += first.all()
+        return plan
+
+    def _hidden_default(self, ctx: OpContext, table: Table, column: Column) -> str | None:
+        if self.sets_default:
+            return self.default
+        if column.identity:
+            # the identity's own sequence: green inserts draw from it until contract moves it over
+            return (
+                sql.SQL("nextval(pg_get_serial_sequence({}, {}))")
+                .format(
+                    sql.Literal(qualified(ctx.schema, table.physical).as_string(None)), sql.Literal(column.physical)
+                )
+                .as_string(None)
+            )
+        return column.default
+
+    def _plan_in_place(self, ctx: OpContext, plan: OpPlan, table: Table, column: Column) -> None:
+        """Rename and default changes: the plan renames structurally; green's view shows the default."""
+        if not self.sets_default:
+            return
+        final_table, final_column = ctx.final_name_of(table.physical, column.physical)
+        target = qualified(ctx.schema, final_table)
+        if self.default is None:
+            plan.contract.append(
+                Step(
+                    f"drop default of {final_table}.{final_column}",
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(target, sql.Identifier(final_column)),
+                )
+            )
+            return
+        plan.contract.append(
+            Step(
+                f"set default of {final_table}.{final_column}",
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                    target, sql.Identifier(final_column), user_expression(self.default)
+                ),
+            )
+        )
+        plan.expressions.append(
+            ExpressionProbe("default", table.physical, self.default, tuple(table.columns), column.type)
+        )
+
+    def _plan_new_constraints(self, ctx: OpContext, plan: OpPlan, swap: Swap) -> None:
+        schema, physical, hidden = ctx.schema, swap.table.physical, swap.hidden
+        final_table, _ = ctx.final_name_of(physical, hidden)
+        unique = self._unique_name(swap.table.name)
+        if unique:
+            plan.expand.append(create_index_concurrently(schema, physical, unique, [hidden], unique=True))
+            plan.contract.append(
+                Step(
+                    f"attach unique index {unique} as constraint",
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+                        qualified(schema, final_table), sql.Identifier(unique), sql.Identifier(unique)
+                    ),
+                    skip_if=constraint_exists(schema, final_table, unique),
+                )
+            )
+        if self.references:
+            ref = ctx.before.tables[self.references.table]
+            ref_col = ref.column(self.references.column)
+            assert ref_col is not None
+            name = fk_name(swap.table.name, swap.new.name)
+            plan.expand.append(
+                add_foreign_key_not_valid(
+                    schema, physical, name, [hidden], ref.physical, [ref_col.physical], self.references.on_delete
+                )
+            )
+            plan.validate.append(validate_constraint(schema, physical, name))
+        if self.check_:
+            name = self._check_name(swap.table.name) or ""
+            after = ctx.after.tables[self.table]
+            plan.checks.append(
+                VerifyCheck(physical, f"check {name}", self.check_.expression, tuple(after.columns), field="check")
+            )
+            plan.contract.append(
+                Step(
+                    f"add check {name} NOT VALID",
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
+                        qualified(schema, final_table), sql.Identifier(name), user_expression(self.check_.expression)
+                    ),
+                    skip_if=constraint_exists(schema, final_table, name),
+                )
+            )
+            plan.contract.append(validate_constraint(schema, final_table, name))
