@@ -190,14 +190,14 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
 
     Idempotent: preparing the same migration again returns the recorded plan.
     """
-    bootstrap(conn)
-    record = _load_record(conn, migration.name)
+    record = _load_record(conn, migration.name) if schema_exists(conn, "liveshift") else None
     spec = migration.model_dump(mode="json", by_alias=True)
     if record is not None and record.status in IN_FLIGHT and record.spec == spec:
         return plan_of(record)
+    plan = validate(conn, migration, file)  # before writing anything: bad input leaves no trace
+    bootstrap(conn)
     if record is not None and record.status == "rolled_back":
         conn.execute("DELETE FROM liveshift.migrations WHERE name = %s", (migration.name,))
-    plan = validate(conn, migration, file)
     try:
         conn.execute(
             "INSERT INTO liveshift.migrations (name, schema_name, spec, catalog_before, blue_version, green_version, "
