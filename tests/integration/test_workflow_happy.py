@@ -69,7 +69,8 @@ class Writers:
 
     def halt(self) -> None:
         self.stop.set()
-        self.thread.join(timeout=30)
+        if self.thread.ident is not None:
+            self.thread.join(timeout=30)
 
     def _run(self) -> None:
         blue, green = client(self.dsn, "public_base"), client(self.dsn, GREEN)

@@ -1,0 +1,217 @@
+"""Operator control of a running migration: pause/resume, approvals, rollback from each phase, refusals,
+and the failure policy (non-retryable failures roll back and fail the workflow with a readable reason)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+
+from liveshift.backfill import Throttle
+from liveshift.ddl import LockPolicy
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import migration, snapshot
+from tests.integration.test_workflow_happy import (
+    ADD_COLUMN,
+    GREEN,
+    Writers,
+    record_history,
+    seed,
+    wait_for_phase,
+)
+from workflows.models import (
+    APPROVE,
+    PAUSE,
+    RESUME,
+    ROLLBACK,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+    RollbackRequest,
+)
+from workflows.starter import start_migration
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+# about 4 s of backfill for 2000 rows: long enough to act in the middle of it
+SLOW = Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=500, pause_poll_s=0.1)
+# short lock waits, many attempts: a test can hold a lock to keep a phase busy, then let go
+PATIENT = LockPolicy(lock_timeout_ms=100, max_attempts=300, backoff_initial_s=0.05, backoff_max_s=0.2)
+
+
+def request(target: str, **options: object) -> MigrationInput:
+    defaults: dict[str, object] = {"throttle": SLOW, "lock": PATIENT, "progress_interval_s": 0.5}
+    return MigrationInput(
+        target=target, migration=migration(ADD_COLUMN), options=MigrationOptions(**defaults | options)
+    )
+
+
+async def refused(handle: WorkflowHandle, update: str, *args: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(update, *args, result_type=str)
+    return str(info.value.cause)
+
+
+def checkpoint_rows(conn: psycopg.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
+
+
+@contextmanager
+def holding(dsn: str, mode: str) -> Iterator[None]:
+    """Hold a table lock on users in an open transaction (what a long-running app transaction does)."""
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute(f"LOCK TABLE users IN {mode} MODE")
+        yield
+        blocker.rollback()
+
+
+async def test_pause_resume_approve_and_refusals(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn)
+    handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
+    await wait_for_phase(handle, "backfill")
+    while checkpoint_rows(conn) < 200:
+        await asyncio.sleep(0.05)
+
+    assert "not paused" in await refused(handle, RESUME)
+    assert "cutover gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="cutover"))
+    assert "contract gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="contract"))
+
+    message = await handle.execute_update(PAUSE, result_type=str)
+    assert message == "paused in phase backfill: backfill stops at the next batch boundary"
+    assert "already paused" in await refused(handle, PAUSE)
+    await asyncio.sleep(1.0)  # within about a second, the batch in flight has committed and no other starts
+    stopped_at = checkpoint_rows(conn)
+    await asyncio.sleep(3.0)
+    assert checkpoint_rows(conn) == stopped_at < 2000
+    status = await handle.query(STATUS, result_type=MigrationStatus)
+    assert status.paused and status.phase == "backfill"
+
+    assert await handle.execute_update(RESUME, result_type=str) == "resumed in phase backfill"
+    status = await wait_for_phase(handle, "awaiting_cutover")
+    assert status.progress[0].rows_done == 2000
+    assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == ("public_base",)
+    assert "cutover gate is not waiting" not in await handle.execute_update(
+        APPROVE, ApproveRequest(gate="cutover"), result_type=str
+    )
+    await wait_for_phase(handle, "awaiting_contract")
+    assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
+
+    # contract kept busy by an app transaction holding a lock: rollback is refused, contract has begun
+    with holding(dsn, "ACCESS SHARE"):
+        await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+        await wait_for_phase(handle, "contract")
+        assert "contract has begun" in await refused(handle, ROLLBACK, RollbackRequest(reason="too late"))
+        assert "cannot pause" in await refused(handle, PAUSE)
+    result = await handle.result()
+    assert result.phase == "complete"
+    assert conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone() == (0,)
+    record_history("add_column_pause_resume_approvals", (await handle.fetch_history()).to_json())
+
+
+@pytest.mark.parametrize("phase", ["expand", "backfill", "verify", "awaiting_cutover", "awaiting_contract"])
+async def test_rollback_from_each_phase(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, phase: str
+) -> None:
+    seed(conn)
+    before = snapshot(conn)
+    handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
+    writers = Writers(dsn)
+    reason = f"operator rolls back in {phase}"
+    if phase in ("expand", "verify"):
+        # hold a lock expand's ALTER (or verify's VALIDATE CONSTRAINT) must wait for, so the phase lasts
+        if phase == "verify":
+            await wait_for_phase(handle, "backfill")
+            writers.thread.start()
+        with holding(dsn, "SHARE UPDATE EXCLUSIVE"):
+            await wait_for_phase(handle, phase)
+            await asyncio.sleep(0.3)
+            writers.halt()
+            message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
+    else:
+        await wait_for_phase(handle, "backfill")
+        writers.thread.start()
+        if phase == "awaiting_contract":
+            await wait_for_phase(handle, "awaiting_cutover")
+            await handle.execute_update(APPROVE, ApproveRequest(gate="cutover"), result_type=str)
+        await wait_for_phase(handle, phase)
+        if phase == "backfill":
+            while checkpoint_rows(conn) < 200:
+                await asyncio.sleep(0.05)
+        if phase == "awaiting_cutover":
+            refusal = await refused(handle, APPROVE, ApproveRequest(gate="contract"))
+            assert "contract gate is not waiting for approval (the cutover gate is waiting" in refusal
+        # Writers stop when rollback starts: rollback drops the dual-write trigger before the NOT NULL
+        # CHECK on the hidden column, so a blue INSERT in between fails (core rollback order; reported).
+        writers.halt()
+        message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
+    assert message == f"rolling back from phase {phase}: {reason}"
+    result = await handle.result()
+
+    assert result.phase == "rolled_back" and result.rollback_reason == reason
+    assert [t.phase for t in result.transitions][-2:] == ["rolling_back", "rolled_back"]
+    assert writers.errors == []
+    assert snapshot(conn) == before
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (2000 + len(writers.written),)
+    kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()
+    assert kept == (len(writers.written),)
+    assert conn.execute("SELECT status FROM liveshift.migrations").fetchone() == ("rolled_back",)
+    if phase == "backfill":
+        record_history("add_column_rollback_in_backfill", (await handle.fetch_history()).to_json())
+
+
+async def test_verification_failure_rolls_back_and_fails(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn)
+    before = snapshot(conn)
+    handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
+    await wait_for_phase(handle, "backfill")
+    await handle.execute_update(PAUSE, result_type=str)
+    # corrupt a backfilled row behind the trigger's back
+    with psycopg.connect(dsn, autocommit=True) as saboteur:
+        saboteur.execute("SET session_replication_role = replica")
+        saboteur.execute("UPDATE users SET _ls_new_email_lower = 'wrong', _ls_written_by = 'b' WHERE id = 1999")
+    await handle.execute_update(RESUME, result_type=str)
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    reason = str(info.value.cause)
+    assert "verification failed: users: 1 of 2000 rows disagree (sample keys [1999])" in reason
+    assert "rolled back" in reason
+    status = await handle.query(STATUS, result_type=MigrationStatus)
+    assert status.phase == "rolled_back" and status.verify is not None and status.verify.mismatches == 1
+    assert snapshot(conn) == before
+    record_history("add_column_verify_failure", (await handle.fetch_history()).to_json())
+
+
+async def test_bad_migration_found_late_fails_without_touching_anything(
+    conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn, rows=10)
+    before = snapshot(conn)
+    bad = migration(ADD_COLUMN.replace("lower(email)", "lower(no_such_column)"))
+    handle = await start_migration(
+        temporal.client, MigrationInput(target=liveshift_worker.target, migration=bad), liveshift_worker.task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "operations[0] (add_column): field 'up': expression 'lower(no_such_column)' does not compile" in str(
+        info.value.cause
+    )
+    assert snapshot(conn) == before
+
+
+async def test_unknown_target_fails_readably(temporal: TemporalServer, liveshift_worker: WorkerHandle) -> None:
+    handle = await start_migration(
+        temporal.client, MigrationInput(target="nowhere", migration=migration(ADD_COLUMN)), liveshift_worker.task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "unknown target 'nowhere': this worker knows test" in str(info.value.cause)

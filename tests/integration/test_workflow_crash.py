@@ -1,0 +1,154 @@
+"""Crash survival: a worker process killed with SIGKILL mid-backfill, PostgreSQL restarted mid-backfill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from liveshift.backfill import Throttle
+from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
+from tests.helpers import migration
+from tests.integration.test_workflow_happy import ADD_COLUMN, Writers, record_history, seed, wait_for_phase
+from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
+from workflows.starter import start_migration
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+ROOT = Path(__file__).parent.parent.parent
+
+# Counts every backfill batch statement, including those whose transaction never commits: a sequence
+# is not transactional, so a batch lost with its worker still counts.
+COUNT_BATCHES = """
+CREATE SEQUENCE backfill_statements;
+CREATE FUNCTION count_backfill_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('liveshift.version', true) = 'backfill' THEN
+        PERFORM nextval('backfill_statements');
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER count_backfill_statement AFTER UPDATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION count_backfill_statement();
+"""
+
+
+def worker_process(temporal: TemporalServer, task_queue: str, dsn: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "LIVESHIFT_TEMPORAL_ADDRESS": temporal.address,
+        "LIVESHIFT_TEMPORAL_NAMESPACE": temporal.namespace,
+        "LIVESHIFT_TASK_QUEUE": task_queue,
+        "LIVESHIFT_TARGET_TEST": dsn,
+    }
+    for key in ("LIVESHIFT_CONFIG", "LIVESHIFT_METRICS_PORT", "LIVESHIFT_SDK_METRICS_PORT"):
+        env.pop(key, None)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+def rows_done(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if c.execute("SELECT to_regclass('liveshift.checkpoints')").fetchone() == (None,):
+            return 0  # not prepared yet
+        return int(c.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
+
+
+async def until_rows_done(dsn: str, at_least: int, timeout: float = 60) -> int:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (done := await asyncio.to_thread(rows_done, dsn)) < at_least:
+        assert asyncio.get_running_loop().time() < deadline, f"backfill stuck at {done} rows"
+        await asyncio.sleep(0.1)
+    return done
+
+
+async def test_worker_killed_mid_backfill(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, tmp_path: Path
+) -> None:
+    seed(conn, rows=3000)
+    conn.execute(COUNT_BATCHES)
+    task_queue = f"liveshift-crash-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    first = worker_process(temporal, task_queue, dsn, log)
+    second = None
+    try:
+        request = MigrationInput(
+            target="test",
+            migration=migration(ADD_COLUMN),
+            options=MigrationOptions(
+                auto_cutover=True,
+                parallelism=2,
+                progress_interval_s=1.0,
+                throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=300),
+            ),
+        )
+        handle = await start_migration(temporal.client, request, task_queue)
+        await until_rows_done(dsn, 600)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        killed_at = await asyncio.to_thread(rows_done, dsn)
+        assert killed_at < 3000, "the backfill finished before the kill: slow it down"
+        await asyncio.sleep(2)
+        assert await asyncio.to_thread(rows_done, dsn) == killed_at, "nothing runs without a worker"
+
+        second = worker_process(temporal, task_queue, dsn, log)
+        with Writers(dsn) as writers:
+            status = await wait_for_phase(handle, "awaiting_contract", timeout=120)
+            writers.halt()
+        assert writers.errors == []
+        assert status.verify is not None and status.verify.ok
+        # each committed batch moved its checkpoint once; a batch lost with the worker was redone
+        batches, partitions = conn.execute(
+            "SELECT sum(batches), count(*) FROM liveshift.checkpoints WHERE done"
+        ).fetchone()  # type: ignore[misc]
+        statements = conn.execute("SELECT last_value FROM backfill_statements").fetchone()[0]  # type: ignore[index]
+        assert partitions == 2
+        assert batches <= statements <= batches + partitions, "at most one batch per partition is redone"
+
+        await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+        result = await handle.result()
+        assert result.phase == "complete"
+        wrong = conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone()
+        assert wrong == (0,)
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (3000 + len(writers.written),)
+        record_history("add_column_worker_killed", (await handle.fetch_history()).to_json())
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+async def test_postgres_restarted_mid_backfill(
+    dsn: str, pg_server: PostgresServer, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        seed(c, rows=2000)
+    request = MigrationInput(
+        target=liveshift_worker.target,
+        migration=migration(ADD_COLUMN),
+        options=MigrationOptions(
+            auto_cutover=True,
+            soak_seconds=0,
+            progress_interval_s=0.5,
+            throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=400),
+        ),
+    )
+    handle = await start_migration(temporal.client, request, liveshift_worker.task_queue)
+    await until_rows_done(dsn, 400)
+    await asyncio.to_thread(pg_server.restart)
+    result = await handle.result()
+    assert result.phase == "complete"
+    # the partition's attempt that lost its connection reported why before Temporal retried it
+    assert result.last_error is not None and result.last_error.startswith("backfill users/0: "), result.last_error
+    with psycopg.connect(dsn, autocommit=True) as c:
+        wrong = c.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone()
+        assert wrong == (0,)
+        assert c.execute("SELECT count(*) FROM users").fetchone() == (2000,)

@@ -1,0 +1,30 @@
+"""Recorded histories replay deterministically against the current workflow code.
+
+Record new ones as the workflow evolves (LIVESHIFT_RECORD_HISTORIES=1 python -m pytest
+tests/integration/test_workflow_*.py), keep the old ones, and guard changes with workflow.patched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.migration import MigrationWorkflow
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+
+def test_histories_were_recorded() -> None:
+    assert len(HISTORIES) >= 3, "tests/histories/ should hold the representative runs"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[MigrationWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure!r}"
