@@ -176,6 +176,34 @@ class MigrationPlan:
             steps.append(_drop_column(self.schema, table, MARKER))
         return steps
 
+    def _drop_hidden_checks(self) -> list[Step]:
+        """Before rollback drops the trigger: once it is gone, blue writes leave hidden columns NULL, and a
+        CHECK on them (the NOT NULL proof expand added NOT VALID) would refuse those writes until the
+        columns themselves are dropped."""
+        steps: list[Step] = []
+        for final in self.final.tables.values():
+            before = self.physical.tables.get(final.physical)
+            hidden = [c.physical for c in final.columns if before is not None and before.column(c.physical) is None]
+            if not hidden:
+                continue
+            steps.append(
+                Step(
+                    f"drop checks on the hidden columns of {final.physical}",
+                    sql.SQL(
+                        "DO $ls$ DECLARE c record; BEGIN FOR c IN SELECT con.conrelid, con.conname "
+                        "FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid "
+                        "AND a.attnum = ANY(con.conkey) WHERE con.conrelid = to_regclass({table}) "
+                        "AND con.contype = 'c' AND a.attname = ANY({hidden}) LOOP "
+                        "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
+                        "c.conname); END LOOP; END $ls$"
+                    ).format(
+                        table=sql.Literal(qualified(self.schema, final.physical).as_string(None)),
+                        hidden=sql.Literal(hidden),
+                    ),
+                )
+            )
+        return steps
+
     def contract_steps(self) -> list[Step]:
         steps = drop_version_steps(self.blue)
         for _, _, op_plan in self.ops:
@@ -220,6 +248,9 @@ class MigrationPlan:
 
     def rollback_steps(self) -> list[Step]:
         steps = drop_version_steps(self.green)
+        steps += self._drop_hidden_checks()
+        for _, _, op_plan in reversed(self.ops):
+            steps += op_plan.rollback_first
         steps += self._drop_dual_write()
         for _, _, op_plan in reversed(self.ops):
             steps += op_plan.rollback
