@@ -173,3 +173,77 @@ def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after
 
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
     each_step_twice_equals_once(dsn, conn, MULTI)
+
+
+ODD_SETUP = """
+CREATE TABLE "Order Items" ("Id" bigserial PRIMARY KEY, "select" int NOT NULL DEFAULT 0, "a""quote" text, gone text);
+"""
+ODD_ROWS = """INSERT INTO "Order Items" ("select", "a""quote") SELECT g, 'q' || g FROM generate_series(1, 200) g"""
+
+ODD = Scenario(
+    setup=ODD_SETUP,
+    rows=ODD_ROWS,
+    migration="""
+name: odd_names
+operations:
+  - {op: rename_column, table: Order Items, column: 'a"quote', to: 'from; DROP TABLE x --'}
+  - {op: drop_column, table: Order Items, column: gone}
+  - {op: create_index, name: 'Idx "Select"', table: Order Items, columns: [select], where: '"select" > 10'}
+  - {op: add_constraint, table: Order Items, name: 'Check "Select"', type: check, check: '"select" >= 0'}
+  - {op: add_constraint, table: Order Items, name: 'Uniq Quote', type: unique, columns: ['from; DROP TABLE x --']}
+  - {op: rename_table, table: Order Items, to: 'Line Items'}
+""",
+    plain='''
+ALTER TABLE "Order Items" RENAME COLUMN "a""quote" TO "from; DROP TABLE x --";
+ALTER TABLE "Order Items" DROP COLUMN gone;
+CREATE INDEX "Idx ""Select""" ON "Order Items" ("select") WHERE "select" > 10;
+ALTER TABLE "Order Items" ADD CONSTRAINT "Check ""Select""" CHECK ("select" >= 0);
+ALTER TABLE "Order Items" ADD CONSTRAINT "Uniq Quote" UNIQUE ("from; DROP TABLE x --");
+ALTER TABLE "Order Items" RENAME TO "Line Items";
+''',
+    blue_write=lambda c, n: c.execute(
+        'INSERT INTO "Order Items" ("select", "a""quote", gone) VALUES (%s, %s, %s)', (n, f"w{n}", "g")
+    ),
+    green_write=lambda c, n: c.execute(
+        'INSERT INTO "Line Items" ("select", "from; DROP TABLE x --") VALUES (%s, %s)', (n, f"w{n}")
+    ),
+    kept=lambda conn, tags: _odd_kept(conn, tags),
+)
+
+
+def _odd_kept(conn: psycopg.Connection, tags: list[int]) -> None:
+    names = [f"w{t}" for t in tags]
+    row = conn.execute('SELECT count(*) FROM "Order Items" WHERE "a""quote" = ANY(%s)', (names,)).fetchone()
+    assert row == (len(tags),)
+
+
+def test_odd_identifiers_through_every_phase(dsn: str, conn: psycopg.Connection) -> None:
+    s = ODD
+    load(conn, s)
+    expand(dsn, s.m)
+    blue, green = client(dsn, BLUE), client(dsn, s.green)
+    assert columns_of(green, "Line Items") == ["Id", "select", "from; DROP TABLE x --"]
+    s.green_write(green, 1)
+    assert blue.execute('SELECT "a""quote" FROM "Order Items" WHERE "select" = 1 AND "Id" > 200').fetchone() == ("w1",)
+    s.blue_write(blue, 2)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        s.green_write(green, 2)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        blue.execute('INSERT INTO "Order Items" ("select") VALUES (-1)')
+    with engine.connect(dsn) as c:
+        engine.validate_constraints(c, s.m.name)
+        assert engine.verify(c, s.m.name).ok
+        engine.cutover(c, s.m.name)
+        engine.contract(c, s.m.name)
+    s.green_write(green, 3)
+    assert green.execute('SELECT count(*) FROM "Line Items"').fetchone() == (203,)
+    contract_matches_plain(conn, s)
+
+
+@pytest.mark.parametrize("stop_after", ["expand", "cutover"])
+def test_odd_identifiers_rollback(dsn: str, conn: psycopg.Connection, stop_after: str) -> None:
+    rollback_keeps_writes(dsn, conn, ODD, stop_after)
+
+
+def test_odd_identifiers_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
+    each_step_twice_equals_once(dsn, conn, ODD)
