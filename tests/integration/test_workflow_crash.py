@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from cli.stack.postgres import free_port
 from liveshift.backfill import Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
 from tests.helpers import migration
@@ -40,7 +44,9 @@ CREATE TRIGGER count_backfill_statement AFTER UPDATE ON users
 """
 
 
-def worker_process(temporal: TemporalServer, task_queue: str, dsn: str, log: Path) -> subprocess.Popen[bytes]:
+def worker_process(
+    temporal: TemporalServer, task_queue: str, dsn: str, log: Path, metrics_ports: tuple[int, int] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LIVESHIFT_TEMPORAL_ADDRESS": temporal.address,
@@ -50,8 +56,22 @@ def worker_process(temporal: TemporalServer, task_queue: str, dsn: str, log: Pat
     }
     for key in ("LIVESHIFT_CONFIG", "LIVESHIFT_METRICS_PORT", "LIVESHIFT_SDK_METRICS_PORT"):
         env.pop(key, None)
+    if metrics_ports:
+        env["LIVESHIFT_METRICS_PORT"], env["LIVESHIFT_SDK_METRICS_PORT"] = map(str, metrics_ports)
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+def scrape(port: int) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def rows_done(dsn: str) -> int:
@@ -98,7 +118,8 @@ async def test_worker_killed_mid_backfill(
         await asyncio.sleep(2)
         assert await asyncio.to_thread(rows_done, dsn) == killed_at, "nothing runs without a worker"
 
-        second = worker_process(temporal, task_queue, dsn, log)
+        ports = (free_port(), free_port())
+        second = worker_process(temporal, task_queue, dsn, log, ports)
         with Writers(dsn) as writers:
             status = await wait_for_phase(handle, "awaiting_contract", timeout=120)
             writers.halt()
@@ -111,6 +132,17 @@ async def test_worker_killed_mid_backfill(
         statements = conn.execute("SELECT last_value FROM backfill_statements").fetchone()[0]  # type: ignore[index]
         assert partitions == 2
         assert batches <= statements <= batches + partitions, "at most one batch per partition is redone"
+
+        # the new worker's /metrics: liveshift's own, and the Temporal SDK's
+        liveshift_metrics = await asyncio.to_thread(scrape, ports[0])
+        labels = 'migration="users_email_lower",table="users"'
+        rows = re.search(r"liveshift_rows_backfilled_total\{" + labels + r"\} (\S+)", liveshift_metrics)
+        assert rows is not None and 0 < float(rows.group(1)) <= 3000 + len(writers.written) - killed_at + 2 * 50
+        assert 'liveshift_batch_duration_seconds_count{table="users"}' in liveshift_metrics
+        phase = 'liveshift_migration_phase{migration="users_email_lower",phase="awaiting_contract"} 1.0'
+        assert phase in liveshift_metrics
+        sdk_metrics = await asyncio.to_thread(scrape, ports[1])
+        assert "temporal_activity_execution_latency" in sdk_metrics
 
         await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
         result = await handle.result()

@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 
 from liveshift.backfill import Throttle
+from liveshift.errors import MigrationStateError
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import client, migration
 from workflows.models import (
@@ -129,6 +130,11 @@ async def test_add_column_end_to_end(
         ),
     )
     handle = await start_migration(temporal.client, request, task_queue=liveshift_worker.task_queue)
+    # a second migration of a table in flight is refused and names the running one
+    other = request.model_copy(update={"migration": migration(ADD_COLUMN.replace("name: users_", "name: x_"))})
+    running = "migration 'users_email_lower' of users on target 'test' is still running"
+    with pytest.raises(MigrationStateError, match=running):
+        await start_migration(temporal.client, other, liveshift_worker.task_queue)
     during = await wait_for_phase(handle, "backfill", "verify", "awaiting_contract")
     # Writers start once expand is done: a write between expand's `CHECK (...) NOT VALID` step and the
     # creation of the dual-write trigger fails today (core expand ordering, reported on issue 2).
