@@ -51,7 +51,7 @@ def already_applied(conn: psycopg.Connection, step: Step) -> bool:
     return bool(row and row[0])
 
 
-def _drop_invalid_index(conn: psycopg.Connection, index: sql.Composable) -> None:
+def _drop_invalid_index(conn: psycopg.Connection, index: sql.Composable, policy: LockPolicy) -> None:
     row = conn.execute(
         sql.SQL("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass({})").format(
             sql.Literal(index.as_string(conn))
@@ -59,7 +59,12 @@ def _drop_invalid_index(conn: psycopg.Connection, index: sql.Composable) -> None
     ).fetchone()
     if row and row[0]:
         log.info("dropping INVALID index %s left by a failed CREATE INDEX CONCURRENTLY", index.as_string(conn))
-        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(index))
+        # bounded like every other lock wait: a timeout here surfaces as a retryable lock error
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{policy.lock_timeout_ms}ms")))
+        try:
+            conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(index))
+        finally:
+            conn.execute("RESET lock_timeout")
 
 
 def run_step(
@@ -72,12 +77,12 @@ def run_step(
     policy = policy or LockPolicy()
     assert conn.autocommit, "the DDL executor needs an autocommit connection"
     for attempt in range(policy.max_attempts):
-        if step.index_to_clean is not None:
-            _drop_invalid_index(conn, step.index_to_clean)
-        if already_applied(conn, step):
-            return StepOutcome(skipped=True, attempts=attempt)
         timeout = sql.Literal(f"{policy.lock_timeout_ms}ms")
         try:
+            if step.index_to_clean is not None:
+                _drop_invalid_index(conn, step.index_to_clean, policy)
+            if already_applied(conn, step):
+                return StepOutcome(skipped=True, attempts=attempt)
             if step.transactional:
                 with conn.transaction():
                     conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
@@ -99,10 +104,11 @@ def run_step(
             # e.g. a unique index over duplicates: leave no INVALID index behind for the caller to trip on
             if step.index_to_clean is not None and not conn.closed:
                 with contextlib.suppress(psycopg.Error):
-                    _drop_invalid_index(conn, step.index_to_clean)
+                    _drop_invalid_index(conn, step.index_to_clean, policy)
             raise
     if step.index_to_clean is not None:
-        _drop_invalid_index(conn, step.index_to_clean)
+        with contextlib.suppress(*RETRYABLE):
+            _drop_invalid_index(conn, step.index_to_clean, policy)
     raise LockRetriesExhausted(
         f"{step.description}: lock not acquired after {policy.max_attempts} attempts "
         f"of lock_timeout {policy.lock_timeout_ms} ms"

@@ -53,15 +53,20 @@ def connect(dsn: str, **kwargs: Any) -> psycopg.Connection:
 # validation against the live database
 
 
-def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe) -> sql.Composable:
+# rows an `up` expression is tried on before expand
+SAMPLE_ROWS = 1000
+
+
+def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe, rows: int = 0) -> sql.Composable:
+    """Compile (rows = 0) or evaluate over the first `rows` rows; count() makes every value be computed."""
     before = plan.physical.tables.get(probe.table)
     existing = {c.name for c in before.columns} if before else set()
     expr = user_expression(probe.expression)
     if probe.type:
         expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(probe.type))
-    return sql.SQL("SELECT {} FROM {} AS _ls_row LIMIT 0").format(
-        expr, shaped_relation(schema, probe.table, probe.variables, existing)
-    )
+    return sql.SQL(
+        "SELECT count(_ls_value) FROM (SELECT {} AS _ls_value FROM {} AS _ls_row LIMIT {}) AS _ls_probe"
+    ).format(expr, shaped_relation(schema, probe.table, probe.variables, existing), sql.Literal(rows))
 
 
 def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
@@ -84,6 +89,17 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
         except psycopg.Error as exc:
             raise SpecError(
                 f"expression {probe.expression!r} does not compile against table {probe.table!r}: {_first_line(exc)}",
+                **where,
+            ) from None
+        if not probe.sample:
+            continue
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(_probe_sql(plan.schema, plan, probe, SAMPLE_ROWS), prepare=True)
+        except psycopg.Error as exc:
+            raise SpecError(
+                f"expression {probe.expression!r} fails on existing rows of table {probe.table!r}: {_first_line(exc)}",
                 **where,
             ) from None
 

@@ -298,14 +298,12 @@ class MigrationPlan:
             for fld, typ in p.types:
                 out.append((ctx.index, fld, op, (fld, typ)))
             for t in p.transforms:
-                out.append(
-                    (
-                        ctx.index,
-                        t.field,
-                        op,
-                        ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type),
-                    )
-                )
+                before = self.physical.tables.get(t.table)
+                stored = {c.name for c in before.columns} if before else set()
+                # an `up` over columns that exist now can be tried on real rows before anything runs
+                sample = t.direction == "up" and bool(stored) and all(v.physical in stored for v in t.variables)
+                probe = ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type, sample=sample)
+                out.append((ctx.index, t.field, op, probe))
             for c in p.checks:
                 out.append(
                     (ctx.index, c.field, op, ExpressionProbe(c.field, c.table, c.predicate, c.variables, "boolean"))

@@ -71,6 +71,8 @@ class ExpressionProbe:
     expression: str
     variables: tuple[Column, ...]
     type: str | None = None
+    # evaluate over a sample of existing rows too: an `up` that compiles can still fail on real data
+    sample: bool = False
 
 
 @dataclass
@@ -81,6 +83,9 @@ class OpPlan:
     # renames: steps that must precede dropping the old columns (e.g. a primary key swap); physical names
     contract_first: list[Step] = field(default_factory=list)
     contract: list[Step] = field(default_factory=list)
+    # rollback, right after green's views are gone and before the dual write is dropped: constraints that
+    # writes without the trigger would violate (e.g. a foreign key between two hidden columns)
+    rollback_first: list[Step] = field(default_factory=list)
     rollback: list[Step] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
     checks: list[VerifyCheck] = field(default_factory=list)

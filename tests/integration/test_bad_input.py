@@ -98,6 +98,12 @@ CASES = [
         id="up-not-castable",
     ),
     pytest.param(
+        add_column(**{"column.type": "integer"}, up="email"),
+        "up",
+        "fails on existing rows of table 'users': invalid input syntax for type integer",
+        id="up-compiles-but-fails-on-the-data",
+    ),
+    pytest.param(
         add_column(up="1); DROP TABLE users; --"), "up", "does not compile against table 'users'", id="up-injection"
     ),
     pytest.param(
