@@ -298,10 +298,9 @@ class MigrationPlan:
             for fld, typ in p.types:
                 out.append((ctx.index, fld, op, (fld, typ)))
             for t in p.transforms:
-                before = self.physical.tables.get(t.table)
-                stored = {c.name for c in before.columns} if before else set()
-                # an `up` over columns that exist now can be tried on real rows before anything runs
-                sample = t.direction == "up" and bool(stored) and all(v.physical in stored for v in t.variables)
+                # an `up` can be tried on real rows before anything runs (columns an earlier operation of
+                # this migration adds are NULL in that trial)
+                sample = t.direction == "up" and t.table in self.physical.tables
                 probe = ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type, sample=sample)
                 out.append((ctx.index, t.field, op, probe))
             for c in p.checks:
