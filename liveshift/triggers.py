@@ -51,6 +51,21 @@ def function_body(schema: str, table: str, green: str, transforms: list[Transfor
     downs = [t for t in reversed(transforms) if t.direction == "down"]
     green_part = [_transform_block(schema, table, t) for t in downs]
     blue_part = [_transform_block(schema, table, t) for t in ups]
+    if marker and ups:
+        # a green UPDATE of a row not backfilled yet: its new columns are still empty, so first bring
+        # those green did not set up to date from the old ones (then `down` maps them back unchanged)
+        refresh = sql.SQL(" ").join(
+            sql.SQL("IF NEW.{t} IS NOT DISTINCT FROM OLD.{t} THEN {block} END IF;").format(
+                t=sql.Identifier(t.target), block=_transform_block(schema, table, t)
+            )
+            for t in ups
+        )
+        green_part.insert(
+            0,
+            sql.SQL("IF TG_OP = 'UPDATE' THEN IF OLD.{} = 'p' THEN {} END IF; END IF;").format(
+                sql.Identifier(MARKER), refresh
+            ),
+        )
     if marker:
         green_part.append(sql.SQL("NEW.{} := 'g';").format(sql.Identifier(MARKER)))
         blue_part.append(sql.SQL("NEW.{} := 'b';").format(sql.Identifier(MARKER)))

@@ -124,6 +124,20 @@ def check_expression(constraint: Constraint) -> str | None:
     return definition[len("CHECK ") :]
 
 
+# Prefix of a statement that locks two tables (a foreign key's): an application transaction may hold the
+# second while waiting behind our hold on the first. Giving up the wait (and retrying) before
+# deadlock_timeout means PostgreSQL's deadlock detector never picks the application as the victim.
+SHORT_WAIT_FOR_TWO_TABLES = sql.SQL(
+    "SELECT set_config('lock_timeout', (1000 * extract(epoch FROM least(current_setting('lock_timeout')::interval, "
+    "current_setting('deadlock_timeout')::interval / 2)))::bigint || 'ms', true); "
+)
+
+
+def two_tables(step: Step) -> Step:
+    """`step` (a transactional statement locking two tables) with the short lock wait above."""
+    return replace(step, statement=SHORT_WAIT_FOR_TWO_TABLES + step.statement)
+
+
 def add_foreign_key(
     schema: str,
     table: str,
@@ -135,18 +149,20 @@ def add_foreign_key(
     options: str,
 ) -> Step:
     """FOREIGN KEY … NOT VALID with the options of the key it rebuilds (catalog text, not user input)."""
-    return Step(
-        f"add foreign key {name} on {table} ({', '.join(columns)}) -> {ref_table} NOT VALID",
-        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID").format(
-            qualified(schema, table),
-            sql.Identifier(name),
-            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-            qualified(ref_schema, ref_table),
-            sql.SQL(", ").join(sql.Identifier(c) for c in ref_columns),
-            sql.SQL(options),
-        ),
-        lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-        skip_if=constraint_exists(schema, table, name),
+    return two_tables(
+        Step(
+            f"add foreign key {name} on {table} ({', '.join(columns)}) -> {ref_table} NOT VALID",
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID").format(
+                qualified(schema, table),
+                sql.Identifier(name),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+                qualified(ref_schema, ref_table),
+                sql.SQL(", ").join(sql.Identifier(c) for c in ref_columns),
+                sql.SQL(options),
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            skip_if=constraint_exists(schema, table, name),
+        )
     )
 
 
@@ -483,12 +499,7 @@ def _rename_not_null_step(schema: str, table: str, column: str) -> Step:
     )
 
 
-def drop_constraint_while_hidden(schema: str, table: str, name: str, hidden: str) -> Step:
-    """Drop an old constraint at contract_first; never its successor of the same name after a re-run."""
-    step = drop_constraint(schema, table, name)
-    return Step(
-        step.description,
-        step.statement,
-        lock=step.lock,
-        skip_if=_while_hidden(schema, table, hidden, constraint_missing(schema, table, name)),
-    )
+def drop_foreign_key_while_hidden(schema: str, table: str, name: str, hidden: str) -> Step:
+    """Drop an old foreign key at contract_first; never its successor of the same name after a re-run."""
+    step = two_tables(drop_constraint(schema, table, name))
+    return replace(step, skip_if=_while_hidden(schema, table, hidden, constraint_missing(schema, table, name)))

@@ -22,11 +22,12 @@ from liveshift.operations.column_swap import (
     Swap,
     SwapSteps,
     add_foreign_key,
-    drop_constraint_while_hidden,
+    drop_foreign_key_while_hidden,
     fk_tail,
     plan_swap,
     refuse_unsupported,
     rename_constraint,
+    two_tables,
 )
 from liveshift.operations.common import create_index_concurrently, drop_constraint, validate_constraint
 from liveshift.steps import Step, qualified, relation_missing
@@ -100,9 +101,9 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
         )
         if original.validated:
             plan.validate.append(validate_constraint(schema, source.physical, temp))
-        first.key_swap.append(drop_constraint_while_hidden(schema, source.physical, fk.name, ref_swap.hidden))
+        first.key_swap.append(drop_foreign_key_while_hidden(schema, source.physical, fk.name, ref_swap.hidden))
         plan.contract.append(rename_constraint(schema, ctx.final_name_of(source.physical)[0], temp, fk.name))
-        plan.rollback.append(drop_constraint(schema, source.physical, temp))
+        plan.rollback_first.append(two_tables(drop_constraint(schema, source.physical, temp)))
     first.key_swap.append(
         Step(
             f"swap primary key {pk_name} of {physical} to the unique index {temp_index} on {swap.hidden} "

@@ -1,0 +1,229 @@
+"""integer primary key -> bigint with a referencing foreign key, blue and green clients writing throughout."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from liveshift import engine
+from liveshift.catalog import read_catalog
+from liveshift.ddl import run_steps
+from liveshift.errors import SpecError
+from liveshift.plan import build_plan
+from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
+
+pytestmark = pytest.mark.integration
+
+SERIAL = """
+CREATE TABLE orders (id serial PRIMARY KEY, note text NOT NULL);
+CREATE TABLE order_items (
+    id serial PRIMARY KEY,
+    order_id integer NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    qty integer NOT NULL CHECK (qty > 0)
+);
+CREATE INDEX order_items_order_id_idx ON order_items (order_id);
+"""
+IDENTITY = SERIAL.replace("id serial PRIMARY KEY, note", "id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note")
+PLAIN = "ALTER TABLE orders ALTER COLUMN id TYPE bigint; ALTER TABLE order_items ALTER COLUMN order_id TYPE bigint"
+MIGRATION = """
+name: orders_id_bigint
+operations:
+  - op: alter_column
+    table: orders
+    column: id
+    type: bigint
+    up: id::bigint
+    down: id::integer
+"""
+BLUE, GREEN = "public_base", "public_orders_id_bigint"
+ORDERS = 500
+
+
+def _load(conn: psycopg.Connection, setup: str) -> None:
+    conn.execute(setup)
+    conn.execute(f"INSERT INTO orders (note) SELECT 'order ' || g FROM generate_series(1, {ORDERS}) g")
+    conn.execute(
+        "INSERT INTO order_items (order_id, qty) SELECT 1 + (g * 7) %% %s, 1 + g %% 5 FROM generate_series(1, %s) g",
+        (ORDERS, ORDERS * 2),
+    )
+
+
+def _parents(conn: psycopg.Connection) -> dict[int, str]:
+    rows = conn.execute("SELECT i.id, o.note FROM order_items i JOIN orders o ON o.id = i.order_id").fetchall()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+class Writer(threading.Thread):
+    """An application on one version: inserts an order with an item, updates an item, until stopped."""
+
+    def __init__(self, dsn: str, version: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.version = dsn, version
+        self.stop = threading.Event()
+        self.errors: list[str] = []
+        self.orders: list[tuple[int, str]] = []
+
+    def run(self) -> None:
+        with client(self.dsn, self.version) as conn:
+            conn.execute("SET statement_timeout = '5s'")
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                note = f"{self.version} {n}"
+                try:
+                    with conn.transaction():
+                        row = conn.execute("INSERT INTO orders (note) VALUES (%s) RETURNING id", (note,)).fetchone()
+                        assert row is not None
+                        conn.execute("INSERT INTO order_items (order_id, qty) VALUES (%s, 1)", (row[0],))
+                        conn.execute("UPDATE order_items SET qty = qty + 1 WHERE id = %s", (1 + n % 50,))
+                    self.orders.append((row[0], note))
+                except psycopg.Error as exc:
+                    self.errors.append(f"{type(exc).__name__}: {exc}")
+                time.sleep(0.01)
+
+
+@contextmanager
+def writing(dsn: str, version: str) -> Iterator[Writer]:
+    writer = Writer(dsn, version)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        writer.stop.set()
+        writer.join(timeout=30)
+    assert writer.errors == [], writer.errors[:3]
+    assert len(writer.orders) > 0
+
+
+def _sequence(conn: psycopg.Connection) -> tuple[str, int, str]:
+    row = conn.execute(
+        "SELECT s.seqtypid::regtype::text, s.seqmax, pg_get_serial_sequence('orders', 'id') "
+        "FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence('orders', 'id')::regclass"
+    ).fetchone()
+    assert row is not None
+    return row  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("setup", [SERIAL, IDENTITY], ids=["serial", "identity"])
+def test_phases(dsn: str, conn: psycopg.Connection, setup: str) -> None:
+    _load(conn, setup)
+    parents = _parents(conn)
+    before = snapshot(conn)
+    m = migration(MIGRATION)
+    with writing(dsn, BLUE) as blue:
+        with engine.connect(dsn) as ls:
+            plan = engine.prepare(ls, m)
+            described = "\n".join(s.description for steps in plan.phases().values() for s in steps)
+            assert "order_items" in described and "references orders.id" in described
+            engine.expand(ls, m.name)
+        with writing(dsn, GREEN) as green:
+            backfill_all(dsn, m.name)
+            with engine.connect(dsn) as ls:
+                engine.validate_constraints(ls, m.name)
+                report = engine.verify(ls, m.name)
+                assert report.ok, report.summary()
+                assert {t.table for t in report.tables} == {"orders", "order_items"}
+                engine.cutover(ls, m.name)
+            time.sleep(0.3)
+            blue.stop.set()  # blue applications have moved to green before contract drops their views
+            blue.join(timeout=30)
+            with engine.connect(dsn) as ls:
+                engine.contract(ls, m.name)
+            time.sleep(0.3)
+    # every write of both sides is there, each item still points to its own order
+    for order_id, note in blue.orders + green.orders:
+        assert conn.execute("SELECT note FROM orders WHERE id = %s", (order_id,)).fetchone() == (note,)
+        assert conn.execute("SELECT count(*) FROM order_items WHERE order_id = %s", (order_id,)).fetchone() == (1,)
+    assert {k: v for k, v in _parents(conn).items() if k in parents} == parents
+
+    after = snapshot(conn)
+    assert after == plain_alter_snapshot(conn, setup, PLAIN)
+    assert after != before
+    seq_type, seq_max, _ = _sequence(conn)
+    assert (seq_type, seq_max) == ("bigint", 2**63 - 1)
+    top = conn.execute("SELECT max(id) FROM orders").fetchone()[0]  # type: ignore[index]
+    with client(dsn, GREEN) as app:
+        new_id = app.execute("INSERT INTO orders (note) VALUES ('next') RETURNING id").fetchone()[0]  # type: ignore[index]
+        assert top < new_id <= top + 5
+        override = "OVERRIDING SYSTEM VALUE " if setup == IDENTITY else ""
+        app.execute(f"INSERT INTO orders (id, note) {override}VALUES (3000000000, 'big')")
+        app.execute("INSERT INTO order_items (order_id, qty) VALUES (3000000000, 1)")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            app.execute("INSERT INTO order_items (order_id, qty) VALUES (3000000001, 1)")
+        app.execute("DELETE FROM orders WHERE id = 3000000000")  # ON DELETE CASCADE kept
+        assert app.execute("SELECT count(*) FROM order_items WHERE order_id = 3000000000").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (BLUE,)).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("stop_after", ["expand", "backfill", "verify", "cutover"])
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after: str) -> None:
+    _load(conn, SERIAL)
+    before, sequence = snapshot(conn), _sequence(conn)
+    m = migration(MIGRATION)
+    with writing(dsn, BLUE) as blue, engine.connect(dsn) as ls:
+        engine.prepare(ls, m)
+        engine.expand(ls, m.name)
+        with writing(dsn, GREEN) as green:
+            if stop_after != "expand":
+                backfill_all(dsn, m.name)
+            if stop_after in ("verify", "cutover"):
+                engine.validate_constraints(ls, m.name)
+                assert engine.verify(ls, m.name).ok
+            if stop_after == "cutover":
+                engine.cutover(ls, m.name)
+            time.sleep(0.3)
+        engine.rollback(ls, m.name)
+        engine.rollback(ls, m.name)  # twice equals once
+        time.sleep(0.3)
+    assert snapshot(conn) == before
+    assert _sequence(conn) == sequence  # integer again, owned by orders.id
+    for order_id, note in blue.orders + green.orders:
+        assert conn.execute("SELECT note FROM orders WHERE id = %s", (order_id,)).fetchone() == (note,)
+        assert conn.execute("SELECT count(*) FROM order_items WHERE order_id = %s", (order_id,)).fetchone() == (1,)
+    new_id = conn.execute("INSERT INTO orders (note) VALUES ('after') RETURNING id").fetchone()[0]  # type: ignore[index]
+    assert new_id > max(i for i, _ in blue.orders + green.orders)
+
+
+def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
+    _load(conn, IDENTITY)
+    m = migration(MIGRATION)
+    with engine.connect(dsn) as ls:
+        engine.prepare(ls, m)
+        engine.expand(ls, m.name)
+        once = snapshot(ls)
+        engine.expand(ls, m.name)
+        assert snapshot(ls) == once
+        backfill_all(dsn, m.name)
+        backfill_all(dsn, m.name)
+        engine.validate_constraints(ls, m.name)
+        validated = snapshot(ls)
+        engine.validate_constraints(ls, m.name)
+        assert snapshot(ls) == validated
+        assert engine.verify(ls, m.name).ok
+        engine.cutover(ls, m.name)
+        plan = engine.plan_of(engine.load_record(ls, m.name))
+        # a contract interrupted after its first half and run again from the start
+        steps = plan.contract_steps()
+        run_steps(ls, steps[: len(steps) // 2])
+        engine.contract(ls, m.name)
+        done = snapshot(ls)
+        run_steps(ls, steps)
+        assert snapshot(ls) == done
+    assert done == plain_alter_snapshot(conn, IDENTITY, PLAIN)
+    next_id = conn.execute("INSERT INTO orders (note) VALUES ('x') RETURNING id").fetchone()[0]  # type: ignore[index]
+    assert next_id == ORDERS + 1
+
+
+def test_refuses_a_referencing_table_without_a_key(conn: psycopg.Connection) -> None:
+    conn.execute(SERIAL)
+    conn.execute("CREATE TABLE audit (order_id integer REFERENCES orders (id), what text)")
+    with pytest.raises(SpecError) as err:
+        build_plan(migration(MIGRATION), read_catalog(conn, "public"), None, file="m.yaml")
+    assert "table 'audit' references orders.id" in str(err.value)
+    assert "primary key" in str(err.value)
+    assert str(err.value).startswith("m.yaml: operations[0] (alter_column): field 'column'")
