@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.common import drop_constraint
 
 
 class DropTable(OperationBase):
@@ -38,5 +39,18 @@ class DropTable(OperationBase):
         return replace_table(catalog, self.table, None)
 
     def plan(self, ctx: OpContext) -> OpPlan:
-        # green's views omit the table; contract drops it structurally (it is not in the final catalog)
-        return OpPlan()
+        # green's views omit the table; contract drops it structurally (it is not in the final catalog).
+        # Foreign keys into it from tables this migration also drops go first, whatever order those drops run in.
+        table = ctx.before.tables[self.table]
+        gone = {t for t in ctx.physical.tables if not _kept(ctx, t)}
+        return OpPlan(
+            contract_first=[
+                drop_constraint(ctx.schema, fk.table, fk.name)
+                for fk in table.referenced_by
+                if fk.schema_name == ctx.schema and fk.table in gone and fk.table != table.physical
+            ]
+        )
+
+
+def _kept(ctx: OpContext, physical: str) -> bool:
+    return any(t.physical == physical for t in ctx.final.tables.values())

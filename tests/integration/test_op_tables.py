@@ -11,7 +11,7 @@ import pytest
 
 from liveshift import engine
 from liveshift.errors import SpecError
-from tests.helpers import client, migration
+from tests.helpers import client, complete, migration, plain_alter_snapshot, snapshot
 from tests.integration.test_op_support import (
     BLUE,
     PHASES_BEFORE_CONTRACT,
@@ -299,3 +299,17 @@ def test_rollback_drops_the_created_table_with_its_rows(dsn: str, conn: psycopg.
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: str) -> None:
     each_step_twice_equals_once(dsn, conn, SCENARIOS[scenario])
+
+
+def test_drop_a_referenced_table_with_the_table_that_references_it(dsn: str, conn: psycopg.Connection) -> None:
+    # the referencing table sorts after the referenced one: the foreign key goes before either drop
+    setup = (
+        "CREATE TABLE a_parent (id int PRIMARY KEY); "
+        "CREATE TABLE b_child (id int PRIMARY KEY, p int REFERENCES a_parent)"
+    )
+    conn.execute(setup)
+    conn.execute("INSERT INTO a_parent VALUES (1); INSERT INTO b_child VALUES (1, 1)")
+    m = migration("name: d\noperations:\n  - {op: drop_table, table: b_child}\n  - {op: drop_table, table: a_parent}\n")
+    complete(dsn, m)
+    assert not exists(conn, "public.a_parent") and not exists(conn, "public.b_child")
+    assert snapshot(conn) == plain_alter_snapshot(conn, setup, "DROP TABLE b_child; DROP TABLE a_parent")
