@@ -81,6 +81,10 @@ async def test_pause_resume_approve_and_refusals(
         await asyncio.sleep(0.05)
 
     assert "not paused" in await refused(handle, RESUME)
+    await handle.signal(RESUME)  # the fire-and-forget form: ignored, and the status says why
+    await asyncio.sleep(0.5)
+    status = await handle.query(STATUS, result_type=MigrationStatus)
+    assert status.last_error == "resume signal ignored: not paused (phase backfill)"
     assert "cutover gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="cutover"))
     assert "contract gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="contract"))
 

@@ -178,3 +178,43 @@ async def test_add_column_end_to_end(
     assert "postgresql://" not in history_json and "127.0.0.1" not in history_json
     assert len(history.events) < 200, "history must grow with phases and progress reports, not rows"
     record_history("add_column_auto_cutover", history.to_json())
+
+
+RENAME_AND_INDEX = """
+name: users_rename_email
+operations:
+  - op: rename_column
+    table: users
+    column: email
+    to: address
+  - op: create_index
+    name: users_email_idx
+    table: users
+    columns: [address]
+"""
+
+
+async def test_operations_without_backfill_and_a_soak_timer(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn, rows=300)
+    request = MigrationInput(
+        target=liveshift_worker.target,
+        migration=migration(RENAME_AND_INDEX),
+        options=MigrationOptions(auto_cutover=True, soak_seconds=2),
+    )
+    handle = await start_migration(temporal.client, request, liveshift_worker.task_queue)
+    status = await wait_for_phase(handle, "awaiting_contract")
+    assert status.contract_at is not None and status.progress == []
+    blue, green = client(dsn, "public_base"), client(dsn, "public_users_rename_email")
+    blue.execute("INSERT INTO users (email) VALUES ('blue@x.org')")
+    green.execute("INSERT INTO users (address) VALUES ('green@x.org')")
+    assert green.execute("SELECT count(*) FROM users WHERE address = 'blue@x.org'").fetchone() == (1,)
+    result = await handle.result()  # the soak timer, no approval
+    assert result.phase == "complete"
+    assert [t.phase for t in result.transitions][-3:] == ["awaiting_contract", "contract", "complete"]
+    assert (result.transitions[-2].at - result.transitions[-3].at).total_seconds() >= 2
+    assert conn.execute("SELECT count(*) FROM users WHERE address IN ('blue@x.org', 'green@x.org')").fetchone() == (2,)
+    assert conn.execute("SELECT to_regclass('users_email_idx') IS NOT NULL").fetchone() == (True,)
+    blue.close()
+    green.close()
