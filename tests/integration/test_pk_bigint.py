@@ -15,7 +15,7 @@ from liveshift.catalog import read_catalog
 from liveshift.ddl import run_steps
 from liveshift.errors import SpecError
 from liveshift.plan import build_plan
-from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
+from tests.helpers import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -227,3 +227,20 @@ def test_refuses_a_referencing_table_without_a_key(conn: psycopg.Connection) -> 
     assert "table 'audit' references orders.id" in str(err.value)
     assert "primary key" in str(err.value)
     assert str(err.value).startswith("m.yaml: operations[0] (alter_column): field 'column'")
+
+
+def test_self_referencing_key(dsn: str, conn: psycopg.Connection) -> None:
+    setup = "CREATE TABLE nodes (id serial PRIMARY KEY, parent_id integer REFERENCES nodes (id), name text)"
+    conn.execute(setup)
+    conn.execute("INSERT INTO nodes (name) VALUES ('root')")
+    conn.execute("INSERT INTO nodes (parent_id, name) SELECT 1, 'n' || g FROM generate_series(1, 50) g")
+    complete(
+        dsn,
+        migration("name: nodes_bigint\noperations:\n  - {op: alter_column, table: nodes, column: id, type: bigint}"),
+    )
+    plain = "ALTER TABLE nodes ALTER COLUMN id TYPE bigint, ALTER COLUMN parent_id TYPE bigint"
+    assert snapshot(conn) == plain_alter_snapshot(conn, setup, plain)
+    assert conn.execute("SELECT count(*) FROM nodes WHERE parent_id = 1").fetchone() == (50,)
+    assert conn.execute("INSERT INTO nodes (parent_id) VALUES (1) RETURNING id").fetchone() == (52,)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO nodes (parent_id) VALUES (3000000000)")
