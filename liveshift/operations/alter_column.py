@@ -239,7 +239,6 @@ class AlterColumn(OperationBase):
             up=self.up if self.up is not None else cast(column.name, new.type),
             down=self.down if self.down is not None else cast(new.name, column.type),
             new_default=self._hidden_default(ctx, before, column),
-            skip_foreign_keys=set(),
         )
         try:
             refuse_unsupported(swap, ctx)
