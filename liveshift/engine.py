@@ -62,7 +62,10 @@ def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe, rows: i
     before = plan.physical.tables.get(probe.table)
     existing = {c.name for c in before.columns} if before else set()
     expr = user_expression(probe.expression)
-    if probe.type:
+    if probe.type == "boolean":
+        # a condition must be boolean itself: CAST would accept an integer
+        expr = sql.SQL("CASE WHEN {} THEN true ELSE false END").format(expr)
+    elif probe.type:
         expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(probe.type))
     return sql.SQL(
         "SELECT count(_ls_value) FROM (SELECT {} AS _ls_value FROM {} AS _ls_row LIMIT {}) AS _ls_probe"

@@ -131,6 +131,12 @@ CASES = [
         id="bad-check",
     ),
     pytest.param(
+        add_column(**{"column.check": "length(email_lower)"}),
+        "column.check",
+        "argument of CASE/WHEN must be type boolean, not type integer",
+        id="check-not-boolean",
+    ),
+    pytest.param(
         add_column(table="events", up="upper(payload)"),
         "table",
         "neither a primary key nor a unique NOT NULL key",
