@@ -79,9 +79,10 @@ def _values(values: list[Any], types: tuple[str, ...]) -> tuple[sql.Composable, 
     return row, [None if v is None else str(v) for v in values]
 
 
-def _batch_statement(
-    schema: str, target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None, limit: int
+def _key_range(
+    target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None
 ) -> tuple[sql.Composable, list[Any]]:
+    """`WHERE key > lower AND key <= upper` (either bound may be absent)."""
     key = _row(target.key)
     conditions: list[sql.Composable] = []
     params: list[Any] = []
@@ -94,25 +95,44 @@ def _batch_statement(
         conditions.append(sql.SQL("{} <= {}").format(key, row))
         params += vals
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    return where, params
+
+
+def _batch_end_statement(
+    schema: str, target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None, limit: int
+) -> tuple[sql.Composable, list[Any]]:
+    """How many keys the next batch holds, and its last key: a walk of the key index, no row locks."""
+    where, params = _key_range(target, lower, upper)
     order = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
     desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in target.key)
-    table = qualified(schema, target.table)
     statement = sql.SQL(
-        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {order} LIMIT {limit}), "
-        "upd AS (UPDATE {table} AS t SET {marker} = 'b' FROM batch WHERE {tkey} = {bkey} "
-        "AND t.{marker} = 'p' RETURNING 1) "
-        "SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM upd), "
-        "(SELECT jsonb_build_array({cols}) FROM batch ORDER BY {desc} LIMIT 1)"
+        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {order} LIMIT {limit}) "
+        "SELECT (SELECT count(*) FROM batch), (SELECT jsonb_build_array({cols}) FROM batch ORDER BY {desc} LIMIT 1)"
     ).format(
         cols=order,
-        table=table,
+        table=qualified(schema, target.table),
         where=where,
         order=order,
         limit=sql.Literal(limit),
-        marker=sql.Identifier(MARKER),
-        tkey=_row(target.key, "t"),
-        bkey=_row(target.key, "batch"),
         desc=desc,
+    )
+    return statement, params
+
+
+def _batch_update_statement(
+    schema: str, target: BackfillTarget, lower: list[Any] | None, last: list[Any] | None
+) -> tuple[sql.Composable, list[Any]]:
+    """Mark the pending rows of (lower, last] backfilled; the dual-write trigger fills their new columns.
+
+    A key range with known bounds (not a join with the batch's keys, which the planner may turn into a
+    hash join over the whole table for every batch) walks the key index.
+    """
+    if last is None:  # an empty batch: nothing left to mark
+        where, params = sql.SQL(" WHERE false"), []
+    else:
+        where, params = _key_range(target, lower, last)
+    statement = sql.SQL("UPDATE {table} SET {marker} = 'b'{where} AND {marker} = 'p'").format(
+        table=qualified(schema, target.table), marker=sql.Identifier(MARKER), where=where
     )
     return statement, params
 
@@ -159,8 +179,8 @@ def load_partitions(conn: psycopg.Connection, migration: str, table: str) -> lis
     return [
         Partition(index=i, lower=lo, upper=hi)
         for i, lo, hi in conn.execute(
-            "SELECT partition, lower_key, upper_key FROM liveshift.checkpoints WHERE migration = %s AND table_name = %s "
-            "ORDER BY partition",
+            "SELECT partition, lower_key, upper_key FROM liveshift.checkpoints "
+            "WHERE migration = %s AND table_name = %s ORDER BY partition",
             (migration, table),
         )
     ]
@@ -235,11 +255,14 @@ def run_partition(
         if _lock_waiters(conn, schema, target.table):
             throttled = "others wait on locks of the table"
             time.sleep(throttle.lock_wait_backoff_s)
-        statement, params = _batch_statement(schema, target, last_key, upper, batch_size)
         t0 = time.monotonic()
         try:
             with conn.transaction():
-                seen, _updated, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+                statement, params = _batch_end_statement(schema, target, last_key, upper, batch_size)
+                seen, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+                statement, params = _batch_update_statement(schema, target, last_key, new_last)
+                # never a generic plan: the bounds' actual values let the planner pick the index range scan
+                conn.execute(statement, params, prepare=False)
                 finished = seen < batch_size
                 conn.execute(
                     "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"

@@ -107,9 +107,11 @@ class MigrationPlan:
                     lock=NO_TABLE_LOCK,
                 )
             )
-        # the columns the dual write fills first, then the trigger, then the rest (constraints, indexes)
-        columns_first, after_dual_write = self._split_for_dual_write()
-        steps += columns_first
+        # the tables and columns the dual write fills, then the triggers, then the rest: a constraint on a
+        # new column (NOT NULL's CHECK is enforced for new rows even NOT VALID) must not exist before the
+        # trigger fills the column, or application writes fail in between
+        for _, _, op_plan in self.ops:
+            steps += op_plan.structure
         for table in self.marker_tables():
             steps.append(
                 Step(
@@ -125,31 +127,11 @@ class MigrationPlan:
             steps += create_trigger_steps(
                 self.schema, table, self.migration.name, self.green, transforms, marker=table in markers
             )
-        steps += after_dual_write
+        for _, _, op_plan in self.ops:
+            steps += op_plan.expand
         steps += create_version_steps(self.green, self.schema, self.final)
         steps += self._green_view_defaults()
         return steps
-
-    def _split_for_dual_write(self) -> tuple[list[Step], list[Step]]:
-        """The operations' expand steps: those adding the columns the trigger writes, and all others.
-
-        A constraint on a new column (e.g. NOT NULL's CHECK, enforced for new rows even NOT VALID) must
-        not exist before the trigger fills that column, or application writes fail in between. Steps
-        adding a column are recognised by their guard; when any is not found (or a transform writes a
-        table this migration creates) the operations' own order is kept.
-        """
-        op_steps = [s for _, _, p in self.ops for s in p.expand]
-        needed: set[str] = set()
-        for t in self.transforms:
-            before = self.physical.tables.get(t.table)
-            if before is None:
-                return [], op_steps
-            if before.column(t.target) is None:
-                needed.add(column_exists(self.schema, t.table, t.target).as_string(None))
-        first = [s for s in op_steps if s.skip_if is not None and s.skip_if.as_string(None) in needed]
-        if {s.skip_if.as_string(None) for s in first if s.skip_if is not None} != needed:
-            return [], op_steps
-        return first, [s for s in op_steps if not any(s is f for f in first)]
 
     def _green_view_defaults(self) -> list[Step]:
         """A new default on a column that keeps its physical storage shows on green's view until contract.

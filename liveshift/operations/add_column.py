@@ -89,7 +89,7 @@ class AddColumn(OperationBase):
         target = qualified(schema, physical)
         hidden = hidden_name("new", self.column.name)
         plan = OpPlan()
-        plan.expand.append(
+        plan.structure.append(
             Step(
                 f"add hidden column {hidden} ({self.column.type}) to {physical}",
                 sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(

@@ -77,6 +77,8 @@ class ExpressionProbe:
 
 @dataclass
 class OpPlan:
+    # tables and columns the dual-write trigger writes into: they exist before any trigger or constraint
+    structure: list[Step] = field(default_factory=list)
     expand: list[Step] = field(default_factory=list)
     validate: list[Step] = field(default_factory=list)  # after backfill: VALIDATE CONSTRAINT and the like
     # contract, right after blue's views are gone and before the dual write and the structural drops and

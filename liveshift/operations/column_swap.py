@@ -26,6 +26,7 @@ from liveshift.operations.common import (
     drop_constraint,
     not_null_check_name,
     not_null_steps,
+    two_tables,
     validate_constraint,
 )
 from liveshift.shape import user_expression
@@ -122,20 +123,6 @@ def check_expression(constraint: Constraint) -> str | None:
     if not definition.startswith("CHECK (") or not definition.endswith(")") or "NO INHERIT" in definition:
         return None
     return definition[len("CHECK ") :]
-
-
-# Prefix of a statement that locks two tables (a foreign key's): an application transaction may hold the
-# second while waiting behind our hold on the first. Giving up the wait (and retrying) before
-# deadlock_timeout means PostgreSQL's deadlock detector never picks the application as the victim.
-SHORT_WAIT_FOR_TWO_TABLES = sql.SQL(
-    "SELECT set_config('lock_timeout', (1000 * extract(epoch FROM least(current_setting('lock_timeout')::interval, "
-    "current_setting('deadlock_timeout')::interval / 2)))::bigint || 'ms', true); "
-)
-
-
-def two_tables(step: Step) -> Step:
-    """`step` (a transactional statement locking two tables) with the short lock wait above."""
-    return replace(step, statement=SHORT_WAIT_FOR_TWO_TABLES + step.statement)
 
 
 def add_foreign_key(
@@ -299,7 +286,7 @@ def plan_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps) -> Non
     final_table, final_column = ctx.final_name_of(physical, hidden)
     target = qualified(schema, physical)
     note = f" ({swap.note})" if swap.note else ""
-    plan.expand.append(
+    plan.structure.append(
         Step(
             f"add hidden column {hidden} ({new.type}) to {physical} for {col.name}{note}",
             sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(target, sql.Identifier(hidden), sql.SQL(new.type)),

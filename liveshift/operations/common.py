@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from psycopg import sql
 
 from liveshift.operations.base import hidden_name
@@ -79,6 +81,20 @@ def drop_index_concurrently(schema: str, name: str) -> Step:
     )
 
 
+# Prefix of a statement that locks two tables (a foreign key's): an application transaction may hold the
+# second while waiting behind our hold on the first. Giving up the wait (and retrying) before
+# deadlock_timeout means PostgreSQL's deadlock detector never picks the application as the victim.
+SHORT_WAIT_FOR_TWO_TABLES = sql.SQL(
+    "SELECT set_config('lock_timeout', (1000 * extract(epoch FROM least(current_setting('lock_timeout')::interval, "
+    "current_setting('deadlock_timeout')::interval / 2)))::bigint || 'ms', true); "
+)
+
+
+def two_tables(step: Step) -> Step:
+    """`step` (a transactional statement locking two tables) with the short lock wait above."""
+    return replace(step, statement=SHORT_WAIT_FOR_TWO_TABLES + step.statement)
+
+
 def add_foreign_key_not_valid(
     schema: str,
     table: str,
@@ -89,18 +105,22 @@ def add_foreign_key_not_valid(
     on_delete: str = "NO ACTION",
     ref_schema: str | None = None,
 ) -> Step:
-    return Step(
-        f"add foreign key {name} on {table} NOT VALID",
-        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} NOT VALID").format(
-            qualified(schema, table),
-            sql.Identifier(name),
-            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-            qualified(ref_schema or schema, ref_table),
-            sql.SQL(", ").join(sql.Identifier(c) for c in ref_columns),
-            sql.SQL(on_delete),
-        ),
-        lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-        skip_if=constraint_exists(schema, table, name),
+    return two_tables(
+        Step(
+            f"add foreign key {name} on {table} NOT VALID",
+            sql.SQL(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} NOT VALID"
+            ).format(
+                qualified(schema, table),
+                sql.Identifier(name),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+                qualified(ref_schema or schema, ref_table),
+                sql.SQL(", ").join(sql.Identifier(c) for c in ref_columns),
+                sql.SQL(on_delete),
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            skip_if=constraint_exists(schema, table, name),
+        )
     )
 
 

@@ -15,7 +15,7 @@ from pydantic import Field
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.columns import ColumnDef
-from liveshift.operations.common import check_name, fk_name, unique_name
+from liveshift.operations.common import check_name, fk_name, two_tables, unique_name
 from liveshift.shape import user_expression
 from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified, relation_exists
 
@@ -170,16 +170,16 @@ class CreateTable(OperationBase):
             )
         referenced = sorted({c.references.table for c in self.columns if c.references})
         plan = OpPlan()
-        plan.expand.append(
-            Step(
-                f"create table {self.table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
-                sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-                    qualified(ctx.schema, self.table), sql.SQL(", ").join(items)
-                ),
-                lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
-                skip_if=relation_exists(ctx.schema, self.table),
-            )
+        create = Step(
+            f"create table {self.table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                qualified(ctx.schema, self.table), sql.SQL(", ").join(items)
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
+            skip_if=relation_exists(ctx.schema, self.table),
         )
+        # its foreign keys lock the referenced tables too
+        plan.structure.append(two_tables(create) if referenced else create)
         # rollback drops the table structurally (it is not in the physical catalog before)
         shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)
         for i, col in enumerate(self.columns):

@@ -27,9 +27,8 @@ from liveshift.operations.column_swap import (
     plan_swap,
     refuse_unsupported,
     rename_constraint,
-    two_tables,
 )
-from liveshift.operations.common import create_index_concurrently, drop_constraint, validate_constraint
+from liveshift.operations.common import create_index_concurrently, drop_constraint, two_tables, validate_constraint
 from liveshift.steps import Step, qualified, relation_missing
 
 
