@@ -68,8 +68,8 @@ class _Batch:
     last_key: list[Any] | None
 
 
-def _row(columns: tuple[str, ...], prefix: str | None = None) -> sql.Composable:
-    idents = [sql.Identifier(prefix, c) if prefix else sql.Identifier(c) for c in columns]
+def _row(columns: tuple[str, ...]) -> sql.Composable:
+    idents = [sql.Identifier(c) for c in columns]
     return sql.SQL("({})").format(sql.SQL(", ").join(idents)) if len(idents) > 1 else idents[0]
 
 
