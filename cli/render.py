@@ -131,6 +131,12 @@ class LiveLine:
         self._last = text
         self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own, below the live line."""
+        self.done()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
     def done(self) -> None:
         if self.tty and self._last:
             self.stream.write("\n")

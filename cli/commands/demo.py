@@ -188,15 +188,15 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
 
     load = LoadGenerator(dsn, Workload(table=TABLE, blue=BLUE, green=GREEN, seed_keys=range(1, args.rows + 1)))
     load.start("blue", writers=2, readers=2, rate=args.rate)
-    print(f"blue application running (2 writers, 2 readers at {args.rate:g} req/s each)", flush=True)
+    say.note(f"blue application running (2 writers, 2 readers at {args.rate:g} req/s each)")
 
     migration = parse_migration(MIGRATION, file="demo")
     options = MigrationOptions(auto_cutover=True, parallelism=args.parallelism, progress_interval_s=1.0)
     started = time.monotonic()
     handle = await start_migration(client, MigrationInput(target=TARGET, migration=migration, options=options))
     ui_url = stack.temporal.workflow_url(handle.id)
-    print(f"migration {migration.name} started: {ui_url}", flush=True)
-    print("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "), flush=True)
+    say.note(f"migration {migration.name} started: {ui_url}")
+    say.note("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "))
 
     green_started = False
     try:
@@ -207,13 +207,11 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
             if not green_started and current.phase not in ("starting", "expand"):
                 load.start("green", writers=1, readers=1, rate=args.rate)
                 green_started = True
-                say.done()
-                print("expand done: green application running (1 writer, 1 reader)", flush=True)
+                say.note("expand done: green application running (1 writer, 1 reader)")
             if current.waiting_for == "contract":
                 # cut over: the old application drains (its instances are redeployed as green), then contract
-                say.done()
                 await asyncio.to_thread(load.stop, "blue")
-                print("cut over to green; blue application drained; approving contract", flush=True)
+                say.note("cut over to green; blue application drained; approving contract")
                 await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
             if current.phase in control.FINAL_PHASES:
                 break

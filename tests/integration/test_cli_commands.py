@@ -44,9 +44,9 @@ class DevStack:
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
 
-    def start(self, timeout: float = 120) -> DevStack:
+    def start(self, timeout: float = 120, extra_args: tuple[str, ...] = ()) -> DevStack:
         cmd = [sys.executable, "-m", "cli.main", "dev", "--json", "--data-dir", str(self.data_dir)]
-        cmd += ["--port", str(self.port), "--ui-port", str(self.ui_port)]
+        cmd += ["--port", str(self.port), "--ui-port", str(self.ui_port), *extra_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVESHIFT_")}
         self.log = (self.data_dir.parent / f"{self.data_dir.name}.stderr").open("w")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, env=env)
