@@ -54,7 +54,7 @@ def scenario_section(r: ScenarioResult) -> str:
     n, live = r.naive.report.total, r.live.report.total
     stall_limit = r.lock_timeout_ms / 1000 + STALL_SLACK_S
     ratio = r.backfill_rate / r.update_rate if r.update_rate else 0.0
-    t = r.throughput
+    t = r.trigger
     phases = ", ".join(f"{p} {s:.1f} s" for p, s in r.phases if s >= 0.05)
     rows = [
         ("longest application stall (max latency)", _ms(n.max_latency), _ms(live.max_latency),
@@ -69,8 +69,11 @@ def scenario_section(r: ScenarioResult) -> str:
          f"{r.backfill_rate:,.0f} rows/s = {ratio:.0%} of a single UPDATE ({r.update_rate:,.0f} rows/s, "
          f"{r.update_seconds:.1f} s)", f"≥ {BACKFILL_TARGET:.0%}: {_met(ratio >= BACKFILL_TARGET)}"),
         ("write throughput, dual-write trigger", "-",
-         f"{t.with_trigger:,.0f} writes/s with, {t.without_trigger:,.0f} without: overhead {t.overhead:.0%}",
+         f"{t.writes_with:,.0f} writes/s with, {t.writes_without:,.0f} without: overhead {t.overhead:.0%}",
          f"≤ {OVERHEAD_TARGET:.0%}: {_met(t.overhead <= OVERHEAD_TARGET)}"),
+        (f"bulk UPDATE through the dual-write trigger ({t.rows:,} rows)", "-",
+         f"{t.rows / t.bulk_trigger_s:,.0f} rows/s = {t.bulk_ratio:.0%} of the same UPDATE without it "
+         f"({t.rows / t.bulk_plain_s:,.0f} rows/s): the bound the per-row trigger puts on any backfill", ""),
         ("Temporal history events of the workflow", "-", f"{r.history_events}", ""),
         ("lost writes", "-", f"{r.lost_writes} of {r.acknowledged_writes:,} acknowledged", ""),
     ]  # fmt: skip
@@ -102,9 +105,12 @@ def missed_targets(r: ScenarioResult) -> list[str]:
     if live.errors:
         out.append(f"{r.scenario.name}: {live.errors} application errors")
     if ratio < BACKFILL_TARGET:
-        out.append(f"{r.scenario.name}: backfill at {ratio:.0%} of the single UPDATE's rows/s")
-    if r.throughput.overhead > OVERHEAD_TARGET:
-        out.append(f"{r.scenario.name}: trigger overhead {r.throughput.overhead:.0%}")
+        out.append(
+            f"{r.scenario.name}: backfill at {ratio:.0%} of the single UPDATE's rows/s (a single UPDATE through "
+            f"the dual-write trigger reaches {r.trigger.bulk_ratio:.0%} of a plain one)"
+        )
+    if r.trigger.overhead > OVERHEAD_TARGET:
+        out.append(f"{r.scenario.name}: trigger overhead {r.trigger.overhead:.0%}")
     return out
 
 
