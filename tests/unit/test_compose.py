@@ -4,11 +4,14 @@ and Prometheus scrapes the worker's metrics port."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from cli.stack.dev import search_attribute_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,3 +93,9 @@ def test_grafana_dashboard_is_provisioned_and_queries_liveshift_metrics() -> Non
     dashboard = json.loads((ROOT / "deploy/grafana/dashboards/liveshift.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
     assert exprs and all("liveshift_" in e for e in exprs)
+
+
+def test_temporal_setup_registers_the_workflow_search_attributes() -> None:
+    script = (ROOT / "deploy/temporal-setup.sh").read_text()
+    registered = dict(re.findall(r"\[(\w+)\]=(\w+)", script))
+    assert registered == search_attribute_flags()
