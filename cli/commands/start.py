@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from urllib.parse import quote
 
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -78,14 +79,11 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         raise CliError(f"option {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
 
 
-def ui_link(workflow_id: str) -> str | None:
+def ui_link(workflow_id: str, namespace: str) -> str | None:
     """Link to the workflow in the Temporal UI when LIVESHIFT_UI_URL says where the UI is."""
     base = os.environ.get("LIVESHIFT_UI_URL")
     if not base:
         return None
-    from urllib.parse import quote
-
-    namespace = os.environ.get("LIVESHIFT_TEMPORAL_NAMESPACE", "default")
     return f"{base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
 
 
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             handle = await start_migration(client, request, settings.temporal.task_queue)
         except MigrationStateError as exc:
             raise CliError(f"refused: {exc}") from None
-        link = ui_link(wid)
+        link = ui_link(wid, settings.temporal.namespace)
         if not args.wait:
             if args.json:
                 control.emit_json({"ok": True, "workflow_id": wid, "run_id": handle.result_run_id, "ui": link})

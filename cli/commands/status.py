@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 if args.watch:
                     print("\x1b[2J\x1b[H" if sys.stdout.isatty() else "", end="")
-                print(status_text(current, execution, ui_link(handle.id)), flush=True)
+                print(status_text(current, execution, ui_link(handle.id, settings.temporal.namespace)), flush=True)
             if not args.watch or execution != "RUNNING":
                 return exit_code(current)
             await asyncio.sleep(args.interval)
