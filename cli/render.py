@@ -114,22 +114,28 @@ class LiveLine:
         self.tty = self.stream.isatty()
         self.every_s = every_s
         self._last = ""
+        self._pending = ""  # off a terminal: the latest line not printed yet (printed by done())
         self._printed_at = 0.0
 
     def show(self, text: str) -> None:
         if text == self._last:
             return
         key_changed = text.split("[", 1)[0] != self._last.split("[", 1)[0]
+        self._last = text
         if self.tty:
             width = shutil.get_terminal_size().columns
             self.stream.write("\r\x1b[2K" + text[: width - 1])
+            self.stream.flush()
         elif key_changed or time.monotonic() - self._printed_at >= self.every_s:
-            self.stream.write(text + "\n")
-            self._printed_at = time.monotonic()
+            self._write_line(text)
         else:
-            return
-        self._last = text
+            self._pending = text
+
+    def _write_line(self, text: str) -> None:
+        self.stream.write(text + "\n")
         self.stream.flush()
+        self._printed_at = time.monotonic()
+        self._pending = ""
 
     def note(self, text: str) -> None:
         """A line of its own, below the live line."""
@@ -141,4 +147,6 @@ class LiveLine:
         if self.tty and self._last:
             self.stream.write("\n")
             self.stream.flush()
+        elif self._pending:
+            self._write_line(self._pending)
         self._last = ""

@@ -234,6 +234,8 @@ def run(args: argparse.Namespace) -> NoReturn:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # explicit: a shell starting us in the background would otherwise leave SIGINT ignored
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-demo-")) if temporary else args.data_dir

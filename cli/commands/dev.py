@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> NoReturn:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # explicit: a shell starting us in the background would otherwise leave SIGINT ignored
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     stack = DevStack(
         args.data_dir or default_data_dir(),
