@@ -62,7 +62,8 @@ def scenario_section(r: ScenarioResult) -> str:
         ("p99 application latency", _ms(n.p99), _ms(live.p99), ""),
         ("p50 application latency", _ms(n.p50), _ms(live.p50), ""),
         ("application errors", _errors(r.naive), _errors(r.live), f"none: {_met(live.errors == 0)}"),
-        ("requests during the measured window", f"{n.requests:,}", f"{live.requests:,}", ""),
+        ("requests served in the measured window", f"{n.requests:,} in {r.naive.report.seconds:.1f} s",
+         f"{live.requests:,} in {r.live.report.seconds:.1f} s", ""),
         ("total duration of the change", f"{r.naive.duration:.1f} s (ALTER issued → committed)",
          f"{r.live.duration:.1f} s (workflow start → complete)", ""),
         ("backfill rows/s", "-",
@@ -130,8 +131,9 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         f"{traffic.writers} writer and {traffic.readers} reader threads per version, each at {traffic.rate:g} "
         "requests/s, each on its own connection, from before the change to after it; latency is each request's "
         f"own time. A long-running reader transaction begins 0.5 s before each change and holds the table for "
-        f"{traffic.hold:g} s. In the liveshift path green traffic joins once expand is done and blue traffic "
-        "stops at the contract gate; gates are approved as soon as they are reached.",
+        f"{traffic.hold:g} s. liveshift runs with its default options (lock_timeout {results[0].lock_timeout_ms} "
+        f"ms) and {traffic.parallelism} backfill partition(s). In the liveshift path green traffic joins once "
+        "expand is done and blue traffic stops at the contract gate; gates are approved as soon as they are reached.",
         "",
         *(scenario_section(r) for r in results),
         f"![latency over time]({plot})",

@@ -51,6 +51,7 @@ class Traffic:
     warmup: float = 2.0
     cooldown: float = 2.0
     hold: float = 5.0  # the long reader's transaction, seconds
+    parallelism: int = 1  # liveshift backfill partitions
 
 
 @dataclass
@@ -240,7 +241,12 @@ async def run_liveshift(
         await asyncio.sleep(0.5)
         t0 = time.time()
         handle = await start_migration(
-            client, MigrationInput(target=target, migration=migration_of(scenario), options=MigrationOptions())
+            client,
+            MigrationInput(
+                target=target,
+                migration=migration_of(scenario),
+                options=MigrationOptions(parallelism=traffic.parallelism),
+            ),
         )
         green = False
         while True:
@@ -331,6 +337,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--writers", type=int, default=2, help="writer threads per side")
     parser.add_argument("--readers", type=int, default=2, help="reader threads per side")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds the long reader holds the table")
+    parser.add_argument("--parallelism", type=int, default=1, help="backfill partitions (liveshift option)")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -343,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     available = [s for s in SCENARIOS.values() if s.available()]
     chosen = [SCENARIOS[n] for n in args.scenario] if args.scenario else available
-    traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold)
+    traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold, args.parallelism)
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()
     try:
