@@ -39,6 +39,14 @@ class Throttle(BaseModel):
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2
 
+    def bounded(self, size: float) -> int:
+        """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
+        of rows, so the cap paces many small batches (each a pause point) rather than a few huge ones."""
+        upper = self.max_batch
+        if self.max_rows_per_second:
+            upper = min(upper, int(self.max_rows_per_second * self.target_batch_ms / 1000))
+        return int(max(self.min_batch, min(upper, size)))
+
 
 class Partition(BaseModel):
     index: int
@@ -235,7 +243,7 @@ def run_partition(
     if row is None:
         raise LookupError(f"no checkpoint for {migration}/{target.table}/{partition}: call init_checkpoints first")
     last_key, upper, rows_done, batches, done = row
-    batch_size = throttle.initial_batch
+    batch_size = throttle.bounded(throttle.initial_batch)
     progress = Progress(
         table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
     )
@@ -302,7 +310,7 @@ def run_partition(
         )
         # adapt: aim at the target batch time, change by at most 2x per batch
         ratio = (throttle.target_batch_ms / 1000) / max(elapsed, 1e-3)
-        batch_size = int(min(throttle.max_batch, max(throttle.min_batch, batch_size * min(2.0, max(0.5, ratio)))))
+        batch_size = throttle.bounded(batch_size * min(2.0, max(0.5, ratio)))
         if throttle.max_rows_per_second:
             ahead = rows_since_start / throttle.max_rows_per_second - (time.monotonic() - started)
             if ahead > 0:

@@ -53,13 +53,13 @@ def _as_user(user: str | None) -> dict[str, object]:
 
 
 def _open_path_for(user: str, path: Path) -> None:
-    """Let the server user traverse every parent of `path` and read the binaries."""
+    """Let the server user traverse (not list) every parent of `path`, own `path`, and read the binaries."""
     entry = pwd.getpwnam(user)
     path.mkdir(parents=True, exist_ok=True)
-    for parent in [path, *path.parents]:
+    for parent in path.parents:
         mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
     os.chown(path, entry.pw_uid, entry.pw_gid)
     bins = binaries_dir().parent
     for parent in [bins, *bins.parents]:

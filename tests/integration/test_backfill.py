@@ -376,3 +376,18 @@ def test_property_any_interruption_points_and_batch_sizes(
     finally:
         with psycopg.connect(pg_server.admin_dsn, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name_db)))
+
+
+def test_rows_per_second_cap_paces_small_batches(dsn: str, users: psycopg.Connection) -> None:
+    """Under a cap, no batch holds more than a target batch time's worth of rows, and the walk takes
+    at least rows / cap seconds (a lower bound only: the machine may be slower, never faster)."""
+    name, target = expanded(dsn)
+    start(dsn, name, target)
+    throttle = Throttle(max_rows_per_second=4000, target_batch_ms=100)
+    batches: list[int] = []
+    began = time.monotonic()
+    run(dsn, name, target, throttle=throttle, on_progress=lambda p: batches.append(p.rows_in_batch))
+    assert time.monotonic() - began >= 2000 / 4000 * 0.9
+    assert max(batches) <= 4000 * 0.1
+    assert len([b for b in batches if b]) >= 2000 // 400
+    assert_all_correct(dsn, name)
