@@ -126,42 +126,43 @@ async def test_rollback_from_each_phase(
 ) -> None:
     seed(conn)
     before = snapshot(conn)
-    handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
-    writers = Writers(dsn)
     reason = f"operator rolls back in {phase}"
-    if phase in ("expand", "verify"):
-        # hold a lock expand's ALTER (or verify's VALIDATE CONSTRAINT) must wait for, so the phase lasts
-        if phase == "verify":
-            await wait_for_phase(handle, "backfill")
-            writers.thread.start()
-        with holding(dsn, "SHARE UPDATE EXCLUSIVE"):
+    # blue writes from before expand until after the rollback; green from expand until it is rolled back
+    with Writers(dsn) as writers:
+        handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
+        if phase in ("expand", "verify"):
+            # hold a lock expand's ALTER (or verify's VALIDATE CONSTRAINT) must wait for, so the phase lasts
+            if phase == "verify":
+                await wait_for_phase(handle, "backfill")
+            with holding(dsn, "SHARE UPDATE EXCLUSIVE"):
+                await wait_for_phase(handle, phase)
+                await asyncio.sleep(0.3)
+                writers.green.halt()  # green applications leave before their version does
+                message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
+        else:
+            if phase == "awaiting_contract":
+                await wait_for_phase(handle, "awaiting_cutover")
+                await handle.execute_update(APPROVE, ApproveRequest(gate="cutover"), result_type=str)
             await wait_for_phase(handle, phase)
-            await asyncio.sleep(0.3)
-            writers.halt()
+            if phase == "backfill":
+                while checkpoint_rows(conn) < 200:
+                    await asyncio.sleep(0.05)
+            if phase == "awaiting_cutover":
+                refusal = await refused(handle, APPROVE, ApproveRequest(gate="contract"))
+                assert "contract gate is not waiting for approval (the cutover gate is waiting" in refusal
+            writers.green.halt()
             message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
-    else:
-        await wait_for_phase(handle, "backfill")
-        writers.thread.start()
-        if phase == "awaiting_contract":
-            await wait_for_phase(handle, "awaiting_cutover")
-            await handle.execute_update(APPROVE, ApproveRequest(gate="cutover"), result_type=str)
-        await wait_for_phase(handle, phase)
-        if phase == "backfill":
-            while checkpoint_rows(conn) < 200:
-                await asyncio.sleep(0.05)
-        if phase == "awaiting_cutover":
-            refusal = await refused(handle, APPROVE, ApproveRequest(gate="contract"))
-            assert "contract gate is not waiting for approval (the cutover gate is waiting" in refusal
-        # Writers stop when rollback starts: rollback drops the dual-write trigger before the NOT NULL
-        # CHECK on the hidden column, so a blue INSERT in between fails (core rollback order; reported).
-        writers.halt()
-        message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
-    assert message == f"rolling back from phase {phase}: {reason}"
-    result = await handle.result()
+        assert message == f"rolling back from phase {phase}: {reason}"
+        during_rollback = len(writers.blue.written)
+        result = await handle.result()
+        await asyncio.sleep(0.3)  # blue keeps writing after the rollback
+    assert writers.errors == []
+    assert len(writers.blue.written) > during_rollback
+    if phase != "expand":
+        assert writers.green.written, "green wrote while its version existed"
 
     assert result.phase == "rolled_back" and result.rollback_reason == reason
     assert [t.phase for t in result.transitions][-2:] == ["rolling_back", "rolled_back"]
-    assert writers.errors == []
     assert snapshot(conn) == before
     assert conn.execute("SELECT count(*) FROM users").fetchone() == (2000 + len(writers.written),)
     kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -50,50 +51,99 @@ def seed(conn: psycopg.Connection, rows: int = 2000) -> None:
     conn.execute(f"INSERT INTO users (email) SELECT 'User' || g || '@Example.com' FROM generate_series(1, {rows}) g")
 
 
-class Writers:
-    """A blue and a green application writing while the migration runs; every write is kept in `written`."""
+class App(threading.Thread):
+    """One application version writing through its version schema on its own connection, until halted.
 
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
+    `write(conn, i)` does one request and returns what it inserted (kept in `written`), or None when its
+    version cannot be used yet. Every failure is an application error and lands in `errors`.
+    """
+
+    def __init__(self, dsn: str, version: str, write: Callable[[psycopg.Connection, int], str | None]) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.version, self.write = dsn, version, write
         self.stop = threading.Event()
         self.errors: list[str] = []
         self.written: list[str] = []
-        self.updates = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def run(self) -> None:
+        with client(self.dsn, self.version) as conn:
+            conn.execute("SET statement_timeout = '10s'")  # a request stuck behind a lock fails loudly
+            i = 0
+            while not self.stop.is_set():
+                i += 1
+                try:
+                    inserted = self.write(conn, i)
+                    if inserted is not None:
+                        self.written.append(inserted)
+                except psycopg.Error as exc:
+                    self.errors.append(f"{self.version}: {type(exc).__name__}: {exc}")
+                self.stop.wait(0.02)
+
+    def halt(self) -> None:
+        self.stop.set()
+        if self.ident is not None:
+            self.join(timeout=30)
+
+
+def view_exists(conn: psycopg.Connection, view: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (view,)).fetchone() == (True,)
+
+
+def blue_write(conn: psycopg.Connection, i: int) -> str:
+    # before expand `public_base` does not exist and the search_path reaches the table itself
+    email = f"Blue{i}@Writer.org"
+    conn.execute("INSERT INTO users (email) VALUES (%s)", (email,))
+    conn.execute("UPDATE users SET email = 'Upd' || id || '@Blue.org' WHERE id = %s", (1 + i * 7 % 1000,))
+    return email
+
+
+def green_write(conn: psycopg.Connection, i: int) -> str | None:
+    if not view_exists(conn, f"{GREEN}.users"):
+        return None  # green applications start once their version exists
+    email = f"Green{i}@Writer.org"
+    conn.execute("INSERT INTO users (email, email_lower) VALUES (%s, lower(%s))", (email, email))
+    conn.execute(
+        "UPDATE users SET email = 'GUpd' || id || '@Green.org', email_lower = 'gupd' || id || '@green.org' "
+        "WHERE id = %s",
+        (1001 + i * 7 % 1000,),
+    )
+    return email
+
+
+class Writers:
+    """A blue and a green application writing throughout a migration; every acknowledged insert is kept.
+
+    Each version's applications leave when it is retired, as they do in a real rollout: blue's before
+    contract drops its views (they moved to green at cutover), green's before rollback drops its views.
+    Blue starts before expand and writes through rollback; green writes from expand through contract.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.blue = App(dsn, "public_base", blue_write)
+        self.green = App(dsn, GREEN, green_write)
 
     def __enter__(self) -> Writers:
-        self.thread.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.halt()
 
-    def halt(self) -> None:
-        self.stop.set()
-        if self.thread.ident is not None:
-            self.thread.join(timeout=30)
+    def start(self) -> None:
+        self.blue.start()
+        self.green.start()
 
-    def _run(self) -> None:
-        blue, green = client(self.dsn, "public_base"), client(self.dsn, GREEN)
-        i = 0
-        while not self.stop.is_set():
-            i += 1
-            try:
-                # before expand, `public_base` does not exist and blue writes reach the table itself
-                email = f"Blue{i}@Writer.org"
-                blue.execute("INSERT INTO users (email) VALUES (%s)", (email,))
-                self.written.append(email)
-                blue.execute("UPDATE users SET email = 'Upd' || id || '@Blue.org' WHERE id = %s", (1 + i * 7 % 1500,))
-                self.updates += 1
-                if green.execute("SELECT to_regnamespace(%s) IS NOT NULL", (GREEN,)).fetchone() == (True,):
-                    email = f"Green{i}@Writer.org"
-                    green.execute("INSERT INTO users (email, email_lower) VALUES (%s, lower(%s))", (email, email))
-                    self.written.append(email)
-            except psycopg.Error as exc:
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-            self.stop.wait(0.02)
-        blue.close()
-        green.close()
+    def halt(self) -> None:
+        self.blue.halt()
+        self.green.halt()
+
+    @property
+    def errors(self) -> list[str]:
+        return self.blue.errors + self.green.errors
+
+    @property
+    def written(self) -> list[str]:
+        return self.blue.written + self.green.written
 
 
 async def wait_for_phase(handle: WorkflowHandle, *phases: str, timeout: float = 60) -> MigrationStatus:
@@ -129,31 +179,34 @@ async def test_add_column_end_to_end(
             throttle=Throttle(initial_batch=200, max_batch=200, max_rows_per_second=1000),
         ),
     )
-    handle = await start_migration(temporal.client, request, task_queue=liveshift_worker.task_queue)
-    # a second migration of a table in flight is refused and names the running one
-    other = request.model_copy(update={"migration": migration(ADD_COLUMN.replace("name: users_", "name: x_"))})
-    running = "migration 'users_email_lower' of users on target 'test' is still running"
-    with pytest.raises(MigrationStateError, match=running):
-        await start_migration(temporal.client, other, liveshift_worker.task_queue)
-    during = await wait_for_phase(handle, "backfill", "verify", "awaiting_contract")
-    # Writers start once expand is done: a write between expand's `CHECK (...) NOT VALID` step and the
-    # creation of the dual-write trigger fails today (core expand ordering, reported on issue 2).
-    with Writers(dsn) as writers:
+    with Writers(dsn) as writers:  # from before expand to after contract
+        handle = await start_migration(temporal.client, request, task_queue=liveshift_worker.task_queue)
+        # a second migration of a table in flight is refused and names the running one
+        other = request.model_copy(update={"migration": migration(ADD_COLUMN.replace("name: users_", "name: x_"))})
+        running = "migration 'users_email_lower' of users on target 'test' is still running"
+        with pytest.raises(MigrationStateError, match=running):
+            await start_migration(temporal.client, other, liveshift_worker.task_queue)
+        during = await wait_for_phase(handle, "backfill", "verify", "awaiting_contract")
         status = await wait_for_phase(handle, "awaiting_contract")
         await asyncio.sleep(0.5)  # blue keeps writing after cutover too
-        writers.halt()
+        assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
+        writers.blue.halt()  # blue applications have moved to green: contract drops their version
+        blue_at_contract = len(writers.blue.written)
+
+        message = await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+        assert message == "contract approved"
+        result = await handle.result()
+        green_at_end = len(writers.green.written)
+        await asyncio.sleep(0.5)  # green keeps writing after contract
     assert writers.errors == []
+    assert blue_at_contract > 20 and len(writers.green.written) > green_at_end
     assert status.verify is not None and status.verify.ok
     assert status.waiting_for == "contract"
     assert during.tables == ["users"]
     [progress] = status.progress
     assert progress.partitions == 2 and progress.partitions_done == 2
     assert progress.rows_done >= 2000 and progress.rows_done == progress.rows_total
-    assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
 
-    message = await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
-    assert message == "contract approved"
-    result = await handle.result()
     assert result.phase == "complete"
     phases = [t.phase for t in result.transitions]
     assert phases == [
@@ -165,7 +218,6 @@ async def test_add_column_end_to_end(
     kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()
     assert kept == (len(writers.written),)
     assert conn.execute("SELECT count(*) FROM users").fetchone() == (2000 + len(writers.written),)
-    assert writers.updates > 0
 
     # the Temporal UI's view: search attributes and memo, no connection string anywhere in history
     described = await handle.describe()
