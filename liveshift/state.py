@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS liveshift.checkpoints (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (migration, table_name, partition)
 );
+-- raw_sql operations whose `up` ran (committed with it), so a retried expand runs it once
+CREATE TABLE IF NOT EXISTS liveshift.raw_sql_runs (
+    migration text NOT NULL,
+    op_index int NOT NULL,
+    PRIMARY KEY (migration, op_index)
+);
 CREATE TABLE IF NOT EXISTS liveshift.active_versions (
     schema_name text PRIMARY KEY,
     current_version text NOT NULL,

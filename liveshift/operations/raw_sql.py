@@ -18,17 +18,7 @@ from liveshift.operations.base import OpContext, OperationBase, OpPlan
 from liveshift.state import internal
 from liveshift.steps import NO_TABLE_LOCK, UNCHECKED, Step
 
-RUNS = internal("raw_sql_runs")
-
-
-def _ensure_runs_table() -> Step:
-    return Step(
-        "create liveshift.raw_sql_runs (which raw SQL has run)",
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} (migration text, op_index int, PRIMARY KEY (migration, op_index))"
-        ).format(RUNS),
-        lock=NO_TABLE_LOCK,
-    )
+RUNS = internal("raw_sql_runs")  # created with the internal schema (state.py)
 
 
 class RawSql(OperationBase):
@@ -68,8 +58,8 @@ class RawSql(OperationBase):
         else:
             undo = Step(f"forget raw SQL of operation {ctx.index} (no down given)", forget, lock=NO_TABLE_LOCK)
         return OpPlan(
-            expand=[_ensure_runs_table(), run_up],
-            rollback=[_ensure_runs_table(), undo],
+            expand=[run_up],
+            rollback=[undo],
             contract=[Step(f"forget raw SQL of operation {ctx.index}", forget, lock=NO_TABLE_LOCK)],
             unchecked=True,
         )
