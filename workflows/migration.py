@@ -5,6 +5,9 @@
 
 Between phases the workflow holds while paused and honours a rollback request; during backfill and
 at the gates a rollback request interrupts at once (backfill partitions stop at a batch boundary).
+Cancelling the workflow through Temporal is a rollback request: before contract the database goes
+back to its state before expand and the workflow ends cancelled; once contract has begun it cannot
+be stopped halfway (contract is irreversible), so it finishes and the workflow ends complete.
 Pause during backfill flips the `paused` flag of the migration record that every partition polls
 before each batch, wherever it runs: the partitions stop within about one batch, keep heartbeating,
 and continue from where they were on resume, without cancelling and rescheduling activities (which
@@ -86,6 +89,8 @@ BACKFILL_RETRY = RetryPolicy(
     non_retryable_error_types=list(NON_RETRYABLE),
 )
 RETRY_AGAIN_AFTER = timedelta(seconds=30)
+# patch id: a Temporal cancellation becomes a rollback request (before it, it interrupted the phase in flight)
+CANCEL_ROLLS_BACK = "cancel-rolls-back"
 
 
 class _RollbackRequested(Exception):
@@ -118,6 +123,7 @@ class MigrationWorkflow:
         )
         self._prepared = False
         self._rollback_reason: str | None = None
+        self._cancelled = False  # the workflow was cancelled through Temporal and rolls back for it
         self._approved: set[str] = set()
         self._partitions: dict[tuple[str, int], ProgressReport] = {}
         self._totals: dict[str, TablePlan] = {}
@@ -128,6 +134,24 @@ class MigrationWorkflow:
     @workflow.run
     async def run(self, input: MigrationInput) -> MigrationStatus:
         self._publish()
+        # The phases run in a task of their own that a Temporal cancellation does not reach: the cancellation
+        # becomes a rollback request, honoured where one is (between phases, in backfill, at the gates), so
+        # no step is abandoned halfway and contract always finishes.
+        phases = asyncio.create_task(self._run())
+        while True:
+            try:
+                status = await asyncio.shield(phases)
+                break
+            except asyncio.CancelledError:
+                if not workflow.patched(CANCEL_ROLLS_BACK):
+                    phases.cancel()  # histories from before: the cancellation reaches the phase in flight
+                    return await phases
+                self._on_cancel(workflow.cancellation_reason())
+        if self._cancelled and status.phase == "rolled_back":
+            raise CancelledError(f"rolled back: {status.rollback_reason}")  # ends the workflow cancelled
+        return status
+
+    async def _run(self) -> MigrationStatus:
         try:
             await self._until_contract()
         except _RollbackRequested:
@@ -458,6 +482,16 @@ class MigrationWorkflow:
         self._status.paused = False
         self._publish()
         return f"resumed in phase {self._status.phase}"
+
+    def _on_cancel(self, reason: str | None) -> None:
+        if self._status.phase in ("contract", "complete", "failed"):
+            refusal = self._refusal_of_rollback() or f"the migration has {self._status.phase}"
+            self._status.last_error = f"cancellation ignored: {refusal}"
+            self._publish_details()
+            return
+        self._cancelled = True
+        if self._rollback_reason is None:  # an operator's rollback request already under way keeps its reason
+            self._rollback_reason = "workflow cancelled through Temporal" + (f": {reason}" if reason else "")
 
     def _request_rollback(self, request: RollbackRequest) -> str:
         self._rollback_reason = request.reason

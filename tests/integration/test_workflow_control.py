@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import CancelledError
 
 from liveshift.backfill import Throttle
 from liveshift.ddl import LockPolicy
@@ -220,3 +221,68 @@ async def test_unknown_target_fails_readably(temporal: TemporalServer, liveshift
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     assert "unknown target 'nowhere': this worker knows test" in str(info.value.cause)
+
+
+@pytest.mark.parametrize("phase", ["backfill", "awaiting_contract"])
+async def test_cancel_before_contract_rolls_back(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, phase: str
+) -> None:
+    seed(conn)
+    before = snapshot(conn)
+    with Writers(dsn) as writers:
+        options = {"auto_cutover": True} if phase == "awaiting_contract" else {}
+        handle = await start_migration(
+            temporal.client, request(liveshift_worker.target, **options), liveshift_worker.task_queue
+        )
+        await wait_for_phase(handle, phase)
+        while phase == "backfill" and checkpoint_rows(conn) < 200:
+            await asyncio.sleep(0.05)
+        writers.green.halt()  # green applications leave before their version does
+        await handle.cancel(reason="wrong migration")
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        await asyncio.sleep(0.3)  # blue keeps writing after the rollback
+    assert isinstance(info.value.cause, CancelledError)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    status = await handle.query(STATUS, result_type=MigrationStatus)
+    assert status.phase == "rolled_back"
+    assert status.rollback_reason == "workflow cancelled through Temporal: wrong migration"
+    assert [t.phase for t in status.transitions][-2:] == ["rolling_back", "rolled_back"]
+
+    assert writers.errors == []
+    assert snapshot(conn) == before
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (2000 + len(writers.written),)
+    kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()
+    assert kept == (len(writers.written),)
+    assert conn.execute("SELECT status FROM liveshift.migrations").fetchone() == ("rolled_back",)
+    if phase == "backfill":
+        record_history("add_column_cancelled_in_backfill", (await handle.fetch_history()).to_json())
+
+
+async def test_cancel_during_contract_finishes_contract(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    seed(conn)
+    handle = await start_migration(
+        temporal.client,
+        request(liveshift_worker.target, auto_cutover=True, throttle=Throttle()),
+        liveshift_worker.task_queue,
+    )
+    await wait_for_phase(handle, "awaiting_contract")
+    # an app transaction holding a lock keeps contract busy halfway (its views are gone, its columns not yet)
+    with holding(dsn, "ACCESS SHARE"):
+        await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+        await wait_for_phase(handle, "contract")
+        await handle.cancel()
+        deadline = asyncio.get_running_loop().time() + 10
+        while (status := await handle.query(STATUS, result_type=MigrationStatus)).last_error is None:
+            assert asyncio.get_running_loop().time() < deadline, "the cancellation never reached the workflow"
+            await asyncio.sleep(0.1)
+        assert status.last_error == "cancellation ignored: cannot roll back: contract has begun (it is irreversible)"
+        assert status.phase == "contract"
+    result = await handle.result()
+    assert result.phase == "complete"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    assert conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone() == (0,)
+    assert conn.execute("SELECT to_regnamespace('public_base') IS NULL").fetchone() == (True,)
+    record_history("add_column_cancel_ignored_in_contract", (await handle.fetch_history()).to_json())
