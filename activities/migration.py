@@ -80,8 +80,9 @@ class MigrationActivities:
         def run() -> Prepared:
             with engine.connect(dsn) as conn:
                 plan = engine.prepare(conn, request.migration, request.file)
+            # the tables named plus those the plan found in the catalog (e.g. every table referencing a key)
             return Prepared(
-                tables=request.migration.tables(),
+                tables=sorted(set(request.migration.tables()) | set(plan.marker_tables())),
                 backfill_tables=[t.table for t in plan.backfill_targets()],
                 blue_version=plan.blue,
                 green_version=plan.green,

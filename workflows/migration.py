@@ -191,6 +191,7 @@ class MigrationWorkflow:
             PrepareInput(target=self._input.target, migration=self._input.migration, file=self._input.file),
         )
         self._prepared = True
+        self._status.tables = prepared.tables  # with the tables found in the catalog, for operators
         await self._between_phases()
 
         self._enter("expand")

@@ -150,7 +150,7 @@ class PrepareInput(BaseModel):
 class Prepared(BaseModel):
     """What the workflow needs to know of the plan (the plan itself stays on the worker side)."""
 
-    tables: list[str]
+    tables: list[str]  # named in the migration, and found in the catalog (tables referencing an altered key)
     backfill_tables: list[str]
     blue_version: str
     green_version: str

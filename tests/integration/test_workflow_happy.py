@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import psycopg
 import pytest
@@ -45,25 +46,27 @@ operations:
 """
 GREEN = "public_users_email_lower"
 
+T = TypeVar("T")
+
 
 def seed(conn: psycopg.Connection, rows: int = 2000) -> None:
     conn.execute("CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL)")
     conn.execute(f"INSERT INTO users (email) SELECT 'User' || g || '@Example.com' FROM generate_series(1, {rows}) g")
 
 
-class App(threading.Thread):
+class App(threading.Thread, Generic[T]):
     """One application version writing through its version schema on its own connection, until halted.
 
     `write(conn, i)` does one request and returns what it inserted (kept in `written`), or None when its
     version cannot be used yet. Every failure is an application error and lands in `errors`.
     """
 
-    def __init__(self, dsn: str, version: str, write: Callable[[psycopg.Connection, int], str | None]) -> None:
+    def __init__(self, dsn: str, version: str, write: Callable[[psycopg.Connection, int], T | None]) -> None:
         super().__init__(daemon=True)
         self.dsn, self.version, self.write = dsn, version, write
         self.stop = threading.Event()
         self.errors: list[str] = []
-        self.written: list[str] = []
+        self.written: list[T] = []
 
     def run(self) -> None:
         with client(self.dsn, self.version) as conn:
@@ -119,8 +122,8 @@ class Writers:
     """
 
     def __init__(self, dsn: str) -> None:
-        self.blue = App(dsn, "public_base", blue_write)
-        self.green = App(dsn, GREEN, green_write)
+        self.blue: App[str] = App(dsn, "public_base", blue_write)
+        self.green: App[str] = App(dsn, GREEN, green_write)
 
     def __enter__(self) -> Writers:
         self.start()
