@@ -1,9 +1,15 @@
 """Checkpointed keyset backfill: each batch and its checkpoint commit in one transaction.
 
-The batch touches rows still marked pending; the dual-write trigger computes their new
-columns through the same `up` code blue writes run, so backfill and live writes can never
-disagree. A crash loses at most the uncommitted batch; a restart resumes after the last
-committed key. Rows a green client wrote meanwhile are skipped: green is their source of truth.
+The batch updates rows still marked pending, one of two ways (chosen by the plan, see
+`plan.direct_backfill`):
+- direct: the UPDATE computes every new column itself, from the table's `up` expressions over the
+  row as stored, and marks the row; the session's `liveshift.version` makes the dual-write
+  trigger's WHEN clause skip it, so there is no PL/pgSQL call per row;
+- touch: the UPDATE only marks the row and the trigger computes the new columns, for tables where an
+  `up` reads what an earlier one assigns (one UPDATE's SET sees only the row before it).
+Either way the values are the `up` expressions' (verify checks every backfilled row against them).
+A crash loses at most the uncommitted batch; a restart resumes after the last committed key. Rows
+a green client wrote meanwhile are skipped: green is their source of truth.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from liveshift.plan import BackfillTarget
+from liveshift.shape import row_expression
 from liveshift.steps import qualified
-from liveshift.triggers import MARKER
+from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH, MARKER
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +134,14 @@ def _batch_end_statement(
     return statement, params
 
 
-def _batch_update_statement(
-    schema: str, target: BackfillTarget, lower: list[Any] | None, last: list[Any] | None
+_ROW = "_ls_r"
+
+
+def batch_update_statement(
+    schema: str, target: BackfillTarget, lower: list[Any] | None, last: list[Any] | None, direct: bool
 ) -> tuple[sql.Composable, list[Any]]:
-    """Mark the pending rows of (lower, last] backfilled; the dual-write trigger fills their new columns.
+    """Backfill the pending rows of (lower, last]: with `direct`, assign every `up` target from its
+    expression over the row and mark the row; else only mark it (the dual-write trigger fills the rest).
 
     A key range with known bounds (not a join with the batch's keys, which the planner may turn into a
     hash join over the whole table for every batch) walks the key index.
@@ -139,8 +150,17 @@ def _batch_update_statement(
         where, params = sql.SQL(" WHERE false"), []
     else:
         where, params = _key_range(target, lower, last)
-    statement = sql.SQL("UPDATE {table} SET {marker} = 'b'{where} AND {marker} = 'p'").format(
-        table=qualified(schema, target.table), marker=sql.Identifier(MARKER), where=where
+    assignments = [
+        sql.SQL("{} = {}").format(sql.Identifier(t.target), row_expression(_ROW, t.variables, t.expression))
+        for t in (target.ups if direct else ())
+    ]
+    assignments.append(sql.SQL("{} = 'b'").format(sql.Identifier(MARKER)))
+    statement = sql.SQL("UPDATE {table} AS {row} SET {assignments}{where} AND {marker} = 'p'").format(
+        table=qualified(schema, target.table),
+        row=sql.Identifier(_ROW),
+        assignments=sql.SQL(", ").join(assignments),
+        marker=sql.Identifier(MARKER),
+        where=where,
     )
     return statement, params
 
@@ -219,6 +239,14 @@ def _paused(conn: psycopg.Connection, migration: str) -> bool:
     return bool(row and row[0])
 
 
+def _use_path(conn: psycopg.Connection, direct: bool) -> None:
+    """Not green either way: a touch runs the trigger's `up` path, exactly as a blue write does; a direct
+    UPDATE skips the trigger (its WHEN clause) and computes the same `up` expressions itself."""
+    conn.execute(
+        sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
+    )
+
+
 def run_partition(
     conn: psycopg.Connection,
     migration: str,
@@ -232,8 +260,8 @@ def run_partition(
     """Walk one key-range partition from its checkpoint to its end (or until `should_stop`)."""
     throttle = throttle or Throttle()
     assert conn.autocommit, "the backfill manages its own transactions"
-    # Not green: the trigger runs the `up` path, exactly as for a blue write.
-    conn.execute("SET liveshift.version = 'backfill'")
+    direct = target.direct
+    _use_path(conn, direct)
     conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
     row = conn.execute(
         "SELECT last_key, upper_key, rows_done, batches, done FROM liveshift.checkpoints "
@@ -268,7 +296,7 @@ def run_partition(
             with conn.transaction():
                 statement, params = _batch_end_statement(schema, target, last_key, upper, batch_size)
                 seen, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
-                statement, params = _batch_update_statement(schema, target, last_key, new_last)
+                statement, params = batch_update_statement(schema, target, last_key, new_last, direct)
                 # never a generic plan: the bounds' actual values let the planner pick the index range scan
                 conn.execute(statement, params, prepare=False)
                 finished = seen < batch_size
@@ -284,6 +312,15 @@ def run_partition(
                         partition,
                     ),
                 )
+        except errors.DatatypeMismatch as exc:
+            if not direct:
+                raise
+            # an `up` whose type reaches the column only through the I/O conversion PL/pgSQL assignment
+            # falls back to (an UPDATE's SET allows assignment casts only): the trigger computes it
+            log.warning("backfill %s: direct UPDATE refused (%s); through the trigger", target.table, exc)
+            direct = False
+            _use_path(conn, direct)
+            continue
         except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
             batch_size = max(throttle.min_batch, batch_size // 2)
             log.info("backfill %s/%s: %s, batch size now %d", target.table, partition, type(exc).__name__, batch_size)

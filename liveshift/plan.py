@@ -7,6 +7,7 @@ remove what expand added) plus each operation's own finishing steps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from psycopg import sql
@@ -48,6 +49,30 @@ class BackfillTarget:
     table: str  # physical table
     key: tuple[str, ...]  # keyset columns (physical)
     key_types: tuple[str, ...]
+    ups: tuple[Transform, ...] = ()  # the table's `up` transforms, in operation order
+    # the backfill UPDATE computes the new columns itself (see direct_backfill); else it marks rows and the
+    # dual-write trigger computes them
+    direct: bool = False
+
+    @property
+    def path(self) -> str:
+        return "direct" if self.direct else "trigger"
+
+
+def direct_backfill(ups: Sequence[Transform]) -> bool:
+    """Whether one UPDATE assigning every `up` target from the row as stored gives what the trigger gives.
+
+    The trigger runs the transforms in operation order, each seeing the values earlier ones assigned;
+    the expressions of one UPDATE's SET all see the row before it. The two agree unless a transform
+    reads (among its variables, by physical column) a column an earlier transform assigns, or two
+    assign the same column.
+    """
+    assigned: set[str] = set()
+    for transform in ups:
+        if transform.target in assigned or any(v.physical in assigned for v in transform.variables):
+            return False
+        assigned.add(transform.target)
+    return True
 
 
 @dataclass
@@ -84,11 +109,13 @@ class MigrationPlan:
 
     def backfill_targets(self) -> list[BackfillTarget]:
         targets = []
+        by_table = self.trigger_tables()
         for name in self.marker_tables():
             table = self.physical.tables[name]
             key = table.backfill_key()
             types = tuple(next(c.type for c in table.columns if c.name == k) for k in key)
-            targets.append(BackfillTarget(name, tuple(key), types))
+            ups = tuple(t for t in by_table[name] if t.direction == "up")
+            targets.append(BackfillTarget(name, tuple(key), types, ups, direct_backfill(ups)))
         return targets
 
     def logical_table_of(self, physical: str) -> Table | None:

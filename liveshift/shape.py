@@ -42,3 +42,26 @@ def shaped_relation(
 def user_expression(expression: str) -> sql.Composable:
     """A user SQL expression, parenthesised on lines of its own so a trailing comment cannot escape."""
     return sql.SQL("(\n{}\n)").format(sql.SQL(expression))
+
+
+def bound_expression(row: str, variables: Iterable[Column], expression: str) -> sql.Composable:
+    """`expression` evaluated with the logical names of `variables` bound to the physical columns of `row`
+    (an alias in the enclosing statement): `(SELECT expr FROM (SELECT row.physical AS logical, ...))`."""
+    binds = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(sql.Identifier(row, c.physical), sql.Identifier(c.name)) for c in variables
+    )
+    return sql.SQL("(SELECT {} FROM (SELECT {}) AS _ls_vars)").format(user_expression(expression), binds)
+
+
+def row_expression(row: str, variables: Iterable[Column], expression: str) -> sql.Composable:
+    """`expression` over the row of the enclosing statement, as cheap as it can be written.
+
+    When every logical name is its own physical column (the usual case: the expression reads columns
+    no earlier operation renamed or moved), the expression reads the row's columns directly: no
+    correlated sub-select per row. A name an expression may use is a logical column (it compiled
+    against the logical shape alone), so it resolves to the same column either way.
+    """
+    variables = tuple(variables)
+    if all(c.physical == c.name for c in variables):
+        return user_expression(expression)
+    return bound_expression(row, variables, expression)

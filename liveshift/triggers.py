@@ -3,7 +3,9 @@
 The trigger learns which side wrote from the session: the `liveshift.version` setting when
 set, else the first schema of the search_path. Green writes run the `down` transforms (new
 shape → old columns, in reverse operation order); every other write, blue apps and the
-backfill alike, runs the `up` transforms (old shape → new columns, in operation order).
+touch-path backfill alike, runs the `up` transforms (old shape → new columns, in operation
+order). A direct-path backfill session computes the new columns in its own UPDATE and does not
+fire the trigger at all (its WHEN clause).
 Each transform sees the row through the shape its operation was written against, so chained
 operations (rename, then change the type) compose.
 """
@@ -20,6 +22,13 @@ from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qual
 
 # Marks who last wrote a row: 'p' pending (existed before expand), 'b' blue or backfill, 'g' green.
 MARKER = "_ls_written_by"
+
+# `liveshift.version` of the sessions that backfill: the touch path (the trigger computes the new
+# columns), and the direct path (the backfill UPDATE computes them itself; the trigger is skipped, by
+# its WHEN clause, so no PL/pgSQL call per row). No version schema has either name (those are
+# `<schema>_<name>`), so an application session always fires the trigger.
+BACKFILL_TOUCH = "backfill"
+BACKFILL_DIRECT = "backfill-direct"
 
 
 def _suffix(*parts: str) -> str:
@@ -97,8 +106,9 @@ def create_trigger_steps(
             f"create dual-write trigger on {table}",
             sql.SQL(
                 "DROP TRIGGER IF EXISTS {trig} ON {table}; CREATE TRIGGER {trig} BEFORE INSERT OR UPDATE "
-                "ON {table} FOR EACH ROW EXECUTE FUNCTION {fn}()"
-            ).format(trig=trig, table=qualified(schema, table), fn=fn),
+                "ON {table} FOR EACH ROW WHEN (current_setting('liveshift.version', true) IS DISTINCT FROM {direct}) "
+                "EXECUTE FUNCTION {fn}()"
+            ).format(trig=trig, table=qualified(schema, table), direct=sql.Literal(BACKFILL_DIRECT), fn=fn),
             lock=SHARE_ROW_EXCLUSIVE_BRIEF,
         ),
     ]

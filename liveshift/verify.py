@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
-from liveshift.shape import user_expression
+from liveshift.shape import bound_expression
 from liveshift.steps import qualified
 from liveshift.triggers import MARKER
 
@@ -52,22 +52,14 @@ class VerifyReport(BaseModel):
         return "verification failed: " + "; ".join(bad)
 
 
-def _bound(row: str, variables: tuple, expression: str) -> sql.Composable:
-    """`expression` evaluated with the logical names of `variables` bound to the row's physical columns."""
-    binds = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(sql.Identifier(row, c.physical), sql.Identifier(c.name)) for c in variables
-    )
-    return sql.SQL("(SELECT {} FROM (SELECT {}) AS _ls_vars)").format(user_expression(expression), binds)
-
-
 def _transform_ok(transform: Transform) -> sql.Composable:
     return sql.SQL("({} IS NOT DISTINCT FROM {})").format(
-        sql.Identifier("_ls_r", transform.target), _bound("_ls_r", transform.variables, transform.expression)
+        sql.Identifier("_ls_r", transform.target), bound_expression("_ls_r", transform.variables, transform.expression)
     )
 
 
 def _check_ok(check: VerifyCheck) -> sql.Composable:
-    return sql.SQL("({} IS NOT FALSE)").format(_bound("_ls_r", check.variables, check.predicate))
+    return sql.SQL("({} IS NOT FALSE)").format(bound_expression("_ls_r", check.variables, check.predicate))
 
 
 def _all(parts: list[sql.Composable]) -> sql.Composable:

@@ -89,6 +89,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             {
                 "table": target.table,
                 "key": list(target.key),
+                "path": target.path,
                 "rows_estimate": estimate_rows(conn, plan.schema, target.table),
             }
             for target in plan.backfill_targets()
@@ -130,7 +131,11 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"backfill ({len(data['backfill'])} tables): keyset batches, each committed with its checkpoint")
     for target in data["backfill"]:
         key = ", ".join(target["key"])
-        lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only")
+        how = {
+            "direct": "the UPDATE computes the new columns (trigger skipped)",
+            "trigger": "the dual-write trigger computes the new columns (chained up expressions)",
+        }[target["path"]]
+        lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only; {how}")
     phase("validate")
     lines.append("")
     lines.append(f"verify ({len(data['verify'])} comparisons): reads only")

@@ -3,6 +3,7 @@ finishes with every row correct and none skipped, also while blue and green clie
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -391,3 +392,114 @@ def test_rows_per_second_cap_paces_small_batches(dsn: str, users: psycopg.Connec
     assert max(batches) <= 4000 * 0.1
     assert len([b for b in batches if b]) >= 2000 // 400
     assert_all_correct(dsn, name)
+
+
+@contextmanager
+def scratch_database(pg_server: PostgresServer) -> Iterator[str]:
+    name = f"t_scratch_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield pg_server.dsn(name)
+    finally:
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+PEOPLE = (
+    "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, n integer);"
+    "INSERT INTO people SELECT g * 5, 'P' || g || '@Mixed.Case', nullif(g % 7, 0) * g FROM generate_series(1, 1200) g"
+)
+PATHS = {
+    # the up reads columns stored under their own names: inlined into the UPDATE's SET
+    "inline": """
+name: paths
+operations:
+  - {op: add_column, table: people, column: {name: email_lower, type: text, nullable: false}, up: lower(email)}
+""",
+    # the up reads the renamed column through its logical name: bound through a sub-select
+    "bound": """
+name: paths
+operations:
+  - {op: rename_column, table: people, column: n, to: amount}
+  - op: alter_column
+    table: people
+    column: amount
+    type: bigint
+    up: amount::bigint * 1000 + id
+    down: (amount / 1000)::integer
+""",
+    # the second up reads the first one's column: only the trigger, running them in order, chains them
+    "chained": """
+name: paths
+operations:
+  - {op: add_column, table: people, column: {name: email_lower, type: text, nullable: false}, up: lower(email)}
+  - {op: add_column, table: people, column: {name: tag, type: text}, up: "email_lower || '#' || coalesce(n, -1)"}
+""",
+}
+
+
+def backfilled_rows(dsn: str, text: str, path: str | None = None) -> tuple[BackfillTarget, int, list[tuple]]:
+    """Expand and backfill `people` (on `path` when given, else the plan's); the dual-write function's calls
+    during the backfill, and the table's rows (hidden columns and marker included) in key order."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(PEOPLE)
+    name, target = expanded(dsn, text)
+    if path is not None:
+        target = dataclasses.replace(target, direct=path == "direct")
+    start(dsn, name, target)
+    with engine.connect(dsn) as conn:
+        conn.execute("SET track_functions = 'pl'")
+        assert run_partition(conn, name, "public", target, 0, fixed(250)).done
+        conn.execute("SELECT pg_stat_force_next_flush()")  # flushed before the backend reports idle
+        (calls,) = conn.execute(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE schemaname = 'liveshift'"
+        ).fetchone()  # type: ignore[misc]
+        rows = conn.execute("SELECT * FROM people ORDER BY id").fetchall()
+    return target, int(calls), rows
+
+
+@pytest.mark.parametrize("case", ["inline", "bound"])
+def test_direct_and_trigger_paths_write_identical_rows(pg_server: PostgresServer, dsn: str, case: str) -> None:
+    target, direct_calls, direct_rows = backfilled_rows(dsn, PATHS[case])
+    assert target.path == "direct"
+    assert direct_calls == 0  # the trigger's WHEN clause skipped it for every backfilled row
+    with engine.connect(dsn) as conn:
+        assert engine.verify(conn, "paths", chunk=500).ok
+    with scratch_database(pg_server) as other:
+        _, touch_calls, touch_rows = backfilled_rows(other, PATHS[case], path="trigger")
+    assert touch_calls == 1200
+    assert direct_rows == touch_rows
+    assert len(direct_rows) == 1200 and {r[-1] for r in direct_rows} == {"b"}
+
+
+def test_chained_ups_take_the_trigger_path(pg_server: PostgresServer, dsn: str) -> None:
+    target, calls, _ = backfilled_rows(dsn, PATHS["chained"])
+    assert target.path == "trigger" and calls == 1200
+    with engine.connect(dsn) as conn:
+        assert engine.verify(conn, "paths", chunk=500).ok
+        wrong = conn.execute(
+            "SELECT count(*) FROM people WHERE _ls_new_tag IS DISTINCT FROM lower(email) || '#' || coalesce(n, -1)"
+        ).fetchone()
+        assert wrong == (0,)
+    # why: one UPDATE's SET would read email_lower as stored before it (NULL), and verify would say so
+    with scratch_database(pg_server) as other:
+        backfilled_rows(other, PATHS["chained"], path="direct")
+        with engine.connect(other) as conn:
+            report = engine.verify(conn, "paths", chunk=500)
+    assert report.mismatches == 1200
+
+
+def test_direct_update_refused_by_the_column_type_falls_back_to_the_trigger(dsn: str) -> None:
+    """PL/pgSQL assigns text to an integer column through I/O conversion; an UPDATE's SET refuses it."""
+    text = """
+name: paths
+operations:
+  - {op: add_column, table: people, column: {name: email_length, type: integer}, up: "length(email)::text"}
+"""
+    target, calls, _ = backfilled_rows(dsn, text)
+    assert target.path == "direct" and calls == 1200
+    with engine.connect(dsn) as conn:
+        assert pending_rows(conn, "public", "people") == 0
+        wrong = conn.execute("SELECT count(*) FROM people WHERE _ls_new_email_length <> length(email)").fetchone()
+        assert wrong == (0,)

@@ -7,7 +7,8 @@ from psycopg import sql
 
 from liveshift.catalog import Catalog, Column, Index, Table
 from liveshift.errors import SpecError
-from liveshift.plan import BackfillTarget, build_plan
+from liveshift.operations.base import Transform
+from liveshift.plan import build_plan, direct_backfill
 from liveshift.spec import parse_migration
 from liveshift.steps import Step
 
@@ -64,7 +65,9 @@ def test_first_migration_creates_blue_and_green_around_the_operation() -> None:
     assert '"_ls_new_email_lower" AS "email_lower"' in green_view
     blue_view = text(plan.expand_steps()[1])
     assert "_ls_new_email_lower" not in blue_view
-    assert plan.backfill_targets() == [BackfillTarget("users", ("id",), ("bigint",))]
+    (target,) = plan.backfill_targets()
+    assert (target.table, target.key, target.key_types, target.path) == ("users", ("id",), ("bigint",), "direct")
+    assert target.ups == tuple(plan.transforms)
 
 
 def test_contract_and_rollback_structure() -> None:
@@ -164,7 +167,7 @@ def test_not_null_without_fill_is_refused() -> None:
 
 def test_backfill_key_falls_back_to_unique_not_null_and_refuses_neither() -> None:
     plan = build_plan(migration(add_column("users", "a")), catalog(users(False, unique_not_null=True)), None)
-    assert plan.backfill_targets() == [BackfillTarget("users", ("email",), ("text",))]
+    assert [(t.table, t.key, t.key_types) for t in plan.backfill_targets()] == [("users", ("email",), ("text",))]
 
     with pytest.raises(SpecError) as info:
         build_plan(migration(add_column("users", "a")), catalog(users(False)), None, file="f.yaml")
@@ -176,6 +179,50 @@ def test_backfill_key_falls_back_to_unique_not_null_and_refuses_neither() -> Non
     plan = build_plan(migration(add_column("users", "a", up=None)), catalog(users(False)), None)
     assert plan.backfill_targets() == []
     assert plan.marker_tables() == []
+
+
+def up(target: str, reads: tuple[str, ...], op_index: int = 0) -> Transform:
+    """An `up` assigning physical `target`, its variables stored in the physical columns `reads`."""
+    variables = tuple(Column(name=f"v_{r}", type="text", stored_as=r) for r in reads)
+    return Transform("up", "users", target, "text", "x", variables, op_index)
+
+
+def test_direct_backfill_unless_an_up_reads_or_reassigns_what_an_earlier_one_assigns() -> None:
+    assert direct_backfill([])
+    assert direct_backfill([up("new_a", ("id", "email"))])
+    # independent columns, and one reading its own target (the old value in both paths)
+    assert direct_backfill([up("new_a", ("email",)), up("new_b", ("email", "id")), up("new_c", ("new_c",), 2)])
+    # the second reads the first one's target: the trigger gives it the new value, one SET the old one
+    assert not direct_backfill([up("new_a", ("email",)), up("new_b", ("email", "new_a"), 1)])
+    # a later transform of the same column: the trigger keeps the last assignment, a SET cannot assign twice
+    assert not direct_backfill([up("new_a", ("email",)), up("new_a", ("id",), 1)])
+    # reading a column that only a later transform assigns is reading the stored value in both paths
+    assert direct_backfill([up("new_a", ("new_b",)), up("new_b", ("email",), 1)])
+
+
+def test_backfill_path_per_table_in_the_plan() -> None:
+    orders = Table(
+        name="orders",
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="note", type="text")],
+        primary_key=["id"],
+        indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True)],
+    )
+    m = migration(
+        add_column("users", "a"),
+        # sees users.a (stored in _ls_new_a, which the first up assigns): the trigger chains them
+        add_column("users", "b", up="upper(a)"),
+        add_column("orders", "note_lower", up="lower(note)"),
+    )
+    plan = build_plan(m, catalog(users(), orders), None)
+    paths = {t.table: (t.path, [u.target for u in t.ups]) for t in plan.backfill_targets()}
+    assert paths == {"orders": ("direct", ["_ls_new_note_lower"]), "users": ("trigger", ["_ls_new_a", "_ls_new_b"])}
+    # a rename before a type change: the up reads the renamed column through its logical name, still direct
+    rename = {"op": "rename_column", "table": "users", "column": "email", "to": "mail"}
+    retype = {"op": "alter_column", "table": "users", "column": "mail", "type": "varchar(200)", "up": "mail"}
+    retype["down"] = "mail::text"
+    (target,) = build_plan(migration(rename, retype), catalog(users()), None).backfill_targets()
+    assert target.path == "direct"
+    assert [(v.name, v.physical) for v in target.ups[0].variables] == [("id", "id"), ("mail", "email")]
 
 
 def test_probes_cover_types_and_expressions_with_their_fields() -> None:
