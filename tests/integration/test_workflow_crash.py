@@ -15,9 +15,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from cli.stack.postgres import free_port
 from liveshift.backfill import Throttle
+from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, Writers, record_history, seed, wait_for_phase
@@ -28,13 +30,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 ROOT = Path(__file__).parent.parent.parent
 
-# Counts every backfill batch statement, including those whose transaction never commits: a sequence
-# is not transactional, so a batch lost with its worker still counts.
-COUNT_BATCHES = """
+# Counts every backfill batch statement (either backfill path), including those whose transaction never
+# commits: a sequence is not transactional, so a batch lost with its worker still counts.
+COUNT_BATCHES = sql.SQL(
+    """
 CREATE SEQUENCE backfill_statements;
 CREATE FUNCTION count_backfill_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('liveshift.version', true) = 'backfill' THEN
+    IF current_setting('liveshift.version', true) IN ({touch}, {direct}) THEN
         PERFORM nextval('backfill_statements');
     END IF;
     RETURN NULL;
@@ -42,6 +45,7 @@ END $$;
 CREATE TRIGGER count_backfill_statement AFTER UPDATE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION count_backfill_statement();
 """
+).format(touch=sql.Literal(BACKFILL_TOUCH), direct=sql.Literal(BACKFILL_DIRECT))
 
 
 def worker_process(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from liveshift.backfill import Throttle
 from tests.conftest import TemporalServer, WorkerHandle
@@ -52,6 +52,13 @@ operations:
     type: bigint
     up: id::bigint
     down: id::integer
+"""
+ITEMS_NOTE = """
+name: order_items_note
+operations:
+  - op: add_column
+    table: order_items
+    column: {name: note, type: text}
 """
 BLUE, GREEN = "public_base", "public_orders_id_bigint"
 ORDERS, ITEMS = 1000, 2000
@@ -244,6 +251,16 @@ async def test_bigint_key_rollback_mid_backfill(
         handle = await start_migration(temporal.client, request, liveshift_worker.task_queue)
         async with terminated_if_left_running(handle):
             await wait_for_phase(handle, "backfill")
+            # The workflow id derives from the tables the file names (the starter cannot read the catalog):
+            # a migration of order_items starts, and the database's per-schema in-flight check refuses it.
+            other = await start_migration(
+                temporal.client,
+                request.model_copy(update={"migration": migration(ITEMS_NOTE)}),
+                liveshift_worker.task_queue,
+            )
+            with pytest.raises(WorkflowFailureError) as info:
+                await other.result()
+            assert "migration 'orders_id_bigint' is still in flight on schema 'public'" in str(info.value.cause)
             await until_rows_done(dsn, 500)
             assert await asyncio.to_thread(rows_done, dsn) < ORDERS + ITEMS
             writers.green.halt()  # green applications leave before their version does
