@@ -113,25 +113,39 @@ def _key_range(
     return where, params
 
 
-def _batch_end_statement(
-    schema: str, target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None, limit: int
-) -> tuple[sql.Composable, list[Any]]:
-    """How many keys the next batch holds, and its last key: a walk of the key index, no row locks."""
+def _batch_end(
+    conn: psycopg.Connection,
+    schema: str,
+    target: BackfillTarget,
+    lower: list[Any] | None,
+    upper: list[Any] | None,
+    limit: int,
+) -> tuple[int, list[Any] | None]:
+    """How many keys the next batch holds, and its last key: a walk of the key index, no row locks.
+
+    Usually the range holds `limit` more keys: the `limit`-th is found by skipping (the key is built for
+    that one row only, in the outer query). Only the partition's last batch counts what is left.
+    """
     where, params = _key_range(target, lower, upper)
-    order = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
     desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in target.key)
-    statement = sql.SQL(
-        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {order} LIMIT {limit}) "
+    table = qualified(schema, target.table)
+    nth = conn.execute(
+        sql.SQL(
+            "SELECT jsonb_build_array({cols}) FROM (SELECT {cols} FROM {table}{where} ORDER BY {cols} "
+            "OFFSET {skip} LIMIT 1) AS _ls_nth"
+        ).format(cols=cols, table=table, where=where, skip=sql.Literal(limit - 1)),
+        params,
+        prepare=False,
+    ).fetchone()
+    if nth is not None:
+        return limit, nth[0]
+    rest = sql.SQL(
+        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {cols} LIMIT {limit}) "
         "SELECT (SELECT count(*) FROM batch), (SELECT jsonb_build_array({cols}) FROM batch ORDER BY {desc} LIMIT 1)"
-    ).format(
-        cols=order,
-        table=qualified(schema, target.table),
-        where=where,
-        order=order,
-        limit=sql.Literal(limit),
-        desc=desc,
-    )
-    return statement, params
+    ).format(cols=cols, table=table, where=where, limit=sql.Literal(limit), desc=desc)
+    seen, last = conn.execute(rest, params, prepare=False).fetchone()  # type: ignore[misc]
+    return int(seen), last
 
 
 _ROW = "_ls_r"
@@ -294,12 +308,16 @@ def run_partition(
         t0 = time.monotonic()
         try:
             with conn.transaction():
-                statement, params = _batch_end_statement(schema, target, last_key, upper, batch_size)
-                seen, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+                seen, new_last = _batch_end(conn, schema, target, last_key, upper, batch_size)
                 statement, params = batch_update_statement(schema, target, last_key, new_last, direct)
                 # never a generic plan: the bounds' actual values let the planner pick the index range scan
                 conn.execute(statement, params, prepare=False)
                 finished = seen < batch_size
+                if not finished:
+                    # no wait for the WAL flush at commit: a server crash may lose the last batches with their
+                    # checkpoint (never one without the other), which the next run redoes; the partition's final
+                    # commit waits, and with it everything before, so a partition reported done stays done
+                    conn.execute("SET LOCAL synchronous_commit = off")
                 conn.execute(
                     "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
                     " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
