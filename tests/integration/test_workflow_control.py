@@ -1,5 +1,6 @@
-"""Operator control of a running migration: pause/resume, approvals, rollback from each phase, refusals,
-and the failure policy (non-retryable failures roll back and fail the workflow with a readable reason)."""
+"""Operator control of a running migration: pause/resume, approvals, rollback from each phase, cancellation
+through Temporal (before contract: a rollback; during contract: ignored), refusals, and the failure policy
+(non-retryable failures roll back and fail the workflow with a readable reason)."""
 
 from __future__ import annotations
 
