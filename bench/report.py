@@ -72,9 +72,12 @@ def scenario_section(r: ScenarioResult) -> str:
         ("write throughput, dual-write trigger", "-",
          f"{t.writes_with:,.0f} writes/s with, {t.writes_without:,.0f} without: overhead {t.overhead:.0%}",
          f"≤ {OVERHEAD_TARGET:.0%}: {_met(t.overhead <= OVERHEAD_TARGET)}"),
-        (f"bulk UPDATE through the dual-write trigger ({t.rows:,} rows)", "-",
+        (f"one UPDATE of the whole table through the dual-write trigger ({t.rows:,} rows)", "-",
          f"{t.rows / t.bulk_trigger_s:,.0f} rows/s = {t.bulk_ratio:.0%} of the same UPDATE without it "
-         f"({t.rows / t.bulk_plain_s:,.0f} rows/s): the bound the per-row trigger puts on any backfill", ""),
+         f"({t.rows / t.bulk_plain_s:,.0f} rows/s): the bound the per-row trigger puts on the touch path", ""),
+        (f"the backfill's batch statement over the whole table, {t.backfill_path} path ({t.rows:,} rows)", "-",
+         f"{t.rows / t.bulk_backfill_s:,.0f} rows/s = {t.backfill_ratio:.0%} of the same UPDATE without "
+         "the trigger: the bound on this backfill, batching aside", ""),
         ("Temporal history events of the workflow", "-", f"{r.history_events}", ""),
         ("lost writes", "-", f"{r.lost_writes} of {r.acknowledged_writes:,} acknowledged", ""),
     ]  # fmt: skip
@@ -90,7 +93,12 @@ def scenario_section(r: ScenarioResult) -> str:
             "",
             f"liveshift phases: {phases}. Backfill rows/s counts the backfill phase of the workflow (activity "
             "scheduling included) under the application traffic; the single UPDATE ran on a copy of the table "
-            "with no traffic.",
+            "with no traffic"
+            + (
+                ", with a unique index on the new column (the backfill maintains the one expand builds)."
+                if r.scenario.limit_unique
+                else "."
+            ),
             "",
         ]
     )
@@ -107,8 +115,9 @@ def missed_targets(r: ScenarioResult) -> list[str]:
         out.append(f"{r.scenario.name}: {live.errors} application errors")
     if ratio < BACKFILL_TARGET:
         out.append(
-            f"{r.scenario.name}: backfill at {ratio:.0%} of the single UPDATE's rows/s (a single UPDATE through "
-            f"the dual-write trigger reaches {r.trigger.bulk_ratio:.0%} of a plain one)"
+            f"{r.scenario.name}: backfill at {ratio:.0%} of the single UPDATE's rows/s (the backfill's statement "
+            f"over the whole table, {r.trigger.backfill_path} path, reaches {r.trigger.backfill_ratio:.0%} of a "
+            "plain UPDATE)"
         )
     if r.trigger.overhead > OVERHEAD_TARGET:
         out.append(f"{r.scenario.name}: trigger overhead {r.trigger.overhead:.0%}")

@@ -34,9 +34,10 @@ from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
 from liveshift import engine
+from liveshift.backfill import batch_update_statement
 from liveshift.loadgen import LoadGenerator, Report, Sample, Version
 from liveshift.spec import Migration, parse_migration
-from liveshift.triggers import MARKER
+from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
@@ -74,6 +75,8 @@ class TriggerCost:
     rows: int
     bulk_plain_s: float  # one UPDATE filling the new column of a copy, no trigger
     bulk_trigger_s: float  # one UPDATE marking every row backfilled, the trigger filling the new column
+    bulk_backfill_s: float  # the backfill's own batch statement over the whole table (on the path the plan takes)
+    backfill_path: str  # that path: "direct" or "trigger"
 
     @property
     def overhead(self) -> float:
@@ -82,6 +85,10 @@ class TriggerCost:
     @property
     def bulk_ratio(self) -> float:
         return self.bulk_plain_s / self.bulk_trigger_s if self.bulk_trigger_s else 0.0
+
+    @property
+    def backfill_ratio(self) -> float:
+        return self.bulk_plain_s / self.bulk_backfill_s if self.bulk_backfill_s else 0.0
 
 
 @dataclass
@@ -121,13 +128,16 @@ def load_table(dsn: str, scenario: Scenario, rows: int) -> None:
 
 
 def single_update_seconds(dsn: str, scenario: Scenario) -> float:
-    """The physical limit: one UPDATE filling the new column of a copy of the table, no traffic."""
+    """The physical limit: one UPDATE filling the new column of a copy of the table (with the unique index the
+    backfill maintains, if any), no traffic."""
     copy = sql.Identifier(f"{TABLE}_limit")
     name, typ = scenario.limit_column
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(copy, sql.Identifier(TABLE)))
         conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(copy, sql.Identifier(TABLE)))
         conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(copy, sql.Identifier(name), sql.SQL(typ)))
+        if scenario.limit_unique:
+            conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} ({})").format(copy, sql.Identifier(name)))
         conn.execute(sql.SQL("VACUUM ANALYZE {}").format(copy))
         conn.execute("CHECKPOINT")
         t0 = time.perf_counter()
@@ -150,32 +160,48 @@ def writes_per_second(dsn: str, scenario: Scenario, rows: int, seconds: float) -
     return sum(1 for s in load.samples() if s.ok and s.kind != "read") / seconds
 
 
+def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool) -> tuple[float, str]:
+    """One statement over the whole expanded table: the trigger's `up` path for every row (`touch`), or the
+    backfill's own batch statement with every key in one batch, on the path the plan takes."""
+    plan = engine.plan_of(engine.load_record(conn, migration))
+    (target,) = plan.backfill_targets()
+    direct = target.direct and not touch
+    conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
+    conn.execute("CHECKPOINT")
+    conn.execute(
+        sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
+    )
+    last = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]  # type: ignore[index]
+    statement, params = batch_update_statement(plan.schema, target, None, [last], direct)
+    t0 = time.perf_counter()
+    conn.execute(statement, params, prepare=False)
+    seconds = time.perf_counter() - t0
+    conn.execute("RESET liveshift.version")
+    return seconds, "direct" if direct else "trigger"
+
+
 def trigger_cost(dsn: str, scenario: Scenario, rows: int, seconds: float, rounds: int = 3) -> TriggerCost:
     """Writes/s without the dual-write trigger, then with it (after expand), `rounds` times (the means
-    compared); in the first round also one bulk UPDATE each way."""
+    compared); in the first round also one bulk UPDATE through the trigger, in the second one the backfill's
+    own statement over the whole table."""
     m = migration_of(scenario)
     without = with_ = 0.0
     bulk_plain = single_update_seconds(dsn, scenario)
-    bulk_trigger = 0.0
+    bulk_trigger = bulk_backfill = 0.0
+    path = ""
     for round_ in range(rounds):
         without += writes_per_second(dsn, scenario, rows, seconds)
         with engine.connect(dsn) as conn:
             engine.prepare(conn, m)
             engine.expand(conn, m.name)
             if round_ == 0:
-                conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
-                conn.execute("SET liveshift.version = 'backfill'")  # the trigger's `up` path, as the backfill's
-                t0 = time.perf_counter()
-                conn.execute(
-                    sql.SQL("UPDATE {} SET {m} = 'b' WHERE {m} = 'p'").format(
-                        sql.Identifier(TABLE), m=sql.Identifier(MARKER)
-                    )
-                )
-                bulk_trigger = time.perf_counter() - t0
+                bulk_trigger, _ = _bulk_backfill_seconds(conn, m.name, touch=True)
+            elif round_ == 1:
+                bulk_backfill, path = _bulk_backfill_seconds(conn, m.name, touch=False)
         with_ += writes_per_second(dsn, scenario, rows, seconds)
         with engine.connect(dsn) as conn:
             engine.rollback(conn, m.name)
-    return TriggerCost(without / rounds, with_ / rounds, rows, bulk_plain, bulk_trigger)
+    return TriggerCost(without / rounds, with_ / rounds, rows, bulk_plain, bulk_trigger, bulk_backfill, path)
 
 
 class LongReader(threading.Thread):
