@@ -330,11 +330,13 @@ def run_partition(
                         partition,
                     ),
                 )
-        except errors.DatatypeMismatch as exc:
+        except (errors.ProgrammingError, errors.NotSupportedError) as exc:
             if not direct:
                 raise
-            # an `up` whose type reaches the column only through the I/O conversion PL/pgSQL assignment
-            # falls back to (an UPDATE's SET allows assignment casts only): the trigger computes it
+            # the direct UPDATE cannot be formed where the trigger's PL/pgSQL can, e.g. an `up` whose type
+            # reaches the column only through the I/O conversion a PL/pgSQL assignment falls back to (a SET
+            # allows assignment casts only), or an aggregate over the row's values: the trigger computes them
+            # (the reference path: what it refuses too is raised from there)
             log.warning("backfill %s: direct UPDATE refused (%s); through the trigger", target.table, exc)
             direct = False
             _use_path(conn, direct)
