@@ -231,7 +231,14 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
                 plan.create_blue,
             ),
         )
-    except errors.UniqueViolation:
+    except errors.UniqueViolation as exc:
+        if exc.diag.constraint_name == "migrations_one_in_flight_per_schema":
+            running = ", ".join(repr(n) for n in in_flight(conn, plan.schema)) or "another migration"
+            raise SpecError(
+                f"migration {running} is still in flight on schema {plan.schema!r}; finish or roll it back first",
+                file=file,
+                field="operations",
+            ) from None
         raise SpecError(f"a migration named {migration.name!r} already exists", file=file, field="name") from None
     return plan
 

@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS liveshift.migrations (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- versions chain per schema (blue -> green -> next), so at most one migration is in flight per schema;
+-- the index makes two concurrent prepares race safely: one insert wins, the other is refused
+CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_in_flight_per_schema ON liveshift.migrations (schema_name)
+    WHERE status NOT IN ('complete', 'rolled_back');
 CREATE TABLE IF NOT EXISTS liveshift.checkpoints (
     migration text NOT NULL,
     table_name text NOT NULL,

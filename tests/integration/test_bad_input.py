@@ -266,3 +266,41 @@ def test_refusal_messages_read_well(dsn: str, db: psycopg.Connection) -> None:
         f"{where(1, 'add_column', 'up')}expression 'lower(mail)' does not compile against table 'users': "
         'column "mail" does not exist'
     )
+
+
+def test_concurrent_prepares_on_one_schema_let_exactly_one_through(
+    dsn: str, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both pass validation before either records itself (the race window); the database lets one in."""
+    import threading
+
+    barrier = threading.Barrier(2, timeout=30)
+    original = engine.validate
+
+    def validate_then_wait(*args: Any, **kwargs: Any) -> Any:
+        plan = original(*args, **kwargs)
+        barrier.wait()
+        return plan
+
+    monkeypatch.setattr(engine, "validate", validate_then_wait)
+    outcomes: dict[str, Exception | None] = {}
+
+    def prepare(name: str, table: str) -> None:
+        op = {"op": "add_column", "table": table, "column": {"name": "extra", "type": "text"}}
+        try:
+            with engine.connect(dsn) as c:
+                engine.prepare(c, parse_migration(spec(op, name=name), file=FILE), file=FILE)
+            outcomes[name] = None
+        except SpecError as exc:
+            outcomes[name] = exc
+
+    db.execute("CREATE TABLE other (id int PRIMARY KEY)")
+    threads = [threading.Thread(target=prepare, args=a) for a in (("m_users", "users"), ("m_other", "other"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [e for e in outcomes.values() if e is not None]
+    assert len(outcomes) == 2 and len(refused) == 1, outcomes
+    assert "is still in flight on schema 'public'" in str(refused[0])
+    assert refused[0].field == "operations"
