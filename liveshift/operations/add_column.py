@@ -13,12 +13,12 @@ from liveshift.operations.base import (
     OperationBase,
     OpPlan,
     Transform,
-    VerifyCheck,
     hidden_name,
 )
 from liveshift.operations.columns import ColumnDef
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
+    check_at_contract,
     create_index_concurrently,
     fk_name,
     not_null_check_name,
@@ -140,19 +140,7 @@ class AddColumn(OperationBase):
         if self.column.check:
             name = f"{before.name}_{self.column.name}_check"[:63]
             after = ctx.after.tables[self.table]
-            plan.checks.append(
-                VerifyCheck(physical, f"check {name}", self.column.check, tuple(after.columns), field="column.check")
-            )
-            plan.contract.append(
-                Step(
-                    f"add check {name} NOT VALID",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
-                        qualified(schema, final_table), sql.Identifier(name), user_expression(self.column.check)
-                    ),
-                    skip_if=constraint_exists(schema, final_table, name),
-                )
-            )
-            plan.contract.append(validate_constraint(schema, final_table, name))
+            check_at_contract(plan, schema, physical, final_table, name, self.column.check, after, "column.check")
         fill = self.up if self.up is not None else self.column.default
         if fill is not None:
             plan.transforms.append(

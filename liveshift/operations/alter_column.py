@@ -23,7 +23,6 @@ from liveshift.operations.base import (
     OpContext,
     OperationBase,
     OpPlan,
-    VerifyCheck,
     hidden_name,
     replace_table,
 )
@@ -31,6 +30,7 @@ from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_
 from liveshift.operations.columns import ForeignKeyRef
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
+    check_at_contract,
     check_name,
     create_index_concurrently,
     fk_name,
@@ -328,16 +328,4 @@ class AlterColumn(OperationBase):
         if self.check_:
             name = self._check_name(swap.table.name) or ""
             after = ctx.after.tables[self.table]
-            plan.checks.append(
-                VerifyCheck(physical, f"check {name}", self.check_.expression, tuple(after.columns), field="check")
-            )
-            plan.contract.append(
-                Step(
-                    f"add check {name} NOT VALID",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
-                        qualified(schema, final_table), sql.Identifier(name), user_expression(self.check_.expression)
-                    ),
-                    skip_if=constraint_exists(schema, final_table, name),
-                )
-            )
-            plan.contract.append(validate_constraint(schema, final_table, name))
+            check_at_contract(plan, schema, physical, final_table, name, self.check_.expression, after, "check")

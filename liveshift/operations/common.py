@@ -6,7 +6,9 @@ from dataclasses import replace
 
 from psycopg import sql
 
-from liveshift.operations.base import hidden_name
+from liveshift.catalog import Table
+from liveshift.operations.base import OpPlan, VerifyCheck, hidden_name
+from liveshift.shape import user_expression
 from liveshift.steps import (
     CONCURRENTLY,
     SHARE_ROW_EXCLUSIVE_BRIEF,
@@ -166,3 +168,21 @@ def not_null_steps(
         drop_constraint(schema, final_table, check),
     ]
     return expand, validate, contract
+
+
+def check_at_contract(
+    plan: OpPlan, schema: str, physical: str, final_table: str, name: str, expression: str, after: Table, field: str
+) -> None:
+    """A CHECK written over a column whose final name exists only after contract: verify proves it over the
+    green shape while the migration can still roll back; contract adds it NOT VALID, then VALIDATEs it."""
+    plan.checks.append(VerifyCheck(physical, f"check {name}", expression, tuple(after.columns), field=field))
+    plan.contract.append(
+        Step(
+            f"add check {name} NOT VALID",
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
+                qualified(schema, final_table), sql.Identifier(name), user_expression(expression)
+            ),
+            skip_if=constraint_exists(schema, final_table, name),
+        )
+    )
+    plan.contract.append(validate_constraint(schema, final_table, name))
