@@ -53,8 +53,12 @@ class VerifyReport(BaseModel):
 
 
 def _transform_ok(transform: Transform) -> sql.Composable:
-    return sql.SQL("({} IS NOT DISTINCT FROM {})").format(
-        sql.Identifier("_ls_r", transform.target), bound_expression("_ls_r", transform.variables, transform.expression)
+    # the write stored the expression cast to the column's type: compare that (an `up` of text for an
+    # integer column has no integer = text operator)
+    return sql.SQL("({} IS NOT DISTINCT FROM CAST({} AS {}))").format(
+        sql.Identifier("_ls_r", transform.target),
+        bound_expression("_ls_r", transform.variables, transform.expression),
+        sql.SQL(transform.target_type),
     )
 
 

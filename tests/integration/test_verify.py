@@ -128,3 +128,32 @@ def test_composite_key_samples_whole_keys(dsn: str, conn: psycopg.Connection) ->
         report = engine.verify(c, m.name, chunk=50)
     assert report.mismatches == 3
     assert report.tables[0].sample_keys == [["t1", 4], ["t2", 5], ["t2", 299]]
+
+
+def test_an_up_of_another_type_is_compared_as_the_column_stores_it(dsn: str, conn: psycopg.Connection) -> None:
+    """`up` yields text for an integer column: the write casts it, so verify compares the cast value
+    (there is no integer = text operator), and reports a real disagreement as a mismatch, not an error."""
+    conn.execute("CREATE TABLE items (id bigint PRIMARY KEY, code text NOT NULL)")
+    conn.execute("INSERT INTO items SELECT g, (g % 97)::text FROM generate_series(1, 500) g")
+    m = migration(
+        """
+name: items_code_number
+operations:
+  - op: add_column
+    table: items
+    column: {name: code_number, type: integer}
+    up: code
+"""
+    )
+    with engine.connect(dsn) as c:
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+    client(dsn, None).execute("INSERT INTO items VALUES (1000, '42')")
+    backfill_all(dsn, m.name)
+    with engine.connect(dsn) as c:
+        report = engine.verify(c, m.name)
+        assert report.ok, report.summary()
+        assert report.tables[0].rows_checked == 501
+        behind_the_trigger(conn, "UPDATE items SET _ls_new_code_number = 7 WHERE id = 5")
+        report = engine.verify(c, m.name)
+    assert (report.mismatches, report.tables[0].sample_keys) == (1, [5])
