@@ -1,4 +1,5 @@
-"""Every example in docs/operations.md is a valid operation against a database shaped like the examples."""
+"""Every example in docs/operations.md and README.md is a valid operation against a database shaped like the
+examples."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.helpers import migration
 
 pytestmark = pytest.mark.integration
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = (ROOT / "docs" / "operations.md", ROOT / "README.md")
 
 SETUP = """
 CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int, legacy_code text,
@@ -26,8 +28,8 @@ CREATE TABLE audit_log (id serial PRIMARY KEY, message text);
 """
 
 
-def examples() -> list[dict]:
-    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.S)
+def examples(doc: Path) -> list[dict]:
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(), flags=re.S)
     found: list[dict] = []
     for block in blocks:
         data = yaml.safe_load(block)
@@ -36,15 +38,16 @@ def examples() -> list[dict]:
     return found
 
 
-def test_every_operation_is_documented_with_an_example() -> None:
-    assert {e["op"] for e in examples()} == {t.op_name for t in OPERATION_TYPES}  # type: ignore[attr-defined]
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_every_operation_is_documented_with_an_example(doc: Path) -> None:
+    assert {e["op"] for e in examples(doc)} == {t.op_name for t in OPERATION_TYPES}  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("example", examples(), ids=lambda e: e["op"])
+@pytest.mark.parametrize("example", [e for doc in DOCS for e in examples(doc)], ids=lambda e: e["op"])
 def test_example_validates_against_the_live_catalog(dsn: str, conn: psycopg.Connection, example: dict) -> None:
     conn.execute(SETUP)
     if example["op"] == "create_table":  # the example creates orders, which the others use
         conn.execute("DROP TABLE orders")
     m = migration(yaml.safe_dump({"name": "doc_example", "operations": [example]}))
     with engine.connect(dsn) as c:
-        engine.validate(c, m, file="docs/operations.md")
+        engine.validate(c, m, file="docs")
