@@ -90,7 +90,3 @@ def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
         "AND a.attname = {} AND NOT a.attisdropped), true)"
     ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
-
-
-def render(statement: sql.Composable, conn) -> str:  # type: ignore[no-untyped-def]
-    return statement.as_string(conn)

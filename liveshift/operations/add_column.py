@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from psycopg import sql
 
-from liveshift.catalog import Catalog, Constraint, Index
+from liveshift.catalog import Catalog
 from liveshift.operations.base import (
     ExpressionProbe,
     OpContext,
@@ -15,7 +15,7 @@ from liveshift.operations.base import (
     Transform,
     hidden_name,
 )
-from liveshift.operations.columns import ColumnDef
+from liveshift.operations.columns import ColumnDef, declared_constraints
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
     check_at_contract,
@@ -63,24 +63,20 @@ class AddColumn(OperationBase):
         table = catalog.tables[self.table]
         hidden = hidden_name("new", self.column.name)
         columns = [*table.columns, self.column.as_column(stored_as=hidden)]
-        constraints = list(table.constraints)
-        indexes = list(table.indexes)
-        if self.column.unique:
-            name = unique_name(table.name, self.column.name)
-            indexes.append(Index(name=name, columns=[self.column.name], unique=True, constraint=name))
-            constraints.append(Constraint(name=name, kind="unique", definition="", columns=[self.column.name]))
-        if self.column.references:
-            constraints.append(
-                Constraint(
-                    name=fk_name(table.name, self.column.name),
-                    kind="foreign_key",
-                    definition="",
-                    columns=[self.column.name],
-                    ref_table=self.column.references.table,
-                    ref_columns=[self.column.references.column],
-                )
-            )
-        new_table = table.model_copy(update={"columns": columns, "constraints": constraints, "indexes": indexes})
+        indexes, constraints = declared_constraints(
+            self.column.name,
+            unique=unique_name(table.name, self.column.name) if self.column.unique else None,
+            check=None,  # the CHECK is only added at contract; later operations of the file do not see it
+            foreign_key=fk_name(table.name, self.column.name),
+            references=self.column.references,
+        )
+        new_table = table.model_copy(
+            update={
+                "columns": columns,
+                "constraints": [*table.constraints, *constraints],
+                "indexes": [*table.indexes, *indexes],
+            }
+        )
         return catalog.model_copy(update={"tables": {**catalog.tables, self.table: new_table}})
 
     def plan(self, ctx: OpContext) -> OpPlan:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from liveshift.catalog import Catalog, Column, Constraint, Index, Table
+from liveshift.catalog import Catalog, Column, Table
 from liveshift.errors import SpecError
 from liveshift.operations.base import (
     ExpressionProbe,
@@ -27,7 +27,7 @@ from liveshift.operations.base import (
     replace_table,
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
-from liveshift.operations.columns import ForeignKeyRef
+from liveshift.operations.columns import ForeignKeyRef, declared_constraints
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
     check_at_contract,
@@ -192,27 +192,21 @@ class AlterColumn(OperationBase):
         renamed = table.column(self._new_name())
         assert renamed is not None
         new = self._new_column(renamed, hidden_name("new", self._new_name()) if swap else None)
-        indexes, constraints = list(table.indexes), list(table.constraints)
-        unique = self._unique_name(table.name)
-        if unique:
-            indexes.append(Index(name=unique, columns=[new.name], unique=True, constraint=unique))
-            constraints.append(Constraint(name=unique, kind="unique", definition="", columns=[new.name]))
-        if self.check_:
-            name = self._check_name(table.name) or ""
-            constraints.append(Constraint(name=name, kind="check", definition="", columns=[new.name]))
-        if self.references:
-            constraints.append(
-                Constraint(
-                    name=fk_name(table.name, new.name),
-                    kind="foreign_key",
-                    definition="",
-                    columns=[new.name],
-                    ref_table=self.references.table,
-                    ref_columns=[self.references.column],
-                )
-            )
+        indexes, constraints = declared_constraints(
+            new.name,
+            unique=self._unique_name(table.name),
+            check=(self._check_name(table.name) or "") if self.check_ else None,
+            foreign_key=fk_name(table.name, new.name),
+            references=self.references,
+        )
         columns = [new if c.name == new.name else c for c in table.columns]
-        new_table = table.model_copy(update={"columns": columns, "indexes": indexes, "constraints": constraints})
+        new_table = table.model_copy(
+            update={
+                "columns": columns,
+                "indexes": [*table.indexes, *indexes],
+                "constraints": [*table.constraints, *constraints],
+            }
+        )
         catalog = replace_table(catalog, self.table, new_table)
         if swap:
             catalog = with_referencing_swapped(catalog, table, column, self.type or column.type)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshift.catalog import Column
+from liveshift.catalog import Column, Constraint, Index
 
 
 class ForeignKeyRef(BaseModel):
@@ -35,3 +35,29 @@ class ColumnDef(BaseModel):
             default=self.default,
             stored_as=stored_as,
         )
+
+
+def declared_constraints(
+    column: str, *, unique: str | None, check: str | None, foreign_key: str, references: ForeignKeyRef | None
+) -> tuple[list[Index], list[Constraint]]:
+    """The logical index and constraints a column's `unique`, `check` and `references` declare, under the given
+    names (those PostgreSQL would pick), so later operations of the file see them."""
+    indexes: list[Index] = []
+    constraints: list[Constraint] = []
+    if unique:
+        indexes.append(Index(name=unique, columns=[column], unique=True, constraint=unique))
+        constraints.append(Constraint(name=unique, kind="unique", definition="", columns=[column]))
+    if check is not None:
+        constraints.append(Constraint(name=check, kind="check", definition="", columns=[column]))
+    if references is not None:
+        constraints.append(
+            Constraint(
+                name=foreign_key,
+                kind="foreign_key",
+                definition="",
+                columns=[column],
+                ref_table=references.table,
+                ref_columns=[references.column],
+            )
+        )
+    return indexes, constraints

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.columns import ColumnDef
+from liveshift.operations.columns import ColumnDef, declared_constraints
 from liveshift.operations.common import check_name, fk_name, two_tables, unique_name
 from liveshift.shape import user_expression
 from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified, relation_exists
@@ -110,25 +110,15 @@ class CreateTable(OperationBase):
             indexes.append(Index(name=pkey, columns=list(key), unique=True, primary=True, constraint=pkey))
             constraints.append(Constraint(name=pkey, kind="primary_key", definition="", columns=list(key)))
         for col in self.columns:
-            if col.unique:
-                name = unique_name(self.table, col.name)
-                indexes.append(Index(name=name, columns=[col.name], unique=True, constraint=name))
-                constraints.append(Constraint(name=name, kind="unique", definition="", columns=[col.name]))
-            if col.check:
-                constraints.append(
-                    Constraint(name=check_name(self.table, col.name), kind="check", definition="", columns=[col.name])
-                )
-            if col.references:
-                constraints.append(
-                    Constraint(
-                        name=fk_name(self.table, col.name),
-                        kind="foreign_key",
-                        definition="",
-                        columns=[col.name],
-                        ref_table=col.references.table,
-                        ref_columns=[col.references.column],
-                    )
-                )
+            declared = declared_constraints(
+                col.name,
+                unique=unique_name(self.table, col.name) if col.unique else None,
+                check=check_name(self.table, col.name) if col.check else None,
+                foreign_key=fk_name(self.table, col.name),
+                references=col.references,
+            )
+            indexes += declared[0]
+            constraints += declared[1]
         table = Table(name=self.table, columns=columns, primary_key=key, indexes=indexes, constraints=constraints)
         return replace_table(catalog, self.table, table)
 
