@@ -222,13 +222,7 @@ class MigrationPlan:
         for physical in self.physical.tables.values():
             final = self.logical_table_of(physical.name)
             if final is None:
-                steps.append(
-                    Step(
-                        f"drop table {physical.name}",
-                        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, physical.name)),
-                        skip_if=relation_missing(schema, physical.name),
-                    )
-                )
+                steps.append(_drop_table(schema, physical.name))
                 continue
             kept = {c.physical for c in final.columns}
             # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
@@ -267,13 +261,7 @@ class MigrationPlan:
         for final in self.final.tables.values():
             before = self.physical.tables.get(final.physical)
             if before is None:
-                steps.append(
-                    Step(
-                        f"drop table {final.physical} created by expand",
-                        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, final.physical)),
-                        skip_if=relation_missing(schema, final.physical),
-                    )
-                )
+                steps.append(_drop_table(schema, final.physical, " created by expand"))
                 continue
             existing = {c.name for c in before.columns}
             steps += [
@@ -319,6 +307,14 @@ class MigrationPlan:
             for e in p.expressions:
                 out.append((ctx.index, e.field, op, e))
         return out
+
+
+def _drop_table(schema: str, table: str, why: str = "") -> Step:
+    return Step(
+        f"drop table {table}{why}",
+        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, table)),
+        skip_if=relation_missing(schema, table),
+    )
 
 
 def _drop_column(schema: str, table: str, column: str, successor: str | None = None) -> Step:

@@ -18,6 +18,7 @@ from liveshift.operations.base import (
 from liveshift.operations.columns import ColumnDef, declared_constraints
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
+    attach_unique_index,
     check_at_contract,
     create_index_concurrently,
     fk_name,
@@ -27,7 +28,7 @@ from liveshift.operations.common import (
     validate_constraint,
 )
 from liveshift.shape import user_expression
-from liveshift.steps import Step, column_exists, constraint_exists, qualified
+from liveshift.steps import Step, column_exists, qualified
 
 
 class AddColumn(OperationBase):
@@ -113,15 +114,7 @@ class AddColumn(OperationBase):
         if self.column.unique:
             name = unique_name(before.name, self.column.name)
             plan.expand.append(create_index_concurrently(schema, physical, name, [hidden], unique=True))
-            plan.contract.append(
-                Step(
-                    f"attach unique index {name} as constraint",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
-                        qualified(schema, final_table), sql.Identifier(name), sql.Identifier(name)
-                    ),
-                    skip_if=constraint_exists(schema, final_table, name),
-                )
-            )
+            plan.contract.append(attach_unique_index(schema, final_table, name))
         if self.column.references:
             ref = ctx.before.tables[self.column.references.table]
             ref_col = ref.column(self.column.references.column)

@@ -16,6 +16,7 @@ from liveshift.catalog import Catalog, Constraint, Index
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
+    attach_unique_index,
     create_index_concurrently,
     drop_constraint,
     drop_index_concurrently,
@@ -136,14 +137,6 @@ class AddConstraint(OperationBase):
             if self.name in relation_names(ctx.physical):
                 raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
             plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
-            plan.contract.append(
-                Step(
-                    f"attach unique index {self.name} as constraint",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
-                        qualified(schema, final_table), sql.Identifier(self.name), sql.Identifier(self.name)
-                    ),
-                    skip_if=constraint_exists(schema, final_table, self.name),
-                )
-            )
+            plan.contract.append(attach_unique_index(schema, final_table, self.name))
             plan.rollback.append(drop_index_concurrently(schema, self.name))
         return plan

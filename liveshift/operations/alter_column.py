@@ -30,6 +30,7 @@ from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_
 from liveshift.operations.columns import ForeignKeyRef, declared_constraints
 from liveshift.operations.common import (
     add_foreign_key_not_valid,
+    attach_unique_index,
     check_at_contract,
     check_name,
     create_index_concurrently,
@@ -40,7 +41,7 @@ from liveshift.operations.common import (
 from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
 from liveshift.operations.rename_column import with_renamed_column
 from liveshift.shape import user_expression
-from liveshift.steps import Step, constraint_exists, qualified
+from liveshift.steps import Step, qualified
 
 
 class CheckDef(BaseModel):
@@ -299,15 +300,7 @@ class AlterColumn(OperationBase):
         unique = self._unique_name(swap.table.name)
         if unique:
             plan.expand.append(create_index_concurrently(schema, physical, unique, [hidden], unique=True))
-            plan.contract.append(
-                Step(
-                    f"attach unique index {unique} as constraint",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
-                        qualified(schema, final_table), sql.Identifier(unique), sql.Identifier(unique)
-                    ),
-                    skip_if=constraint_exists(schema, final_table, unique),
-                )
-            )
+            plan.contract.append(attach_unique_index(schema, final_table, unique))
         if self.references:
             ref = ctx.before.tables[self.references.table]
             ref_col = ref.column(self.references.column)

@@ -73,6 +73,17 @@ def create_index_concurrently(
     )
 
 
+def attach_unique_index(schema: str, table: str, name: str) -> Step:
+    """A unique index built concurrently at expand becomes the constraint of the same name (brief lock)."""
+    return Step(
+        f"attach unique index {name} as constraint",
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+            qualified(schema, table), sql.Identifier(name), sql.Identifier(name)
+        ),
+        skip_if=constraint_exists(schema, table, name),
+    )
+
+
 def drop_index_concurrently(schema: str, name: str) -> Step:
     return Step(
         f"drop index {name} concurrently",
