@@ -16,9 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TypeVar
 
+import psycopg
 from temporalio import activity
 
-from liveshift import backfill, engine, metrics
+from liveshift import backfill, engine, metrics, replication
 from liveshift.errors import MigrationStateError
 from liveshift.steps import Step
 from liveshift.verify import VerifyReport
@@ -140,6 +141,8 @@ class MigrationActivities:
         started = time.monotonic()
         rows_at_start: list[int] = []
         labels = {"migration": request.migration, "table": request.table}
+        limits = request.throttle.replication
+        probe = replication.ReplicationProbe(limits, {name: self._resolve(name) for name in limits.standbys})
 
         def on_progress(progress: backfill.Progress) -> None:
             # called after each batch, and repeatedly while paused or stepping aside: count batches once
@@ -154,7 +157,9 @@ class MigrationActivities:
                 metrics.BATCH_DURATION.labels(table=request.table).observe(progress.batch_seconds)
                 metrics.BATCH_SIZE.labels(**labels, partition=str(request.partition)).set(progress.batch_size)
             if progress.throttled and (new_batch or previous is None or previous.throttled != progress.throttled):
-                metrics.THROTTLE_WAITS.labels(migration=request.migration, reason=progress.throttled).inc()
+                # a replication hold counts by its signal: its text carries the measured lag
+                held = probe.last.kind if probe.last and probe.last.reason == progress.throttled else None
+                metrics.THROTTLE_WAITS.labels(migration=request.migration, reason=held or progress.throttled).inc()
             latest[:] = [progress]
 
         def run() -> backfill.Progress:
@@ -172,7 +177,13 @@ class MigrationActivities:
                     request.throttle,
                     on_progress=on_progress,
                     should_stop=stop.is_set,
+                    hold_reason=lambda: hold_reason(conn),
                 )
+
+        def hold_reason(conn: psycopg.Connection) -> str | None:
+            hold = probe.check(conn)
+            metrics.set_backfill_held(request.migration, request.table, request.partition, hold.kind if hold else None)
+            return hold.reason if hold else None
 
         def report(error: str | None = None) -> ProgressReport | None:
             if not latest:

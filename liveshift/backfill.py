@@ -23,9 +23,10 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from liveshift.plan import BackfillTarget
+from liveshift.replication import ReplicationLimits
 from liveshift.shape import row_expression
 from liveshift.steps import qualified
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH, MARKER
@@ -45,6 +46,8 @@ class Throttle(BaseModel):
     # others waiting on locks of the table: step aside this long before the next batch
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2
+    # hold before each batch while a standby lags or a logical slot retains WAL (see liveshift.replication)
+    replication: ReplicationLimits = Field(default_factory=ReplicationLimits)
 
     def bounded(self, size: float) -> int:
         """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
@@ -261,6 +264,26 @@ def _use_path(conn: psycopg.Connection, direct: bool) -> None:
     )
 
 
+def _wait_while_held(
+    progress: Progress,
+    hold_reason: Callable[[], str | None] | None,
+    poll_s: float,
+    on_progress: Callable[[Progress], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> str | None:
+    """Before a batch: wait while `hold_reason` names a reason (replica lag, retained WAL, application
+    health), reporting it; the last reason held for, or None. Returns early when `should_stop`."""
+    held = None
+    while hold_reason is not None and (reason := hold_reason()) is not None:
+        held = reason
+        if on_progress:
+            on_progress(progress.model_copy(update={"throttled": reason}))
+        if should_stop and should_stop():
+            break
+        time.sleep(poll_s)
+    return held
+
+
 def run_partition(
     conn: psycopg.Connection,
     migration: str,
@@ -270,8 +293,10 @@ def run_partition(
     throttle: Throttle | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    hold_reason: Callable[[], str | None] | None = None,
 ) -> Progress:
-    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`)."""
+    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`); no batch
+    starts while `hold_reason()` names a reason (e.g. `ReplicationProbe.hold_reason`)."""
     throttle = throttle or Throttle()
     assert conn.autocommit, "the backfill manages its own transactions"
     direct = target.direct
@@ -302,6 +327,10 @@ def run_partition(
             if should_stop and should_stop():
                 return progress
             time.sleep(throttle.pause_poll_s)
+        held = _wait_while_held(progress, hold_reason, throttle.pause_poll_s, on_progress, should_stop)
+        if held and should_stop and should_stop():  # asked to stop while held
+            break
+        throttled = held or throttled
         if _lock_waiters(conn, schema, target.table):
             throttled = "others wait on locks of the table"
             time.sleep(throttle.lock_wait_backoff_s)

@@ -6,7 +6,11 @@ The core stays free of Temporal: the activities record these from the core's own
 
 from __future__ import annotations
 
+from typing import get_args
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from liveshift.replication import HoldKind
 
 PHASES = (
     "expand",
@@ -39,6 +43,11 @@ LOCK_RETRIES = Counter(
 THROTTLE_WAITS = Counter(
     "liveshift_throttle_waits", "Backfill batches delayed by the throttle, by reason", ["migration", "reason"]
 )
+BACKFILL_HELD = Gauge(
+    "liveshift_backfill_held",
+    "1 while a backfill partition holds for a replication or application-health signal (liveshift.replication)",
+    ["migration", "table", "partition", "signal"],
+)
 PHASE = Gauge(
     "liveshift_migration_phase", "1 for the phase a migration is in (this worker's view)", ["migration", "phase"]
 )
@@ -51,3 +60,14 @@ VERIFY_ROWS = Counter("liveshift_verify_rows", "Rows compared by verify", ["migr
 def set_phase(migration: str, phase: str) -> None:
     for p in PHASES:
         PHASE.labels(migration=migration, phase=p).set(1 if p == phase else 0)
+
+
+HOLD_SIGNALS: tuple[str, ...] = get_args(HoldKind)
+
+
+def set_backfill_held(migration: str, table: str, partition: int, signal: str | None) -> None:
+    """1 for the signal a partition holds for now, 0 for the others (all 0: not held)."""
+    for s in HOLD_SIGNALS:
+        BACKFILL_HELD.labels(migration=migration, table=table, partition=str(partition), signal=s).set(
+            1 if s == signal else 0
+        )

@@ -1,0 +1,205 @@
+"""Replication-aware holds for the backfill: it must not outrun the standbys, nor fill the disk with WAL.
+
+Before each batch the backfill asks `ReplicationProbe.hold_reason`; while it names a reason, no batch
+runs. The signals, each against its own per-migration limit:
+- physical standbys the primary streams to (pg_stat_replication): replay lag as time, or as bytes of
+  WAL not yet replayed where the primary reports no time (NULL after idling, or never measured);
+- logical replication slots (pg_replication_slots): WAL retained since their restart_lsn;
+- standbys the primary does not list (cascading, managed read replicas), named as worker targets and
+  polled directly: now - last replayed commit while WAL is received but not yet replayed;
+- an optional application health query, run on the target: its latency.
+The probes only read; seeing pg_stat_replication's positions needs a superuser or pg_monitor role.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import pglast
+import psycopg
+from psycopg import errors, sql
+from pydantic import BaseModel, ByteSize, Field, field_validator
+
+GIB = 1024**3
+
+HoldKind = Literal["replica_lag", "slot_wal", "standby_unreachable", "health_probe"]
+
+
+class ReplicationLimits(BaseModel):
+    """When the backfill holds for the replicas and the application (configurable per migration)."""
+
+    max_replica_lag_s: float = Field(10.0, gt=0, description="hold while a standby's replay lags more than this")
+    max_replica_lag_bytes: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a standby lags more WAL than this, where no time lag is reported"
+    )
+    max_slot_wal: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a logical replication slot retains more WAL than this"
+    )
+    standbys: list[str] = Field(
+        default_factory=list,
+        description="worker targets of standbys the primary does not list (cascading, managed), polled directly",
+    )
+    health_query: str | None = Field(None, description="a SELECT run on the target; its latency bounds the backfill")
+    max_health_latency_ms: float = Field(500.0, gt=0, description="hold while the health query takes longer")
+    check_interval_s: float = Field(1.0, ge=0, description="how often the probes run while the backfill goes on")
+
+    @field_validator("health_query")
+    @classmethod
+    def _one_select(cls, query: str | None) -> str | None:
+        if query is None:
+            return None
+        try:
+            statements = pglast.parse_sql(query)
+        except pglast.parser.ParseError as exc:
+            raise ValueError(f"not valid SQL: {exc}") from None
+        if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
+            raise ValueError("must be exactly one SELECT statement")
+        return query
+
+
+@dataclass(frozen=True)
+class StandbyLag:
+    name: str
+    seconds: float | None  # None: not reported
+    bytes: int | None
+
+
+@dataclass(frozen=True)
+class SlotWal:
+    name: str
+    retained_bytes: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    kind: HoldKind
+    reason: str  # what status, the UI and the log show after "throttled: "
+
+
+def _size(n: float) -> str:
+    """1288490188 -> '1.2 GiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def primary_standbys(conn: psycopg.Connection) -> list[StandbyLag]:
+    """The standbys streaming from this server, with their replay lag as the primary sees it."""
+    rows = conn.execute(
+        "SELECT coalesce(nullif(application_name, ''), host(client_addr), pid::text), "
+        "extract(epoch FROM replay_lag)::float8, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint "
+        "FROM pg_stat_replication ORDER BY 1"
+    ).fetchall()
+    return [StandbyLag(name, seconds, None if lag is None else int(lag)) for name, seconds, lag in rows]
+
+
+def logical_slots(conn: psycopg.Connection) -> list[SlotWal]:
+    """WAL each logical slot keeps since its restart_lsn, up to the WAL inserted (not only written out: with
+    asynchronous commit the written position trails the batches by up to wal_writer_delay)."""
+    rows = conn.execute(
+        "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), restart_lsn)::bigint FROM pg_replication_slots "
+        "WHERE slot_type = 'logical' AND restart_lsn IS NOT NULL ORDER BY slot_name"
+    ).fetchall()
+    return [SlotWal(name, int(retained)) for name, retained in rows]
+
+
+def polled_standby(name: str, dsn: str) -> StandbyLag:
+    """A standby's own view: caught up when it replayed all it received, else the age of its last replayed
+    commit (what its readers see is that old). A server not in recovery lags nothing."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name="liveshift-probe") as conn:
+        row = conn.execute(
+            "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
+            "THEN 0 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END, "
+            "pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint"
+        ).fetchone()
+    seconds, lag = row if row else (None, None)
+    return StandbyLag(name, seconds, None if lag is None else int(lag))
+
+
+def health_latency_ms(conn: psycopg.Connection, query: str, timeout_ms: float) -> float | None:
+    """How long the health query took, read-only; None when it ran into `timeout_ms`."""
+    try:
+        with conn.transaction():
+            conn.execute("SET TRANSACTION READ ONLY")
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms")))
+            started = time.monotonic()
+            # validated as one SELECT (ReplicationLimits); operator input, like the migration file itself
+            conn.execute(cast("sql.SQL", sql.SQL(query)), prepare=False)
+            return (time.monotonic() - started) * 1000
+    except errors.QueryCanceled:
+        return None
+
+
+def standby_hold(limits: ReplicationLimits, standbys: list[StandbyLag]) -> Hold | None:
+    """The first standby beyond a limit: time lag where reported, else byte lag."""
+    for s in standbys:
+        if s.seconds is not None:
+            if s.seconds > limits.max_replica_lag_s:
+                return Hold("replica_lag", f"replica lag {s.seconds:.1f} s (standby {s.name})")
+        elif s.bytes is not None and s.bytes > limits.max_replica_lag_bytes:
+            return Hold("replica_lag", f"replica lag {_size(s.bytes)} of WAL (standby {s.name})")
+    return None
+
+
+def slot_hold(limits: ReplicationLimits, slots: list[SlotWal]) -> Hold | None:
+    for s in slots:
+        if s.retained_bytes > limits.max_slot_wal:
+            return Hold(
+                "slot_wal",
+                f"logical slot {s.name} retains {_size(s.retained_bytes)} of WAL (limit {_size(limits.max_slot_wal)})",
+            )
+    return None
+
+
+def health_hold(limits: ReplicationLimits, latency_ms: float | None) -> Hold | None:
+    bound = limits.max_health_latency_ms
+    if latency_ms is None:
+        return Hold("health_probe", f"application health probe timed out (bound {bound:.0f} ms)")
+    if latency_ms > bound:
+        return Hold("health_probe", f"application health probe took {latency_ms:.0f} ms (bound {bound:.0f} ms)")
+    return None
+
+
+class ReplicationProbe:
+    """Runs the probes at most every `check_interval_s`, on the backfill's own connection (between its
+    transactions) and on a short connection to each named standby; remembers the last answer."""
+
+    def __init__(self, limits: ReplicationLimits, standby_dsns: Mapping[str, str] | None = None) -> None:
+        self.limits = limits
+        self.standby_dsns = dict(standby_dsns or {})
+        self.last: Hold | None = None
+        self._checked_at: float | None = None
+
+    def check(self, conn: psycopg.Connection) -> Hold | None:
+        now = time.monotonic()
+        if self._checked_at is not None and now - self._checked_at < self.limits.check_interval_s:
+            return self.last
+        self.last = self._evaluate(conn)
+        self._checked_at = time.monotonic()
+        return self.last
+
+    def hold_reason(self, conn: psycopg.Connection) -> str | None:
+        hold = self.check(conn)
+        return hold.reason if hold else None
+
+    def _evaluate(self, conn: psycopg.Connection) -> Hold | None:
+        hold = standby_hold(self.limits, primary_standbys(conn)) or slot_hold(self.limits, logical_slots(conn))
+        if hold:
+            return hold
+        for name, dsn in self.standby_dsns.items():
+            try:
+                lag = polled_standby(name, dsn)
+            except psycopg.OperationalError as exc:
+                return Hold("standby_unreachable", f"standby {name} unreachable: {str(exc).strip().splitlines()[0]}")
+            hold = standby_hold(self.limits, [lag])
+            if hold:
+                return hold
+        if self.limits.health_query is None:
+            return None
+        timeout = 2 * self.limits.max_health_latency_ms  # beyond the bound the answer is known: hold
+        return health_hold(self.limits, health_latency_ms(conn, self.limits.health_query, timeout))

@@ -1,0 +1,61 @@
+"""The hold decisions over measured lags, and the limits' validation (pure: no server)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from liveshift.replication import (
+    GIB,
+    ReplicationLimits,
+    SlotWal,
+    StandbyLag,
+    health_hold,
+    slot_hold,
+    standby_hold,
+)
+
+LIMITS = ReplicationLimits()
+
+
+def test_defaults_are_10_seconds_and_1_gib() -> None:
+    assert (LIMITS.max_replica_lag_s, LIMITS.max_replica_lag_bytes, LIMITS.max_slot_wal) == (10.0, GIB, GIB)
+
+
+def test_time_lag_beyond_the_limit_holds_naming_the_standby() -> None:
+    hold = standby_hold(LIMITS, [StandbyLag("a", 0.2, 10), StandbyLag("b", 12.44, 10)])
+    assert hold is not None and (hold.kind, hold.reason) == ("replica_lag", "replica lag 12.4 s (standby b)")
+    assert standby_hold(LIMITS, [StandbyLag("a", 9.9, 2 * GIB)]) is None  # time reported: bytes do not count
+
+
+def test_byte_lag_counts_where_no_time_is_reported() -> None:
+    hold = standby_hold(LIMITS, [StandbyLag("a", None, int(1.5 * GIB))])
+    assert hold is not None and hold.reason == "replica lag 1.5 GiB of WAL (standby a)"
+    assert standby_hold(LIMITS, [StandbyLag("a", None, GIB), StandbyLag("b", None, None)]) is None
+
+
+def test_a_slot_retaining_more_than_the_limit_holds() -> None:
+    limits = ReplicationLimits(max_slot_wal="512 MiB")
+    hold = slot_hold(limits, [SlotWal("s", 600 * 1024 * 1024)])
+    assert hold is not None and hold.reason == "logical slot s retains 600.0 MiB of WAL (limit 512.0 MiB)"
+    assert slot_hold(limits, [SlotWal("s", 512 * 1024 * 1024)]) is None
+
+
+def test_health_latency_beyond_the_bound_or_timed_out_holds() -> None:
+    limits = ReplicationLimits(max_health_latency_ms=100)
+    assert health_hold(limits, 50.0) is None
+    slow = health_hold(limits, 150.0)
+    assert slow is not None and slow.reason == "application health probe took 150 ms (bound 100 ms)"
+    timed_out = health_hold(limits, None)
+    assert timed_out is not None and timed_out.kind == "health_probe" and "timed out" in timed_out.reason
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("SELECT 1; SELECT 2", "exactly one SELECT"), ("DELETE FROM t", "exactly one SELECT"), ("SELEC 1", "not valid")],
+)
+def test_the_health_query_must_be_one_select(query: str, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ReplicationLimits(health_query=query)
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("health_query",) and message in error["msg"]
