@@ -18,6 +18,7 @@ from liveshift import engine
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
+from liveshift.replication import ReplicationLimits, logical_slots, primary_standbys
 from liveshift.spec import load_migration
 from liveshift.steps import Step
 
@@ -74,6 +75,32 @@ def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
     }
 
 
+def throttle_json(conn: psycopg.Connection) -> dict[str, Any]:
+    """The replication limits the backfill holds at (defaults; `liveshift start` sets them per migration),
+    and what the target's standbys and logical slots lag now."""
+    return {
+        "limits": ReplicationLimits().model_dump(mode="json"),
+        "standbys": [vars(s) for s in primary_standbys(conn)],
+        "logical_slots": [vars(s) for s in logical_slots(conn)],
+    }
+
+
+def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
+    limits = ReplicationLimits.model_validate(throttle["limits"])
+    lines = [
+        f"  holds while a standby's replay lags > {limits.max_replica_lag_s:g} s "
+        f"(> {limits.max_replica_lag_bytes.human_readable(decimal=False)} of WAL where no time is reported) "
+        f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL",
+        "  (defaults; per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --health-query)",
+    ]
+    for s in throttle["standbys"]:
+        lag = "not reported" if s["seconds"] is None else f"{s['seconds']:.1f} s"
+        lines.append(f"  now: standby {s['name']} replay lag {lag}, {s['bytes']} bytes of WAL behind")
+    for s in throttle["logical_slots"]:
+        lines.append(f"  now: logical slot {s['name']} retains {s['retained_bytes']} bytes of WAL")
+    return lines
+
+
 def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
     """The plan as plain data: what `--json` prints and what the human rendering is made from."""
     return {
@@ -94,6 +121,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             }
             for target in plan.backfill_targets()
         ],
+        "throttle": throttle_json(conn),
         "verify": [
             {"table": t.table, "direction": t.direction, "column": t.target, "expression": t.expression}
             for t in plan.transforms
@@ -136,6 +164,7 @@ def render_text(data: dict[str, Any]) -> str:
             "trigger": "the dual-write trigger computes the new columns (chained up expressions)",
         }[target["path"]]
         lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only; {how}")
+    lines.extend(_throttle_lines(data["throttle"]))
     phase("validate")
     lines.append("")
     lines.append(f"verify ({len(data['verify'])} comparisons): reads only")

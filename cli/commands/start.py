@@ -13,8 +13,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from cli import control
 from cli.config import CliError, add_connection_options, add_json_option
 from cli.render import LiveLine, live_line, status_text
-from liveshift.backfill import Throttle
 from liveshift.errors import MigrationStateError, SpecError
+from liveshift.replication import ReplicationLimits
 from liveshift.spec import load_migration
 from worker.config import Settings
 from workflows.models import MigrationInput, MigrationOptions, MigrationStatus, workflow_id
@@ -42,14 +42,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
     parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
+    add_replication_options(parser)
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
     add_json_option(parser)
     add_connection_options(parser)
     parser.set_defaults(run=run)
 
 
+def add_replication_options(parser: argparse.ArgumentParser) -> None:
+    """The backfill holds (no batch runs) while a replica lags or the application's probe is slow."""
+    limits = ReplicationLimits()
+    group = parser.add_argument_group("replication throttle", "the backfill holds while any limit is exceeded")
+    group.add_argument(
+        "--max-replica-lag",
+        type=float,
+        metavar="SECONDS",
+        help=f"a standby's replay lag (pg_stat_replication) (default {limits.max_replica_lag_s:g})",
+    )
+    group.add_argument(
+        "--max-replica-lag-bytes",
+        metavar="SIZE",
+        help="a standby's unreplayed WAL where no time lag is reported, e.g. 512MiB (default 1GiB)",
+    )
+    group.add_argument(
+        "--max-slot-wal", metavar="SIZE", help="WAL a logical replication slot retains, e.g. 512MiB (default 1GiB)"
+    )
+    group.add_argument(
+        "--standby",
+        action="append",
+        metavar="TARGET",
+        help="a worker target naming a standby the primary does not list (cascading, managed); repeatable",
+    )
+    group.add_argument("--health-query", metavar="SQL", help="a SELECT run on the target between batches")
+    group.add_argument(
+        "--max-health-latency-ms",
+        type=float,
+        metavar="MS",
+        help=f"hold while --health-query takes longer (default {limits.max_health_latency_ms:g})",
+    )
+
+
+def _replication_from(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        key: value
+        for key, value in (
+            ("max_replica_lag_s", args.max_replica_lag),
+            ("max_replica_lag_bytes", args.max_replica_lag_bytes),
+            ("max_slot_wal", args.max_slot_wal),
+            ("standbys", args.standby),
+            ("health_query", args.health_query),
+            ("max_health_latency_ms", args.max_health_latency_ms),
+        )
+        if value is not None
+    }
+
+
 def options_from(args: argparse.Namespace) -> MigrationOptions:
-    throttle = {
+    throttle: dict[str, object] = {
         key: value
         for key, value in (
             ("initial_batch", args.batch_size),
@@ -60,9 +109,12 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         )
         if value is not None
     }
+    replication = _replication_from(args)
+    if replication:
+        throttle["replication"] = replication
     options: dict[str, object] = {"auto_cutover": args.auto_cutover}
     if throttle:
-        options["throttle"] = Throttle(**throttle)
+        options["throttle"] = throttle
     if args.lock_timeout_ms is not None:
         options["lock"] = {"lock_timeout_ms": args.lock_timeout_ms}
     for key, value in (
