@@ -1,0 +1,189 @@
+"""Faults of the infrastructure cost time, never data or a stuck migration: PostgreSQL restarted while expand
+and while contract wait on a lock-taking step, and the worker's database connections cut (refused for a
+while) mid-backfill through a TCP proxy the test controls. Blue and green applications write throughout,
+straight to PostgreSQL; every acknowledged write must be there at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from temporalio.client import WorkflowHandle
+
+from liveshift.backfill import Throttle
+from liveshift.loadgen import LoadGenerator, Version, Workload
+from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
+from tests.helpers import migration
+from tests.integration.test_chaos import (
+    BLUE,
+    CONNECTION_LOST,
+    GREEN,
+    MIGRATION,
+    SETUP,
+    rows_done,
+    seed,
+    until,
+    until_phase,
+    until_rows_done,
+)
+from tests.proxy import TcpProxy, tcp_proxy
+from worker.main import run_worker
+from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.starter import start_migration
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+ROWS = 3_000
+THROTTLE = Throttle(initial_batch=100, min_batch=100, max_batch=100, max_rows_per_second=1000)
+FINAL = {"final": Version(None, GREEN.row)}
+
+
+@pytest.fixture
+def accounts(conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute(SETUP)
+    seed(conn, ROWS)
+    return conn
+
+
+@pytest.fixture
+def load(dsn: str, accounts: psycopg.Connection) -> Iterator[LoadGenerator]:
+    generator = LoadGenerator(dsn, Workload("accounts", BLUE, GREEN, seed_keys=range(1, ROWS + 1)))
+    yield generator
+    generator.stop()
+
+
+async def begin(temporal: TemporalServer, target: str, task_queue: str) -> WorkflowHandle:
+    request = MigrationInput(
+        target=target,
+        migration=migration(MIGRATION),
+        options=MigrationOptions(progress_interval_s=0.5, auto_cutover=True, throttle=THROTTLE),
+    )
+    return await start_migration(temporal.client, request, task_queue)
+
+
+def waits_on_a_lock(dsn: str) -> bool:
+    """A liveshift session of this database waits on a lock (a lock-taking step held up by the holder)."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as c:
+        row = c.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'liveshift' AND wait_event_type = 'Lock'"
+        ).fetchone()
+        return bool(row and row[0])
+
+
+async def restart_while_a_step_waits(dsn: str, pg_server: PostgresServer) -> tuple[float, float]:
+    """Hold the table (an open transaction that read it) until a liveshift step queues behind it, then
+    restart PostgreSQL (which ends the holder too): the step's session dies mid-wait."""
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT count(*) FROM accounts")
+    try:
+
+        async def queued() -> bool:
+            return await asyncio.to_thread(waits_on_a_lock, dsn)
+
+        await until(queued, "a liveshift step waiting on the held table")
+        began = time.time()
+        await asyncio.to_thread(pg_server.restart)
+        return began, time.time()
+    finally:
+        holder.close()
+
+
+def assert_errors_only_while_restarting(load: LoadGenerator, restart: tuple[float, float]) -> None:
+    failed = [s for s in load.samples() if not s.ok]
+    assert all(s.error and s.error.startswith(CONNECTION_LOST) for s in failed), [s.error for s in failed][:5]
+    assert all(restart[0] - 1 <= s.started <= restart[1] + 5 for s in failed), "an error away from the restart"
+
+
+async def test_postgres_restarted_during_expand(
+    dsn: str, load: LoadGenerator, pg_server: PostgresServer, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    load.start("blue", writers=2, readers=1, rate=30)
+    handle = await begin(temporal, liveshift_worker.target, liveshift_worker.task_queue)
+    restart = await restart_while_a_step_waits(dsn, pg_server)
+    status = await until_phase(handle, "backfill", "awaiting_contract")
+    load.start("green", writers=2, readers=1, rate=30)
+    status = await until_phase(handle, "awaiting_contract")
+    load.stop()
+    assert status.verify is not None and status.verify.ok, status.verify
+    assert [t.phase for t in status.transitions].count("expand") == 1  # retried inside the phase
+    assert load.report().total.reconnects >= 1  # the restart did reach the applications
+    assert_errors_only_while_restarting(load, restart)
+    assert load.lost_writes() == []
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await handle.result()).phase == "complete"
+    assert load.lost_writes(FINAL) == []
+
+
+async def test_postgres_restarted_during_contract(
+    dsn: str, load: LoadGenerator, pg_server: PostgresServer, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    load.start("blue", writers=2, readers=1, rate=30)
+    handle = await begin(temporal, liveshift_worker.target, liveshift_worker.task_queue)
+    await until_phase(handle, "backfill")
+    load.start("green", writers=2, readers=1, rate=30)
+    await until_phase(handle, "awaiting_contract")
+    load.stop()
+    assert load.lost_writes() == []
+    load.start("green", writers=2, readers=1, rate=30)  # blue has left before its version does
+
+    approve = asyncio.create_task(handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str))
+    restart = await restart_while_a_step_waits(dsn, pg_server)
+    await approve
+    result = await handle.result()
+    load.stop()
+    assert result.phase == "complete", result.last_error
+    assert [t.phase for t in result.transitions].count("contract") == 1
+    assert_errors_only_while_restarting(load, restart)
+    assert load.lost_writes(FINAL) == []
+
+
+@pytest.fixture
+async def proxied_worker(
+    temporal: TemporalServer, dsn: str, pg_server: PostgresServer
+) -> AsyncIterator[tuple[WorkerHandle, TcpProxy]]:
+    """An in-process worker whose target goes through a TCP proxy the test controls."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    with tcp_proxy(str(info.get("host", "127.0.0.1")), int(info.get("port", 5432))) as proxy:
+        proxied = psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=proxy.port)
+        settings = worker_settings(temporal, proxied)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_worker(settings, stop, client=temporal.client))
+        yield WorkerHandle(settings, "test", stop, task), proxy
+        stop.set()
+        proxy.set_mode("pass")
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def test_worker_connections_refused_for_a_while_mid_backfill(
+    dsn: str, load: LoadGenerator, temporal: TemporalServer, proxied_worker: tuple[WorkerHandle, TcpProxy]
+) -> None:
+    worker, proxy = proxied_worker
+    load.start("blue", writers=2, readers=1, rate=30)
+    handle = await begin(temporal, worker.target, worker.task_queue)
+    await until_phase(handle, "backfill")
+    load.start("green", writers=2, readers=1, rate=30)
+    await until_rows_done(dsn, 500)
+    connections = proxy.connections
+    proxy.set_mode("refuse")  # the open connections are cut mid-batch; new ones refused
+
+    async def refused_a_reconnect() -> bool:
+        return proxy.connections > connections
+
+    await until(refused_a_reconnect, "the worker to try to reconnect")
+    cut_at = await asyncio.to_thread(rows_done, dsn)
+    await asyncio.sleep(1)
+    assert await asyncio.to_thread(rows_done, dsn) == cut_at  # no batch committed without a connection
+    proxy.set_mode("pass")
+    status: MigrationStatus = await until_phase(handle, "awaiting_contract")
+    load.stop()
+    assert status.verify is not None and status.verify.ok, status.verify
+    assert [t.phase for t in status.transitions].count("backfill") == 1
+    assert load.report().total.errors == 0  # the applications never went through the proxy
+    assert load.lost_writes() == []
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await handle.result()).phase == "complete"
