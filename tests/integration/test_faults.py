@@ -1,7 +1,7 @@
 """Faults of the infrastructure cost time, never data or a stuck migration: PostgreSQL restarted while expand
-and while contract wait on a lock-taking step, and the worker's database connections cut (refused for a
-while) mid-backfill through a TCP proxy the test controls. Blue and green applications write throughout,
-straight to PostgreSQL; every acknowledged write must be there at the end.
+and while contract wait on a lock-taking step, and the worker's database connections cut (refused, or
+hanging, for a while) mid-batch and mid-DDL through a TCP proxy the test controls. Blue and green
+applications write throughout, straight to PostgreSQL; every acknowledged write must be there at the end.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from tests.integration.test_chaos import (
     until_phase,
     until_rows_done,
 )
-from tests.proxy import TcpProxy, tcp_proxy
+from tests.proxy import Mode, TcpProxy, tcp_proxy
 from worker.main import run_worker
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -159,8 +159,41 @@ async def proxied_worker(
         await asyncio.wait_for(task, timeout=30)
 
 
-async def test_worker_connections_refused_for_a_while_mid_backfill(
-    dsn: str, load: LoadGenerator, temporal: TemporalServer, proxied_worker: tuple[WorkerHandle, TcpProxy]
+async def settled_rows_done(dsn: str) -> int:
+    """rows_done once no batch commits any more (one cut mid-flight may still land): unchanged over a second."""
+    previous = await asyncio.to_thread(rows_done, dsn)
+
+    async def unchanged() -> bool:
+        nonlocal previous
+        await asyncio.sleep(1)
+        current = await asyncio.to_thread(rows_done, dsn)
+        same, previous = current == previous, current
+        return same
+
+    await until(unchanged, "the backfill to stop committing")
+    return previous
+
+
+async def finish(handle: WorkflowHandle, load: LoadGenerator) -> None:
+    """Through verify, no write lost, then contract: the migration completes."""
+    status: MigrationStatus = await until_phase(handle, "awaiting_contract")
+    load.stop()
+    assert status.verify is not None and status.verify.ok, status.verify
+    for phase in ("expand", "backfill"):
+        assert [t.phase for t in status.transitions].count(phase) == 1  # retried inside the phase
+    assert load.report().total.errors == 0  # the applications never went through the proxy
+    assert load.lost_writes() == []
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await handle.result()).phase == "complete"
+
+
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+async def test_worker_connections_cut_for_a_while_mid_backfill(
+    dsn: str,
+    load: LoadGenerator,
+    temporal: TemporalServer,
+    proxied_worker: tuple[WorkerHandle, TcpProxy],
+    mode: Mode,
 ) -> None:
     worker, proxy = proxied_worker
     load.start("blue", writers=2, readers=1, rate=30)
@@ -169,21 +202,47 @@ async def test_worker_connections_refused_for_a_while_mid_backfill(
     load.start("green", writers=2, readers=1, rate=30)
     await until_rows_done(dsn, 500)
     connections = proxy.connections
-    proxy.set_mode("refuse")  # the open connections are cut mid-batch; new ones refused
+    proxy.set_mode(mode)  # mid-batch: the open connections are cut (refuse) or go silent (hang)
+    cut_at = await settled_rows_done(dsn)
+    if mode == "refuse":
 
-    async def refused_a_reconnect() -> bool:
-        return proxy.connections > connections
+        async def reconnecting() -> bool:
+            return proxy.connections > connections
 
-    await until(refused_a_reconnect, "the worker to try to reconnect")
-    cut_at = await asyncio.to_thread(rows_done, dsn)
+        await until(reconnecting, "the worker to try to reconnect")
     await asyncio.sleep(1)
-    assert await asyncio.to_thread(rows_done, dsn) == cut_at  # no batch committed without a connection
+    assert await asyncio.to_thread(rows_done, dsn) == cut_at < ROWS  # no batch commits without a connection
     proxy.set_mode("pass")
-    status: MigrationStatus = await until_phase(handle, "awaiting_contract")
-    load.stop()
-    assert status.verify is not None and status.verify.ok, status.verify
-    assert [t.phase for t in status.transitions].count("backfill") == 1
-    assert load.report().total.errors == 0  # the applications never went through the proxy
-    assert load.lost_writes() == []
-    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
-    assert (await handle.result()).phase == "complete"
+    await finish(handle, load)
+
+
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+async def test_worker_connections_cut_for_a_while_mid_ddl(
+    dsn: str,
+    load: LoadGenerator,
+    temporal: TemporalServer,
+    proxied_worker: tuple[WorkerHandle, TcpProxy],
+    mode: Mode,
+) -> None:
+    """An expand step waits on the table's lock when the worker's connections are cut; the lock is released
+    while they are (the statement goes on server-side, its answer lost or held); then they come back."""
+    worker, proxy = proxied_worker
+    load.start("blue", writers=2, readers=1, rate=30)
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT count(*) FROM accounts")
+    try:
+        handle = await begin(temporal, worker.target, worker.task_queue)
+
+        async def queued() -> bool:
+            return await asyncio.to_thread(waits_on_a_lock, dsn)
+
+        await until(queued, "an expand step waiting on the held table")
+        proxy.set_mode(mode)
+    finally:
+        holder.close()
+    await asyncio.sleep(2)
+    assert (await handle.query(STATUS, result_type=MigrationStatus)).phase == "expand"
+    proxy.set_mode("pass")
+    await until_phase(handle, "backfill", "awaiting_contract")
+    load.start("green", writers=2, readers=1, rate=30)
+    await finish(handle, load)
