@@ -1,7 +1,8 @@
-"""Faults of the infrastructure cost time, never data or a stuck migration: PostgreSQL restarted while expand
-and while contract wait on a lock-taking step, and the worker's database connections cut (refused, or
-hanging, for a while) mid-batch and mid-DDL through a TCP proxy the test controls. Blue and green
-applications write throughout, straight to PostgreSQL; every acknowledged write must be there at the end.
+"""Faults of the infrastructure cost time, never data or a stuck migration: the Temporal server restarted
+mid-backfill (on its state file), PostgreSQL restarted while expand and while contract wait on a
+lock-taking step, and the worker's database connections cut (refused, or hanging, for a while) mid-batch
+and mid-DDL through a TCP proxy the test controls. Blue and green applications write throughout, straight
+to PostgreSQL; every acknowledged write must be there at the end.
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
+from cli.stack.postgres import free_port
 from liveshift.backfill import Throttle
 from liveshift.loadgen import LoadGenerator, Version, Workload
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
+from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
 from tests.integration.test_chaos import (
     BLUE,
@@ -32,7 +38,15 @@ from tests.integration.test_chaos import (
 )
 from tests.proxy import Mode, TcpProxy, tcp_proxy
 from worker.main import run_worker
-from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import (
+    APPROVE,
+    SEARCH_ATTRIBUTES,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
 from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -56,13 +70,13 @@ def load(dsn: str, accounts: psycopg.Connection) -> Iterator[LoadGenerator]:
     generator.stop()
 
 
-async def begin(temporal: TemporalServer, target: str, task_queue: str) -> WorkflowHandle:
+async def begin(client: Client, target: str, task_queue: str) -> WorkflowHandle:
     request = MigrationInput(
         target=target,
         migration=migration(MIGRATION),
         options=MigrationOptions(progress_interval_s=0.5, auto_cutover=True, throttle=THROTTLE),
     )
-    return await start_migration(temporal.client, request, task_queue)
+    return await start_migration(client, request, task_queue)
 
 
 def waits_on_a_lock(dsn: str) -> bool:
@@ -103,7 +117,7 @@ async def test_postgres_restarted_during_expand(
     dsn: str, load: LoadGenerator, pg_server: PostgresServer, temporal: TemporalServer, liveshift_worker: WorkerHandle
 ) -> None:
     load.start("blue", writers=2, readers=1, rate=30)
-    handle = await begin(temporal, liveshift_worker.target, liveshift_worker.task_queue)
+    handle = await begin(temporal.client, liveshift_worker.target, liveshift_worker.task_queue)
     restart = await restart_while_a_step_waits(dsn, pg_server)
     status = await until_phase(handle, "backfill", "awaiting_contract")
     load.start("green", writers=2, readers=1, rate=30)
@@ -123,7 +137,7 @@ async def test_postgres_restarted_during_contract(
     dsn: str, load: LoadGenerator, pg_server: PostgresServer, temporal: TemporalServer, liveshift_worker: WorkerHandle
 ) -> None:
     load.start("blue", writers=2, readers=1, rate=30)
-    handle = await begin(temporal, liveshift_worker.target, liveshift_worker.task_queue)
+    handle = await begin(temporal.client, liveshift_worker.target, liveshift_worker.task_queue)
     await until_phase(handle, "backfill")
     load.start("green", writers=2, readers=1, rate=30)
     await until_phase(handle, "awaiting_contract")
@@ -197,7 +211,7 @@ async def test_worker_connections_cut_for_a_while_mid_backfill(
 ) -> None:
     worker, proxy = proxied_worker
     load.start("blue", writers=2, readers=1, rate=30)
-    handle = await begin(temporal, worker.target, worker.task_queue)
+    handle = await begin(temporal.client, worker.target, worker.task_queue)
     await until_phase(handle, "backfill")
     load.start("green", writers=2, readers=1, rate=30)
     await until_rows_done(dsn, 500)
@@ -231,7 +245,7 @@ async def test_worker_connections_cut_for_a_while_mid_ddl(
     holder = psycopg.connect(dsn)
     holder.execute("SELECT count(*) FROM accounts")
     try:
-        handle = await begin(temporal, worker.target, worker.task_queue)
+        handle = await begin(temporal.client, worker.target, worker.task_queue)
 
         async def queued() -> bool:
             return await asyncio.to_thread(waits_on_a_lock, dsn)
@@ -246,3 +260,42 @@ async def test_worker_connections_cut_for_a_while_mid_ddl(
     await until_phase(handle, "backfill", "awaiting_contract")
     load.start("green", writers=2, readers=1, rate=30)
     await finish(handle, load)
+
+
+async def dev_server(port: int, database: Path) -> WorkflowEnvironment:
+    """A Temporal dev server keeping its state in `database`: restarted on the same file, it goes on."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        port=port,
+        dev_server_database_filename=str(database),
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_startup_timeout=timedelta(seconds=60),
+    )
+
+
+async def test_temporal_server_restarted_mid_backfill(dsn: str, load: LoadGenerator, tmp_path: Path) -> None:
+    """Its own dev server (the session's stays up), restarted on its state file while partitions run."""
+    port = free_port()
+    server = await dev_server(port, tmp_path / "temporal.db")
+    client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+    settings = worker_settings(TemporalServer(client, f"127.0.0.1:{port}", "default"), dsn)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop, client=client))
+    try:
+        load.start("blue", writers=2, readers=1, rate=30)
+        handle = await begin(client, "test", settings.temporal.task_queue)
+        await until_phase(handle, "backfill")
+        load.start("green", writers=2, readers=1, rate=30)
+        await until_rows_done(dsn, 500)
+        await server.shutdown()
+        down_at = await asyncio.to_thread(rows_done, dsn)
+        # the partitions go on without Temporal: the checkpoint, not the server, holds their progress
+        await until_rows_done(dsn, down_at + 300)
+        server = await dev_server(port, tmp_path / "temporal.db")
+        await finish(handle, load)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+        await server.shutdown()
