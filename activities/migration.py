@@ -181,7 +181,7 @@ class MigrationActivities:
                 )
 
         def hold_reason(conn: psycopg.Connection) -> str | None:
-            hold = probe.check(conn)
+            hold = probe.hold(conn)
             metrics.set_backfill_held(request.migration, request.table, request.partition, hold.kind if hold else None)
             return hold.reason if hold else None
 

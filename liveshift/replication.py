@@ -14,8 +14,9 @@ The probes only read; seeing pg_stat_replication's positions needs a superuser o
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, cast
 
 import pglast
@@ -45,6 +46,9 @@ class ReplicationLimits(BaseModel):
     health_query: str | None = Field(None, description="a SELECT run on the target; its latency bounds the backfill")
     max_health_latency_ms: float = Field(500.0, gt=0, description="hold while the health query takes longer")
     check_interval_s: float = Field(1.0, ge=0, description="how often the probes run while the backfill goes on")
+    slow_above: float = Field(
+        0.5, gt=0, le=1, description="beyond this share of a limit the backfill slows to one batch per check"
+    )
 
     @field_validator("health_query")
     @classmethod
@@ -77,6 +81,7 @@ class SlotWal:
 class Hold:
     kind: HoldKind
     reason: str  # what status, the UI and the log show after "throttled: "
+    soft: bool = False  # nearing a limit, not beyond it: the backfill slows instead of holding
 
 
 def _size(n: float) -> str:
@@ -135,47 +140,72 @@ def health_latency_ms(conn: psycopg.Connection, query: str, timeout_ms: float) -
         return None
 
 
+def _level(value: float, limit: float, slow_above: float) -> int:
+    """2 beyond the limit (hold), 1 beyond its `slow_above` share (slow), else 0."""
+    return 2 if value > limit else 1 if value > limit * slow_above else 0
+
+
+def _strongest(candidates: list[tuple[int, HoldKind, str]]) -> Hold | None:
+    """The first of the highest level: a hold beyond a limit, else a slow-down nearing one, else None."""
+    level, kind, reason = max(candidates, key=lambda c: c[0], default=(0, "replica_lag", ""))
+    if level == 0:
+        return None
+    return Hold(kind, reason if level == 2 else f"{reason}, slowing", soft=level == 1)
+
+
 def standby_hold(limits: ReplicationLimits, standbys: list[StandbyLag]) -> Hold | None:
-    """The first standby beyond a limit: time lag where reported, else byte lag."""
+    """The standby furthest beyond a limit: time lag where reported, else byte lag."""
+    f = limits.slow_above
+    candidates: list[tuple[int, HoldKind, str]] = []
     for s in standbys:
         if s.seconds is not None:
-            if s.seconds > limits.max_replica_lag_s:
-                return Hold("replica_lag", f"replica lag {s.seconds:.1f} s (standby {s.name})")
-        elif s.bytes is not None and s.bytes > limits.max_replica_lag_bytes:
-            return Hold("replica_lag", f"replica lag {_size(s.bytes)} of WAL (standby {s.name})")
-    return None
+            level = _level(s.seconds, limits.max_replica_lag_s, f)
+            candidates.append((level, "replica_lag", f"replica lag {s.seconds:.1f} s (standby {s.name})"))
+        elif s.bytes is not None:
+            level = _level(s.bytes, limits.max_replica_lag_bytes, f)
+            candidates.append((level, "replica_lag", f"replica lag {_size(s.bytes)} of WAL (standby {s.name})"))
+    return _strongest(candidates)
 
 
 def slot_hold(limits: ReplicationLimits, slots: list[SlotWal]) -> Hold | None:
-    for s in slots:
-        if s.retained_bytes > limits.max_slot_wal:
-            return Hold(
+    limit = limits.max_slot_wal
+    return _strongest(
+        [
+            (
+                _level(s.retained_bytes, limit, limits.slow_above),
                 "slot_wal",
-                f"logical slot {s.name} retains {_size(s.retained_bytes)} of WAL (limit {_size(limits.max_slot_wal)})",
+                f"logical slot {s.name} retains {_size(s.retained_bytes)} of WAL (limit {_size(limit)})",
             )
-    return None
+            for s in slots
+        ],
+    )
 
 
 def health_hold(limits: ReplicationLimits, latency_ms: float | None) -> Hold | None:
     bound = limits.max_health_latency_ms
     if latency_ms is None:
         return Hold("health_probe", f"application health probe timed out (bound {bound:.0f} ms)")
-    if latency_ms > bound:
-        return Hold("health_probe", f"application health probe took {latency_ms:.0f} ms (bound {bound:.0f} ms)")
-    return None
+    reason = f"application health probe took {latency_ms:.0f} ms (bound {bound:.0f} ms)"
+    return _strongest([(_level(latency_ms, bound, limits.slow_above), "health_probe", reason)])
 
 
 class ReplicationProbe:
     """Runs the probes at most every `check_interval_s`, on the backfill's own connection (between its
-    transactions) and on a short connection to each named standby; remembers the last answer."""
+    transactions) and on a short connection to each named standby; remembers the last answer.
+
+    Beyond a limit the backfill holds; nearing one (beyond `slow_above` of it) it slows to one batch per
+    evaluation: the first ask after an evaluation lets a batch through, the next ones hold until the next.
+    """
 
     def __init__(self, limits: ReplicationLimits, standby_dsns: Mapping[str, str] | None = None) -> None:
         self.limits = limits
         self.standby_dsns = dict(standby_dsns or {})
         self.last: Hold | None = None
         self._checked_at: float | None = None
+        self._let_through_at: float | None = None  # the evaluation a slowed batch last went through on
 
     def check(self, conn: psycopg.Connection) -> Hold | None:
+        """The last evaluation, re-run once `check_interval_s` has passed."""
         now = time.monotonic()
         if self._checked_at is not None and now - self._checked_at < self.limits.check_interval_s:
             return self.last
@@ -183,23 +213,43 @@ class ReplicationProbe:
         self._checked_at = time.monotonic()
         return self.last
 
-    def hold_reason(self, conn: psycopg.Connection) -> str | None:
+    def hold(self, conn: psycopg.Connection) -> Hold | None:
+        """What the next batch waits for, if anything (a slow-down lets one batch per evaluation through)."""
         hold = self.check(conn)
+        if hold is not None and hold.soft and self._let_through_at != self._checked_at:
+            self._let_through_at = self._checked_at
+            return None
+        return hold
+
+    def hold_reason(self, conn: psycopg.Connection) -> str | None:
+        hold = self.hold(conn)
         return hold.reason if hold else None
 
     def _evaluate(self, conn: psycopg.Connection) -> Hold | None:
-        hold = standby_hold(self.limits, primary_standbys(conn)) or slot_hold(self.limits, logical_slots(conn))
-        if hold:
-            return hold
-        for name, dsn in self.standby_dsns.items():
-            try:
-                lag = polled_standby(name, dsn)
-            except psycopg.OperationalError as exc:
-                return Hold("standby_unreachable", f"standby {name} unreachable: {str(exc).strip().splitlines()[0]}")
-            hold = standby_hold(self.limits, [lag])
-            if hold:
+        """Every signal, stopping at the first hold beyond a limit; else the first slow-down, or None."""
+        slowed: Hold | None = None
+        for probe in self._probes(conn):
+            hold = probe()
+            if hold is not None and not hold.soft:
                 return hold
-        if self.limits.health_query is None:
-            return None
-        timeout = 2 * self.limits.max_health_latency_ms  # beyond the bound the answer is known: hold
-        return health_hold(self.limits, health_latency_ms(conn, self.limits.health_query, timeout))
+            slowed = slowed or hold
+        return slowed
+
+    def _probes(self, conn: psycopg.Connection) -> list[Callable[[], Hold | None]]:
+        probes: list[Callable[[], Hold | None]] = [
+            lambda: standby_hold(self.limits, primary_standbys(conn)),
+            lambda: slot_hold(self.limits, logical_slots(conn)),
+        ]
+        probes += [partial(self._polled, name, dsn) for name, dsn in self.standby_dsns.items()]
+        query = self.limits.health_query
+        if query is not None:
+            timeout = 2 * self.limits.max_health_latency_ms  # beyond the bound the answer is known: hold
+            probes.append(lambda: health_hold(self.limits, health_latency_ms(conn, query, timeout)))
+        return probes
+
+    def _polled(self, name: str, dsn: str) -> Hold | None:
+        try:
+            lag = polled_standby(name, dsn)
+        except psycopg.OperationalError as exc:
+            return Hold("standby_unreachable", f"standby {name} unreachable: {str(exc).strip().splitlines()[0]}")
+        return standby_hold(self.limits, [lag])

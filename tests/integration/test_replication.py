@@ -23,7 +23,7 @@ from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
 from liveshift.backfill import Progress, Throttle, init_checkpoints, pending_rows, plan_partitions, run_partition
 from liveshift.loadgen import LoadGenerator, Workload
-from liveshift.replication import ReplicationLimits, ReplicationProbe, polled_standby, standby_hold
+from liveshift.replication import ReplicationLimits, ReplicationProbe, logical_slots, polled_standby, standby_hold
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_chaos import BLUE, GREEN, MIGRATION, rows_done, seed, until, until_phase
@@ -146,9 +146,12 @@ async def test_a_standby_polled_directly_reports_its_own_replay_lag(conn: psycop
     conn.execute("INSERT INTO beats DEFAULT VALUES")
     database = conn.info.dbname
 
-    async def replayed() -> bool:  # the standby has replayed a commit: its replay timestamp is known
-        lag = polled_standby("replica", standby.dsn(database))
-        return lag.seconds == 0 and lag.bytes == 0
+    async def replayed() -> bool:  # the standby shows the row: it replayed a commit, whose time it knows
+        try:
+            with psycopg.connect(standby.dsn(database), autocommit=True) as replica:
+                return replica.execute("SELECT count(*) FROM beats").fetchone() == (1,)
+        except psycopg.errors.UndefinedTable:
+            return False
 
     await until(replayed, "the standby to catch up")
     standby.delay_replay("1h")
@@ -156,11 +159,12 @@ async def test_a_standby_polled_directly_reports_its_own_replay_lag(conn: psycop
 
     async def lags() -> bool:
         conn.execute("INSERT INTO beats DEFAULT VALUES")
-        return standby_hold(limits, [polled_standby("replica", standby.dsn(database))]) is not None
+        hold = standby_hold(limits, [polled_standby("replica", standby.dsn(database))])
+        return hold is not None and not hold.soft
 
-    await until(lags, "the polled standby to lag")
+    await until(lags, "the polled standby to lag beyond the limit")
     hold = standby_hold(limits, [polled_standby("replica", standby.dsn(database))])
-    assert hold is not None and hold.kind == "replica_lag"
+    assert hold is not None and hold.kind == "replica_lag" and not hold.soft
     assert hold.reason.startswith("replica lag ") and hold.reason.endswith(" s (standby replica)")
 
 
@@ -234,3 +238,17 @@ def test_the_health_probe_holds_while_the_query_is_slower_than_its_bound(conn: p
     # pg_sleep(0.3) runs into the probe's statement_timeout (twice the bound): held, and the session is usable
     assert hold is not None and hold.reason == "application health probe timed out (bound 100 ms)"
     assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_nearing_the_slot_limit_slows_to_one_batch_per_check(conn: psycopg.Connection, logical_slot: str) -> None:
+    conn.execute("CREATE TABLE filler AS SELECT g FROM generate_series(1, 5000) g")  # WAL the slot retains
+    (retained,) = [s.retained_bytes for s in logical_slots(conn) if s.name == logical_slot]
+    # beyond half the limit, not beyond the limit; one evaluation for the whole test
+    limits = ReplicationLimits(max_slot_wal=int(retained * 1.5), check_interval_s=3600)
+    probe = ReplicationProbe(limits)
+    assert probe.hold_reason(conn) is None  # the evaluation's one batch
+    reason = probe.hold_reason(conn)  # the next batch waits for the next evaluation
+    assert reason is not None and reason.startswith(f"logical slot {logical_slot} retains ")
+    assert reason.endswith(", slowing") and probe.last is not None and probe.last.soft
+    probe.limits = limits.model_copy(update={"check_interval_s": 0})
+    assert probe.hold_reason(conn) is None  # evaluated again: one more batch

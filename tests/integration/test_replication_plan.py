@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_plan_shows_the_limits_and_the_slots_lag_now(
     dsn: str,
-    example_db: psycopg.Connection,
+    example_db: psycopg.Connection,  # noqa: F811
     logical_slot: str,  # noqa: F811
 ) -> None:
     text = liveshift("plan", str(EXAMPLES / "users_email_lower.yaml"), "--dsn", dsn)

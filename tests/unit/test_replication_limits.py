@@ -25,25 +25,38 @@ def test_defaults_are_10_seconds_and_1_gib() -> None:
 def test_time_lag_beyond_the_limit_holds_naming_the_standby() -> None:
     hold = standby_hold(LIMITS, [StandbyLag("a", 0.2, 10), StandbyLag("b", 12.44, 10)])
     assert hold is not None and (hold.kind, hold.reason) == ("replica_lag", "replica lag 12.4 s (standby b)")
-    assert standby_hold(LIMITS, [StandbyLag("a", 9.9, 2 * GIB)]) is None  # time reported: bytes do not count
+    assert standby_hold(LIMITS, [StandbyLag("a", 4.9, 2 * GIB)]) is None  # time reported: bytes do not count
+
+
+def test_nearing_a_limit_slows_and_a_hold_beyond_one_wins() -> None:
+    slowed = standby_hold(LIMITS, [StandbyLag("a", 6.0, None)])
+    assert slowed is not None and slowed.soft and slowed.reason == "replica lag 6.0 s (standby a), slowing"
+    held = standby_hold(LIMITS, [StandbyLag("a", 6.0, None), StandbyLag("b", 11.0, None)])
+    assert held is not None and not held.soft and held.reason == "replica lag 11.0 s (standby b)"
+    never_slow = ReplicationLimits(slow_above=1)
+    assert standby_hold(never_slow, [StandbyLag("a", 10.0, None)]) is None
 
 
 def test_byte_lag_counts_where_no_time_is_reported() -> None:
     hold = standby_hold(LIMITS, [StandbyLag("a", None, int(1.5 * GIB))])
     assert hold is not None and hold.reason == "replica lag 1.5 GiB of WAL (standby a)"
-    assert standby_hold(LIMITS, [StandbyLag("a", None, GIB), StandbyLag("b", None, None)]) is None
+    assert standby_hold(LIMITS, [StandbyLag("a", None, GIB // 2), StandbyLag("b", None, None)]) is None
 
 
 def test_a_slot_retaining_more_than_the_limit_holds() -> None:
     limits = ReplicationLimits(max_slot_wal="512 MiB")
     hold = slot_hold(limits, [SlotWal("s", 600 * 1024 * 1024)])
     assert hold is not None and hold.reason == "logical slot s retains 600.0 MiB of WAL (limit 512.0 MiB)"
-    assert slot_hold(limits, [SlotWal("s", 512 * 1024 * 1024)]) is None
+    assert slot_hold(limits, [SlotWal("s", 256 * 1024 * 1024)]) is None
+    nearing = slot_hold(limits, [SlotWal("s", 512 * 1024 * 1024)])
+    assert nearing is not None and nearing.soft and nearing.kind == "slot_wal"
 
 
 def test_health_latency_beyond_the_bound_or_timed_out_holds() -> None:
     limits = ReplicationLimits(max_health_latency_ms=100)
     assert health_hold(limits, 50.0) is None
+    nearing = health_hold(limits, 80.0)
+    assert nearing is not None and nearing.soft
     slow = health_hold(limits, 150.0)
     assert slow is not None and slow.reason == "application health probe took 150 ms (bound 100 ms)"
     timed_out = health_hold(limits, None)
