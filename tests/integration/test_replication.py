@@ -18,15 +18,18 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 from psycopg import sql
+from pydantic import SecretStr
 
 from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
 from liveshift.backfill import Progress, Throttle, init_checkpoints, pending_rows, plan_partitions, run_partition
 from liveshift.loadgen import LoadGenerator, Workload
 from liveshift.replication import ReplicationLimits, ReplicationProbe, logical_slots, polled_standby, standby_hold
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
+from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 from tests.integration.test_chaos import BLUE, GREEN, MIGRATION, rows_done, seed, until, until_phase
+from tests.proxy import tcp_proxy
+from worker.main import run_worker
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
@@ -252,3 +255,46 @@ def test_nearing_the_slot_limit_slows_to_one_batch_per_check(conn: psycopg.Conne
     assert reason.endswith(", slowing") and probe.last is not None and probe.last.soft
     probe.limits = limits.model_copy(update={"check_interval_s": 0})
     assert probe.hold_reason(conn) is None  # evaluated again: one more batch
+
+
+async def test_a_named_standby_the_worker_cannot_reach_holds_the_backfill(
+    dsn: str, accounts: psycopg.Connection, temporal: TemporalServer
+) -> None:
+    """`standbys` name worker targets; one the worker cannot reach holds the backfill until it can. (The
+    target is the primary itself behind the test's proxy: reachable, it is a server lagging nothing.)"""
+    seed(accounts, 1_000)
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    with tcp_proxy(str(info["host"]), int(str(info["port"]))) as proxy:
+        proxy.set_mode("refuse")
+        settings = worker_settings(temporal, dsn)
+        replica = psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=proxy.port)
+        settings.targets["replica"] = SecretStr(replica)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(settings, stop, client=temporal.client))
+        try:
+            limits = ReplicationLimits(standbys=["replica"], check_interval_s=0.2)
+            request = MigrationInput(
+                target="test",
+                migration=migration(MIGRATION),
+                options=MigrationOptions(
+                    progress_interval_s=0.3,
+                    auto_cutover=True,
+                    throttle=THROTTLE.model_copy(update={"replication": limits}),
+                ),
+            )
+            handle = await start_migration(temporal.client, request, settings.temporal.task_queue)
+
+            async def says_why() -> bool:
+                status = await handle.query(STATUS, result_type=MigrationStatus)
+                return status.throttled is not None and status.throttled.startswith("standby replica unreachable: ")
+
+            await until(says_why, "status naming the unreachable standby")
+            assert await asyncio.to_thread(rows_done, dsn) == 0
+            proxy.set_mode("pass")
+            final = await until_phase(handle, "awaiting_contract")
+            assert final.verify is not None and final.verify.ok, final.verify
+            await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+            assert (await handle.result()).phase == "complete"
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, timeout=30)
