@@ -21,15 +21,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.stack.postgres import free_port
 from liveshift.backfill import Throttle
-from liveshift.loadgen import LoadGenerator, Version, Workload
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
+
+# the load generator through test_chaos, which follows where it lives
 from tests.integration.test_chaos import (
     BLUE,
     CONNECTION_LOST,
     GREEN,
     MIGRATION,
     SETUP,
+    LoadGenerator,
+    Version,
+    Workload,
     rows_done,
     seed,
     until,

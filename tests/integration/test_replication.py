@@ -23,11 +23,22 @@ from pydantic import SecretStr
 from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
 from liveshift.backfill import Progress, Throttle, init_checkpoints, pending_rows, plan_partitions, run_partition
-from liveshift.loadgen import LoadGenerator, Workload
 from liveshift.replication import ReplicationLimits, ReplicationProbe, logical_slots, polled_standby, standby_hold
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
-from tests.integration.test_chaos import BLUE, GREEN, MIGRATION, rows_done, seed, until, until_phase
+
+# the load generator through test_chaos, which follows where it lives
+from tests.integration.test_chaos import (
+    BLUE,
+    GREEN,
+    MIGRATION,
+    LoadGenerator,
+    Workload,
+    rows_done,
+    seed,
+    until,
+    until_phase,
+)
 from tests.proxy import tcp_proxy
 from worker.main import run_worker
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
