@@ -1,7 +1,8 @@
 """Replication-aware holds for the backfill: it must not outrun the standbys, nor fill the disk with WAL.
 
 Before each batch the backfill asks `ReplicationProbe.hold_reason`; while it names a reason, no batch
-runs. The signals, each against its own per-migration limit:
+runs. Beyond a limit it holds; nearing one (beyond `slow_above` of it) it slows to one batch per probe.
+The signals, each against its own per-migration limit:
 - physical standbys the primary streams to (pg_stat_replication): replay lag as time, or as bytes of
   WAL not yet replayed where the primary reports no time (NULL after idling, or never measured);
 - logical replication slots (pg_replication_slots): WAL retained since their restart_lsn;

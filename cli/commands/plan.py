@@ -90,7 +90,8 @@ def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
     lines = [
         f"  holds while a standby's replay lags > {limits.max_replica_lag_s:g} s "
         f"(> {limits.max_replica_lag_bytes.human_readable(decimal=False)} of WAL where no time is reported) "
-        f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL",
+        f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL; "
+        f"slows beyond {limits.slow_above:.0%} of a limit",
         "  (defaults; per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --health-query)",
     ]
     for s in throttle["standbys"]:

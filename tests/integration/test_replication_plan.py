@@ -22,7 +22,7 @@ def test_plan_shows_the_limits_and_the_slots_lag_now(
     assert text.returncode == 0, text.stderr
     assert (
         "  holds while a standby's replay lags > 10 s (> 1.0GiB of WAL where no time is reported) "
-        "or a logical slot retains > 1.0GiB of WAL\n" in text.stdout
+        "or a logical slot retains > 1.0GiB of WAL; slows beyond 50% of a limit\n" in text.stdout
     )
     assert f"  now: logical slot {logical_slot} retains " in text.stdout
 
