@@ -1,13 +1,14 @@
-"""A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard."""
+"""A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard.
+
+This module holds the `Step` type, the locks a plan names and the guard queries (`skip_if`) that make
+steps idempotent; every step itself is built in statements.py.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from psycopg import sql
-
-Phase = Literal["expand", "validate", "contract", "rollback"]
 
 # The locks our statements take, as printed by `liveshift plan`.
 ACCESS_EXCLUSIVE_BRIEF = "ACCESS EXCLUSIVE (catalog only, brief)"
@@ -30,10 +31,6 @@ class Step:
     # for CREATE INDEX CONCURRENTLY: the index a failed attempt may leave INVALID, dropped before a retry
     index_to_clean: sql.Composable | None = None
     unchecked: bool = False
-
-
-def ident(*parts: str) -> sql.Identifier:
-    return sql.Identifier(*parts)
 
 
 def qualified(schema: str, name: str) -> sql.Identifier:
@@ -90,3 +87,8 @@ def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
         "AND a.attname = {} AND NOT a.attisdropped), true)"
     ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+
+
+def while_hidden(schema: str, table: str, hidden: str, done: sql.Composable) -> sql.Composable:
+    """skip_if for contract_first steps: done, or the hidden column already renamed (a re-run after it)."""
+    return sql.SQL("SELECT NOT ({}) OR ({})").format(column_exists(schema, table, hidden), done)
