@@ -127,12 +127,17 @@ def drop_table(schema: str, table: str, why: str = "") -> Step:
     )
 
 
-def rename_table(schema: str, table: str, new: str) -> Step:
+def _rename_relation(kind: str, schema: str, name: str, new: str, skip_if: sql.Composable) -> Step:
+    """ALTER TABLE|INDEX … RENAME TO …: `kind` is one of those two keywords."""
     return Step(
-        f"rename table {table} to {new}",
-        sql.SQL("ALTER TABLE {} RENAME TO {}").format(qualified(schema, table), sql.Identifier(new)),
-        skip_if=relation_exists(schema, new),
+        f"rename {kind.lower()} {name} to {new}",
+        sql.SQL("ALTER {} {} RENAME TO {}").format(sql.SQL(kind), qualified(schema, name), sql.Identifier(new)),
+        skip_if=skip_if,
     )
+
+
+def rename_table(schema: str, table: str, new: str) -> Step:
+    return _rename_relation("TABLE", schema, table, new, relation_exists(schema, new))
 
 
 # -- columns ---------------------------------------------------------------------------------------------
@@ -262,11 +267,16 @@ def name_not_null_constraint(schema: str, table: str, column: str) -> Step:
 _INTEGER_TYPES = {"smallint", "integer", "bigint", "int2", "int4", "int8", "int"}
 
 
-def _move_identity_body(schema: str, table: str, old: str, hidden: str, identity: str) -> sql.Composable:
-    kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
+def _with_own_sequence(schema: str, table: str, old: str, declarations: str, body: sql.Composable) -> sql.Composable:
+    """A PL/pgSQL body running `body` with `seq`, the sequence the old column owns; nothing when it owns none."""
     return sql.SQL(
-        "DECLARE seq text := pg_get_serial_sequence({rel}, {old}); nxt bigint; seqname text; "
-        "BEGIN IF seq IS NULL THEN RETURN; END IF; "
+        "DECLARE seq text := pg_get_serial_sequence({}, {}); {}BEGIN IF seq IS NULL THEN RETURN; END IF; {} END"
+    ).format(_regclass_text(schema, table), sql.Literal(old), sql.SQL(declarations), body)
+
+
+def _move_identity(schema: str, table: str, old: str, hidden: str, identity: str) -> sql.Composable:
+    kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
+    body = sql.SQL(
         "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
         "EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s', seq) "
         "INTO nxt; "
@@ -274,10 +284,9 @@ def _move_identity_body(schema: str, table: str, old: str, hidden: str, identity
         "ALTER TABLE {table} ALTER COLUMN {hidden} DROP DEFAULT; "
         "ALTER TABLE {table} ALTER COLUMN {oldi} DROP IDENTITY; "
         "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED {kind} AS IDENTITY "
-        "(SEQUENCE NAME %I.%I START WITH %s)', {rel}, {hid}, {schema}, seqname, nxt); END"
+        "(SEQUENCE NAME %I.%I START WITH %s)', {rel}, {hid}, {schema}, seqname, nxt);"
     ).format(
         rel=_regclass_text(schema, table),
-        old=sql.Literal(old),
         table=qualified(schema, table),
         hidden=sql.Identifier(hidden),
         oldi=sql.Identifier(old),
@@ -285,21 +294,16 @@ def _move_identity_body(schema: str, table: str, old: str, hidden: str, identity
         hid=sql.Literal(hidden),
         schema=sql.Literal(schema),
     )
+    return _with_own_sequence(schema, table, old, "nxt bigint; seqname text; ", body)
 
 
-def _move_serial_body(schema: str, table: str, old: str, hidden: str, widen_to: str | None) -> sql.Composable:
-    return sql.SQL(
-        "DECLARE seq text := pg_get_serial_sequence({rel}, {old}); "
-        "BEGIN IF seq IS NULL THEN RETURN; END IF; {widen}"
-        "EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, {rel}, {hid}); END"
-    ).format(
-        rel=_regclass_text(schema, table),
-        old=sql.Literal(old),
-        hid=sql.Literal(hidden),
-        widen=sql.SQL("EXECUTE format('ALTER SEQUENCE %s AS {}', seq); ").format(sql.SQL(widen_to))
-        if widen_to
-        else sql.SQL(""),
+def _move_serial(schema: str, table: str, old: str, hidden: str, widen_to: str | None) -> sql.Composable:
+    own = sql.SQL("EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, {}, {});").format(
+        _regclass_text(schema, table), sql.Literal(hidden)
     )
+    if widen_to:
+        own = sql.SQL("EXECUTE format('ALTER SEQUENCE %s AS {}', seq); {}").format(sql.SQL(widen_to), own)
+    return _with_own_sequence(schema, table, old, "", own)
 
 
 def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str, identity: str) -> Step:
@@ -312,9 +316,9 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
     """
     widen = new_type.strip().lower() in _INTEGER_TYPES
     if identity:
-        body = _move_identity_body(schema, table, old, hidden, identity)
+        body = _move_identity(schema, table, old, hidden, identity)
     else:
-        body = _move_serial_body(schema, table, old, hidden, new_type if widen else None)
+        body = _move_serial(schema, table, old, hidden, new_type if widen else None)
     return Step(
         f"move the {'identity' if identity else 'sequence'} of {table}.{old} to {hidden}"
         + (f", widened to {new_type}" if widen else ""),
@@ -361,20 +365,16 @@ def create_index_concurrently(
     )
 
 
+def rename_index(schema: str, name: str, new: str) -> Step:
+    return _rename_relation("INDEX", schema, name, new, relation_missing(schema, name))
+
+
 def drop_index_concurrently(schema: str, name: str) -> Step:
     return Step(
         f"drop index {name} concurrently",
         sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(qualified(schema, name)),
         lock=CONCURRENTLY,
         transactional=False,
-        skip_if=relation_missing(schema, name),
-    )
-
-
-def rename_index(schema: str, name: str, new: str) -> Step:
-    return Step(
-        f"rename index {name} to {new}",
-        sql.SQL("ALTER INDEX {} RENAME TO {}").format(qualified(schema, name), sql.Identifier(new)),
         skip_if=relation_missing(schema, name),
     )
 

@@ -136,6 +136,10 @@ class AlterColumn(OperationBase):
                 raise self.fail(
                     "references.column", f"column {self.references.column!r} does not exist in table {ref.name!r}"
                 )
+        self._check_key(catalog, table, column)
+
+    def _check_key(self, catalog: Catalog, table: Table, column: Column) -> None:
+        """A key column changes only as a single-column primary key, with what references it swapped along."""
         if column.name in table.primary_key and table.primary_key != [column.name]:
             raise self.fail("column", f"column {column.name!r} is part of a composite primary key; not supported")
         for fk in referencing_columns(catalog, table, column):
