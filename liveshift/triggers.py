@@ -8,17 +8,21 @@ order). A direct-path backfill session computes the new columns in its own UPDAT
 fire the trigger at all (its WHEN clause).
 Each transform sees the row through the shape its operation was written against, so chained
 operations (rename, then change the type) compose.
+
+The steps creating and dropping the function and trigger are in statements.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from liveshift.operations.base import Transform
 from liveshift.shape import user_expression
-from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified
+
+if TYPE_CHECKING:
+    from liveshift.operations.base import Transform
 
 # Marks who last wrote a row: 'p' pending (existed before expand), 'b' blue or backfill, 'g' green.
 MARKER = "_ls_written_by"
@@ -86,55 +90,3 @@ def function_body(schema: str, table: str, green: str, transforms: list[Transfor
         green_part=sql.SQL(" ").join(green_part) if green_part else sql.SQL("NULL;"),
         blue_part=sql.SQL(" ").join(blue_part) if blue_part else sql.SQL("NULL;"),
     )
-
-
-def create_trigger_steps(
-    schema: str, table: str, migration: str, green: str, transforms: list[Transform], marker: bool
-) -> list[Step]:
-    fn = qualified("liveshift", function_name(migration, table))
-    body = function_body(schema, table, green, transforms, marker).as_string(None)
-    trig = sql.Identifier(trigger_name(migration))
-    return [
-        Step(
-            f"create dual-write function for {table}",
-            sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-                fn, sql.Literal(body)
-            ),
-            lock=NO_TABLE_LOCK,
-        ),
-        Step(
-            f"create dual-write trigger on {table}",
-            sql.SQL(
-                "DROP TRIGGER IF EXISTS {trig} ON {table}; CREATE TRIGGER {trig} BEFORE INSERT OR UPDATE "
-                "ON {table} FOR EACH ROW WHEN (current_setting('liveshift.version', true) IS DISTINCT FROM {direct}) "
-                "EXECUTE FUNCTION {fn}()"
-            ).format(trig=trig, table=qualified(schema, table), direct=sql.Literal(BACKFILL_DIRECT), fn=fn),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-        ),
-    ]
-
-
-def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
-    fn = qualified("liveshift", function_name(migration, table))
-    return [
-        Step(
-            f"drop dual-write trigger on {table}",
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                sql.Identifier(trigger_name(migration)), qualified(schema, table)
-            ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-            skip_if=sql.SQL(
-                "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
-                "WHERE tgrelid = to_regclass({}) AND tgname = {})"
-            ).format(
-                sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(trigger_name(migration)),
-            ),
-        ),
-        Step(
-            f"drop dual-write function for {table}",
-            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(fn),
-            lock=NO_TABLE_LOCK,
-        ),
-    ]
