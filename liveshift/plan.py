@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from liveshift import statements
-from liveshift.catalog import Catalog, Table
+from liveshift.catalog import Catalog, Column, Table
 from liveshift.errors import SpecError
+from liveshift.expressions import columns_read
 from liveshift.operations.base import (
     ExpressionProbe,
     OpContext,
@@ -57,15 +58,23 @@ def direct_backfill(ups: Sequence[Transform]) -> bool:
 
     The trigger runs the transforms in operation order, each seeing the values earlier ones assigned;
     the expressions of one UPDATE's SET all see the row before it. The two agree unless a transform
-    reads (among its variables, by physical column) a column an earlier transform assigns, or two
-    assign the same column.
+    reads (by physical column) a column an earlier transform assigns, or two assign the same column.
+    What an expression reads comes from PostgreSQL's parser: every column of the shape it is evaluated
+    over is a variable, but only those it names are inputs (all of them when the parser cannot tell).
     """
     assigned: set[str] = set()
     for transform in ups:
-        if transform.target in assigned or any(v.physical in assigned for v in transform.variables):
+        if transform.target in assigned or any(v.physical in assigned for v in _inputs(transform)):
             return False
         assigned.add(transform.target)
     return True
+
+
+def _inputs(transform: Transform) -> tuple[Column, ...]:
+    names = columns_read(transform.expression)
+    if names is None:
+        return transform.variables
+    return tuple(v for v in transform.variables if v.name in names)
 
 
 @dataclass
