@@ -30,9 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "written; check it against the database with `liveshift plan`. Exit 0 when nothing needs review, 3 when "
         "something does, 2 when the SQL cannot be converted.",
     )
-    parser.add_argument("file", metavar="FILE", help="SQL file")
+    parser.add_argument("file", metavar="FILE", help="SQL file; - reads standard input (e.g. piped from alembic)")
     parser.add_argument("-o", "--output", metavar="OUT", help="write the migration here (default: stdout)")
-    parser.add_argument("--name", help="migration name (default: from FILE's name, e.g. 0002_add.sql -> m0002_add)")
+    parser.add_argument(
+        "--name",
+        help="migration name (default: from FILE's name, e.g. 0002_add.sql -> m0002_add; 'converted' for stdin)",
+    )
     parser.set_defaults(run=run)
 
 

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior
 
 from liveshift.sqlconvert.columns import candidate_value, check_supported_fk, column_mapping, known
-from liveshift.sqlconvert.draft import Draft, Known, Unsupported
+from liveshift.sqlconvert.draft import Draft, Known, State, Unsupported
 from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name, type_name
 
 
@@ -28,7 +28,7 @@ def _add_column(table: str, col: ast.ColumnDef, draft: Draft, shape: Known) -> N
     shape.tables.setdefault(table, {})[col.colname] = known(mapping)
 
 
-def _constraint(table: str, c: ast.Constraint, draft: Draft) -> None:
+def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> None:
     if c.skip_validation:
         raise Unsupported("a NOT VALID constraint (already brief: kept as written)")
     if c.deferrable or c.initdeferred:
@@ -37,6 +37,7 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft) -> None:
         refs = column_refs(c.raw_expr)
         name = c.conname or pg_name(table, refs[:1], "check")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "check", "check": deparse(c.raw_expr)}
+        state.needs_next_migration(draft, table, refs, "check")
     elif c.contype == ConstrType.CONSTR_UNIQUE and c.indexname is None and not c.including and not c.nulls_not_distinct:
         columns = [k.sval for k in c.keys]
         name = c.conname or pg_name(table, columns, "key")
@@ -167,14 +168,15 @@ def _alter_column(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known
             old.default = op["default"]
 
 
-def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known) -> None:
+def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, state: State) -> None:
+    shape = state.known
     sub = cmd.subtype
     if cmd.behavior == DropBehavior.DROP_CASCADE:
         raise Unsupported("CASCADE")
     if sub == AlterTableType.AT_AddColumn:
         _add_column(table, cmd.def_, draft, shape)
     elif sub == AlterTableType.AT_AddConstraint:
-        _constraint(table, cmd.def_, draft)
+        _constraint(table, cmd.def_, draft, state)
     elif sub == AlterTableType.AT_DropColumn:
         draft.op = {"op": "drop_column", "table": table, "column": cmd.name}
         old = shape.tables.get(table, {}).pop(cmd.name, None)
@@ -188,7 +190,7 @@ def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known) -
         raise Unsupported(f"ALTER TABLE … {sub.name.removeprefix('AT_')}")
 
 
-def alter_table(node: ast.AlterTableStmt, line: int, source: str, state: Any) -> None:
+def alter_table(node: ast.AlterTableStmt, line: int, source: str, state: State) -> None:
     """Append the statement's operations to `state` (a draft.State); Unsupported when any part has none."""
     table = node.relation.relname
     merged: dict[str, Draft] = {}  # ALTER COLUMN sub-commands of this statement, by column
@@ -203,7 +205,8 @@ def alter_table(node: ast.AlterTableStmt, line: int, source: str, state: Any) ->
             _alter_column(table, cmd, merged[cmd.name], state.known)
             continue
         draft = Draft({}, line, source)
-        _plain_cmd(table, cmd, draft, state.known)
+        _plain_cmd(table, cmd, draft, state)
         state.drafts.append(draft)
         if draft.op["op"] == "add_column":
             state.added[(table, draft.op["column"]["name"])] = draft
+            state.introduced.add((table, draft.op["column"]["name"]))

@@ -64,10 +64,7 @@ def _convert(stmt: Statement, state: State) -> None:
     if handler is None:
         raise Unsupported(f"no liveshift operation for {stmt.kind.removesuffix('Stmt')}")
     draft = Draft({}, stmt.line, source)
-    if handler is create_index:
-        create_index(node, draft)
-    else:
-        handler(node, draft, state)
+    handler(node, draft, state)
     state.drafts.append(draft)
 
 
@@ -155,4 +152,7 @@ def _validated(text: str, drafts: list[Draft], file: str) -> Migration:
 
 
 def convert_file(path: str, name: str | None = None) -> Conversion:
-    return convert_statements(read_sql(path), path, name or default_name(path))
+    """Convert the SQL file at `path` (`-`: standard input)."""
+    statements = read_sql(path)
+    label = statements[0].file if statements else path
+    return convert_statements(statements, label, name or default_name("converted" if path == "-" else path))

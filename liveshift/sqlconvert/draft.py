@@ -69,3 +69,15 @@ class State:
     known: Known = field(default_factory=Known)
     added: dict[tuple[str, str], Draft] = field(default_factory=dict)  # add_column drafts by (table, column)
     schemas: set[str] = field(default_factory=set)
+    # columns that exist only once this migration contracts (added or renamed by it): SQL that runs on the table
+    # itself (a CHECK, an index predicate) cannot name them in the same migration
+    introduced: set[tuple[str, str]] = field(default_factory=set)
+
+    def needs_next_migration(self, draft: Draft, table: str, columns: list[str], field_name: str) -> None:
+        named = sorted({c for c in columns if (table, c) in self.introduced})
+        if named:
+            draft.review(
+                field_name,
+                f"names {', '.join(named)}, which this migration adds or renames: liveshift runs it on the table as "
+                "stored before the migration, so `liveshift plan` refuses it here; move it to the next migration",
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,10 +71,18 @@ def split_sql(text: str, file: str) -> list[Statement]:
     return statements
 
 
+STDIN = "-"
+
+
 def read_sql(path: str) -> list[Statement]:
+    """The statements of the file at `path`; `-` reads standard input (named <stdin> in errors)."""
+    label = "<stdin>" if path == STDIN else path
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        if path == STDIN:
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise SqlInputError(f"cannot read: {exc}", file=path) from None
-    return split_sql(text, path)
+        raise SqlInputError(f"cannot read: {exc}", file=label) from None
+    return split_sql(text, label)

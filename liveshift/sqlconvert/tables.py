@@ -9,7 +9,7 @@ from pglast.enums import ConstrType, DropBehavior, ObjectType, SortByDir, SortBy
 
 from liveshift.sqlconvert.columns import column_mapping, known
 from liveshift.sqlconvert.draft import Draft, State, Unsupported
-from liveshift.sqlconvert.sqltext import deparse, pg_name
+from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name
 
 METHODS = {"btree", "hash", "gin", "gist", "brin"}
 
@@ -65,7 +65,7 @@ def _index_columns(node: ast.IndexStmt) -> list[str]:
     return columns
 
 
-def create_index(node: ast.IndexStmt, draft: Draft) -> None:
+def create_index(node: ast.IndexStmt, draft: Draft, state: State) -> None:
     if node.indexIncludingParams or node.nulls_not_distinct or node.options or node.tableSpace:
         raise Unsupported("INCLUDE, NULLS NOT DISTINCT, storage options or a tablespace")
     if node.accessMethod not in METHODS:
@@ -80,6 +80,7 @@ def create_index(node: ast.IndexStmt, draft: Draft) -> None:
         op["method"] = node.accessMethod
     if node.whereClause is not None:
         op["where"] = deparse(node.whereClause)
+        state.needs_next_migration(draft, table, column_refs(node.whereClause), "where")
     draft.op = op
     if not node.concurrent:
         draft.notes.append("built CONCURRENTLY by liveshift (the SQL blocks writes while it builds)")
@@ -108,6 +109,7 @@ def rename(node: ast.RenameStmt, draft: Draft, state: State) -> None:
         raise Unsupported("RENAME … IF EXISTS")
     if node.renameType == ObjectType.OBJECT_COLUMN:
         draft.op = {"op": "rename_column", "table": table, "column": node.subname, "to": node.newname}
+        state.introduced.add((table, node.newname))
         columns = state.known.tables.get(table, {})
         if node.subname in columns:
             columns[node.newname] = columns.pop(node.subname)
