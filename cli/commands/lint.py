@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             reports += lint_file(path)
     except SqlInputError as exc:
         if args.json:
-            sys.stdout.write(json.dumps({"error": str(exc), "file": exc.file, "line": exc.line}) + "\n")
+            sys.stdout.write(json.dumps({"ok": False, "error": str(exc), "file": exc.file, "line": exc.line}) + "\n")
         sys.stderr.write(f"liveshift lint: {exc}\n")
         return EXIT_BAD_INPUT
     findings = sum(len(r.findings) for r in reports)
