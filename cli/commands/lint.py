@@ -36,15 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _statement_line(report: StatementReport) -> str:
-    what = [f"lock {report.lock}"]
+    on = f" on {', '.join(report.tables)}" if report.tables else ""
+    what = [f"lock {report.lock}{on}"]
     if report.blocks not in ("nothing", "unknown"):
         what.append(f"blocks {report.blocks}")
     if report.rewrites:
         what.append("rewrites the table")
     if report.scans_under_lock:
         what.append("scans it under the lock")
-    on = f" on {', '.join(report.tables)}" if report.tables else ""
-    return f"{report.file}:{report.line}: {report.statement}\n    {'; '.join(what)}{on}"
+    return f"{report.file}:{report.line}: {report.statement}\n    {'; '.join(what)}"
 
 
 def render_text(reports: list[StatementReport], findings_only: bool) -> str:
