@@ -189,7 +189,9 @@ def _lock(node: ast.LockStmt) -> list[Finding]:
 
 
 def _dml(node: Any) -> list[Finding]:
-    return [(Effect(lock="ROW EXCLUSIVE", tables=(_rel(node.relation),)), [])]  # row locks only
+    # row locks only; UPDATE and DELETE read the table (a long statement when they touch every row)
+    reads = isinstance(node, ast.UpdateStmt | ast.DeleteStmt)
+    return [(Effect(lock="ROW EXCLUSIVE", tables=(_rel(node.relation),), scans=reads), [])]
 
 
 ANALYSERS: dict[type, Callable[[Any], list[Finding]]] = {

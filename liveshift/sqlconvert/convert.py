@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 from pglast import ast
+from pglast.enums import ObjectType
 from pydantic import BaseModel, ConfigDict
 
 from liveshift.errors import SpecError
@@ -53,7 +54,9 @@ def _relation(node: object) -> ast.RangeVar | None:
 
 def _convert(stmt: Statement, state: State) -> None:
     node, source = stmt.node, stmt.text.splitlines()[0]
-    if isinstance(node, ast.AlterTableStmt) and node.objtype.name == "OBJECT_TABLE" and not node.missing_ok:
+    if isinstance(node, ast.AlterTableStmt):
+        if node.objtype != ObjectType.OBJECT_TABLE or node.missing_ok:
+            raise Unsupported("ALTER TABLE IF EXISTS, or ALTER of a view, index, sequence or type")
         alter_table(node, stmt.line, source, state)
         return
     handlers = {ast.CreateStmt: create_table, ast.IndexStmt: create_index, ast.RenameStmt: rename}
@@ -74,7 +77,7 @@ def _raw(stmt: Statement, reason: str) -> Draft:
     draft.notes.append(f"kept as raw_sql ({reason}): runs as written at expand, unchecked")
     node = stmt.node
     if isinstance(node, ast.IndexStmt) and node.concurrent:
-        draft.op["up"] = deparse(copy.copy(node).__class__(**{**_fields(node), "concurrent": False}))
+        draft.op["up"] = deparse(type(node)(**{**_fields(node), "concurrent": False}))
         draft.review("up", "CONCURRENTLY removed (raw SQL runs in a transaction): this blocks writes while it builds")
     codes = sorted({code for _, codes in analyse(node) for code in codes})
     if codes:

@@ -137,6 +137,12 @@ HAZARDS = {
             "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view)",
         ),
         _h(
+            "holding-lock-in-transaction",
+            "this statement scans or rewrites a table while the transaction still holds a lock taken before it, "
+            "so everything queued on that lock waits for this statement too",
+            "the liveshift operations of the file (each step commits on its own, with a short lock)",
+        ),
+        _h(
             "require-lock-timeout",
             "no lock_timeout is set before this statement's lock: while it waits, every query on the table "
             "queues behind it",

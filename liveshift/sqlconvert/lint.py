@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pglast import ast
-from pglast.enums import VariableSetKind
+from pglast.enums import AlterTableType, TransactionStmtKind, VariableSetKind
 from pydantic import BaseModel
 
 from liveshift.sqlconvert.analyze import analyse
@@ -47,7 +47,14 @@ def _lock_timeout_change(node: Any) -> bool | None:
     return text not in ("0", "", "0ms", "0s")
 
 
-def _report(stmt: Statement, effects: list[Effect], codes: list[str]) -> StatementReport:
+def _held_message(held: dict[str, tuple[str, int]]) -> str:
+    taken = ", ".join(f"{lock} on {table} (line {line})" for table, (lock, line) in sorted(held.items()))
+    return f"{HAZARDS['holding-lock-in-transaction'].message}: holding {taken}"
+
+
+def _report(
+    stmt: Statement, effects: list[Effect], codes: list[str], held: dict[str, tuple[str, int]]
+) -> StatementReport:
     touched = [e for e in effects if e.existing]
     lock = (
         strongest([e.lock for e in touched])
@@ -56,7 +63,13 @@ def _report(stmt: Statement, effects: list[Effect], codes: list[str]) -> Stateme
     )
     tables = sorted({t for e in touched for t in e.tables})
     findings = [
-        LintFinding(file=stmt.file, line=stmt.line, code=code, message=HAZARDS[code].message, safe=HAZARDS[code].safe)
+        LintFinding(
+            file=stmt.file,
+            line=stmt.line,
+            code=code,
+            message=_held_message(held) if code == "holding-lock-in-transaction" else HAZARDS[code].message,
+            safe=HAZARDS[code].safe,
+        )
         for code in dict.fromkeys(codes)
     ]
     return StatementReport(
@@ -73,10 +86,47 @@ def _report(stmt: Statement, effects: list[Effect], codes: list[str]) -> Stateme
     )
 
 
+class _Transaction:
+    """Locks taken inside BEGIN … COMMIT are held until its end, across every statement after them."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.held: dict[str, tuple[str, int]] = {}  # table -> (blocking lock, line that took it)
+        self.not_valid: set[str] = set()  # constraints added NOT VALID in this transaction
+
+    def step(self, stmt: Statement, effects: list[Effect]) -> list[str]:
+        node = stmt.node
+        if isinstance(node, ast.TransactionStmt):
+            self.open = node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
+            self.held, self.not_valid = {}, set()
+            return []
+        if not self.open:
+            return []
+        long = any(e.existing and (e.rewrites or e.scans) for e in effects)
+        codes = ["holding-lock-in-transaction"] if long and self.held else []
+        codes += self._validated_too_soon(node)
+        for effect in effects:
+            if effect.blocks != "nothing":
+                for table in effect.tables:
+                    self.held.setdefault(table, (effect.lock, stmt.line))
+        return codes
+
+    def _validated_too_soon(self, node: Any) -> list[str]:
+        """VALIDATE of a constraint added NOT VALID in the same transaction: validated under the ADD's lock."""
+        codes = []
+        for cmd in node.cmds or () if isinstance(node, ast.AlterTableStmt) else ():
+            if cmd.subtype == AlterTableType.AT_AddConstraint and cmd.def_.skip_validation and cmd.def_.conname:
+                self.not_valid.add(cmd.def_.conname)
+            elif cmd.subtype == AlterTableType.AT_ValidateConstraint and cmd.name in self.not_valid:
+                codes.append("constraint-missing-not-valid")
+        return codes
+
+
 def lint_statements(statements: list[Statement]) -> list[StatementReport]:
     reports = []
     bounded = False  # a lock_timeout is in force
     warned = False  # the missing lock_timeout is reported once per file, at the first statement it matters for
+    transaction = _Transaction()
     for stmt in statements:
         change = _lock_timeout_change(stmt.node)
         if change is not None:
@@ -84,10 +134,12 @@ def lint_statements(statements: list[Statement]) -> list[StatementReport]:
         found = analyse(stmt.node)
         effects = [effect for effect, _ in found]
         codes = [code for _, cs in found for code in cs]
+        held = dict(transaction.held)
+        codes += transaction.step(stmt, effects)
         if not bounded and not warned and any(e.blocks != "nothing" for e in effects):
             codes.append("require-lock-timeout")
             warned = True
-        reports.append(_report(stmt, effects, codes))
+        reports.append(_report(stmt, effects, codes, held))
     return reports
 
 

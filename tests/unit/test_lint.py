@@ -91,3 +91,16 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert f"{hazard}:3: require-concurrent-index-creation:" in capsys.readouterr().out
     assert main(["lint", str(broken)]) == 2
     assert f"{broken}:1: syntax error" in capsys.readouterr().err
+
+
+def test_locks_held_across_a_transaction() -> None:
+    text = (
+        "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE t ADD COLUMN a text;\n"
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a <> '') NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\n"
+        "COMMIT;\nALTER TABLE t VALIDATE CONSTRAINT c;\nUPDATE t SET a = 'x';\n"
+    )
+    reports = lint_text(text, "t.sql")
+    codes = {r.line: [f.code for f in r.findings] for r in reports}
+    assert codes[5] == ["holding-lock-in-transaction", "constraint-missing-not-valid"]
+    assert "holding ACCESS EXCLUSIVE on t (line 3)" in reports[4].findings[0].message
+    assert codes[7] == [] and codes[8] == []  # after COMMIT nothing is held
