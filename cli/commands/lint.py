@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the liveshift operation that makes the change safely. Exit 0 when there are no findings, 1 when "
         "there are, 2 when a file cannot be read or parsed.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="SQL files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="SQL files; - reads standard input")
     parser.add_argument("--json", action="store_true", help="print every statement and finding as JSON")
     parser.add_argument(
         "--findings-only", action="store_true", help="print only the findings, one per line (file:line: code: …)"

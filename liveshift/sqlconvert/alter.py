@@ -175,6 +175,8 @@ def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, state: State) -
         raise Unsupported("CASCADE")
     if sub == AlterTableType.AT_AddColumn:
         _add_column(table, cmd.def_, draft, shape)
+        if cmd.missing_ok:
+            draft.notes.append("IF NOT EXISTS dropped: liveshift plan refuses the migration when it exists")
     elif sub == AlterTableType.AT_AddConstraint:
         _constraint(table, cmd.def_, draft, state)
     elif sub == AlterTableType.AT_DropColumn:

@@ -82,6 +82,8 @@ def create_index(node: ast.IndexStmt, draft: Draft, state: State) -> None:
         op["where"] = deparse(node.whereClause)
         state.needs_next_migration(draft, table, column_refs(node.whereClause), "where")
     draft.op = op
+    if node.if_not_exists:
+        draft.notes.append("IF NOT EXISTS dropped: liveshift plan refuses the migration when the name is taken")
     if not node.concurrent:
         draft.notes.append("built CONCURRENTLY by liveshift (the SQL blocks writes while it builds)")
 

@@ -101,6 +101,11 @@ def test_django_sqlmigrate_converted_runs_through_liveshift(dsn: str, conn: psyc
     conn.execute("INSERT INTO shop_author (name) SELECT 'author ' || g FROM generate_series(1, 300) g")
 
     second_sql = django(dsn, "sqlmigrate", "shop", "0002")
+    # run as is, Django's one transaction would hold ACCESS EXCLUSIVE through the rewrite and the index build
+    linted = run([str(LIVESHIFT), "lint", "-", "--findings-only"], stdin=second_sql)
+    assert linted.returncode == 1
+    assert "<stdin>:14: holding-lock-in-transaction:" in linted.stdout
+    assert "<stdin>:14: require-concurrent-index-creation:" in linted.stdout
     second, done = convert(second_sql, tmp_path, "shop_0002")
     assert done.returncode == 3  # varchar(100) -> varchar(200): the cast and its way back are candidates
     # Django's ADD COLUMN … DEFAULT '' NOT NULL + DROP DEFAULT is one add_column whose up fills existing rows
