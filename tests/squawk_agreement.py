@@ -14,7 +14,6 @@ from pathlib import Path
 
 import yaml
 
-from liveshift.sqlconvert.hazards import HAZARDS
 from liveshift.sqlconvert.lint import lint_file
 
 CORPUS = Path(__file__).parent / "data" / "lint_corpus"
@@ -104,11 +103,6 @@ def markdown(results: list[Verdict]) -> str:
             why = reasons.get(f"{v.file}:{v.line}", {}).get("reason", "UNDOCUMENTED")
             lines.append(f"| `{v.file}:{v.line}` `{v.statement}` | {ours} | {theirs} | {why} |")
     return "\n".join(lines)
-
-
-def compared_codes() -> set[str]:
-    """The hazards liveshift reports; squawk rules outside NOT_COMPARED are compared against these."""
-    return set(HAZARDS)
 
 
 if __name__ == "__main__":

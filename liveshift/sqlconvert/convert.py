@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from pglast import ast
 from pglast.enums import ObjectType
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from liveshift.errors import SpecError
 from liveshift.spec import Migration, parse_migration
@@ -34,8 +34,6 @@ OUTSIDE_TRANSACTION = (ast.VacuumStmt, ast.CreatedbStmt, ast.DropdbStmt, ast.Alt
 
 
 class Conversion(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     text: str  # the migration file, YAML with comments
     migration: Migration
     reviews: list[Review]
@@ -132,10 +130,9 @@ def render(name: str, schema: str | None, drafts: list[Draft], file: str) -> str
     lines = [
         f"# converted from {file} by `liveshift convert`",
         "# REVIEW marks a value the SQL does not give: a candidate to check before `liveshift plan` and `start`",
-        f"name: {name}",
     ]
-    if schema:
-        lines.append(f"schema: {schema}")
+    header = {"name": name, **({"schema": schema} if schema else {})}
+    lines += yaml.safe_dump(header, sort_keys=False, allow_unicode=True).splitlines()
     lines.append("operations:")
     for index, draft in enumerate(drafts):
         lines.append(f"  # [{index}] {file}:{draft.line}: {draft.source}")
@@ -151,7 +148,8 @@ def _validated(text: str, drafts: list[Draft], file: str) -> Migration:
         return parse_migration(yaml.safe_load(text), file=file)
     except SpecError as exc:
         line = drafts[exc.index].line if exc.index is not None and exc.index < len(drafts) else None
-        raise SqlInputError(f"the converted migration is not valid: {exc}", file=file, line=line) from None
+        where = SpecError(exc.message, index=exc.index, op=exc.op, field=exc.field)  # the file is named once
+        raise SqlInputError(f"the converted migration is not valid: {where}", file=file, line=line) from None
 
 
 def convert_file(path: str, name: str | None = None) -> Conversion:

@@ -143,3 +143,8 @@ def test_cli_writes_the_file_and_exit_codes_tell_review_apart(
     )
     assert main(["convert", str(broken)]) == 2
     assert f"{broken}:2: syntax error" in capsys.readouterr().err
+
+
+def test_an_invalid_name_is_refused_as_the_migration_validation_says() -> None:
+    with pytest.raises(SqlInputError, match=r"^m.sql: the converted migration is not valid: field 'name': String"):
+        convert_statements(split_sql("DROP TABLE t", "m.sql"), "m.sql", "Bad Name")
