@@ -7,7 +7,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior
 
-from liveshift.sqlconvert.columns import candidate_value, check_supported_fk, column_mapping, known
+from liveshift.sqlconvert.columns import ON_DELETE, candidate_value, check_supported_fk, column_mapping, known
 from liveshift.sqlconvert.draft import Draft, Known, State, Unsupported
 from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name, type_name
 
@@ -49,9 +49,7 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> No
         columns = [a.sval for a in c.fk_attrs]
         references = {"table": c.pktable.relname, "columns": [a.sval for a in c.pk_attrs]}
         if c.fk_del_action not in ("a", "\x00", None):
-            references["on_delete"] = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}[
-                c.fk_del_action
-            ]
+            references["on_delete"] = ON_DELETE[c.fk_del_action]
         name = c.conname or pg_name(table, columns, "fkey")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "foreign_key", "columns": columns}
         draft.op["references"] = references
