@@ -38,12 +38,12 @@ class Statement:
         return SqlInputError(message, file=self.file, line=self.line)
 
 
-def _line_at(data: bytes, offset: int) -> int:
-    return data[:offset].count(b"\n") + 1
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
 def _first_token(tokens: list[Any], start: int, end: int) -> int:
-    """Byte offset of the first token in [start, end) that is not a comment (pglast may include them)."""
+    """Offset of the first token in [start, end) that is not a comment (pglast may include them)."""
     for token in tokens:
         if start <= token.start < end and token.name not in ("SQL_COMMENT", "C_COMMENT"):
             return int(token.start)
@@ -52,22 +52,19 @@ def _first_token(tokens: list[Any], start: int, end: int) -> int:
 
 def split_sql(text: str, file: str) -> list[Statement]:
     """Every statement of `text` (PostgreSQL's grammar); a syntax error names the file and its line."""
-    data = text.encode()  # pglast's locations are byte offsets
-    try:
+    try:  # pglast's locations (statements and tokens) count characters of `text`
         raw = parse_sql(text)
         tokens = list(parser.scan(text))
     except ParseError as exc:
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        raise SqlInputError(f"syntax error: {exc.args[0]}", file=file, line=_line_at(data, offset)) from None
+        raise SqlInputError(f"syntax error: {exc.args[0]}", file=file, line=_line_at(text, offset)) from None
     statements = []
     for item in raw:
         start = item.stmt_location or 0
-        end = start + item.stmt_len if item.stmt_len else len(data)
+        end = start + item.stmt_len if item.stmt_len else len(text)
         first = _first_token(tokens, start, end)
-        body = data[first:end].decode().strip()
-        statements.append(
-            Statement(item.stmt, body, _line_at(data, first), _line_at(data, first + len(body.encode())), file)
-        )
+        body = text[first:end].strip()
+        statements.append(Statement(item.stmt, body, _line_at(text, first), _line_at(text, first + len(body)), file))
     return statements
 
 

@@ -104,3 +104,13 @@ def test_locks_held_across_a_transaction() -> None:
     assert codes[5] == ["holding-lock-in-transaction", "constraint-missing-not-valid"]
     assert "holding ACCESS EXCLUSIVE on t (line 3)" in reports[4].findings[0].message
     assert codes[7] == [] and codes[8] == []  # after COMMIT nothing is held
+
+
+def test_non_ascii_text_keeps_statements_and_lines_whole() -> None:
+    reports = lint_text('-- café ☕\nALTER TABLE "tä" ADD COLUMN é text;\n-- ü\nDROP TABLE "tä";', "t.sql")
+    assert [(r.line, r.statement) for r in reports] == [
+        (2, 'ALTER TABLE "tä" ADD COLUMN é text'),
+        (4, 'DROP TABLE "tä"'),
+    ]
+    with pytest.raises(SqlInputError, match=r"^t.sql:3: syntax error"):
+        lint_text("-- ☕☕☕\n\nALTER TABLEX t", "t.sql")
