@@ -33,9 +33,9 @@ from psycopg import sql
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
+from cli.loadgen import LoadGenerator, Report, Sample, Version
 from liveshift import engine
 from liveshift.backfill import batch_update_statement
-from liveshift.loadgen import LoadGenerator, Report, Sample, Version
 from liveshift.spec import Migration, parse_migration
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus

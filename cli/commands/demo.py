@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,12 +28,12 @@ from psycopg import sql
 from cli import control
 from cli.commands.dev import _interrupt
 from cli.config import CliError, connect
+from cli.loadgen import LoadGenerator, Report, Version, Workload
 from cli.render import LiveLine, bar, duration, live_line
 from cli.stack.dev import DevStack
-from liveshift.loadgen import LoadGenerator, Report, Version, Workload
 from liveshift.spec import parse_migration
 from worker.config import Settings, TemporalSettings
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import APPROVE, TASK_QUEUE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
 TARGET = "demo"
@@ -52,6 +53,8 @@ MIGRATION = {
         {"op": "rename_column", "table": TABLE, "column": "note", "to": "memo"},
     ],
 }
+# phases in which expand is done and the migration goes on: the green application can run
+GREEN_PHASES = {"backfill", "verify", "awaiting_cutover", "cutover", "awaiting_contract", "contract"}
 BLUE_SCHEMA = "public_base"
 GREEN_SCHEMA = f"public_{MIGRATION['name']}"
 
@@ -120,7 +123,20 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status.phase == "complete" and self.report.total.errors == 0 and self.lost_writes == 0
+        return self.reason is None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the demo failed (None: it did not): the migration's own error first, then the application's."""
+        status, errors = self.status, self.report.total.errors
+        if status.phase != "complete":
+            why = status.rollback_reason or status.last_error or "no reason recorded"
+            return f"the migration ended {status.phase}: {why}"
+        if errors:
+            return f"{errors} application request(s) failed: {self.report.total.first_errors[0]}"
+        if self.lost_writes:
+            return f"{self.lost_writes} acknowledged write(s) lost"
+        return None
 
     def phase_table(self) -> list[tuple[str, float]]:
         spans: list[tuple[str, float]] = []
@@ -137,6 +153,7 @@ class Outcome:
         total = self.report.total
         return {
             "ok": self.ok,
+            "reason": self.reason,
             "migration": self.status.migration,
             "phase": self.status.phase,
             "phases": [{"phase": p, "seconds": round(s, 3)} for p, s in self.phase_table()],
@@ -173,7 +190,7 @@ class Outcome:
             f"lost writes:                 {self.lost_writes} "
             f"({self.writes_checked:,} rows with acknowledged writes checked)",
             f"Temporal UI:                 {self.ui_url}",
-            "result: " + ("OK" if self.ok else "FAILED"),
+            "result: " + ("OK" if self.ok else f"FAILED: {self.reason}"),
         ]
         return "\n".join(lines)
 
@@ -193,7 +210,8 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     migration = parse_migration(MIGRATION, file="demo")
     options = MigrationOptions(auto_cutover=True, parallelism=args.parallelism, progress_interval_s=1.0)
     started = time.monotonic()
-    handle = await start_migration(client, MigrationInput(target=TARGET, migration=migration, options=options))
+    request = MigrationInput(target=TARGET, migration=migration, options=options)
+    handle = await start_migration(client, request, stack.task_queue)
     ui_url = stack.temporal.workflow_url(handle.id)
     say.note(f"migration {migration.name} started: {ui_url}")
     say.note("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "))
@@ -204,7 +222,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
             current = await control.status(handle)
             traffic = load.report().total
             say.show(f"{live_line(current)}  |  app {traffic.requests:,} req, {traffic.errors} errors")
-            if not green_started and current.phase not in ("starting", "expand"):
+            if not green_started and current.phase in GREEN_PHASES:
                 load.start("green", writers=1, readers=1, rate=args.rate)
                 green_started = True
                 say.note("expand done: green application running (1 writer, 1 reader)")
@@ -229,6 +247,14 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     return Outcome(final, load.report(), lost, load.acknowledged_writes(), ui_url, time.monotonic() - started)
 
 
+def _refuse(args: argparse.Namespace, reason: str, code: int) -> int:
+    """The demo could not run to its summary: the reason on stderr and, with --json, as the summary."""
+    sys.stderr.write(f"liveshift demo: {reason}\n")
+    if args.json:
+        control.emit_json({"ok": False, "reason": reason, "error": reason})
+    return code
+
+
 def run(args: argparse.Namespace) -> NoReturn:
     control.exit_now(_run(args))
 
@@ -239,15 +265,22 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-demo-")) if temporary else args.data_dir
-    stack = DevStack(data_dir, temporal_port=args.port, ui_port=args.ui_port, extra_databases={TARGET: DATABASE})
+    stack = DevStack(
+        data_dir,
+        temporal_port=args.port,
+        ui_port=args.ui_port,
+        extra_databases={TARGET: DATABASE},
+        # a queue only this run's worker polls: a stray worker from an earlier stack on the same address (it keeps
+        # reconnecting) would otherwise take activities for a target it does not know, failing the migration
+        task_queue=f"{TASK_QUEUE}-demo-{uuid.uuid4().hex[:8]}",
+    )
     line = LiveLine(sys.stderr if args.json else sys.stdout)
     began = time.monotonic()
     try:
         try:
             stack.start()
         except Exception as exc:
-            sys.stderr.write(f"liveshift demo: the embedded stack did not start: {exc}\n")
-            return 2
+            return _refuse(args, f"the embedded stack did not start: {exc}", 2)
         assert stack.temporal is not None
         print(
             f"embedded stack up in {time.monotonic() - began:.1f}s: Temporal {stack.temporal.address}, "
@@ -257,9 +290,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         try:
             outcome = asyncio.run(drive(stack, args, line))
-        except CliError as exc:
-            sys.stderr.write(f"liveshift demo: {exc}\n")
-            return 1
+        except (CliError, RuntimeError, TimeoutError) as exc:  # e.g. the worker exited, Temporal unreachable
+            return _refuse(args, str(exc), 1)
         if args.json:
             control.emit_json(outcome.as_json())
         else:
