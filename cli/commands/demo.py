@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import itertools
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -24,12 +23,16 @@ from typing import Any, NoReturn
 import psycopg
 import yaml
 from psycopg import sql
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 
 from cli import control
-from cli.commands.dev import _interrupt
 from cli.config import CliError, connect
 from cli.loadgen import LoadGenerator, Report, Version, Workload
-from cli.render import LiveLine, bar, duration, live_line
+from cli.options import add_command, add_json_option, add_stack_options
+from cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_signals
+from cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
 from cli.stack.dev import DevStack
 from liveshift.spec import parse_migration
 from worker.config import Settings, TemporalSettings
@@ -72,25 +75,26 @@ GREEN = Version(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
         help="migrate a live table on the embedded stack, with application traffic",
         description=(__doc__ or "").split("\n\n")[1].replace("\n", " ")
         + " Exit codes: 0 the migration completed with 0 application errors and 0 lost writes, 1 otherwise, "
         "2 the stack could not start.",
+        run=run,
+        json=False,
+        connection=False,
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the sample table (default 1,000,000)")
-    parser.add_argument("--data-dir", type=Path, help="keep the stack's state here (default: a temporary directory)")
-    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free)")
-    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port")
+    add_stack_options(parser, "keep the stack's state here (default: a temporary directory)")
     parser.add_argument("--parallelism", type=int, default=2, help="backfill partitions (default 2)")
     parser.add_argument("--rate", type=float, default=25.0, help="requests/s per application thread (default 25)")
     parser.add_argument("--keep-running", action="store_true", help="keep the stack up after the summary (Ctrl-C)")
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
-    parser.set_defaults(run=run)
+    add_json_option(parser, "print the summary as one JSON line")
 
 
-def create_sample_table(dsn: str, rows: int, say: Any) -> None:
+def create_sample_table(dsn: str, rows: int, say: LiveLine) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(TABLE)))
         conn.execute(
@@ -108,7 +112,7 @@ def create_sample_table(dsn: str, rows: int, say: Any) -> None:
                 ).format(sql.Identifier(TABLE)),
                 (start, stop),
             )
-            say(f"creating {TABLE}: {bar(stop, rows)}  {stop:,}/{rows:,} rows")
+            say.show(progress_line(f"creating {TABLE}:", stop, rows, f"{stop:,}/{rows:,} rows"), "create")
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(TABLE)))
 
 
@@ -170,29 +174,31 @@ class Outcome:
             "seconds": round(self.seconds, 1),
         }
 
-    def text(self) -> str:
+    def view(self) -> Group:
         total = self.report.total
         sides = ", ".join(f"{s.side} {s.requests:,}" for s in self.report.sides.values())
-        lines = [
-            "",
-            f"liveshift demo: {self.status.migration} on {self.status.rows_total:,} rows: {self.status.phase}"
-            + (f" ({self.status.rollback_reason})" if self.status.rollback_reason else ""),
-            "phases:",
-        ]
+        phases = Table.grid(padding=(0, 2))
         for phase, secs in self.phase_table():
-            extra = f"  {self.rows_per_second():,.0f} rows/s" if phase == "backfill" else ""
-            lines.append(f"  {phase:<18} {duration(secs):>8}{extra}")
-        lines += [
-            f"  {'total':<18} {duration(self.seconds):>8}",
-            f"application requests served: {total.requests:,} ({sides})",
-            f"application errors:          {total.errors}" + "".join(f"\n    {e}" for e in total.first_errors),
-            f"longest application stall:   {total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)",
-            f"lost writes:                 {self.lost_writes} "
-            f"({self.writes_checked:,} rows with acknowledged writes checked)",
-            f"Temporal UI:                 {self.ui_url}",
-            "result: " + ("OK" if self.ok else f"FAILED: {self.reason}"),
-        ]
-        return "\n".join(lines)
+            extra = f"{self.rows_per_second():,.0f} rows/s" if phase == "backfill" else ""
+            phases.add_row(f"  {phase}", Text(duration(secs), justify="right"), extra)
+        phases.add_row("  total", Text(duration(self.seconds), justify="right"), "")
+        facts = Table.grid(padding=(0, 1))
+        facts.add_row("application requests served:", f"{total.requests:,} ({sides})")
+        facts.add_row("application errors:", "\n".join([str(total.errors), *(f"  {e}" for e in total.first_errors)]))
+        facts.add_row(
+            "longest application stall:", f"{total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)"
+        )
+        facts.add_row(
+            "lost writes:", f"{self.lost_writes} ({self.writes_checked:,} rows with acknowledged writes checked)"
+        )
+        result = (
+            Text("result: OK", style="bold green") if self.ok else Text(f"result: FAILED: {self.reason}", "bold red")
+        )
+        title = Text.assemble(
+            f"\nliveshift demo: {self.status.migration} on {self.status.rows_total:,} rows: ",
+            phase_text(self.status.phase),
+        )
+        return Group(title, "phases:", phases, facts, f"Temporal UI: {self.ui_url}", result)
 
 
 async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Outcome:
@@ -200,7 +206,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     client = await connect(Settings(temporal=TemporalSettings(address=stack.temporal.address)))
     await stack.wait_for_worker(client)
     dsn = stack.targets()[TARGET]
-    await asyncio.to_thread(create_sample_table, dsn, args.rows, say.show)
+    await asyncio.to_thread(create_sample_table, dsn, args.rows, say)
     say.done()
 
     load = LoadGenerator(dsn, Workload(table=TABLE, blue=BLUE, green=GREEN, seed_keys=range(1, args.rows + 1)))
@@ -221,7 +227,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
         while True:
             current = await control.status(handle)
             traffic = load.report().total
-            say.show(f"{live_line(current)}  |  app {traffic.requests:,} req, {traffic.errors} errors")
+            say.show(live_line(current, f"|  app {traffic.requests:,} req, {traffic.errors} errors"), current.phase)
             if not green_started and current.phase in GREEN_PHASES:
                 load.start("green", writers=1, readers=1, rate=args.rate)
                 green_started = True
@@ -231,7 +237,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
                 await asyncio.to_thread(load.stop, "blue")
                 say.note("cut over to green; blue application drained; approving contract")
                 await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
-            if current.phase in control.FINAL_PHASES:
+            if current.phase in FINAL_PHASES:
                 break
             if current.waiting_for == "cutover":
                 await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
@@ -256,13 +262,11 @@ def _refuse(args: argparse.Namespace, reason: str, code: int) -> int:
 
 
 def run(args: argparse.Namespace) -> NoReturn:
-    control.exit_now(_run(args))
+    exit_now(_run(args))
 
 
 def _run(args: argparse.Namespace) -> int:
-    # explicit: a shell starting us in the background would otherwise leave SIGINT ignored
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_signals()
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-demo-")) if temporary else args.data_dir
     stack = DevStack(
@@ -280,29 +284,28 @@ def _run(args: argparse.Namespace) -> int:
         try:
             stack.start()
         except Exception as exc:
-            return _refuse(args, f"the embedded stack did not start: {exc}", 2)
+            return _refuse(args, f"the embedded stack did not start: {exc}", Exit.REFUSED)
         assert stack.temporal is not None
-        print(
+        line.note(
             f"embedded stack up in {time.monotonic() - began:.1f}s: Temporal {stack.temporal.address}, "
-            f"UI {stack.temporal.ui_url}",
-            file=line.stream,
-            flush=True,
+            f"UI {stack.temporal.ui_url}"
         )
         try:
             outcome = asyncio.run(drive(stack, args, line))
         except (CliError, RuntimeError, TimeoutError) as exc:  # e.g. the worker exited, Temporal unreachable
-            return _refuse(args, str(exc), 1)
+            return _refuse(args, str(exc), Exit.FAILED)
+        out = console()
         if args.json:
             control.emit_json(outcome.as_json())
         else:
-            print(outcome.text(), flush=True)
+            out.print(outcome.view())
         if args.keep_running:
-            print(f"the stack stays up for the UI ({stack.temporal.ui_url}); Ctrl-C stops it", flush=True)
+            out.print(f"the stack stays up for the UI ({stack.temporal.ui_url}); Ctrl-C stops it")
             while True:
                 time.sleep(3600)
-        return 0 if outcome.ok else 1
+        return Exit.OK if outcome.ok else Exit.FAILED
     except KeyboardInterrupt:
-        return 0 if args.keep_running else 130
+        return Exit.OK if args.keep_running else Exit.INTERRUPTED
     finally:
         stack.stop()
         if temporary:
