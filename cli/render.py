@@ -6,6 +6,7 @@ TERM=dumb), plain lines elsewhere. Off a terminal nothing is wrapped or cut, so 
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ BAR_WIDTH = 28
 LIVE_LABEL_PHASE = len("awaiting_contract")
 # off a terminal: as wide as a line needs (rich would otherwise wrap at 80 columns)
 UNWRAPPED = 100_000
+_TRAILING_SPACES = re.compile(r"[ \t]+\n")
 PHASE_STYLES = {
     "complete": "bold green",
     "failed": "bold red",
@@ -41,7 +43,22 @@ def console(stream: TextIO | None = None) -> Console:
     out = Console(file=stream or sys.stdout, highlight=False, markup=False, emoji=False, soft_wrap=True)
     if not out.is_terminal:
         out.width = UNWRAPPED
+        out.file = _TrimmedLines(out.file)
     return out
+
+
+class _TrimmedLines:
+    """A stream whose lines lose the trailing spaces rich pads table cells with (off a terminal, where logs and
+    scripts read them); everything else is the wrapped stream's."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TRAILING_SPACES.sub("\n", text))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 def phase_text(phase: str) -> Text:
