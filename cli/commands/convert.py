@@ -10,12 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.process import Exit
 from liveshift.sqlconvert.convert import convert_file
 from liveshift.sqlconvert.statements import SqlInputError
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_REVIEW = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         conversion = convert_file(args.file, args.name)
     except SqlInputError as exc:
         sys.stderr.write(f"liveshift convert: {exc}\n")
-        return EXIT_BAD_INPUT
+        return Exit.REFUSED
     if args.output:
         Path(args.output).write_text(conversion.text)
     else:
@@ -55,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"REVIEW: {review.render()}\n")
     if conversion.reviews:
         sys.stderr.write(f"liveshift convert: {len(conversion.reviews)} values to review (marked REVIEW in the file)\n")
-        return EXIT_REVIEW
-    return EXIT_OK
+        return Exit.REVIEW
+    return Exit.OK

@@ -10,12 +10,9 @@ import argparse
 import json
 import sys
 
+from cli.process import Exit
 from liveshift.sqlconvert.lint import StatementReport, lint_file
 from liveshift.sqlconvert.statements import SqlInputError
-
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(json.dumps({"ok": False, "error": str(exc), "file": exc.file, "line": exc.line}) + "\n")
         sys.stderr.write(f"liveshift lint: {exc}\n")
-        return EXIT_BAD_INPUT
+        return Exit.REFUSED
     findings = sum(len(r.findings) for r in reports)
     if args.json:
         data = {"statements": [r.model_dump() for r in reports], "findings": findings}
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(render_text(reports, args.findings_only))
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    return Exit.FINDINGS if findings else Exit.OK
