@@ -35,14 +35,16 @@ class RollbackRequested(Exception):
 
 
 class MigrationWorkflowBase:
+    """The state MigrationWorkflow sets up in its init, and the plumbing its phases and handlers share."""
+
     _input: MigrationInput
-    _status: MigrationStatus
+    _status: MigrationStatus  # the status query's answer and the workflow's result
     _prepared: bool  # the migration record exists: rollback and the pause flag apply to the database
-    _rollback_reason: str | None
+    _rollback_reason: str | None  # a rollback was requested (by an operator, or a cancellation): why
     _cancelled: bool  # the workflow was cancelled through Temporal and rolls back for it
-    _approved: set[str]
-    _partitions: dict[tuple[str, int], ProgressReport]
-    _totals: dict[str, TablePlan]
+    _approved: set[str]  # gates approved
+    _partitions: dict[tuple[str, int], ProgressReport]  # each backfill partition's latest report
+    _totals: dict[str, TablePlan]  # each backfilled table's partitions and estimated rows
     _flag_lock: asyncio.Lock  # pause and resume apply the database flag in order
 
     async def _activity(self, fn: Any, arg: Any, interruptible: bool = False) -> Any:

@@ -69,13 +69,14 @@ class MigrationWorkflow(OperatorHandlers):
             phase=Phase.STARTING,
             transitions=[PhaseTransition(phase=Phase.STARTING, at=workflow.now())],
         )
+        # what each of these means: MigrationWorkflowBase
         self._prepared = False
-        self._rollback_reason: str | None = None
-        self._cancelled = False  # the workflow was cancelled through Temporal and rolls back for it
-        self._approved: set[str] = set()
-        self._partitions: dict[tuple[str, int], ProgressReport] = {}
-        self._totals: dict[str, TablePlan] = {}
-        self._flag_lock = asyncio.Lock()  # pause and resume apply the database flag in order
+        self._rollback_reason = None
+        self._cancelled = False
+        self._approved = set()
+        self._partitions = {}
+        self._totals = {}
+        self._flag_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, input: MigrationInput) -> MigrationStatus:
