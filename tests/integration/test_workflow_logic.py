@@ -210,6 +210,29 @@ async def noted(handle: WorkflowHandle, error: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def scheduled_once_processed(handle: WorkflowHandle, activity_type: str) -> list[str]:
+    """The activities the workflow has scheduled, once it has decided what follows `activity_type`'s completion
+    (a workflow task completed after it): what it did not schedule then, it holds back."""
+    while True:
+        events = (await handle.fetch_history()).events
+        scheduled = {e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name for e in events}
+        completed = [
+            e.event_id
+            for e in events
+            if e.HasField("activity_task_completed_event_attributes")
+            and scheduled.get(e.activity_task_completed_event_attributes.scheduled_event_id) == activity_type
+        ]
+        if completed and any(
+            e.HasField("workflow_task_completed_event_attributes") and e.event_id > completed[0] for e in events
+        ):
+            return [
+                e.activity_task_scheduled_event_attributes.activity_type.name
+                for e in events
+                if e.HasField("activity_task_scheduled_event_attributes")
+            ]
+        await asyncio.sleep(0.05)
+
+
 def failure(error: WorkflowFailureError) -> str:
     """The workflow's own failure: a MigrationFailed, non-retryable, and its message."""
     cause = error.cause
@@ -279,11 +302,11 @@ async def test_pause_and_resume_signals_between_phases(fake: Fake) -> None:
     while not (await status_of(handle)).paused:
         await asyncio.sleep(0.05)
     expand.set()  # expand finishes; the workflow holds before backfill
-    while len(db.pause_flags) < 1:
-        await asyncio.sleep(0.05)
+    scheduled = await scheduled_once_processed(handle, "expand")
+    assert scheduled.count("set_paused") == 1 and "plan_backfill" not in scheduled
+    assert (await status_of(handle)).phase == "expand"
     await handle.signal(PAUSE)
     await noted(handle, "pause signal ignored: already paused")
-    assert (await status_of(handle)).phase == "expand" and "plan_backfill" not in db.calls
     await handle.signal(RESUME)
     await wait_for_phase(handle, "awaiting_contract", timeout=20)
     assert db.pause_flags == [True, False]
