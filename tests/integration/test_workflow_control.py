@@ -80,12 +80,13 @@ async def test_pause_stops_the_partitions_and_resume_continues_them(
 
     message = await handle.execute_update(PAUSE, result_type=str)
     assert message == "paused in phase backfill: backfill stops at the next batch boundary"
-    await asyncio.sleep(1.0)  # within about a second, the batch in flight has committed and no other starts
-    stopped_at = checkpoint_rows(conn)
-    await asyncio.sleep(3.0)
-    assert checkpoint_rows(conn) == stopped_at < 2000
-    status = await handle.query(STATUS, result_type=MigrationStatus)
+    # the partition reports it holds (after committing the batch in flight): from then on no batch starts
+    while (status := await handle.query(STATUS, result_type=MigrationStatus)).throttled != "paused":
+        await asyncio.sleep(0.1)
     assert status.paused and status.phase == "backfill"
+    stopped_at = checkpoint_rows(conn)
+    await asyncio.sleep(2.0)
+    assert checkpoint_rows(conn) == stopped_at < 2000
 
     assert await handle.execute_update(RESUME, result_type=str) == "resumed in phase backfill"
     status = await wait_for_phase(handle, "awaiting_cutover")
