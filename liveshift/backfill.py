@@ -307,9 +307,17 @@ class _Walk:
             table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
         )
         return cls(
-            conn, migration, schema, target, throttle, upper, last_key, progress,
-            batch_size=throttle.bounded(throttle.initial_batch), direct=target.direct,
-        )  # fmt: skip
+            conn=conn,
+            migration=migration,
+            schema=schema,
+            target=target,
+            throttle=throttle,
+            upper=upper,
+            last_key=last_key,
+            progress=progress,
+            batch_size=throttle.bounded(throttle.initial_batch),
+            direct=target.direct,
+        )
 
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
         """Wait while the migration is paused (reporting so); `_STOPPED` when asked to stop meanwhile."""
