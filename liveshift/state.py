@@ -71,8 +71,6 @@ RETURNS text LANGUAGE sql STABLE AS $fn$
 $fn$;
 """
 
-IN_FLIGHT = ("prepared", "expanded", "backfilled", "verified", "cut_over", "contracting", "rolling_back")
-
 
 def bootstrap(conn: psycopg.Connection) -> None:
     """Create the internal schema; idempotent and safe to call concurrently."""

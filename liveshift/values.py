@@ -1,0 +1,103 @@
+"""Value types that cross into workflow payloads and status: pydantic only, no psycopg.
+
+The workflow's sandbox imports these (through workflows/models.py); the modules that act on them
+(backfill, ddl, verify) import them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Throttle(BaseModel):
+    """How hard the backfill may push: batch size adapts so a batch takes about `target_batch_ms`."""
+
+    initial_batch: int = 1000
+    min_batch: int = 50
+    max_batch: int = 50_000
+    target_batch_ms: int = 250
+    max_rows_per_second: float | None = None
+    lock_timeout_ms: int = 2000
+    # others waiting on locks of the table: step aside this long before the next batch
+    lock_wait_backoff_s: float = 0.5
+    pause_poll_s: float = 0.2
+
+    def bounded(self, size: float) -> int:
+        """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
+        of rows, so the cap paces many small batches (each a pause point) rather than a few huge ones."""
+        upper = self.max_batch
+        if self.max_rows_per_second:
+            upper = min(upper, int(self.max_rows_per_second * self.target_batch_ms / 1000))
+        return int(max(self.min_batch, min(upper, size)))
+
+
+class LockPolicy(BaseModel):
+    """The safe DDL executor's lock waits: each capped at `lock_timeout_ms`, retried with backoff."""
+
+    lock_timeout_ms: int = 2000
+    max_attempts: int = 30
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 10.0
+
+
+class Progress(BaseModel):
+    """What one partition reports after each batch (heartbeat details, metrics, status)."""
+
+    table: str
+    partition: int
+    rows_done: int
+    batches: int
+    last_key: list[Any] | None
+    done: bool
+    batch_size: int = 0
+    batch_seconds: float = 0.0
+    rows_in_batch: int = 0
+    throttled: str | None = None  # why the last pause between batches happened, if any
+
+
+class Prepared(BaseModel):
+    """What the workflow needs to know of a prepared migration's plan."""
+
+    tables: list[str]  # named in the migration, and found in the catalog (tables referencing an altered key)
+    backfill_tables: list[str]
+    blue_version: str
+    green_version: str
+
+
+class TablePlan(BaseModel):
+    """One table's backfill: its partitions (recorded with their checkpoints) and its estimated rows."""
+
+    table: str
+    partitions: int
+    rows_total: int
+
+
+class TableReport(BaseModel):
+    table: str
+    rows_checked: int = 0
+    mismatches: int = 0
+    sample_keys: list[Any] = Field(default_factory=list)
+
+
+class VerifyReport(BaseModel):
+    tables: list[TableReport] = Field(default_factory=list)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(t.mismatches for t in self.tables)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def summary(self) -> str:
+        if self.ok:
+            return "verified: " + ", ".join(f"{t.table} {t.rows_checked} rows" for t in self.tables)
+        bad = [
+            f"{t.table}: {t.mismatches} of {t.rows_checked} rows disagree (sample keys {t.sample_keys})"
+            for t in self.tables
+            if t.mismatches
+        ]
+        return "verification failed: " + "; ".join(bad)
