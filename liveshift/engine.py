@@ -19,6 +19,7 @@ from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ddl import LockPolicy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.operations.base import ExpressionProbe
+from liveshift.pinned import check_transforms
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.shape import shaped_relation, user_expression
 from liveshift.spec import Migration
@@ -105,6 +106,9 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 f"expression {probe.expression!r} fails on existing rows of table {probe.table!r}: {_first_line(exc)}",
                 **where,
             ) from None
+    existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
+    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
+    check_transforms(conn, plan.schema, existing, transforms, file)
 
 
 def _first_line(exc: psycopg.Error) -> str:

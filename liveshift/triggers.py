@@ -1,7 +1,8 @@
-"""Dual-write triggers: one BEFORE INSERT OR UPDATE trigger per table keeps both shapes current.
+"""Dual-write triggers: BEFORE INSERT OR UPDATE triggers (one per side) keep both shapes current.
 
-The trigger learns which side wrote from the session: the `liveshift.version` setting when
-set, else the first schema of the search_path. Green writes run the `down` transforms (new
+Which side wrote is decided in the writing session, by the triggers' WHEN clauses: the
+`liveshift.version` setting when set, else the first schema of the search_path (the function
+itself runs with a pinned search_path, so it cannot see the caller's). Green writes run the `down` transforms (new
 shape → old columns, in reverse operation order); every other write, blue apps and the
 touch-path backfill alike, runs the `up` transforms (old shape → new columns, in operation
 order). A direct-path backfill session computes the new columns in its own UPDATE and does not
@@ -39,8 +40,9 @@ def function_name(migration: str, table: str) -> str:
     return f"dual_write_{_suffix(migration, table)}"
 
 
-def trigger_name(migration: str) -> str:
-    return f"_ls_dual_write_{_suffix(migration)}"
+def trigger_names(migration: str) -> tuple[str, str]:
+    """The triggers for blue (and backfill) writes and for green writes."""
+    return f"_ls_dual_write_{_suffix(migration)}", f"_ls_dual_write_green_{_suffix(migration)}"
 
 
 def _transform_block(schema: str, table: str, transform: Transform) -> sql.Composable:
@@ -55,7 +57,7 @@ def _transform_block(schema: str, table: str, transform: Transform) -> sql.Compo
     )
 
 
-def function_body(schema: str, table: str, green: str, transforms: list[Transform], marker: bool) -> sql.Composable:
+def function_body(schema: str, table: str, transforms: list[Transform], marker: bool) -> sql.Composable:
     ups = [t for t in transforms if t.direction == "up"]
     downs = [t for t in reversed(transforms) if t.direction == "down"]
     green_part = [_transform_block(schema, table, t) for t in downs]
@@ -78,37 +80,58 @@ def function_body(schema: str, table: str, green: str, transforms: list[Transfor
     if marker:
         green_part.append(sql.SQL("NEW.{} := 'g';").format(sql.Identifier(MARKER)))
         blue_part.append(sql.SQL("NEW.{} := 'b';").format(sql.Identifier(MARKER)))
-    return sql.SQL(
-        "BEGIN IF coalesce(nullif(current_setting('liveshift.version', true), ''), "
-        "(current_schemas(false))[1]) = {green} THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;"
-    ).format(
-        green=sql.Literal(green),
+    return sql.SQL("BEGIN IF TG_ARGV[0] = 'green' THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;").format(
         green_part=sql.SQL(" ").join(green_part) if green_part else sql.SQL("NULL;"),
         blue_part=sql.SQL(" ").join(blue_part) if blue_part else sql.SQL("NULL;"),
     )
+
+
+def _writer_is_green(green: str) -> sql.Composable:
+    """Evaluated in the writing session (a trigger's WHEN clause), not in the function, whose search_path is
+    pinned; names qualified, resolved once at CREATE TRIGGER."""
+    return sql.SQL(
+        "coalesce(nullif(pg_catalog.current_setting('liveshift.version', true), ''), "
+        "(pg_catalog.current_schemas(false))[1]) = {}"
+    ).format(sql.Literal(green))
 
 
 def create_trigger_steps(
     schema: str, table: str, migration: str, green: str, transforms: list[Transform], marker: bool
 ) -> list[Step]:
     fn = qualified("liveshift", function_name(migration, table))
-    body = function_body(schema, table, green, transforms, marker).as_string(None)
-    trig = sql.Identifier(trigger_name(migration))
+    body = function_body(schema, table, transforms, marker).as_string(None)
+    blue, green_trig = (sql.Identifier(n) for n in trigger_names(migration))
+    is_green = _writer_is_green(green)
     return [
         Step(
             f"create dual-write function for {table}",
-            sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-                fn, sql.Literal(body)
-            ),
+            # SECURITY INVOKER (the default): the write's own role computes its columns. The search_path is
+            # pinned, so an object in a schema on the application's path (a `lower()` of its own) cannot
+            # change what the trigger computes: user functions in up/down must be schema-qualified.
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql "
+                "SET search_path = pg_catalog, pg_temp AS {}"
+            ).format(fn, sql.Literal(body)),
             lock=NO_TABLE_LOCK,
         ),
         Step(
-            f"create dual-write trigger on {table}",
+            f"create dual-write triggers on {table}",
+            # two triggers, one per side: which side writes is only known in the writing session
             sql.SQL(
-                "DROP TRIGGER IF EXISTS {trig} ON {table}; CREATE TRIGGER {trig} BEFORE INSERT OR UPDATE "
-                "ON {table} FOR EACH ROW WHEN (current_setting('liveshift.version', true) IS DISTINCT FROM {direct}) "
-                "EXECUTE FUNCTION {fn}()"
-            ).format(trig=trig, table=qualified(schema, table), direct=sql.Literal(BACKFILL_DIRECT), fn=fn),
+                "DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}; "
+                "CREATE TRIGGER {green} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW WHEN ({is_green}) "
+                "EXECUTE FUNCTION {fn}('green'); "
+                "CREATE TRIGGER {blue} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW "
+                "WHEN (pg_catalog.current_setting('liveshift.version', true) IS DISTINCT FROM {direct} "
+                "AND ({is_green}) IS NOT TRUE) EXECUTE FUNCTION {fn}('blue')"
+            ).format(
+                blue=blue,
+                green=green_trig,
+                table=qualified(schema, table),
+                is_green=is_green,
+                direct=sql.Literal(BACKFILL_DIRECT),
+                fn=fn,
+            ),
             lock=SHARE_ROW_EXCLUSIVE_BRIEF,
         ),
     ]
@@ -116,20 +139,21 @@ def create_trigger_steps(
 
 def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
     fn = qualified("liveshift", function_name(migration, table))
+    names = trigger_names(migration)
     return [
         Step(
-            f"drop dual-write trigger on {table}",
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                sql.Identifier(trigger_name(migration)), qualified(schema, table)
+            f"drop dual-write triggers on {table}",
+            sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
+                blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
             ),
             lock=SHARE_ROW_EXCLUSIVE_BRIEF,
             skip_if=sql.SQL(
                 "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
-                "WHERE tgrelid = to_regclass({}) AND tgname = {})"
+                "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"
             ).format(
                 sql.Literal(qualified(schema, table).as_string(None)),
                 sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(trigger_name(migration)),
+                sql.Literal(list(names)),
             ),
         ),
         Step(
