@@ -15,6 +15,7 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from liveshift import privileges
 from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ddl import LockPolicy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
@@ -200,6 +201,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
     plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    privileges.check_worker(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
@@ -260,7 +262,9 @@ def expand(
 ) -> None:
     record = load_record(conn, name)
     _require(record, ("prepared", "expanded"), "expand")
-    run_steps(conn, plan_of(record).expand_steps(), policy, on_lock_retry)
+    plan = plan_of(record)
+    run_steps(conn, plan.expand_steps(), policy, on_lock_retry)
+    privileges.sync(conn, plan)  # the views exist now: the roles of the tables get them
     _set_status(conn, name, "expanded")
 
 
@@ -288,6 +292,7 @@ def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     """Point applications at green (all of them, or a canary percentage). Reversible until contract."""
     record = load_record(conn, name)
     _require(record, ("verified", "cut_over"), "cut over")
+    privileges.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
     conn.execute(set_candidate(record.schema_name, record.green_version, percent))
     _set_status(conn, name, "cut_over" if percent > 0 else "verified")
 
@@ -307,8 +312,10 @@ def contract(
     if record.status == "complete":
         return
     _require(record, ("cut_over", "contracting"), "contract")
-    _set_status(conn, name, "contracting")
     plan = plan_of(record)
+    if record.status == "cut_over":  # once contract has begun, the columns the sync knows may be renamed
+        privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+    _set_status(conn, name, "contracting")
     run_steps(conn, plan.contract_steps(), policy, on_lock_retry)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
@@ -342,7 +349,9 @@ def verify(conn: psycopg.Connection, name: str, chunk: int = 50_000) -> VerifyRe
     """Compare the representations; marks the migration verified when they agree."""
     record = load_record(conn, name)
     _require(record, ("expanded", "backfilled", "verified", "cut_over"), "verify")
-    report = verify_rows(conn, plan_of(record), chunk)
+    plan = plan_of(record)
+    report = verify_rows(conn, plan, chunk)
+    privileges.sync(conn, plan)
     if report.ok and record.status in ("expanded", "backfilled"):
         _set_status(conn, name, "verified")
     return report
