@@ -14,7 +14,6 @@ contract, so a grant or revoke on the table while the migration is in flight rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -182,50 +181,91 @@ def usage_statements(plan: MigrationPlan, roles: list[str | None]) -> list[sql.C
     return out
 
 
-def sync_statements(
-    plan: MigrationPlan,
-    live: Grants,
-    views: dict[tuple[str, str], set[Grant]],
-    existing: set[tuple[str, str]] | None = None,
-) -> list[sql.Composable]:
-    """Everything that makes the versions' grants follow the tables' `live` grants. `views`: the grants the
-    version views carry now; `existing`: the views that exist (None: all the plan creates)."""
+@dataclass
+class LiveState:
+    """What the synchronisation reads: the tables' grants and row-level security, and the versions' views."""
+
+    grants: Grants
+    rls: set[str]  # physical tables with row-level security enabled
+    server_version: int
+    view_grants: dict[tuple[str, str], set[Grant]]
+    existing: set[tuple[str, str]] | None  # views that exist (None: all the plan creates)
+    invoker: dict[tuple[str, str], bool]  # views' security_invoker now (missing: the true expand sets)
+
+
+def invoker_rights(live: LiveState, table: str) -> bool:
+    """Whether the views of `table` run with the caller's rights. PostgreSQL checks every column a view
+    shows against the table for the caller, so a role with column grants could not use an invoker view:
+    its views run with their owner's rights, their own column grants (the table's, copied) the gate.
+    Row-level security needs the caller's rights (check_worker refuses it with column grants)."""
+    return table in live.rls or not any(g.column is not None for g in live.grants.get(table, set()))
+
+
+def _rights_statements(plan: MigrationPlan, live: LiveState) -> list[sql.Composable]:
+    if live.server_version < SECURITY_INVOKER_SINCE:
+        return []
     out: list[sql.Composable] = []
-    for table, wanted in sorted(hidden_column_grants(plan, live).items()):
-        missing = wanted - live.get(table, set())
-        out += [grant_sql(g, sql.Identifier(plan.schema, table)) for g in sorted(missing, key=Grant.sort_key)]
-    out += usage_statements(plan, roles_of(plan, live))
-    for (version, name), wanted in sorted(desired_view_grants(plan, live).items()):
-        if existing is None or (version, name) in existing:
-            out += view_statements(sql.Identifier(version, name), wanted, views.get((version, name), set()))
+    for version, catalog in ((plan.blue, plan.physical), (plan.green, plan.final)):
+        for table in catalog.tables.values():
+            key, wanted = (version, table.name), invoker_rights(live, table.physical)
+            if (live.existing is None or key in live.existing) and live.invoker.get(key, True) != wanted:
+                out.append(
+                    sql.SQL("ALTER VIEW {} SET (security_invoker = {})").format(
+                        sql.Identifier(*key), sql.SQL("true" if wanted else "false")
+                    )
+                )
     return out
 
 
-def _view_grants(conn: psycopg.Connection, versions: Iterable[str]) -> dict[tuple[str, str], set[Grant]]:
-    return {(v, name): grants for v in versions for name, grants in read_grants(conn, v).items()}
+def sync_statements(plan: MigrationPlan, live: LiveState) -> list[sql.Composable]:
+    """Everything that makes the versions' rights and grants follow the tables' now: first which rights the
+    views run with (before any role may use a view through a new grant), then the grants."""
+    out = _rights_statements(plan, live)
+    for table, wanted in sorted(hidden_column_grants(plan, live.grants).items()):
+        missing = wanted - live.grants.get(table, set())
+        out += [grant_sql(g, sql.Identifier(plan.schema, table)) for g in sorted(missing, key=Grant.sort_key)]
+    out += usage_statements(plan, roles_of(plan, live.grants))
+    for key, wanted in sorted(desired_view_grants(plan, live.grants).items()):
+        if live.existing is None or key in live.existing:
+            out += view_statements(sql.Identifier(*key), wanted, live.view_grants.get(key, set()))
+    return out
 
 
-def _existing_views(conn: psycopg.Connection, versions: list[str]) -> set[tuple[str, str]]:
+def _views(conn: psycopg.Connection, versions: list[str]) -> dict[tuple[str, str], bool]:
+    """The views of `versions`, each with whether it runs with the caller's rights."""
     rows = conn.execute(
-        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = ANY(%s) AND c.relkind = 'v'",
+        "SELECT n.nspname, c.relname, coalesce(c.reloptions @> ARRAY['security_invoker=true'], false) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(%s) AND c.relkind = 'v'",
         (versions,),
     )
-    return {(schema, name) for schema, name in rows}
+    return {(schema, name): invoker for schema, name, invoker in rows}
+
+
+def read_state(conn: psycopg.Connection, plan: MigrationPlan, planning: bool = False) -> LiveState:
+    """The live state; `planning`: before expand (every view the plan creates taken as about to exist)."""
+    versions = [plan.blue] if planning else [plan.blue, plan.green]
+    views = _views(conn, versions)
+    return LiveState(
+        grants=read_grants(conn, plan.schema),
+        rls=set(_rls_tables(conn, plan.schema)),
+        server_version=conn.info.server_version,
+        view_grants={(v, name): grants for v in versions for name, grants in read_grants(conn, v).items()},
+        existing=None if planning else set(views),
+        invoker=views,
+    )
 
 
 def planned_statements(conn: psycopg.Connection, plan: MigrationPlan) -> list[sql.Composable]:
-    """What expand's synchronisation would grant now (reads only): what `liveshift plan` lists."""
-    live = read_grants(conn, plan.schema)
-    return sync_statements(plan, live, _view_grants(conn, [plan.blue]))
+    """What expand's synchronisation would run now (reads only): what `liveshift plan` lists."""
+    return sync_statements(plan, read_state(conn, plan, planning=True))
 
 
-def sync(conn: psycopg.Connection, plan: MigrationPlan) -> list[str]:
-    """Bring the versions' grants in line with the tables' now, in one transaction; returns what ran."""
-    versions = [plan.blue, plan.green]
+def sync(conn: psycopg.Connection, plan: MigrationPlan, lock_timeout_ms: int = 2000) -> list[str]:
+    """Bring the versions' rights and grants in line with the tables' now, in one transaction; returns what
+    ran. Changing a view's rights locks it: a bounded wait, so application queries never queue behind it."""
     with conn.transaction():
-        live = read_grants(conn, plan.schema)
-        statements = sync_statements(plan, live, _view_grants(conn, versions), _existing_views(conn, versions))
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
+        statements = sync_statements(plan, read_state(conn, plan))
         for statement in statements:
             conn.execute(statement)
     return [s.as_string(conn) for s in statements]
@@ -297,9 +337,39 @@ def _schema_refusal(conn: psycopg.Connection) -> str | None:
     return None
 
 
+def _rls_conflict(conn: psycopg.Connection, schema: str) -> str | None:
+    """Row-level security the views cannot apply faithfully, or that would hide rows from the worker."""
+    row = conn.execute(
+        "SELECT c.relname, coalesce(r.rolname, 'PUBLIC') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute att ON att.attrelid = c.oid "
+        "CROSS JOIN LATERAL aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+        "WHERE n.nspname = %s AND c.relrowsecurity AND a.grantee <> c.relowner ORDER BY 1, 2 LIMIT 1",
+        (schema,),
+    ).fetchone()
+    if row is not None:
+        return (
+            f"table {schema}.{row[0]} has row-level security and column grants (to {row[1]}): a view applies the "
+            "policies only with the caller's rights, and then PostgreSQL checks every column it shows against "
+            "the table, so that role could not use the versions; grant it the table, or give it a view of its own"
+        )
+    row = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relforcerowsecurity AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_roles "
+        "WHERE rolname = current_user) ORDER BY 1 LIMIT 1",
+        (schema,),
+    ).fetchone()
+    if row is not None:
+        return (
+            f"table {schema}.{row[0]} forces row-level security on its owner: the backfill and verify would see "
+            "only the rows the policies show the worker; give the worker's role BYPASSRLS for the migration"
+        )
+    return None
+
+
 def check_worker(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Refuse, naming what is missing, a migration the connected role could not carry out."""
     refusal = rls_refusal(conn.info.server_version, plan.schema, _rls_tables(conn, plan.schema))
+    refusal = refusal or _rls_conflict(conn, plan.schema)
     if refusal is not None:
         raise SpecError(refusal, file=file, field="schema")
     refusal = _schema_refusal(conn)

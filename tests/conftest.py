@@ -118,12 +118,6 @@ def owner_dsn(pg_server: PostgresServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def admin_dsn(pg_server: PostgresServer, dsn: str) -> str:
-    """The test's database, as the server's superuser (to create roles, or as a stand-in for a DBA)."""
-    return psycopg.conninfo.make_conninfo(dsn, user=psycopg.conninfo.conninfo_to_dict(pg_server.admin_dsn)["user"])
-
-
-@pytest.fixture
 def make_role(pg_server: PostgresServer) -> Iterator[Callable[..., str]]:
     """Creates login roles for the test (`make_role("app", "BYPASSRLS")`); dropped with what they hold."""
     made: list[tuple[str, str]] = []
@@ -147,6 +141,12 @@ def make_role(pg_server: PostgresServer) -> Iterator[Callable[..., str]]:
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture
+def conn(dsn: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        yield connection
 
 
 # Temporal

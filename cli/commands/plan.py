@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from liveshift import engine
+from liveshift import engine, privileges
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
@@ -99,6 +99,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             for t in plan.transforms
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
+        "grants": [statement.as_string(conn) for statement in privileges.planned_statements(conn, plan)],
     }
 
 
@@ -144,6 +145,12 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"  {item['table']}: {item['check']}: {item['predicate']}")
         else:
             lines.append(f"  {item['table']}.{item['column']} = {item['direction']}: {item['expression']}")
+    lines.append("")
+    lines.append(
+        f"grants ({len(data['grants'])} statements): the tables' privileges onto the versions, after expand "
+        "and again at verify, cutover and before contract"
+    )
+    lines += [f"  {statement}" for statement in data["grants"]]
     lines.append("")
     lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
     phase("contract")
