@@ -184,6 +184,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
     schema = migration.schema_name
     current = None
+    privileges.check_schemas(conn, file)
     if schema_exists(conn, "liveshift"):
         record = _load_record(conn, migration.name)
         if record is not None and record.status not in ("rolled_back",):
@@ -215,6 +216,7 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
 
     Idempotent: preparing the same migration again returns the recorded plan.
     """
+    privileges.check_schemas(conn, file)  # before reading liveshift's state
     record = _load_record(conn, migration.name) if schema_exists(conn, "liveshift") else None
     spec = migration.model_dump(mode="json", by_alias=True)
     if record is not None and record.status in IN_FLIGHT and record.spec == spec:

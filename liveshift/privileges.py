@@ -366,13 +366,17 @@ def _rls_conflict(conn: psycopg.Connection, schema: str) -> str | None:
     return None
 
 
+def check_schemas(conn: psycopg.Connection, file: str | None = None) -> None:
+    """The connected role may create the version schemas and use liveshift's own (first: validation reads it)."""
+    refusal = _schema_refusal(conn)
+    if refusal is not None:
+        raise SpecError(refusal, file=file, field="schema")
+
+
 def check_worker(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Refuse, naming what is missing, a migration the connected role could not carry out."""
     refusal = rls_refusal(conn.info.server_version, plan.schema, _rls_tables(conn, plan.schema))
     refusal = refusal or _rls_conflict(conn, plan.schema)
-    if refusal is not None:
-        raise SpecError(refusal, file=file, field="schema")
-    refusal = _schema_refusal(conn)
     if refusal is not None:
         raise SpecError(refusal, file=file, field="schema")
     touched = touched_tables(plan)
