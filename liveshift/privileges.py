@@ -241,12 +241,26 @@ def _views(conn: psycopg.Connection, versions: list[str]) -> dict[tuple[str, str
     return {(schema, name): invoker for schema, name, invoker in rows}
 
 
+def _owners_elsewhere(conn: psycopg.Connection, schema: str) -> Grants:
+    """A table's owner holds every privilege on it without a grant. When that is not the worker's role (the
+    worker is a member of the owner), the views are the worker's: the owner role gets its rights on them."""
+    rows = conn.execute(
+        "SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND pg_get_userbyid(c.relowner) <> current_user",
+        (schema,),
+    )
+    return {table: {Grant(owner, p) for p in VIEW_PRIVILEGES} for table, owner in rows}
+
+
 def read_state(conn: psycopg.Connection, plan: MigrationPlan, planning: bool = False) -> LiveState:
     """The live state; `planning`: before expand (every view the plan creates taken as about to exist)."""
     versions = [plan.blue] if planning else [plan.blue, plan.green]
     views = _views(conn, versions)
+    grants = read_grants(conn, plan.schema)
+    for table, owner in _owners_elsewhere(conn, plan.schema).items():
+        grants[table] = grants.get(table, set()) | owner
     return LiveState(
-        grants=read_grants(conn, plan.schema),
+        grants=grants,
         rls=set(_rls_tables(conn, plan.schema)),
         server_version=conn.info.server_version,
         view_grants={(v, name): grants for v in versions for name, grants in read_grants(conn, v).items()},

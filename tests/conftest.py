@@ -138,7 +138,7 @@ def make_role(pg_server: PostgresServer) -> Iterator[Callable[..., str]]:
             alive = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if alive:  # the role's privileges in the test's database go first
             with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, user=admin_user), autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
         with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 

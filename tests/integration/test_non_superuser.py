@@ -185,3 +185,26 @@ def test_liveshift_state_created_by_another_role_is_refused_clearly(
         f"m.yaml: field 'schema': role {user} may not use and create in schema liveshift (its internal state): "
         "grant it both, or own it"
     )
+
+
+def test_the_owner_role_of_tables_the_worker_migrates_as_a_member_uses_the_versions(
+    owner_dsn: str, owner_conn: psycopg.Connection, make_role: Callable[..., str], pg_server: PostgresServer
+) -> None:
+    app_owner = make_role("app_owner", owner_dsn)
+    worker = owner_conn.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
+    with psycopg.connect(superuser_dsn(pg_server.admin_dsn, owner_dsn), autocommit=True) as admin:
+        admin.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(app_owner), sql.Identifier(worker)))
+    seed(owner_conn, rows=20)
+    owner_conn.execute(
+        sql.SQL("GRANT CREATE ON SCHEMA public TO {o}; ALTER TABLE users OWNER TO {o}").format(
+            o=sql.Identifier(app_owner)
+        )
+    )
+    m = migration(ADD_COLUMN)
+    with engine.connect(owner_dsn) as c:
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+    app_dsn = psycopg.conninfo.make_conninfo(owner_dsn, user=app_owner)
+    with psycopg.connect(app_dsn, autocommit=True, options=f"-c search_path={GREEN}") as green:
+        green.execute("INSERT INTO users (email, email_lower) VALUES ('Owner@X.org', 'owner@x.org')")
+        assert green.execute("SELECT count(*) FROM users").fetchone() == (21,)
