@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes. Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
+        "Exit 0 when valid, 2 when not.",
     )
     parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
     parser.add_argument(
