@@ -316,10 +316,10 @@ def touched_tables(plan: MigrationPlan) -> dict[str, tuple[int, str]]:
             table = ctx.before.table(name)
             if table is not None and table.physical in plan.physical.tables:
                 out.setdefault(table.physical, (ctx.index, op.op_name))
-    first = (plan.ops[0][1].index, plan.ops[0][0].op_name) if plan.ops else (0, "")
-    for name in plan.trigger_tables():
-        if name in plan.physical.tables:
-            out.setdefault(name, first)
+    for op, ctx, op_plan in plan.ops:  # tables an operation rewrites beyond its own (a key's referencing tables)
+        for transform in op_plan.transforms:
+            if transform.table in plan.physical.tables:
+                out.setdefault(transform.table, (ctx.index, op.op_name))
     return out
 
 

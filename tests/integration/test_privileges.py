@@ -14,7 +14,8 @@ from cli.commands.plan import plan_json
 from liveshift import engine
 from liveshift.errors import SpecError
 from tests.helpers import migration
-from tests.integration.test_op_support import PHASES_BEFORE_CONTRACT, advance
+from tests.integration.test_non_superuser import SUITE
+from tests.integration.test_op_support import PHASES_BEFORE_CONTRACT, advance, expand, load
 
 pytestmark = pytest.mark.integration
 
@@ -307,3 +308,32 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
     assert conn.execute("SELECT _ls_new_email_norm FROM people WHERE email = 'Mixed@Case.org'").fetchone() == (
         "mixed@case.org",
     )
+
+
+@pytest.mark.parametrize("scenario", list(SUITE), ids=list(SUITE))
+def test_an_application_role_writes_through_both_versions_of_every_operation(
+    dsn: str, conn: psycopg.Connection, make_role: Callable[..., str], scenario: str
+) -> None:
+    """Each operation's scenario with its clients as a role holding only its table privileges (and the
+    default privileges of tables the owner creates, which a table created by the migration gets)."""
+    case = SUITE[scenario]
+    app = make_role("app", dsn)
+    role = sql.Identifier(app)
+    conn.execute(
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}; "
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {r}"
+        ).format(r=role)
+    )
+    load(conn, case)
+    m = case.m
+    expand(dsn, m)
+    with as_role(dsn, app, BLUE) as blue, as_role(dsn, app, case.green) as green:
+        case.green_write(green, 1)
+        case.blue_write(blue, 2)
+        advance(dsn, m, "cutover")
+        case.green_write(green, 3)
+        case.blue_write(blue, 4)
+    with engine.connect(dsn) as c:
+        engine.rollback(c, m.name)
+    case.kept(conn, [1, 2, 3, 4])
