@@ -15,12 +15,13 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from liveshift import backfill, lifecycle
+from liveshift import backfill, lifecycle, privileges
 from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ddl import run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
+from liveshift.pinned import check_transforms
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.shape import shaped_relation, user_expression
 from liveshift.spec import Migration
@@ -107,6 +108,9 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 f"expression {probe.expression!r} fails on existing rows of table {probe.table!r}: {_first_line(exc)}",
                 **where,
             ) from None
+    existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
+    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
+    check_transforms(conn, plan.schema, existing, transforms, file)
 
 
 def _first_line(exc: psycopg.Error) -> str:
@@ -181,6 +185,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
     schema = migration.schema_name
     current = None
+    privileges.check_schemas(conn, file)
     if schema_exists(conn, "liveshift"):
         record = _load_record(conn, migration.name)
         if record is not None and record.status != Status.ROLLED_BACK:
@@ -198,6 +203,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
     plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    privileges.check_worker(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
@@ -211,6 +217,7 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
 
     Idempotent: preparing the same migration again returns the recorded plan.
     """
+    privileges.check_schemas(conn, file)  # before reading liveshift's state
     record = _load_record(conn, migration.name) if schema_exists(conn, "liveshift") else None
     spec = migration.model_dump(mode="json", by_alias=True)
     if record is not None and record.status in IN_FLIGHT and record.spec == spec:
@@ -270,7 +277,9 @@ def expand(
 ) -> None:
     record = load_record(conn, name)
     _require(record, lifecycle.EXPAND)
-    run_steps(conn, plan_of(record).expand_steps(), policy, on_lock_retry)
+    plan = plan_of(record)
+    run_steps(conn, plan.expand_steps(), policy, on_lock_retry)
+    privileges.sync(conn, plan)  # the views exist now: the roles of the tables get them
     _set_status(conn, name, Status.EXPANDED)
 
 
@@ -293,6 +302,7 @@ def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     """Point applications at green (all of them, or a canary percentage). Reversible until contract."""
     record = load_record(conn, name)
     _require(record, lifecycle.CUTOVER)
+    privileges.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
     conn.execute(set_candidate(record.schema_name, record.green_version, percent))
     _set_status(conn, name, Status.CUT_OVER if percent > 0 else Status.VERIFIED)
 
@@ -305,8 +315,10 @@ def contract(
     if record.status == Status.COMPLETE:
         return
     _require(record, lifecycle.CONTRACT)
-    _set_status(conn, name, Status.CONTRACTING)
     plan = plan_of(record)
+    if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
+        privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+    _set_status(conn, name, Status.CONTRACTING)
     run_steps(conn, plan.contract_steps(), policy, on_lock_retry)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
@@ -340,7 +352,9 @@ def verify(conn: psycopg.Connection, name: str, chunk: int = 50_000) -> VerifyRe
     """Compare the representations; marks the migration verified when they agree."""
     record = load_record(conn, name)
     _require(record, lifecycle.VERIFY)
-    report = verify_rows(conn, plan_of(record), chunk)
+    plan = plan_of(record)
+    report = verify_rows(conn, plan, chunk)
+    privileges.sync(conn, plan)
     if report.ok and record.status in (Status.EXPANDED, Status.BACKFILLED):
         _set_status(conn, name, Status.VERIFIED)
     return report

@@ -34,7 +34,8 @@ from liveshift.steps import (
     valid_index_exists,
     while_hidden,
 )
-from liveshift.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_name
+from liveshift.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_names
+from liveshift.versions import SECURITY_INVOKER_SINCE
 
 if TYPE_CHECKING:
     from liveshift.catalog import Catalog, Table
@@ -504,27 +505,52 @@ def drop_checks_on_columns(schema: str, table: str, columns: list[str]) -> Step:
 # -- dual-write triggers (their function's body: triggers.function_body) --------------------------------
 
 
+def _writer_is_green(green: str) -> sql.Composable:
+    """Evaluated in the writing session (a trigger's WHEN clause), not in the function, whose search_path is
+    pinned; names qualified, resolved once at CREATE TRIGGER."""
+    return sql.SQL(
+        "coalesce(nullif(pg_catalog.current_setting('liveshift.version', true), ''), "
+        "(pg_catalog.current_schemas(false))[1]) = {}"
+    ).format(sql.Literal(green))
+
+
 def create_trigger_steps(
     schema: str, table: str, migration: str, green: str, transforms: list[Transform], marker: bool
 ) -> list[Step]:
     fn = qualified("liveshift", function_name(migration, table))
-    body = function_body(schema, table, green, transforms, marker).as_string(None)
-    trig = sql.Identifier(trigger_name(migration))
+    body = function_body(schema, table, transforms, marker).as_string(None)
+    blue, green_trig = (sql.Identifier(n) for n in trigger_names(migration))
+    is_green = _writer_is_green(green)
     return [
         Step(
             f"create dual-write function for {table}",
-            sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-                fn, sql.Literal(body)
-            ),
+            # SECURITY INVOKER (the default): the write's own role computes its columns. The search_path is
+            # pinned, so an object in a schema on the application's path (a `lower()` of its own) cannot
+            # change what the trigger computes: user functions in up/down must be schema-qualified.
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql "
+                "SET search_path = pg_catalog, pg_temp AS {}"
+            ).format(fn, sql.Literal(body)),
             lock=NO_TABLE_LOCK,
         ),
         Step(
-            f"create dual-write trigger on {table}",
+            f"create dual-write triggers on {table}",
+            # two triggers, one per side: which side writes is only known in the writing session
             sql.SQL(
-                "DROP TRIGGER IF EXISTS {trig} ON {table}; CREATE TRIGGER {trig} BEFORE INSERT OR UPDATE "
-                "ON {table} FOR EACH ROW WHEN (current_setting('liveshift.version', true) IS DISTINCT FROM {direct}) "
-                "EXECUTE FUNCTION {fn}()"
-            ).format(trig=trig, table=qualified(schema, table), direct=sql.Literal(BACKFILL_DIRECT), fn=fn),
+                "DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}; "
+                "CREATE TRIGGER {green} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW WHEN ({is_green}) "
+                "EXECUTE FUNCTION {fn}('green'); "
+                "CREATE TRIGGER {blue} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW "
+                "WHEN (pg_catalog.current_setting('liveshift.version', true) IS DISTINCT FROM {direct} "
+                "AND ({is_green}) IS NOT TRUE) EXECUTE FUNCTION {fn}('blue')"
+            ).format(
+                blue=blue,
+                green=green_trig,
+                table=qualified(schema, table),
+                is_green=is_green,
+                direct=sql.Literal(BACKFILL_DIRECT),
+                fn=fn,
+            ),
             lock=SHARE_ROW_EXCLUSIVE_BRIEF,
         ),
     ]
@@ -532,20 +558,21 @@ def create_trigger_steps(
 
 def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
     fn = qualified("liveshift", function_name(migration, table))
+    names = trigger_names(migration)
     return [
         Step(
-            f"drop dual-write trigger on {table}",
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                sql.Identifier(trigger_name(migration)), qualified(schema, table)
+            f"drop dual-write triggers on {table}",
+            sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
+                blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
             ),
             lock=SHARE_ROW_EXCLUSIVE_BRIEF,
             skip_if=sql.SQL(
                 "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
-                "WHERE tgrelid = to_regclass({}) AND tgname = {})"
+                "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"
             ).format(
                 sql.Literal(qualified(schema, table).as_string(None)),
                 sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(trigger_name(migration)),
+                sql.Literal(list(names)),
             ),
         ),
         Step(
@@ -574,6 +601,23 @@ def view_step(version: str, schema: str, table: Table) -> Step:
     )
 
 
+def view_security_step(version: str, table: Table) -> Step:
+    """Make `version.table` a security_invoker view; skipped before PostgreSQL 15 and once set.
+
+    Its own step, after the view's: the new view holds no grant for application roles until the grants
+    are synchronised (after expand), so no role can use it before it runs with the caller's rights."""
+    view = qualified(version, table.name)
+    return Step(
+        f"run view {version}.{table.name} with the caller's rights",
+        sql.SQL("ALTER VIEW {} SET (security_invoker = true)").format(view),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL(
+            "SELECT current_setting('server_version_num')::int < {} OR coalesce((SELECT c.reloptions "
+            "@> ARRAY['security_invoker=true'] FROM pg_class c WHERE c.oid = to_regclass({})), false)"
+        ).format(sql.Literal(SECURITY_INVOKER_SINCE), sql.Literal(view.as_string(None))),
+    )
+
+
 def view_default_step(version: str, table: str, column: str, default: str) -> Step:
     """A default on a view column: inserts through the view that omit the column get it."""
     return Step(
@@ -593,7 +637,8 @@ def create_version_steps(version: str, schema: str, catalog: Catalog) -> list[St
             lock=NO_TABLE_LOCK,
         )
     ]
-    steps += [view_step(version, schema, table) for table in catalog.tables.values()]
+    for table in catalog.tables.values():
+        steps += [view_step(version, schema, table), view_security_step(version, table)]
     return steps
 
 

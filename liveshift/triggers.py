@@ -1,7 +1,8 @@
-"""Dual-write triggers: one BEFORE INSERT OR UPDATE trigger per table keeps both shapes current.
+"""Dual-write triggers: BEFORE INSERT OR UPDATE triggers (one per side) keep both shapes current.
 
-The trigger learns which side wrote from the session: the `liveshift.version` setting when
-set, else the first schema of the search_path. Green writes run the `down` transforms (new
+Which side wrote is decided in the writing session, by the triggers' WHEN clauses: the
+`liveshift.version` setting when set, else the first schema of the search_path (the function
+itself runs with a pinned search_path, so it cannot see the caller's). Green writes run the `down` transforms (new
 shape → old columns, in reverse operation order); every other write, blue apps and the
 touch-path backfill alike, runs the `up` transforms (old shape → new columns, in operation
 order). A direct-path backfill session computes the new columns in its own UPDATE and does not
@@ -43,8 +44,9 @@ def function_name(migration: str, table: str) -> str:
     return f"dual_write_{_suffix(migration, table)}"
 
 
-def trigger_name(migration: str) -> str:
-    return f"_ls_dual_write_{_suffix(migration)}"
+def trigger_names(migration: str) -> tuple[str, str]:
+    """The triggers for blue (and backfill) writes and for green writes."""
+    return f"_ls_dual_write_{_suffix(migration)}", f"_ls_dual_write_green_{_suffix(migration)}"
 
 
 def _transform_block(schema: str, table: str, transform: Transform) -> sql.Composable:
@@ -59,7 +61,7 @@ def _transform_block(schema: str, table: str, transform: Transform) -> sql.Compo
     )
 
 
-def function_body(schema: str, table: str, green: str, transforms: list[Transform], marker: bool) -> sql.Composable:
+def function_body(schema: str, table: str, transforms: list[Transform], marker: bool) -> sql.Composable:
     ups = [t for t in transforms if t.direction == "up"]
     downs = [t for t in reversed(transforms) if t.direction == "down"]
     green_part = [_transform_block(schema, table, t) for t in downs]
@@ -82,11 +84,7 @@ def function_body(schema: str, table: str, green: str, transforms: list[Transfor
     if marker:
         green_part.append(sql.SQL("NEW.{} := 'g';").format(sql.Identifier(MARKER)))
         blue_part.append(sql.SQL("NEW.{} := 'b';").format(sql.Identifier(MARKER)))
-    return sql.SQL(
-        "BEGIN IF coalesce(nullif(current_setting('liveshift.version', true), ''), "
-        "(current_schemas(false))[1]) = {green} THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;"
-    ).format(
-        green=sql.Literal(green),
+    return sql.SQL("BEGIN IF TG_ARGV[0] = 'green' THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;").format(
         green_part=sql.SQL(" ").join(green_part) if green_part else sql.SQL("NULL;"),
         blue_part=sql.SQL(" ").join(blue_part) if blue_part else sql.SQL("NULL;"),
     )

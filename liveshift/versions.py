@@ -12,6 +12,11 @@ from psycopg import sql
 
 BASE_VERSION = "base"
 
+# Version views run under the caller's rights (row-level security and the caller's privileges on the table
+# apply, as on the table itself) where the server has the option: PostgreSQL 15 and later. Engine.validate
+# refuses a schema with row-level security on an older server, where a view would bypass the policies.
+SECURITY_INVOKER_SINCE = 150000
+
 
 def version_schema(schema: str, version: str) -> str:
     return f"{schema}_{version}"

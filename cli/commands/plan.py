@@ -16,7 +16,7 @@ import psycopg
 
 from cli.options import add_command, add_json_option
 from cli.process import Exit
-from liveshift import engine
+from liveshift import engine, privileges
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes. Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
+        "Exit 0 when valid, 2 when not.",
         run=run,
         json=False,
         connection=False,
@@ -101,6 +102,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             for t in plan.transforms
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
+        "grants": [statement.as_string(conn) for statement in privileges.planned_statements(conn, plan)],
     }
 
 
@@ -146,6 +148,12 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"  {item['table']}: {item['check']}: {item['predicate']}")
         else:
             lines.append(f"  {item['table']}.{item['column']} = {item['direction']}: {item['expression']}")
+    lines.append("")
+    lines.append(
+        f"grants ({len(data['grants'])} statements): the tables' privileges onto the versions, after expand "
+        "and again at verify, cutover and before contract"
+    )
+    lines += [f"  {statement}" for statement in data["grants"]]
     lines.append("")
     lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
     phase("contract")

@@ -53,15 +53,17 @@ def test_first_migration_creates_blue_and_green_around_the_operation() -> None:
     assert expand == [
         "create version schema public_base",
         "create view public_base.users",
+        "run view public_base.users with the caller's rights",
         "register public_base as the current version",
         "add hidden column _ls_new_email_lower (text) to users",
         "add row marker _ls_written_by to users (constant default: no rewrite)",
         "create dual-write function for users",
-        "create dual-write trigger on users",
+        "create dual-write triggers on users",
         "create version schema public_m1",
         "create view public_m1.users",
+        "run view public_m1.users with the caller's rights",
     ]
-    green_view = text(plan.expand_steps()[-1])
+    green_view = text(plan.expand_steps()[-2])
     assert '"_ls_new_email_lower" AS "email_lower"' in green_view
     blue_view = text(plan.expand_steps()[1])
     assert "_ls_new_email_lower" not in blue_view
@@ -74,7 +76,7 @@ def test_contract_and_rollback_structure() -> None:
     plan = build_plan(migration(add_column("users", "email_lower", nullable=False)), catalog(users()), None)
     contract = descriptions(plan.contract_steps())
     assert contract[:2] == ["drop views of version public_base", "drop version schema public_base"]
-    assert contract.index("drop dual-write trigger on users") < contract.index("drop column users._ls_written_by")
+    assert contract.index("drop dual-write triggers on users") < contract.index("drop column users._ls_written_by")
     assert contract.index("drop column users._ls_written_by") < contract.index(
         "rename column users._ls_new_email_lower to email_lower"
     )
@@ -254,7 +256,7 @@ def test_constraints_on_new_columns_come_after_the_dual_write_trigger() -> None:
         None,
     )
     expand = descriptions(plan.expand_steps())
-    trigger = expand.index("create dual-write trigger on users")
+    trigger = expand.index("create dual-write triggers on users")
     for column in ("a", "b"):
         assert expand.index(f"add hidden column _ls_new_{column} (text) to users") < trigger
         assert expand.index(f"add check _ls_nn_{column} (_ls_new_{column} IS NOT NULL) NOT VALID") > trigger
