@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, sql
 
 from liveshift.client.errors import NoVersion
 from liveshift.client.session import query_idle
 
 Clock = Callable[[], float]
+_VERSION_FOR = sql.SQL("SELECT liveshift.version_for(%s, %s)")
 DEFAULT_TTL = 2.0
 
 
@@ -30,7 +31,7 @@ class Reading:
 def read_version(conn: psycopg.Connection, schema: str, key: str | None) -> str:
     """`liveshift.version_for(schema, key)` on `conn`, as one idle-to-idle round trip."""
     try:
-        row = query_idle(conn, "SELECT liveshift.version_for(%s, %s)", (schema, key))
+        row = query_idle(conn, _VERSION_FOR, (schema, key))
     except (errors.UndefinedFunction, errors.InvalidSchemaName, errors.UndefinedTable):
         raise NoVersion(schema, "liveshift is not installed in this database (no liveshift.version_for)") from None
     except errors.InsufficientPrivilege as exc:

@@ -2,7 +2,7 @@
 
 No fallback to the physical schema: a relation the version lacks is an error, never the table
 underneath. Each connection remembers the version it was pointed at, so the application can pick
-the code path for that shape (`pointed_at`) and a checkout that finds it current costs no round trip.
+the code path for that shape (`pointing`) and a checkout that finds it current costs no round trip.
 """
 
 from __future__ import annotations
@@ -28,18 +28,19 @@ class Pointing:
 _pointed: weakref.WeakKeyDictionary[psycopg.Connection, Pointing] = weakref.WeakKeyDictionary()
 
 # one round trip: whether the schema exists and may be used, and (only then) the new search_path
-_POINT = (
+_POINT = sql.SQL(
     "SELECT has_schema_privilege(n.oid, 'USAGE'), current_user::text, "
     "CASE WHEN has_schema_privilege(n.oid, 'USAGE') THEN set_config('search_path', %s, false) END "
     "FROM pg_catalog.pg_namespace n WHERE n.nspname = %s"
 )
+_UNPOINT = sql.SQL("SELECT set_config('search_path', 'pg_catalog', false)")
 
 
-def query_idle(conn: psycopg.Connection, query: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+def query_idle(conn: psycopg.Connection, query: sql.Composable, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Run one query on an idle connection and leave it idle: committed (a SET survives), or rolled back."""
     opened = not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE
     try:
-        row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]  # constant text, parameters bound
+        row = conn.execute(query, params).fetchone()
     except BaseException:
         if opened:
             conn.rollback()
@@ -77,5 +78,5 @@ def pointing(conn: psycopg.Connection) -> Pointing | None:
 
 def unpoint(conn: psycopg.Connection) -> None:
     """Leave `conn` with pg_catalog alone in its search_path: no application relation resolves."""
-    query_idle(conn, "SELECT set_config('search_path', 'pg_catalog', false)", ())
+    query_idle(conn, _UNPOINT, ())
     _pointed.pop(conn, None)
