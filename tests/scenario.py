@@ -10,14 +10,15 @@ tags, blue even ones, so a `sees` check can tell whose rows must be where (`blue
 `app_role`: the clients connect as a login role that owns nothing and holds only SELECT, INSERT,
 UPDATE, DELETE on the physical tables and USAGE on their sequences, as an application would.
 Version schemas do not grant privileges yet (issue 10), so it is off by default: flip
-`APP_ROLE_BY_DEFAULT` to switch every scenario test onto it.
+`APP_ROLE_BY_DEFAULT` (or set LIVESHIFT_TEST_APP_ROLE=1) to switch every scenario test onto it.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -28,7 +29,7 @@ from liveshift import engine
 from liveshift.spec import Migration
 from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
 
-APP_ROLE_BY_DEFAULT = False
+APP_ROLE_BY_DEFAULT = os.environ.get("LIVESHIFT_TEST_APP_ROLE") == "1"
 
 BLUE = "public_base"
 PHASES_BEFORE_CONTRACT = ("expand", "backfill", "verify", "cutover")
@@ -136,25 +137,23 @@ class Run:
         self.acked: list[int] = []  # tags whose write returned
         self.phases: list[str] = []
         self.exchanged: set[str] = set()
-        self._login: Iterator[str] | None = None
         self.user: str | None = None
+        self._resources = ExitStack()
 
     def __enter__(self) -> Run:
         load_tables(self.conn, self.s.tables)
         self.before = snapshot(self.conn)
         if self.app_role:
-            self._login = app_login(self.conn)
-            self.user = self._login.__enter__()
+            self.user = self._resources.enter_context(app_login(self.conn))
         # no fallback to public: a write that misses its version's view fails instead of reaching the table
-        self.blue = client(self.dsn, BLUE, user=self.user, fallback=False)
-        self.green = client(self.dsn, self.s.green_version, user=self.user, fallback=False)
+        self.blue = self._resources.enter_context(client(self.dsn, BLUE, user=self.user, fallback=False))
+        self.green = self._resources.enter_context(
+            client(self.dsn, self.s.green_version, user=self.user, fallback=False)
+        )
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.blue.close()
-        self.green.close()
-        if self._login is not None:
-            self._login.__exit__(None, None, None)
+        self._resources.close()  # the clients first, then the role they logged in as
 
     @property
     def phase(self) -> str:
