@@ -16,21 +16,14 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import errors, sql
-from pydantic import BaseModel
 
 from liveshift.errors import LockRetriesExhausted
 from liveshift.steps import Step
+from liveshift.values import LockPolicy
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure)
-
-
-class LockPolicy(BaseModel):
-    lock_timeout_ms: int = 2000
-    max_attempts: int = 30
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 10.0
 
 
 @dataclass

@@ -1,29 +1,24 @@
 """Prometheus metric definitions (prometheus-client); the worker serves them on /metrics.
 
 The core stays free of Temporal: the activities record these from the core's own callbacks
-(backfill progress, lock retries of the safe DDL executor, verify reports).
+(backfill progress and replication holds, lock retries of the safe DDL executor, verify reports); the workflow sets
+the phase gauge as it enters each phase.
 """
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from typing import TYPE_CHECKING, get_args
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from liveshift.replication import HoldKind
+from liveshift.lifecycle import Phase
+from liveshift.values import HoldKind, VerifyReport
 
-PHASES = (
-    "expand",
-    "backfill",
-    "verify",
-    "awaiting_cutover",
-    "cutover",
-    "awaiting_contract",
-    "contract",
-    "complete",
-    "rolling_back",
-    "rolled_back",
-)
+if TYPE_CHECKING:
+    from liveshift.steps import Step
+
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 
 ROWS_BACKFILLED = Counter(
     "liveshift_rows_backfilled", "Rows the backfill has walked (committed batches)", ["migration", "table"]
@@ -71,3 +66,19 @@ def set_backfill_held(migration: str, table: str, partition: int, signal: str | 
         BACKFILL_HELD.labels(migration=migration, table=table, partition=str(partition), signal=s).set(
             1 if s == signal else 0
         )
+
+
+def lock_retry_counter(migration: str) -> Callable[[Step, int], None]:
+    """The safe DDL executor's retry hook: counts each retried lock wait of `migration`."""
+
+    def count(step: Step, attempt: int) -> None:
+        LOCK_RETRIES.labels(migration=migration).inc()
+
+    return count
+
+
+def count_verified(migration: str, report: VerifyReport) -> None:
+    for table in report.tables:
+        labels = {"migration": migration, "table": table.table}
+        VERIFY_ROWS.labels(**labels).inc(table.rows_checked)
+        VERIFY_MISMATCHES.labels(**labels).inc(table.mismatches)

@@ -1,7 +1,8 @@
 """Replication-aware holds for the backfill: it must not outrun the standbys, nor fill the disk with WAL.
 
-Before each batch the backfill asks `ReplicationProbe.hold_reason`; while it names a reason, no batch
-runs. Beyond a limit it holds; nearing one (beyond `slow_above` of it) it slows to one batch per probe.
+Before each batch the backfill asks its `hold_reason` hook (`hold_reason_hook`: a `ReplicationProbe` over
+the backfill's connection); while it names a reason, no batch runs. Beyond a limit it holds; nearing one
+(beyond `slow_above` of it) it slows to one batch per probe.
 The signals, each against its own per-migration limit:
 - physical standbys the primary streams to (pg_stat_replication): replay lag as time, or as bytes of
   WAL not yet replayed where the primary reports no time (NULL after idling, or never measured);
@@ -18,51 +19,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, cast
+from typing import cast
 
-import pglast
 import psycopg
 from psycopg import errors, sql
-from pydantic import BaseModel, ByteSize, Field, field_validator
 
-GIB = 1024**3
-
-HoldKind = Literal["replica_lag", "slot_wal", "standby_unreachable", "health_probe"]
-
-
-class ReplicationLimits(BaseModel):
-    """When the backfill holds for the replicas and the application (configurable per migration)."""
-
-    max_replica_lag_s: float = Field(10.0, gt=0, description="hold while a standby's replay lags more than this")
-    max_replica_lag_bytes: ByteSize = Field(
-        ByteSize(GIB), gt=0, description="hold while a standby lags more WAL than this, where no time lag is reported"
-    )
-    max_slot_wal: ByteSize = Field(
-        ByteSize(GIB), gt=0, description="hold while a logical replication slot retains more WAL than this"
-    )
-    standbys: list[str] = Field(
-        default_factory=list,
-        description="worker targets of standbys the primary does not list (cascading, managed), polled directly",
-    )
-    health_query: str | None = Field(None, description="a SELECT run on the target; its latency bounds the backfill")
-    max_health_latency_ms: float = Field(500.0, gt=0, description="hold while the health query takes longer")
-    check_interval_s: float = Field(1.0, ge=0, description="how often the probes run while the backfill goes on")
-    slow_above: float = Field(
-        0.5, gt=0, le=1, description="beyond this share of a limit the backfill slows to one batch per check"
-    )
-
-    @field_validator("health_query")
-    @classmethod
-    def _one_select(cls, query: str | None) -> str | None:
-        if query is None:
-            return None
-        try:
-            statements = pglast.parse_sql(query)
-        except pglast.parser.ParseError as exc:
-            raise ValueError(f"not valid SQL: {exc}") from None
-        if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
-            raise ValueError("must be exactly one SELECT statement")
-        return query
+from liveshift.values import HoldKind, ReplicationLimits
 
 
 @dataclass(frozen=True)
@@ -254,3 +216,21 @@ class ReplicationProbe:
         except psycopg.OperationalError as exc:
             return Hold("standby_unreachable", f"standby {name} unreachable: {str(exc).strip().splitlines()[0]}")
         return standby_hold(self.limits, [lag])
+
+
+def hold_reason_hook(
+    conn: psycopg.Connection,
+    limits: ReplicationLimits,
+    standby_dsn: Callable[[str], str],
+    on_hold: Callable[[Hold | None], None],
+) -> Callable[[], str | None]:
+    """The backfill's `hold_reason`: a probe on `conn` and on the standbys `limits` names (worker targets,
+    resolved once here by `standby_dsn`); every answer also goes to `on_hold` (the held gauge)."""
+    probe = ReplicationProbe(limits, {name: standby_dsn(name) for name in limits.standbys})
+
+    def hold_reason() -> str | None:
+        hold = probe.hold(conn)
+        on_hold(hold)
+        return hold.reason if hold else None
+
+    return hold_reason

@@ -13,17 +13,18 @@ import sys
 from typing import Any
 
 import psycopg
+from pydantic import ValidationError
 
-from liveshift import engine
+from cli.options import add_command, add_json_option, add_replication_options, replication_from
+from cli.process import Exit
+from liveshift import engine, privileges
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
-from liveshift.replication import ReplicationLimits, logical_slots, primary_standbys
+from liveshift.replication import logical_slots, primary_standbys
 from liveshift.spec import load_migration
 from liveshift.steps import Step
-
-EXIT_OK = 0
-EXIT_REFUSED = 2
+from liveshift.values import ReplicationLimits
 
 PHASE_NOTES = {
     "expand": "old and new shapes side by side; blue keeps working",
@@ -34,11 +35,16 @@ PHASE_NOTES = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes. Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
+        "Exit 0 when valid, 2 when not.",
+        run=run,
+        json=False,
+        connection=False,
     )
     parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
     parser.add_argument(
@@ -46,8 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=os.environ.get("LIVESHIFT_DSN"),
         help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
     )
-    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-    parser.set_defaults(run=run)
+    add_json_option(parser, "print the plan as JSON")
+    add_replication_options(parser)
 
 
 def _one_line(text: str) -> str:
@@ -62,7 +68,7 @@ def _refuse(args: argparse.Namespace, message: str, error: SpecError | None = No
             out.update(file=error.file, index=error.index, op=error.op, field=error.field)
         sys.stdout.write(json.dumps(out) + "\n")
     sys.stderr.write(f"liveshift plan: {line}\n")
-    return EXIT_REFUSED
+    return Exit.REFUSED
 
 
 def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
@@ -75,11 +81,11 @@ def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
     }
 
 
-def throttle_json(conn: psycopg.Connection) -> dict[str, Any]:
-    """The replication limits the backfill holds at (defaults; `liveshift start` sets them per migration),
-    and what the target's standbys and logical slots lag now."""
+def throttle_json(conn: psycopg.Connection, limits: ReplicationLimits) -> dict[str, Any]:
+    """The replication limits the backfill holds at (the options given to plan, as `liveshift start` takes
+    them, else the defaults), and what the target's standbys and logical slots lag now."""
     return {
-        "limits": ReplicationLimits().model_dump(mode="json"),
+        "limits": limits.model_dump(mode="json"),
         "standbys": [vars(s) for s in primary_standbys(conn)],
         "logical_slots": [vars(s) for s in logical_slots(conn)],
     }
@@ -92,8 +98,14 @@ def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
         f"(> {limits.max_replica_lag_bytes.human_readable(decimal=False)} of WAL where no time is reported) "
         f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL; "
         f"slows beyond {limits.slow_above:.0%} of a limit",
-        "  (defaults; per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --health-query)",
+        "  (per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --health-query; "
+        "the same options here show their limits)",
     ]
+    if limits.health_query is not None:
+        bound = limits.max_health_latency_ms
+        lines.append(f"  holds while the health query takes > {bound:g} ms: {limits.health_query}")
+    if limits.standbys:
+        lines.append(f"  polls the standbys (worker targets): {', '.join(limits.standbys)}")
     for s in throttle["standbys"]:
         lag = "not reported" if s["seconds"] is None else f"{s['seconds']:.1f} s"
         lines.append(f"  now: standby {s['name']} replay lag {lag}, {s['bytes']} bytes of WAL behind")
@@ -102,8 +114,9 @@ def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
     return lines
 
 
-def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
-    """The plan as plain data: what `--json` prints and what the human rendering is made from."""
+def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: ReplicationLimits | None = None) -> dict[str, Any]:
+    """The plan as plain data: what `--json` prints and what the human rendering is made from (with the
+    replication limits given, else the defaults)."""
     return {
         "valid": True,
         "migration": plan.migration.name,
@@ -122,12 +135,13 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             }
             for target in plan.backfill_targets()
         ],
-        "throttle": throttle_json(conn),
+        "throttle": throttle_json(conn, limits or ReplicationLimits()),
         "verify": [
             {"table": t.table, "direction": t.direction, "column": t.target, "expression": t.expression}
             for t in plan.transforms
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
+        "grants": [statement.as_string(conn) for statement in privileges.planned_statements(conn, plan)],
     }
 
 
@@ -175,6 +189,12 @@ def render_text(data: dict[str, Any]) -> str:
         else:
             lines.append(f"  {item['table']}.{item['column']} = {item['direction']}: {item['expression']}")
     lines.append("")
+    lines.append(
+        f"grants ({len(data['grants'])} statements): the tables' privileges onto the versions, after expand "
+        "and again at verify, cutover and before contract"
+    )
+    lines += [f"  {statement}" for statement in data["grants"]]
+    lines.append("")
     lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
     phase("contract")
     phase("rollback")
@@ -189,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
     except SpecError as exc:
         return _refuse(args, str(exc), exc)
     try:
+        limits = ReplicationLimits.model_validate(replication_from(args))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return _refuse(args, f"option replication.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+    try:
         conn = engine.connect(args.dsn)
     except psycopg.OperationalError as exc:
         return _refuse(args, f"cannot connect to the database: {exc}")
@@ -201,6 +226,6 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(args, str(exc), exc)
         except LiveshiftError as exc:
             return _refuse(args, f"{args.file}: {exc}")
-        data = plan_json(plan, conn)
+        data = plan_json(plan, conn, limits)
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
-    return EXIT_OK
+    return Exit.OK

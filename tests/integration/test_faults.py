@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.stack.postgres import free_port
-from liveshift.backfill import Throttle
+from liveshift.values import Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
 

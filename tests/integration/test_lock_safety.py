@@ -15,7 +15,7 @@ import pytest
 from liveshift import engine
 from liveshift.ddl import LockPolicy, run_step
 from liveshift.errors import LockRetriesExhausted
-from liveshift.operations.common import create_index_concurrently
+from liveshift.statements import create_index_concurrently
 from liveshift.steps import Step
 from tests.helpers import migration, snapshot, through_verify
 

@@ -22,8 +22,9 @@ from pydantic import SecretStr
 
 from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
-from liveshift.backfill import Progress, Throttle, init_checkpoints, pending_rows, plan_partitions, run_partition
-from liveshift.replication import ReplicationLimits, ReplicationProbe, logical_slots, polled_standby, standby_hold
+from liveshift.backfill import init_checkpoints, pending_rows, plan_partitions, run_partition
+from liveshift.replication import ReplicationProbe, logical_slots, polled_standby, standby_hold
+from liveshift.values import Progress, ReplicationLimits, Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 

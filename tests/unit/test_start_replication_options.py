@@ -7,7 +7,7 @@ import pytest
 from cli.commands.start import options_from
 from cli.config import CliError
 from cli.main import build_parser
-from liveshift.replication import GIB, ReplicationLimits
+from liveshift.values import GIB, ReplicationLimits
 
 
 def parse(*extra: str) -> object:

@@ -1,0 +1,73 @@
+"""The bookkeeping of one backfill partition's attempt: metrics per batch, rows/s, the reports it sends."""
+
+from __future__ import annotations
+
+import time
+
+from liveshift import metrics
+from liveshift.replication import Hold
+from liveshift.values import Progress
+from workflows.models import PartitionResult, ProgressReport
+
+
+class PartitionReporter:
+    """Fed by the core after each batch (and repeatedly while it is paused or steps aside), on the DB thread;
+    read from the event loop for heartbeats and progress signals."""
+
+    def __init__(self, migration: str, table: str, partition: int) -> None:
+        self.migration, self.table, self.partition = migration, table, partition
+        self.latest: Progress | None = None
+        self._started = time.monotonic()
+        self._rows_at_start: int | None = None
+        self._held: Hold | None = None  # the replication probe's last answer
+
+    def on_progress(self, progress: Progress) -> None:
+        previous = self.latest
+        if previous is None:
+            new_batch = progress.rows_in_batch > 0
+            self._rows_at_start = progress.rows_done - (progress.rows_in_batch if new_batch else 0)
+        else:
+            new_batch = progress.batches != previous.batches  # count each batch once
+        if new_batch:
+            self._count_batch(progress)
+        if progress.throttled and (new_batch or previous is None or previous.throttled != progress.throttled):
+            metrics.THROTTLE_WAITS.labels(migration=self.migration, reason=self._reason_label(progress.throttled)).inc()
+        self.latest = progress
+
+    def on_hold(self, hold: Hold | None) -> None:
+        """Each answer of the replication probe (before each batch): the held gauge follows it."""
+        self._held = hold
+        metrics.set_backfill_held(self.migration, self.table, self.partition, hold.kind if hold else None)
+
+    def _reason_label(self, throttled: str) -> str:
+        """A replication hold counts by its signal, not its text (that carries the measured lag)."""
+        held = self._held
+        return held.kind if held is not None and held.reason == throttled else throttled
+
+    def _count_batch(self, progress: Progress) -> None:
+        labels = {"migration": self.migration, "table": self.table}
+        metrics.ROWS_BACKFILLED.labels(**labels).inc(progress.rows_in_batch)
+        metrics.BATCH_DURATION.labels(table=self.table).observe(progress.batch_seconds)
+        metrics.BATCH_SIZE.labels(**labels, partition=str(self.partition)).set(progress.batch_size)
+
+    def report(self, error: str | None = None) -> ProgressReport | None:
+        """For the workflow's PROGRESS signal; None before the first batch."""
+        p = self.latest
+        if p is None:
+            return None
+        elapsed = max(time.monotonic() - self._started, 1e-3)
+        rate = (p.rows_done - self._rows_at_start) / elapsed if self._rows_at_start is not None else 0.0
+        return ProgressReport(
+            table=p.table,
+            partition=p.partition,
+            rows_done=p.rows_done,
+            done=p.done,
+            throttled=p.throttled,
+            rows_per_second=rate,
+            error=error,
+        )
+
+    def finished(self, final: Progress) -> PartitionResult:
+        self.latest = final
+        first = self._rows_at_start if self._rows_at_start is not None else final.rows_done
+        return PartitionResult(progress=final, rows_this_attempt=final.rows_done - first)

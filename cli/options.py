@@ -1,0 +1,106 @@
+"""The command-line options several commands share, and the subcommand boilerplate around them."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from liveshift.values import ReplicationLimits
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    run: Callable[[argparse.Namespace], Any],
+    json: bool = True,
+    connection: bool = True,
+) -> argparse.ArgumentParser:
+    """A subcommand running `run(args)`, with `--json` and the Temporal connection options unless told not to.
+
+    Positional arguments and a migration selector are the command's own to add (their order is the command line's).
+    """
+    parser = subparsers.add_parser(name, help=help, description=description)
+    if json:
+        add_json_option(parser)
+    if connection:
+        add_connection_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_json_option(parser: argparse.ArgumentParser, help: str = "machine-readable JSON on stdout") -> None:
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Temporal connection (default: LIVESHIFT_CONFIG file, then LIVESHIFT_* env)")
+    group.add_argument("--config", metavar="FILE", help="TOML or YAML config file (default: $LIVESHIFT_CONFIG)")
+    group.add_argument("--address", metavar="HOST:PORT", help="Temporal frontend (default: localhost:7233)")
+    group.add_argument("--namespace", metavar="NS", help="Temporal namespace (default: default)")
+
+
+def add_migration_selector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", help="workflow id (default: the only running migration)")
+    parser.add_argument("--migration", metavar="NAME", help="the latest workflow of migration NAME")
+
+
+def add_stack_options(parser: argparse.ArgumentParser, data_dir_help: str) -> None:
+    """Where the embedded stack (`dev`, `demo`) keeps its state and which ports it serves Temporal on."""
+    parser.add_argument("--data-dir", type=Path, help=data_dir_help)
+    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free, or as last time)")
+    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port (default gRPC port + 1000)")
+
+
+def add_replication_options(parser: argparse.ArgumentParser) -> None:
+    """The replication throttle's limits (`liveshift start` sets them per migration, `liveshift plan` shows them):
+    the backfill holds (no batch runs) while a replica lags or the application's probe is slow."""
+    limits = ReplicationLimits()
+    group = parser.add_argument_group("replication throttle", "the backfill holds while any limit is exceeded")
+    group.add_argument(
+        "--max-replica-lag",
+        type=float,
+        metavar="SECONDS",
+        help=f"a standby's replay lag (pg_stat_replication) (default {limits.max_replica_lag_s:g})",
+    )
+    group.add_argument(
+        "--max-replica-lag-bytes",
+        metavar="SIZE",
+        help="a standby's unreplayed WAL where no time lag is reported, e.g. 512MiB (default 1GiB)",
+    )
+    group.add_argument(
+        "--max-slot-wal", metavar="SIZE", help="WAL a logical replication slot retains, e.g. 512MiB (default 1GiB)"
+    )
+    group.add_argument(
+        "--standby",
+        action="append",
+        metavar="TARGET",
+        help="a worker target naming a standby the primary does not list (cascading, managed); repeatable",
+    )
+    group.add_argument("--health-query", metavar="SQL", help="a SELECT run on the target between batches")
+    group.add_argument(
+        "--max-health-latency-ms",
+        type=float,
+        metavar="MS",
+        help=f"hold while --health-query takes longer (default {limits.max_health_latency_ms:g})",
+    )
+
+
+def replication_from(args: argparse.Namespace) -> dict[str, object]:
+    """The replication options given, as `ReplicationLimits` fields (those not given keep their defaults)."""
+    return {
+        key: value
+        for key, value in (
+            ("max_replica_lag_s", args.max_replica_lag),
+            ("max_replica_lag_bytes", args.max_replica_lag_bytes),
+            ("max_slot_wal", args.max_slot_wal),
+            ("standbys", args.standby),
+            ("health_query", args.health_query),
+            ("max_health_latency_ms", args.max_health_latency_ms),
+        )
+        if value is not None
+    }

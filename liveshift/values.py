@@ -1,0 +1,146 @@
+"""Value types that cross into workflow payloads and status: pydantic (pglast to validate SQL), no psycopg.
+
+The workflow's sandbox imports these (through workflows/models.py); the modules that act on them
+(backfill, ddl, verify) import them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pglast
+from pydantic import BaseModel, ByteSize, Field, field_validator
+
+GIB = 1024**3
+
+# the signals a backfill holds for (liveshift.replication measures them)
+HoldKind = Literal["replica_lag", "slot_wal", "standby_unreachable", "health_probe"]
+
+
+class ReplicationLimits(BaseModel):
+    """When the backfill holds for the replicas and the application (configurable per migration)."""
+
+    max_replica_lag_s: float = Field(10.0, gt=0, description="hold while a standby's replay lags more than this")
+    max_replica_lag_bytes: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a standby lags more WAL than this, where no time lag is reported"
+    )
+    max_slot_wal: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a logical replication slot retains more WAL than this"
+    )
+    standbys: list[str] = Field(
+        default_factory=list,
+        description="worker targets of standbys the primary does not list (cascading, managed), polled directly",
+    )
+    health_query: str | None = Field(None, description="a SELECT run on the target; its latency bounds the backfill")
+    max_health_latency_ms: float = Field(500.0, gt=0, description="hold while the health query takes longer")
+    check_interval_s: float = Field(1.0, ge=0, description="how often the probes run while the backfill goes on")
+    slow_above: float = Field(
+        0.5, gt=0, le=1, description="beyond this share of a limit the backfill slows to one batch per check"
+    )
+
+    @field_validator("health_query")
+    @classmethod
+    def _one_select(cls, query: str | None) -> str | None:
+        if query is None:
+            return None
+        try:
+            statements = pglast.parse_sql(query)
+        except pglast.parser.ParseError as exc:
+            raise ValueError(f"not valid SQL: {exc}") from None
+        if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
+            raise ValueError("must be exactly one SELECT statement")
+        return query
+
+
+class Throttle(BaseModel):
+    """How hard the backfill may push: batch size adapts so a batch takes about `target_batch_ms`."""
+
+    initial_batch: int = 1000
+    min_batch: int = 50
+    max_batch: int = 50_000
+    target_batch_ms: int = 250
+    max_rows_per_second: float | None = None
+    lock_timeout_ms: int = 2000
+    # others waiting on locks of the table: step aside this long before the next batch
+    lock_wait_backoff_s: float = 0.5
+    pause_poll_s: float = 0.2
+    # hold before each batch while a standby lags or a logical slot retains WAL (see liveshift.replication)
+    replication: ReplicationLimits = Field(default_factory=ReplicationLimits)
+
+    def bounded(self, size: float) -> int:
+        """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
+        of rows, so the cap paces many small batches (each a pause point) rather than a few huge ones."""
+        upper = self.max_batch
+        if self.max_rows_per_second:
+            upper = min(upper, int(self.max_rows_per_second * self.target_batch_ms / 1000))
+        return int(max(self.min_batch, min(upper, size)))
+
+
+class LockPolicy(BaseModel):
+    """The safe DDL executor's lock waits: each capped at `lock_timeout_ms`, retried with backoff."""
+
+    lock_timeout_ms: int = 2000
+    max_attempts: int = 30
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 10.0
+
+
+class Progress(BaseModel):
+    """What one partition reports after each batch (heartbeat details, metrics, status)."""
+
+    table: str
+    partition: int
+    rows_done: int
+    batches: int
+    last_key: list[Any] | None
+    done: bool
+    batch_size: int = 0
+    batch_seconds: float = 0.0
+    rows_in_batch: int = 0
+    throttled: str | None = None  # why the last pause between batches happened, if any
+
+
+class Prepared(BaseModel):
+    """What the workflow needs to know of a prepared migration's plan."""
+
+    tables: list[str]  # named in the migration, and found in the catalog (tables referencing an altered key)
+    backfill_tables: list[str]
+    blue_version: str
+    green_version: str
+
+
+class TablePlan(BaseModel):
+    """One table's backfill: its partitions (recorded with their checkpoints) and its estimated rows."""
+
+    table: str
+    partitions: int
+    rows_total: int
+
+
+class TableReport(BaseModel):
+    table: str
+    rows_checked: int = 0
+    mismatches: int = 0
+    sample_keys: list[Any] = Field(default_factory=list)
+
+
+class VerifyReport(BaseModel):
+    tables: list[TableReport] = Field(default_factory=list)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(t.mismatches for t in self.tables)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def summary(self) -> str:
+        if self.ok:
+            return "verified: " + ", ".join(f"{t.table} {t.rows_checked} rows" for t in self.tables)
+        bad = [
+            f"{t.table}: {t.mismatches} of {t.rows_checked} rows disagree (sample keys {t.sample_keys})"
+            for t in self.tables
+            if t.mismatches
+        ]
+        return "verification failed: " + "; ".join(bad)
