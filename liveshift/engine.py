@@ -15,7 +15,7 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from liveshift import backfill, lifecycle, privileges, replication
+from liveshift import backfill, connections, lifecycle, privileges, replication
 from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ddl import run_steps
 from liveshift.errors import MigrationStateError, SpecError
@@ -52,7 +52,15 @@ class MigrationRecord(BaseModel):
 
 
 def connect(dsn: str, **kwargs: Any) -> psycopg.Connection:
-    return psycopg.connect(dsn, autocommit=True, application_name="liveshift", **kwargs)
+    """A session of the core: autocommit (each step manages its transactions), bounded against a network gone
+    silent at both ends (TCP keepalives and tcp_user_timeout here, idle-in-transaction on the server)."""
+    conn = connections.connect(dsn, autocommit=True, application_name="liveshift", **kwargs)
+    try:
+        connections.guard_session(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 # validation against the live database

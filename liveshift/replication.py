@@ -24,6 +24,7 @@ from typing import cast
 import psycopg
 from psycopg import errors, sql
 
+from liveshift import connections
 from liveshift.values import HoldKind, ReplicationLimits
 
 
@@ -79,7 +80,7 @@ def logical_slots(conn: psycopg.Connection) -> list[SlotWal]:
 def polled_standby(name: str, dsn: str) -> StandbyLag:
     """A standby's own view: caught up when it replayed all it received, else the age of its last replayed
     commit (what its readers see is that old). A server not in recovery lags nothing."""
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name="liveshift-probe") as conn:
+    with connections.connect(dsn, autocommit=True, connect_timeout=5, application_name="liveshift-probe") as conn:
         row = conn.execute(
             "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
             "THEN 0 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END, "

@@ -5,7 +5,11 @@ Modes:
 - `refuse`: close every relayed connection now, and close new ones as soon as they are accepted (what a
   client sees of a server that is down: the connection ends before the server speaks);
 - `hang`: relay nothing any more, in either direction, on the open connections and on new ones; the
-  sockets stay open (a network partition: no reset, no FIN, just silence).
+  sockets stay open (a network partition: no reset, no FIN, just silence). Silence down to TCP: each
+  socket of the proxy drops every packet it gets (a socket filter), so neither the proxy's kernel nor
+  any other acknowledges the client's data or answers its keepalive probes, as on a partitioned network
+  (a proxy that only stopped relaying would still have its kernel acknowledge, and keepalives could not
+  tell). Back to `pass`, the filters go and TCP retransmits what was dropped, unless an end gave up.
 
 The proxy runs its own event loop on a thread, so synchronous tests and tests on the session's loop use
 it alike. `connections` counts accepted connections, so a test can see the worker reconnect.
@@ -15,12 +19,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import socket
+import struct
 import threading
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 Mode = Literal["pass", "refuse", "hang"]
 CHUNK = 65536
+
+SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27  # linux/asm-generic/socket.h
+# one classic BPF instruction, `ret #0`: the socket takes no packet (the kernel neither queues nor acknowledges it)
+DROP_ALL = struct.pack("HBBI", 0x06, 0, 0, 0)
+
+
+def silence(sock: Any, on: bool) -> None:
+    """Attach (or detach) the drop-everything filter on one socket; a closed socket is left alone."""
+    with contextlib.suppress(OSError):
+        if not on:
+            sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
+            return
+        program = ctypes.create_string_buffer(DROP_ALL)  # the kernel copies it at attach
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", 1, ctypes.addressof(program)))
 
 
 class TcpProxy:
@@ -60,6 +81,8 @@ class TcpProxy:
 
     async def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
+        for writer in list(self._open):
+            silence(writer.get_extra_info("socket"), mode == "hang")
         if mode == "pass":
             self._flowing.set()
             return
@@ -73,19 +96,23 @@ class TcpProxy:
         if self.mode == "refuse":
             writer.transport.abort()
             return
-        await self._flowing.wait()  # hang: accepted, then silence
+        self._open.add(writer)
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._open.update((writer, up_writer))
-        try:
-            await asyncio.gather(self._relay(reader, up_writer), self._relay(up_reader, writer))
+            silence(writer.get_extra_info("socket"), self.mode == "hang")  # hang: accepted, then silence
+            await self._flowing.wait()
+            try:
+                up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+            except OSError:
+                return
+            self._open.add(up_writer)
+            try:
+                await asyncio.gather(self._relay(reader, up_writer), self._relay(up_reader, writer))
+            finally:
+                self._open.discard(up_writer)
+                up_writer.transport.abort()
         finally:
-            for w in (writer, up_writer):
-                self._open.discard(w)
-                w.transport.abort()
+            self._open.discard(writer)
+            writer.transport.abort()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):

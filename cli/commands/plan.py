@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
-        "Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, the grants that give the tables' roles the versions, and the "
+        "replication limits the backfill holds at (those the replication options give) with the replicas' lag "
+        "now. Exit 0 when valid, 2 when not.",
         run=run,
         json=False,
         connection=False,

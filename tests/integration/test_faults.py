@@ -1,13 +1,15 @@
 """Faults of the infrastructure cost time, never data or a stuck migration: the Temporal server restarted
 mid-backfill (on its state file), PostgreSQL restarted while expand and while contract wait on a
 lock-taking step, and the worker's database connections cut (refused, or hanging, for a while) mid-batch
-and mid-DDL through a TCP proxy the test controls. Blue and green applications write throughout, straight
-to PostgreSQL; every acknowledged write must be there at the end.
+and mid-DDL through a TCP proxy the test controls, or silent without end (the worker gives them up).
+Blue and green applications write throughout, straight to PostgreSQL; every acknowledged write must be
+there at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -160,14 +162,15 @@ async def test_postgres_restarted_during_contract(
     assert load.lost_writes(FINAL) == []
 
 
-@pytest.fixture
-async def proxied_worker(
-    temporal: TemporalServer, dsn: str, pg_server: PostgresServer
+@contextlib.asynccontextmanager
+async def worker_through_proxy(
+    temporal: TemporalServer, dsn: str, **conninfo: object
 ) -> AsyncIterator[tuple[WorkerHandle, TcpProxy]]:
-    """An in-process worker whose target goes through a TCP proxy the test controls."""
+    """An in-process worker whose target goes through a TCP proxy the test controls (`conninfo`: more of
+    the target's connection parameters)."""
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     with tcp_proxy(str(info.get("host", "127.0.0.1")), int(info.get("port", 5432))) as proxy:
-        proxied = psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=proxy.port)
+        proxied = psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=proxy.port, **conninfo)
         settings = worker_settings(temporal, proxied)
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(settings, stop, client=temporal.client))
@@ -175,6 +178,12 @@ async def proxied_worker(
         stop.set()
         proxy.set_mode("pass")
         await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture
+async def proxied_worker(temporal: TemporalServer, dsn: str) -> AsyncIterator[tuple[WorkerHandle, TcpProxy]]:
+    async with worker_through_proxy(temporal, dsn) as worker:
+        yield worker
 
 
 async def settled_rows_done(dsn: str) -> int:
@@ -264,6 +273,60 @@ async def test_worker_connections_cut_for_a_while_mid_ddl(
     await until_phase(handle, "backfill", "awaiting_contract")
     load.start("green", writers=2, readers=1, rate=30)
     await finish(handle, load)
+
+
+# what an operator's DSN may set: give up on a silent connection within seconds (liveshift's defaults take
+# up to a minute), and have the server end a session idling in a transaction after 2 s (its client gone)
+GIVE_UP_QUICKLY = {
+    "keepalives_idle": 1,
+    "keepalives_interval": 1,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 2000,
+    "options": "-c idle_in_transaction_session_timeout=2s",
+}
+
+
+def liveshift_idle_in_transaction(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as c:
+        row = c.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'liveshift' AND state LIKE 'idle in transaction%'"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+async def test_a_worker_connection_silent_without_end_is_given_up(
+    dsn: str, load: LoadGenerator, temporal: TemporalServer
+) -> None:
+    """Mid-backfill the network between the worker and PostgreSQL goes silent down to TCP (no reset, no FIN,
+    nothing acknowledged) and does not come back for those connections: the worker's backfill connection
+    gives up (tcp_user_timeout, keepalives) instead of waiting for its answer for ever while the activity
+    heartbeats; so do the retries' connections while the silence lasts. Once connections get through again,
+    the migration completes, no write lost, and no session of a given-up connection holds locks."""
+    async with worker_through_proxy(temporal, dsn, **GIVE_UP_QUICKLY) as (worker, proxy):
+        load.start("blue", writers=2, readers=1, rate=30)
+        handle = await begin(temporal.client, worker.target, worker.task_queue)
+        await until_phase(handle, "backfill")
+        load.start("green", writers=2, readers=1, rate=30)
+        await until_rows_done(dsn, 500)
+        connections = proxy.connections
+        proxy.set_mode("hang")
+
+        async def given_up() -> bool:
+            status = await handle.query(STATUS, result_type=MigrationStatus)
+            # the attempt on the silent connection failed on its timeout, and a retry's connection did too
+            return "timed out" in (status.last_error or "") and proxy.connections >= connections + 2
+
+        await until(given_up, "the worker to give up its silent connections")
+        cut_at = await asyncio.to_thread(rows_done, dsn)
+        assert cut_at < ROWS
+
+        async def no_locks_left() -> bool:
+            return await asyncio.to_thread(liveshift_idle_in_transaction, dsn) == 0
+
+        await until(no_locks_left, "the server to end the given-up sessions' transactions")
+        proxy.set_mode("pass")
+        await finish(handle, load)
 
 
 async def dev_server(port: int, database: Path) -> WorkflowEnvironment:
