@@ -58,11 +58,13 @@ def _size(n: float) -> str:
 
 
 def primary_standbys(conn: psycopg.Connection) -> list[StandbyLag]:
-    """The standbys streaming from this server, with their replay lag as the primary sees it."""
+    """The standbys streaming from this server, with their replay lag as the primary sees it. Base backups
+    (pg_basebackup's WAL senders, state 'backup') are no standbys; a role without pg_monitor sees every
+    sender with no state nor position (kept: its lag is unknown)."""
     rows = conn.execute(
         "SELECT coalesce(nullif(application_name, ''), host(client_addr), pid::text), "
         "extract(epoch FROM replay_lag)::float8, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint "
-        "FROM pg_stat_replication ORDER BY 1"
+        "FROM pg_stat_replication WHERE state IS DISTINCT FROM 'backup' ORDER BY 1"
     ).fetchall()
     return [StandbyLag(name, seconds, None if lag is None else int(lag)) for name, seconds, lag in rows]
 
@@ -91,7 +93,9 @@ def polled_standby(name: str, dsn: str) -> StandbyLag:
 
 
 def health_latency_ms(conn: psycopg.Connection, query: str, timeout_ms: float) -> float | None:
-    """How long the health query took, read-only; None when it ran into `timeout_ms`."""
+    """How long the health query took, read-only; None when it ran into `timeout_ms`. (liveshift.health's
+    check_sql, which gates traffic shifts, runs its query the same read-only way but asks for a boolean
+    answer, not a latency: the two share the shape, not the question.)"""
     try:
         with conn.transaction():
             conn.execute("SET TRANSACTION READ ONLY")
@@ -118,7 +122,9 @@ def _strongest(candidates: list[tuple[int, HoldKind, str]]) -> Hold | None:
 
 
 def standby_hold(limits: ReplicationLimits, standbys: list[StandbyLag]) -> Hold | None:
-    """The standby furthest beyond a limit: time lag where reported, else byte lag."""
+    """The standby furthest beyond a limit: time lag where reported, else byte lag. A standby whose replay
+    position the primary does not show holds too: its lag is unknown (not reported yet, or hidden from a
+    role without pg_monitor), and a backfill must not outrun what it cannot see."""
     f = limits.slow_above
     candidates: list[tuple[int, HoldKind, str]] = []
     for s in standbys:
@@ -128,6 +134,10 @@ def standby_hold(limits: ReplicationLimits, standbys: list[StandbyLag]) -> Hold 
         elif s.bytes is not None:
             level = _level(s.bytes, limits.max_replica_lag_bytes, f)
             candidates.append((level, "replica_lag", f"replica lag {_size(s.bytes)} of WAL (standby {s.name})"))
+        else:
+            # not reported yet (starting, catching up), or hidden from a role without pg_monitor
+            unknown = f"replica lag unknown (standby {s.name} shows no replay position; the worker needs pg_monitor)"
+            candidates.append((2, "replica_lag", unknown))
     return _strongest(candidates)
 
 

@@ -10,7 +10,7 @@ import asyncio
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
 from liveshift.backfill import init_checkpoints, pending_rows, plan_partitions, run_partition
-from liveshift.replication import ReplicationProbe, logical_slots, polled_standby, standby_hold
+from liveshift.replication import ReplicationProbe, logical_slots, polled_standby, primary_standbys, standby_hold
 from liveshift.values import Progress, ReplicationLimits, Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
@@ -191,6 +191,32 @@ def logical_slot(conn: psycopg.Connection) -> Iterator[str]:
         yield name
     finally:
         conn.execute("SELECT pg_drop_replication_slot(%s)", (name,))
+
+
+async def test_a_standby_hidden_from_the_worker_holds_until_it_may_see(
+    dsn: str, standby: Standby, make_role: Callable[..., str]
+) -> None:
+    """A worker role without pg_monitor sees the standby's WAL sender but not its replay position: the lag is
+    unknown, and the backfill holds, saying what the worker needs; granted pg_monitor, it sees the lag."""
+
+    async def streaming_with_a_position() -> bool:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            row = c.execute("SELECT 1 FROM pg_stat_replication WHERE replay_lsn IS NOT NULL").fetchone()
+        return row is not None
+
+    await until(streaming_with_a_position, "the standby to report its replay position")
+    role = make_role("lagblind", dsn)
+    as_role = psycopg.conninfo.make_conninfo(dsn, user=role)
+    limits = ReplicationLimits(check_interval_s=0)
+    with psycopg.connect(as_role, autocommit=True) as c:
+        assert ReplicationProbe(limits).hold_reason(c) == (
+            f"replica lag unknown (standby {STANDBY_NAME} shows no replay position; the worker needs pg_monitor)"
+        )
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(sql.SQL("GRANT pg_monitor TO {}").format(sql.Identifier(role)))
+    with psycopg.connect(as_role, autocommit=True) as c:
+        assert [s.name for s in primary_standbys(c)] == [STANDBY_NAME]
+        assert ReplicationProbe(limits).hold_reason(c) is None
 
 
 def test_a_slot_retaining_wal_holds_the_backfill_until_it_is_consumed(

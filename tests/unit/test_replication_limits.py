@@ -33,7 +33,7 @@ def test_nearing_a_limit_slows_and_a_hold_beyond_one_wins() -> None:
 def test_byte_lag_counts_where_no_time_is_reported() -> None:
     hold = standby_hold(LIMITS, [StandbyLag("a", None, int(1.5 * GIB))])
     assert hold is not None and hold.reason == "replica lag 1.5 GiB of WAL (standby a)"
-    assert standby_hold(LIMITS, [StandbyLag("a", None, GIB // 2), StandbyLag("b", None, None)]) is None
+    assert standby_hold(LIMITS, [StandbyLag("a", None, GIB // 2)]) is None
 
 
 def test_a_slot_retaining_more_than_the_limit_holds() -> None:
@@ -65,3 +65,8 @@ def test_the_health_query_must_be_one_select(query: str, message: str) -> None:
         ReplicationLimits(health_query=query)
     (error,) = refused.value.errors()
     assert error["loc"] == ("health_query",) and message in error["msg"]
+
+
+def test_a_standby_whose_position_is_not_shown_holds() -> None:
+    hold = standby_hold(LIMITS, [StandbyLag("a", 0.1, 10), StandbyLag("hidden", None, None)])
+    assert hold is not None and not hold.soft and "standby hidden" in hold.reason and "pg_monitor" in hold.reason
