@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from liveshift.catalog import Catalog, read_catalog, schema_exists
+from liveshift.ctid_backfill import refusal as block_backfill_refusal
 from liveshift.ddl import LockPolicy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.operations.base import ExpressionProbe
@@ -74,6 +75,7 @@ def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe, rows: i
 
 def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Compile every type and expression of the plan against the live tables; touches nothing."""
+    _check_keyless_backfills(conn, plan, file)
     for index, fld, op, probe in plan.probes():
         where = {"file": file, "index": index, "op": op.op_name, "field": fld}
         if isinstance(probe, tuple):
@@ -105,6 +107,15 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 f"expression {probe.expression!r} fails on existing rows of table {probe.table!r}: {_first_line(exc)}",
                 **where,
             ) from None
+
+
+def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file: str | None) -> None:
+    """A table without a key is backfilled by ctid block ranges: refused where the server cannot run them."""
+    for target in plan.backfill_targets():
+        reason = None if target.key else block_backfill_refusal(conn, plan.schema, target.table)
+        if reason is not None:
+            index, op = plan.filled_by(target.table)
+            raise SpecError(reason, file=file, index=index, op=op, field="table")
 
 
 def _first_line(exc: psycopg.Error) -> str:
