@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cli.commands.plan import plan_json, render_text
 from liveshift import engine
 from liveshift.backfill import Throttle, init_checkpoints, load_partitions, plan_partitions, run_partition
 from liveshift.batches import marking_update
@@ -172,6 +173,14 @@ def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, scenario: 
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: str) -> None:
     each_step_twice_equals_once(dsn, conn, SCENARIOS[scenario])
+
+
+def test_plan_shows_block_ranges(conn: psycopg.Connection) -> None:
+    load(conn, ADD_COLUMN)
+    plan = engine.validate(conn, ADD_COLUMN.m)
+    data = plan_json(plan, conn)
+    assert [(t["table"], t["key"], t["rows_estimate"]) for t in data["backfill"]] == [("history", [], SEEDED)]
+    assert f"history: no key: ctid block ranges, about {SEEDED} rows" in render_text(data)
 
 
 def test_the_batch_is_a_tid_range_scan(dsn: str, conn: psycopg.Connection) -> None:

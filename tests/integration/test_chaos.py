@@ -169,6 +169,12 @@ def rows_done(dsn: str) -> int:
         return int(row[0]) if row else 0
 
 
+def tables_in_progress(dsn: str) -> set[str]:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as c:
+        rows = c.execute("SELECT DISTINCT table_name FROM liveshift.checkpoints WHERE batches > 0 AND NOT done")
+        return {r[0] for r in rows}
+
+
 async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
@@ -224,6 +230,7 @@ async def test_zero_lost_writes_under_chaos(
 
         # rows done in both tables together: each kill and the restart hit both backfills mid-way
         await until_rows_done(dsn, 3_000)
+        assert await asyncio.to_thread(tables_in_progress, dsn) == set(TABLES), "kill both backfills mid-way"
         worker_for.kill_and_replace()
         await until_rows_done(dsn, 8_000)  # the new worker resumed from the checkpoints
         worker_for.kill_and_replace()
