@@ -1,5 +1,8 @@
 """Checkpointed keyset backfill: each batch and its checkpoint commit in one transaction.
 
+A table without a key is walked by physical block ranges instead (ctid_backfill.py); both are batch
+sources (batches.py) of the same loop, `run_partition`.
+
 The batch updates rows still marked pending, one of two ways (chosen by the plan, see
 `plan.direct_backfill`):
 - direct: the UPDATE computes every new column itself, from the table's `up` expressions over the
@@ -300,7 +303,7 @@ def run_partition(
     progress = Progress(
         table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
     )
-    batches = batch_source(conn, schema, target)
+    source = batch_source(conn, schema, target)
     started = time.monotonic()
     rows_since_start = 0
     while not progress.done:
@@ -320,7 +323,7 @@ def run_partition(
         t0 = time.monotonic()
         try:
             with conn.transaction():
-                seen, new_last, finished = batches.run(conn, last_key, upper, batch_size, direct)
+                seen, new_last, finished = source.run(conn, last_key, upper, batch_size, direct)
                 if not finished:
                     # no wait for the WAL flush at commit: a server crash may lose the last batches with their
                     # checkpoint (never one without the other), which the next run redoes; the partition's final
