@@ -9,7 +9,7 @@ import psycopg
 import yaml
 
 from liveshift import engine
-from liveshift.backfill import Throttle, init_checkpoints, plan_partitions, run_partition
+from liveshift.backfill import Throttle, init_checkpoints, load_partitions, plan_partitions, run_partition
 from liveshift.catalog import read_catalog
 from liveshift.spec import Migration, parse_migration
 
@@ -64,9 +64,12 @@ def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle |
     with engine.connect(dsn) as conn:
         plan = engine.plan_of(engine.load_record(conn, name))
         for target in plan.backfill_targets():
-            init_checkpoints(conn, name, target, plan_partitions(conn, plan.schema, target, parallelism))
-            for p in range(parallelism if len(target.key) == 1 else 1):
-                run_partition(conn, name, plan.schema, target, p, throttle)
+            partitions = load_partitions(conn, name, target.table)
+            if not partitions:  # as the plan_backfill activity: planned once, a second run resumes
+                partitions = plan_partitions(conn, plan.schema, target, parallelism)
+                init_checkpoints(conn, name, target, partitions)
+            for p in partitions:
+                run_partition(conn, name, plan.schema, target, p.index, throttle)
 
 
 def through_verify(dsn: str, m: Migration) -> engine.VerifyReport:
