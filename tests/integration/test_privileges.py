@@ -318,3 +318,32 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
     assert conn.execute("SELECT _ls_new_email_norm FROM people WHERE email = 'Mixed@Case.org'").fetchone() == (
         "mixed@case.org",
     )
+
+
+def test_a_role_given_only_a_table_the_migration_creates_uses_it_through_green(
+    dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
+) -> None:
+    """Default privileges give a new service's role the table create_table makes, and nothing else: the
+    synchronisation gives it green too (USAGE, the view's grants), as the plain CREATE TABLE would."""
+    load_tables(conn, ACCOUNTS_V2.tables)
+    service = make_role("service", dsn)
+    conn.execute(
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO {r}; "
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {r}"
+        ).format(r=sql.Identifier(service))
+    )
+    m = migration(
+        "name: notes\noperations:\n  - op: create_table\n    table: notes\n    columns:\n"
+        "      - {name: id, type: bigserial, primary_key: true}\n      - {name: body, type: text}\n"
+    )
+    expand(dsn, m)
+    with as_role(dsn, service, "public_notes") as green:
+        green.execute("INSERT INTO notes (body) VALUES ('hello')")
+        assert green.execute("SELECT body FROM notes").fetchall() == [("hello",)]
+        with pytest.raises(errors.InsufficientPrivilege):
+            green.execute("SELECT count(*) FROM accounts")
+    advance(dsn, m, "cutover", after="expand")
+    contract(dsn, m)
+    with as_role(dsn, service, "public_notes") as green:
+        assert green.execute("SELECT body FROM notes").fetchall() == [("hello",)]
