@@ -1,0 +1,174 @@
+"""MigrateDirectoryWorkflow: a migrations directory applied in order, one child MigrationWorkflow per file.
+
+    pending files (refuses an edited applied file, a gap) -> for each: record start -> child -> record end
+
+The child is the ordinary migration workflow with the run's options, and its id is the one `liveshift start`
+would give it: operators pause, approve and roll back each file's migration as for any migration, and each
+child waits at its own gates. The next file starts when the previous one completes; a file that rolls back
+or fails stops the directory there, recorded in the history with its reason, so a later `liveshift migrate`
+takes it up again. Everything is durable: a worker that dies resumes the parent and the child where they were.
+Cancelling the directory run cancels the child in flight, which rolls it back (recorded as rolled back).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.history import HistoryActivities
+    from liveshift.history import MigrationFileRef, Outcome
+    from workflows.directory_models import (
+        DIRECTORY_STATUS,
+        DIRECTORY_WORKFLOW,
+        DirectoryFile,
+        DirectoryFileState,
+        DirectoryInput,
+        DirectoryStatus,
+        PendingInput,
+        RecordEndInput,
+        RecordStartInput,
+    )
+    from workflows.models import SA_MIGRATION, SA_TABLES, SA_TARGET, WORKFLOW_NAME, MigrationInput, MigrationStatus
+    from workflows.models import workflow_id as migration_workflow_id
+    from workflows.starter import summary
+
+STEP_TIMEOUT = timedelta(minutes=2)
+# the history records are small statements: retry a lost database or worker for as long as it takes
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["SpecError"])
+
+
+def _failure_message(err: BaseException) -> str:
+    cause: BaseException | None = err
+    message = str(err)
+    while cause is not None:
+        if isinstance(cause, ApplicationError | CancelledError) and cause.message:
+            message = cause.message
+        cause = cause.__cause__
+    return message
+
+
+def child_outcome(err: ChildWorkflowError) -> tuple[Outcome, str]:
+    """A child that ended in failure: rolled back (cancelled, or failed after rolling back) or failed."""
+    message = _failure_message(err)
+    if isinstance(err.cause, CancelledError) or message.endswith("(rolled back)"):
+        return "rolled_back", message
+    return "failed", message
+
+
+async def history_step(fn: Any, arg: Any) -> Any:
+    return await workflow.execute_activity_method(fn, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY)
+
+
+@workflow.defn(name=DIRECTORY_WORKFLOW)
+class MigrateDirectoryWorkflow:
+    @workflow.init
+    def __init__(self, input: DirectoryInput) -> None:
+        self._status = DirectoryStatus(
+            workflow_id=workflow.info().workflow_id,
+            target=input.target,
+            files=[
+                DirectoryFileState(file=f.ref.file, migration=f.migration.name, tables=f.migration.tables())
+                for f in input.files
+            ],
+        )
+
+    @workflow.query(name=DIRECTORY_STATUS)
+    def status(self) -> DirectoryStatus:
+        return self._status
+
+    @workflow.run
+    async def run(self, input: DirectoryInput) -> DirectoryStatus:
+        self._publish()
+        try:
+            todo: list[MigrationFileRef] = await history_step(
+                HistoryActivities.history_pending, PendingInput(target=input.target, files=[f.ref for f in input.files])
+            )
+        except Exception as err:  # an edited applied file, a gap, an unknown target: nothing ran
+            self._stop(_failure_message(err))
+        pending = {ref.file for ref in todo}
+        for state in self._status.files:
+            state.state = "pending" if state.file in pending else "applied"
+        self._status.state = "applying"
+        self._publish()
+        for file in input.files:
+            if file.ref.file not in pending:
+                continue
+            outcome, reason = await self._apply(input, file)
+            if outcome != "complete":
+                self._stop(f"{file.ref.file}: {outcome.replace('_', ' ')}: {reason}")
+        self._status.state = "complete"
+        self._publish()
+        return self._status
+
+    async def _apply(self, input: DirectoryInput, file: DirectoryFile) -> tuple[Outcome, str | None]:
+        state = next(s for s in self._status.files if s.file == file.ref.file)
+        child_id = migration_workflow_id(input.target, file.migration)
+        entry_id: int = await history_step(
+            HistoryActivities.history_record_start,
+            RecordStartInput(target=input.target, ref=file.ref, started_by=input.started_by, workflow_id=child_id),
+        )
+        state.state, state.workflow_id, state.started_at = "running", child_id, workflow.now()
+        self._publish()
+        outcome, reason = await self._child(input, file, child_id)
+        await history_step(
+            HistoryActivities.history_record_end,
+            RecordEndInput(target=input.target, entry_id=entry_id, outcome=outcome, reason=reason),
+        )
+        state.state, state.reason, state.ended_at = outcome, reason, workflow.now()
+        self._publish()
+        return outcome, reason
+
+    async def _child(self, input: DirectoryInput, file: DirectoryFile, child_id: str) -> tuple[Outcome, str | None]:
+        request = MigrationInput(target=input.target, migration=file.migration, options=input.options, file=file.path)
+        try:
+            result: MigrationStatus = await workflow.execute_child_workflow(
+                WORKFLOW_NAME,
+                request,
+                id=child_id,
+                result_type=MigrationStatus,
+                # the directory run ending (terminated, timed out) asks the file in flight to roll back
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=summary(request),
+            )
+        except WorkflowAlreadyStartedError:
+            tables = ", ".join(file.migration.tables())
+            return "failed", f"a migration of {tables} is already running (workflow {child_id}); finish it first"
+        except ChildWorkflowError as err:
+            return child_outcome(err)
+        if result.phase == "complete":
+            return "complete", None
+        outcome: Outcome = "rolled_back" if result.phase == "rolled_back" else "failed"
+        return outcome, result.rollback_reason or result.last_error
+
+    def _stop(self, reason: str) -> NoReturn:
+        self._status.state, self._status.reason = "stopped", reason
+        self._publish()
+        raise ApplicationError(reason, type="DirectoryStopped", non_retryable=True)
+
+    def _publish(self) -> None:
+        """Target, tables and the file in flight for the Temporal UI's list; the files' states as current details."""
+        current = self._status.current
+        pairs: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(SA_TARGET, self._status.target),
+            SearchAttributePair(SA_TABLES, sorted({t for f in self._status.files for t in f.tables})),
+        ]
+        if current is not None:
+            pairs.append(SearchAttributePair(SA_MIGRATION, current.migration))
+        workflow.upsert_search_attributes(TypedSearchAttributes(pairs))
+        workflow.set_current_details(details(self._status))
+
+
+def details(status: DirectoryStatus) -> str:
+    lines = [f"migrations directory on `{status.target}`: **{status.state}**"]
+    if status.reason:
+        lines.append(f"stopped: {status.reason}")
+    for f in status.files:
+        child = f" (workflow `{f.workflow_id}`)" if f.workflow_id and f.state == "running" else ""
+        lines.append(f"- {f.file}: **{f.state}**{child}" + (f": {f.reason}" if f.reason else ""))
+    return "\n".join(lines)
