@@ -43,7 +43,7 @@ STEP_TIMEOUT = timedelta(minutes=2)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["SpecError"])
 
 
-def _failure_message(err: BaseException) -> str:
+def failure_message(err: BaseException) -> str:
     cause: BaseException | None = err
     message = str(err)
     while cause is not None:
@@ -55,7 +55,7 @@ def _failure_message(err: BaseException) -> str:
 
 def child_outcome(err: ChildWorkflowError) -> tuple[Outcome, str]:
     """A child that ended in failure: rolled back (cancelled, or failed after rolling back) or failed."""
-    message = _failure_message(err)
+    message = failure_message(err)
     if isinstance(err.cause, CancelledError) or message.endswith("(rolled back)"):
         return "rolled_back", message
     return "failed", message
@@ -90,7 +90,7 @@ class MigrateDirectoryWorkflow:
                 HistoryActivities.history_pending, PendingInput(target=input.target, files=[f.ref for f in input.files])
             )
         except Exception as err:  # an edited applied file, a gap, an unknown target: nothing ran
-            self._stop(_failure_message(err))
+            self._stop(failure_message(err))
         pending = {ref.file for ref in todo}
         for state in self._status.files:
             state.state = "pending" if state.file in pending else "applied"
