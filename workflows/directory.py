@@ -7,11 +7,13 @@ would give it: operators pause, approve and roll back each file's migration as f
 child waits at its own gates. The next file starts when the previous one completes; a file that rolls back
 or fails stops the directory there, recorded in the history with its reason, so a later `liveshift migrate`
 takes it up again. Everything is durable: a worker that dies resumes the parent and the child where they were.
-Cancelling the directory run cancels the child in flight, which rolls it back (recorded as rolled back).
+Cancelling the directory run (Temporal UI, `temporal workflow cancel`) cancels the child in flight, which
+rolls its migration back; that is recorded, and the run ends cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -53,12 +55,15 @@ def failure_message(err: BaseException) -> str:
     return message
 
 
-def child_outcome(err: ChildWorkflowError) -> tuple[Outcome, str]:
-    """A child that ended in failure: rolled back (cancelled, or failed after rolling back) or failed."""
+def child_outcome(err: ChildWorkflowError, cancel_reason: str | None) -> tuple[Outcome, str]:
+    """A child that ended in failure: rolled back (cancelled, or failed after rolling back) or failed.
+
+    A cancelled workflow's end carries no message: the reason is the directory's own cancellation, or else
+    someone cancelled the file's migration workflow itself."""
+    if isinstance(err.cause, CancelledError):
+        return "rolled_back", cancel_reason or "its migration workflow was cancelled through Temporal"
     message = failure_message(err)
-    if isinstance(err.cause, CancelledError) or message.endswith("(rolled back)"):
-        return "rolled_back", message
-    return "failed", message
+    return ("rolled_back" if message.endswith("(rolled back)") else "failed"), message
 
 
 async def history_step(fn: Any, arg: Any) -> Any:
@@ -77,6 +82,8 @@ class MigrateDirectoryWorkflow:
                 for f in input.files
             ],
         )
+        self._cancel_reason: str | None = None
+        self._in_flight: asyncio.Task[tuple[Outcome, str | None]] | None = None  # the child of the file in flight
 
     @workflow.query(name=DIRECTORY_STATUS)
     def status(self) -> DirectoryStatus:
@@ -84,6 +91,21 @@ class MigrateDirectoryWorkflow:
 
     @workflow.run
     async def run(self, input: DirectoryInput) -> DirectoryStatus:
+        # The files run in a task of their own that a Temporal cancellation does not reach: the cancellation is
+        # passed to the migration in flight (which rolls back, as a cancelled migration does) and the run stops
+        # once its outcome is recorded, so no history record is left open.
+        files = asyncio.create_task(self._run(input))
+        while True:
+            try:
+                return await asyncio.shield(files)
+            except asyncio.CancelledError:
+                self._cancel_reason = "directory run cancelled" + (
+                    f": {reason}" if (reason := workflow.cancellation_reason()) else ""
+                )
+                if self._in_flight is not None:
+                    self._in_flight.cancel(self._cancel_reason)
+
+    async def _run(self, input: DirectoryInput) -> DirectoryStatus:
         self._publish()
         try:
             todo: list[MigrationFileRef] = await history_step(
@@ -99,6 +121,8 @@ class MigrateDirectoryWorkflow:
         for file in input.files:
             if file.ref.file not in pending:
                 continue
+            if self._cancel_reason is not None:
+                self._stop(f"{self._cancel_reason} before {file.ref.file}")
             outcome, reason = await self._apply(input, file)
             if outcome != "complete":
                 self._stop(f"{file.ref.file}: {outcome.replace('_', ' ')}: {reason}")
@@ -115,7 +139,12 @@ class MigrateDirectoryWorkflow:
         )
         state.state, state.workflow_id, state.started_at = "running", child_id, workflow.now()
         self._publish()
-        outcome, reason = await self._child(input, file, child_id)
+        if self._cancel_reason is None:
+            self._in_flight = asyncio.create_task(self._child(input, file, child_id))
+            outcome, reason = await self._in_flight
+            self._in_flight = None
+        else:  # the cancellation arrived while the attempt was being recorded
+            outcome, reason = "failed", f"not started: {self._cancel_reason}"
         await history_step(
             HistoryActivities.history_record_end,
             RecordEndInput(target=input.target, entry_id=entry_id, outcome=outcome, reason=reason),
@@ -140,7 +169,7 @@ class MigrateDirectoryWorkflow:
             tables = ", ".join(file.migration.tables())
             return "failed", f"a migration of {tables} is already running (workflow {child_id}); finish it first"
         except ChildWorkflowError as err:
-            return child_outcome(err)
+            return child_outcome(err, self._cancel_reason)
         if result.phase == "complete":
             return "complete", None
         outcome: Outcome = "rolled_back" if result.phase == "rolled_back" else "failed"
@@ -149,6 +178,8 @@ class MigrateDirectoryWorkflow:
     def _stop(self, reason: str) -> NoReturn:
         self._status.state, self._status.reason = "stopped", reason
         self._publish()
+        if self._cancel_reason is not None:
+            raise CancelledError(reason)  # ends the workflow cancelled
         raise ApplicationError(reason, type="DirectoryStopped", non_retryable=True)
 
     def _publish(self) -> None:

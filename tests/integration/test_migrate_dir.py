@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import CancelledError
 
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
@@ -218,6 +219,29 @@ async def test_each_file_waits_at_its_gates_and_a_rollback_stops_the_run(
     assert [(e["file"], e["outcome"]) for e in entries] == [("001_orders.yaml", "rolled_back")] + [
         (name, "complete") for name in FILES
     ]
+
+
+async def test_cancelling_the_run_rolls_back_the_file_in_flight_and_records_it(
+    conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
+) -> None:
+    seed(conn, rows=20)
+    directory = write_directory(tmp_path)
+    queue = liveshift_worker.task_queue
+    at_gate = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", "--wait")
+    assert at_gate.returncode == 0 and "orders waits for approval of cutover" in at_gate.stdout, at_gate.stderr
+    assert conn.execute("SELECT to_regclass('orders') IS NOT NULL").fetchone() == (True,)  # expanded
+    handle = temporal.client.get_workflow_handle(directory_workflow_id("test"))
+    await handle.cancel(reason="change of plan")
+    with pytest.raises(WorkflowFailureError) as ended:
+        await handle.result()
+    assert isinstance(ended.value.cause, CancelledError)
+    [entry] = await history_json(temporal, queue)
+    assert entry["outcome"] == "rolled_back"
+    assert "directory run cancelled: change of plan" in entry["reason"]
+    assert conn.execute("SELECT to_regclass('orders') IS NULL").fetchone() == (True,)  # rolled back
+    status = await handle.query(DIRECTORY_STATUS, result_type=DirectoryStatus)
+    assert [f.state for f in status.files] == ["rolled_back", "pending", "pending"]
+    record_history("migrate_directory_cancelled", (await handle.fetch_history()).to_json())
 
 
 async def test_a_failing_file_stops_the_run_with_its_reason(
