@@ -97,7 +97,7 @@ async def follow(
     shown: dict[str, str] = {}
     while True:
         status = await directory_status(handle)
-        for f in status.files:
+        for f in status.files if status.state != "checking" else []:  # states are known once checked
             if not quiet and shown.get(f.file) != f.state:
                 print(file_line(f), flush=True)
             shown[f.file] = f.state
