@@ -16,7 +16,14 @@ from temporalio import activity
 
 from liveshift import engine, history
 from liveshift.history import HistoryEntry, MigrationFileRef
-from workflows.directory_models import BaselineInput, EntriesInput, PendingInput, RecordEndInput, RecordStartInput
+from workflows.directory_models import (
+    BaselineInput,
+    CloseStaleInput,
+    EntriesInput,
+    PendingInput,
+    RecordEndInput,
+    RecordStartInput,
+)
 
 T = TypeVar("T")
 
@@ -54,6 +61,10 @@ class HistoryActivities:
         )
 
     @activity.defn
+    async def history_close_stale(self, request: CloseStaleInput) -> list[str]:
+        return await self._on(request.target, lambda conn: history.close_stale(conn, request.reason))
+
+    @activity.defn
     async def history_entries(self, request: EntriesInput) -> list[HistoryEntry]:
         return await self._on(request.target, history.entries)
 
@@ -68,6 +79,7 @@ class HistoryActivities:
             self.history_pending,
             self.history_record_start,
             self.history_record_end,
+            self.history_close_stale,
             self.history_entries,
             self.history_baseline,
         ]

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.directory_models import (
         DIRECTORY_STATUS,
         DIRECTORY_WORKFLOW,
+        CloseStaleInput,
         DirectoryFile,
         DirectoryFileState,
         DirectoryInput,
@@ -41,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.starter import summary
 
 STEP_TIMEOUT = timedelta(minutes=2)
+# why an attempt still `running` when a run begins is closed (one run per target at a time: its run is gone)
+STALE_REASON = "its directory run ended without recording an outcome (terminated?); closed by the next run"
 # the history records are small statements: retry a lost database or worker for as long as it takes
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["SpecError"])
 
@@ -113,6 +116,10 @@ class MigrateDirectoryWorkflow:
             )
         except Exception as err:  # an edited applied file, a gap, an unknown target: nothing ran
             self._stop(failure_message(err))
+        await history_step(
+            HistoryActivities.history_close_stale,
+            CloseStaleInput(target=input.target, reason=STALE_REASON),
+        )
         pending = {ref.file for ref in todo}
         for state in self._status.files:
             state.state = "pending" if state.file in pending else "applied"

@@ -86,6 +86,11 @@ class RecordEndInput(BaseModel):
     reason: str | None = None
 
 
+class CloseStaleInput(BaseModel):
+    target: str
+    reason: str
+
+
 class EntriesInput(BaseModel):
     target: str
 

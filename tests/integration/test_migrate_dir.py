@@ -244,6 +244,32 @@ async def test_cancelling_the_run_rolls_back_the_file_in_flight_and_records_it(
     record_history("migrate_directory_cancelled", (await handle.fetch_history()).to_json())
 
 
+async def test_a_terminated_run_rolls_back_its_file_and_the_next_run_closes_its_record(
+    conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
+) -> None:
+    seed(conn, rows=20)
+    directory = write_directory(tmp_path)
+    queue = liveshift_worker.task_queue
+    at_gate = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", "--wait")
+    assert at_gate.returncode == 0 and "orders waits for approval of cutover" in at_gate.stdout, at_gate.stderr
+    child = temporal.client.get_workflow_handle(at_gate.stdout.splitlines()[-1].split()[-1])
+    await temporal.client.get_workflow_handle(directory_workflow_id("test")).terminate("operator")
+    with pytest.raises(WorkflowFailureError) as ended:  # the parent close policy asked the child to cancel
+        await child.result()
+    assert isinstance(ended.value.cause, CancelledError)
+    assert conn.execute("SELECT to_regclass('orders') IS NULL").fetchone() == (True,)  # rolled back
+    [entry] = await history_json(temporal, queue)
+    assert entry["outcome"] == "running"  # nobody was left to record how it ended
+
+    applied = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", *QUICK, "--wait")
+    assert applied.returncode == 0, applied.stderr
+    entries = await history_json(temporal, queue)
+    assert [(e["file"], e["outcome"]) for e in entries] == [("001_orders.yaml", "failed")] + [
+        (name, "complete") for name in FILES
+    ]
+    assert entries[0]["reason"].startswith("its directory run ended without recording an outcome")
+
+
 async def test_a_failing_file_stops_the_run_with_its_reason(
     conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
 ) -> None:
