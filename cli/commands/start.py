@@ -69,21 +69,6 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         raise CliError(f"option {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
 
 
-def add_migration_options(parser: argparse.ArgumentParser) -> None:
-    """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
-    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
-    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
-    parser.add_argument(
-        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
-    )
-    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
-    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
-    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
-    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
-    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
-    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
-
-
 def ui_link(workflow_id: str, namespace: str) -> str | None:
     """Link to the workflow in the Temporal UI when LIVESHIFT_UI_URL says where the UI is."""
     base = os.environ.get("LIVESHIFT_UI_URL")
@@ -138,3 +123,18 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(final)
 
     return control.run_command(args, body)
+
+
+def add_migration_options(parser: argparse.ArgumentParser) -> None:
+    """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
+    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
+    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
+    )
+    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
+    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
+    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
+    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
+    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
+    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
