@@ -7,7 +7,7 @@ import asyncio
 import sys
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from cli import control
@@ -18,7 +18,9 @@ from liveshift.errors import MigrationStateError, SpecError
 from worker.config import Settings
 from workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
 from workflows.directory_starter import start_directory
-from workflows.models import MigrationStatus
+from workflows.models import STATUS, MigrationStatus
+
+QUERY_ATTEMPTS = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,10 +86,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def directory_status(handle: WorkflowHandle[object, DirectoryStatus]) -> DirectoryStatus:
-    try:
-        return await handle.query(DIRECTORY_STATUS, result_type=DirectoryStatus, rpc_timeout=timedelta(seconds=15))
-    except RPCError as exc:
-        raise CliError(f"{handle.id} did not answer ({exc.message}): is a liveshift worker running?") from None
+    """The run's status query; a run that cannot answer yet (its first workflow task) is asked again."""
+    attempts = 0
+    while True:
+        try:
+            return await handle.query(DIRECTORY_STATUS, result_type=DirectoryStatus, rpc_timeout=timedelta(seconds=15))
+        except RPCError as exc:
+            attempts += 1
+            if attempts == QUERY_ATTEMPTS:
+                raise CliError(f"{handle.id} did not answer ({exc.message}): is a liveshift worker running?") from None
+            await asyncio.sleep(1.0)
 
 
 async def follow(
@@ -104,11 +112,22 @@ async def follow(
         if status.state in ("complete", "stopped"):
             return status, None
         current = status.current
-        if current is not None and current.workflow_id is not None:
-            child = await control.status(client.get_workflow_handle(current.workflow_id))
-            if child.waiting_for is not None:
-                return status, child
+        child = await at_gate(client, current.workflow_id) if current and current.workflow_id else None
+        if child is not None:
+            return status, child
         await asyncio.sleep(1.0)
+
+
+async def at_gate(client: Client, workflow_id: str) -> MigrationStatus | None:
+    """The file in flight's migration status if it waits at a gate; None otherwise, and while it cannot answer
+    (just started: its first workflow task has not run yet)."""
+    try:
+        child = await client.get_workflow_handle(workflow_id).query(
+            STATUS, result_type=MigrationStatus, rpc_timeout=timedelta(seconds=15)
+        )
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+    return child if child.waiting_for is not None else None
 
 
 async def wait(client: Client, handle: WorkflowHandle[object, DirectoryStatus], as_json: bool) -> int:
