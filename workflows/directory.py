@@ -19,7 +19,13 @@ from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -114,7 +120,7 @@ class MigrateDirectoryWorkflow:
             todo: list[MigrationFileRef] = await history_step(
                 HistoryActivities.history_pending, PendingInput(target=input.target, files=[f.ref for f in input.files])
             )
-        except Exception as err:  # an edited applied file, a gap, an unknown target: nothing ran
+        except ActivityError as err:  # an edited applied file, a gap, an unknown target: nothing ran
             self._stop(failure_message(err))
         await history_step(
             HistoryActivities.history_close_stale,

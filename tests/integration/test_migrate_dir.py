@@ -287,6 +287,29 @@ async def test_a_failing_file_stops_the_run_with_its_reason(
     assert "003_users_email_lower_idx.yaml" in entries[1]["reason"] and "email_lower" in entries[1]["reason"]
 
 
+async def test_a_file_whose_tables_have_a_migration_in_flight_stops_the_run(
+    conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
+) -> None:
+    seed(conn, rows=10)
+    directory = write_directory(tmp_path)
+    (directory / "001_orders.yaml").unlink()  # the first file now migrates users alone, as `other` does
+    queue = liveshift_worker.task_queue
+    other = tmp_path / "other.yaml"
+    other.write_text(FILES["002_users_email_lower.yaml"].replace("users_email_lower", "users_other"))
+    started = await run_cli(temporal, queue, "start", str(other), "--target", "test", "--json")
+    assert started.returncode == 0, started.stderr
+    running = json.loads(started.stdout)["workflow_id"]
+
+    stopped = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", *QUICK, "--wait")
+    assert stopped.returncode == 1, stopped.stderr
+    assert f"002_users_email_lower.yaml: failed: a migration of users is already running (workflow {running})" in (
+        stopped.stdout
+    )
+    [entry] = await history_json(temporal, queue)
+    assert (entry["file"], entry["outcome"]) == ("002_users_email_lower.yaml", "failed")
+    assert (await run_cli(temporal, queue, "rollback", running)).returncode == 0
+
+
 async def test_baseline_records_existing_files_and_migrate_starts_after_them(
     conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
 ) -> None:
