@@ -9,6 +9,7 @@ target) fails the workflow with the core's message, which the CLI prints.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,25 +31,26 @@ RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["SpecError"])
 TIMEOUT = timedelta(minutes=1)
 
 
+async def _step(fn: Any, arg: Any) -> Any:
+    return await workflow.execute_activity_method(fn, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+
+
 @workflow.defn(name=HISTORY_WORKFLOW)
 class HistoryWorkflow:
     @workflow.run
     async def run(self, request: HistoryRequest) -> HistoryAnswer:
         if request.action == "entries":
-            entries: list[HistoryEntry] = await self._step(
+            entries: list[HistoryEntry] = await _step(
                 HistoryActivities.history_entries, EntriesInput(target=request.target)
             )
             return HistoryAnswer(entries=entries)
         if request.action == "pending":
-            todo: list[MigrationFileRef] = await self._step(
+            todo: list[MigrationFileRef] = await _step(
                 HistoryActivities.history_pending, PendingInput(target=request.target, files=request.files)
             )
             return HistoryAnswer(files=todo)
-        recorded: list[str] = await self._step(
+        recorded: list[str] = await _step(
             HistoryActivities.history_baseline,
             BaselineInput(target=request.target, files=request.files, upto=request.upto, started_by=request.started_by),
         )
         return HistoryAnswer(files=[f for f in request.files if f.file in recorded])
-
-    async def _step(self, fn: object, arg: object) -> object:
-        return await workflow.execute_activity_method(fn, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)  # type: ignore[call-overload]
