@@ -308,6 +308,8 @@ async def test_a_file_whose_tables_have_a_migration_in_flight_stops_the_run(
     [entry] = await history_json(temporal, queue)
     assert (entry["file"], entry["outcome"]) == ("002_users_email_lower.yaml", "failed")
     assert (await run_cli(temporal, queue, "rollback", running)).returncode == 0
+    # workflow ids are the same in every test (target `test`): let it end before the next test
+    assert (await temporal.client.get_workflow_handle(running).result())["phase"] == "rolled_back"
 
 
 async def test_baseline_records_existing_files_and_migrate_starts_after_them(
