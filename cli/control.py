@@ -34,8 +34,6 @@ from cli.render import console, headline
 from worker.config import Settings
 from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus
 
-GATE_PHASES = {"awaiting_cutover", "awaiting_contract"}
-
 
 def execution_status_name(status: int | None) -> str:
     if status is None:

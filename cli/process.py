@@ -9,6 +9,8 @@ import sys
 from enum import IntEnum
 from typing import NoReturn
 
+from liveshift.lifecycle import TERMINAL, Phase
+
 
 class Exit(IntEnum):
     """The exit codes of every command (README and docs/operations-guide.md list them)."""
@@ -21,8 +23,8 @@ class Exit(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
-# phases after which nothing more happens, and the exit code each one means
-FINAL_PHASES: dict[str, Exit] = {"complete": Exit.OK, "rolled_back": Exit.FAILED, "failed": Exit.FAILED}
+# phases after which nothing more happens (the lifecycle's terminal ones), and the exit code each one means
+FINAL_PHASES: dict[str, Exit] = {p: (Exit.OK if p == Phase.COMPLETE else Exit.FAILED) for p in TERMINAL}
 
 
 def exit_code_of(phase: str) -> Exit:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from liveshift import backfill, connections, lifecycle, privileges, replication
 from liveshift.catalog import Catalog, read_catalog, schema_exists
+from liveshift.ctid_backfill import refusal as block_backfill_refusal
 from liveshift.ddl import run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
@@ -87,6 +88,7 @@ def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe, rows: i
 
 def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Compile every type and expression of the plan against the live tables; touches nothing."""
+    _check_keyless_backfills(conn, plan, file)
     for index, fld, op, probe in plan.probes():
         where = {"file": file, "index": index, "op": op.op_name, "field": fld}
         if isinstance(probe, tuple):
@@ -121,6 +123,15 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
     existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
     transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
     check_transforms(conn, plan.schema, existing, transforms, file)
+
+
+def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file: str | None) -> None:
+    """A table without a key is backfilled by ctid block ranges: refused where the server cannot run them."""
+    for target in plan.backfill_targets():
+        reason = None if target.key else block_backfill_refusal(conn, plan.schema, target.table)
+        if reason is not None:
+            index, op = plan.filled_by(target.table)
+            raise SpecError(reason, file=file, index=index, op=op, field="table")
 
 
 def _first_line(exc: psycopg.Error) -> str:

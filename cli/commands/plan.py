@@ -172,14 +172,14 @@ def render_text(data: dict[str, Any]) -> str:
 
     phase("expand")
     lines.append("")
-    lines.append(f"backfill ({len(data['backfill'])} tables): keyset batches, each committed with its checkpoint")
+    lines.append(f"backfill ({len(data['backfill'])} tables): batches, each committed with its checkpoint")
     for target in data["backfill"]:
-        key = ", ".join(target["key"])
+        key = f"key ({', '.join(target['key'])})" if target["key"] else "no key: ctid block ranges"
         how = {
             "direct": "the UPDATE computes the new columns (trigger skipped)",
             "trigger": "the dual-write trigger computes the new columns (chained up expressions)",
         }[target["path"]]
-        lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only; {how}")
+        lines.append(f"  {target['table']}: {key}, about {target['rows_estimate']} rows; row locks only; {how}")
     lines.extend(_throttle_lines(data["throttle"]))
     phase("validate")
     lines.append("")

@@ -32,18 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", help="migration file (YAML or JSON)")
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
-    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
-    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
-    parser.add_argument(
-        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
-    )
-    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
-    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
-    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
-    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
-    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
-    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
-    add_replication_options(parser)
+    add_migration_options(parser)
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
 
 
@@ -126,3 +115,19 @@ def run(args: argparse.Namespace) -> int:
         return code
 
     return control.run_command(args, body)
+
+
+def add_migration_options(parser: argparse.ArgumentParser) -> None:
+    """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
+    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
+    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
+    )
+    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
+    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
+    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
+    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
+    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
+    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
+    add_replication_options(parser)
