@@ -3,6 +3,7 @@
 Every phase and a rollback from each one with blue and green writing, on both backfill paths; a backfill
 interrupted after some batches (cleanly, and by its connection dying mid-batch) resumes with no row
 skipped and at most the lost batch redone; integer -> bigint of a key a keyless table references.
+The phases run on tests/scenario.py: a keyless table is a `Table` whose columns declare no key.
 """
 
 from __future__ import annotations
