@@ -8,16 +8,19 @@ import sys
 from temporalio.client import Client
 
 from cli import control
-from cli.config import add_connection_options, add_json_option
 from cli.directory import add_started_by_option, ask_history, read_directory, started_by
+from cli.options import add_command
+from cli.process import Exit
 from liveshift.errors import SpecError
 from worker.config import Settings
 from workflows.directory_models import HistoryRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "baseline",
+        run=run,
         help="record a directory's files up to one as already applied",
         description="For a database whose schema already has the shape of a directory's first files (made "
         "before liveshift, or by another tool): record every file up to and including --upto as applied "
@@ -29,9 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
     parser.add_argument("--upto", required=True, metavar="FILE", help="the last file to record (its name in DIR)")
     add_started_by_option(parser)
-    add_json_option(parser)
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"liveshift baseline: {exc}\n")
         if args.json:
             control.emit_json({"ok": False, "error": str(exc)})
-        return 2
+        return Exit.REFUSED
     request = HistoryRequest(
         action="baseline", target=args.target, files=[f.ref for f in files], upto=args.upto, started_by=started_by(args)
     )
@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"recorded as applied (baseline) on {args.target}: {', '.join(recorded)}")
         else:
             print(f"nothing to record: every file up to {args.upto} is already applied on {args.target}")
-        return 0
+        return Exit.OK
 
     return control.run_command(args, body)

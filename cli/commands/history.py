@@ -7,15 +7,18 @@ import argparse
 from temporalio.client import Client
 
 from cli import control
-from cli.config import add_connection_options, add_json_option
 from cli.directory import ask_history, entry_json, history_table
+from cli.options import add_command
+from cli.process import Exit
 from worker.config import Settings
 from workflows.directory_models import HistoryRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "history",
+        run=run,
         help="list the migrations that ran on a target",
         description="List every attempt recorded on a target by `liveshift migrate` and `liveshift baseline`, "
         "oldest first: file, checksum, start, end, duration, outcome (running, complete, rolled_back, failed, "
@@ -23,9 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Exit codes: 0, 2 unknown target, no worker answering or Temporal unreachable.",
     )
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
-    add_json_option(parser)
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
             control.emit_json([entry_json(e) for e in answer.entries])
         else:
             print(history_table(answer.entries))
-        return 0
+        return Exit.OK
 
     return control.run_command(args, body)

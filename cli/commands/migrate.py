@@ -12,8 +12,10 @@ from temporalio.service import RPCError
 
 from cli import control
 from cli.commands.start import add_migration_options, options_from
-from cli.config import CliError, add_connection_options, add_json_option
+from cli.config import CliError
 from cli.directory import add_started_by_option, ask_history, file_line, read_directory, started_by
+from cli.options import add_command
+from cli.process import Exit
 from liveshift.errors import MigrationStateError, SpecError
 from worker.config import Settings
 from workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
@@ -24,8 +26,10 @@ QUERY_ATTEMPTS = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "migrate",
+        run=run,
         help="apply a migrations directory in order",
         description="Validate every migration file of DIR (*.yaml, *.yml, *.json, in name order), then apply the "
         "files the target's history does not record as applied, one after the other, as one durable workflow "
@@ -40,9 +44,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_migration_options(parser)
     add_started_by_option(parser)
     parser.add_argument("--wait", action="store_true", help="follow the run until it ends or a file waits at a gate")
-    add_json_option(parser)
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"liveshift migrate: {exc}\n")
         if args.json:
             control.emit_json({"ok": False, "error": str(exc)})
-        return 2
+        return Exit.REFUSED
 
     async def body(client: Client, settings: Settings) -> int:
         check = HistoryRequest(action="pending", target=args.target, files=[f.ref for f in files])
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 control.emit_json({"ok": True, "workflow_id": None, "pending": []})
             else:
                 print(f"nothing to apply: all {len(files)} files of {args.directory} are applied on {args.target}")
-            return 0
+            return Exit.OK
         try:
             handle = await start_directory(client, request, len(todo), settings.temporal.task_queue)
         except MigrationStateError as exc:
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"started {len(todo)} of {len(files)} migrations on {args.target}: {', '.join(todo)}")
                 print(f"workflow {handle.id}")
                 print(f"follow: liveshift history --target {args.target}")
-            return 0
+            return Exit.OK
         return await wait(client, handle, args.json)
 
     return control.run_command(args, body)
