@@ -74,8 +74,8 @@ class MigrationOptions(BaseModel):
             raise ValueError("canary_steps and step_seconds go together")
         if self.health is not None and not steps:
             raise ValueError("a health check gates scheduled steps: give canary_steps too")
-        if steps and "cutover_percent" in self.model_fields_set:
-            raise ValueError("canary_steps replaces cutover_percent: give one of them")
+        if steps and self.cutover_percent != 100:  # (payloads carry every field: not model_fields_set)
+            raise ValueError("canary_steps replaces cutover_percent (the canary): give one of them")
         return self
 
 
