@@ -28,3 +28,13 @@ async def test_replay(path: Path) -> None:
     replayer = Replayer(workflows=[MigrationWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure!r}"
+
+
+def test_histories_cover_progressive_shifting() -> None:
+    """Recorded by test_workflow_shift.py: operator shifts, health-gated steps (healthy, unhealthy: wait, roll back)."""
+    shifting = {p.stem for p in HISTORIES if '"shift"' in p.read_text()}
+    checking = {p.stem for p in HISTORIES if '"check_health"' in p.read_text()}
+    assert {"add_column_operator_shifts", "add_column_canary_steps_healthy"} <= shifting
+    assert {"add_column_canary_steps_healthy", "add_column_canary_unhealthy_wait", "add_column_canary_sql_rollback"} <= (
+        checking
+    )
