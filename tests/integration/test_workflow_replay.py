@@ -35,6 +35,5 @@ def test_histories_cover_progressive_shifting() -> None:
     shifting = {p.stem for p in HISTORIES if '"shift"' in p.read_text()}
     checking = {p.stem for p in HISTORIES if '"check_health"' in p.read_text()}
     assert {"add_column_operator_shifts", "add_column_canary_steps_healthy"} <= shifting
-    assert {"add_column_canary_steps_healthy", "add_column_canary_unhealthy_wait", "add_column_canary_sql_rollback"} <= (
-        checking
-    )
+    gated = {"add_column_canary_steps_healthy", "add_column_canary_unhealthy_wait", "add_column_canary_sql_rollback"}
+    assert gated <= checking
