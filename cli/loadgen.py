@@ -452,6 +452,15 @@ class LoadGenerator:
         end = until if until is not None else (samples[-1].started + samples[-1].latency if samples else begin)
         return Report(sides, summarize("all", samples, sum(reconnects.values())), max(0.0, end - begin))
 
+    def requests_by_version(self, group: str | None = None) -> dict[str, int]:
+        """Requests served by each version (of the threads of `group`: blue, green, flag; default all)."""
+        counts = {"blue": 0, "green": 0}
+        for c in self.clients:
+            if group is None or c.group == group:
+                for sample in list(c.samples):
+                    counts[sample.side] += 1
+        return counts
+
     def acknowledged_writes(self) -> int:
         return sum(len(c.rows) for c in self.clients)
 
