@@ -4,6 +4,7 @@ schedule's options, the UI details and the CLI's durations and step lists."""
 from __future__ import annotations
 
 import argparse
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from cli.commands.shift import percent
 from cli.commands.start import duration, step_list
+from cli.render import console, headline, status_view
 from liveshift.health import HealthCheck
 from liveshift.lifecycle import Phase
 from workflows import details, requests
@@ -111,3 +113,24 @@ def test_cli_durations_step_lists_and_percentages() -> None:
     assert percent("0") == 0 and percent("100") == 100
     with pytest.raises(argparse.ArgumentTypeError, match=r"PERCENT 101: the share is 0\.\.100"):
         percent("101")
+
+
+def test_status_view_shows_the_share_its_history_the_steps_and_what_to_do_next() -> None:
+    s = status(
+        green_percent=25,
+        waiting_for="contract",
+        schedule="taken over by the operator",
+        shifts=[ShareChange(percent=5, at=NOW, by="schedule"), ShareChange(percent=25, at=NOW, by="operator")],
+        health=HealthStatus(healthy=True, value="1", at=NOW, checks=3),
+    )
+    out = io.StringIO()
+    console(out).print(status_view(s))
+    text = out.getvalue()
+    assert "green share: 25%  [5% 10:00:00 (schedule), 25% 10:00:00 (operator)]" in text
+    assert "steps: taken over by the operator" in text and "health: healthy (1) at 10:00:00, 3 checks" in text
+    assert "next: liveshift shift 100 wf, then approve contract" in text
+    assert "green 25%" in headline(s).plain
+    full = s.model_copy(update={"green_percent": 100})
+    out = io.StringIO()
+    console(out).print(status_view(full))
+    assert "next: liveshift approve contract wf" in out.getvalue()
