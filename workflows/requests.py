@@ -46,8 +46,8 @@ BEFORE_CUTOVER = FORWARD[: FORWARD.index(Phase.CUTOVER)]
 
 def refusal_of_shift(status: MigrationStatus) -> str | None:
     """Green's share moves between cutover and contract, in the awaiting_contract phase (schedule included)."""
-    if status.phase == Phase.AWAITING_CONTRACT:
-        return None
+    if status.phase == Phase.AWAITING_CONTRACT or (status.phase == Phase.CUTOVER and status.green_percent is not None):
+        return None  # (in cutover once its share is applied: held there by a pause)
     if status.phase in BEFORE_CUTOVER:
         return f"cannot shift: the migration has not cut over yet (phase {status.phase})"
     if status.phase == Phase.CUTOVER:

@@ -5,14 +5,17 @@ against SQL on the target. The control logic's corners are in test_workflow_shif
 from __future__ import annotations
 
 import asyncio
+import time
 
 import psycopg
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
+from cli.commands import demo
+from cli.loadgen import LoadGenerator, Version, Workload
 from liveshift import engine
 from liveshift.errors import MigrationStateError
-from liveshift.health import HealthCheck, check_prometheus
+from liveshift.health import HealthCheck, HealthResult, check_prometheus
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, through_verify
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase
@@ -234,3 +237,31 @@ async def test_operator_shifts_through_the_cli_payloads(
     result = await handle.result()
     assert result.phase == "complete" and [c.percent for c in result.shifts] == [5, 30, 0, 100]
     record_history("add_column_operator_shifts", (await handle.fetch_history()).to_json())
+
+
+def test_the_demos_promql_check_reads_its_applications_per_version_counters() -> None:
+    """The demo's --health-prometheus check on a real Prometheus scraping the load generator's counters."""
+    load = LoadGenerator("postgresql://unused", Workload("accounts", LOAD_VERSION, LOAD_VERSION))
+    registry = CollectorRegistry()
+    load.export_metrics(registry)
+    with prometheus_server([start_exporter(registry)]) as url:
+        check = HealthCheck(kind="prometheus", prometheus_url=url, query=demo.PROMQL)
+        healthy = wait_until_check(check, healthy=True)  # no green request yet: a rate of 0 errors is healthy
+        assert healthy.value == "1"
+        for _ in range(200):
+            load.count("green", ok=True)
+        assert wait_until_check(check, healthy=True).value == "1"  # green serving, no errors
+        for _ in range(50):
+            load.count("green", ok=False)
+        assert wait_until_check(check, healthy=False).value == "0"  # over 1% of green's requests failing
+
+
+LOAD_VERSION = Version(None, lambda n: {"amount": n})
+
+
+def wait_until_check(check: HealthCheck, healthy: bool, timeout_s: float = 30) -> HealthResult:
+    deadline = time.monotonic() + timeout_s
+    while (result := check_prometheus(check)).healthy != healthy:
+        assert time.monotonic() < deadline, result
+        time.sleep(0.25)
+    return result

@@ -296,3 +296,22 @@ async def test_a_soak_does_not_contract_below_100(fake: Fake) -> None:
     await shift(handle, 100)
     result = await handle.result()
     assert result.phase == "complete" and db.calls[-2:] == ["shift 100", "contract"]
+
+
+async def test_shift_while_a_pause_holds_the_migration_after_cutover(fake: Fake) -> None:
+    db = db_of(fake)
+    cutover = db.hold("cutover")
+    handle = await fake.start(auto_cutover=True, cutover_percent=20)
+    await db.reached["cutover"].wait()
+    await handle.execute_update(PAUSE, result_type=str)
+    assert await refused(handle, SHIFT, ShiftRequest(percent=50)) == (
+        "cannot shift: cutover is in progress (shift once the migration awaits contract)"
+    )
+    cutover.set()
+    await until(handle, lambda s: s.green_percent == 20)  # applied; the pause holds the migration in cutover
+    assert (await status_of(handle)).phase == "cutover"
+    assert await shift(handle, 100) == "green has 100% of clients (was 20%)"
+    await handle.execute_update(RESUME, result_type=str)
+    await wait_for_phase(handle, "awaiting_contract", timeout=20)
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await handle.result()).phase == "complete" and db.shares == [20, 100]

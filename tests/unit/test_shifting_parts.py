@@ -51,6 +51,10 @@ def test_shift_only_between_cutover_and_contract(phase: Phase) -> None:
     assert requests.refusal(SHIFT, status(phase=phase, paused=phase in requests.PAUSE_IN)) == SHIFT_REFUSALS[phase]
 
 
+def test_shift_once_cutover_applied_its_share_while_a_pause_holds_it_there() -> None:
+    assert requests.refusal(SHIFT, status(phase=Phase.CUTOVER, paused=True, green_percent=10)) is None
+
+
 def test_contract_approval_needs_100_percent() -> None:
     waiting = {"waiting_for": "contract"}
     below = "contract needs 100% of clients on green; green has 99% (liveshift shift 100)"
