@@ -26,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="set green's share of clients (0..100)",
         description="Set the share of clients liveshift.version_for sends to green, up or down, at once: any time "
         "between cutover and contract (the awaiting_contract phase, scheduled steps and pauses included; a shift "
-        "during scheduled steps stops them, and the operator drives from then on). `shift 0` sends everyone back to blue; "
-        "contract needs 100%. Exit codes: 0 shifted, 2 refused (before cutover, once contract has begun, after a "
+        "during scheduled steps stops them, and the operator drives from then on). `shift 0` sends everyone back to "
+        "blue; contract needs 100%. Exit codes: 0 shifted, 2 refused (before cutover, once contract has begun, after a "
         "rollback), bad PERCENT, or unknown migration.",
         run=lambda args: control.run_request(args, SHIFT, ShiftRequest(percent=args.percent), done="shifted"),
     )
