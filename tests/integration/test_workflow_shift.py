@@ -21,6 +21,7 @@ from tests.helpers import migration, through_verify
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase
 from tests.integration.test_workflow_logic import refused
 from tests.prometheus import prometheus_server, start_exporter
+from worker.main import run_worker
 from workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -265,3 +266,27 @@ def wait_until_check(check: HealthCheck, healthy: bool, timeout_s: float = 30) -
         assert time.monotonic() < deadline, result
         time.sleep(0.25)
     return result
+
+
+async def test_a_step_dwell_survives_a_worker_restart(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    """The dwell is durable timers: a new worker replays the walk so far and carries on from the same step."""
+    seed(conn, rows=300)
+    check = HealthCheck(kind="sql", query="SELECT true")
+    options = {"canary_steps": [10, 100], "step_seconds": 4, "health": check, "health_interval_s": 1, "soak_seconds": 0}
+    handle = await start_migration(temporal.client, request(liveshift_worker, **options), liveshift_worker.task_queue)
+    checks = (await until(handle, lambda s: s.green_percent == 10)).health
+    assert checks is not None
+    liveshift_worker.stop.set()  # the worker goes away mid-dwell
+    await asyncio.wait_for(liveshift_worker.task, timeout=30)
+    stop = asyncio.Event()
+    again = asyncio.create_task(run_worker(liveshift_worker.settings, stop, client=temporal.client))
+    try:
+        result = await handle.result()
+    finally:
+        stop.set()
+        await asyncio.wait_for(again, timeout=30)
+    assert result.phase == "complete"
+    assert [(c.percent, c.by) for c in result.shifts] == [(0, "cutover"), (10, "schedule"), (100, "schedule")]
+    assert result.health is not None and result.health.checks > checks.checks  # the new worker went on checking
