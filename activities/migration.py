@@ -19,9 +19,18 @@ from typing import Any, TypeVar
 from temporalio import activity
 
 from activities.reporter import PartitionReporter
-from liveshift import engine, metrics
+from liveshift import engine, health, metrics
+from liveshift.health import HealthResult
 from liveshift.values import Prepared, Progress, TablePlan, VerifyReport
-from workflows.models import PROGRESS, BackfillInput, PartitionInput, PartitionResult, PhaseInput, PrepareInput
+from workflows.models import (
+    PROGRESS,
+    BackfillInput,
+    HealthInput,
+    PartitionInput,
+    PartitionResult,
+    PhaseInput,
+    PrepareInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +144,36 @@ class MigrationActivities:
     @activity.defn
     async def cutover(self, request: PhaseInput) -> None:
         await self._run(request.target, engine.cutover, request.migration, request.percent)
+        metrics.set_green_share(request.migration, request.percent)
+
+    @activity.defn
+    async def shift(self, request: PhaseInput) -> None:
+        """Green's share of clients, up or down, between cutover and contract: version_for answers it at once."""
+        await self._run(request.target, engine.shift, request.migration, request.percent)
+        metrics.set_green_share(request.migration, request.percent)
+
+    @activity.defn
+    async def check_health(self, request: HealthInput) -> HealthResult:
+        """Evaluate the health check once: PromQL from the worker, or SQL on the target (read-only)."""
+        if request.check.kind == "sql":
+            result = await self._run(request.target, health.check_sql, request.check)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._executor, health.check_prometheus, request.check)
+        metrics.count_health_check(request.migration, result.healthy)
+        return result
 
     @activity.defn
     async def contract(self, request: PhaseInput) -> None:
         hook = metrics.lock_retry_counter(request.migration)
         await self._run(request.target, engine.contract, request.migration, request.lock, hook)
+        metrics.set_green_share(request.migration, 100)
 
     @activity.defn
     async def rollback(self, request: PhaseInput) -> None:
         hook = metrics.lock_retry_counter(request.migration)
         await self._run(request.target, engine.rollback, request.migration, request.lock, hook, request.reason)
+        metrics.set_green_share(request.migration, 0)
 
     @activity.defn
     async def set_paused(self, request: PhaseInput) -> None:
@@ -160,6 +189,8 @@ class MigrationActivities:
             self.validate_constraints,
             self.verify,
             self.cutover,
+            self.shift,
+            self.check_health,
             self.contract,
             self.rollback,
             self.set_paused,

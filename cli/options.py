@@ -81,12 +81,14 @@ def add_replication_options(parser: argparse.ArgumentParser) -> None:
         metavar="TARGET",
         help="a worker target naming a standby the primary does not list (cascading, managed); repeatable",
     )
-    group.add_argument("--health-query", metavar="SQL", help="a SELECT run on the target between batches")
     group.add_argument(
-        "--max-health-latency-ms",
+        "--probe-query", metavar="SQL", help="an application probe: a SELECT run on the target between batches"
+    )
+    group.add_argument(
+        "--max-probe-latency-ms",
         type=float,
         metavar="MS",
-        help=f"hold while --health-query takes longer (default {limits.max_health_latency_ms:g})",
+        help=f"hold while --probe-query takes longer (default {limits.max_health_latency_ms:g})",
     )
 
 
@@ -99,8 +101,8 @@ def replication_from(args: argparse.Namespace) -> dict[str, object]:
             ("max_replica_lag_bytes", args.max_replica_lag_bytes),
             ("max_slot_wal", args.max_slot_wal),
             ("standbys", args.standby),
-            ("health_query", args.health_query),
-            ("max_health_latency_ms", args.max_health_latency_ms),
+            ("health_query", args.probe_query),
+            ("max_health_latency_ms", args.max_probe_latency_ms),
         )
         if value is not None
     }

@@ -32,7 +32,7 @@ from liveshift.state import bootstrap
 from liveshift.steps import Step
 from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
 from liveshift.verify import verify as verify_rows
-from liveshift.versions import promote, set_candidate
+from liveshift.versions import candidate_share, promote, set_candidate
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,30 @@ def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     _require(record, lifecycle.CUTOVER)
     privileges.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
     conn.execute(set_candidate(record.schema_name, record.green_version, percent))
-    _set_status(conn, name, Status.CUT_OVER if percent > 0 else Status.VERIFIED)
+    _set_status(conn, name, Status.CUT_OVER)  # at 0%, too: shift moves clients from there
+
+
+def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
+    """Set green's share of clients (0..100) between cutover and contract; blue stays whole through the dual
+    writes, so any share, up or down, is safe. The record's row lock orders it against a concurrent rollback
+    or contract, which change the status first."""
+    if not 0 <= percent <= 100:
+        raise MigrationStateError(f"cannot shift migration {name!r} to {percent}%: the share is 0..100")
+    load_record(conn, name)  # a clear error for an unknown migration
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM liveshift.migrations WHERE name = %s FOR UPDATE", (name,))
+        record = load_record(conn, name)
+        if record.status != Status.CUT_OVER:
+            raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
+        conn.execute(set_candidate(record.schema_name, record.green_version, percent))
+
+
+def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
+    """Green's share of clients now: 0 before cutover or after a rollback, 100 once promoted."""
+    row = conn.execute(candidate_share(record.schema_name)).fetchone()
+    if row is None or row[0] != record.green_version:
+        return 100 if current_version(conn, record.schema_name) == record.green_version else 0
+    return int(row[1])
 
 
 def contract(
@@ -338,9 +361,13 @@ def contract(
         return
     _require(record, lifecycle.CONTRACT)
     plan = plan_of(record)
-    if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
-        privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
-    _set_status(conn, name, Status.CONTRACTING)
+    with conn.transaction():  # the row lock orders it against a concurrent shift
+        conn.execute("SELECT 1 FROM liveshift.migrations WHERE name = %s FOR UPDATE", (name,))
+        if record.status == Status.CUT_OVER and (share := green_share(conn, record)) < 100:
+            raise MigrationStateError(f"cannot contract migration {name!r}: green has {share}% of clients, not 100%")
+        if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
+            privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+        _set_status(conn, name, Status.CONTRACTING)
     run_steps(conn, plan.contract_steps(), policy, on_lock_retry)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))

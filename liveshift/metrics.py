@@ -1,8 +1,8 @@
 """Prometheus metric definitions (prometheus-client); the worker serves them on /metrics.
 
 The core stays free of Temporal: the activities record these from the core's own callbacks
-(backfill progress and replication holds, lock retries of the safe DDL executor, verify reports); the workflow sets
-the phase gauge as it enters each phase.
+(backfill progress and replication holds, lock retries of the safe DDL executor, verify reports, green's share
+where cutover and shift apply it, health-check results); the workflow sets the phase gauge as it enters each phase.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ VERIFY_MISMATCHES = Counter(
     "liveshift_verify_mismatches", "Rows whose representations disagreed", ["migration", "table"]
 )
 VERIFY_ROWS = Counter("liveshift_verify_rows", "Rows compared by verify", ["migration", "table"])
+GREEN_SHARE = Gauge(
+    "liveshift_green_share_percent", "Share of clients sent to green (0..100), as last applied", ["migration"]
+)
+HEALTH_CHECKS = Counter(
+    "liveshift_health_checks", "Health-check evaluations, by result (healthy|unhealthy)", ["migration", "result"]
+)
+HEALTHY = Gauge("liveshift_health_check_healthy", "1 while the last health check passed, else 0", ["migration"])
 
 
 def set_phase(migration: str, phase: str) -> None:
@@ -66,6 +73,15 @@ def set_backfill_held(migration: str, table: str, partition: int, signal: str | 
         BACKFILL_HELD.labels(migration=migration, table=table, partition=str(partition), signal=s).set(
             1 if s == signal else 0
         )
+
+
+def set_green_share(migration: str, percent: int) -> None:
+    GREEN_SHARE.labels(migration=migration).set(percent)
+
+
+def count_health_check(migration: str, healthy: bool) -> None:
+    HEALTH_CHECKS.labels(migration=migration, result="healthy" if healthy else "unhealthy").inc()
+    HEALTHY.labels(migration=migration).set(1 if healthy else 0)
 
 
 def lock_retry_counter(migration: str) -> Callable[[Step, int], None]:

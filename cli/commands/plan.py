@@ -99,7 +99,7 @@ def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
         f"(> {limits.max_replica_lag_bytes.human_readable(decimal=False)} of WAL where no time is reported) "
         f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL; "
         f"slows beyond {limits.slow_above:.0%} of a limit",
-        "  (per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --health-query; "
+        "  (per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --probe-query; "
         "the same options here show their limits)",
     ]
     if limits.health_query is not None:

@@ -22,7 +22,7 @@ def test_every_limit_is_configurable_per_migration() -> None:
     args = parse(
         "--max-replica-lag", "2.5", "--max-replica-lag-bytes", "256MiB", "--max-slot-wal", "2GiB",
         "--standby", "replica_a", "--standby", "replica_b",
-        "--health-query", "SELECT 1 FROM orders LIMIT 1", "--max-health-latency-ms", "80",
+        "--probe-query", "SELECT 1 FROM orders LIMIT 1", "--max-probe-latency-ms", "80",
         "--max-rows-per-second", "100",
     )  # fmt: skip
     options = options_from(args)  # type: ignore[arg-type]
@@ -38,7 +38,7 @@ def test_every_limit_is_configurable_per_migration() -> None:
     [
         (("--max-slot-wal", "lots"), "option throttle.replication.max_slot_wal:"),
         (("--max-replica-lag", "0"), "option throttle.replication.max_replica_lag_s:"),
-        (("--health-query", "DROP TABLE orders"), "option throttle.replication.health_query:"),
+        (("--probe-query", "DROP TABLE orders"), "option throttle.replication.health_query:"),
     ],
 )
 def test_a_bad_value_names_the_option(extra: tuple[str, ...], where: str) -> None:
