@@ -8,6 +8,7 @@ LIVESHIFT_TEST_PG_BINDIR=/usr/lib/postgresql/15/bin runs the session's server fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from psycopg import sql
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cli.stack.postgres import EmbeddedPostgres
@@ -229,3 +231,17 @@ async def liveshift_worker(temporal: TemporalServer, dsn: str) -> AsyncIterator[
     yield WorkerHandle(settings, "test", stop, task)
     stop.set()
     await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture(autouse=True)
+async def no_workflow_outlives_its_test(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Workflow ids derive from the target and tables, the same in every test (target `test`): a workflow a
+    failed test left running would refuse the next test's start. End what is still running."""
+    yield
+    if "temporal" not in request.fixturenames:
+        return
+    server: TemporalServer = request.getfixturevalue("temporal")
+    async for execution in server.client.list_workflows("ExecutionStatus = 'Running'"):
+        handle = server.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        with contextlib.suppress(RPCError):  # ended meanwhile
+            await handle.terminate("left running by a test that has ended")

@@ -34,28 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
     add_migration_options(parser)
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
-    steps = parser.add_argument_group("progressive shifting (after cutover; docs/design.md, Progressive shifting)")
-    steps.add_argument(
-        "--canary-steps",
-        type=step_list,
-        metavar="P1,P2,...",
-        help="green's share at each step, e.g. 5,25,50,100 (cutover itself sends 0%%; replaces --canary)",
-    )
-    steps.add_argument("--step-every", type=duration, metavar="DURATION", help="dwell of each step: 90s, 10m, 1h")
-    health = steps.add_mutually_exclusive_group()
-    health.add_argument("--health-prometheus", metavar="URL", help="Prometheus server for --health-query")
-    health.add_argument("--health-sql", metavar="SELECT", help="SQL on the target, healthy while it returns true")
-    steps.add_argument(
-        "--health-query", metavar="PROMQL", help="healthy while it returns a non-empty, all non-zero result"
-    )
-    steps.add_argument(
-        "--health-interval", type=duration, metavar="DURATION", help="health check during a dwell (default 30s)"
-    )
-    steps.add_argument(
-        "--on-unhealthy",
-        choices=["wait", "rollback"],
-        help="after green is back at 0%%: wait at the contract gate (default) or roll back",
-    )
 
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -193,3 +171,29 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
     parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
     add_replication_options(parser)
+    add_shifting_options(parser)
+
+
+def add_shifting_options(parser: argparse.ArgumentParser) -> None:
+    steps = parser.add_argument_group("progressive shifting (after cutover; docs/design.md, Progressive shifting)")
+    steps.add_argument(
+        "--canary-steps",
+        type=step_list,
+        metavar="P1,P2,...",
+        help="green's share at each step, e.g. 5,25,50,100 (cutover itself sends 0%%; replaces --canary)",
+    )
+    steps.add_argument("--step-every", type=duration, metavar="DURATION", help="dwell of each step: 90s, 10m, 1h")
+    health = steps.add_mutually_exclusive_group()
+    health.add_argument("--health-prometheus", metavar="URL", help="Prometheus server for --health-query")
+    health.add_argument("--health-sql", metavar="SELECT", help="SQL on the target, healthy while it returns true")
+    steps.add_argument(
+        "--health-query", metavar="PROMQL", help="healthy while it returns a non-empty, all non-zero result"
+    )
+    steps.add_argument(
+        "--health-interval", type=duration, metavar="DURATION", help="health check during a dwell (default 30s)"
+    )
+    steps.add_argument(
+        "--on-unhealthy",
+        choices=["wait", "rollback"],
+        help="after green is back at 0%%: wait at the contract gate (default) or roll back",
+    )
