@@ -74,9 +74,10 @@ class MigrationActivities:
     async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
         """Walk one key-range partition from its checkpoint to its end, however long that takes.
 
-        The checkpoint table is authoritative: a retried attempt resumes from it (the heartbeat carries
-        the same checkpoint, for operators and for the log). Progress reaches the workflow by signal, at
-        most every `progress_interval_s`, so history grows with time, not with rows.
+        The checkpoint table is authoritative: a retried attempt resumes from it. The heartbeat details carry
+        the partition's latest ProgressReport (rows, rows/s, throttling), which `liveshift status` and the
+        Temporal UI read from the pending activity: no history event, however long the backfill runs. Only for
+        a workflow started before that (`signal_progress`) is it also signalled every `progress_interval_s`.
         """
         _log_resumption(request)
         reporter = PartitionReporter(request.migration, request.table, request.partition)
@@ -91,18 +92,25 @@ class MigrationActivities:
             reporter.on_progress,
             stop.is_set,
         )
-        return await self._walk(call, reporter, stop, request.progress_interval_s)
+        return await self._walk(call, reporter, stop, request.progress_interval_s, request.signal_progress)
 
     async def _walk(
-        self, call: Callable[[], Progress], reporter: PartitionReporter, stop: threading.Event, interval_s: float
+        self,
+        call: Callable[[], Progress],
+        reporter: PartitionReporter,
+        stop: threading.Event,
+        interval_s: float,
+        signal_progress: bool,
     ) -> PartitionResult:
-        """Heartbeat with the latest progress, signal it every `interval_s`; on cancellation stop at a batch."""
-        signal = _progress_signal(reporter)
+        """Heartbeat with the latest progress (and signal it every `interval_s` where the workflow expects that);
+        on cancellation stop at a batch."""
+        signal = _progress_signal(reporter) if signal_progress else _no_signal
         future = asyncio.get_running_loop().run_in_executor(self._executor, call)
         last_signal = time.monotonic()
         try:
             while not (await asyncio.wait({future}, timeout=min(1.0, interval_s)))[0]:
-                activity.heartbeat(*([reporter.latest] if reporter.latest else []))
+                report = reporter.report()
+                activity.heartbeat(*([report] if report else []))
                 if time.monotonic() - last_signal >= interval_s:
                     last_signal = time.monotonic()
                     await signal(None)
@@ -174,6 +182,10 @@ def _log_resumption(request: PartitionInput) -> None:
             info.attempt,
             info.heartbeat_details[0],
         )
+
+
+async def _no_signal(error: str | None) -> None:
+    """The workflow reads progress from the heartbeat details and the partition's result: nothing to send."""
 
 
 def _progress_signal(reporter: PartitionReporter) -> Callable[[str | None], Awaitable[None]]:
