@@ -92,7 +92,8 @@ class MigrationActivities:
             reporter.on_progress,
             stop.is_set,
         )
-        return await self._walk(call, reporter, stop, request.progress_interval_s, request.signal_progress)
+        result = await self._walk(call, reporter, stop, request.progress_interval_s, request.signal_progress)
+        return result.model_copy(update={"earlier_error": _earlier_error()})
 
     async def _walk(
         self,
@@ -122,7 +123,11 @@ class MigrationActivities:
         try:
             result = reporter.finished(future.result())
         except Exception as exc:
-            await signal(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            # the next attempt finds this in its heartbeat details and the partition's result carries it
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            report = reporter.report(error)
+            activity.heartbeat(*([report] if report else []))
+            await signal(error)
             raise
         await signal(None)
         return result
@@ -170,6 +175,15 @@ class MigrationActivities:
             self.rollback,
             self.set_paused,
         ]
+
+
+def _earlier_error() -> str | None:
+    """The error an earlier attempt of this partition heartbeat as it failed, if any."""
+    details = activity.info().heartbeat_details
+    if not details or not isinstance(details[0], dict):
+        return None
+    error = details[0].get("error")
+    return str(error) if error else None
 
 
 def _log_resumption(request: PartitionInput) -> None:

@@ -32,6 +32,7 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from activities.migration import MigrationActivities
     from liveshift.lifecycle import Phase
+    from workflows import progress
     from workflows.models import (
         WORKFLOW_NAME,
         BackfillInput,
@@ -219,9 +220,11 @@ class MigrationWorkflow(OperatorHandlers):
 
     def _hold_result(self, result: PartitionResult) -> None:
         p = result.progress
-        self._partitions[(p.table, p.partition)] = ProgressReport(
-            table=p.table, partition=p.partition, rows_done=p.rows_done, done=p.done
-        )
+        report = ProgressReport(table=p.table, partition=p.partition, rows_done=p.rows_done, done=p.done)
+        self._partitions[(p.table, p.partition)] = report
+        if result.earlier_error:  # the partition retried: the status keeps why (the signal said so before)
+            failed = report.model_copy(update={"error": result.earlier_error})
+            self._status.last_error = progress.partition_error(failed)
 
     def _record_partition(self, task: asyncio.Task[PartitionResult]) -> None:
         """A partition finished: its result is the workflow's record of it (the rest still heartbeat theirs)."""

@@ -170,6 +170,8 @@ class PartitionInput(BaseModel):
 class PartitionResult(BaseModel):
     progress: Progress
     rows_this_attempt: int
+    # why an earlier attempt of this partition failed (the error report it heartbeat last), for the status
+    earlier_error: str | None = None
 
 
 def workflow_id(target: str, migration: Migration) -> str:
