@@ -182,3 +182,12 @@ def test_live_reports_only_in_backfill() -> None:
     status = backfilling().model_copy(update={"phase": Phase.VERIFY})
     assert progress.with_live_reports(status, [report("users", 0, 10)]) is status
     assert progress.with_live_reports(backfilling(), []).rows_done == 0
+
+
+def test_details_in_backfill_point_at_the_running_partitions_heartbeats() -> None:
+    s = backfilling(report("users", 0, 500, done=True))
+    assert details.render(s).splitlines()[1] == (
+        "- users: 500/1000 rows, 0 rows/s; 1 running partition(s): live progress in their heartbeat details"
+    )
+    finished = backfilling(report("users", 0, 500, done=True), report("users", 1, 500, done=True))
+    assert details.render(finished).splitlines()[1] == "- users: 1000/1000 rows, 0 rows/s, ETA 0s"
