@@ -17,7 +17,7 @@ from psycopg import sql
 
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
-from liveshift.shape import bound_expression
+from liveshift.shape import row_expression
 from liveshift.steps import qualified
 from liveshift.triggers import MARKER
 from liveshift.values import TableReport, VerifyReport
@@ -27,16 +27,17 @@ SAMPLE_SIZE = 10
 
 def _transform_ok(transform: Transform) -> sql.Composable:
     # the write stored the expression cast to the column's type: compare that (an `up` of text for an
-    # integer column has no integer = text operator)
+    # integer column has no integer = text operator); the expression reads the row's columns directly where
+    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row)
     return sql.SQL("({} IS NOT DISTINCT FROM CAST({} AS {}))").format(
         sql.Identifier("_ls_r", transform.target),
-        bound_expression("_ls_r", transform.variables, transform.expression),
+        row_expression("_ls_r", transform.variables, transform.expression),
         sql.SQL(transform.target_type),
     )
 
 
 def _check_ok(check: VerifyCheck) -> sql.Composable:
-    return sql.SQL("({} IS NOT FALSE)").format(bound_expression("_ls_r", check.variables, check.predicate))
+    return sql.SQL("({} IS NOT FALSE)").format(row_expression("_ls_r", check.variables, check.predicate))
 
 
 def _all(parts: list[sql.Composable]) -> sql.Composable:
