@@ -83,9 +83,10 @@ class MigrationActivities:
     async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
         """Walk one key-range partition from its checkpoint to its end, however long that takes.
 
-        The checkpoint table is authoritative: a retried attempt resumes from it (the heartbeat carries
-        the same checkpoint, for operators and for the log). Progress reaches the workflow by signal, at
-        most every `progress_interval_s`, so history grows with time, not with rows.
+        The checkpoint table is authoritative: a retried attempt resumes from it. The heartbeat details carry
+        the partition's latest ProgressReport (rows, rows/s, throttling), which `liveshift status` and the
+        Temporal UI read from the pending activity: no history event, however long the backfill runs. Only for
+        a workflow started before that (`signal_progress`) is it also signalled every `progress_interval_s`.
         """
         _log_resumption(request)
         reporter = PartitionReporter(request.migration, request.table, request.partition)
@@ -102,18 +103,26 @@ class MigrationActivities:
             self._resolve,  # standbys the replication throttle polls are worker targets too
             reporter.on_hold,
         )
-        return await self._walk(call, reporter, stop, request.progress_interval_s)
+        result = await self._walk(call, reporter, stop, request.progress_interval_s, request.signal_progress)
+        return result.model_copy(update={"earlier_error": _earlier_error()})
 
     async def _walk(
-        self, call: Callable[[], Progress], reporter: PartitionReporter, stop: threading.Event, interval_s: float
+        self,
+        call: Callable[[], Progress],
+        reporter: PartitionReporter,
+        stop: threading.Event,
+        interval_s: float,
+        signal_progress: bool,
     ) -> PartitionResult:
-        """Heartbeat with the latest progress, signal it every `interval_s`; on cancellation stop at a batch."""
-        signal = _progress_signal(reporter)
+        """Heartbeat with the latest progress (and signal it every `interval_s` where the workflow expects that);
+        on cancellation stop at a batch."""
+        signal = _progress_signal(reporter) if signal_progress else _no_signal
         future = asyncio.get_running_loop().run_in_executor(self._executor, call)
         last_signal = time.monotonic()
         try:
             while not (await asyncio.wait({future}, timeout=min(1.0, interval_s)))[0]:
-                activity.heartbeat(*([reporter.latest] if reporter.latest else []))
+                report = reporter.report()
+                activity.heartbeat(*([report] if report else []))
                 if time.monotonic() - last_signal >= interval_s:
                     last_signal = time.monotonic()
                     await signal(None)
@@ -125,7 +134,11 @@ class MigrationActivities:
         try:
             result = reporter.finished(future.result())
         except Exception as exc:
-            await signal(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            # the next attempt finds this in its heartbeat details and the partition's result carries it
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            report = reporter.report(error)
+            activity.heartbeat(*([report] if report else []))
+            await signal(error)
             raise
         await signal(None)
         return result
@@ -197,6 +210,15 @@ class MigrationActivities:
         ]
 
 
+def _earlier_error() -> str | None:
+    """The error an earlier attempt of this partition heartbeat as it failed, if any."""
+    details = activity.info().heartbeat_details
+    if not details or not isinstance(details[0], dict):
+        return None
+    error = details[0].get("error")
+    return str(error) if error else None
+
+
 def _log_resumption(request: PartitionInput) -> None:
     info = activity.info()
     if info.heartbeat_details:
@@ -207,6 +229,10 @@ def _log_resumption(request: PartitionInput) -> None:
             info.attempt,
             info.heartbeat_details[0],
         )
+
+
+async def _no_signal(error: str | None) -> None:
+    """The workflow reads progress from the heartbeat details and the partition's result: nothing to send."""
 
 
 def _progress_signal(reporter: PartitionReporter) -> Callable[[str | None], Awaitable[None]]:

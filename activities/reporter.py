@@ -12,7 +12,7 @@ from workflows.models import PartitionResult, ProgressReport
 
 class PartitionReporter:
     """Fed by the core after each batch (and repeatedly while it is paused or steps aside), on the DB thread;
-    read from the event loop for heartbeats and progress signals."""
+    read from the event loop for heartbeats (and the progress signals older workflows expect)."""
 
     def __init__(self, migration: str, table: str, partition: int) -> None:
         self.migration, self.table, self.partition = migration, table, partition
@@ -51,7 +51,7 @@ class PartitionReporter:
         metrics.BATCH_SIZE.labels(**labels, partition=str(self.partition)).set(progress.batch_size)
 
     def report(self, error: str | None = None) -> ProgressReport | None:
-        """For the workflow's PROGRESS signal; None before the first batch."""
+        """For the heartbeat details (and the PROGRESS signal of older workflows); None before the first batch."""
         p = self.latest
         if p is None:
             return None

@@ -1,7 +1,7 @@
 """The benchmark: the same change done with a plain ALTER and through liveshift, under application traffic.
 
     python -m bench.run --rows 1000000          # writes docs/benchmark.md and docs/benchmark-latency.png
-    python -m bench.run --rows 10000000         # the big one
+    python -m bench.run --rows 10000000 --scenarios type_change   # the big one, one scenario
     python -m bench.run --rows 5000 --out /tmp  # a smoke run (seconds)
 
 On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server and a worker process
@@ -29,9 +29,11 @@ from pathlib import Path
 import psycopg
 import yaml
 from psycopg import sql
+from temporalio.client import Client
 
+from bench.memory import RssSampler
 from bench.report import machine, write_markdown, write_plot
-from bench.scenarios import SCENARIOS, TABLE, Scenario
+from bench.scenarios import ALIASES, SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
 from cli.loadgen import LoadGenerator, Report, Sample, Version
 from cli.process import FINAL_PHASES
@@ -105,6 +107,12 @@ class ScenarioResult:
     acknowledged_writes: int
     lost_writes: int
     lock_timeout_ms: int
+    worker_rss_first: int  # bytes, when the liveshift path starts
+    worker_rss_peak: int  # bytes, the highest sample until the workflow completed
+
+    @property
+    def verify_seconds(self) -> float:
+        return dict(self.phases).get("verify", 0.0)
 
     @property
     def update_rate(self) -> float:
@@ -253,9 +261,18 @@ def run_naive(dsn: str, scenario: Scenario, rows: int, traffic: Traffic) -> Path
 
 async def run_liveshift(
     stack: BenchStack, dsn: str, target: str, scenario: Scenario, rows: int, traffic: Traffic
-) -> tuple[PathResult, MigrationStatus, int, LoadGenerator]:
+) -> tuple[PathResult, MigrationStatus, int, LoadGenerator, RssSampler]:
     client = await stack.client()
     await stack.wait_for_worker(client)
+    assert stack.worker is not None
+    with RssSampler(stack.worker.pid) as rss:
+        path, result, events, load = await _drive_liveshift(client, dsn, target, scenario, rows, traffic)
+    return path, result, events, load, rss
+
+
+async def _drive_liveshift(
+    client: Client, dsn: str, target: str, scenario: Scenario, rows: int, traffic: Traffic
+) -> tuple[PathResult, MigrationStatus, int, LoadGenerator]:
     load = LoadGenerator(dsn, scenario.workload(rows, "public_base"))
     load.start("blue", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
     try:
@@ -331,7 +348,7 @@ def run_scenario(
     say(f"[{scenario.name}] (a) plain ALTER under traffic")
     naive = run_naive(naive_dsn, scenario, rows, traffic)
     say(f"[{scenario.name}] (b) liveshift workflow under traffic")
-    live, status, events, load = asyncio.run(run_liveshift(stack, live_dsn, live_target, scenario, rows, traffic))
+    live, status, events, load, rss = asyncio.run(run_liveshift(stack, live_dsn, live_target, scenario, rows, traffic))
     lost = load.lost_writes({"final": Version(None, scenario.green_row)})
     return ScenarioResult(
         scenario=scenario,
@@ -347,7 +364,21 @@ def run_scenario(
         acknowledged_writes=load.acknowledged_writes(),
         lost_writes=len(lost),
         lock_timeout_ms=MigrationOptions().lock.lock_timeout_ms,
+        worker_rss_first=rss.first,
+        worker_rss_peak=rss.peak,
     )
+
+
+def scenario_names(value: str) -> list[str]:
+    """`--scenarios type_change,bench_cents`: names or aliases, each known."""
+    names = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name = ALIASES.get(part, part)
+        if name not in SCENARIOS:
+            known = ", ".join([*sorted(ALIASES), *sorted(SCENARIOS)])
+            raise argparse.ArgumentTypeError(f"unknown scenario {part!r} (known: {known})")
+        names.append(name)
+    return names
 
 
 def say(message: str) -> None:
@@ -358,6 +389,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (default 1,000,000)")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all available")
+    parser.add_argument(
+        "--scenarios",
+        type=scenario_names,
+        help=f"comma-separated subset, by name or alias ({', '.join(f'{a}={n}' for a, n in ALIASES.items())})",
+    )
     parser.add_argument("--rate", type=float, default=25.0, help="requests/s of each application thread")
     parser.add_argument("--writers", type=int, default=2, help="writer threads per side")
     parser.add_argument("--readers", type=int, default=2, help="reader threads per side")
@@ -374,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     available = [s for s in SCENARIOS.values() if s.available()]
-    chosen = [SCENARIOS[n] for n in args.scenario] if args.scenario else available
+    names = [*(args.scenario or []), *(args.scenarios or [])]
+    chosen = [SCENARIOS[n] for n in dict.fromkeys(names)] if names else available
     traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold, args.parallelism)
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()

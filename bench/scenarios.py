@@ -140,3 +140,6 @@ operations:
 )
 
 SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY)}
+
+# short names for --scenarios
+ALIASES = {"type_change": ALTER_TYPE.name, "add_column": ADD_COLUMN.name, "pk_bigint": PRIMARY_KEY.name}

@@ -25,14 +25,21 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.migration import MigrationActivities
 from cli.config import CliError, connect, settings_from
 from cli.process import FINAL_PHASES, Exit, exit_now
 from cli.render import console, headline
+from liveshift.lifecycle import Phase
 from worker.config import Settings
-from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus
+from workflows import progress
+from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus, ProgressReport
+
+# the activity whose heartbeat details carry a backfill partition's progress
+BACKFILL_ACTIVITY = MigrationActivities.backfill_partition.__name__
 
 
 def execution_status_name(status: int | None) -> str:
@@ -96,7 +103,33 @@ async def describe(handle: WorkflowHandle[Any, Any]) -> str:
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
-    """The status query; for a closed workflow whose query cannot be answered, its result."""
+    """The status query with the running backfill partitions' progress merged in (their heartbeat details,
+    read with describe); for a closed workflow whose query cannot be answered, its result."""
+    current = await _queried_status(handle)
+    if current.phase != Phase.BACKFILL:
+        return current
+    return progress.with_live_reports(current, await live_reports(handle))
+
+
+async def live_reports(handle: WorkflowHandle[Any, Any]) -> list[ProgressReport]:
+    """Each running backfill partition's latest report: its pending activity's heartbeat details (what the
+    Temporal UI shows too), with the failure its last attempt ended with, if it retries."""
+    try:
+        description = await handle.describe(rpc_timeout=timedelta(seconds=15))
+    except RPCError:
+        return []  # the query's answer stands on its own
+    out = []
+    for pending in description.raw_description.pending_activities:
+        if pending.activity_type.name != BACKFILL_ACTIVITY or not pending.heartbeat_details.payloads:
+            continue
+        [report] = await pydantic_data_converter.decode(pending.heartbeat_details.payloads, [ProgressReport])
+        if pending.attempt > 1 and pending.HasField("last_failure"):
+            report = report.model_copy(update={"error": pending.last_failure.message.splitlines()[0]})
+        out.append(report)
+    return out
+
+
+async def _queried_status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
     try:
         return await handle.query(STATUS, result_type=MigrationStatus, rpc_timeout=timedelta(seconds=15))
     except WorkflowQueryFailedError as exc:

@@ -3,22 +3,22 @@
 A row written from blue (or backfilled) must satisfy new = up(old); a row written from green
 must satisfy old = down(new); a row still pending was missed by the backfill. Checks added
 by the migration (e.g. a CHECK on a new column) must hold for every row. Each chunk is one
-statement over a key range (a physical block range for a table without a key), so it reads a
-consistent snapshot without holding locks.
+statement over a range of heap blocks (a sequential TID range scan), so it reads a consistent
+snapshot without holding locks or a long transaction; why every row is checked, and why rows the
+backfill wrote itself are checked again: docs/design.md, "Verify".
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from liveshift.ctid_backfill import block_range, relation_blocks, rows_per_block
+from liveshift.ctid_backfill import relation_blocks, rows_per_block
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
-from liveshift.shape import bound_expression
+from liveshift.shape import row_expression
 from liveshift.steps import qualified
 from liveshift.triggers import MARKER
 from liveshift.values import TableReport, VerifyReport
@@ -28,16 +28,17 @@ SAMPLE_SIZE = 10
 
 def _transform_ok(transform: Transform) -> sql.Composable:
     # the write stored the expression cast to the column's type: compare that (an `up` of text for an
-    # integer column has no integer = text operator)
+    # integer column has no integer = text operator); the expression reads the row's columns directly where
+    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row)
     return sql.SQL("({} IS NOT DISTINCT FROM CAST({} AS {}))").format(
         sql.Identifier("_ls_r", transform.target),
-        bound_expression("_ls_r", transform.variables, transform.expression),
+        row_expression("_ls_r", transform.variables, transform.expression),
         sql.SQL(transform.target_type),
     )
 
 
 def _check_ok(check: VerifyCheck) -> sql.Composable:
-    return sql.SQL("({} IS NOT FALSE)").format(bound_expression("_ls_r", check.variables, check.predicate))
+    return sql.SQL("({} IS NOT FALSE)").format(row_expression("_ls_r", check.variables, check.predicate))
 
 
 def _all(parts: list[sql.Composable]) -> sql.Composable:
@@ -52,6 +53,32 @@ def row_ok_expression(transforms: list[Transform], checks: list[VerifyCheck]) ->
     )
 
 
+def chunk_statement(schema: str, target: BackfillTarget, ok: sql.Composable, bounded: bool) -> sql.Composable:
+    """One chunk: the rows stored in heap blocks [%s, %s) (`bounded`), or from block %s to the table's end, read
+    in one sequential pass (a TID range scan: no index, no sort, nothing materialized). Per chunk: rows seen,
+    rows not ok, and the smallest few bad keys (a key is turned into JSON only for a bad row)."""
+    if target.key:
+        order = sql.SQL(", ").join(sql.Identifier("_ls_r", k) for k in target.key)
+        as_json = sql.SQL("jsonb_build_array({})").format(order)
+    else:  # a table without a key: its rows are named by ctid
+        order, as_json = sql.SQL("_ls_r.ctid"), sql.SQL("jsonb_build_array(_ls_r.ctid::text)")
+    upper = sql.SQL(" AND _ls_r.ctid < ('(' || %s::bigint || ',0)')::tid") if bounded else sql.SQL("")
+    return sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE NOT {ok}), "
+        "(array_agg({json} ORDER BY {order}) FILTER (WHERE NOT {ok}))[1:{sample}] "
+        "FROM {table} AS _ls_r WHERE _ls_r.ctid >= ('(' || %s::bigint || ',0)')::tid{upper}"
+    ).format(
+        ok=ok, json=as_json, order=order, sample=sql.Literal(SAMPLE_SIZE), table=qualified(schema, target.table),
+        upper=upper,
+    )  # fmt: skip
+
+
+def _blocks_and_chunk(conn: psycopg.Connection, schema: str, table: str, chunk: int) -> tuple[int, int]:
+    """The table's heap blocks now, and how many make a chunk of about `chunk` rows."""
+    blocks, _ = relation_blocks(conn, schema, table)
+    return blocks, max(1, int(chunk / rows_per_block(conn, schema, table)))
+
+
 def verify_table(
     conn: psycopg.Connection,
     schema: str,
@@ -60,87 +87,21 @@ def verify_table(
     checks: list[VerifyCheck],
     chunk: int = 50_000,
 ) -> TableReport:
-    if not target.key:
-        return verify_blocks(conn, schema, target, transforms, checks, chunk)
+    """Every row of the table, in chunks of heap blocks; the last chunk runs to the table's end as it is then
+    (blocks appended meanwhile hold rows written during verify, which the trigger wrote: see docs/design.md)."""
     report = TableReport(table=target.table)
     ok = row_ok_expression(transforms, checks)
-    key = sql.SQL(", ").join(sql.Identifier("_ls_r", k) for k in target.key)
-    order = sql.SQL(", ").join(sql.Identifier(k) for k in target.key)
-    desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in target.key)
-    keyrow = sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(k) for k in target.key))
-    casts = sql.SQL("({})").format(
-        sql.SQL(", ").join(sql.SQL("CAST(%s AS {})").format(sql.SQL(t)) for t in target.key_types)
-    )
-    last: list[Any] | None = None
-    while True:
-        where = sql.SQL("WHERE {} > {}").format(keyrow, casts) if last is not None else sql.SQL("")
-        statement = sql.SQL(
-            "WITH chunk AS (SELECT * FROM {table} {where} ORDER BY {order} LIMIT {n}) "
-            "SELECT count(*), count(*) FILTER (WHERE NOT ok), "
-            "(array_agg(k ORDER BY k) FILTER (WHERE NOT ok))[1:{sample}], "
-            "(SELECT jsonb_build_array({order}) FROM chunk ORDER BY {desc} LIMIT 1) "
-            "FROM (SELECT {ok} AS ok, jsonb_build_array({key}) AS k FROM chunk AS _ls_r) AS v"
-        ).format(
-            table=qualified(schema, target.table),
-            where=where,
-            order=order,
-            n=sql.Literal(chunk),
-            sample=sql.Literal(SAMPLE_SIZE),
-            desc=desc,
-            ok=ok,
-            key=key,
-        )
-        params = [None if v is None else str(v) for v in last] if last is not None else []
-        seen, bad, sample, new_last = conn.execute(statement, params).fetchone()  # type: ignore[misc]
-        _count_chunk(report, seen, bad, [k[0] if len(k) == 1 else k for k in sample] if sample else None)
-        if seen < chunk or new_last is None:
-            return report
-        last = new_last
-
-
-def _count_chunk(report: TableReport, seen: int, bad: int, sample: list[Any] | None) -> None:
-    report.rows_checked += seen
-    report.mismatches += bad
-    if sample and len(report.sample_keys) < SAMPLE_SIZE:
-        report.sample_keys = (report.sample_keys + sample)[:SAMPLE_SIZE]
-
-
-def verify_blocks(
-    conn: psycopg.Connection,
-    schema: str,
-    target: BackfillTarget,
-    transforms: list[Transform],
-    checks: list[VerifyCheck],
-    chunk: int = 50_000,
-) -> TableReport:
-    """A table without a key, in chunks of about `chunk` rows by physical block range (ctid_backfill.py) up to
-    the table's end, read again when reached (rows appended meanwhile are checked too); sample keys are ctids.
-
-    A row an application moves into a block already checked is not checked again: its new version was
-    written through the trigger, as after a keyset chunk.
-    """
-    report = TableReport(table=target.table)
-    blocks = max(1, math.ceil(chunk / rows_per_block(conn, schema, target.table)))
-    statement = sql.SQL(
-        "SELECT count(*), count(*) FILTER (WHERE NOT ok), "
-        "(array_agg(k ORDER BY tid) FILTER (WHERE NOT ok))[1:{sample}] "
-        "FROM (SELECT {ok} AS ok, _ls_r.ctid AS tid, _ls_r.ctid::text AS k FROM {table} AS _ls_r{where}) AS v"
-    )
-    start, end = 0, relation_blocks(conn, schema, target.table)[0]
-    while start < end:
-        stop = min(end, start + blocks)
-        where, params = block_range(start, stop)
-        query = statement.format(
-            sample=sql.Literal(SAMPLE_SIZE),
-            ok=row_ok_expression(transforms, checks),
-            table=qualified(schema, target.table),
-            where=where,
-        )
-        seen, bad, sample = conn.execute(query, params).fetchone()  # type: ignore[misc]
-        _count_chunk(report, seen, bad, sample)
-        start = stop
-        if start >= end:
-            end = relation_blocks(conn, schema, target.table)[0]
+    bounded, to_end = (chunk_statement(schema, target, ok, b) for b in (True, False))
+    blocks, step = _blocks_and_chunk(conn, schema, target.table, chunk)
+    sample: list[Any] = []
+    for lo in range(0, max(blocks, 1), step):
+        last = lo + step >= blocks
+        statement, params = (to_end, [lo]) if last else (bounded, [lo, lo + step])
+        seen, bad, keys = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+        report.rows_checked += seen
+        report.mismatches += bad
+        sample = sorted([*sample, *(keys or [])])[:SAMPLE_SIZE]  # the smallest bad keys, in key order
+    report.sample_keys = [k[0] if len(k) == 1 else k for k in sample]
     return report
 
 

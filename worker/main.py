@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import prometheus_client
 from temporalio.client import Client
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 # database threads: backfill partitions, phase steps, verify (each holds one connection while it runs)
 DB_THREADS = 32
+# the SDK sends an activity's heartbeats at most this often (else 80% of the heartbeat timeout, 8 s): backfill
+# partitions carry their progress in the heartbeat details, which `liveshift status` shows, so about every second
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
@@ -32,6 +36,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow],
         activities=activities.all() + HistoryActivities(settings.dsn_for, executor).all(),
         max_concurrent_activities=DB_THREADS,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )
 
 

@@ -112,4 +112,5 @@ class MigrationWorkflowBase:
 
     def _refresh_progress(self) -> None:
         self._status.progress, self._status.throttled = progress.aggregate(self._totals, self._partitions)
+        self._status.partitions = sorted(self._partitions.values(), key=lambda r: (r.table, r.partition))
         self._publish_details()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from liveshift.lifecycle import Phase
 from workflows.models import MigrationStatus
 
 
@@ -14,7 +15,10 @@ def render(s: MigrationStatus) -> str:
         )
     for t in s.progress:
         eta = f", ETA {t.eta_seconds:.0f}s" if t.eta_seconds is not None else ""
-        lines.append(f"- {t.table}: {t.rows_done}/{t.rows_total} rows, {t.rows_per_second:.0f} rows/s{eta}")
+        running = t.partitions - t.partitions_done if s.phase == Phase.BACKFILL else 0
+        # the workflow holds finished partitions' results; running ones report without history events
+        live = f"; {running} running partition(s): live progress in their heartbeat details" if running > 0 else ""
+        lines.append(f"- {t.table}: {t.rows_done}/{t.rows_total} rows, {t.rows_per_second:.0f} rows/s{eta}{live}")
     if s.throttled:
         lines.append(f"throttled: {s.throttled}")
     if s.green_percent is not None:

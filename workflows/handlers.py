@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.migration import MigrationActivities
     from liveshift.lifecycle import Phase
-    from workflows import requests
+    from workflows import progress, requests
     from workflows.models import (
         APPROVE,
         PAUSE,
@@ -38,8 +38,9 @@ class OperatorHandlers(ShareControl):
         if self._status.phase != Phase.BACKFILL:
             return  # a late report from a partition that already finished
         self._partitions[(report.table, report.partition)] = report
-        if report.error:
-            self._status.last_error = f"backfill {report.table}/{report.partition}: {report.error} (retrying)"
+        error = progress.partition_error(report)
+        if error:
+            self._status.last_error = error
         self._refresh_progress()
 
     @workflow.query(name=STATUS)

@@ -35,6 +35,7 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from activities.migration import MigrationActivities
     from liveshift.lifecycle import Phase
+    from workflows import progress
     from workflows.models import (
         WORKFLOW_NAME,
         BackfillInput,
@@ -56,6 +57,10 @@ from workflows.handlers import OperatorHandlers
 
 # patch id: a Temporal cancellation becomes a rollback request (before it, it interrupted the phase in flight)
 CANCEL_ROLLS_BACK = "cancel-rolls-back"
+# patch id: backfill partitions report progress in their heartbeat details, not by signal (a signal every
+# progress interval made the history grow with the backfill's duration), and the workflow records each
+# partition's result as it finishes
+PROGRESS_IN_HEARTBEATS = "progress-in-heartbeats"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -195,7 +200,11 @@ class MigrationWorkflow(OperatorHandlers):
         plans: list[TablePlan] = await self._activity(MigrationActivities.plan_backfill, request, interruptible=True)
         self._totals = {p.table: p for p in plans}
         self._refresh_progress()
-        partitions = [self._start_partition(p.table, i) for p in plans for i in range(p.partitions)]
+        by_heartbeat = workflow.patched(PROGRESS_IN_HEARTBEATS)
+        partitions = [self._start_partition(p.table, i, by_heartbeat) for p in plans for i in range(p.partitions)]
+        if by_heartbeat:
+            for t in partitions:
+                t.add_done_callback(self._record_partition)
         await workflow.wait_condition(
             lambda: (
                 all(t.done() for t in partitions)
@@ -214,13 +223,26 @@ class MigrationWorkflow(OperatorHandlers):
         if self._rollback_reason is not None:
             raise RollbackRequested()
         for t in partitions:
-            p = t.result().progress
-            self._partitions[(p.table, p.partition)] = ProgressReport(
-                table=p.table, partition=p.partition, rows_done=p.rows_done, done=p.done
-            )
+            self._hold_result(t.result())
         self._refresh_progress()
 
-    def _start_partition(self, table: str, partition: int) -> workflow.ActivityHandle[PartitionResult]:
+    def _hold_result(self, result: PartitionResult) -> None:
+        p = result.progress
+        report = ProgressReport(table=p.table, partition=p.partition, rows_done=p.rows_done, done=p.done)
+        self._partitions[(p.table, p.partition)] = report
+        if result.earlier_error:  # the partition retried: the status keeps why (the signal said so before)
+            failed = report.model_copy(update={"error": result.earlier_error})
+            self._status.last_error = progress.partition_error(failed)
+
+    def _record_partition(self, task: asyncio.Task[PartitionResult]) -> None:
+        """A partition finished: its result is the workflow's record of it (the rest still heartbeat theirs)."""
+        if not task.cancelled() and task.exception() is None:
+            self._hold_result(task.result())
+            self._refresh_progress()
+
+    def _start_partition(
+        self, table: str, partition: int, by_heartbeat: bool
+    ) -> workflow.ActivityHandle[PartitionResult]:
         options = self._input.options
         return workflow.start_activity_method(
             MigrationActivities.backfill_partition,
@@ -231,6 +253,7 @@ class MigrationWorkflow(OperatorHandlers):
                 partition=partition,
                 throttle=options.throttle,
                 progress_interval_s=options.progress_interval_s,
+                signal_progress=not by_heartbeat,
             ),
             start_to_close_timeout=BACKFILL_TIMEOUT,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,

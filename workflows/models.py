@@ -56,7 +56,9 @@ class MigrationOptions(BaseModel):
     parallelism: int = Field(1, ge=1, le=64, description="backfill partitions per table")
     throttle: Throttle = Field(default_factory=Throttle)
     lock: LockPolicy = Field(default_factory=LockPolicy)
-    progress_interval_s: float = Field(5.0, gt=0, description="how often backfill reports progress to the workflow")
+    progress_interval_s: float = Field(
+        5.0, gt=0, description="how often a backfill partition records its progress (heartbeat details, at most 1/s)"
+    )
     canary_steps: list[int] = Field(
         default_factory=list, description="green's share at each scheduled step after cutover (cutover itself is 0%)"
     )
@@ -99,7 +101,8 @@ class RollbackRequest(BaseModel):
 
 
 class ProgressReport(BaseModel):
-    """Backfill activity -> workflow (signal PROGRESS), at most every `progress_interval_s` per partition."""
+    """One backfill partition's latest progress: its activity's heartbeat details, read by `liveshift status`
+    through describe (no history event); the signal PROGRESS of workflows started before heartbeat reports."""
 
     table: str
     partition: int
@@ -158,6 +161,9 @@ class MigrationStatus(BaseModel):
     contract_at: datetime | None = None  # when a soak ends
     last_error: str | None = None
     progress: list[TableProgress] = Field(default_factory=list)
+    # each backfill partition's latest report the workflow holds (the result of a finished one), so a reader can
+    # merge the running partitions' heartbeat details in (workflows/progress.py: with_live_reports)
+    partitions: list[ProgressReport] = Field(default_factory=list)
     transitions: list[PhaseTransition] = Field(default_factory=list)
     verify: VerifyReport | None = None
     rollback_reason: str | None = None  # why it rolled back (operator request or a non-retryable failure)
@@ -212,11 +218,16 @@ class PartitionInput(BaseModel):
     partition: int
     throttle: Throttle = Field(default_factory=Throttle)
     progress_interval_s: float = 5.0
+    # signal progress to the workflow (what workflows started before heartbeat reports expect; their payloads
+    # lack this field); newer workflows read it from the heartbeat details instead
+    signal_progress: bool = True
 
 
 class PartitionResult(BaseModel):
     progress: Progress
     rows_this_attempt: int
+    # why an earlier attempt of this partition failed (the error report it heartbeat last), for the status
+    earlier_error: str | None = None
 
 
 def workflow_id(target: str, migration: Migration) -> str:

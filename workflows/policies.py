@@ -22,8 +22,8 @@ RETRY = RetryPolicy(
     maximum_attempts=5,
     non_retryable_error_types=list(NON_RETRYABLE),
 )
-# a backfill partition keeps retrying on its own: each attempt resumes from the checkpoint and
-# reports its last error with its progress signal
+# a backfill partition keeps retrying on its own: each attempt resumes from the checkpoint; the error
+# the last one ended with is in its heartbeat details (shown by `liveshift status`) and its result
 BACKFILL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,

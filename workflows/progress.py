@@ -1,10 +1,15 @@
-"""Backfill progress per table, from the partitions' latest reports: pure arithmetic, no Temporal."""
+"""Backfill progress per table, from the partitions' latest reports: pure arithmetic, no Temporal.
+
+The workflow holds each finished partition's result; the running ones report in their activities' heartbeat
+details, which a reader (`liveshift status`) fetches with describe and merges in with `with_live_reports`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from workflows.models import ProgressReport, TablePlan, TableProgress
+from liveshift.lifecycle import Phase
+from workflows.models import MigrationStatus, ProgressReport, TablePlan, TableProgress
 
 # (table, partition) -> that partition's latest report
 Reports = Mapping[tuple[str, int], ProgressReport]
@@ -41,3 +46,36 @@ def aggregate(plans: Mapping[str, TablePlan], reports: Reports) -> tuple[list[Ta
         progress.append(table_progress(plan, of_table))
         throttled = throttled or next((r.throttled for r in of_table if r.throttled and not r.done), None)
     return progress, throttled
+
+
+def partition_error(report: ProgressReport) -> str | None:
+    """What the status says of a partition whose last attempt failed (it retries on its own)."""
+    if not report.error:
+        return None
+    return f"backfill {report.table}/{report.partition}: {report.error} (retrying)"
+
+
+def with_live_reports(status: MigrationStatus, live: Iterable[ProgressReport]) -> MigrationStatus:
+    """`status` with the running partitions' latest reports merged in (a finished partition's result wins):
+    the same aggregation the workflow does, over fresher reports. Outside backfill, `status` as it is."""
+    live = list(live)
+    if status.phase != Phase.BACKFILL or not live:
+        return status
+    reports = {(r.table, r.partition): r for r in status.partitions}
+    for r in live:
+        held = reports.get((r.table, r.partition))
+        if held is None or not held.done:
+            reports[(r.table, r.partition)] = r
+    plans = {
+        t.table: TablePlan(table=t.table, partitions=t.partitions, rows_total=t.rows_total) for t in status.progress
+    }
+    progress, throttled = aggregate(plans, reports)
+    errors = [e for e in map(partition_error, live) if e]
+    return status.model_copy(
+        update={
+            "progress": progress,
+            "throttled": throttled,
+            "partitions": sorted(reports.values(), key=lambda r: (r.table, r.partition)),
+            "last_error": errors[0] if errors else status.last_error,
+        }
+    )

@@ -258,7 +258,7 @@ def test_pause_resume_during_backfill_then_complete(stack: DevStack, tmp_path: P
     assert "PAUSED" in paused.stdout
     again = stack.cli("pause", wid)
     assert again.returncode == 2 and one_line(again.stderr).startswith("liveshift pause: refused:")
-    time.sleep(6)  # pause takes effect at a batch boundary; the last progress report arrives within 5 s
+    time.sleep(6)  # pause takes effect at a batch boundary; the partition's heartbeat report follows within seconds
     before = sum(p["rows_done"] for p in stack.cli_json("status", wid)["progress"])
     time.sleep(4)
     status = stack.cli_json("status", wid)

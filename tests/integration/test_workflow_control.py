@@ -16,6 +16,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
+from cli import control
 from liveshift.values import LockPolicy, Throttle
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, snapshot
@@ -80,8 +81,9 @@ async def test_pause_stops_the_partitions_and_resume_continues_them(
 
     message = await handle.execute_update(PAUSE, result_type=str)
     assert message == "paused in phase backfill: backfill stops at the next batch boundary"
-    # the partition reports it holds (after committing the batch in flight): from then on no batch starts
-    while (status := await handle.query(STATUS, result_type=MigrationStatus)).throttled != "paused":
+    # the partition reports it holds (after committing the batch in flight), in its heartbeat details that the
+    # CLI's status merges in: from then on no batch starts
+    while (status := await control.status(handle)).throttled != "paused":
         await asyncio.sleep(0.1)
     assert status.paused and status.phase == "backfill"
     stopped_at = checkpoint_rows(conn)

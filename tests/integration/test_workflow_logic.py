@@ -23,6 +23,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
+from cli import control
 from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
 from tests.conftest import TemporalServer
 from tests.helpers import migration
@@ -43,6 +44,7 @@ from workflows.models import (
     PartitionResult,
     PhaseInput,
     PrepareInput,
+    ProgressReport,
     RollbackRequest,
 )
 from workflows.starter import start_migration
@@ -51,6 +53,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 NAME = "users_email_lower"
 PARTITIONS = 2
+LIVE_ROWS = 123  # what a held partition reports in its heartbeat details
 
 
 class FakeDatabase:
@@ -68,6 +71,7 @@ class FakeDatabase:
         self.rollback_reasons: list[str | None] = []
         self.partitions_cancelled = 0
         self.mismatches = 0
+        self.held_partitions: set[int] = set()  # these run (heartbeating LIVE_ROWS done) until removed
 
     def hold(self, name: str) -> asyncio.Event:
         self.released[name] = asyncio.Event()
@@ -104,6 +108,16 @@ class FakeDatabase:
     async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
         try:
             await self._call("backfill_partition")
+            while request.partition in self.held_partitions:
+                live = ProgressReport(
+                    table=request.table,
+                    partition=request.partition,
+                    rows_done=LIVE_ROWS,
+                    done=False,
+                    rows_per_second=50,
+                )
+                activity.heartbeat(live)
+                await asyncio.sleep(0.05)
             while self.paused:  # the partition holds at its next batch boundary
                 activity.heartbeat()
                 await asyncio.sleep(0.05)
@@ -421,3 +435,24 @@ async def test_cancel_during_contract_is_ignored_and_contract_finishes(fake: Fak
     assert result.phase == "complete"
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     assert "rollback" not in fake.db.calls
+
+
+async def test_a_finished_partition_counts_at_once_and_a_running_one_through_its_heartbeats(fake: Fake) -> None:
+    """The workflow records a partition's result as it finishes; a running one reports only in its heartbeat
+    details, which `liveshift status` merges in; no progress signal reaches the history."""
+    fake.db.held_partitions.add(1)
+    handle = await fake.start(auto_cutover=True, soak_seconds=0)
+    while not (own := await status_of(handle)).progress or own.progress[0].partitions_done < 1:
+        await asyncio.sleep(0.05)
+    assert own.phase == "backfill" and (own.progress[0].rows_done, own.rows_total) == (1000 // PARTITIONS, 1000)
+    while (live := await control.status(handle)).rows_done == own.rows_done:
+        await asyncio.sleep(0.05)
+    [users] = live.progress
+    assert (users.rows_done, users.partitions_done, users.rows_per_second) == (1000 // PARTITIONS + LIVE_ROWS, 1, 50)
+    assert [(r.partition, r.done) for r in live.partitions] == [(0, True), (1, False)]
+
+    fake.db.held_partitions.clear()
+    result = await handle.result()
+    assert (result.phase, result.rows_done, result.progress[0].partitions_done) == ("complete", 1000, PARTITIONS)
+    events = (await handle.fetch_history()).events
+    assert not [e for e in events if e.HasField("workflow_execution_signaled_event_attributes")]

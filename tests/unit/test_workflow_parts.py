@@ -140,3 +140,54 @@ def test_approval_only_of_the_waiting_gate() -> None:
 )
 def test_cancellation_is_a_rollback_request_until_contract(phase: Phase, ignored: str | None) -> None:
     assert requests.refusal_of_cancellation(status(phase=phase)) == ignored
+
+
+def backfilling(*held: ProgressReport, partitions: int = 2) -> MigrationStatus:
+    """A status as the workflow answers it in backfill: the finished partitions' results it holds."""
+    plans = {"users": TablePlan(table="users", partitions=partitions, rows_total=1000)}
+    reports = {(r.table, r.partition): r for r in held}
+    table, throttled = progress.aggregate(plans, reports)
+    return MigrationStatus(
+        workflow_id="w", migration="m", target="t", schema_name="public", tables=["users"], phase=Phase.BACKFILL,
+        progress=table, throttled=throttled, partitions=list(held),
+    )  # fmt: skip
+
+
+def test_live_reports_merge_into_the_workflows_status_with_the_same_aggregation() -> None:
+    status = backfilling(report("users", 0, 500, done=True))
+    assert (status.rows_done, status.progress[0].partitions_done) == (500, 1)
+    live = [report("users", 1, 200, rate=100, throttled="rows/s cap")]
+    merged = progress.with_live_reports(status, live)
+    [users] = merged.progress
+    assert (users.rows_done, users.rows_total, users.partitions_done, users.rows_per_second) == (700, 1000, 1, 100)
+    assert users.eta_seconds == pytest.approx(3.0)  # 300 rows left at 100 rows/s
+    assert merged.throttled == "rows/s cap"
+    assert [(r.partition, r.rows_done) for r in merged.partitions] == [(0, 500), (1, 200)]
+    assert status.rows_done == 500, "the workflow's own status is not changed"
+
+
+def test_a_finished_partitions_result_wins_over_a_stale_heartbeat() -> None:
+    status = backfilling(report("users", 0, 500, done=True))
+    merged = progress.with_live_reports(status, [report("users", 0, 400, rate=10)])
+    assert (merged.rows_done, merged.progress[0].partitions_done, merged.throttled) == (500, 1, None)
+
+
+def test_a_retrying_partitions_failure_is_the_last_error() -> None:
+    failing = report("users", 1, 10).model_copy(update={"error": "OperationalError: connection lost"})
+    merged = progress.with_live_reports(backfilling(), [failing])
+    assert merged.last_error == "backfill users/1: OperationalError: connection lost (retrying)"
+
+
+def test_live_reports_only_in_backfill() -> None:
+    status = backfilling().model_copy(update={"phase": Phase.VERIFY})
+    assert progress.with_live_reports(status, [report("users", 0, 10)]) is status
+    assert progress.with_live_reports(backfilling(), []).rows_done == 0
+
+
+def test_details_in_backfill_point_at_the_running_partitions_heartbeats() -> None:
+    s = backfilling(report("users", 0, 500, done=True))
+    assert details.render(s).splitlines()[1] == (
+        "- users: 500/1000 rows, 0 rows/s; 1 running partition(s): live progress in their heartbeat details"
+    )
+    finished = backfilling(report("users", 0, 500, done=True), report("users", 1, 500, done=True))
+    assert details.render(finished).splitlines()[1] == "- users: 1000/1000 rows, 0 rows/s, ETA 0s"
