@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -135,10 +134,7 @@ def run(args: argparse.Namespace) -> int:
         migration = load_migration(args.file)
         options = options_from(args)
     except (SpecError, CliError) as exc:
-        sys.stderr.write(f"liveshift start: {exc}\n")
-        if args.json:
-            control.emit_json({"ok": False, "error": str(exc)})
-        return Exit.REFUSED
+        return control.refuse(args, exc)
 
     async def body(client: Client, settings: Settings) -> int:
         wid = workflow_id(args.target, migration)
