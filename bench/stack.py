@@ -19,6 +19,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from cli.process import stop_process
 from cli.stack.dev import search_attribute_flags
 from cli.stack.postgres import EmbeddedPostgres
 from cli.stack.temporal import TemporalDevServer
@@ -91,13 +92,7 @@ class BenchStack:
 
     def stop_worker(self) -> None:
         process, self.worker = self.worker, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
     def stop(self) -> None:
         self.stop_worker()

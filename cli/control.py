@@ -213,11 +213,16 @@ def run_command(args: argparse.Namespace, body: Callable[[Client, Settings], Awa
     try:
         code = asyncio.run(main())
     except CliError as exc:
-        sys.stderr.write(f"liveshift {args.command}: {exc}\n")
-        if getattr(args, "json", False):
-            emit_json({"ok": False, "error": str(exc)})
-        code = Exit.REFUSED
+        code = refuse(args, exc)
     exit_now(code)
+
+
+def refuse(args: argparse.Namespace, exc: Exception) -> Exit:
+    """Bad input or a refusal: one line `liveshift <command>: <why>` on stderr (and `{"ok": false}` with --json)."""
+    sys.stderr.write(f"liveshift {args.command}: {exc}\n")
+    if getattr(args, "json", False):
+        emit_json({"ok": False, "error": str(exc)})
+    return Exit.REFUSED
 
 
 def ui_link(workflow_id: str, namespace: str) -> str | None:

@@ -51,9 +51,11 @@ def add_migration_selector(parser: argparse.ArgumentParser) -> None:
 
 def add_stack_options(parser: argparse.ArgumentParser, data_dir_help: str) -> None:
     """Where the embedded stack (`dev`, `demo`) keeps its state and which ports it serves Temporal on."""
-    parser.add_argument("--data-dir", type=Path, help=data_dir_help)
-    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free, or as last time)")
-    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port (default gRPC port + 1000)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=data_dir_help)
+    parser.add_argument(
+        "--port", type=int, metavar="PORT", help="Temporal gRPC port (default 7233 if free, or as last time)"
+    )
+    parser.add_argument("--ui-port", type=int, metavar="PORT", help="Temporal Web UI port (default gRPC port + 1000)")
 
 
 def add_replication_options(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from temporalio.client import Client
 
@@ -40,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if args.upto not in {f.ref.file for f in files}:
             raise SpecError(f"no file {args.upto!r} in the directory", file=args.directory, field="--upto")
     except SpecError as exc:
-        sys.stderr.write(f"liveshift baseline: {exc}\n")
-        if args.json:
-            control.emit_json({"ok": False, "error": str(exc)})
-        return Exit.REFUSED
+        return control.refuse(args, exc)
     request = HistoryRequest(
         action="baseline", target=args.target, files=[f.ref for f in files], upto=args.upto, started_by=started_by(args)
     )

@@ -113,16 +113,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         json=False,
         connection=False,
     )
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the sample table (default 1,000,000)")
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, metavar="N", help="rows in the sample table (default 1,000,000)"
+    )
     add_stack_options(parser, "keep the stack's state here (default: a temporary directory)")
-    parser.add_argument("--parallelism", type=int, default=2, help="backfill partitions (default 2)")
-    parser.add_argument("--rate", type=float, default=25.0, help="requests/s per application thread (default 25)")
+    parser.add_argument("--parallelism", type=int, default=2, metavar="N", help="backfill partitions (default 2)")
+    parser.add_argument(
+        "--rate", type=float, default=25.0, metavar="N", help="requests/s per application thread (default 25)"
+    )
     parser.add_argument("--keep-running", action="store_true", help="keep the stack up after the summary (Ctrl-C)")
     parser.add_argument(
         "--step-every", type=float, default=5.0, metavar="SECONDS", help="dwell of each shift step (default 5)"
     )
     parser.add_argument(
-        "--metrics-port", type=int, help="serve the application's per-version counters here (default: a free port)"
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve the application's per-version counters here (default: a free port)",
     )
     parser.add_argument(
         "--health-prometheus",

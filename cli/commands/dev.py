@@ -34,8 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         connection=False,
     )
     add_stack_options(parser, "state directory (default: ./.liveshift if present, else ~/.liveshift)")
-    parser.add_argument("--pg-port", type=int, help="PostgreSQL port (default: a free one, then as last time)")
-    parser.add_argument("--metrics-port", type=int, help="the worker's Prometheus port (default: a free one)")
+    parser.add_argument(
+        "--pg-port", type=int, metavar="PORT", help="PostgreSQL port (default: a free one, then as last time)"
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, metavar="PORT", help="the worker's Prometheus port (default: a free one)"
+    )
     parser.add_argument("--no-worker", action="store_true", help="run no worker; start one with `liveshift worker`")
     add_json_option(parser, "print one JSON line once everything is ready")
 

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         run=run,
     )
     parser.add_argument("--running", action="store_true", help="only migrations still running")
-    parser.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most this many (default 50)")
 
 
 def _row(e: WorkflowExecution) -> dict[str, Any]:

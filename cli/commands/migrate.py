@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import timedelta
 
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
@@ -53,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
             target=args.target, files=files, options=options_from(args), started_by=started_by(args)
         )
     except (SpecError, CliError) as exc:
-        sys.stderr.write(f"liveshift migrate: {exc}\n")
-        if args.json:
-            control.emit_json({"ok": False, "error": str(exc)})
-        return Exit.REFUSED
+        return control.refuse(args, exc)
 
     async def body(client: Client, settings: Settings) -> int:
         check = HistoryRequest(action="pending", target=args.target, files=[f.ref for f in files])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -30,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "2 bad input or refused (e.g. the tables already have a migration in flight).",
         run=run,
     )
-    parser.add_argument("file", help="migration file (YAML or JSON)")
+    parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
     add_migration_options(parser)
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
@@ -115,10 +114,7 @@ def run(args: argparse.Namespace) -> int:
         migration = load_migration(args.file)
         options = options_from(args)
     except (SpecError, CliError) as exc:
-        sys.stderr.write(f"liveshift start: {exc}\n")
-        if args.json:
-            control.emit_json({"ok": False, "error": str(exc)})
-        return Exit.REFUSED
+        return control.refuse(args, exc)
 
     async def body(client: Client, settings: Settings) -> int:
         wid = workflow_id(args.target, migration)
@@ -160,16 +156,25 @@ def run(args: argparse.Namespace) -> int:
 def add_migration_options(parser: argparse.ArgumentParser) -> None:
     """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
     parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
-    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
+    parser.add_argument(
+        "--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover, 1..100 (default 100)"
+    )
     parser.add_argument(
         "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
     )
-    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
-    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
-    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
-    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
-    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
-    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
+    parser.add_argument("--parallelism", type=int, metavar="N", help="backfill partitions per table, 1..64 (default 1)")
+    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size (default 1000)")
+    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch (default 50000)")
+    parser.add_argument(
+        "--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for (default 250)"
+    )
+    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
+    parser.add_argument(
+        "--lock-timeout-ms",
+        type=int,
+        metavar="MS",
+        help="lock_timeout of each lock-taking step, retried with backoff (default 2000)",
+    )
     add_replication_options(parser)
     add_shifting_options(parser)
 
@@ -182,12 +187,23 @@ def add_shifting_options(parser: argparse.ArgumentParser) -> None:
         metavar="P1,P2,...",
         help="green's share at each step, e.g. 5,25,50,100 (cutover itself sends 0%%; replaces --canary)",
     )
-    steps.add_argument("--step-every", type=duration, metavar="DURATION", help="dwell of each step: 90s, 10m, 1h")
-    health = steps.add_mutually_exclusive_group()
-    health.add_argument("--health-prometheus", metavar="URL", help="Prometheus server for --health-query")
-    health.add_argument("--health-sql", metavar="SELECT", help="SQL on the target, healthy while it returns true")
     steps.add_argument(
-        "--health-query", metavar="PROMQL", help="healthy while it returns a non-empty, all non-zero result"
+        "--step-every",
+        type=duration,
+        metavar="DURATION",
+        help="dwell of each step: 90s, 10m, 1h (required with --canary-steps)",
+    )
+    health = steps.add_mutually_exclusive_group()
+    health.add_argument(
+        "--health-prometheus", metavar="URL", help="Prometheus server for --health-query (needs --canary-steps)"
+    )
+    health.add_argument(
+        "--health-sql", metavar="SELECT", help="SQL on the target, healthy while it returns true (needs --canary-steps)"
+    )
+    steps.add_argument(
+        "--health-query",
+        metavar="PROMQL",
+        help="with --health-prometheus: healthy while it returns a non-empty, all non-zero result",
     )
     steps.add_argument(
         "--health-interval", type=duration, metavar="DURATION", help="health check during a dwell (default 30s)"

@@ -20,12 +20,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show a migration's phase and progress",
         description="Show a migration's phase, per-table progress, rate, ETA, gates and last error. "
+        "With no id or --migration: the only running migration, else the most recent one. "
         "Exit codes: 0 running or complete, 1 failed or rolled back, 2 unknown migration or Temporal unreachable.",
         run=run,
     )
     add_migration_selector(parser)
     parser.add_argument("--watch", action="store_true", help="redraw until the migration ends (Ctrl-C to stop)")
-    parser.add_argument("--interval", type=float, default=2.0, help="seconds between redraws with --watch")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="seconds between redraws with --watch (default 2)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

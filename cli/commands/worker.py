@@ -27,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         run=run,
         json=False,
     )
-    parser.add_argument("--metrics-port", type=int, help="serve liveshift metrics on this port (0: off)")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve liveshift metrics on this port (default: the config's [metrics] port, else none; 0: off)",
+    )
 
 
 def run(args: argparse.Namespace) -> NoReturn:

@@ -29,6 +29,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from cli.process import stop_process
 from cli.stack.postgres import EmbeddedPostgres, free_port
 from cli.stack.temporal import TemporalDevServer, port_is_free
 from workflows.models import SEARCH_ATTRIBUTES, TASK_QUEUE
@@ -214,14 +215,7 @@ class DevStack:
 
     def stop_worker(self, timeout: float = 30.0) -> None:
         process, self.worker = self.worker, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout)
 
     def stop(self) -> None:
         self.stop_worker()
