@@ -19,6 +19,7 @@ from typing import TypeVar
 from temporalio import activity
 
 from liveshift import backfill, engine, metrics
+from liveshift.blockers import LockWait
 from liveshift.errors import MigrationStateError
 from liveshift.steps import Step
 from liveshift.verify import VerifyReport
@@ -42,6 +43,34 @@ T = TypeVar("T")
 HEARTBEAT_EVERY_S = 2.0
 
 
+class LockHooks:
+    """The executor's lock callbacks of one phase: metrics, and the wait as the heartbeat's details."""
+
+    def __init__(self, migration: str) -> None:
+        self.migration = migration
+        self.wait: LockWait | None = None
+        self._terminated = 0
+        self._series: list[tuple[str, ...]] = []
+
+    def on_retry(self, step: Step, attempt: int) -> None:
+        metrics.LOCK_RETRIES.labels(migration=self.migration).inc()
+
+    def on_wait(self, wait: LockWait) -> None:
+        self.wait = wait if wait.blockers else None
+        metrics.LOCK_WAIT.labels(migration=self.migration).set(wait.waited_s if wait.blockers else 0)
+        for labels in self._series:
+            metrics.LOCK_BLOCKER.remove(*labels)
+        self._series = [(self.migration, str(b.pid), b.state or "", b.mode, b.table) for b in wait.blockers]
+        for labels, blocker in zip(self._series, wait.blockers, strict=True):
+            metrics.LOCK_BLOCKER.labels(*labels).set(blocker.transaction_open_s)
+        metrics.BLOCKERS_TERMINATED.labels(migration=self.migration).inc(len(wait.terminated) - self._terminated)
+        self._terminated = len(wait.terminated)
+
+    def details(self) -> dict[str, object] | None:
+        """Heartbeat details: {"lock_wait": ...} while a step waits for a blocker, else None."""
+        return {"lock_wait": self.wait.model_dump(mode="json")} if self.wait else None
+
+
 class MigrationActivities:
     """Holds what activities need from the worker: target resolution and a thread pool for the DB."""
 
@@ -57,12 +86,6 @@ class MigrationActivities:
             if done:
                 return future.result()
             activity.heartbeat(*([details()] if details else []))
-
-    def _lock_retry_hook(self, migration: str) -> Callable[[Step, int], None]:
-        def hook(step: Step, attempt: int) -> None:
-            metrics.LOCK_RETRIES.labels(migration=migration).inc()
-
-        return hook
 
     def _phase(self, request: PhaseInput, call: Callable[..., T], *args: object, **kwargs: object) -> Callable[[], T]:
         dsn = self._resolve(request.target)
@@ -93,8 +116,9 @@ class MigrationActivities:
     @activity.defn
     async def expand(self, request: PhaseInput) -> None:
         metrics.set_phase(request.migration, "expand")
-        hook = self._lock_retry_hook(request.migration)
-        await self._in_thread(self._phase(request, engine.expand, request.lock, hook))
+        hooks = LockHooks(request.migration)
+        call = self._phase(request, engine.expand, request.lock, hooks.on_retry, on_wait=hooks.on_wait)
+        await self._in_thread(call, hooks.details)
 
     @activity.defn
     async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
@@ -230,8 +254,9 @@ class MigrationActivities:
 
     @activity.defn
     async def validate_constraints(self, request: PhaseInput) -> None:
-        hook = self._lock_retry_hook(request.migration)
-        await self._in_thread(self._phase(request, engine.validate_constraints, request.lock, hook))
+        hooks = LockHooks(request.migration)
+        call = self._phase(request, engine.validate_constraints, request.lock, hooks.on_retry, on_wait=hooks.on_wait)
+        await self._in_thread(call, hooks.details)
 
     @activity.defn
     async def verify(self, request: PhaseInput) -> VerifyReport:
@@ -254,15 +279,19 @@ class MigrationActivities:
     @activity.defn
     async def contract(self, request: PhaseInput) -> None:
         metrics.set_phase(request.migration, "contract")
-        hook = self._lock_retry_hook(request.migration)
-        await self._in_thread(self._phase(request, engine.contract, request.lock, hook))
+        hooks = LockHooks(request.migration)
+        call = self._phase(request, engine.contract, request.lock, hooks.on_retry, on_wait=hooks.on_wait)
+        await self._in_thread(call, hooks.details)
         metrics.set_phase(request.migration, "complete")
 
     @activity.defn
     async def rollback(self, request: PhaseInput) -> None:
         metrics.set_phase(request.migration, "rolling_back")
-        hook = self._lock_retry_hook(request.migration)
-        await self._in_thread(self._phase(request, engine.rollback, request.lock, hook, request.reason))
+        hooks = LockHooks(request.migration)
+        call = self._phase(
+            request, engine.rollback, request.lock, hooks.on_retry, request.reason, on_wait=hooks.on_wait
+        )
+        await self._in_thread(call, hooks.details)
         metrics.set_phase(request.migration, "rolled_back")
 
     @activity.defn

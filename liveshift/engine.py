@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from liveshift.catalog import Catalog, read_catalog, schema_exists
-from liveshift.ddl import LockPolicy, run_steps
+from liveshift.ddl import LockPolicy, LockWaitHook, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.operations.base import ExpressionProbe
 from liveshift.plan import MigrationPlan, build_plan
@@ -252,21 +252,31 @@ def _require(record: MigrationRecord, allowed: tuple[str, ...], action: str) -> 
 
 
 def expand(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     record = load_record(conn, name)
     _require(record, ("prepared", "expanded"), "expand")
-    run_steps(conn, plan_of(record).expand_steps(), policy, on_lock_retry)
+    run_steps(conn, plan_of(record).expand_steps(), policy, on_lock_retry, on_wait)
     _set_status(conn, name, "expanded")
 
 
 def validate_constraints(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
     record = load_record(conn, name)
     _require(record, ("expanded", "backfilled", "verified"), "validate constraints of")
-    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry)
+    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry, on_wait)
     if record.status == "expanded":
         _set_status(conn, name, "backfilled")
 
@@ -296,7 +306,12 @@ def revert_cutover(conn: psycopg.Connection, name: str) -> None:
 
 
 def contract(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """Remove the old shape. Irreversible: only after cutover."""
     record = load_record(conn, name)
@@ -305,7 +320,7 @@ def contract(
     _require(record, ("cut_over", "contracting"), "contract")
     _set_status(conn, name, "contracting")
     plan = plan_of(record)
-    run_steps(conn, plan.contract_steps(), policy, on_lock_retry)
+    run_steps(conn, plan.contract_steps(), policy, on_lock_retry, on_wait)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, "complete")
@@ -317,6 +332,8 @@ def rollback(
     policy: LockPolicy | None = None,
     on_lock_retry: LockRetryHook | None = None,
     reason: str | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """Undo everything expand did, keeping every row written meanwhile through either version."""
     record = load_record(conn, name)
@@ -329,7 +346,7 @@ def rollback(
     plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
         conn.execute(set_candidate(record.schema_name, None, 0))
-    run_steps(conn, plan.rollback_steps(), policy, on_lock_retry)
+    run_steps(conn, plan.rollback_steps(), policy, on_lock_retry, on_wait)
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, "rolled_back", reason)
 

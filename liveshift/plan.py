@@ -209,6 +209,7 @@ class MigrationPlan:
                         table=sql.Literal(qualified(self.schema, final.physical).as_string(None)),
                         hidden=sql.Literal(hidden),
                     ),
+                    tables=((self.schema, final.physical),),
                 )
             )
         return steps

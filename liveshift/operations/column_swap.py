@@ -462,6 +462,7 @@ def _move_sequence_step(schema: str, table: str, old: str, hidden: str, new_type
         + (f", widened to {new_type}" if widen else ""),
         sql.SQL("DO {}").format(sql.Literal(body.as_string(None))),
         lock=ACCESS_EXCLUSIVE_BRIEF,
+        tables=((schema, table),),
         skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({}) OR pg_get_serial_sequence({}, {}) IS NULL").format(
             column_exists(schema, table, hidden), column_exists(schema, table, old), rel, sql.Literal(old)
         ),
@@ -483,6 +484,7 @@ def _rename_not_null_step(schema: str, table: str, column: str) -> Step:
         f"name the NOT NULL constraint of {table}.{column} as plain DDL would",
         sql.SQL("DO {}").format(sql.Literal(body.as_string(None))),
         skip_if=constraint_exists(schema, table, want),
+        tables=((schema, table),),
     )
 
 

@@ -13,10 +13,13 @@ the old names. Before contract nothing of the old shape is touched, so rollback 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from psycopg import sql
 
 from liveshift.catalog import Catalog, Column, IncomingForeignKey, Table
 from liveshift.errors import SpecError
+from liveshift.locks import ACCESS_EXCLUSIVE
 from liveshift.operations.base import OpContext, OpPlan, hidden_name, replace_table
 from liveshift.operations.column_swap import (
     Swap,
@@ -100,9 +103,12 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
         )
         if original.validated:
             plan.validate.append(validate_constraint(schema, source.physical, temp))
-        first.key_swap.append(drop_foreign_key_while_hidden(schema, source.physical, fk.name, ref_swap.hidden))
+        # dropping a foreign key locks the table it references too, which its SQL does not name
+        both = {"tables": ((schema, source.physical), (schema, physical)), "lock_mode": ACCESS_EXCLUSIVE}
+        drop_old = drop_foreign_key_while_hidden(schema, source.physical, fk.name, ref_swap.hidden)
+        first.key_swap.append(replace(drop_old, **both))
         plan.contract.append(rename_constraint(schema, ctx.final_name_of(source.physical)[0], temp, fk.name))
-        plan.rollback_first.append(two_tables(drop_constraint(schema, source.physical, temp)))
+        plan.rollback_first.append(replace(two_tables(drop_constraint(schema, source.physical, temp)), **both))
     first.key_swap.append(
         Step(
             f"swap primary key {pk_name} of {physical} to the unique index {temp_index} on {swap.hidden} "

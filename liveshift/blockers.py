@@ -1,0 +1,116 @@
+"""The backends that would make a step's lock request queue: found from pg_locks, never by asking.
+
+A lock request that waits makes every later conflicting request on the table queue behind it, so
+the executor first looks: a backend whose transaction has been open longer than a short threshold
+and that holds, or waits for, a lock conflicting with the step's mode blocks the step. Younger
+transactions are ignored: application writers hold RowExclusiveLock for milliseconds and must not
+starve a step; behind one of those the short lock_timeout bounds the queueing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel
+
+from liveshift.locks import CONFLICTS, Table
+
+log = logging.getLogger(__name__)
+
+
+class Blocker(BaseModel):
+    """A backend the step waits for, as status, heartbeat details and metrics show it."""
+
+    pid: int
+    table: str  # schema.table
+    mode: str  # the lock it holds or waits for, as pg_locks names it
+    granted: bool  # False: it waits in the queue itself (ahead of us)
+    state: str | None  # pg_stat_activity.state: active, idle in transaction, ...
+    transaction_open_s: float
+    query: str  # the first line of its current or last query
+    usename: str | None = None
+    xact_start: str  # identifies the transaction: a pid reused later is not terminated by mistake
+
+
+class LockWait(BaseModel):
+    """What a waiting step waits for; `blockers` empty once the wait is over."""
+
+    step: str
+    lock_mode: str
+    tables: list[str]
+    waited_s: float
+    blockers: list[Blocker]
+    terminated: list[Blocker] = []  # ended by terminate_blockers_after_s during this wait, cumulative
+    starving: bool = False  # waited longer than the policy's report threshold: a conflicting lock never lets go
+
+
+def regclass_literal(table: Table) -> sql.Composable:
+    schema, name = table
+    ident = sql.Identifier(schema, name) if schema else sql.Identifier(name)
+    return sql.Literal(ident.as_string(None))
+
+
+_QUERY = """
+SELECT l.pid, l.relation::regclass::text, l.mode, l.granted, a.state,
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+       split_part(coalesce(a.query, ''), E'\\n', 1), a.usename, a.xact_start::text
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.relation = ANY({relations}) AND l.mode = ANY({modes}) AND l.pid <> pg_backend_pid()
+  AND a.xact_start < clock_timestamp() - {min_age}::interval
+ORDER BY a.xact_start, l.pid
+"""
+
+
+def find_blockers(conn: psycopg.Connection, tables: tuple[Table, ...], mode: str, min_age_ms: int) -> list[Blocker]:
+    """Backends in a transaction older than `min_age_ms` holding or awaiting a lock on `tables` that conflicts
+    with `mode`. A table that does not exist (yet, or any more) has no blockers."""
+    relations = sql.SQL("ARRAY[{}]::regclass[]").format(
+        sql.SQL(", ").join(sql.SQL("to_regclass({})").format(regclass_literal(t)) for t in tables)
+    )
+    query = sql.SQL(_QUERY).format(
+        relations=relations,
+        modes=sql.Literal(sorted(CONFLICTS[mode])),
+        min_age=sql.Literal(f"{min_age_ms} milliseconds"),
+    )
+    rows = conn.execute(query).fetchall()
+    keys = ("pid", "table", "mode", "granted", "state", "transaction_open_s", "query", "usename", "xact_start")
+    return [Blocker.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
+
+
+def can_terminate(conn: psycopg.Connection) -> bool:
+    """Whether this session may end other backends: a superuser, or a member of pg_signal_backend (which
+    may end any backend but a superuser's)."""
+    row = conn.execute(
+        "SELECT rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') FROM pg_roles "
+        "WHERE rolname = current_user"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def terminate(conn: psycopg.Connection, blocker: Blocker) -> bool:
+    """pg_terminate_backend of `blocker`, only while it still runs the transaction we saw (pids are reused)."""
+    try:
+        row = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND xact_start::text = %s",
+            (blocker.pid, blocker.xact_start),
+        ).fetchone()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        # e.g. a superuser's backend, which pg_signal_backend does not cover
+        log.error("cannot terminate blocking backend %d (%s): %s", blocker.pid, blocker.usename, exc)
+        return False
+    ended = bool(row and row[0])
+    if ended:
+        log.warning(
+            "terminated backend %d (%s, %s, transaction open %.1fs, %s on %s): %s",
+            blocker.pid,
+            blocker.usename,
+            blocker.state,
+            blocker.transaction_open_s,
+            blocker.mode,
+            blocker.table,
+            blocker.query,
+        )
+    return ended
