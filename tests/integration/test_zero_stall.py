@@ -148,18 +148,23 @@ def holder_for(mode: str) -> str:
     return "ACCESS SHARE" if mode == ACCESS_EXCLUSIVE else "ROW EXCLUSIVE"
 
 
+def wait_until_older(dsn: str, pid: int, min_age_ms: int) -> None:
+    """Until backend `pid`'s transaction has been open longer than `min_age_ms`, as the server counts."""
+    with psycopg.connect(dsn, autocommit=True) as probe:
+        while not probe.execute(
+            "SELECT clock_timestamp() - xact_start > %s * interval '1 millisecond' FROM pg_stat_activity "
+            "WHERE pid = %s",
+            (min_age_ms, pid),
+        ).fetchone()[0]:
+            time.sleep(0.01)
+
+
 @contextmanager
 def old_transaction(dsn: str, table: str, lock: str, min_age_ms: int) -> Iterator[psycopg.Connection]:
     """A transaction holding `lock` on `table`, open longer than `min_age_ms` (as the server counts)."""
     holder = psycopg.connect(dsn, application_name="ls-test-holder")
     holder.execute(f"LOCK TABLE {table} IN {lock} MODE")
-    with psycopg.connect(dsn, autocommit=True) as probe:
-        while not probe.execute(
-            "SELECT clock_timestamp() - xact_start > %s * interval '1 millisecond' FROM pg_stat_activity "
-            "WHERE pid = %s",
-            (min_age_ms, holder.info.backend_pid),
-        ).fetchone()[0]:
-            time.sleep(0.01)
+    wait_until_older(dsn, holder.info.backend_pid, min_age_ms)
     try:
         yield holder
     finally:
