@@ -22,6 +22,7 @@ from liveshift import engine
 from liveshift.blockers import LockWait, can_terminate
 from liveshift.ddl import LockPolicy, already_applied, check_policy, run_step
 from liveshift.errors import SpecError
+from liveshift.grouping import group_steps
 from liveshift.locks import ACCESS_EXCLUSIVE, stalls_applications, step_locks
 from liveshift.steps import Step
 from tests.helpers import backfill_all, client, migration
@@ -437,3 +438,37 @@ def test_termination_needs_the_privilege(dsn: str, users: psycopg.Connection) ->
         assert can_terminate(users)
     finally:
         users.execute(f"RESET ROLE; DROP ROLE {role}")
+
+
+def test_grouped_steps_take_one_lock_and_stay_idempotent(dsn: str, users: psycopg.Connection) -> None:
+    """Consecutive catalog-only steps on users run as one transaction, behind one wait; re-runs are no-ops,
+    and a group of which some parts already ran (an older executor stopped midway) runs the rest."""
+    m = migration(
+        "name: two_columns\noperations:\n"
+        "  - {op: add_column, table: users, column: {name: a, type: text}, up: lower(email)}\n"
+        "  - {op: add_column, table: users, column: {name: b, type: text}, up: upper(email)}\n"
+    )
+    with engine.connect(dsn) as conn:
+        engine.prepare(conn, m)
+    steps = plan_of(dsn, m.name).expand_steps()
+    grouped = group_steps(steps)
+    [group] = [s for s in grouped if len(s.parts) == 3]  # two hidden columns and the row marker
+    with engine.connect(dsn) as conn:
+        for step in grouped[: grouped.index(group)]:
+            run_step(conn, step, POLICY)
+        run_step(conn, group.parts[0], POLICY)  # the first part alone, as before grouping
+    watch = Watch(dsn)
+    with running(watch):
+        reports = blocked_step(dsn, group, "public.users", ACCESS_EXCLUSIVE, watch)
+    assert not watch.liveshift_waiting and not watch.waiting_on_liveshift
+    assert {b.pid for r in reports for b in r.blockers} and len({r.step for r in reports}) == 1
+    with engine.connect(dsn) as conn:
+        assert run_step(conn, group, POLICY).skipped  # every part's guard holds now
+        for step in grouped[grouped.index(group) + 1 :]:
+            run_step(conn, step, POLICY)
+        engine.expand(conn, m.name)
+    columns = users.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum"
+    ).fetchall()
+    assert [c[0] for c in columns] == ["id", "email", "_ls_new_a", "_ls_new_b", "_ls_written_by"]
