@@ -35,6 +35,7 @@ from bench.scenarios import SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
 from liveshift import engine
 from liveshift.backfill import batch_update_statement
+from liveshift.ddl import LockPolicy
 from liveshift.loadgen import LoadGenerator, Report, Sample, Version
 from liveshift.spec import Migration, parse_migration
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
@@ -53,6 +54,7 @@ class Traffic:
     cooldown: float = 2.0
     hold: float = 5.0  # the long reader's transaction, seconds
     parallelism: int = 1  # liveshift backfill partitions
+    lock_timeout_ms: int = LockPolicy().lock_timeout_ms  # liveshift option
 
 
 @dataclass
@@ -271,7 +273,9 @@ async def run_liveshift(
             MigrationInput(
                 target=target,
                 migration=migration_of(scenario),
-                options=MigrationOptions(parallelism=traffic.parallelism),
+                options=MigrationOptions(
+                    parallelism=traffic.parallelism, lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms)
+                ),
             ),
         )
         green = False
@@ -347,7 +351,7 @@ def run_scenario(
         phases=phase_durations(status),
         acknowledged_writes=load.acknowledged_writes(),
         lost_writes=len(lost),
-        lock_timeout_ms=MigrationOptions().lock.lock_timeout_ms,
+        lock_timeout_ms=traffic.lock_timeout_ms,
     )
 
 
@@ -364,6 +368,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--readers", type=int, default=2, help="reader threads per side")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds the long reader holds the table")
     parser.add_argument("--parallelism", type=int, default=1, help="backfill partitions (liveshift option)")
+    parser.add_argument(
+        "--lock-timeout-ms", type=int, default=LockPolicy().lock_timeout_ms, help="liveshift's lock_timeout option"
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -376,7 +383,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     available = [s for s in SCENARIOS.values() if s.available()]
     chosen = [SCENARIOS[n] for n in args.scenario] if args.scenario else available
-    traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold, args.parallelism)
+    traffic = Traffic(
+        args.writers,
+        args.readers,
+        args.rate,
+        args.warmup,
+        args.cooldown,
+        args.hold,
+        args.parallelism,
+        args.lock_timeout_ms,
+    )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()
     try:
