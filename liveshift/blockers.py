@@ -67,17 +67,33 @@ ORDER BY a.xact_start, l.pid
 def find_blockers(conn: psycopg.Connection, tables: tuple[Table, ...], mode: str, min_age_ms: int) -> list[Blocker]:
     """Backends in a transaction older than `min_age_ms` holding or awaiting a lock on `tables` that conflicts
     with `mode`. A table that does not exist (yet, or any more) has no blockers."""
-    relations = sql.SQL("ARRAY[{}]::regclass[]").format(
-        sql.SQL(", ").join(sql.SQL("to_regclass({})").format(regclass_literal(t)) for t in tables)
-    )
     query = sql.SQL(_QUERY).format(
-        relations=relations,
+        relations=_relations(tables),
         modes=sql.Literal(sorted(CONFLICTS[mode])),
         min_age=sql.Literal(f"{min_age_ms} milliseconds"),
     )
     rows = conn.execute(query).fetchall()
     keys = ("pid", "table", "mode", "granted", "state", "transaction_open_s", "query", "usename", "xact_start")
     return [Blocker.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
+
+
+def _relations(tables: tuple[Table, ...]) -> sql.Composable:
+    return sql.SQL("ARRAY[{}]::regclass[]").format(
+        sql.SQL(", ").join(sql.SQL("to_regclass({})").format(regclass_literal(t)) for t in tables)
+    )
+
+
+def linked_tables(conn: psycopg.Connection, tables: tuple[Table, ...]) -> tuple[Table, ...]:
+    """`tables` and those a foreign key links them to, either way (what dropping a key, column or table locks)."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT DISTINCT n.nspname, c.relname FROM pg_constraint con JOIN pg_class c ON c.oid = "
+            "CASE WHEN con.conrelid = ANY({rels}) THEN con.confrelid ELSE con.conrelid END "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE con.contype = 'f' AND (con.conrelid = ANY({rels}) OR con.confrelid = ANY({rels})) ORDER BY 1, 2"
+        ).format(rels=_relations(tables))
+    ).fetchall()
+    return tuple(dict.fromkeys([*tables, *((r[0], r[1]) for r in rows)]))
 
 
 def can_terminate(conn: psycopg.Connection) -> bool:

@@ -21,9 +21,9 @@ import psycopg
 from psycopg import errors, sql
 from pydantic import BaseModel, Field
 
-from liveshift.blockers import Blocker, LockWait, can_terminate, find_blockers, terminate
+from liveshift.blockers import Blocker, LockWait, can_terminate, find_blockers, linked_tables, terminate
 from liveshift.errors import LockRetriesExhausted, SpecError
-from liveshift.locks import stalls_applications, step_locks
+from liveshift.locks import ACCESS_EXCLUSIVE, drops_objects, stalls_applications, step_locks
 from liveshift.steps import Step
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def wait_for_blockers(
     if not tables or not stalls_applications(mode):
         return 0.0
     assert mode is not None
+    if mode == ACCESS_EXCLUSIVE and any(drops_objects(p.statement.as_string(None)) for p in step.parts or (step,)):
+        tables = linked_tables(conn, tables)
     started = time.monotonic()
     terminated: list[Blocker] = []
     names = [".".join(p for p in t if p) for t in tables]

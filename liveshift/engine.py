@@ -261,7 +261,7 @@ def expand(
 ) -> None:
     record = load_record(conn, name)
     _require(record, ("prepared", "expanded"), "expand")
-    run_steps(conn, plan_of(record).expand_steps(), policy, on_lock_retry, on_wait)
+    run_steps(conn, plan_of(record).phases()["expand"], policy, on_lock_retry, on_wait)
     _set_status(conn, name, "expanded")
 
 
@@ -320,7 +320,7 @@ def contract(
     _require(record, ("cut_over", "contracting"), "contract")
     _set_status(conn, name, "contracting")
     plan = plan_of(record)
-    run_steps(conn, plan.contract_steps(), policy, on_lock_retry, on_wait)
+    run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, "complete")
@@ -346,7 +346,7 @@ def rollback(
     plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
         conn.execute(set_candidate(record.schema_name, None, 0))
-    run_steps(conn, plan.rollback_steps(), policy, on_lock_retry, on_wait)
+    run_steps(conn, plan.phases()["rollback"], policy, on_lock_retry, on_wait)
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, "rolled_back", reason)
 

@@ -127,6 +127,27 @@ def _statement_locks(stmt: object) -> Iterator[tuple[Table, str]]:
             yield from ((t, SHARE_ROW) for t in _foreign_key_targets(column.constraints))
 
 
+def _drops(stmt: object) -> bool:
+    from pglast import ast, enums
+
+    if isinstance(stmt, ast.DropStmt):
+        return stmt.removeType == enums.ObjectType.OBJECT_TABLE
+    drop_cmds = (enums.AlterTableType.AT_DropColumn, enums.AlterTableType.AT_DropConstraint)
+    return isinstance(stmt, ast.AlterTableStmt) and any(c.subtype in drop_cmds for c in stmt.cmds)
+
+
+def drops_objects(text: str) -> bool:
+    """Whether `text` drops a table, column or constraint: with a foreign key, that also locks the table at
+    its other end, which the SQL does not name."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        return any(_drops(raw.stmt) for raw in parse_sql(text))
+    except ParseError:
+        return False
+
+
 def statement_locks(text: str) -> dict[Table, str]:
     """The tables `text` locks and the strongest mode on each; {} for SQL it cannot read (e.g. a DO block)."""
     from pglast import parse_sql

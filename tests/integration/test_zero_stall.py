@@ -472,3 +472,24 @@ def test_grouped_steps_take_one_lock_and_stay_idempotent(dsn: str, users: psycop
         "ORDER BY attnum"
     ).fetchall()
     assert [c[0] for c in columns] == ["id", "email", "_ls_new_a", "_ls_new_b", "_ls_written_by"]
+
+
+def test_dropping_a_foreign_key_column_waits_for_the_referenced_table(dsn: str, conn: psycopg.Connection) -> None:
+    """DROP COLUMN of a column with a foreign key locks the referenced table too, though the SQL names only
+    the first: an old reader of the referenced table is waited for outside the queue."""
+    conn.execute(PK_SETUP)
+    step = Step(
+        "drop column order_items.order_id",
+        psycopg.sql.SQL("ALTER TABLE public.order_items DROP COLUMN order_id"),
+        skip_if=psycopg.sql.SQL(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'order_items'::regclass "
+            "AND attname = 'order_id' AND NOT attisdropped)"
+        ),
+    )
+    assert step_locks(step) == ((("public", "order_items"),), ACCESS_EXCLUSIVE)
+    app = App(dsn, None, ["SELECT note FROM orders WHERE id = 3", "UPDATE orders SET note = note WHERE id = 9"])
+    watch = Watch(dsn)
+    with running(app, watch):
+        reports = blocked_step(dsn, step, "public.orders", ACCESS_EXCLUSIVE, watch)
+    assert not watch.liveshift_waiting and not watch.waiting_on_liveshift
+    assert {b.table for r in reports for b in r.blockers} == {"orders"}
