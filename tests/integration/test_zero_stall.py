@@ -17,7 +17,9 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
+from activities.migration import LockHooks
 from liveshift import engine
 from liveshift.blockers import LockWait, can_terminate
 from liveshift.ddl import LockPolicy, already_applied, check_policy, run_step
@@ -493,3 +495,28 @@ def test_dropping_a_foreign_key_column_waits_for_the_referenced_table(dsn: str, 
         reports = blocked_step(dsn, step, "public.orders", ACCESS_EXCLUSIVE, watch)
     assert not watch.liveshift_waiting and not watch.waiting_on_liveshift
     assert {b.table for r in reports for b in r.blockers} == {"orders"}
+
+
+def test_the_wait_shows_in_heartbeat_details_and_gauges(dsn: str, users: psycopg.Connection) -> None:
+    """While a step waits, the activity's heartbeat details and the gauges name the blocker; after, nothing."""
+    hooks = LockHooks("m_gauges")
+    step = Step("add column x", psycopg.sql.SQL("ALTER TABLE public.users ADD COLUMN x int"))
+    with old_transaction(dsn, "users", "ACCESS SHARE", POLICY.blocker_min_age_ms) as holder:
+        pid = holder.info.backend_pid
+        labels = {"migration": "m_gauges", "pid": str(pid), "state": "idle in transaction"}
+        labels |= {"mode": "AccessShareLock", "table": "users"}
+        with engine.connect(dsn) as conn:
+            thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=hooks.on_wait))
+            wait_for(lambda: hooks.details() is not None, "the step reports its wait")
+            details = hooks.details()
+            assert details is not None
+            [blocker] = details["lock_wait"]["blockers"]  # type: ignore[index]
+            assert (blocker["pid"], blocker["state"], blocker["mode"]) == (pid, "idle in transaction", labels["mode"])
+            assert blocker["query"] == "LOCK TABLE users IN ACCESS SHARE MODE"
+            assert REGISTRY.get_sample_value("liveshift_lock_blocker_transaction_seconds", labels) > 0
+            holder.rollback()
+            thread.join(WAIT_S)
+    assert outcome and not isinstance(outcome[0], BaseException), outcome
+    assert hooks.details() is None
+    assert REGISTRY.get_sample_value("liveshift_lock_wait_seconds", {"migration": "m_gauges"}) == 0
+    assert REGISTRY.get_sample_value("liveshift_lock_blocker_transaction_seconds", labels) is None
