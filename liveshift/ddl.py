@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from liveshift.blockers import Blocker, LockWait, can_terminate, find_blockers, linked_tables, terminate
 from liveshift.errors import LockRetriesExhausted, SpecError
-from liveshift.locks import ACCESS_EXCLUSIVE, drops_objects, stalls_applications, step_locks
+from liveshift.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
 from liveshift.steps import Step
 
 log = logging.getLogger(__name__)
@@ -109,17 +109,27 @@ def _terminate_old(
             done.add(key)
 
 
+def wait_scope(conn: psycopg.Connection, step: Step) -> tuple[tuple[Table, ...], str] | None:
+    """The tables whose old transactions the step waits for, and its mode; None if no application statement
+    would queue behind its lock request. Dropping a key, column or table also locks the tables a foreign key
+    links it to, which the SQL does not name."""
+    tables, mode = step_locks(step)
+    if not tables or mode is None or not stalls_applications(mode):
+        return None
+    if mode == ACCESS_EXCLUSIVE and any(drops_objects(p.statement.as_string(None)) for p in step.parts or (step,)):
+        tables = linked_tables(conn, tables)
+    return tables, mode
+
+
 def wait_for_blockers(
     conn: psycopg.Connection, step: Step, policy: LockPolicy, on_wait: LockWaitHook | None = None
 ) -> float:
     """Poll pg_locks, requesting nothing, until no old transaction holds or awaits a lock conflicting with the
     step's; seconds waited. Never gives up: a step that always finds a blocker keeps waiting (and says so)."""
-    tables, mode = step_locks(step)
-    if not tables or not stalls_applications(mode):
+    scope = wait_scope(conn, step)
+    if scope is None:
         return 0.0
-    assert mode is not None
-    if mode == ACCESS_EXCLUSIVE and any(drops_objects(p.statement.as_string(None)) for p in step.parts or (step,)):
-        tables = linked_tables(conn, tables)
+    tables, mode = scope
     started = time.monotonic()
     terminated: list[Blocker] = []
     names = [".".join(p for p in t if p) for t in tables]

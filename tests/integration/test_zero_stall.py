@@ -22,10 +22,10 @@ from prometheus_client import REGISTRY
 from activities.migration import LockHooks
 from liveshift import engine
 from liveshift.blockers import LockWait, can_terminate
-from liveshift.ddl import LockPolicy, already_applied, check_policy, run_step
+from liveshift.ddl import LockPolicy, already_applied, check_policy, run_step, wait_scope
 from liveshift.errors import SpecError
 from liveshift.grouping import group_steps
-from liveshift.locks import ACCESS_EXCLUSIVE, stalls_applications, step_locks
+from liveshift.locks import ACCESS_EXCLUSIVE, MODES, stalls_applications, step_locks
 from liveshift.steps import Step
 from tests.helpers import backfill_all, client, migration
 
@@ -520,3 +520,111 @@ def test_the_wait_shows_in_heartbeat_details_and_gauges(dsn: str, users: psycopg
     assert hooks.details() is None
     assert REGISTRY.get_sample_value("liveshift_lock_wait_seconds", {"migration": "m_gauges"}) == 0
     assert REGISTRY.get_sample_value("liveshift_lock_blocker_transaction_seconds", labels) is None
+
+
+# what the executor waits for is what the statements lock
+
+_TAKEN = """
+SELECT l.relation::oid, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relkind IN ('r', 'p')
+  AND c.relnamespace = 'public'::regnamespace
+"""
+
+
+def _declared_locks_cover_taken(conn: psycopg.Connection, steps: list[Step]) -> int:
+    """Run `steps` in order; each transactional one inside a transaction that, before it commits, compares
+    the application-stalling locks it holds on existing tables with what the executor waits for. Returns
+    how many steps were checked."""
+    checked = 0
+    for step in steps:
+        if not step.transactional or already_applied(conn, step):
+            run_step(conn, step, POLICY)
+            continue
+        scope = wait_scope(conn, step)
+        tables, mode = scope if scope else ((), None)
+        regclasses = [conn.execute("SELECT to_regclass(%s)::oid", (".".join(t),)).fetchone()[0] for t in tables]
+        existing = {r[0] for r in conn.execute("SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace")}
+        with conn.transaction():
+            for part in step.parts or (step,):
+                if part is step or not already_applied(conn, part):
+                    conn.execute(part.statement)
+            taken = [(oid, m) for oid, m in conn.execute(_TAKEN).fetchall() if oid in existing]
+        for oid, taken_mode in taken:
+            if not stalls_applications(taken_mode):
+                continue
+            assert oid in regclasses, f"{step.description}: locks {oid} ({taken_mode}) unannounced, waits for {tables}"
+            assert mode is not None and MODES.index(taken_mode) <= MODES.index(mode), (step.description, taken_mode)
+        checked += 1
+    return checked
+
+
+def test_the_executor_waits_for_every_lock_a_step_takes(dsn: str, conn: psycopg.Connection) -> None:
+    conn.execute(PK_SETUP)
+    m = migration(PK_BIGINT)
+    with engine.connect(dsn) as ls:
+        engine.prepare(ls, m)
+        plan = engine.plan_of(engine.load_record(ls, m.name))
+        checked = _declared_locks_cover_taken(ls, plan.phases()["expand"])
+        engine.expand(ls, m.name)
+        backfill_all(dsn, m.name)
+        checked += _declared_locks_cover_taken(ls, plan.phases()["validate"])
+        engine.validate_constraints(ls, m.name)
+        assert engine.verify(ls, m.name).ok
+        engine.cutover(ls, m.name)
+        checked += _declared_locks_cover_taken(ls, plan.phases()["contract"])
+        engine.contract(ls, m.name)
+    assert checked > 10, checked
+
+
+def test_the_executor_waits_for_every_lock_a_rollback_step_takes(dsn: str, conn: psycopg.Connection) -> None:
+    conn.execute(PK_SETUP)
+    m = migration(PK_BIGINT)
+    with engine.connect(dsn) as ls:
+        engine.prepare(ls, m)
+        engine.expand(ls, m.name)
+        backfill_all(dsn, m.name)
+        engine.validate_constraints(ls, m.name)
+        plan = engine.plan_of(engine.load_record(ls, m.name))
+        assert _declared_locks_cover_taken(ls, plan.phases()["rollback"]) > 3
+        engine.rollback(ls, m.name)
+
+
+MANY_OPS = """
+name: many
+operations:
+  - {op: add_column, table: users, column: {name: email_lower, type: text, nullable: false, unique: true},
+     up: lower(email)}
+  - {op: rename_column, table: users, column: name, to: full_name}
+  - {op: drop_column, table: users, column: legacy, down: "'n/a'"}
+  - op: create_table
+    table: orders
+    columns:
+      - {name: id, type: bigserial, primary_key: true}
+      - {name: user_id, type: bigint, nullable: false, references: {table: users, column: id}}
+  - {op: add_constraint, table: users, name: users_age_nonneg, type: check, check: "age >= 0"}
+  - {op: drop_table, table: audit_log}
+"""
+
+
+@pytest.mark.parametrize("finish", ["contract", "rollback"])
+def test_the_executor_waits_for_every_lock_of_many_operations(dsn: str, conn: psycopg.Connection, finish: str) -> None:
+    conn.execute(
+        "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, legacy text, age int);"
+        "INSERT INTO users (email, name, age) SELECT 'U' || g || '@x', 'n' || g, g FROM generate_series(1, 100) g;"
+        "CREATE TABLE audit_log (id int PRIMARY KEY, user_id bigint REFERENCES users (id))"
+    )
+    m = migration(MANY_OPS)
+    with engine.connect(dsn) as ls:
+        engine.prepare(ls, m)
+        plan = engine.plan_of(engine.load_record(ls, m.name))
+        checked = _declared_locks_cover_taken(ls, plan.phases()["expand"])
+        engine.expand(ls, m.name)
+        backfill_all(dsn, m.name)
+        checked += _declared_locks_cover_taken(ls, plan.phases()["validate"])
+        engine.validate_constraints(ls, m.name)
+        assert engine.verify(ls, m.name).ok
+        if finish == "contract":
+            engine.cutover(ls, m.name)
+        checked += _declared_locks_cover_taken(ls, plan.phases()[finish])
+        getattr(engine, finish)(ls, m.name)
+    assert checked > 8, checked
