@@ -33,16 +33,15 @@ from psycopg import sql
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
+from cli.loadgen import LoadGenerator, Report, Sample, Version
+from cli.process import FINAL_PHASES
 from liveshift import engine
 from liveshift.backfill import batch_update_statement
-from liveshift.ddl import LockPolicy
-from liveshift.loadgen import LoadGenerator, Report, Sample, Version
 from liveshift.spec import Migration, parse_migration
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.values import LockPolicy
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
-
-FINAL = ("complete", "rolled_back", "failed")
 
 
 @dataclass
@@ -291,7 +290,7 @@ async def run_liveshift(
                 load.stop("blue")  # old code drained before its views go away
                 events.append((time.time(), "blue traffic stops"))
                 await handle.execute_update(APPROVE, ApproveRequest(gate="contract"))
-            if status.phase in FINAL:
+            if status.phase in FINAL_PHASES:
                 break
             await asyncio.sleep(0.2)
         result = await handle.result()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from liveshift.loadgen import Version, Workload
+from cli.loadgen import Version, Workload
 from liveshift.operations import OPERATION_TYPES
 
 TABLE = "accounts"

@@ -16,17 +16,6 @@ class CliError(Exception):
     """A request that cannot be carried out; its message is the one line the operator reads (exit code 2)."""
 
 
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("Temporal connection (default: LIVESHIFT_CONFIG file, then LIVESHIFT_* env)")
-    group.add_argument("--config", metavar="FILE", help="TOML or YAML config file (default: $LIVESHIFT_CONFIG)")
-    group.add_argument("--address", metavar="HOST:PORT", help="Temporal frontend (default: localhost:7233)")
-    group.add_argument("--namespace", metavar="NS", help="Temporal namespace (default: default)")
-
-
-def add_json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
-
-
 def settings_from(args: argparse.Namespace) -> Settings:
     try:
         settings = load_settings(path=getattr(args, "config", None))

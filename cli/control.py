@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import (
@@ -28,13 +29,10 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.config import CliError, connect, settings_from
-from cli.render import headline
+from cli.process import FINAL_PHASES, Exit, exit_now
+from cli.render import console, headline
 from worker.config import Settings
 from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus
-
-# phases after which nothing more happens, and what the CLI's exit code says about them
-FINAL_PHASES = {"complete": 0, "rolled_back": 1, "failed": 1}
-GATE_PHASES = {"awaiting_cutover", "awaiting_contract"}
 
 
 def execution_status_name(status: int | None) -> str:
@@ -183,21 +181,16 @@ def run_command(args: argparse.Namespace, body: Callable[[Client, Settings], Awa
         sys.stderr.write(f"liveshift {args.command}: {exc}\n")
         if getattr(args, "json", False):
             emit_json({"ok": False, "error": str(exc)})
-        code = 2
+        code = Exit.REFUSED
     exit_now(code)
 
 
-def exit_now(code: int) -> NoReturn:
-    """Exit without interpreter finalization: the Temporal SDK's core threads can otherwise crash the process
-    (segfault / PyGILState_Release abort) while Python tears down, turning a clean exit code into 134 or 139."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def add_migration_selector(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", nargs="?", help="workflow id (default: the only running migration)")
-    parser.add_argument("--migration", metavar="NAME", help="the latest workflow of migration NAME")
+def ui_link(workflow_id: str, namespace: str) -> str | None:
+    """Link to the workflow in the Temporal UI when LIVESHIFT_UI_URL says where the UI is."""
+    base = os.environ.get("LIVESHIFT_UI_URL")
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
 
 
 def run_request(args: argparse.Namespace, update: str, arg: Any = None, done: str = "") -> NoReturn:
@@ -210,8 +203,9 @@ def run_request(args: argparse.Namespace, update: str, arg: Any = None, done: st
         if args.json:
             emit_json({"ok": True, "request": update, "answer": answer, **current.model_dump(mode="json")})
         else:
-            print(f"{done or update}: {current.migration} ({handle.id})" + (f": {answer}" if answer else ""))
-            print(headline(current))
-        return 0
+            out = console()
+            out.print(f"{done or update}: {current.migration} ({handle.id})" + (f": {answer}" if answer else ""))
+            out.print(headline(current))
+        return Exit.OK
 
     return run_command(args, body)

@@ -1,6 +1,6 @@
 """`liveshift …`: each command is a module in cli/commands with `register(subparsers)`.
 
-Exit codes: 0 success, 1 migration failed or rolled back, 2 bad input or refused request.
+Exit codes (cli/process.py): 0 success, 1 migration failed or rolled back, 2 bad input or refused request.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import sys
 from collections.abc import Sequence
 
 import cli.commands
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_REFUSED = 2
+from cli.process import Exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
-        return 130
+        return Exit.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,22 +1,68 @@
-"""Human output: migration status with progress bars, durations, and a live line that redraws on a terminal."""
+"""Human output through rich: migration status with progress bars, aligned tables, colours, and a live line.
+
+rich decides what the stream can take: colours and a redrawing line on a terminal (none with NO_COLOR or
+TERM=dumb), plain lines elsewhere. Off a terminal nothing is wrapped or cut, so logs and `grep` see whole lines.
+"""
 
 from __future__ import annotations
 
-import shutil
+import re
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TextIO
 
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from cli.process import FINAL_PHASES
 from workflows.models import MigrationStatus, TableProgress
 
 BAR_WIDTH = 28
+# the live line's label: migration name and the longest phase name, so the bars of successive lines align
+LIVE_LABEL_PHASE = len("awaiting_contract")
+# off a terminal: as wide as a line needs (rich would otherwise wrap at 80 columns)
+UNWRAPPED = 100_000
+_TRAILING_SPACES = re.compile(r"[ \t]+\n")
+PHASE_STYLES = {
+    "complete": "bold green",
+    "failed": "bold red",
+    "rolled_back": "bold red",
+    "rolling_back": "yellow",
+    "awaiting_cutover": "cyan",
+    "awaiting_contract": "cyan",
+}
 
 
-def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    fraction = min(1.0, done / total) if total > 0 else 0.0
-    filled = round(fraction * width)
-    return "[" + "#" * filled + "-" * (width - filled) + f"] {fraction * 100:5.1f}%"
+def console(stream: TextIO | None = None) -> Console:
+    """A console writing to `stream` (default stdout); markup off, so names in brackets print as they are; text is
+    not wrapped by rich (soft_wrap), so a long URL or workflow id stays whole for copy and paste."""
+    out = Console(file=stream or sys.stdout, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if not out.is_terminal:
+        out.width = UNWRAPPED
+        out.file = _TrimmedLines(out.file)
+    return out
+
+
+class _TrimmedLines:
+    """A stream whose lines lose the trailing spaces rich pads table cells with (off a terminal, where logs and
+    scripts read them); everything else is the wrapped stream's."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TRAILING_SPACES.sub("\n", text))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def phase_text(phase: str) -> Text:
+    return Text(phase, style=PHASE_STYLES.get(phase, "bold"))
 
 
 def duration(seconds: float | None) -> str:
@@ -31,13 +77,40 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def table_line(progress: TableProgress) -> str:
-    rate = f"{progress.rows_per_second:,.0f} rows/s" if progress.rows_per_second else ""
-    running = 0 < progress.rows_done < progress.rows_total
-    eta = f"ETA {duration(progress.eta_seconds)}" if progress.eta_seconds is not None and running else ""
-    counts = f"{progress.rows_done:,}/{progress.rows_total:,} rows"
-    parts = (f"{progress.table:<20}", bar(progress.rows_done, progress.rows_total), counts, rate, eta)
-    return "  ".join(p for p in parts if p)
+def _grid() -> Table:
+    return Table.grid(padding=(0, 2))
+
+
+def _bar_cells(done: int, total: int) -> tuple[ProgressBar, str]:
+    fraction = min(1.0, done / total) if total > 0 else 0.0
+    bar = ProgressBar(total=max(total, 1), completed=min(done, max(total, 1)), width=BAR_WIDTH)
+    return bar, f"{fraction * 100:5.1f}%"
+
+
+def progress_line(label: RenderableType, done: int, total: int, *extra: RenderableType, label_width: int = 0) -> Table:
+    """One line: a label (at least `label_width` wide, so lines in a row align), a bar with its percentage, then
+    whatever else (counts, rates, flags)."""
+    line = _grid()
+    line.add_column(min_width=label_width)
+    line.add_row(label, *_bar_cells(done, total), *(e for e in extra if e))
+    for column in line.columns:  # one line, cut short on a narrow terminal rather than wrapped
+        column.no_wrap = True
+    return line
+
+
+def progress_table(progress: list[TableProgress]) -> Table:
+    """A row per table: bar, rows done of total, rows/s, ETA while it runs."""
+    table = _grid()
+    for p in progress:
+        running = 0 < p.rows_done < p.rows_total
+        table.add_row(
+            f"  {p.table}",
+            *_bar_cells(p.rows_done, p.rows_total),
+            f"{p.rows_done:,}/{p.rows_total:,} rows",
+            f"{p.rows_per_second:,.0f} rows/s" if p.rows_per_second else "",
+            f"ETA {duration(p.eta_seconds)}" if p.eta_seconds is not None and running else "",
+        )
+    return table
 
 
 def phase_durations(status: MigrationStatus, now: datetime | None = None) -> list[tuple[str, float]]:
@@ -47,13 +120,13 @@ def phase_durations(status: MigrationStatus, now: datetime | None = None) -> lis
     transitions = status.transitions
     for i, transition in enumerate(transitions):
         end = transitions[i + 1].at if i + 1 < len(transitions) else None
-        if end is None and transition.phase in ("complete", "rolled_back", "failed"):
+        if end is None and transition.phase in FINAL_PHASES:
             continue
         out.append((transition.phase, ((end or now) - transition.at).total_seconds()))
     return out
 
 
-def headline(status: MigrationStatus) -> str:
+def headline(status: MigrationStatus) -> Text:
     flags = []
     if status.paused:
         flags.append("PAUSED")
@@ -63,90 +136,94 @@ def headline(status: MigrationStatus) -> str:
         flags.append(f"waiting for approval of {status.waiting_for}")
     if status.contract_at and status.phase == "awaiting_contract":
         flags.append(f"contract at {status.contract_at:%H:%M:%S}")
-    return f"phase: {status.phase}" + (f"  ({'; '.join(flags)})" if flags else "")
+    line = Text.assemble("phase: ", phase_text(status.phase))
+    if flags:
+        line.append(f"  ({'; '.join(flags)})", style="yellow" if status.paused or status.throttled else "")
+    return line
 
 
-def status_text(status: MigrationStatus, execution: str | None = None, ui_url: str | None = None) -> str:
-    lines = [
-        f"migration {status.migration} on target {status.target} "
-        f"({', '.join(f'{status.schema_name}.{t}' for t in status.tables)})",
+def status_view(status: MigrationStatus, execution: str | None = None, ui_url: str | None = None) -> Group:
+    tables = ", ".join(f"{status.schema_name}.{t}" for t in status.tables)
+    parts: list[RenderableType] = [
+        f"migration {status.migration} on target {status.target} ({tables})",
         f"workflow  {status.workflow_id}" + (f"  [{execution.lower()}]" if execution else ""),
         headline(status),
     ]
-    lines += ["  " + table_line(p) for p in status.progress]
+    if status.progress:
+        parts.append(progress_table(status.progress))
     if status.verify is not None:
-        lines.append(f"verify: {status.verify.summary()}")
+        parts.append(f"verify: {status.verify.summary()}")
     if status.waiting_for:
-        lines.append(f"next: liveshift approve {status.waiting_for} {status.workflow_id}")
+        parts.append(f"next: liveshift approve {status.waiting_for} {status.workflow_id}")
     if status.last_error:
-        lines.append(f"last error: {status.last_error}")
+        parts.append(Text(f"last error: {status.last_error}", style="red"))
     durations = phase_durations(status)
     if durations:
-        lines.append("phases: " + " → ".join(f"{phase} {duration(secs)}" for phase, secs in durations))
+        parts.append("phases: " + " → ".join(f"{phase} {duration(secs)}" for phase, secs in durations))
     if ui_url:
-        lines.append(f"ui: {ui_url}")
-    return "\n".join(lines)
+        parts.append(f"ui: {ui_url}")
+    return Group(*parts)
 
 
-def live_line(status: MigrationStatus) -> str:
-    """One line for a redrawing progress display."""
+def live_line(status: MigrationStatus, *extra: str) -> Table:
+    """One line for a redrawing progress display: migration, phase, bar, rows, rate, flags."""
     done = sum(p.rows_done for p in status.progress)
     total = sum(p.rows_total for p in status.progress)
     rate = sum(p.rows_per_second for p in status.progress)
-    parts = [f"{status.migration}: {status.phase:<17}", bar(done, total)]
-    if total:
-        parts.append(f"{done:,}/{total:,} rows")
-    if rate:
-        parts.append(f"{rate:,.0f} rows/s")
-    if status.paused:
-        parts.append("PAUSED")
-    elif status.throttled:
-        parts.append(f"throttled ({status.throttled})")
-    return "  ".join(parts)
+    flag = "PAUSED" if status.paused else (f"throttled ({status.throttled})" if status.throttled else "")
+    label = Text.assemble(f"{status.migration}: ", phase_text(status.phase))
+    counts = f"{done:,}/{total:,} rows" if total else ""
+    width = len(status.migration) + 2 + LIVE_LABEL_PHASE
+    return progress_line(
+        label, done, total, counts, f"{rate:,.0f} rows/s" if rate else "", flag, *extra, label_width=width
+    )
 
 
 class LiveLine:
-    """Redraws one line in place on a terminal; elsewhere (logs, pipes) prints a line when the part before the
-    first bar changes (e.g. the phase) or every `every_s` seconds."""
+    """A line redrawn in place on a terminal (rich Live); elsewhere (logs, pipes) a line is printed when its key
+    (e.g. the phase) changes or every `every_s` seconds, and the latest one when done."""
 
     def __init__(self, stream: TextIO | None = None, every_s: float = 5.0) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
+        self.console = console(stream or sys.stderr)
         self.every_s = every_s
-        self._last = ""
-        self._pending = ""  # off a terminal: the latest line not printed yet (printed by done())
+        self._live: Live | None = None
+        self._key: str | None = None
+        self._pending: RenderableType | None = None  # off a terminal: the latest line not printed yet
         self._printed_at = 0.0
 
-    def show(self, text: str) -> None:
-        if text == self._last:
-            return
-        key_changed = text.split("[", 1)[0] != self._last.split("[", 1)[0]
-        self._last = text
-        if self.tty:
-            width = shutil.get_terminal_size().columns
-            self.stream.write("\r\x1b[2K" + text[: width - 1])
-            self.stream.flush()
-        elif key_changed or time.monotonic() - self._printed_at >= self.every_s:
-            self._write_line(text)
+    def show(self, line: RenderableType, key: str) -> None:
+        if self.console.is_terminal:
+            if self._live is None:
+                self._live = Live(
+                    line,
+                    console=self.console,
+                    auto_refresh=False,
+                    redirect_stdout=False,  # --json writes its summary to stdout meanwhile
+                    redirect_stderr=False,
+                )
+                self._live.start(refresh=True)
+            else:
+                self._live.update(line, refresh=True)
+        elif key != self._key or time.monotonic() - self._printed_at >= self.every_s:
+            self._print(line)
         else:
-            self._pending = text
+            self._pending = line
+        self._key = key
 
-    def _write_line(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+    def _print(self, line: RenderableType) -> None:
+        self.console.print(line)
         self._printed_at = time.monotonic()
-        self._pending = ""
+        self._pending = None
 
     def note(self, text: str) -> None:
         """A line of its own, below the live line."""
         self.done()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self.console.print(text)
 
     def done(self) -> None:
-        if self.tty and self._last:
-            self.stream.write("\n")
-            self.stream.flush()
-        elif self._pending:
-            self._write_line(self._pending)
-        self._last = ""
+        if self._live is not None:
+            self._live.stop()  # leaves its last line on the screen
+            self._live = None
+        elif self._pending is not None:
+            self._print(self._pending)
+        self._key = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -29,51 +29,15 @@ from liveshift.plan import BackfillTarget
 from liveshift.shape import row_expression
 from liveshift.steps import qualified
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH, MARKER
+from liveshift.values import Progress, Throttle
 
 log = logging.getLogger(__name__)
-
-
-class Throttle(BaseModel):
-    """How hard the backfill may push: batch size adapts so a batch takes about `target_batch_ms`."""
-
-    initial_batch: int = 1000
-    min_batch: int = 50
-    max_batch: int = 50_000
-    target_batch_ms: int = 250
-    max_rows_per_second: float | None = None
-    lock_timeout_ms: int = 2000
-    # others waiting on locks of the table: step aside this long before the next batch
-    lock_wait_backoff_s: float = 0.5
-    pause_poll_s: float = 0.2
-
-    def bounded(self, size: float) -> int:
-        """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
-        of rows, so the cap paces many small batches (each a pause point) rather than a few huge ones."""
-        upper = self.max_batch
-        if self.max_rows_per_second:
-            upper = min(upper, int(self.max_rows_per_second * self.target_batch_ms / 1000))
-        return int(max(self.min_batch, min(upper, size)))
 
 
 class Partition(BaseModel):
     index: int
     lower: list[Any] | None = None  # exclusive
     upper: list[Any] | None = None  # inclusive
-
-
-class Progress(BaseModel):
-    """What one partition reports after each batch (heartbeat details, metrics, status)."""
-
-    table: str
-    partition: int
-    rows_done: int
-    batches: int
-    last_key: list[Any] | None
-    done: bool
-    batch_size: int = 0
-    batch_seconds: float = 0.0
-    rows_in_batch: int = 0
-    throttled: str | None = None  # why the last pause between batches happened, if any
 
 
 @dataclass
@@ -272,110 +236,191 @@ def run_partition(
     should_stop: Callable[[], bool] | None = None,
 ) -> Progress:
     """Walk one key-range partition from its checkpoint to its end (or until `should_stop`)."""
-    throttle = throttle or Throttle()
     assert conn.autocommit, "the backfill manages its own transactions"
-    direct = target.direct
-    _use_path(conn, direct)
-    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
-    row = conn.execute(
-        "SELECT last_key, upper_key, rows_done, batches, done FROM liveshift.checkpoints "
-        "WHERE migration = %s AND table_name = %s AND partition = %s",
-        (migration, target.table, partition),
-    ).fetchone()
-    if row is None:
-        raise LookupError(f"no checkpoint for {migration}/{target.table}/{partition}: call init_checkpoints first")
-    last_key, upper, rows_done, batches, done = row
-    batch_size = throttle.bounded(throttle.initial_batch)
-    progress = Progress(
-        table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
-    )
-    started = time.monotonic()
-    rows_since_start = 0
-    while not progress.done:
-        if should_stop and should_stop():
+    walk = _Walk.resume(conn, migration, schema, target, partition, throttle or Throttle())
+    walk.on_progress = on_progress or (lambda progress: None)
+    stop = should_stop or (lambda: False)
+    while not walk.progress.done:
+        if stop():
             break
+        throttled = walk.hold_while_paused(stop)
+        if throttled == _STOPPED:
+            return walk.progress
+        throttled = walk.step_aside_for_lock_waiters() or throttled
+        batch = walk.try_batch()
+        if batch is not None:
+            walk.advance(batch, throttled)
+    return walk.progress
+
+
+_STOPPED = "stopped"  # asked to stop while paused
+
+
+@dataclass
+class _Committed:
+    seen: int
+    last_key: list[Any] | None
+    finished: bool
+    seconds: float
+
+
+@dataclass
+class _Walk:
+    """One partition's walk in progress: where it is, how big its next batch is, which path it takes."""
+
+    conn: psycopg.Connection
+    migration: str
+    schema: str
+    target: BackfillTarget
+    throttle: Throttle
+    upper: list[Any] | None
+    last_key: list[Any] | None
+    progress: Progress
+    batch_size: int
+    direct: bool
+    started: float = field(default_factory=time.monotonic)
+    rows_since_start: int = 0
+    on_progress: Callable[[Progress], None] = lambda progress: None
+
+    @classmethod
+    def resume(
+        cls,
+        conn: psycopg.Connection,
+        migration: str,
+        schema: str,
+        target: BackfillTarget,
+        partition: int,
+        throttle: Throttle,
+    ) -> _Walk:
+        """From the partition's checkpoint, with the session set up for the backfill."""
+        _use_path(conn, target.direct)
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
+        row = conn.execute(
+            "SELECT last_key, upper_key, rows_done, batches, done FROM liveshift.checkpoints "
+            "WHERE migration = %s AND table_name = %s AND partition = %s",
+            (migration, target.table, partition),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no checkpoint for {migration}/{target.table}/{partition}: call init_checkpoints first")
+        last_key, upper, rows_done, batches, done = row
+        progress = Progress(
+            table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
+        )
+        return cls(
+            conn=conn,
+            migration=migration,
+            schema=schema,
+            target=target,
+            throttle=throttle,
+            upper=upper,
+            last_key=last_key,
+            progress=progress,
+            batch_size=throttle.bounded(throttle.initial_batch),
+            direct=target.direct,
+        )
+
+    def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
+        """Wait while the migration is paused (reporting so); `_STOPPED` when asked to stop meanwhile."""
         throttled = None
-        while _paused(conn, migration):
+        while _paused(self.conn, self.migration):
             throttled = "paused"
-            if on_progress:
-                on_progress(progress.model_copy(update={"throttled": "paused"}))
-            if should_stop and should_stop():
-                return progress
-            time.sleep(throttle.pause_poll_s)
-        if _lock_waiters(conn, schema, target.table):
-            throttled = "others wait on locks of the table"
-            time.sleep(throttle.lock_wait_backoff_s)
+            self.on_progress(self.progress.model_copy(update={"throttled": "paused"}))
+            if stop():
+                return _STOPPED
+            time.sleep(self.throttle.pause_poll_s)
+        return throttled
+
+    def step_aside_for_lock_waiters(self) -> str | None:
+        if not _lock_waiters(self.conn, self.schema, self.target.table):
+            return None
+        time.sleep(self.throttle.lock_wait_backoff_s)
+        return "others wait on locks of the table"
+
+    def try_batch(self) -> _Committed | None:
+        """One batch with its checkpoint; None when it must be tried again (another path, a smaller batch)."""
         t0 = time.monotonic()
         try:
-            with conn.transaction():
-                seen, new_last = _batch_end(conn, schema, target, last_key, upper, batch_size)
-                statement, params = batch_update_statement(schema, target, last_key, new_last, direct)
-                # never a generic plan: the bounds' actual values let the planner pick the index range scan
-                conn.execute(statement, params, prepare=False)
-                finished = seen < batch_size
-                if not finished:
-                    # no wait for the WAL flush at commit: a server crash may lose the last batches with their
-                    # checkpoint (never one without the other), which the next run redoes; the partition's final
-                    # commit waits, and with it everything before, so a partition reported done stays done
-                    conn.execute("SET LOCAL synchronous_commit = off")
-                conn.execute(
-                    "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
-                    " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
-                    (
-                        Jsonb(new_last if new_last is not None else last_key),
-                        seen,
-                        finished,
-                        migration,
-                        target.table,
-                        partition,
-                    ),
-                )
+            with self.conn.transaction():
+                seen, last_key, finished = self._batch()
         except (errors.ProgrammingError, errors.NotSupportedError) as exc:
-            if not direct:
+            if not self.direct:
                 raise
             # the direct UPDATE cannot be formed where the trigger's PL/pgSQL can, e.g. an `up` whose type
             # reaches the column only through the I/O conversion a PL/pgSQL assignment falls back to (a SET
             # allows assignment casts only), or an aggregate over the row's values: the trigger computes them
             # (the reference path: what it refuses too is raised from there)
-            log.warning("backfill %s: direct UPDATE refused (%s); through the trigger", target.table, exc)
-            direct = False
-            _use_path(conn, direct)
-            continue
+            log.warning("backfill %s: direct UPDATE refused (%s); through the trigger", self.target.table, exc)
+            self.direct = False
+            _use_path(self.conn, self.direct)
+            return None
         except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
-            batch_size = max(throttle.min_batch, batch_size // 2)
-            log.info("backfill %s/%s: %s, batch size now %d", target.table, partition, type(exc).__name__, batch_size)
-            progress = progress.model_copy(update={"throttled": f"row locks held by others ({type(exc).__name__})"})
-            if on_progress:
-                on_progress(progress)
-            time.sleep(throttle.lock_wait_backoff_s)
-            continue
-        elapsed = time.monotonic() - t0
-        if new_last is not None:
-            last_key = new_last
-        rows_since_start += seen
-        progress = Progress(
-            table=target.table,
-            partition=partition,
-            rows_done=progress.rows_done + seen,
-            batches=progress.batches + 1,
-            last_key=last_key,
-            done=finished,
-            batch_size=batch_size,
-            batch_seconds=elapsed,
-            rows_in_batch=seen,
+            self._back_off(type(exc).__name__)
+            return None
+        return _Committed(seen, last_key, finished, time.monotonic() - t0)
+
+    def _batch(self) -> tuple[int, list[Any] | None, bool]:
+        """Inside the batch's transaction: backfill the next rows, move the checkpoint past them."""
+        conn, target, progress = self.conn, self.target, self.progress
+        seen, new_last = _batch_end(conn, self.schema, target, self.last_key, self.upper, self.batch_size)
+        statement, params = batch_update_statement(self.schema, target, self.last_key, new_last, self.direct)
+        # never a generic plan: the bounds' actual values let the planner pick the index range scan
+        conn.execute(statement, params, prepare=False)
+        finished = seen < self.batch_size
+        if not finished:
+            # no wait for the WAL flush at commit: a server crash may lose the last batches with their
+            # checkpoint (never one without the other), which the next run redoes; the partition's final
+            # commit waits, and with it everything before, so a partition reported done stays done
+            conn.execute("SET LOCAL synchronous_commit = off")
+        conn.execute(
+            "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
+            " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
+            (
+                Jsonb(new_last if new_last is not None else self.last_key),
+                seen,
+                finished,
+                self.migration,
+                target.table,
+                progress.partition,
+            ),
+        )
+        return seen, new_last, finished
+
+    def _back_off(self, error: str) -> None:
+        """Row locks held by others: halve the batch, report, wait a little."""
+        self.batch_size = max(self.throttle.min_batch, self.batch_size // 2)
+        log.info(
+            "backfill %s/%s: %s, batch size now %d", self.target.table, self.progress.partition, error, self.batch_size
+        )
+        self.progress = self.progress.model_copy(update={"throttled": f"row locks held by others ({error})"})
+        self.on_progress(self.progress)
+        time.sleep(self.throttle.lock_wait_backoff_s)
+
+    def advance(self, batch: _Committed, throttled: str | None) -> None:
+        """Past a committed batch: new progress, the next batch's size, the rows/s cap; then report."""
+        if batch.last_key is not None:
+            self.last_key = batch.last_key
+        self.rows_since_start += batch.seen
+        self.progress = Progress(
+            table=self.target.table,
+            partition=self.progress.partition,
+            rows_done=self.progress.rows_done + batch.seen,
+            batches=self.progress.batches + 1,
+            last_key=self.last_key,
+            done=batch.finished,
+            batch_size=self.batch_size,
+            batch_seconds=batch.seconds,
+            rows_in_batch=batch.seen,
             throttled=throttled,
         )
         # adapt: aim at the target batch time, change by at most 2x per batch
-        ratio = (throttle.target_batch_ms / 1000) / max(elapsed, 1e-3)
-        batch_size = throttle.bounded(batch_size * min(2.0, max(0.5, ratio)))
-        if throttle.max_rows_per_second:
-            ahead = rows_since_start / throttle.max_rows_per_second - (time.monotonic() - started)
+        ratio = (self.throttle.target_batch_ms / 1000) / max(batch.seconds, 1e-3)
+        self.batch_size = self.throttle.bounded(self.batch_size * min(2.0, max(0.5, ratio)))
+        if self.throttle.max_rows_per_second:
+            ahead = self.rows_since_start / self.throttle.max_rows_per_second - (time.monotonic() - self.started)
             if ahead > 0:
-                progress = progress.model_copy(update={"throttled": "rows/s cap"})
+                self.progress = self.progress.model_copy(update={"throttled": "rows/s cap"})
                 time.sleep(ahead)
-        if on_progress:
-            on_progress(progress)
-    return progress
+        self.on_progress(self.progress)
 
 
 def pending_rows(conn: psycopg.Connection, schema: str, table: str) -> int:

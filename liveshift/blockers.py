@@ -13,37 +13,11 @@ import logging
 
 import psycopg
 from psycopg import sql
-from pydantic import BaseModel
 
 from liveshift.locks import CONFLICTS, Table
+from liveshift.values import Blocker
 
 log = logging.getLogger(__name__)
-
-
-class Blocker(BaseModel):
-    """A backend the step waits for, as status, heartbeat details and metrics show it."""
-
-    pid: int
-    table: str  # schema.table
-    mode: str  # the lock it holds or waits for, as pg_locks names it
-    granted: bool  # False: it waits in the queue itself (ahead of us)
-    state: str | None  # pg_stat_activity.state: active, idle in transaction, ...
-    transaction_open_s: float
-    query: str  # the first line of its current or last query
-    usename: str | None = None
-    xact_start: str  # identifies the transaction: a pid reused later is not terminated by mistake
-
-
-class LockWait(BaseModel):
-    """What a waiting step waits for; `blockers` empty once the wait is over."""
-
-    step: str
-    lock_mode: str
-    tables: list[str]
-    waited_s: float
-    blockers: list[Blocker]
-    terminated: list[Blocker] = []  # ended by terminate_blockers_after_s during this wait, cumulative
-    starving: bool = False  # waited longer than the policy's report threshold: a conflicting lock never lets go
 
 
 def regclass_literal(table: Table) -> sql.Composable:

@@ -179,9 +179,22 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
                 name=name, type=typ, nullable=nullable, default=default, identity=identity or "", generated=generated
             )
         )
+    _read_indexes(conn, schema, tables)
+    _read_constraints(conn, schema, tables)
+    sequences = [
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'S' ORDER BY 1",
+            (schema,),
+        )
+    ]
+    return Catalog(schema_name=schema, tables=tables, sequences=sequences)
+
+
+def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
     for rel, name, unique, primary, valid, method, pred, definition, con, cols in conn.execute(_INDEXES, (schema,)):
-        table = tables[rel]
-        table.indexes.append(
+        tables[rel].indexes.append(
             Index(
                 name=name,
                 columns=list(cols),
@@ -195,7 +208,11 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
             )
         )
         if primary:
-            table.primary_key = [c for c in cols if c]
+            tables[rel].primary_key = [c for c in cols if c]
+
+
+def _read_constraints(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
+    """The tables' own constraints, and the foreign keys of other tables that reference them."""
     for rel, name, kind, definition, validated, cols, rschema, rtable, rcols in conn.execute(_CONSTRAINTS, (schema,)):
         tables[rel].constraints.append(
             Constraint(
@@ -221,15 +238,6 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
                     definition=definition,
                 )
             )
-    sequences = [
-        r[0]
-        for r in conn.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind = 'S' ORDER BY 1",
-            (schema,),
-        )
-    ]
-    return Catalog(schema_name=schema, tables=tables, sequences=sequences)
 
 
 def schema_exists(conn: psycopg.Connection, schema: str) -> bool:

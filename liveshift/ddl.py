@@ -19,34 +19,16 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import errors, sql
-from pydantic import BaseModel, Field
 
-from liveshift.blockers import Blocker, LockWait, can_terminate, find_blockers, linked_tables, terminate
+from liveshift.blockers import can_terminate, find_blockers, linked_tables, terminate
 from liveshift.errors import LockRetriesExhausted, SpecError
 from liveshift.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
 from liveshift.steps import Step
+from liveshift.values import Blocker, LockPolicy, LockWait
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure)
-
-
-class LockPolicy(BaseModel):
-    lock_timeout_ms: int = Field(50, description="lock_timeout of a lock request application statements queue behind")
-    # CREATE INDEX CONCURRENTLY, VALIDATE: no application statement queues behind their lock, and an index
-    # build also waits (under lock_timeout) for older snapshots anywhere in the database
-    concurrent_lock_timeout_ms: int = Field(2000, description="lock_timeout of steps whose lock stalls no application")
-    max_attempts: int = Field(30, description="lock requests that time out before the step gives up (waits excluded)")
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 10.0
-    blocker_min_age_ms: int = Field(
-        250, description="a conflicting lock is waited for outside the queue when its transaction is this old"
-    )
-    blocker_poll_s: float = Field(0.1, gt=0, description="how often a waiting step looks at pg_locks again")
-    starving_after_s: float = Field(300.0, description="a wait this long is reported as starving")
-    terminate_blockers_after_s: float | None = Field(
-        None, gt=0, description="end (pg_terminate_backend) a blocker whose transaction is this old; None: never"
-    )
 
 
 @dataclass

@@ -15,16 +15,19 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from liveshift import backfill, lifecycle, privileges
 from liveshift.catalog import Catalog, read_catalog, schema_exists
-from liveshift.ddl import LockPolicy, LockWaitHook, run_steps
+from liveshift.ddl import LockWaitHook, run_steps
 from liveshift.errors import MigrationStateError, SpecError
+from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
+from liveshift.pinned import check_transforms
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.shape import shaped_relation, user_expression
 from liveshift.spec import Migration
-from liveshift.state import IN_FLIGHT, bootstrap
+from liveshift.state import bootstrap
 from liveshift.steps import Step
-from liveshift.verify import VerifyReport
+from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
 from liveshift.verify import verify as verify_rows
 from liveshift.versions import promote, set_candidate
 
@@ -41,7 +44,7 @@ class MigrationRecord(BaseModel):
     blue_version: str
     green_version: str
     created_blue: bool
-    status: str
+    status: Status
     paused: bool = False
     error: str | None = None
 
@@ -105,6 +108,9 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 f"expression {probe.expression!r} fails on existing rows of table {probe.table!r}: {_first_line(exc)}",
                 **where,
             ) from None
+    existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
+    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
+    check_transforms(conn, plan.schema, existing, transforms, file)
 
 
 def _first_line(exc: psycopg.Error) -> str:
@@ -151,10 +157,10 @@ def plan_of(record: MigrationRecord) -> MigrationPlan:
     return build_plan(migration, record.catalog_before, None if record.created_blue else record.blue_version)
 
 
-def _set_status(conn: psycopg.Connection, name: str, status: str, error: str | None = None) -> None:
+def _set_status(conn: psycopg.Connection, name: str, status: Status, error: str | None = None) -> None:
     conn.execute(
         "UPDATE liveshift.migrations SET status = %s, error = %s, updated_at = now() WHERE name = %s",
-        (status, error, name),
+        (status.value, error, name),
     )
 
 
@@ -170,7 +176,7 @@ def in_flight(conn: psycopg.Connection, schema: str) -> list[str]:
         r[0]
         for r in conn.execute(
             "SELECT name FROM liveshift.migrations WHERE schema_name = %s AND status = ANY(%s) ORDER BY created_at",
-            (schema, list(IN_FLIGHT)),
+            (schema, [s.value for s in IN_FLIGHT]),
         )
     ]
 
@@ -179,9 +185,10 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
     schema = migration.schema_name
     current = None
+    privileges.check_schemas(conn, file)
     if schema_exists(conn, "liveshift"):
         record = _load_record(conn, migration.name)
-        if record is not None and record.status not in ("rolled_back",):
+        if record is not None and record.status != Status.ROLLED_BACK:
             raise SpecError(
                 f"a migration named {migration.name!r} already exists (status {record.status})", file=file, field="name"
             )
@@ -196,6 +203,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
     plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    privileges.check_worker(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
@@ -209,13 +217,14 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
 
     Idempotent: preparing the same migration again returns the recorded plan.
     """
+    privileges.check_schemas(conn, file)  # before reading liveshift's state
     record = _load_record(conn, migration.name) if schema_exists(conn, "liveshift") else None
     spec = migration.model_dump(mode="json", by_alias=True)
     if record is not None and record.status in IN_FLIGHT and record.spec == spec:
         return plan_of(record)
     plan = validate(conn, migration, file)  # before writing anything: bad input leaves no trace
     bootstrap(conn)
-    if record is not None and record.status == "rolled_back":
+    if record is not None and record.status == Status.ROLLED_BACK:
         conn.execute("DELETE FROM liveshift.migrations WHERE name = %s", (migration.name,))
     try:
         conn.execute(
@@ -243,12 +252,24 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
     return plan
 
 
+def prepare_summary(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> Prepared:
+    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side)."""
+    plan = prepare(conn, migration, file)
+    return Prepared(
+        # the tables named plus those the plan found in the catalog (e.g. every table referencing a key)
+        tables=sorted(set(migration.tables()) | set(plan.marker_tables())),
+        backfill_tables=[t.table for t in plan.backfill_targets()],
+        blue_version=plan.blue,
+        green_version=plan.green,
+    )
+
+
 # phases
 
 
-def _require(record: MigrationRecord, allowed: tuple[str, ...], action: str) -> None:
-    if record.status not in allowed:
-        raise MigrationStateError(f"cannot {action} migration {record.name!r}: it is {record.status}")
+def _require(record: MigrationRecord, action: CoreAction) -> None:
+    if not action.allows(record.status):
+        raise MigrationStateError(f"cannot {action.verb} migration {record.name!r}: it is {record.status}")
 
 
 def expand(
@@ -260,9 +281,11 @@ def expand(
     on_wait: LockWaitHook | None = None,
 ) -> None:
     record = load_record(conn, name)
-    _require(record, ("prepared", "expanded"), "expand")
-    run_steps(conn, plan_of(record).phases()["expand"], policy, on_lock_retry, on_wait)
-    _set_status(conn, name, "expanded")
+    _require(record, lifecycle.EXPAND)
+    plan = plan_of(record)
+    run_steps(conn, plan.phases()["expand"], policy, on_lock_retry, on_wait)
+    privileges.sync(conn, plan)  # the views exist now: the roles of the tables get them
+    _set_status(conn, name, Status.EXPANDED)
 
 
 def validate_constraints(
@@ -275,15 +298,10 @@ def validate_constraints(
 ) -> None:
     """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
     record = load_record(conn, name)
-    _require(record, ("expanded", "backfilled", "verified"), "validate constraints of")
+    _require(record, lifecycle.VALIDATE_CONSTRAINTS)
     run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry, on_wait)
-    if record.status == "expanded":
-        _set_status(conn, name, "backfilled")
-
-
-def mark(conn: psycopg.Connection, name: str, status: str) -> None:
-    load_record(conn, name)
-    _set_status(conn, name, status)
+    if record.status == Status.EXPANDED:
+        _set_status(conn, name, Status.BACKFILLED)
 
 
 def set_paused(conn: psycopg.Connection, name: str, paused: bool) -> None:
@@ -293,16 +311,10 @@ def set_paused(conn: psycopg.Connection, name: str, paused: bool) -> None:
 def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     """Point applications at green (all of them, or a canary percentage). Reversible until contract."""
     record = load_record(conn, name)
-    _require(record, ("verified", "cut_over"), "cut over")
+    _require(record, lifecycle.CUTOVER)
+    privileges.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
     conn.execute(set_candidate(record.schema_name, record.green_version, percent))
-    _set_status(conn, name, "cut_over" if percent > 0 else "verified")
-
-
-def revert_cutover(conn: psycopg.Connection, name: str) -> None:
-    record = load_record(conn, name)
-    _require(record, ("verified", "cut_over"), "revert the cutover of")
-    conn.execute(set_candidate(record.schema_name, None, 0))
-    _set_status(conn, name, "verified")
+    _set_status(conn, name, Status.CUT_OVER if percent > 0 else Status.VERIFIED)
 
 
 def contract(
@@ -315,15 +327,17 @@ def contract(
 ) -> None:
     """Remove the old shape. Irreversible: only after cutover."""
     record = load_record(conn, name)
-    if record.status == "complete":
+    if record.status == Status.COMPLETE:
         return
-    _require(record, ("cut_over", "contracting"), "contract")
-    _set_status(conn, name, "contracting")
+    _require(record, lifecycle.CONTRACT)
     plan = plan_of(record)
+    if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
+        privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+    _set_status(conn, name, Status.CONTRACTING)
     run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
-    _set_status(conn, name, "complete")
+    _set_status(conn, name, Status.COMPLETE)
 
 
 def rollback(
@@ -337,25 +351,61 @@ def rollback(
 ) -> None:
     """Undo everything expand did, keeping every row written meanwhile through either version."""
     record = load_record(conn, name)
-    if record.status == "rolled_back":
+    if record.status == Status.ROLLED_BACK:
         return
-    _require(record, (*IN_FLIGHT,), "roll back")
-    if record.status == "contracting":
-        raise MigrationStateError(f"cannot roll back migration {name!r}: contract has begun")
-    _set_status(conn, name, "rolling_back", reason)
+    if record.status not in lifecycle.ROLLBACK_STATUSES:
+        why = "contract has begun" if record.status == Status.CONTRACTING else f"it is {record.status}"
+        raise MigrationStateError(f"cannot roll back migration {name!r}: {why}")
+    _set_status(conn, name, Status.ROLLING_BACK, reason)
     plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
         conn.execute(set_candidate(record.schema_name, None, 0))
     run_steps(conn, plan.phases()["rollback"], policy, on_lock_retry, on_wait)
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
-    _set_status(conn, name, "rolled_back", reason)
+    _set_status(conn, name, Status.ROLLED_BACK, reason)
 
 
 def verify(conn: psycopg.Connection, name: str, chunk: int = 50_000) -> VerifyReport:
     """Compare the representations; marks the migration verified when they agree."""
     record = load_record(conn, name)
-    _require(record, ("expanded", "backfilled", "verified", "cut_over"), "verify")
-    report = verify_rows(conn, plan_of(record), chunk)
-    if report.ok and record.status in ("expanded", "backfilled"):
-        _set_status(conn, name, "verified")
+    _require(record, lifecycle.VERIFY)
+    plan = plan_of(record)
+    report = verify_rows(conn, plan, chunk)
+    privileges.sync(conn, plan)
+    if report.ok and record.status in (Status.EXPANDED, Status.BACKFILLED):
+        _set_status(conn, name, Status.VERIFIED)
     return report
+
+
+# backfill
+
+
+def plan_backfill(conn: psycopg.Connection, name: str, parallelism: int) -> list[TablePlan]:
+    """Split each table's key range and record the partitions once (a repeated call keeps their progress)."""
+    plan = plan_of(load_record(conn, name))
+    tables = []
+    for target in plan.backfill_targets():
+        partitions = backfill.load_partitions(conn, name, target.table)
+        if not partitions:
+            partitions = backfill.plan_partitions(conn, plan.schema, target, parallelism)
+            backfill.init_checkpoints(conn, name, target, partitions)
+        total = backfill.estimate_rows(conn, plan.schema, target.table)
+        tables.append(TablePlan(table=target.table, partitions=len(partitions), rows_total=total))
+    return tables
+
+
+def backfill_partition(
+    conn: psycopg.Connection,
+    name: str,
+    table: str,
+    partition: int,
+    throttle: Throttle,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Progress:
+    """Walk one partition `plan_backfill` recorded, from its checkpoint (see `backfill.run_partition`)."""
+    plan = plan_of(load_record(conn, name))
+    target = next((t for t in plan.backfill_targets() if t.table == table), None)
+    if target is None:
+        raise MigrationStateError(f"table {table!r} needs no backfill in {name!r}")
+    return backfill.run_partition(conn, name, plan.schema, target, partition, throttle, on_progress, should_stop)

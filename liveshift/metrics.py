@@ -1,25 +1,24 @@
 """Prometheus metric definitions (prometheus-client); the worker serves them on /metrics.
 
 The core stays free of Temporal: the activities record these from the core's own callbacks
-(backfill progress, lock retries of the safe DDL executor, verify reports).
+(backfill progress, lock retries of the safe DDL executor, verify reports); the workflow sets
+the phase gauge as it enters each phase.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
 
-PHASES = (
-    "expand",
-    "backfill",
-    "verify",
-    "awaiting_cutover",
-    "cutover",
-    "awaiting_contract",
-    "contract",
-    "complete",
-    "rolling_back",
-    "rolled_back",
-)
+from liveshift.lifecycle import Phase
+from liveshift.values import VerifyReport
+
+if TYPE_CHECKING:
+    from liveshift.steps import Step
+
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 
 ROWS_BACKFILLED = Counter(
     "liveshift_rows_backfilled", "Rows the backfill has walked (committed batches)", ["migration", "table"]
@@ -47,12 +46,6 @@ VERIFY_MISMATCHES = Counter(
 )
 VERIFY_ROWS = Counter("liveshift_verify_rows", "Rows compared by verify", ["migration", "table"])
 
-
-def set_phase(migration: str, phase: str) -> None:
-    for p in PHASES:
-        PHASE.labels(migration=migration, phase=p).set(1 if p == phase else 0)
-
-
 LOCK_WAIT = Gauge(
     "liveshift_lock_wait_seconds",
     "How long the running step has waited outside the lock queue for a blocking transaction (0: not waiting)",
@@ -68,3 +61,24 @@ BLOCKERS_TERMINATED = Counter(
     "Blocking backends ended with pg_terminate_backend (terminate_blockers_after_s)",
     ["migration"],
 )
+
+
+def set_phase(migration: str, phase: str) -> None:
+    for p in PHASES:
+        PHASE.labels(migration=migration, phase=p).set(1 if p == phase else 0)
+
+
+def lock_retry_counter(migration: str) -> Callable[[Step, int], None]:
+    """The safe DDL executor's retry hook: counts each retried lock wait of `migration`."""
+
+    def count(step: Step, attempt: int) -> None:
+        LOCK_RETRIES.labels(migration=migration).inc()
+
+    return count
+
+
+def count_verified(migration: str, report: VerifyReport) -> None:
+    for table in report.tables:
+        labels = {"migration": migration, "table": table.table}
+        VERIFY_ROWS.labels(**labels).inc(table.rows_checked)
+        VERIFY_MISMATCHES.labels(**labels).inc(table.mismatches)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from psycopg import sql
-
+from liveshift import statements
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.errors import SpecError
+from liveshift.expressions import columns_read
 from liveshift.grouping import group_steps
 from liveshift.operations.base import (
     ExpressionProbe,
@@ -24,25 +24,19 @@ from liveshift.operations.base import (
     VerifyCheck,
 )
 from liveshift.spec import Migration
-from liveshift.steps import (
-    ACCESS_EXCLUSIVE_BRIEF,
-    NO_TABLE_LOCK,
-    Step,
-    column_exists,
-    column_missing,
-    qualified,
-    relation_exists,
-    relation_missing,
-)
-from liveshift.triggers import MARKER, create_trigger_steps, drop_trigger_steps
-from liveshift.versions import (
-    BASE_VERSION,
+from liveshift.statements import (
+    add_row_marker,
+    create_trigger_steps,
     create_version_steps,
+    drop_column,
+    drop_table,
+    drop_trigger_steps,
     drop_version_steps,
-    register_base,
-    version_schema,
     view_default_step,
 )
+from liveshift.steps import Step
+from liveshift.triggers import MARKER
+from liveshift.versions import BASE_VERSION, version_schema
 
 
 @dataclass(frozen=True)
@@ -65,15 +59,23 @@ def direct_backfill(ups: Sequence[Transform]) -> bool:
 
     The trigger runs the transforms in operation order, each seeing the values earlier ones assigned;
     the expressions of one UPDATE's SET all see the row before it. The two agree unless a transform
-    reads (among its variables, by physical column) a column an earlier transform assigns, or two
-    assign the same column.
+    reads (by physical column) a column an earlier transform assigns, or two assign the same column.
+    What an expression reads comes from PostgreSQL's parser: every column of the shape it is evaluated
+    over is a variable, but only those it names are inputs (all of them when the parser cannot tell).
     """
     assigned: set[str] = set()
     for transform in ups:
-        if transform.target in assigned or any(v.physical in assigned for v in transform.variables):
+        if transform.target in assigned or any(v.physical in assigned for v in _inputs(transform)):
             return False
         assigned.add(transform.target)
     return True
+
+
+def _inputs(transform: Transform) -> tuple[Column, ...]:
+    names = columns_read(transform.expression)
+    if names is None:
+        return transform.variables
+    return tuple(v for v in transform.variables if v.name in names)
 
 
 @dataclass
@@ -128,28 +130,13 @@ class MigrationPlan:
         steps: list[Step] = []
         if self.create_blue:
             steps += create_version_steps(self.blue, self.schema, self.physical)
-            steps.append(
-                Step(
-                    f"register {self.blue} as the current version",
-                    register_base(self.schema, self.blue),
-                    lock=NO_TABLE_LOCK,
-                )
-            )
+            steps.append(statements.register_version(self.schema, self.blue))
         # the tables and columns the dual write fills, then the triggers, then the rest: a constraint on a
         # new column (NOT NULL's CHECK is enforced for new rows even NOT VALID) must not exist before the
         # trigger fills the column, or application writes fail in between
         for _, _, op_plan in self.ops:
             steps += op_plan.structure
-        for table in self.marker_tables():
-            steps.append(
-                Step(
-                    f"add row marker {MARKER} to {table} (constant default: no rewrite)",
-                    sql.SQL("ALTER TABLE {} ADD COLUMN {} text DEFAULT 'p'").format(
-                        qualified(self.schema, table), sql.Identifier(MARKER)
-                    ),
-                    skip_if=column_exists(self.schema, table, MARKER),
-                )
-            )
+        steps += [add_row_marker(self.schema, table) for table in self.marker_tables()]
         markers = set(self.marker_tables())
         for table, transforms in self.trigger_tables().items():
             steps += create_trigger_steps(
@@ -183,7 +170,7 @@ class MigrationPlan:
         for table in self.trigger_tables():
             steps += drop_trigger_steps(self.schema, table, self.migration.name)
         for table in self.marker_tables():
-            steps.append(_drop_column(self.schema, table, MARKER))
+            steps.append(drop_column(self.schema, table, MARKER))
         return steps
 
     def _drop_hidden_checks(self) -> list[Step]:
@@ -196,23 +183,7 @@ class MigrationPlan:
             hidden = [c.physical for c in final.columns if before is not None and before.column(c.physical) is None]
             if not hidden:
                 continue
-            steps.append(
-                Step(
-                    f"drop checks on the hidden columns of {final.physical}",
-                    sql.SQL(
-                        "DO $ls$ DECLARE c record; BEGIN FOR c IN SELECT con.conrelid, con.conname "
-                        "FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid "
-                        "AND a.attnum = ANY(con.conkey) WHERE con.conrelid = to_regclass({table}) "
-                        "AND con.contype = 'c' AND a.attname = ANY({hidden}) LOOP "
-                        "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
-                        "c.conname); END LOOP; END $ls$"
-                    ).format(
-                        table=sql.Literal(qualified(self.schema, final.physical).as_string(None)),
-                        hidden=sql.Literal(hidden),
-                    ),
-                    tables=((self.schema, final.physical),),
-                )
-            )
+            steps.append(statements.drop_checks_on_columns(self.schema, final.physical, hidden))
         return steps
 
     def contract_steps(self) -> list[Step]:
@@ -224,29 +195,25 @@ class MigrationPlan:
         for physical in self.physical.tables.values():
             final = self.logical_table_of(physical.name)
             if final is None:
-                steps.append(_drop_table(schema, physical.name))
+                steps.append(drop_table(schema, physical.name))
                 continue
             kept = {c.physical for c in final.columns}
             # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
             successor = {c.name: c.physical for c in final.columns if c.physical != c.name}
             steps += [
-                _drop_column(schema, physical.name, c.name, successor.get(c.name))
+                drop_column(schema, physical.name, c.name, successor.get(c.name))
                 for c in physical.columns
                 if c.name not in kept
             ]
         for final in self.final.tables.values():
-            steps += [_rename_column(schema, final.physical, c) for c in final.columns if c.physical != c.name]
+            steps += [
+                statements.rename_column(schema, final.physical, c.physical, c.name)
+                for c in final.columns
+                if c.physical != c.name
+            ]
         for final in self.final.tables.values():
             if final.physical != final.name:
-                steps.append(
-                    Step(
-                        f"rename table {final.physical} to {final.name}",
-                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                            qualified(schema, final.physical), sql.Identifier(final.name)
-                        ),
-                        skip_if=relation_exists(schema, final.name),
-                    )
-                )
+                steps.append(statements.rename_table(schema, final.physical, final.name))
         for _, _, op_plan in self.ops:
             steps += op_plan.contract
         return steps
@@ -263,23 +230,15 @@ class MigrationPlan:
         for final in self.final.tables.values():
             before = self.physical.tables.get(final.physical)
             if before is None:
-                steps.append(_drop_table(schema, final.physical, " created by expand"))
+                steps.append(drop_table(schema, final.physical, " created by expand"))
                 continue
             existing = {c.name for c in before.columns}
             steps += [
-                _drop_column(schema, final.physical, c.physical) for c in final.columns if c.physical not in existing
+                drop_column(schema, final.physical, c.physical) for c in final.columns if c.physical not in existing
             ]
         if self.create_blue:
             steps += drop_version_steps(self.blue)
-            steps.append(
-                Step(
-                    f"forget version {self.blue}",
-                    sql.SQL(
-                        "DELETE FROM liveshift.active_versions WHERE schema_name = {} AND current_version = {}"
-                    ).format(sql.Literal(schema), sql.Literal(self.blue)),
-                    lock=NO_TABLE_LOCK,
-                )
-            )
+            steps.append(statements.forget_version(schema, self.blue))
         return steps
 
     def phases(self) -> dict[str, list[Step]]:
@@ -311,38 +270,6 @@ class MigrationPlan:
             for e in p.expressions:
                 out.append((ctx.index, e.field, op, e))
         return out
-
-
-def _drop_table(schema: str, table: str, why: str = "") -> Step:
-    return Step(
-        f"drop table {table}{why}",
-        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, table)),
-        skip_if=relation_missing(schema, table),
-    )
-
-
-def _drop_column(schema: str, table: str, column: str, successor: str | None = None) -> Step:
-    """Drop `column`; with `successor` (the column renamed to its name later), only while that one exists."""
-    skip_if = column_missing(schema, table, column)
-    if successor is not None:
-        skip_if = sql.SQL("SELECT ({}) OR ({})").format(skip_if, column_missing(schema, table, successor))
-    return Step(
-        f"drop column {table}.{column}",
-        sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(qualified(schema, table), sql.Identifier(column)),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
-        skip_if=skip_if,
-    )
-
-
-def _rename_column(schema: str, table: str, column: Column) -> Step:
-    return Step(
-        f"rename column {table}.{column.physical} to {column.name}",
-        sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
-            qualified(schema, table), sql.Identifier(column.physical), sql.Identifier(column.name)
-        ),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
-        skip_if=column_missing(schema, table, column.physical),
-    )
 
 
 def build_plan(

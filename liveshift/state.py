@@ -58,20 +58,24 @@ CREATE TABLE IF NOT EXISTS liveshift.active_versions (
 );
 -- Which version schema an application should put first in its search_path. With a canary
 -- percentage, a stable client key (user id, host name) picks the same version every time.
+-- SECURITY DEFINER (docs/privileges.md): application roles get EXECUTE on this one function, not read
+-- access to liveshift's tables; the search_path is pinned and every name qualified, so no object of
+-- the caller's can stand in for one of ours.
 CREATE OR REPLACE FUNCTION liveshift.version_for(p_schema text, p_client text DEFAULT NULL)
-RETURNS text LANGUAGE sql STABLE AS $fn$
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT CASE
         WHEN v.candidate_version IS NULL OR v.candidate_percent = 0 THEN v.current_version
         WHEN v.candidate_percent = 100 THEN v.candidate_version
-        WHEN p_client IS NOT NULL AND abs(hashtext(p_client)::bigint) % 100 < v.candidate_percent
+        WHEN p_client IS NOT NULL AND pg_catalog.abs(pg_catalog.hashtext(p_client)::bigint) % 100
+            < v.candidate_percent
             THEN v.candidate_version
         ELSE v.current_version
     END
     FROM liveshift.active_versions v WHERE v.schema_name = p_schema
 $fn$;
+-- only the roles liveshift grants it to (the roles that use the migrated tables) may call it
+REVOKE ALL ON FUNCTION liveshift.version_for(text, text) FROM PUBLIC;
 """
-
-IN_FLIGHT = ("prepared", "expanded", "backfilled", "verified", "cut_over", "contracting", "rolling_back")
 
 
 def bootstrap(conn: psycopg.Connection) -> None:

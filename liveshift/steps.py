@@ -1,13 +1,14 @@
-"""A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard."""
+"""A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard.
+
+This module holds the `Step` type, the locks a plan names and the guard queries (`skip_if`) that make
+steps idempotent; every step itself is built in statements.py.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from psycopg import sql
-
-Phase = Literal["expand", "validate", "contract", "rollback"]
 
 # The locks our statements take, as printed by `liveshift plan`.
 ACCESS_EXCLUSIVE_BRIEF = "ACCESS EXCLUSIVE (catalog only, brief)"
@@ -39,20 +40,25 @@ class Step:
     parts: tuple[Step, ...] = ()
 
 
-def ident(*parts: str) -> sql.Identifier:
-    return sql.Identifier(*parts)
-
-
 def qualified(schema: str, name: str) -> sql.Identifier:
     return sql.Identifier(schema, name)
 
 
+# a live (not dropped) column `a` of table `c` in schema `n`: the rest of the WHERE follows
+_ATTRIBUTE = (
+    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = {} AND c.relname = {} AND a.attname = {}"
+)
+
+
+def _attribute(schema: str, table: str, column: str) -> sql.Composable:
+    return sql.SQL(_ATTRIBUTE).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+
+
 def column_exists(schema: str, table: str, column: str) -> sql.Composable:
-    return sql.SQL(
-        "SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
-        "AND a.attname = {} AND a.attnum > 0 AND NOT a.attisdropped)"
-    ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+    return sql.SQL("SELECT EXISTS (SELECT 1 {} AND a.attnum > 0 AND NOT a.attisdropped)").format(
+        _attribute(schema, table, column)
+    )
 
 
 def column_missing(schema: str, table: str, column: str) -> sql.Composable:
@@ -92,8 +98,11 @@ def constraint_missing(schema: str, table: str, name: str) -> sql.Composable:
 
 
 def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
-    return sql.SQL(
-        "SELECT coalesce((SELECT a.attnotnull FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} "
-        "AND a.attname = {} AND NOT a.attisdropped), true)"
-    ).format(sql.Literal(schema), sql.Literal(table), sql.Literal(column))
+    return sql.SQL("SELECT coalesce((SELECT a.attnotnull {} AND NOT a.attisdropped), true)").format(
+        _attribute(schema, table, column)
+    )
+
+
+def while_hidden(schema: str, table: str, hidden: str, done: sql.Composable) -> sql.Composable:
+    """skip_if for contract_first steps: done, or the hidden column already renamed (a re-run after it)."""
+    return sql.SQL("SELECT NOT ({}) OR ({})").format(column_exists(schema, table, hidden), done)

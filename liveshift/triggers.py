@@ -1,24 +1,29 @@
-"""Dual-write triggers: one BEFORE INSERT OR UPDATE trigger per table keeps both shapes current.
+"""Dual-write triggers: BEFORE INSERT OR UPDATE triggers (one per side) keep both shapes current.
 
-The trigger learns which side wrote from the session: the `liveshift.version` setting when
-set, else the first schema of the search_path. Green writes run the `down` transforms (new
+Which side wrote is decided in the writing session, by the triggers' WHEN clauses: the
+`liveshift.version` setting when set, else the first schema of the search_path (the function
+itself runs with a pinned search_path, so it cannot see the caller's). Green writes run the `down` transforms (new
 shape → old columns, in reverse operation order); every other write, blue apps and the
 touch-path backfill alike, runs the `up` transforms (old shape → new columns, in operation
 order). A direct-path backfill session computes the new columns in its own UPDATE and does not
 fire the trigger at all (its WHEN clause).
 Each transform sees the row through the shape its operation was written against, so chained
 operations (rename, then change the type) compose.
+
+The steps creating and dropping the function and trigger are in statements.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from liveshift.operations.base import Transform
 from liveshift.shape import user_expression
-from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified
+
+if TYPE_CHECKING:
+    from liveshift.operations.base import Transform
 
 # Marks who last wrote a row: 'p' pending (existed before expand), 'b' blue or backfill, 'g' green.
 MARKER = "_ls_written_by"
@@ -39,8 +44,9 @@ def function_name(migration: str, table: str) -> str:
     return f"dual_write_{_suffix(migration, table)}"
 
 
-def trigger_name(migration: str) -> str:
-    return f"_ls_dual_write_{_suffix(migration)}"
+def trigger_names(migration: str) -> tuple[str, str]:
+    """The triggers for blue (and backfill) writes and for green writes."""
+    return f"_ls_dual_write_{_suffix(migration)}", f"_ls_dual_write_green_{_suffix(migration)}"
 
 
 def _transform_block(schema: str, table: str, transform: Transform) -> sql.Composable:
@@ -55,7 +61,7 @@ def _transform_block(schema: str, table: str, transform: Transform) -> sql.Compo
     )
 
 
-def function_body(schema: str, table: str, green: str, transforms: list[Transform], marker: bool) -> sql.Composable:
+def function_body(schema: str, table: str, transforms: list[Transform], marker: bool) -> sql.Composable:
     ups = [t for t in transforms if t.direction == "up"]
     downs = [t for t in reversed(transforms) if t.direction == "down"]
     green_part = [_transform_block(schema, table, t) for t in downs]
@@ -78,63 +84,7 @@ def function_body(schema: str, table: str, green: str, transforms: list[Transfor
     if marker:
         green_part.append(sql.SQL("NEW.{} := 'g';").format(sql.Identifier(MARKER)))
         blue_part.append(sql.SQL("NEW.{} := 'b';").format(sql.Identifier(MARKER)))
-    return sql.SQL(
-        "BEGIN IF coalesce(nullif(current_setting('liveshift.version', true), ''), "
-        "(current_schemas(false))[1]) = {green} THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;"
-    ).format(
-        green=sql.Literal(green),
+    return sql.SQL("BEGIN IF TG_ARGV[0] = 'green' THEN {green_part} ELSE {blue_part} END IF; RETURN NEW; END;").format(
         green_part=sql.SQL(" ").join(green_part) if green_part else sql.SQL("NULL;"),
         blue_part=sql.SQL(" ").join(blue_part) if blue_part else sql.SQL("NULL;"),
     )
-
-
-def create_trigger_steps(
-    schema: str, table: str, migration: str, green: str, transforms: list[Transform], marker: bool
-) -> list[Step]:
-    fn = qualified("liveshift", function_name(migration, table))
-    body = function_body(schema, table, green, transforms, marker).as_string(None)
-    trig = sql.Identifier(trigger_name(migration))
-    return [
-        Step(
-            f"create dual-write function for {table}",
-            sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-                fn, sql.Literal(body)
-            ),
-            lock=NO_TABLE_LOCK,
-        ),
-        Step(
-            f"create dual-write trigger on {table}",
-            sql.SQL(
-                "DROP TRIGGER IF EXISTS {trig} ON {table}; CREATE TRIGGER {trig} BEFORE INSERT OR UPDATE "
-                "ON {table} FOR EACH ROW WHEN (current_setting('liveshift.version', true) IS DISTINCT FROM {direct}) "
-                "EXECUTE FUNCTION {fn}()"
-            ).format(trig=trig, table=qualified(schema, table), direct=sql.Literal(BACKFILL_DIRECT), fn=fn),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-        ),
-    ]
-
-
-def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
-    fn = qualified("liveshift", function_name(migration, table))
-    return [
-        Step(
-            f"drop dual-write trigger on {table}",
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                sql.Identifier(trigger_name(migration)), qualified(schema, table)
-            ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
-            skip_if=sql.SQL(
-                "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
-                "WHERE tgrelid = to_regclass({}) AND tgname = {})"
-            ).format(
-                sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(qualified(schema, table).as_string(None)),
-                sql.Literal(trigger_name(migration)),
-            ),
-        ),
-        Step(
-            f"drop dual-write function for {table}",
-            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(fn),
-            lock=NO_TABLE_LOCK,
-        ),
-    ]

@@ -12,44 +12,15 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from pydantic import BaseModel, Field
 
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
 from liveshift.shape import bound_expression
 from liveshift.steps import qualified
 from liveshift.triggers import MARKER
+from liveshift.values import TableReport, VerifyReport
 
 SAMPLE_SIZE = 10
-
-
-class TableReport(BaseModel):
-    table: str
-    rows_checked: int = 0
-    mismatches: int = 0
-    sample_keys: list[Any] = Field(default_factory=list)
-
-
-class VerifyReport(BaseModel):
-    tables: list[TableReport] = Field(default_factory=list)
-
-    @property
-    def mismatches(self) -> int:
-        return sum(t.mismatches for t in self.tables)
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
-
-    def summary(self) -> str:
-        if self.ok:
-            return "verified: " + ", ".join(f"{t.table} {t.rows_checked} rows" for t in self.tables)
-        bad = [
-            f"{t.table}: {t.mismatches} of {t.rows_checked} rows disagree (sample keys {t.sample_keys})"
-            for t in self.tables
-            if t.mismatches
-        ]
-        return "verification failed: " + "; ".join(bad)
 
 
 def _transform_ok(transform: Transform) -> sql.Composable:

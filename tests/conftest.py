@@ -9,7 +9,8 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -67,15 +68,79 @@ def pg_server() -> Iterator[PostgresServer]:
         server.destroy()
 
 
+# With LIVESHIFT_TEST_WORKER_ROLE=<role>, every test that takes `dsn` connects as that role instead: a
+# non-superuser (created when missing) owning a database of its own, the way managed services run the
+# worker. The whole suite, or any part of it, then runs without superuser.
+WORKER_ROLE_ENV = "LIVESHIFT_TEST_WORKER_ROLE"
+
+
+def ensure_owner_role(admin_dsn: str, role: str) -> None:
+    """A login role with no attribute beyond LOGIN (no superuser, CREATEDB, CREATEROLE or BYPASSRLS)."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(role)))
+
+
+@contextmanager
+def fresh_database(pg_server: PostgresServer, owner: str | None = None) -> Iterator[str]:
+    """A database of its own (owned by `owner`, when given, and connected to as that role)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if owner is not None:
+        create = sql.SQL("{} OWNER {}").format(create, sql.Identifier(owner))
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+        conn.execute(create)
+    try:
+        dsn = pg_server.dsn(name)
+        yield dsn if owner is None else psycopg.conninfo.make_conninfo(dsn, user=owner)
+    finally:
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def dsn(pg_server: PostgresServer) -> Iterator[str]:
-    """A fresh database of its own for each test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield pg_server.dsn(name)
-    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    """A fresh database of its own for each test (owned by $LIVESHIFT_TEST_WORKER_ROLE when set)."""
+    role = os.environ.get(WORKER_ROLE_ENV) or None
+    if role is not None:
+        ensure_owner_role(pg_server.admin_dsn, role)
+    with fresh_database(pg_server, role) as database:
+        yield database
+
+
+@pytest.fixture
+def owner_dsn(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh database owned by, and connected to as, the non-superuser role `ls_test_owner`."""
+    role = os.environ.get(WORKER_ROLE_ENV) or "ls_test_owner"
+    ensure_owner_role(pg_server.admin_dsn, role)
+    with fresh_database(pg_server, role) as database:
+        yield database
+
+
+@pytest.fixture
+def make_role(pg_server: PostgresServer) -> Iterator[Callable[..., str]]:
+    """Creates login roles for the test (`make_role("app", "BYPASSRLS")`); dropped with what they hold."""
+    made: list[tuple[str, str]] = []
+
+    def create(prefix: str, dsn: str, *attributes: str) -> str:
+        role = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        extra = sql.SQL(" ").join(sql.SQL(a) for a in attributes)
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN {}").format(sql.Identifier(role), extra))
+        made.append((role, dsn))
+        return role
+
+    yield create
+    admin_user = psycopg.conninfo.conninfo_to_dict(pg_server.admin_dsn)["user"]
+    for role, dsn in reversed(made):
+        database = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+            alive = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if alive:  # the role's privileges in the test's database go first
+            with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, user=admin_user), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 @pytest.fixture

@@ -14,10 +14,16 @@ from liveshift.catalog import read_catalog
 from liveshift.spec import Migration, parse_migration
 
 
-def client(dsn: str, version: str | None) -> psycopg.Connection:
-    """An application connection: its search_path picks the version (None: the physical schema)."""
-    options = f"-c search_path={version},public" if version else "-c search_path=public"
-    return psycopg.connect(dsn, autocommit=True, options=options)
+def client(dsn: str, version: str | None, user: str | None = None, fallback: bool = True) -> psycopg.Connection:
+    """An application connection: its search_path picks the version (None: the physical schema).
+
+    With `fallback`, public follows the version in the search_path; without, a relation the version
+    lacks (or a version schema the user may not use) is an error instead of the physical table.
+    """
+    path = version if version and not fallback else f"{version},public" if version else "public"
+    options = f"-c search_path={path}"
+    extra = {"user": user} if user else {}
+    return psycopg.connect(dsn, autocommit=True, options=options, **extra)
 
 
 def migration(text: str) -> Migration:

@@ -3,7 +3,7 @@
 Connection strings live only here (the worker's environment or config file), never in workflow
 input, memo, search attributes or history: a migration names a target, the worker resolves it.
 
-Sources, later ones winning:
+Sources, later ones winning (read by pydantic-settings, validated by pydantic):
   1. a TOML or YAML file whose path is in LIVESHIFT_CONFIG:
 
         [temporal]
@@ -23,23 +23,32 @@ Sources, later ones winning:
      LIVESHIFT_TEMPORAL_TLS_CERT, LIVESHIFT_TEMPORAL_TLS_KEY, LIVESHIFT_TEMPORAL_API_KEY,
      LIVESHIFT_METRICS_PORT, LIVESHIFT_SDK_METRICS_PORT, and LIVESHIFT_TARGET_<NAME>=<dsn> (NAME is
      lower-cased: LIVESHIFT_TARGET_APP names target `app`).
+
+`Settings` is the plain value the worker and the CLI use (tests and the embedded stack build it directly);
+`load_settings` reads it from the file and the environment.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
 
 from liveshift.errors import SpecError
 from workflows.models import TASK_QUEUE
 
-TARGET_PREFIX = "LIVESHIFT_TARGET_"
+ENV_PREFIX = "LIVESHIFT_"
+TARGET_PREFIX = f"{ENV_PREFIX}TARGET_"
 
 
 class TemporalSettings(BaseModel):
@@ -72,45 +81,67 @@ class Settings(BaseModel):
         return dsn.get_secret_value()
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    text = path.read_text()
-    data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else tomllib.loads(text)
-    if not isinstance(data, dict):
-        raise SpecError("the configuration file must hold a table/mapping", file=str(path))
-    return data
+class MetricsSettings(BaseModel):
+    """The file's [metrics] table."""
+
+    port: int | None = None
+    sdk_port: int | None = None
+    host: str = "0.0.0.0"
 
 
-def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
-    """Settings from the config file (LIVESHIFT_CONFIG or `path`) overridden by the environment."""
-    env = os.environ if env is None else env
-    file = path or env.get("LIVESHIFT_CONFIG")
-    data = _read_file(Path(file)) if file else {}
-    temporal: dict[str, Any] = dict(data.get("temporal") or {})
-    metrics: dict[str, Any] = dict(data.get("metrics") or {})
-    targets: dict[str, Any] = {str(k): str(v) for k, v in (data.get("targets") or {}).items()}
+class _Sources(BaseSettings):
+    """The documented layout: the file's tables, and LIVESHIFT_* variables over them.
 
-    for key, field in (
-        ("LIVESHIFT_TEMPORAL_ADDRESS", "address"),
-        ("LIVESHIFT_TEMPORAL_NAMESPACE", "namespace"),
-        ("LIVESHIFT_TASK_QUEUE", "task_queue"),
-        ("LIVESHIFT_TEMPORAL_TLS_CERT", "tls_cert"),
-        ("LIVESHIFT_TEMPORAL_TLS_KEY", "tls_key"),
-        ("LIVESHIFT_TEMPORAL_TLS_CA", "tls_ca"),
-        ("LIVESHIFT_TEMPORAL_API_KEY", "api_key"),
-    ):
-        if env.get(key):
-            temporal[field] = env[key]
-    for key, field in (("LIVESHIFT_METRICS_PORT", "port"), ("LIVESHIFT_SDK_METRICS_PORT", "sdk_port")):
-        if env.get(key):
-            metrics[field] = int(env[key])
-    for key, value in env.items():
-        if key.startswith(TARGET_PREFIX) and len(key) > len(TARGET_PREFIX):
-            targets[key[len(TARGET_PREFIX) :].lower()] = value
+    LIVESHIFT_<TABLE>_<KEY> reaches [table] key (one split: LIVESHIFT_TEMPORAL_TLS_CERT is [temporal] tls_cert);
+    LIVESHIFT_TASK_QUEUE, LIVESHIFT_SDK_METRICS_PORT and LIVESHIFT_TARGET_<NAME> are fields of their own, named
+    like the variables, laid over the file's values by `settings()`."""
 
-    return Settings(
-        temporal=TemporalSettings(**temporal),
-        metrics_port=metrics.get("port"),
-        sdk_metrics_port=metrics.get("sdk_port"),
-        metrics_host=metrics.get("host", "0.0.0.0"),
-        targets=targets,
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1, env_ignore_empty=True
     )
+
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    targets: dict[str, SecretStr] = Field(default_factory=dict)
+    task_queue: str | None = None
+    sdk_metrics_port: int | None = None
+    target: dict[str, SecretStr] = Field(default_factory=dict)
+
+    def settings(self) -> Settings:
+        temporal = self.temporal
+        if self.task_queue:
+            temporal = temporal.model_copy(update={"task_queue": self.task_queue})
+        return Settings(
+            temporal=temporal,
+            metrics_port=self.metrics.port,
+            sdk_metrics_port=self.sdk_metrics_port if self.sdk_metrics_port is not None else self.metrics.sdk_port,
+            metrics_host=self.metrics.host,
+            targets={**self.targets, **self.target},
+        )
+
+
+def _file_source(path: Path) -> PydanticBaseSettingsSource:
+    if not path.is_file():  # pydantic-settings skips a missing file; a named one must exist
+        raise FileNotFoundError(f"{path}: no such configuration file")
+    if path.suffix in (".yaml", ".yml"):
+        return YamlConfigSettingsSource(_Sources, yaml_file=path)
+    return TomlConfigSettingsSource(_Sources, toml_file=path)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from the config file (`path`, else LIVESHIFT_CONFIG) overridden by the environment.
+
+    A file that is not a table/mapping or holds a wrong value is a SpecError naming the file and the field."""
+    file = path or os.environ.get(f"{ENV_PREFIX}CONFIG")
+    sources: list[PydanticBaseSettingsSource] = [EnvSettingsSource(_Sources)]
+    where = str(file) if file else "the environment"
+    try:
+        if file:
+            sources.append(_file_source(Path(file)))
+        return _Sources(_build_sources=(tuple(sources), {})).settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise SpecError(f"{err['msg']}", file=where, field=field) from None
+    except (TypeError, ValueError, yaml.YAMLError) as exc:  # e.g. a YAML file holding a list, malformed TOML
+        raise SpecError(f"not a TOML table or YAML mapping of settings: {exc}", file=where) from None

@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from temporalio.common import SearchAttributeKey
 
-from liveshift.backfill import Progress, Throttle
-from liveshift.ddl import LockPolicy
+from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
 from liveshift.spec import Migration
-from liveshift.verify import VerifyReport
+from liveshift.values import LockPolicy, Progress, Throttle, VerifyReport
+from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
+from liveshift.values import TablePlan as TablePlan  # plan_backfill's answer, built by the core
 
 TASK_QUEUE = "liveshift"
 WORKFLOW_NAME = "MigrationWorkflow"
@@ -40,20 +41,6 @@ SA_MIGRATION = SearchAttributeKey.for_keyword("LiveshiftMigration")
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (SA_PHASE, SA_TABLES, SA_TARGET, SA_MIGRATION)
 
 Gate = Literal["cutover", "contract"]
-Phase = Literal[
-    "starting",
-    "expand",
-    "backfill",
-    "verify",
-    "awaiting_cutover",
-    "cutover",
-    "awaiting_contract",
-    "contract",
-    "complete",
-    "rolling_back",
-    "rolled_back",
-    "failed",
-]
 
 
 class MigrationOptions(BaseModel):
@@ -147,15 +134,6 @@ class PrepareInput(BaseModel):
     file: str | None = None
 
 
-class Prepared(BaseModel):
-    """What the workflow needs to know of the plan (the plan itself stays on the worker side)."""
-
-    tables: list[str]  # named in the migration, and found in the catalog (tables referencing an altered key)
-    backfill_tables: list[str]
-    blue_version: str
-    green_version: str
-
-
 class PhaseInput(BaseModel):
     target: str
     migration: str
@@ -169,12 +147,6 @@ class BackfillInput(BaseModel):
     target: str
     migration: str
     parallelism: int = 1
-
-
-class TablePlan(BaseModel):
-    table: str
-    partitions: int
-    rows_total: int
 
 
 class PartitionInput(BaseModel):

@@ -12,10 +12,10 @@ import argparse
 import asyncio
 import itertools
 import shutil
-import signal
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,16 +23,20 @@ from typing import Any, NoReturn
 import psycopg
 import yaml
 from psycopg import sql
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 
 from cli import control
-from cli.commands.dev import _interrupt
 from cli.config import CliError, connect
-from cli.render import LiveLine, bar, duration, live_line
+from cli.loadgen import LoadGenerator, Report, Version, Workload
+from cli.options import add_command, add_json_option, add_stack_options
+from cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_signals
+from cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
 from cli.stack.dev import DevStack
-from liveshift.loadgen import LoadGenerator, Report, Version, Workload
 from liveshift.spec import parse_migration
 from worker.config import Settings, TemporalSettings
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import APPROVE, TASK_QUEUE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
 TARGET = "demo"
@@ -52,6 +56,8 @@ MIGRATION = {
         {"op": "rename_column", "table": TABLE, "column": "note", "to": "memo"},
     ],
 }
+# phases in which expand is done and the migration goes on: the green application can run
+GREEN_PHASES = {"backfill", "verify", "awaiting_cutover", "cutover", "awaiting_contract", "contract"}
 BLUE_SCHEMA = "public_base"
 GREEN_SCHEMA = f"public_{MIGRATION['name']}"
 
@@ -69,25 +75,26 @@ GREEN = Version(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
         help="migrate a live table on the embedded stack, with application traffic",
         description=(__doc__ or "").split("\n\n")[1].replace("\n", " ")
         + " Exit codes: 0 the migration completed with 0 application errors and 0 lost writes, 1 otherwise, "
         "2 the stack could not start.",
+        run=run,
+        json=False,
+        connection=False,
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the sample table (default 1,000,000)")
-    parser.add_argument("--data-dir", type=Path, help="keep the stack's state here (default: a temporary directory)")
-    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free)")
-    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port")
+    add_stack_options(parser, "keep the stack's state here (default: a temporary directory)")
     parser.add_argument("--parallelism", type=int, default=2, help="backfill partitions (default 2)")
     parser.add_argument("--rate", type=float, default=25.0, help="requests/s per application thread (default 25)")
     parser.add_argument("--keep-running", action="store_true", help="keep the stack up after the summary (Ctrl-C)")
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
-    parser.set_defaults(run=run)
+    add_json_option(parser, "print the summary as one JSON line")
 
 
-def create_sample_table(dsn: str, rows: int, say: Any) -> None:
+def create_sample_table(dsn: str, rows: int, say: LiveLine) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(TABLE)))
         conn.execute(
@@ -105,7 +112,7 @@ def create_sample_table(dsn: str, rows: int, say: Any) -> None:
                 ).format(sql.Identifier(TABLE)),
                 (start, stop),
             )
-            say(f"creating {TABLE}: {bar(stop, rows)}  {stop:,}/{rows:,} rows")
+            say.show(progress_line(f"creating {TABLE}:", stop, rows, f"{stop:,}/{rows:,} rows"), "create")
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(TABLE)))
 
 
@@ -120,7 +127,20 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status.phase == "complete" and self.report.total.errors == 0 and self.lost_writes == 0
+        return self.reason is None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the demo failed (None: it did not): the migration's own error first, then the application's."""
+        status, errors = self.status, self.report.total.errors
+        if status.phase != "complete":
+            why = status.rollback_reason or status.last_error or "no reason recorded"
+            return f"the migration ended {status.phase}: {why}"
+        if errors:
+            return f"{errors} application request(s) failed: {self.report.total.first_errors[0]}"
+        if self.lost_writes:
+            return f"{self.lost_writes} acknowledged write(s) lost"
+        return None
 
     def phase_table(self) -> list[tuple[str, float]]:
         spans: list[tuple[str, float]] = []
@@ -137,6 +157,7 @@ class Outcome:
         total = self.report.total
         return {
             "ok": self.ok,
+            "reason": self.reason,
             "migration": self.status.migration,
             "phase": self.status.phase,
             "phases": [{"phase": p, "seconds": round(s, 3)} for p, s in self.phase_table()],
@@ -153,29 +174,31 @@ class Outcome:
             "seconds": round(self.seconds, 1),
         }
 
-    def text(self) -> str:
+    def view(self) -> Group:
         total = self.report.total
         sides = ", ".join(f"{s.side} {s.requests:,}" for s in self.report.sides.values())
-        lines = [
-            "",
-            f"liveshift demo: {self.status.migration} on {self.status.rows_total:,} rows: {self.status.phase}"
-            + (f" ({self.status.rollback_reason})" if self.status.rollback_reason else ""),
-            "phases:",
-        ]
+        phases = Table.grid(padding=(0, 2))
         for phase, secs in self.phase_table():
-            extra = f"  {self.rows_per_second():,.0f} rows/s" if phase == "backfill" else ""
-            lines.append(f"  {phase:<18} {duration(secs):>8}{extra}")
-        lines += [
-            f"  {'total':<18} {duration(self.seconds):>8}",
-            f"application requests served: {total.requests:,} ({sides})",
-            f"application errors:          {total.errors}" + "".join(f"\n    {e}" for e in total.first_errors),
-            f"longest application stall:   {total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)",
-            f"lost writes:                 {self.lost_writes} "
-            f"({self.writes_checked:,} rows with acknowledged writes checked)",
-            f"Temporal UI:                 {self.ui_url}",
-            "result: " + ("OK" if self.ok else "FAILED"),
-        ]
-        return "\n".join(lines)
+            extra = f"{self.rows_per_second():,.0f} rows/s" if phase == "backfill" else ""
+            phases.add_row(f"  {phase}", Text(duration(secs), justify="right"), extra)
+        phases.add_row("  total", Text(duration(self.seconds), justify="right"), "")
+        facts = Table.grid(padding=(0, 1))
+        facts.add_row("application requests served:", f"{total.requests:,} ({sides})")
+        facts.add_row("application errors:", "\n".join([str(total.errors), *(f"  {e}" for e in total.first_errors)]))
+        facts.add_row(
+            "longest application stall:", f"{total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)"
+        )
+        facts.add_row(
+            "lost writes:", f"{self.lost_writes} ({self.writes_checked:,} rows with acknowledged writes checked)"
+        )
+        result = (
+            Text("result: OK", style="bold green") if self.ok else Text(f"result: FAILED: {self.reason}", "bold red")
+        )
+        title = Text.assemble(
+            f"\nliveshift demo: {self.status.migration} on {self.status.rows_total:,} rows: ",
+            phase_text(self.status.phase),
+        )
+        return Group(title, "phases:", phases, facts, f"Temporal UI: {self.ui_url}", result)
 
 
 async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Outcome:
@@ -183,7 +206,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     client = await connect(Settings(temporal=TemporalSettings(address=stack.temporal.address)))
     await stack.wait_for_worker(client)
     dsn = stack.targets()[TARGET]
-    await asyncio.to_thread(create_sample_table, dsn, args.rows, say.show)
+    await asyncio.to_thread(create_sample_table, dsn, args.rows, say)
     say.done()
 
     load = LoadGenerator(dsn, Workload(table=TABLE, blue=BLUE, green=GREEN, seed_keys=range(1, args.rows + 1)))
@@ -193,7 +216,8 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     migration = parse_migration(MIGRATION, file="demo")
     options = MigrationOptions(auto_cutover=True, parallelism=args.parallelism, progress_interval_s=1.0)
     started = time.monotonic()
-    handle = await start_migration(client, MigrationInput(target=TARGET, migration=migration, options=options))
+    request = MigrationInput(target=TARGET, migration=migration, options=options)
+    handle = await start_migration(client, request, stack.task_queue)
     ui_url = stack.temporal.workflow_url(handle.id)
     say.note(f"migration {migration.name} started: {ui_url}")
     say.note("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "))
@@ -203,8 +227,8 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
         while True:
             current = await control.status(handle)
             traffic = load.report().total
-            say.show(f"{live_line(current)}  |  app {traffic.requests:,} req, {traffic.errors} errors")
-            if not green_started and current.phase not in ("starting", "expand"):
+            say.show(live_line(current, f"|  app {traffic.requests:,} req, {traffic.errors} errors"), current.phase)
+            if not green_started and current.phase in GREEN_PHASES:
                 load.start("green", writers=1, readers=1, rate=args.rate)
                 green_started = True
                 say.note("expand done: green application running (1 writer, 1 reader)")
@@ -213,7 +237,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
                 await asyncio.to_thread(load.stop, "blue")
                 say.note("cut over to green; blue application drained; approving contract")
                 await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
-            if current.phase in control.FINAL_PHASES:
+            if current.phase in FINAL_PHASES:
                 break
             if current.waiting_for == "cutover":
                 await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
@@ -229,48 +253,59 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     return Outcome(final, load.report(), lost, load.acknowledged_writes(), ui_url, time.monotonic() - started)
 
 
+def _refuse(args: argparse.Namespace, reason: str, code: int) -> int:
+    """The demo could not run to its summary: the reason on stderr and, with --json, as the summary."""
+    sys.stderr.write(f"liveshift demo: {reason}\n")
+    if args.json:
+        control.emit_json({"ok": False, "reason": reason, "error": reason})
+    return code
+
+
 def run(args: argparse.Namespace) -> NoReturn:
-    control.exit_now(_run(args))
+    exit_now(_run(args))
 
 
 def _run(args: argparse.Namespace) -> int:
-    # explicit: a shell starting us in the background would otherwise leave SIGINT ignored
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_signals()
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-demo-")) if temporary else args.data_dir
-    stack = DevStack(data_dir, temporal_port=args.port, ui_port=args.ui_port, extra_databases={TARGET: DATABASE})
+    stack = DevStack(
+        data_dir,
+        temporal_port=args.port,
+        ui_port=args.ui_port,
+        extra_databases={TARGET: DATABASE},
+        # a queue only this run's worker polls: a stray worker from an earlier stack on the same address (it keeps
+        # reconnecting) would otherwise take activities for a target it does not know, failing the migration
+        task_queue=f"{TASK_QUEUE}-demo-{uuid.uuid4().hex[:8]}",
+    )
     line = LiveLine(sys.stderr if args.json else sys.stdout)
     began = time.monotonic()
     try:
         try:
             stack.start()
         except Exception as exc:
-            sys.stderr.write(f"liveshift demo: the embedded stack did not start: {exc}\n")
-            return 2
+            return _refuse(args, f"the embedded stack did not start: {exc}", Exit.REFUSED)
         assert stack.temporal is not None
-        print(
+        line.note(
             f"embedded stack up in {time.monotonic() - began:.1f}s: Temporal {stack.temporal.address}, "
-            f"UI {stack.temporal.ui_url}",
-            file=line.stream,
-            flush=True,
+            f"UI {stack.temporal.ui_url}"
         )
         try:
             outcome = asyncio.run(drive(stack, args, line))
-        except CliError as exc:
-            sys.stderr.write(f"liveshift demo: {exc}\n")
-            return 1
+        except (CliError, RuntimeError, TimeoutError) as exc:  # e.g. the worker exited, Temporal unreachable
+            return _refuse(args, str(exc), Exit.FAILED)
+        out = console()
         if args.json:
             control.emit_json(outcome.as_json())
         else:
-            print(outcome.text(), flush=True)
+            out.print(outcome.view())
         if args.keep_running:
-            print(f"the stack stays up for the UI ({stack.temporal.ui_url}); Ctrl-C stops it", flush=True)
+            out.print(f"the stack stays up for the UI ({stack.temporal.ui_url}); Ctrl-C stops it")
             while True:
                 time.sleep(3600)
-        return 0 if outcome.ok else 1
+        return Exit.OK if outcome.ok else Exit.FAILED
     except KeyboardInterrupt:
-        return 0 if args.keep_running else 130
+        return Exit.OK if args.keep_running else Exit.INTERRUPTED
     finally:
         stack.stop()
         if temporary:

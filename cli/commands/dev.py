@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import NoReturn
 
 from temporalio.client import Client
 
 from cli.config import connect
-from cli.control import emit_json, exit_now
+from cli.control import emit_json
+from cli.options import add_command, add_json_option, add_stack_options
+from cli.process import Exit, exit_now, interrupt_on_signals
 from cli.stack.dev import DevStack, default_data_dir
 from worker.config import Settings, TemporalSettings
 
@@ -22,27 +22,22 @@ WORKER_RESTART_DELAY_S = 2.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "dev",
         help="run the embedded dev stack",
         description="Start embedded PostgreSQL, the Temporal dev server with its Web UI, and a liveshift worker; "
         "print the addresses and stay up until interrupted. State (databases, workflows) lives in the data "
         "directory and survives a restart. Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 the stack could not start.",
+        run=run,
+        json=False,
+        connection=False,
     )
-    parser.add_argument(
-        "--data-dir", type=Path, help="state directory (default: ./.liveshift if present, else ~/.liveshift)"
-    )
-    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233, or as last time)")
-    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port (default gRPC port + 1000)")
+    add_stack_options(parser, "state directory (default: ./.liveshift if present, else ~/.liveshift)")
     parser.add_argument("--pg-port", type=int, help="PostgreSQL port (default: a free one, then as last time)")
     parser.add_argument("--metrics-port", type=int, help="the worker's Prometheus port (default: a free one)")
     parser.add_argument("--no-worker", action="store_true", help="run no worker; start one with `liveshift worker`")
-    parser.add_argument("--json", action="store_true", help="print one JSON line once everything is ready")
-    parser.set_defaults(run=run)
-
-
-def _interrupt(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
+    add_json_option(parser, "print one JSON line once everything is ready")
 
 
 def _print_human(info: dict[str, object], stack: DevStack) -> None:
@@ -89,9 +84,7 @@ def run(args: argparse.Namespace) -> NoReturn:
 
 
 def _run(args: argparse.Namespace) -> int:
-    # explicit: a shell starting us in the background would otherwise leave SIGINT ignored
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_signals()
     stack = DevStack(
         args.data_dir or default_data_dir(),
         temporal_port=args.port,
@@ -109,14 +102,14 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not args.json:
             sys.stderr.write("stopping the dev stack…\n")
-        return 0
+        return Exit.OK
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or "").strip().splitlines()
         sys.stderr.write(f"liveshift dev: {detail[0] if detail else exc}\n")
-        return 2
+        return Exit.REFUSED
     except (RuntimeError, TimeoutError, OSError) as exc:
         sys.stderr.write(f"liveshift dev: {exc}\n")
-        return 2
+        return Exit.REFUSED
     finally:
         stack.stop()
-    return 0
+    return Exit.OK

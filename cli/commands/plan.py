@@ -14,15 +14,14 @@ from typing import Any
 
 import psycopg
 
-from liveshift import engine
+from cli.options import add_command, add_json_option
+from cli.process import Exit
+from liveshift import engine, privileges
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
 from liveshift.spec import load_migration
 from liveshift.steps import Step
-
-EXIT_OK = 0
-EXIT_REFUSED = 2
 
 PHASE_NOTES = {
     "expand": "old and new shapes side by side; blue keeps working",
@@ -33,11 +32,16 @@ PHASE_NOTES = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes. Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
+        "Exit 0 when valid, 2 when not.",
+        run=run,
+        json=False,
+        connection=False,
     )
     parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
     parser.add_argument(
@@ -45,8 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=os.environ.get("LIVESHIFT_DSN"),
         help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
     )
-    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-    parser.set_defaults(run=run)
+    add_json_option(parser, "print the plan as JSON")
 
 
 def _one_line(text: str) -> str:
@@ -61,7 +64,7 @@ def _refuse(args: argparse.Namespace, message: str, error: SpecError | None = No
             out.update(file=error.file, index=error.index, op=error.op, field=error.field)
         sys.stdout.write(json.dumps(out) + "\n")
     sys.stderr.write(f"liveshift plan: {line}\n")
-    return EXIT_REFUSED
+    return Exit.REFUSED
 
 
 def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
@@ -99,6 +102,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             for t in plan.transforms
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
+        "grants": [statement.as_string(conn) for statement in privileges.planned_statements(conn, plan)],
     }
 
 
@@ -145,6 +149,12 @@ def render_text(data: dict[str, Any]) -> str:
         else:
             lines.append(f"  {item['table']}.{item['column']} = {item['direction']}: {item['expression']}")
     lines.append("")
+    lines.append(
+        f"grants ({len(data['grants'])} statements): the tables' privileges onto the versions, after expand "
+        "and again at verify, cutover and before contract"
+    )
+    lines += [f"  {statement}" for statement in data["grants"]]
+    lines.append("")
     lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
     phase("contract")
     phase("rollback")
@@ -173,4 +183,4 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(args, f"{args.file}: {exc}")
         data = plan_json(plan, conn)
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
-    return EXIT_OK
+    return Exit.OK

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from urllib.parse import quote
 
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from cli import control
-from cli.config import CliError, add_connection_options, add_json_option
-from cli.render import LiveLine, live_line, status_text
+from cli.config import CliError
+from cli.options import add_command
+from cli.process import Exit, exit_code_of
+from cli.render import LiveLine, console, live_line, status_view
 from liveshift.backfill import Throttle
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.spec import load_migration
 from worker.config import Settings
-from workflows.models import MigrationInput, MigrationOptions, MigrationStatus, workflow_id
+from workflows.models import MigrationInput, MigrationOptions, workflow_id
 from workflows.starter import start_migration
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "start",
         help="start a migration",
         description="Validate a migration file, then start it as a durable workflow against a named target. "
         "Exit codes: 0 started (with --wait: completed or waiting at a gate), 1 failed or rolled back, "
         "2 bad input or refused (e.g. the tables already have a migration in flight).",
+        run=run,
     )
     parser.add_argument("file", help="migration file (YAML or JSON)")
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
@@ -43,9 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
     parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
-    add_json_option(parser)
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def options_from(args: argparse.Namespace) -> MigrationOptions:
@@ -79,18 +78,6 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         raise CliError(f"option {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
 
 
-def ui_link(workflow_id: str, namespace: str) -> str | None:
-    """Link to the workflow in the Temporal UI when LIVESHIFT_UI_URL says where the UI is."""
-    base = os.environ.get("LIVESHIFT_UI_URL")
-    if not base:
-        return None
-    return f"{base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
-
-
-def exit_code(status: MigrationStatus) -> int:
-    return control.FINAL_PHASES.get(status.phase, 0)
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         migration = load_migration(args.file)
@@ -99,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"liveshift start: {exc}\n")
         if args.json:
             control.emit_json({"ok": False, "error": str(exc)})
-        return 2
+        return Exit.REFUSED
 
     async def body(client: Client, settings: Settings) -> int:
         wid = workflow_id(args.target, migration)
@@ -109,27 +96,30 @@ def run(args: argparse.Namespace) -> int:
             handle = await start_migration(client, request, settings.temporal.task_queue)
         except MigrationStateError as exc:
             raise CliError(f"refused: {exc}") from None
-        link = ui_link(wid, settings.temporal.namespace)
+        link = control.ui_link(wid, settings.temporal.namespace)
+        out = console()
         if not args.wait:
             if args.json:
                 control.emit_json({"ok": True, "workflow_id": wid, "run_id": handle.result_run_id, "ui": link})
             else:
-                print(f"started migration {migration.name} on {args.target} ({tables})")
-                print(f"workflow {wid}")
+                out.print(f"started migration {migration.name} on {args.target} ({tables})")
+                out.print(f"workflow {wid}")
                 if link:
-                    print(f"ui: {link}")
-                print(f"follow: liveshift status {wid} --watch")
-            return 0
+                    out.print(f"ui: {link}")
+                out.print(f"follow: liveshift status {wid} --watch")
+            return Exit.OK
         if not args.json:
-            print(f"started migration {migration.name} on {args.target} ({tables}): workflow {wid}", flush=True)
+            out.print(f"started migration {migration.name} on {args.target} ({tables}): workflow {wid}")
         line = LiveLine()
-        final = await control.follow(handle, lambda s: None if args.json else line.show(live_line(s)))
+        final = await control.follow(handle, lambda s: None if args.json else line.show(live_line(s), s.phase))
         line.done()
+        code = exit_code_of(final.phase)
         if args.json:
-            control.emit_json({"ok": exit_code(final) == 0, **final.model_dump(mode="json"), "ui": link})
+            control.emit_json({"ok": code == Exit.OK, **final.model_dump(mode="json"), "ui": link})
         else:
             execution = await control.describe(handle)
-            print(status_text(final, None if execution == WorkflowExecutionStatus.RUNNING.name else execution, link))
-        return exit_code(final)
+            ended = None if execution == WorkflowExecutionStatus.RUNNING.name else execution
+            out.print(status_view(final, ended, link))
+        return code
 
     return control.run_command(args, body)

@@ -4,35 +4,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
 from temporalio.client import Client
 
 from cli import control
-from cli.commands.start import exit_code, ui_link
-from cli.config import add_connection_options, add_json_option
-from cli.render import status_text
+from cli.options import add_command, add_migration_selector
+from cli.process import exit_code_of
+from cli.render import console, status_view
 from worker.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "status",
         help="show a migration's phase and progress",
         description="Show a migration's phase, per-table progress, rate, ETA, gates and last error. "
         "Exit codes: 0 running or complete, 1 failed or rolled back, 2 unknown migration or Temporal unreachable.",
+        run=run,
     )
-    control.add_migration_selector(parser)
+    add_migration_selector(parser)
     parser.add_argument("--watch", action="store_true", help="redraw until the migration ends (Ctrl-C to stop)")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between redraws with --watch")
-    add_json_option(parser)
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     async def body(client: Client, settings: Settings) -> int:
         handle = client.get_workflow_handle(await control.resolve(client, args.id, args.migration, latest=True))
+        out = console()
         while True:
             execution = await control.describe(handle)
             current = await control.status(handle)
@@ -40,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
                 control.emit_json({"execution": execution, **current.model_dump(mode="json")})
             else:
                 if args.watch:
-                    print("\x1b[2J\x1b[H" if sys.stdout.isatty() else "", end="")
-                print(status_text(current, execution, ui_link(handle.id, settings.temporal.namespace)), flush=True)
+                    out.clear()  # on a terminal only
+                out.print(status_view(current, execution, control.ui_link(handle.id, settings.temporal.namespace)))
             if not args.watch or execution != "RUNNING":
-                return exit_code(current)
+                return exit_code_of(current.phase)
             await asyncio.sleep(args.interval)
 
     return control.run_command(args, body)

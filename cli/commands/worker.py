@@ -10,22 +10,24 @@ import signal
 import sys
 from typing import NoReturn
 
-from cli.config import CliError, add_connection_options, settings_from
-from cli.control import exit_now
+from cli.config import CliError, settings_from
+from cli.options import add_command
+from cli.process import Exit, exit_now
 from worker.main import run_worker
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "worker",
         help="run a liveshift worker",
         description="Run the workflow and activities against the configured Temporal; database targets come from "
         "LIVESHIFT_TARGET_<NAME> or [targets] in the LIVESHIFT_CONFIG file. Stops cleanly on SIGINT/SIGTERM "
         "(in-flight backfill resumes from its checkpoint on any worker). Exit codes: 0 stopped, 2 bad configuration.",
+        run=run,
+        json=False,
     )
     parser.add_argument("--metrics-port", type=int, help="serve liveshift metrics on this port (0: off)")
-    add_connection_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> NoReturn:
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> NoReturn:
         settings = settings_from(args)
     except CliError as exc:
         sys.stderr.write(f"liveshift worker: {exc}\n")
-        exit_now(2)
+        exit_now(Exit.REFUSED)
     if args.metrics_port is not None:
         settings = settings.model_copy(update={"metrics_port": args.metrics_port or None})
 
@@ -54,4 +56,4 @@ def run(args: argparse.Namespace) -> NoReturn:
         await run_worker(settings, stop=stop)
 
     asyncio.run(main())
-    exit_now(0)
+    exit_now(Exit.OK)

@@ -80,6 +80,9 @@ class DevStack:
     postgres_port: int | None = None
     metrics_port: int | None = None
     with_worker: bool = True
+    # the task queue of this stack's worker and workflows; a stack of its own (the demo's) takes a queue no worker
+    # outside it polls, so a stray worker elsewhere configured for the same address cannot take its activities
+    task_queue: str = TASK_QUEUE
     # more databases of the embedded server to serve as targets: target name -> database name
     extra_databases: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = field(default=None, init=False)
@@ -163,7 +166,7 @@ class DevStack:
             "[temporal]\n"
             f'address = "{self.temporal.address}"\n'
             'namespace = "default"\n'
-            f'task_queue = "{TASK_QUEUE}"\n'
+            f'task_queue = "{self.task_queue}"\n'
             "[metrics]\n"
             f"port = {self.metrics_port}\n"
             'host = "127.0.0.1"\n'
@@ -196,7 +199,7 @@ class DevStack:
         deadline = time.monotonic() + timeout
         request = DescribeTaskQueueRequest(
             namespace=client.namespace,
-            task_queue=TaskQueue(name=TASK_QUEUE),
+            task_queue=TaskQueue(name=self.task_queue),
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         )
         while True:
@@ -206,7 +209,7 @@ class DevStack:
             if response.pollers:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no worker polls task queue {TASK_QUEUE!r} after {timeout:.0f}s")
+                raise TimeoutError(f"no worker polls task queue {self.task_queue!r} after {timeout:.0f}s")
             await asyncio.sleep(0.3)
 
     def stop_worker(self, timeout: float = 30.0) -> None:

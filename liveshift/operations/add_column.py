@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from psycopg import sql
-
 from liveshift.catalog import Catalog
 from liveshift.operations.base import (
     ExpressionProbe,
@@ -16,19 +14,15 @@ from liveshift.operations.base import (
     hidden_name,
 )
 from liveshift.operations.columns import ColumnDef, declared_constraints
-from liveshift.operations.common import (
-    add_foreign_key_not_valid,
-    attach_unique_index,
-    check_at_contract,
-    create_index_concurrently,
+from liveshift.operations.constraints import (
+    DeclaredCheck,
+    check_name,
     fk_name,
     not_null_check_name,
-    not_null_steps,
+    plan_declared_constraints,
     unique_name,
-    validate_constraint,
 )
-from liveshift.shape import user_expression
-from liveshift.steps import Step, column_exists, qualified
+from liveshift.statements import add_hidden_column, not_null_steps, set_default
 
 
 class AddColumn(OperationBase):
@@ -83,27 +77,11 @@ class AddColumn(OperationBase):
     def plan(self, ctx: OpContext) -> OpPlan:
         schema, before = ctx.schema, ctx.before.tables[self.table]
         physical = before.physical
-        target = qualified(schema, physical)
         hidden = hidden_name("new", self.column.name)
         plan = OpPlan()
-        plan.structure.append(
-            Step(
-                f"add hidden column {hidden} ({self.column.type}) to {physical}",
-                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                    target, sql.Identifier(hidden), sql.SQL(self.column.type)
-                ),
-                skip_if=column_exists(schema, physical, hidden),
-            )
-        )
+        plan.structure.append(add_hidden_column(schema, physical, hidden, self.column.type))
         if self.column.default is not None:
-            plan.expand.append(
-                Step(
-                    f"set default of {hidden}",
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                        target, sql.Identifier(hidden), user_expression(self.column.default)
-                    ),
-                )
-            )
+            plan.expand.append(set_default(schema, physical, hidden, self.column.default))
         final_table, final_column = ctx.final_name_of(physical, hidden)
         if not self.column.nullable:
             nn = not_null_check_name(self.column.name)
@@ -111,25 +89,25 @@ class AddColumn(OperationBase):
             plan.expand += expand
             plan.validate += validate
             plan.contract += contract
-        if self.column.unique:
-            name = unique_name(before.name, self.column.name)
-            plan.expand.append(create_index_concurrently(schema, physical, name, [hidden], unique=True))
-            plan.contract.append(attach_unique_index(schema, final_table, name))
-        if self.column.references:
-            ref = ctx.before.tables[self.column.references.table]
-            ref_col = ref.column(self.column.references.column)
-            assert ref_col is not None
-            name = fk_name(before.name, self.column.name)
-            plan.expand.append(
-                add_foreign_key_not_valid(
-                    schema, physical, name, [hidden], ref.physical, [ref_col.physical], self.column.references.on_delete
-                )
-            )
-            plan.validate.append(validate_constraint(schema, physical, name))
-        if self.column.check:
-            name = f"{before.name}_{self.column.name}_check"[:63]
-            after = ctx.after.tables[self.table]
-            check_at_contract(plan, schema, physical, final_table, name, self.column.check, after, "column.check")
+        plan_declared_constraints(
+            ctx,
+            plan,
+            self.table,
+            hidden,
+            unique=unique_name(before.name, self.column.name) if self.column.unique else None,
+            foreign_key=fk_name(before.name, self.column.name),
+            references=self.column.references,
+            check=DeclaredCheck(check_name(before.name, self.column.name), self.column.check, "column.check")
+            if self.column.check
+            else None,
+        )
+        self._plan_fill(ctx, plan, hidden)
+        return plan
+
+    def _plan_fill(self, ctx: OpContext, plan: OpPlan, hidden: str) -> None:
+        """The `up` (or the default) that fills the column for blue writes and the backfill, and the probes."""
+        before = ctx.before.tables[self.table]
+        physical = before.physical
         fill = self.up if self.up is not None else self.column.default
         if fill is not None:
             plan.transforms.append(
@@ -151,4 +129,3 @@ class AddColumn(OperationBase):
                     "column.default", physical, self.column.default, tuple(before.columns), self.column.type
                 )
             )
-        return plan

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshift.catalog import Catalog, Constraint, Index
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.common import (
+from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
+from liveshift.shape import user_expression
+from liveshift.statements import (
+    add_check_not_valid,
     add_foreign_key_not_valid,
     attach_unique_index,
     create_index_concurrently,
     drop_constraint,
     drop_index_concurrently,
+    on_delete,
     validate_constraint,
 )
-from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
-from liveshift.shape import user_expression
-from liveshift.steps import Step, constraint_exists, qualified
 
 OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 
@@ -106,15 +106,9 @@ class AddConstraint(OperationBase):
         plan = OpPlan()
         if self.type == "check":
             assert self.check_expr is not None
-            plan.expand.append(
-                Step(
-                    f"add check {self.name} on {table.physical} NOT VALID (holds for new writes)",
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
-                        qualified(schema, table.physical), sql.Identifier(self.name), user_expression(self.check_expr)
-                    ),
-                    skip_if=constraint_exists(schema, table.physical, self.name),
-                )
-            )
+            description = f"add check {self.name} on {table.physical} NOT VALID (holds for new writes)"
+            expression = user_expression(self.check_expr)
+            plan.expand.append(add_check_not_valid(schema, table.physical, self.name, expression, description))
             # CHECK runs on the table itself: it sees the columns as stored before this migration
             plan.expressions.append(
                 ExpressionProbe("check", table.physical, self.check_expr, stored_shape(ctx, table), "boolean")
@@ -123,11 +117,10 @@ class AddConstraint(OperationBase):
             assert self.references is not None
             ref = ctx.before.tables[self.references.table]
             ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
-            plan.expand.append(
-                add_foreign_key_not_valid(
-                    schema, table.physical, self.name, columns, ref.physical, ref_columns, self.references.on_delete
-                )
-            )
+            options = on_delete(self.references.on_delete)
+            name = self.name
+            fk = add_foreign_key_not_valid(schema, table.physical, name, columns, ref.physical, ref_columns, options)
+            plan.expand.append(fk)
         if self.type in ("check", "foreign_key"):
             plan.validate.append(validate_constraint(schema, table.physical, self.name))
             # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way

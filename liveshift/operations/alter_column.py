@@ -28,20 +28,17 @@ from liveshift.operations.base import (
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
 from liveshift.operations.columns import ForeignKeyRef, declared_constraints
-from liveshift.operations.common import (
-    add_foreign_key_not_valid,
-    attach_unique_index,
-    check_at_contract,
+from liveshift.operations.constraints import (
+    DeclaredCheck,
     check_name,
-    create_index_concurrently,
     fk_name,
+    plan_declared_constraints,
     unique_name,
-    validate_constraint,
 )
 from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
 from liveshift.operations.rename_column import with_renamed_column
-from liveshift.shape import user_expression
-from liveshift.steps import Step, qualified
+from liveshift.statements import drop_default, set_default
+from liveshift.steps import qualified
 
 
 class CheckDef(BaseModel):
@@ -139,6 +136,10 @@ class AlterColumn(OperationBase):
                 raise self.fail(
                     "references.column", f"column {self.references.column!r} does not exist in table {ref.name!r}"
                 )
+        self._check_key(catalog, table, column)
+
+    def _check_key(self, catalog: Catalog, table: Table, column: Column) -> None:
+        """A key column changes only as a single-column primary key, with what references it swapped along."""
         if column.name in table.primary_key and table.primary_key != [column.name]:
             raise self.fail("column", f"column {column.name!r} is part of a composite primary key; not supported")
         for fk in referencing_columns(catalog, table, column):
@@ -273,46 +274,23 @@ class AlterColumn(OperationBase):
         if not self.sets_default:
             return
         final_table, final_column = ctx.final_name_of(table.physical, column.physical)
-        target = qualified(ctx.schema, final_table)
         if self.default is None:
-            plan.contract.append(
-                Step(
-                    f"drop default of {final_table}.{final_column}",
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(target, sql.Identifier(final_column)),
-                )
-            )
+            plan.contract.append(drop_default(ctx.schema, final_table, final_column))
             return
-        plan.contract.append(
-            Step(
-                f"set default of {final_table}.{final_column}",
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                    target, sql.Identifier(final_column), user_expression(self.default)
-                ),
-            )
-        )
+        plan.contract.append(set_default(ctx.schema, final_table, final_column, self.default))
         plan.expressions.append(
             ExpressionProbe("default", table.physical, self.default, tuple(table.columns), column.type)
         )
 
     def _plan_new_constraints(self, ctx: OpContext, plan: OpPlan, swap: Swap) -> None:
-        schema, physical, hidden = ctx.schema, swap.table.physical, swap.hidden
-        final_table, _ = ctx.final_name_of(physical, hidden)
-        unique = self._unique_name(swap.table.name)
-        if unique:
-            plan.expand.append(create_index_concurrently(schema, physical, unique, [hidden], unique=True))
-            plan.contract.append(attach_unique_index(schema, final_table, unique))
-        if self.references:
-            ref = ctx.before.tables[self.references.table]
-            ref_col = ref.column(self.references.column)
-            assert ref_col is not None
-            name = fk_name(swap.table.name, swap.new.name)
-            plan.expand.append(
-                add_foreign_key_not_valid(
-                    schema, physical, name, [hidden], ref.physical, [ref_col.physical], self.references.on_delete
-                )
-            )
-            plan.validate.append(validate_constraint(schema, physical, name))
-        if self.check_:
-            name = self._check_name(swap.table.name) or ""
-            after = ctx.after.tables[self.table]
-            check_at_contract(plan, schema, physical, final_table, name, self.check_.expression, after, "check")
+        check = self._check_name(swap.table.name)
+        plan_declared_constraints(
+            ctx,
+            plan,
+            self.table,
+            swap.hidden,
+            unique=self._unique_name(swap.table.name),
+            foreign_key=fk_name(swap.table.name, swap.new.name),
+            references=self.references,
+            check=DeclaredCheck(check, self.check_.expression, "check") if self.check_ and check else None,
+        )

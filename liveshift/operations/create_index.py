@@ -12,8 +12,8 @@ from pydantic import Field
 
 from liveshift.catalog import Catalog, Index
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.common import create_index_concurrently, drop_index_concurrently
 from liveshift.operations.create_table import relation_names, stored_shape
+from liveshift.statements import create_index_concurrently, drop_index_concurrently
 
 
 class CreateIndex(OperationBase):

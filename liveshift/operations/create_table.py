@@ -15,9 +15,9 @@ from pydantic import Field
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.columns import ColumnDef, declared_constraints
-from liveshift.operations.common import check_name, fk_name, two_tables, unique_name
-from liveshift.shape import user_expression
-from liveshift.steps import NO_TABLE_LOCK, SHARE_ROW_EXCLUSIVE_BRIEF, Step, qualified, relation_exists
+from liveshift.operations.constraints import check_name, fk_name, unique_name
+from liveshift.statements import column_definition, create_table
+from liveshift.steps import qualified
 
 # serial types exist only in CREATE TABLE; probes compile against the integer type underneath
 _SERIAL = {"smallserial": "smallint", "serial2": "smallint", "serial": "integer", "serial4": "integer"}
@@ -123,29 +123,22 @@ class CreateTable(OperationBase):
         return replace_table(catalog, self.table, table)
 
     def _column_sql(self, ctx: OpContext, col: ColumnDef) -> sql.Composable:
-        parts: list[sql.Composable] = [sql.Identifier(col.name), sql.SQL(col.type)]
-        if not col.nullable and not col.primary_key:
-            parts.append(sql.SQL("NOT NULL"))
-        if col.default is not None:
-            parts.append(sql.SQL("DEFAULT {}").format(user_expression(col.default)))
-        if col.primary_key:
-            parts.append(sql.SQL("PRIMARY KEY"))
-        if col.unique:
-            parts.append(sql.SQL("UNIQUE"))
-        if col.check:
-            parts.append(sql.SQL("CHECK {}").format(user_expression(col.check)))
+        references = None
         if col.references:
             ref = ctx.before.tables[col.references.table]
             ref_col = ref.column(col.references.column)
             assert ref_col is not None
-            parts.append(
-                sql.SQL("REFERENCES {} ({}) ON DELETE {}").format(
-                    qualified(ctx.schema, ref.physical),
-                    sql.Identifier(ref_col.physical),
-                    sql.SQL(col.references.on_delete),
-                )
-            )
-        return sql.SQL(" ").join(parts)
+            references = (qualified(ctx.schema, ref.physical), ref_col.physical, col.references.on_delete)
+        return column_definition(
+            col.name,
+            col.type,
+            not_null=not col.nullable and not col.primary_key,
+            default=col.default,
+            primary_key=col.primary_key,
+            unique=col.unique,
+            check=col.check,
+            references=references,
+        )
 
     def plan(self, ctx: OpContext) -> OpPlan:
         if self.table in relation_names(ctx.physical):
@@ -154,22 +147,10 @@ class CreateTable(OperationBase):
                 f"a relation named {self.table!r} exists in schema {ctx.schema} until this migration's contract",
             )
         items = [self._column_sql(ctx, col) for col in self.columns]
-        if self.primary_key:
-            items.append(
-                sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in self.primary_key))
-            )
         referenced = sorted({c.references.table for c in self.columns if c.references})
         plan = OpPlan()
-        create = Step(
-            f"create table {self.table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
-            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-                qualified(ctx.schema, self.table), sql.SQL(", ").join(items)
-            ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
-            skip_if=relation_exists(ctx.schema, self.table),
-        )
         # its foreign keys lock the referenced tables too
-        plan.structure.append(two_tables(create) if referenced else create)
+        plan.structure.append(create_table(ctx.schema, self.table, items, self.primary_key, referenced))
         # rollback drops the table structurally (it is not in the physical catalog before)
         shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)
         for i, col in enumerate(self.columns):

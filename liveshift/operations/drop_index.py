@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog, Table
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.common import drop_index_concurrently
+from liveshift.statements import drop_index_concurrently
 
 
 def table_of_index(catalog: Catalog, name: str) -> Table | None:

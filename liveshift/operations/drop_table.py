@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.common import drop_constraint
+from liveshift.statements import drop_constraint
 
 
 class DropTable(OperationBase):

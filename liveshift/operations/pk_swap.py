@@ -13,26 +13,14 @@ the old names. Before contract nothing of the old shape is touched, so rollback 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from psycopg import sql
 
+from liveshift import statements
 from liveshift.catalog import Catalog, Column, IncomingForeignKey, Table
+from liveshift.catalog_text import foreign_key_options
 from liveshift.errors import SpecError
-from liveshift.locks import ACCESS_EXCLUSIVE
 from liveshift.operations.base import OpContext, OpPlan, hidden_name, replace_table
-from liveshift.operations.column_swap import (
-    Swap,
-    SwapSteps,
-    add_foreign_key,
-    drop_foreign_key_while_hidden,
-    fk_tail,
-    plan_swap,
-    refuse_unsupported,
-    rename_constraint,
-)
-from liveshift.operations.common import create_index_concurrently, drop_constraint, two_tables, validate_constraint
-from liveshift.steps import Step, qualified, relation_missing
+from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
 
 
 def cast(column: str, type_: str) -> str:
@@ -71,7 +59,7 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
     if pk_index is None or pk_index.constraint is None:
         raise SpecError(f"table {table.name!r}: its primary key index is not known")
     pk_name, temp_index = pk_index.constraint, hidden_name("pk", pk_index.constraint)
-    plan.expand.append(create_index_concurrently(schema, physical, temp_index, [swap.hidden], unique=True))
+    plan.expand.append(statements.create_index_concurrently(schema, physical, temp_index, [swap.hidden], unique=True))
     referencing = referencing_columns(ctx.before, table, swap.column)
     for fk in referencing:
         source, ref_col = _source(ctx.before, fk)
@@ -93,32 +81,21 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
         plan_swap(ctx, plan, ref_swap, first)
         original = ctx.physical.tables[source.physical].constraint(fk.name)
         assert original is not None
-        options = fk_tail(original)
+        options = foreign_key_options(original)
         if options is None:
             raise SpecError(f"foreign key {fk.name!r} of table {source.name!r} cannot be rebuilt: {fk.definition}")
         temp = hidden_name("fk", fk.name)
         # after the backfill every parent row has its new key: only now can the new key be enforced
         plan.validate.append(
-            add_foreign_key(schema, source.physical, temp, [ref_swap.hidden], schema, physical, [swap.hidden], options)
+            statements.add_foreign_key_not_valid(
+                schema, source.physical, temp, [ref_swap.hidden], physical, [swap.hidden], sql.SQL(options)
+            )
         )
         if original.validated:
-            plan.validate.append(validate_constraint(schema, source.physical, temp))
-        # dropping a foreign key locks the table it references too, which its SQL does not name
-        both = {"tables": ((schema, source.physical), (schema, physical)), "lock_mode": ACCESS_EXCLUSIVE}
-        drop_old = drop_foreign_key_while_hidden(schema, source.physical, fk.name, ref_swap.hidden)
-        first.key_swap.append(replace(drop_old, **both))
-        plan.contract.append(rename_constraint(schema, ctx.final_name_of(source.physical)[0], temp, fk.name))
-        plan.rollback_first.append(replace(two_tables(drop_constraint(schema, source.physical, temp)), **both))
-    first.key_swap.append(
-        Step(
-            f"swap primary key {pk_name} of {physical} to the unique index {temp_index} on {swap.hidden} "
-            f"(NOT NULL proven, no scan)",
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
-                qualified(schema, physical),
-                sql.Identifier(pk_name),
-                sql.Identifier(pk_name),
-                sql.Identifier(temp_index),
-            ),
-            skip_if=relation_missing(schema, temp_index),
+            plan.validate.append(statements.validate_constraint(schema, source.physical, temp))
+        first.key_swap.append(
+            statements.drop_foreign_key_while_hidden(schema, source.physical, fk.name, physical, ref_swap.hidden)
         )
-    )
+        plan.contract.append(statements.rename_constraint(schema, ctx.final_name_of(source.physical)[0], temp, fk.name))
+        plan.rollback_first.append(statements.drop_foreign_key(schema, source.physical, temp, physical))
+    first.key_swap.append(statements.swap_primary_key(schema, physical, pk_name, temp_index, swap.hidden))

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from psycopg import sql
 from pydantic import Field
 
 from liveshift.catalog import Catalog
 from liveshift.operations.base import OpContext, OperationBase, OpPlan
 from liveshift.state import internal
-from liveshift.steps import NO_TABLE_LOCK, UNCHECKED, Step
+from liveshift.statements import raw_sql_steps
 
 RUNS = internal("raw_sql_runs")  # created with the internal schema (state.py)
 
@@ -34,32 +33,5 @@ class RawSql(OperationBase):
         return catalog
 
     def plan(self, ctx: OpContext) -> OpPlan:
-        key = sql.SQL("migration = {} AND op_index = {}").format(sql.Literal(ctx.migration), sql.Literal(ctx.index))
-        has_run = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(RUNS, key)
-        # the user's SQL on lines of its own, so a trailing comment cannot swallow what follows
-        run_up = Step(
-            f"raw SQL up (operation {ctx.index})",
-            sql.SQL("{}\n;\nINSERT INTO {} VALUES ({}, {})").format(
-                sql.SQL(self.up), RUNS, sql.Literal(ctx.migration), sql.Literal(ctx.index)
-            ),
-            lock=UNCHECKED,
-            skip_if=has_run,
-            unchecked=True,
-        )
-        forget = sql.SQL("DELETE FROM {} WHERE {}").format(RUNS, key)
-        if self.down is not None:
-            undo = Step(
-                f"raw SQL down (operation {ctx.index})",
-                sql.SQL("{}\n;\n{}").format(sql.SQL(self.down), forget),
-                lock=UNCHECKED,
-                skip_if=sql.SQL("SELECT NOT ({})").format(has_run),
-                unchecked=True,
-            )
-        else:
-            undo = Step(f"forget raw SQL of operation {ctx.index} (no down given)", forget, lock=NO_TABLE_LOCK)
-        return OpPlan(
-            expand=[run_up],
-            rollback=[undo],
-            contract=[Step(f"forget raw SQL of operation {ctx.index}", forget, lock=NO_TABLE_LOCK)],
-            unchecked=True,
-        )
+        steps = raw_sql_steps(RUNS, ctx.migration, ctx.index, self.up, self.down)
+        return OpPlan(expand=[steps.expand], rollback=[steps.rollback], contract=[steps.contract], unchecked=True)

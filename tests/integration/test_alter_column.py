@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from liveshift import engine
 from liveshift.catalog import read_catalog
 from liveshift.ddl import run_steps
 from liveshift.errors import SpecError
 from liveshift.plan import build_plan
-from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
+from tests.helpers import backfill_all, migration, plain_alter_snapshot, snapshot
+from tests.scenario import (
+    PHASES_BEFORE_CONTRACT,
+    Run,
+    Scenario,
+    Side,
+    Table,
+    count,
+    load_tables,
+    setup_sql,
+)
 
 pytestmark = pytest.mark.integration
 
-SETUP = """
-CREATE TABLE teams (id serial PRIMARY KEY, name text);
-CREATE TABLE items (
-    id bigserial PRIMARY KEY,
-    price integer NOT NULL DEFAULT 0 CHECK (price >= 0),
-    code text UNIQUE,
-    team_id integer REFERENCES teams (id) ON DELETE CASCADE,
-    owner_id integer,
-    note text,
-    flag boolean NOT NULL DEFAULT true
-);
-CREATE INDEX items_price_idx ON items (price);
-CREATE INDEX items_team_price ON items (team_id, price) WHERE flag;
-"""
 ROWS = 300
-BLUE, NAME = "public_base", "alter_items"
-GREEN = f"public_{NAME}"
+TABLES = (
+    Table("teams", "id serial PRIMARY KEY, name text", rows=2, values={"name": "(ARRAY['red', 'blue'])[g]"}),
+    Table(
+        "items",
+        """id bigserial PRIMARY KEY,
+        price integer NOT NULL DEFAULT 0 CHECK (price >= 0),
+        code text UNIQUE,
+        team_id integer REFERENCES teams (id) ON DELETE CASCADE,
+        owner_id integer,
+        note text,
+        flag boolean NOT NULL DEFAULT true""",
+        rows=ROWS,
+        values={
+            "price": "g",
+            "code": "'c' || g",
+            "team_id": "CASE WHEN g % 2 = 0 THEN 1 + g % 2 END",
+            "note": "CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END",
+        },
+        then=(
+            "CREATE INDEX items_price_idx ON items (price)",
+            "CREATE INDEX items_team_price ON items (team_id, price) WHERE flag",
+        ),
+    ),
+)
+NAME = "alter_items"
 
 
 @dataclass
@@ -45,6 +66,32 @@ class Case:
     green_write: str  # run on green after expand (the row gets id ROWS + 2)
     seen_by_blue: tuple[str, object]
     after_contract: list[tuple[str, object]] = field(default_factory=list)  # green query, expected or exception
+    green_note: str = "note"  # what green calls the note column (the harness tags its writes there)
+
+    def scenario(self) -> Scenario:
+        return Scenario(
+            tables=TABLES,
+            migration=f"name: {NAME}\noperations:{self.ops}",
+            plain=self.alter,
+            blue=Side(_tagged_write("note"), _sees_tagged("note")),
+            green=Side(_tagged_write(self.green_note), _sees_tagged(self.green_note)),
+        )
+
+
+def _tagged_write(note: str) -> Callable[[psycopg.Connection, int], None]:
+    def write(c: psycopg.Connection, n: int) -> None:
+        query = sql.SQL("INSERT INTO items (price, {}) VALUES (%s, %s)").format(sql.Identifier(note))
+        c.execute(query, (10_000 + n, f"w{n}"))
+
+    return write
+
+
+def _sees_tagged(note: str) -> Callable[[psycopg.Connection, list[int]], None]:
+    def sees(c: psycopg.Connection, tags: list[int]) -> None:
+        query = sql.SQL("SELECT count(*) FROM items WHERE {} = ANY(%s)").format(sql.Identifier(note))
+        assert count(c, query, [f"w{t}" for t in tags]) == len(tags)
+
+    return sees
 
 
 CASES = [
@@ -163,6 +210,7 @@ CASES = [
         "INSERT INTO items (price, remark) VALUES (2, 'by green')",
         (f"SELECT note FROM items WHERE id = {ROWS + 2}", "by green"),
         [("INSERT INTO items (remark) VALUES ('x') RETURNING remark", "x")],
+        green_note="remark",
     ),
     Case(
         "check",
@@ -252,109 +300,72 @@ CASES = [
             ("INSERT INTO items (price) VALUES (3)", psycopg.errors.NotNullViolation),
             ("SELECT count(*) FROM items WHERE remark = '-'", ROWS // 3 + 1),
         ],
+        green_note="remark",
     ),
 ]
 
 
-def _migration(case: Case):
-    return migration(f"name: {NAME}\noperations:{case.ops}")
-
-
-@pytest.fixture
-def items(conn: psycopg.Connection) -> psycopg.Connection:
-    conn.execute(SETUP)
-    conn.execute("INSERT INTO teams (name) VALUES ('red'), ('blue')")
-    conn.execute(
-        "INSERT INTO items (price, code, team_id, note) SELECT g, 'c' || g, CASE WHEN g % 2 = 0 THEN 1 + g % 2 END, "
-        f"CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, {ROWS}) g"
-    )
-    # identity of each row id is fixed below; the sequence must hand out ROWS + 1 next
-    return conn
-
-
-def _write_both(dsn: str, case: Case) -> None:
-    blue, green = client(dsn, BLUE), client(dsn, GREEN)
-    with blue, green:
-        # green updates a row the backfill has not reached: the columns it did not set keep their values
-        row = blue.execute("SELECT * FROM items WHERE id = 7").fetchone()
-        assert row is not None
-        green.execute("UPDATE items SET owner_id = 2 WHERE id = 7")
-        assert blue.execute("SELECT * FROM items WHERE id = 7").fetchone() == (*row[:4], 2, *row[5:])
-        blue.execute(case.blue_write)
-        green.execute(case.green_write)
-        query, expected = case.seen_by_green
-        assert green.execute(query).fetchone() == (expected,), "a blue write must reach green through up"
-        query, expected = case.seen_by_blue
-        assert blue.execute(query).fetchone() == (expected,), "a green write must reach blue through down"
+def _write_both(run: Run, case: Case) -> None:
+    blue, green = run.blue, run.green
+    # green updates a row the backfill has not reached: the columns it did not set keep their values
+    row = blue.execute("SELECT * FROM items WHERE id = 7").fetchone()
+    assert row is not None
+    green.execute("UPDATE items SET owner_id = 2 WHERE id = 7")
+    assert blue.execute("SELECT * FROM items WHERE id = 7").fetchone() == (*row[:4], 2, *row[5:])
+    blue.execute(case.blue_write)
+    green.execute(case.green_write)
+    query, expected = case.seen_by_green
+    assert green.execute(query).fetchone() == (expected,), "a blue write must reach green through up"
+    query, expected = case.seen_by_blue
+    assert blue.execute(query).fetchone() == (expected,), "a green write must reach blue through down"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_phases(dsn: str, items: psycopg.Connection, case: Case) -> None:
-    before = snapshot(items)
-    m = _migration(case)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
-    _write_both(dsn, case)
-    backfill_all(dsn, m.name)
-    with client(dsn, BLUE) as blue, client(dsn, GREEN) as green:
+def test_phases(dsn: str, conn: psycopg.Connection, case: Case) -> None:
+    with Run(dsn, conn, case.scenario()) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        _write_both(run, case)  # first: its queries name the ids ROWS + 1 and ROWS + 2
+        run.exchange()
+        run.backfill()
         # updates through both sides after the backfill keep the two shapes in step
         blue.execute("UPDATE items SET price = price + 1 WHERE id = 3")
         green.execute("UPDATE items SET owner_id = 1 WHERE id = 4")
-        with engine.connect(dsn) as conn:
-            engine.validate_constraints(conn, m.name)
-            report = engine.verify(conn, m.name)
-            assert report.ok, report.summary()
-            engine.cutover(conn, m.name)
+        run.exchange()
+        run.through("cutover")  # verify reports no mismatch; version_for('public') names green
         blue.execute("UPDATE items SET note = 'late blue' WHERE id = 5")  # blue keeps working after cutover
         green.execute("UPDATE items SET price = 42 WHERE id = 6")
-        with engine.connect(dsn) as conn:
-            engine.contract(conn, m.name)
+        run.contract()  # the plain statements' schema; no trigger, helper column or blue schema left
         for query, expected in case.after_contract:
             if isinstance(expected, type) and issubclass(expected, Exception):
                 with pytest.raises(expected):
                     green.execute(query)
             else:
                 assert green.execute(query).fetchone() == (expected,)
-    after = snapshot(items)
-    assert after == plain_alter_snapshot(items, SETUP, case.alter)
-    assert after != before
-    assert items.execute("SELECT count(*) FROM items").fetchone()[0] >= ROWS + 2  # type: ignore[index]
-    assert items.execute("SELECT price FROM items WHERE id = 6").fetchone()[0] == 42  # type: ignore[index]
-    assert items.execute(
-        "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'items'::regclass AND NOT tgisinternal"
-    ).fetchone() == (0,)
-    assert items.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (BLUE,)).fetchone() == (0,)
+    assert snapshot(conn) != run.before
+    assert count(conn, "SELECT count(*) FROM items") >= ROWS + 2
+    assert count(conn, "SELECT price FROM items WHERE id = 6") == 42
 
 
-@pytest.mark.parametrize("stop_after", ["expand", "backfill", "verify", "cutover"])
+@pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_rollback_from_each_phase(dsn: str, items: psycopg.Connection, case: Case, stop_after: str) -> None:
-    before = snapshot(items)
-    m = _migration(case)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
-        _write_both(dsn, case)
-        if stop_after != "expand":
-            backfill_all(dsn, m.name)
-        if stop_after in ("verify", "cutover"):
-            engine.validate_constraints(conn, m.name)
-            assert engine.verify(conn, m.name).ok
-        if stop_after == "cutover":
-            engine.cutover(conn, m.name)
-        with client(dsn, BLUE) as blue:
-            blue.execute("INSERT INTO items (price, code) VALUES (9, 'last blue')")
-        engine.rollback(conn, m.name)
-        engine.rollback(conn, m.name)  # twice equals once
-    assert snapshot(items) == before
-    rows = items.execute("SELECT count(*) FROM items WHERE id > %s", (ROWS,)).fetchone()
-    assert rows == (3,)  # the blue and the green write after expand, the blue one before rollback
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, case: Case, stop_after: str) -> None:
+    with Run(dsn, conn, case.scenario()) as run:
+        run.expand()
+        _write_both(run, case)
+        run.exchange()
+        run.through(stop_after)
+        run.blue.execute("INSERT INTO items (price, code) VALUES (9, 'last blue')")
+        run.rollback()  # twice equals once; the catalog as before; every tagged write kept
+    rows = conn.execute("SELECT count(*) FROM items WHERE id > %s", (ROWS,)).fetchone()
+    # the blue and the green write after expand, the blue one before rollback, the harness's tagged ones
+    assert rows == (3 + len(run.acked),)
     query, expected = case.seen_by_blue
-    assert items.execute(query).fetchone() == (expected,)
+    assert conn.execute(query).fetchone() == (expected,)
 
 
-def test_each_step_twice_equals_once(dsn: str, items: psycopg.Connection) -> None:
+def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
+    load_tables(conn, TABLES)
     m = migration(
         f"""
 name: {NAME}
@@ -370,29 +381,29 @@ operations:
     type: varchar(50)
 """
     )
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
-        once = snapshot(conn)
-        engine.expand(conn, m.name)
-        assert snapshot(conn) == once
+    with engine.connect(dsn) as c:
+        engine.prepare(c, m)
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+        once = snapshot(c)
+        engine.expand(c, m.name)
+        assert snapshot(c) == once
         backfill_all(dsn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(conn, m.name)
-        engine.validate_constraints(conn, m.name)
-        assert engine.verify(conn, m.name).ok
-        engine.cutover(conn, m.name)
-        engine.cutover(conn, m.name)
-        plan = engine.plan_of(engine.load_record(conn, m.name))
-        engine.contract(conn, m.name)
-        done = snapshot(conn)
+        engine.validate_constraints(c, m.name)
+        engine.validate_constraints(c, m.name)
+        assert engine.verify(c, m.name).ok
+        engine.cutover(c, m.name)
+        engine.cutover(c, m.name)
+        plan = engine.plan_of(engine.load_record(c, m.name))
+        engine.contract(c, m.name)
+        done = snapshot(c)
         # every contract step run again (as a retried activity would, after a crash) changes nothing
-        run_steps(conn, plan.contract_steps())
-        assert snapshot(conn) == done
+        run_steps(c, plan.contract_steps())
+        assert snapshot(c) == done
     assert done == plain_alter_snapshot(
-        items,
-        SETUP,
+        conn,
+        setup_sql(TABLES).as_string(conn),
         "ALTER TABLE items ALTER COLUMN price TYPE bigint, ADD CONSTRAINT items_price_cap CHECK (price < 10000000), "
         "ALTER COLUMN code TYPE varchar(50)",
     )
@@ -420,7 +431,7 @@ operations:
     ],
 )
 def test_refuses_what_it_cannot_rebuild(conn: psycopg.Connection, setup: str, ops: str, message: str) -> None:
-    conn.execute(SETUP)
+    conn.execute(setup_sql(TABLES))
     if setup:
         conn.execute(setup)
     body = ops if ops.startswith("table:") else f"table: items\n    {ops}"

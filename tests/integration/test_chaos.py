@@ -22,10 +22,10 @@ import pytest
 from psycopg import sql
 from temporalio.client import WorkflowHandle
 
+from cli.loadgen import LoadGenerator, Version, Workload
 from liveshift import engine
 from liveshift.backfill import Throttle
 from liveshift.ddl import run_step
-from liveshift.loadgen import LoadGenerator, Version, Workload
 from tests.conftest import PostgresServer, TemporalServer
 from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
 from workflows.models import (

@@ -3,16 +3,23 @@ no application error and no lost write, and the summary says so."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from cli.commands.demo import Outcome
+from cli.loadgen import Report, summarize
+from cli.render import console
 from cli.stack.postgres import free_port
+from workflows.models import MigrationStatus, PhaseTransition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -28,11 +35,13 @@ def test_demo_completes_with_no_errors_and_no_lost_writes() -> None:
             timeout=400,
             env=env,
         )
-        assert (Path(data_dir) / "liveshift.toml").exists()
+        config = tomllib.loads((Path(data_dir) / "liveshift.toml").read_text())
+    # a queue of its own: no worker of another stack on the same address can take the demo's activities
+    assert config["temporal"]["task_queue"].startswith("liveshift-demo-")
     assert result.stdout.strip(), result.stderr[-3000:]
     summary = json.loads(result.stdout.splitlines()[-1])
     assert result.returncode == 0, (summary, result.stderr[-3000:])
-    assert summary["ok"] and summary["phase"] == "complete"
+    assert summary["ok"] and summary["phase"] == "complete" and summary["reason"] is None
     assert summary["errors"] == 0 and summary["lost_writes"] == 0
     assert summary["rows"] >= 20000 and summary["rows_per_second"] > 0
     assert summary["requests"] > 0 and summary["writes_checked"] > 0
@@ -40,3 +49,25 @@ def test_demo_completes_with_no_errors_and_no_lost_writes() -> None:
     assert phases.index("expand") < phases.index("backfill") < phases.index("verify") < phases.index("contract")
     assert summary["ui"].startswith("http://127.0.0.1:") and "/workflows/liveshift%2Fdemo%2F" in summary["ui"]
     assert "accounts_v2 started" in result.stderr  # live progress went to stderr with --json
+
+
+def test_a_failed_demo_says_why_in_text_and_json() -> None:
+    now = datetime.now(UTC)
+    status = MigrationStatus(
+        workflow_id="liveshift/demo/public.accounts/0",
+        migration="accounts_v2",
+        target="demo",
+        schema_name="public",
+        tables=["accounts"],
+        phase="failed",
+        transitions=[PhaseTransition(phase="starting", at=now), PhaseTransition(phase="failed", at=now)],
+        last_error="field 'target': unknown target 'demo': this worker knows app",
+    )
+    traffic = summarize("all", [])
+    outcome = Outcome(status, Report({}, traffic, 0.0), 0, 0, "http://ui", 0.1)
+    assert not outcome.ok
+    summary = outcome.as_json()
+    assert summary["ok"] is False and "unknown target 'demo'" in summary["reason"]
+    text = io.StringIO()
+    console(text).print(outcome.view())
+    assert "result: FAILED: the migration ended failed: field 'target': unknown target 'demo'" in text.getvalue()

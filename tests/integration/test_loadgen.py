@@ -7,8 +7,8 @@ import time
 import psycopg
 import pytest
 
+from cli.loadgen import LoadGenerator, Version, Workload
 from liveshift import engine
-from liveshift.loadgen import LoadGenerator, Version, Workload
 from tests.conftest import PostgresServer
 from tests.helpers import backfill_all, migration
 

@@ -14,11 +14,11 @@ import psycopg
 import pytest
 
 from liveshift import engine
-from liveshift.blockers import LockWait
-from liveshift.ddl import LockPolicy, run_step
+from liveshift.ddl import run_step
 from liveshift.errors import LockRetriesExhausted
-from liveshift.operations.common import create_index_concurrently
+from liveshift.statements import create_index_concurrently
 from liveshift.steps import Step
+from liveshift.values import LockPolicy, LockWait
 from tests.helpers import migration, snapshot, through_verify
 from tests.integration.test_zero_stall import Watch, wait_until_older
 

@@ -7,39 +7,43 @@ import pytest
 
 from liveshift import engine
 from liveshift.errors import SpecError
-from tests.helpers import backfill_all, client, migration, snapshot
-from tests.integration.test_op_support import (
-    BLUE,
+from tests.helpers import migration, snapshot
+from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
+    Run,
     Scenario,
-    advance,
-    contract,
-    contract_matches_plain,
+    Table,
+    count,
     each_step_twice_equals_once,
     expand,
-    load,
-    rollback_keeps_writes,
+    load_tables,
+    rollback_from,
+    same_side,
 )
 
 pytestmark = pytest.mark.integration
 
-SETUP = """
-CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, age int NOT NULL DEFAULT 0,
-                    CONSTRAINT email_has_at CHECK (position('@' IN email) > 0));
-CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0);
-"""
-ROWS = """
-INSERT INTO users (email, age) SELECT 'u' || g || '@x.org', g % 90 FROM generate_series(1, 400) g;
-INSERT INTO orders (user_id, total) SELECT g % 400 + 1, g FROM generate_series(1, 400) g;
-"""
+TABLES = (
+    Table(
+        "users",
+        "id bigserial PRIMARY KEY, email text NOT NULL, age int NOT NULL DEFAULT 0, "
+        "CONSTRAINT email_has_at CHECK (position('@' IN email) > 0)",
+        rows=400,
+        values={"email": "'u' || g || '@x.org'", "age": "g % 90"},
+    ),
+    Table(
+        "orders",
+        "id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0",
+        rows=400,
+        values={"user_id": "g % 400 + 1", "total": "g"},
+    ),
+)
 
 
-def _kept(conn: psycopg.Connection, tags: list[int]) -> None:
+def _sees(conn: psycopg.Connection, tags: list[int]) -> None:
     emails = [f"w{t}@x.org" for t in tags]
-    assert conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (emails,)).fetchone() == (len(tags),)
-    assert conn.execute("SELECT count(*) FROM orders WHERE total = ANY(%s)", ([-t for t in tags],)).fetchone() == (
-        len(tags),
-    )
+    assert count(conn, "SELECT count(*) FROM users WHERE email = ANY(%s)", emails) == len(tags)
+    assert count(conn, "SELECT count(*) FROM orders WHERE total = ANY(%s)", [-t for t in tags]) == len(tags)
 
 
 def _write(c: psycopg.Connection, n: int) -> None:
@@ -52,14 +56,9 @@ def _write(c: psycopg.Connection, n: int) -> None:
 
 
 def scenario(name: str, op: str, plain: str) -> Scenario:
+    blue, green = same_side(_write, _sees)
     return Scenario(
-        setup=SETUP,
-        rows=ROWS,
-        migration=f"name: {name}\noperations:\n  - {op}\n",
-        plain=plain,
-        blue_write=_write,
-        green_write=_write,
-        kept=_kept,
+        tables=TABLES, migration=f"name: {name}\noperations:\n  - {op}\n", plain=plain, blue=blue, green=green
     )
 
 
@@ -96,33 +95,33 @@ def _constraint(conn: psycopg.Connection, table: str, name: str) -> tuple[bool] 
 
 
 def test_check_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = CHECK
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # after expand: NOT VALID, yet enforced for new writes of both versions
-    assert _constraint(conn, "users", "age_nonneg") == (False,)
-    for side in (blue, green):
+    with Run(dsn, conn, CHECK) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # after expand: NOT VALID, yet enforced for new writes of both versions
+        assert _constraint(conn, "users", "age_nonneg") == (False,)
+        for side in (blue, green):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                side.execute("INSERT INTO users (email, age) VALUES ('neg@x.org', -1)")
+        blue.execute("INSERT INTO users (email, age) VALUES ('b@x.org', 1)")
+        assert green.execute("SELECT age FROM users WHERE email = 'b@x.org'").fetchone() == (1,)
+        run.exchange()
+        # after the validate phase: validated, with no lock that stops writes
+        run.backfill()
+        run.exchange()
+        with engine.connect(dsn) as c:
+            engine.validate_constraints(c, run.m.name)
+        assert _constraint(conn, "users", "age_nonneg") == (True,)
+        run.through("cutover")
+        green.execute("INSERT INTO users (email, age) VALUES ('g@x.org', 2)")
+        run.contract()
         with pytest.raises(psycopg.errors.CheckViolation):
-            side.execute("INSERT INTO users (email, age) VALUES ('neg@x.org', -1)")
-    blue.execute("INSERT INTO users (email, age) VALUES ('b@x.org', 1)")
-    assert green.execute("SELECT age FROM users WHERE email = 'b@x.org'").fetchone() == (1,)
-    # after the validate phase: validated, with no lock that stops writes
-    backfill_all(dsn, s.m.name)
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, s.m.name)
-    assert _constraint(conn, "users", "age_nonneg") == (True,)
-    advance(dsn, s.m, "cutover")
-    green.execute("INSERT INTO users (email, age) VALUES ('g@x.org', 2)")
-    contract(dsn, s.m)
-    with pytest.raises(psycopg.errors.CheckViolation):
-        green.execute("UPDATE users SET age = -5 WHERE id = 1")
-    contract_matches_plain(conn, s)
+            green.execute("UPDATE users SET age = -5 WHERE id = 1")
 
 
 def test_check_that_existing_rows_violate_fails_validation_and_rolls_back(dsn: str, conn: psycopg.Connection) -> None:
     s = CHECK
-    load(conn, s)
+    load_tables(conn, s.tables)
     conn.execute("ALTER TABLE users DROP CONSTRAINT email_has_at")
     conn.execute("UPDATE users SET age = -1 WHERE id = 5")
     before = snapshot(conn)
@@ -135,69 +134,67 @@ def test_check_that_existing_rows_violate_fails_validation_and_rolls_back(dsn: s
 
 
 def test_unique_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = UNIQUE
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # after expand: a unique index (not yet a constraint) already refuses duplicates from both versions
-    assert _constraint(conn, "users", "users_email_key") is None
-    blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        green.execute("INSERT INTO users (email) VALUES ('b@x.org')")
-    green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        blue.execute("UPDATE users SET email = 'g@x.org' WHERE id = 1")
-    advance(dsn, s.m, "cutover")
-    contract(dsn, s.m)
-    # after contract: the index became the constraint
-    assert _constraint(conn, "users", "users_email_key") == (True,)
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        green.execute("INSERT INTO users (email) VALUES ('u1@x.org')")
-    contract_matches_plain(conn, s)
+    with Run(dsn, conn, UNIQUE) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # after expand: a unique index (not yet a constraint) already refuses duplicates from both versions
+        assert _constraint(conn, "users", "users_email_key") is None
+        blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            green.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+        green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            blue.execute("UPDATE users SET email = 'g@x.org' WHERE id = 1")
+        run.exchange()
+        run.through("cutover")
+        run.contract()
+        # after contract: the index became the constraint
+        assert _constraint(conn, "users", "users_email_key") == (True,)
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            green.execute("INSERT INTO users (email) VALUES ('u1@x.org')")
 
 
 def test_foreign_key_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = FOREIGN_KEY
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    assert _constraint(conn, "orders", "orders_user_fk") == (False,)
-    for side in (blue, green):
+    with Run(dsn, conn, FOREIGN_KEY) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        assert _constraint(conn, "orders", "orders_user_fk") == (False,)
+        for side in (blue, green):
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                side.execute("INSERT INTO orders (user_id) VALUES (999999)")
+        green.execute("INSERT INTO orders (user_id, total) VALUES (7, 1)")
+        blue.execute("DELETE FROM users WHERE id = 7")  # ON DELETE CASCADE already applies
+        assert green.execute("SELECT count(*) FROM orders WHERE user_id = 7").fetchone() == (0,)
+        run.exchange()
+        run.backfill()
+        run.exchange()
+        with engine.connect(dsn) as c:
+            engine.validate_constraints(c, run.m.name)
+        assert _constraint(conn, "orders", "orders_user_fk") == (True,)
+        run.through("cutover")
+        run.contract()
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
-            side.execute("INSERT INTO orders (user_id) VALUES (999999)")
-    green.execute("INSERT INTO orders (user_id, total) VALUES (7, 1)")
-    blue.execute("DELETE FROM users WHERE id = 7")  # ON DELETE CASCADE already applies
-    assert green.execute("SELECT count(*) FROM orders WHERE user_id = 7").fetchone() == (0,)
-    backfill_all(dsn, s.m.name)
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, s.m.name)
-    assert _constraint(conn, "orders", "orders_user_fk") == (True,)
-    advance(dsn, s.m, "cutover")
-    contract(dsn, s.m)
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        green.execute("INSERT INTO orders (user_id) VALUES (999999)")
-    contract_matches_plain(conn, s)
+            green.execute("INSERT INTO orders (user_id) VALUES (999999)")
 
 
 def test_drop_constraint_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = DROP
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # the constraint holds for both versions until contract
-    for side in (blue, green):
-        with pytest.raises(psycopg.errors.CheckViolation):
-            side.execute("INSERT INTO users (email) VALUES ('no-at')")
-    advance(dsn, s.m, "cutover")
-    assert _constraint(conn, "users", "email_has_at") == (True,)
-    contract(dsn, s.m)
-    assert _constraint(conn, "users", "email_has_at") is None
-    green.execute("INSERT INTO users (email) VALUES ('no-at')")
-    contract_matches_plain(conn, s)
+    with Run(dsn, conn, DROP) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # the constraint holds for both versions until contract
+        for side in (blue, green):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                side.execute("INSERT INTO users (email) VALUES ('no-at')")
+        run.exchange()
+        run.through("cutover")
+        assert _constraint(conn, "users", "email_has_at") == (True,)
+        run.contract()
+        assert _constraint(conn, "users", "email_has_at") is None
+        green.execute("INSERT INTO users (email) VALUES ('no-at')")
 
 
 def test_add_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, CHECK)
+    load_tables(conn, CHECK.tables)
     base = "op: add_constraint, table: users, name: c"
     cases = {
         f"{{{base}, type: check}}": "check",
@@ -229,7 +226,7 @@ def test_add_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connecti
 
 
 def test_drop_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, FOREIGN_KEY)
+    load_tables(conn, FOREIGN_KEY.tables)
     conn.execute("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)")
     for op in (
         "{op: drop_constraint, table: users, name: nope}",
@@ -243,7 +240,7 @@ def test_drop_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connect
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
 @pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, scenario: str, stop_after: str) -> None:
-    rollback_keeps_writes(dsn, conn, SCENARIOS[scenario], stop_after)
+    rollback_from(dsn, conn, SCENARIOS[scenario], stop_after)
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))

@@ -7,43 +7,46 @@ import pytest
 
 from liveshift import engine
 from liveshift.errors import SpecError
-from tests.helpers import client, migration, snapshot
-from tests.integration.test_op_support import (
-    BLUE,
+from tests.helpers import migration, snapshot
+from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
+    Run,
     Scenario,
-    advance,
-    contract,
-    contract_matches_plain,
+    Table,
+    count,
     each_step_twice_equals_once,
+    every_phase,
     expand,
-    load,
-    rollback_keeps_writes,
+    load_tables,
+    rollback_from,
+    same_side,
 )
 
 pytestmark = pytest.mark.integration
 
-SETUP = """
-CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int NOT NULL DEFAULT 0);
-CREATE INDEX users_name_idx ON users (name);
-"""
-ROWS = (
-    "INSERT INTO users (email, name, age) SELECT 'u' || g || '@x.org', 'n' || g, g % 90 FROM generate_series(1, 500) g"
+USERS = Table(
+    "users",
+    "id bigserial PRIMARY KEY, email text NOT NULL, name text, age int NOT NULL DEFAULT 0",
+    rows=500,
+    values={"email": "'u' || g || '@x.org'", "name": "'n' || g", "age": "g % 90"},
+    then=("CREATE INDEX users_name_idx ON users (name)",),
 )
 
 
-def _kept(conn: psycopg.Connection, tags: list[int]) -> None:
+def _sees(conn: psycopg.Connection, tags: list[int]) -> None:
     emails = [f"w{t}@x.org" for t in tags]
-    assert conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (emails,)).fetchone() == (len(tags),)
+    assert count(conn, "SELECT count(*) FROM users WHERE email = ANY(%s)", emails) == len(tags)
 
 
 def _write(c: psycopg.Connection, n: int) -> None:
     c.execute("INSERT INTO users (email, name, age) VALUES (%s, 'w', 40)", (f"w{n}@x.org",))
 
 
+BLUE_SIDE, GREEN_SIDE = same_side(_write, _sees)
+
+
 CREATE_UNIQUE = Scenario(
-    setup=SETUP,
-    rows=ROWS,
+    tables=(USERS,),
     migration="""
 name: users_email_idx
 operations:
@@ -54,14 +57,12 @@ operations:
     unique: true
 """,
     plain="CREATE UNIQUE INDEX users_email_uniq ON users (email)",
-    blue_write=_write,
-    green_write=_write,
-    kept=_kept,
+    blue=BLUE_SIDE,
+    green=GREEN_SIDE,
 )
 
 CREATE_PARTIAL = Scenario(
-    setup=SETUP,
-    rows=ROWS,
+    tables=(USERS,),
     migration="""
 name: users_adults_idx
 operations:
@@ -73,14 +74,12 @@ operations:
     where: age >= 18
 """,
     plain="CREATE INDEX users_adults ON users USING btree (age, name) WHERE age >= 18",
-    blue_write=_write,
-    green_write=_write,
-    kept=_kept,
+    blue=BLUE_SIDE,
+    green=GREEN_SIDE,
 )
 
 CREATE_HASH = Scenario(
-    setup=SETUP,
-    rows=ROWS,
+    tables=(USERS,),
     migration="""
 name: users_email_hash
 operations:
@@ -91,14 +90,12 @@ operations:
     method: hash
 """,
     plain="CREATE INDEX users_email_hash ON users USING hash (email)",
-    blue_write=_write,
-    green_write=_write,
-    kept=_kept,
+    blue=BLUE_SIDE,
+    green=GREEN_SIDE,
 )
 
 DROP_NAME_IDX = Scenario(
-    setup=SETUP,
-    rows=ROWS,
+    tables=(USERS,),
     migration="""
 name: drop_users_name_idx
 operations:
@@ -106,9 +103,8 @@ operations:
     name: users_name_idx
 """,
     plain="DROP INDEX users_name_idx",
-    blue_write=_write,
-    green_write=_write,
-    kept=_kept,
+    blue=BLUE_SIDE,
+    green=GREEN_SIDE,
 )
 
 SCENARIOS = {
@@ -128,47 +124,49 @@ def _index(conn: psycopg.Connection, name: str) -> tuple[bool, bool, str] | None
 
 
 def test_create_index_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = CREATE_UNIQUE
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # after expand the index exists, valid, and both versions write under it
-    valid, unique, _ = _index(conn, "users_email_uniq")  # type: ignore[misc]
-    assert valid and unique
-    blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
-    green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        green.execute("INSERT INTO users (email) VALUES ('b@x.org')")
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        blue.execute("INSERT INTO users (email) VALUES ('g@x.org')")
-    plan = green.execute("EXPLAIN SELECT * FROM users WHERE email = 'g@x.org'").fetchall()
-    assert any("users_email_uniq" in line for (line,) in plan)
+    with Run(dsn, conn, CREATE_UNIQUE) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # after expand the index exists, valid, and both versions write under it
+        valid, unique, _ = _index(conn, "users_email_uniq")  # type: ignore[misc]
+        assert valid and unique
+        blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+        green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            green.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            blue.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+        plan = green.execute("EXPLAIN SELECT * FROM users WHERE email = 'g@x.org'").fetchall()
+        assert any("users_email_uniq" in line for (line,) in plan)
+        run.exchange()
 
-    advance(dsn, s.m, "cutover")
-    blue.execute("INSERT INTO users (email) VALUES ('late@x.org')")
-    contract(dsn, s.m)
-    green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
-    assert green.execute("SELECT count(*) FROM users").fetchone() == (504,)
-    contract_matches_plain(conn, s)
+        run.through("cutover")
+        blue.execute("INSERT INTO users (email) VALUES ('late@x.org')")
+        run.contract()
+        green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
+        assert green.execute("SELECT count(*) FROM users").fetchone() == (504 + len(run.acked),)
 
 
 def test_partial_index_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = CREATE_PARTIAL
-    load(conn, s)
-    expand(dsn, s.m)
-    _, _, definition = _index(conn, "users_adults")  # type: ignore[misc]
-    assert definition.endswith("USING btree (age, name) WHERE (age >= 18)")
-    with client(dsn, BLUE) as blue, client(dsn, s.green) as green:
+    with Run(dsn, conn, CREATE_PARTIAL) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        _, _, definition = _index(conn, "users_adults")  # type: ignore[misc]
+        assert definition.endswith("USING btree (age, name) WHERE (age >= 18)")
         blue.execute("INSERT INTO users (email, age) VALUES ('b@x.org', 20)")
         green.execute("INSERT INTO users (email, age) VALUES ('g@x.org', 21)")
-        advance(dsn, s.m, "cutover")
-        contract(dsn, s.m)
+        run.exchange()
+        run.through("cutover")
+        run.contract()
         assert green.execute("SELECT count(*) FROM users WHERE age >= 18 AND email LIKE '_@x.org'").fetchone() == (2,)
-    contract_matches_plain(conn, s)
+
+
+def test_hash_index_every_phase(dsn: str, conn: psycopg.Connection) -> None:
+    every_phase(dsn, conn, CREATE_HASH)
 
 
 def test_failed_unique_index_leaves_nothing_after_rollback(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, CREATE_UNIQUE)
+    load_tables(conn, CREATE_UNIQUE.tables)
     conn.execute("INSERT INTO users (email) VALUES ('u1@x.org')")  # a duplicate: the unique build fails
     before = snapshot(conn)
     m = CREATE_UNIQUE.m
@@ -181,7 +179,7 @@ def test_failed_unique_index_leaves_nothing_after_rollback(dsn: str, conn: psyco
 
 
 def test_create_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, CREATE_UNIQUE)
+    load_tables(conn, CREATE_UNIQUE.tables)
     cases = {
         "{op: create_index, name: users_name_idx, table: users, columns: [email]}": "name",
         "{op: create_index, name: users, table: users, columns: [email]}": "name",
@@ -200,24 +198,23 @@ def test_create_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection
 
 
 def test_drop_index_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = DROP_NAME_IDX
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # the index keeps serving both versions until contract
-    assert _index(conn, "users_name_idx") is not None
-    blue.execute("INSERT INTO users (email, name) VALUES ('b@x.org', 'bee')")
-    green.execute("INSERT INTO users (email, name) VALUES ('g@x.org', 'gee')")
-    advance(dsn, s.m, "cutover")
-    assert _index(conn, "users_name_idx") is not None
-    contract(dsn, s.m)
-    assert _index(conn, "users_name_idx") is None
-    assert green.execute("SELECT count(*) FROM users WHERE name IN ('bee', 'gee')").fetchone() == (2,)
-    contract_matches_plain(conn, s)
+    with Run(dsn, conn, DROP_NAME_IDX) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # the index keeps serving both versions until contract
+        assert _index(conn, "users_name_idx") is not None
+        blue.execute("INSERT INTO users (email, name) VALUES ('b@x.org', 'bee')")
+        green.execute("INSERT INTO users (email, name) VALUES ('g@x.org', 'gee')")
+        run.exchange()
+        run.through("cutover")
+        assert _index(conn, "users_name_idx") is not None
+        run.contract()
+        assert _index(conn, "users_name_idx") is None
+        assert green.execute("SELECT count(*) FROM users WHERE name IN ('bee', 'gee')").fetchone() == (2,)
 
 
 def test_drop_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, DROP_NAME_IDX)
+    load_tables(conn, DROP_NAME_IDX.tables)
     for name in ("nope", "users_pkey"):
         with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
             engine.validate(c, migration(f"name: d\noperations:\n  - {{op: drop_index, name: {name}}}\n"))
@@ -230,7 +227,7 @@ def test_drop_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) 
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))
 @pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, scenario: str, stop_after: str) -> None:
-    rollback_keeps_writes(dsn, conn, SCENARIOS[scenario], stop_after)
+    rollback_from(dsn, conn, SCENARIOS[scenario], stop_after)
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS), ids=list(SCENARIOS))

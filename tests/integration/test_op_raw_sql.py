@@ -6,41 +6,47 @@ import psycopg
 import pytest
 
 from liveshift import engine
-from tests.helpers import client, migration, snapshot
-from tests.integration.test_op_support import (
-    BLUE,
+from tests.helpers import migration, snapshot
+from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
+    Run,
     Scenario,
-    advance,
+    Table,
     columns_of,
-    contract,
-    contract_matches_plain,
+    count,
     each_step_twice_equals_once,
     exists,
     expand,
-    load,
-    rollback_keeps_writes,
+    load_tables,
+    rollback_from,
+    same_side,
 )
 
 pytestmark = pytest.mark.integration
 
-SETUP = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text)"
-ROWS = "INSERT INTO users (email, name) SELECT 'u' || g || '@x.org', 'n' || g FROM generate_series(1, 300) g"
+USERS = Table(
+    "users",
+    "id bigserial PRIMARY KEY, email text NOT NULL, name text",
+    rows=300,
+    values={"email": "'u' || g || '@x.org'", "name": "'n' || g"},
+)
 
 
-def _kept(conn: psycopg.Connection, tags: list[int]) -> None:
+def _sees(conn: psycopg.Connection, tags: list[int]) -> None:
     emails = [f"w{t}@x.org" for t in tags]
-    assert conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (emails,)).fetchone() == (len(tags),)
+    assert count(conn, "SELECT count(*) FROM users WHERE email = ANY(%s)", emails) == len(tags)
 
 
 def _write(c: psycopg.Connection, n: int) -> None:
     c.execute("INSERT INTO users (email, name) VALUES (%s, 'w')", (f"w{n}@x.org",))
 
 
+BLUE_SIDE, GREEN_SIDE = same_side(_write, _sees)
+
+
 # several statements, none of them idempotent on its own: liveshift runs each side exactly once
 RAW = Scenario(
-    setup=SETUP,
-    rows=ROWS,
+    tables=(USERS,),
     migration="""
 name: raw_nickname
 operations:
@@ -53,33 +59,31 @@ operations:
       ALTER TABLE users DROP COLUMN nickname
 """,
     plain="CREATE INDEX users_name_idx ON users (name); ALTER TABLE users ADD COLUMN nickname text",
-    blue_write=_write,
-    green_write=_write,
-    kept=_kept,
+    blue=BLUE_SIDE,
+    green=GREEN_SIDE,
 )
 
 
 def test_raw_sql_phases(dsn: str, conn: psycopg.Connection) -> None:
-    s = RAW
-    load(conn, s)
-    expand(dsn, s.m)
-    blue, green = client(dsn, BLUE), client(dsn, s.green)
-    # up ran at expand; liveshift does not model its effects, so neither version's views show the new column
-    assert exists(conn, "public.users_name_idx")
-    assert columns_of(conn, "public.users") == ["id", "email", "name", "nickname"]
-    assert columns_of(blue, "users") == columns_of(green, "users") == ["id", "email", "name"]
-    blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
-    green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
-    assert blue.execute("SELECT count(*) FROM users WHERE email LIKE '_@x.org'").fetchone() == (2,)
-    advance(dsn, s.m, "cutover")
-    contract(dsn, s.m)
-    green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
-    contract_matches_plain(conn, s)
+    with Run(dsn, conn, RAW) as run:
+        blue, green = run.blue, run.green
+        run.expand()
+        # up ran at expand; liveshift does not model its effects, so neither version's views show the new column
+        assert exists(conn, "public.users_name_idx")
+        assert columns_of(conn, "public.users") == ["id", "email", "name", "nickname"]
+        assert columns_of(blue, "users") == columns_of(green, "users") == ["id", "email", "name"]
+        blue.execute("INSERT INTO users (email) VALUES ('b@x.org')")
+        green.execute("INSERT INTO users (email) VALUES ('g@x.org')")
+        assert blue.execute("SELECT count(*) FROM users WHERE email LIKE '_@x.org'").fetchone() == (2,)
+        run.exchange()
+        run.through("cutover")
+        run.contract()
+        green.execute("INSERT INTO users (email) VALUES ('after@x.org')")
     assert conn.execute("SELECT count(*) FROM liveshift.raw_sql_runs").fetchone() == (0,)
 
 
 def test_plan_flags_raw_steps_as_unchecked(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, RAW)
+    load_tables(conn, RAW.tables)
     with engine.connect(dsn) as c:
         plan = engine.validate(c, RAW.m)
     ((_, _, op_plan),) = plan.ops
@@ -90,7 +94,7 @@ def test_plan_flags_raw_steps_as_unchecked(dsn: str, conn: psycopg.Connection) -
 
 
 def test_a_failing_up_leaves_nothing_half_done(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, RAW)
+    load_tables(conn, RAW.tables)
     before = snapshot(conn)
     m = migration(
         "name: raw_fails\noperations:\n  - op: raw_sql\n"
@@ -105,7 +109,7 @@ def test_a_failing_up_leaves_nothing_half_done(dsn: str, conn: psycopg.Connectio
 
 
 def test_without_down_rollback_only_forgets_that_up_ran(dsn: str, conn: psycopg.Connection) -> None:
-    load(conn, RAW)
+    load_tables(conn, RAW.tables)
     conn.execute("CREATE TABLE counter (n int NOT NULL); INSERT INTO counter VALUES (0)")
     m = migration("name: raw_count\noperations:\n  - {op: raw_sql, up: 'UPDATE counter SET n = n + 1'}\n")
     with engine.connect(dsn) as c:
@@ -123,7 +127,7 @@ def test_without_down_rollback_only_forgets_that_up_ran(dsn: str, conn: psycopg.
 
 @pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after: str) -> None:
-    rollback_keeps_writes(dsn, conn, RAW, stop_after)
+    rollback_from(dsn, conn, RAW, stop_after)
 
 
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:

@@ -1,6 +1,9 @@
-"""Operator control of a running migration: pause/resume, approvals, rollback from each phase, cancellation
-through Temporal (before contract: a rollback; during contract: ignored), refusals, and the failure policy
-(non-retryable failures roll back and fail the workflow with a readable reason)."""
+"""Operator control of a running migration, end to end against a real database: pause stops the backfill's
+partitions and resume continues them, rollback and cancellation restore the database while applications
+write, contract finishes once begun, and failures found in the database roll back with a readable reason.
+
+The control logic itself (every refusal, rollback from every phase, signals and Updates, the failure paths)
+is tested against fake activities in test_workflow_logic.py, in seconds."""
 
 from __future__ import annotations
 
@@ -10,11 +13,10 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
-from liveshift.backfill import Throttle
-from liveshift.ddl import LockPolicy
+from liveshift.values import LockPolicy, Throttle
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, snapshot
 from tests.integration.test_workflow_happy import (
@@ -54,12 +56,6 @@ def request(target: str, **options: object) -> MigrationInput:
     )
 
 
-async def refused(handle: WorkflowHandle, update: str, *args: object) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(update, *args, result_type=str)
-    return str(info.value.cause)
-
-
 def checkpoint_rows(conn: psycopg.Connection) -> int:
     return int(conn.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
 
@@ -73,7 +69,7 @@ def holding(dsn: str, mode: str) -> Iterator[None]:
         blocker.rollback()
 
 
-async def test_pause_resume_approve_and_refusals(
+async def test_pause_stops_the_partitions_and_resume_continues_them(
     dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
 ) -> None:
     seed(conn)
@@ -82,23 +78,15 @@ async def test_pause_resume_approve_and_refusals(
     while checkpoint_rows(conn) < 200:
         await asyncio.sleep(0.05)
 
-    assert "not paused" in await refused(handle, RESUME)
-    await handle.signal(RESUME)  # the fire-and-forget form: ignored, and the status says why
-    await asyncio.sleep(0.5)
-    status = await handle.query(STATUS, result_type=MigrationStatus)
-    assert status.last_error == "resume signal ignored: not paused (phase backfill)"
-    assert "cutover gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="cutover"))
-    assert "contract gate is not waiting" in await refused(handle, APPROVE, ApproveRequest(gate="contract"))
-
     message = await handle.execute_update(PAUSE, result_type=str)
     assert message == "paused in phase backfill: backfill stops at the next batch boundary"
-    assert "already paused" in await refused(handle, PAUSE)
-    await asyncio.sleep(1.0)  # within about a second, the batch in flight has committed and no other starts
-    stopped_at = checkpoint_rows(conn)
-    await asyncio.sleep(3.0)
-    assert checkpoint_rows(conn) == stopped_at < 2000
-    status = await handle.query(STATUS, result_type=MigrationStatus)
+    # the partition reports it holds (after committing the batch in flight): from then on no batch starts
+    while (status := await handle.query(STATUS, result_type=MigrationStatus)).throttled != "paused":
+        await asyncio.sleep(0.1)
     assert status.paused and status.phase == "backfill"
+    stopped_at = checkpoint_rows(conn)
+    await asyncio.sleep(2.0)
+    assert checkpoint_rows(conn) == stopped_at < 2000
 
     assert await handle.execute_update(RESUME, result_type=str) == "resumed in phase backfill"
     status = await wait_for_phase(handle, "awaiting_cutover")
@@ -110,20 +98,15 @@ async def test_pause_resume_approve_and_refusals(
     await wait_for_phase(handle, "awaiting_contract")
     assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
 
-    # contract kept busy by an app transaction holding a lock: rollback is refused, contract has begun
-    with holding(dsn, "ACCESS SHARE"):
-        await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
-        await wait_for_phase(handle, "contract")
-        assert "contract has begun" in await refused(handle, ROLLBACK, RollbackRequest(reason="too late"))
-        assert "cannot pause" in await refused(handle, PAUSE)
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
     result = await handle.result()
     assert result.phase == "complete"
     assert conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone() == (0,)
     record_history("add_column_pause_resume_approvals", (await handle.fetch_history()).to_json())
 
 
-@pytest.mark.parametrize("phase", ["expand", "backfill", "verify", "awaiting_cutover", "awaiting_contract"])
-async def test_rollback_from_each_phase(
+@pytest.mark.parametrize("phase", ["expand", "backfill", "awaiting_contract"])
+async def test_rollback_restores_the_database_while_applications_write(
     dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, phase: str
 ) -> None:
     seed(conn)
@@ -132,10 +115,8 @@ async def test_rollback_from_each_phase(
     # blue writes from before expand until after the rollback; green from expand until it is rolled back
     with Writers(dsn) as writers:
         handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
-        if phase in ("expand", "verify"):
-            # hold a lock expand's ALTER (or verify's VALIDATE CONSTRAINT) must wait for, so the phase lasts
-            if phase == "verify":
-                await wait_for_phase(handle, "backfill")
+        if phase == "expand":
+            # hold a lock expand's ALTER must wait for, so the phase lasts
             with holding(dsn, "SHARE UPDATE EXCLUSIVE"):
                 await wait_for_phase(handle, phase)
                 await asyncio.sleep(0.3)
@@ -149,9 +130,6 @@ async def test_rollback_from_each_phase(
             if phase == "backfill":
                 while checkpoint_rows(conn) < 200:
                     await asyncio.sleep(0.05)
-            if phase == "awaiting_cutover":
-                refusal = await refused(handle, APPROVE, ApproveRequest(gate="contract"))
-                assert "contract gate is not waiting for approval (the cutover gate is waiting" in refusal
             writers.green.halt()
             message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
         assert message == f"rolling back from phase {phase}: {reason}"
@@ -224,19 +202,15 @@ async def test_unknown_target_fails_readably(temporal: TemporalServer, liveshift
     assert "unknown target 'nowhere': this worker knows test" in str(info.value.cause)
 
 
-@pytest.mark.parametrize("phase", ["backfill", "awaiting_contract"])
-async def test_cancel_before_contract_rolls_back(
-    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, phase: str
+async def test_cancel_in_backfill_rolls_back(
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle
 ) -> None:
     seed(conn)
     before = snapshot(conn)
     with Writers(dsn) as writers:
-        options = {"auto_cutover": True} if phase == "awaiting_contract" else {}
-        handle = await start_migration(
-            temporal.client, request(liveshift_worker.target, **options), liveshift_worker.task_queue
-        )
-        await wait_for_phase(handle, phase)
-        while phase == "backfill" and checkpoint_rows(conn) < 200:
+        handle = await start_migration(temporal.client, request(liveshift_worker.target), liveshift_worker.task_queue)
+        await wait_for_phase(handle, "backfill")
+        while checkpoint_rows(conn) < 200:
             await asyncio.sleep(0.05)
         writers.green.halt()  # green applications leave before their version does
         await handle.cancel(reason="wrong migration")
@@ -256,8 +230,7 @@ async def test_cancel_before_contract_rolls_back(
     kept = conn.execute("SELECT count(*) FROM users WHERE email = ANY(%s)", (writers.written,)).fetchone()
     assert kept == (len(writers.written),)
     assert conn.execute("SELECT status FROM liveshift.migrations").fetchone() == ("rolled_back",)
-    if phase == "backfill":
-        record_history("add_column_cancelled_in_backfill", (await handle.fetch_history()).to_json())
+    record_history("add_column_cancelled_in_backfill", (await handle.fetch_history()).to_json())
 
 
 async def test_cancel_during_contract_finishes_contract(

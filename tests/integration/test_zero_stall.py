@@ -19,14 +19,15 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from activities.migration import LockHooks
+from activities.reporter import LockReporter
 from liveshift import engine
-from liveshift.blockers import LockWait, can_terminate
-from liveshift.ddl import LockPolicy, already_applied, check_policy, run_step, wait_scope
+from liveshift.blockers import can_terminate
+from liveshift.ddl import already_applied, check_policy, run_step, wait_scope
 from liveshift.errors import SpecError
 from liveshift.grouping import group_steps
 from liveshift.locks import ACCESS_EXCLUSIVE, MODES, stalls_applications, step_locks
 from liveshift.steps import Step
+from liveshift.values import LockDetails, LockPolicy, LockWait
 from tests.helpers import backfill_all, client, migration
 
 pytestmark = pytest.mark.integration
@@ -269,7 +270,7 @@ def test_add_column_expand_cutover_contract(dsn: str, users: psycopg.Connection)
         with engine.connect(dsn) as conn:
             engine.expand(conn, m.name)
     assert "add row marker _ls_written_by to users (constant default: no rewrite)" in blocked
-    assert "create dual-write trigger on users" in blocked
+    assert "create dual-write triggers on users" in blocked
     backfill_all(dsn, m.name)
     with engine.connect(dsn) as conn:
         engine.validate_constraints(conn, m.name)
@@ -280,7 +281,7 @@ def test_add_column_expand_cutover_contract(dsn: str, users: psycopg.Connection)
         blocked = run_phase_blocked(dsn, plan_of(dsn, m.name).contract_steps(), watch)
         with engine.connect(dsn) as conn:
             engine.contract(conn, m.name)
-    assert "drop dual-write trigger on users" in blocked
+    assert "drop dual-write triggers on users" in blocked
     assert any(d.startswith("set users.email_lower NOT NULL") for d in blocked), blocked
     assert users.execute("SELECT count(*) FROM users WHERE email_lower IS NULL").fetchone() == (0,)
     assert blue.count > 0 and green.count > 0
@@ -499,25 +500,26 @@ def test_dropping_a_foreign_key_column_waits_for_the_referenced_table(dsn: str, 
 
 def test_the_wait_shows_in_heartbeat_details_and_gauges(dsn: str, users: psycopg.Connection) -> None:
     """While a step waits, the activity's heartbeat details and the gauges name the blocker; after, nothing."""
-    hooks = LockHooks("m_gauges")
+    reporter = LockReporter("m_gauges")
     step = Step("add column x", psycopg.sql.SQL("ALTER TABLE public.users ADD COLUMN x int"))
     with old_transaction(dsn, "users", "ACCESS SHARE", POLICY.blocker_min_age_ms) as holder:
         pid = holder.info.backend_pid
         labels = {"migration": "m_gauges", "pid": str(pid), "state": "idle in transaction"}
         labels |= {"mode": "AccessShareLock", "table": "users"}
         with engine.connect(dsn) as conn:
-            thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=hooks.on_wait))
-            wait_for(lambda: hooks.details() is not None, "the step reports its wait")
-            details = hooks.details()
-            assert details is not None
-            [blocker] = details["lock_wait"]["blockers"]  # type: ignore[index]
-            assert (blocker["pid"], blocker["state"], blocker["mode"]) == (pid, "idle in transaction", labels["mode"])
-            assert blocker["query"] == "LOCK TABLE users IN ACCESS SHARE MODE"
+            thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=reporter.on_wait))
+            wait_for(lambda: reporter.details() != [], "the step reports its wait")
+            [details] = reporter.details()
+            wait = LockDetails.model_validate(details).lock_wait
+            assert wait is not None
+            [blocker] = wait.blockers
+            assert (blocker.pid, blocker.state, blocker.mode) == (pid, "idle in transaction", labels["mode"])
+            assert blocker.query == "LOCK TABLE users IN ACCESS SHARE MODE"
             assert REGISTRY.get_sample_value("liveshift_lock_blocker_transaction_seconds", labels) > 0
             holder.rollback()
             thread.join(WAIT_S)
     assert outcome and not isinstance(outcome[0], BaseException), outcome
-    assert hooks.details() is None
+    assert reporter.details() == []
     assert REGISTRY.get_sample_value("liveshift_lock_wait_seconds", {"migration": "m_gauges"}) == 0
     assert REGISTRY.get_sample_value("liveshift_lock_blocker_transaction_seconds", labels) is None
 

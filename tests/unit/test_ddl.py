@@ -7,7 +7,7 @@ import random
 import pytest
 from psycopg import sql
 
-from liveshift.ddl import LockPolicy, backoff_delay
+from liveshift.ddl import backoff_delay
 from liveshift.grouping import group_steps
 from liveshift.locks import (
     ACCESS_EXCLUSIVE,
@@ -23,6 +23,7 @@ from liveshift.steps import CONCURRENTLY as CIC_LABEL
 from liveshift.steps import NO_TABLE_LOCK, Step
 from liveshift.steps import SHARE_ROW_EXCLUSIVE_BRIEF as SRE_LABEL
 from liveshift.steps import SHARE_UPDATE_EXCLUSIVE as SUE_LABEL
+from liveshift.values import LockPolicy
 from tests.unit.test_plan import add_column, catalog, migration, users
 
 

@@ -53,15 +53,17 @@ def test_first_migration_creates_blue_and_green_around_the_operation() -> None:
     assert expand == [
         "create version schema public_base",
         "create view public_base.users",
+        "run view public_base.users with the caller's rights",
         "register public_base as the current version",
         "add hidden column _ls_new_email_lower (text) to users",
         "add row marker _ls_written_by to users (constant default: no rewrite)",
         "create dual-write function for users",
-        "create dual-write trigger on users",
+        "create dual-write triggers on users",
         "create version schema public_m1",
         "create view public_m1.users",
+        "run view public_m1.users with the caller's rights",
     ]
-    green_view = text(plan.expand_steps()[-1])
+    green_view = text(plan.expand_steps()[-2])
     assert '"_ls_new_email_lower" AS "email_lower"' in green_view
     blue_view = text(plan.expand_steps()[1])
     assert "_ls_new_email_lower" not in blue_view
@@ -74,7 +76,7 @@ def test_contract_and_rollback_structure() -> None:
     plan = build_plan(migration(add_column("users", "email_lower", nullable=False)), catalog(users()), None)
     contract = descriptions(plan.contract_steps())
     assert contract[:2] == ["drop views of version public_base", "drop version schema public_base"]
-    assert contract.index("drop dual-write trigger on users") < contract.index("drop column users._ls_written_by")
+    assert contract.index("drop dual-write triggers on users") < contract.index("drop column users._ls_written_by")
     assert contract.index("drop column users._ls_written_by") < contract.index(
         "rename column users._ls_new_email_lower to email_lower"
     )
@@ -184,7 +186,7 @@ def test_backfill_key_falls_back_to_unique_not_null_and_refuses_neither() -> Non
 def up(target: str, reads: tuple[str, ...], op_index: int = 0) -> Transform:
     """An `up` assigning physical `target`, its variables stored in the physical columns `reads`."""
     variables = tuple(Column(name=f"v_{r}", type="text", stored_as=r) for r in reads)
-    return Transform("up", "users", target, "text", "x", variables, op_index)
+    return Transform("up", "users", target, "text", " || ".join(f"v_{r}" for r in reads), variables, op_index)
 
 
 def test_direct_backfill_unless_an_up_reads_or_reassigns_what_an_earlier_one_assigns() -> None:
@@ -198,6 +200,12 @@ def test_direct_backfill_unless_an_up_reads_or_reassigns_what_an_earlier_one_ass
     assert not direct_backfill([up("new_a", ("email",)), up("new_a", ("id",), 1)])
     # reading a column that only a later transform assigns is reading the stored value in both paths
     assert direct_backfill([up("new_a", ("new_b",)), up("new_b", ("email",), 1)])
+    # an earlier target among the variables (the shape grew) but not named by the expression: independent
+    shape = tuple(Column(name=f"v_{r}", type="text", stored_as=r) for r in ("email", "new_a"))
+    independent = Transform("up", "users", "new_b", "text", "lower(v_email)", shape, 1)
+    assert direct_backfill([up("new_a", ("email",)), independent])
+    reads_all = Transform("up", "users", "new_b", "text", "row_to_json(t.*)::text", shape, 1)
+    assert not direct_backfill([up("new_a", ("email",)), reads_all])
 
 
 def test_backfill_path_per_table_in_the_plan() -> None:
@@ -248,8 +256,27 @@ def test_constraints_on_new_columns_come_after_the_dual_write_trigger() -> None:
         None,
     )
     expand = descriptions(plan.expand_steps())
-    trigger = expand.index("create dual-write trigger on users")
+    trigger = expand.index("create dual-write triggers on users")
     for column in ("a", "b"):
         assert expand.index(f"add hidden column _ls_new_{column} (text) to users") < trigger
         assert expand.index(f"add check _ls_nn_{column} (_ls_new_{column} IS NOT NULL) NOT VALID") > trigger
     assert expand.index("create unique index users_a_key on users (_ls_new_a) concurrently") > trigger
+
+
+def test_the_demos_independent_operations_on_one_table_plan_direct() -> None:
+    from cli.commands.demo import MIGRATION
+
+    accounts = Table(
+        name="accounts",
+        columns=[
+            Column(name="id", type="bigint", nullable=False),
+            Column(name="email", type="text", nullable=False),
+            Column(name="amount", type="integer"),
+            Column(name="note", type="text"),
+        ],
+        primary_key=["id"],
+        indexes=[Index(name="accounts_pkey", columns=["id"], unique=True, primary=True)],
+    )
+    (target,) = build_plan(parse_migration(MIGRATION), catalog(accounts), None).backfill_targets()
+    assert (target.table, target.path) == ("accounts", "direct")
+    assert [u.target for u in target.ups] == ["_ls_new_email_lower", "_ls_new_amount"]

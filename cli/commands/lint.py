@@ -1,0 +1,76 @@
+"""`liveshift lint FILE.sql…`: the lock each statement takes, whether it rewrites or scans the table under it,
+and the hazards, each with the liveshift operation that does the change safely. No database needed.
+
+Exit 0 when no statement has a finding, 1 when some do, 2 when a file cannot be read or parsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cli.process import Exit
+from liveshift.sqlconvert.lint import StatementReport, lint_file
+from liveshift.sqlconvert.statements import SqlInputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lint",
+        help="report the locks and hazards of plain SQL migration files (no database needed)",
+        description="For each statement of each FILE: the lock it takes, what that lock blocks, whether it "
+        "rewrites the table or scans it under the lock, and its hazards (squawk's rule names), each naming "
+        "the liveshift operation that makes the change safely. Exit 0 when there are no findings, 1 when "
+        "there are, 2 when a file cannot be read or parsed.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="SQL files; - reads standard input")
+    parser.add_argument("--json", action="store_true", help="print every statement and finding as JSON")
+    parser.add_argument(
+        "--findings-only", action="store_true", help="print only the findings, one per line (file:line: code: …)"
+    )
+    parser.set_defaults(run=run)
+
+
+def _statement_line(report: StatementReport) -> str:
+    on = f" on {', '.join(report.tables)}" if report.tables else ""
+    what = [f"lock {report.lock}{on}"]
+    if report.blocks not in ("nothing", "unknown"):
+        what.append(f"blocks {report.blocks}")
+    if report.rewrites:
+        what.append("rewrites the table")
+    if report.scans_under_lock:
+        what.append("scans it under the lock")
+    return f"{report.file}:{report.line}: {report.statement}\n    {'; '.join(what)}"
+
+
+def render_text(reports: list[StatementReport], findings_only: bool) -> str:
+    lines = []
+    for report in reports:
+        if not findings_only:
+            lines.append(_statement_line(report))
+        for f in report.findings:
+            lines.append(f"{f.file}:{f.line}: {f.code}: {f.message}")
+            lines.append(f"    safely: {f.safe}")
+    count = sum(len(r.findings) for r in reports)
+    lines.append(f"{len(reports)} statements, {count} findings")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    reports: list[StatementReport] = []
+    try:
+        for path in args.files:
+            reports += lint_file(path)
+    except SqlInputError as exc:
+        if args.json:
+            sys.stdout.write(json.dumps({"ok": False, "error": str(exc), "file": exc.file, "line": exc.line}) + "\n")
+        sys.stderr.write(f"liveshift lint: {exc}\n")
+        return Exit.REFUSED
+    findings = sum(len(r.findings) for r in reports)
+    if args.json:
+        data = {"statements": [r.model_dump() for r in reports], "findings": findings}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(reports, args.findings_only))
+    return Exit.FINDINGS if findings else Exit.OK

@@ -1,0 +1,54 @@
+"""The command-line options several commands share, and the subcommand boilerplate around them."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    run: Callable[[argparse.Namespace], Any],
+    json: bool = True,
+    connection: bool = True,
+) -> argparse.ArgumentParser:
+    """A subcommand running `run(args)`, with `--json` and the Temporal connection options unless told not to.
+
+    Positional arguments and a migration selector are the command's own to add (their order is the command line's).
+    """
+    parser = subparsers.add_parser(name, help=help, description=description)
+    if json:
+        add_json_option(parser)
+    if connection:
+        add_connection_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_json_option(parser: argparse.ArgumentParser, help: str = "machine-readable JSON on stdout") -> None:
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Temporal connection (default: LIVESHIFT_CONFIG file, then LIVESHIFT_* env)")
+    group.add_argument("--config", metavar="FILE", help="TOML or YAML config file (default: $LIVESHIFT_CONFIG)")
+    group.add_argument("--address", metavar="HOST:PORT", help="Temporal frontend (default: localhost:7233)")
+    group.add_argument("--namespace", metavar="NS", help="Temporal namespace (default: default)")
+
+
+def add_migration_selector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", help="workflow id (default: the only running migration)")
+    parser.add_argument("--migration", metavar="NAME", help="the latest workflow of migration NAME")
+
+
+def add_stack_options(parser: argparse.ArgumentParser, data_dir_help: str) -> None:
+    """Where the embedded stack (`dev`, `demo`) keeps its state and which ports it serves Temporal on."""
+    parser.add_argument("--data-dir", type=Path, help=data_dir_help)
+    parser.add_argument("--port", type=int, help="Temporal gRPC port (default 7233 if free, or as last time)")
+    parser.add_argument("--ui-port", type=int, help="Temporal Web UI port (default gRPC port + 1000)")

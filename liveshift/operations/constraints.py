@@ -1,0 +1,90 @@
+"""The constraints a new column declares (unique, references, check), planned one way for every operation.
+
+add_column and alter_column both put the new shape in a hidden column; what the column declares is
+built on it without a long lock: a unique index CONCURRENTLY (attached as the constraint at contract),
+a foreign key NOT VALID (validated after the backfill), a CHECK proven by verify and added at contract
+(its column has its final name only then). create_table declares them inline instead (its table is new).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from liveshift import statements
+from liveshift.catalog import Table
+from liveshift.operations.base import OpContext, OpPlan, VerifyCheck, hidden_name
+from liveshift.operations.columns import ForeignKeyRef
+from liveshift.shape import user_expression
+
+
+def _pg_name(*parts: str) -> str:
+    # PostgreSQL's default names, e.g. users_email_key; truncated to 63 bytes
+    return "_".join(parts).encode()[:63].decode(errors="ignore")
+
+
+def unique_name(table: str, column: str) -> str:
+    return _pg_name(table, column, "key")
+
+
+def fk_name(table: str, column: str) -> str:
+    return _pg_name(table, column, "fkey")
+
+
+def check_name(table: str, column: str) -> str:
+    return _pg_name(table, column, "check")
+
+
+def not_null_check_name(column: str) -> str:
+    return hidden_name("nn", column)
+
+
+class DeclaredCheck(NamedTuple):
+    name: str
+    expression: str
+    field: str  # of the migration file, for errors and probes
+
+
+def check_at_contract(
+    plan: OpPlan, schema: str, physical: str, final_table: str, check: DeclaredCheck, after: Table
+) -> None:
+    """A CHECK written over a column whose final name exists only after contract: verify proves it over the
+    green shape while the migration can still roll back; contract adds it NOT VALID, then VALIDATEs it."""
+    variables = tuple(after.columns)
+    plan.checks.append(VerifyCheck(physical, f"check {check.name}", check.expression, variables, field=check.field))
+    expression = user_expression(check.expression)
+    plan.contract.append(
+        statements.add_check_not_valid(schema, final_table, check.name, expression, f"add check {check.name} NOT VALID")
+    )
+    plan.contract.append(statements.validate_constraint(schema, final_table, check.name))
+
+
+def plan_declared_constraints(
+    ctx: OpContext,
+    plan: OpPlan,
+    table: str,
+    column: str,
+    *,
+    unique: str | None,
+    foreign_key: str,
+    references: ForeignKeyRef | None,
+    check: DeclaredCheck | None,
+) -> None:
+    """Steps for what the new column (stored in `column` of logical table `table`) declares."""
+    schema, physical = ctx.schema, ctx.before.tables[table].physical
+    final_table, _ = ctx.final_name_of(physical, column)
+    if unique:
+        plan.expand.append(statements.create_index_concurrently(schema, physical, unique, [column], unique=True))
+        plan.contract.append(statements.attach_unique_index(schema, final_table, unique))
+    if references:
+        ref = ctx.before.tables[references.table]
+        ref_col = ref.column(references.column)
+        assert ref_col is not None
+        options = statements.on_delete(references.on_delete)
+        plan.expand.append(
+            statements.add_foreign_key_not_valid(
+                schema, physical, foreign_key, [column], ref.physical, [ref_col.physical], options
+            )
+        )
+        plan.validate.append(statements.validate_constraint(schema, physical, foreign_key))
+    if check:
+        check_at_contract(plan, schema, physical, final_table, check, ctx.after.tables[table])

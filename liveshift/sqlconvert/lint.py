@@ -1,0 +1,151 @@
+"""`liveshift lint`: per statement the lock it takes, whether it rewrites or scans under it, and its hazards,
+each naming the liveshift operation that makes the change safely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType, TransactionStmtKind, VariableSetKind
+from pydantic import BaseModel
+
+from liveshift.sqlconvert.analyze import analyse
+from liveshift.sqlconvert.hazards import HAZARDS
+from liveshift.sqlconvert.locks import UNKNOWN, Effect, blocks, strongest
+from liveshift.sqlconvert.statements import Statement, read_sql, split_sql
+
+
+class LintFinding(BaseModel):
+    file: str
+    line: int
+    code: str
+    message: str
+    safe: str
+
+
+class StatementReport(BaseModel):
+    file: str
+    line: int
+    end_line: int
+    statement: str  # its first line, as written
+    lock: str
+    tables: list[str]
+    blocks: str  # what application traffic waits while the lock is held or queued
+    rewrites: bool
+    scans_under_lock: bool
+    findings: list[LintFinding]
+
+
+def _lock_timeout_change(node: Any) -> bool | None:
+    """True/False when `node` sets lock_timeout to a bound / to none (0, RESET); None when it does not touch it."""
+    if not isinstance(node, ast.VariableSetStmt) or node.name != "lock_timeout":
+        return None
+    if node.kind != VariableSetKind.VAR_SET_VALUE or not node.args:
+        return False
+    value = node.args[0].val
+    text = str(getattr(value, "ival", getattr(value, "sval", ""))).strip()
+    return text not in ("0", "", "0ms", "0s")
+
+
+def _held_message(held: dict[str, tuple[str, int]]) -> str:
+    taken = ", ".join(f"{lock} on {table} (line {line})" for table, (lock, line) in sorted(held.items()))
+    return f"{HAZARDS['holding-lock-in-transaction'].message}: holding {taken}"
+
+
+def _report(
+    stmt: Statement, effects: list[Effect], codes: list[str], held: dict[str, tuple[str, int]]
+) -> StatementReport:
+    touched = [e for e in effects if e.existing]
+    lock = (
+        strongest([e.lock for e in touched])
+        if touched
+        else ("none" if all(e.lock != UNKNOWN for e in effects) else UNKNOWN)
+    )
+    tables = sorted({t for e in touched for t in e.tables})
+    findings = [
+        LintFinding(
+            file=stmt.file,
+            line=stmt.line,
+            code=code,
+            message=_held_message(held) if code == "holding-lock-in-transaction" else HAZARDS[code].message,
+            safe=HAZARDS[code].safe,
+        )
+        for code in dict.fromkeys(codes)
+    ]
+    return StatementReport(
+        file=stmt.file,
+        line=stmt.line,
+        end_line=stmt.end_line,
+        statement=stmt.text.splitlines()[0] if stmt.text else "",
+        lock=lock,
+        tables=tables,
+        blocks=blocks(lock) if lock != UNKNOWN else "unknown",
+        rewrites=any(e.rewrites for e in touched),
+        scans_under_lock=any(e.scans and e.blocks != "nothing" for e in touched),
+        findings=findings,
+    )
+
+
+class _Transaction:
+    """Locks taken inside BEGIN … COMMIT are held until its end, across every statement after them."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.held: dict[str, tuple[str, int]] = {}  # table -> (blocking lock, line that took it)
+        self.not_valid: set[str] = set()  # constraints added NOT VALID in this transaction
+
+    def step(self, stmt: Statement, effects: list[Effect]) -> list[str]:
+        node = stmt.node
+        if isinstance(node, ast.TransactionStmt):
+            self.open = node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
+            self.held, self.not_valid = {}, set()
+            return []
+        if not self.open:
+            return []
+        long = any(e.existing and (e.rewrites or e.scans) for e in effects)
+        codes = ["holding-lock-in-transaction"] if long and self.held else []
+        codes += self._validated_too_soon(node)
+        for effect in effects:
+            if effect.blocks != "nothing":
+                for table in effect.tables:
+                    self.held.setdefault(table, (effect.lock, stmt.line))
+        return codes
+
+    def _validated_too_soon(self, node: Any) -> list[str]:
+        """VALIDATE of a constraint added NOT VALID in the same transaction: validated under the ADD's lock."""
+        codes = []
+        for cmd in node.cmds or () if isinstance(node, ast.AlterTableStmt) else ():
+            if cmd.subtype == AlterTableType.AT_AddConstraint and cmd.def_.skip_validation and cmd.def_.conname:
+                self.not_valid.add(cmd.def_.conname)
+            elif cmd.subtype == AlterTableType.AT_ValidateConstraint and cmd.name in self.not_valid:
+                codes.append("constraint-missing-not-valid")
+        return codes
+
+
+def lint_statements(statements: list[Statement]) -> list[StatementReport]:
+    reports = []
+    bounded = False  # a lock_timeout is in force
+    warned = False  # the missing lock_timeout is reported once per file, at the first statement it matters for
+    transaction = _Transaction()
+    for stmt in statements:
+        change = _lock_timeout_change(stmt.node)
+        if change is not None:
+            bounded = change
+        found = analyse(stmt.node)
+        effects = [effect for effect, _ in found]
+        codes = [code for _, cs in found for code in cs]
+        held = dict(transaction.held)
+        codes += transaction.step(stmt, effects)
+        if not bounded and not warned and any(e.blocks != "nothing" for e in effects):
+            codes.append("require-lock-timeout")
+            warned = True
+        reports.append(_report(stmt, effects, codes, held))
+    return reports
+
+
+def lint_text(text: str, file: str) -> list[StatementReport]:
+    return lint_statements(split_sql(text, file))
+
+
+def lint_file(path: str) -> list[StatementReport]:
+    return lint_statements(read_sql(path))

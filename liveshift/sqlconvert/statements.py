@@ -1,0 +1,85 @@
+"""A SQL file as statements, each with its parse tree, its own text and the lines it spans."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from pglast import parse_sql, parser
+from pglast.parser import ParseError
+
+from liveshift.errors import LiveshiftError
+
+
+class SqlInputError(LiveshiftError):
+    """A SQL file that cannot be read or parsed, or a statement that cannot be used: names file and line."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        super().__init__(f"{file}:{line}: {message}" if line is not None else f"{file}: {message}")
+
+
+@dataclass(frozen=True)
+class Statement:
+    node: Any  # the pglast node of the statement (AlterTableStmt, IndexStmt, ...)
+    text: str  # the statement as written, without the trailing semicolon
+    line: int  # 1-based line of its first token
+    end_line: int
+    file: str
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+    def error(self, message: str) -> SqlInputError:
+        return SqlInputError(message, file=self.file, line=self.line)
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _first_token(tokens: list[Any], start: int, end: int) -> int:
+    """Offset of the first token in [start, end) that is not a comment (pglast may include them)."""
+    for token in tokens:
+        if start <= token.start < end and token.name not in ("SQL_COMMENT", "C_COMMENT"):
+            return int(token.start)
+    return start
+
+
+def split_sql(text: str, file: str) -> list[Statement]:
+    """Every statement of `text` (PostgreSQL's grammar); a syntax error names the file and its line."""
+    try:  # pglast's locations (statements and tokens) count characters of `text`
+        raw = parse_sql(text)
+        tokens = list(parser.scan(text))
+    except ParseError as exc:
+        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        raise SqlInputError(f"syntax error: {exc.args[0]}", file=file, line=_line_at(text, offset)) from None
+    statements = []
+    for item in raw:
+        start = item.stmt_location or 0
+        end = start + item.stmt_len if item.stmt_len else len(text)
+        first = _first_token(tokens, start, end)
+        body = text[first:end].strip()
+        statements.append(Statement(item.stmt, body, _line_at(text, first), _line_at(text, first + len(body)), file))
+    return statements
+
+
+STDIN = "-"
+
+
+def read_sql(path: str) -> list[Statement]:
+    """The statements of the file at `path`; `-` reads standard input (named <stdin> in errors)."""
+    label = "<stdin>" if path == STDIN else path
+    try:
+        if path == STDIN:
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SqlInputError(f"cannot read: {exc}", file=label) from None
+    return split_sql(text, label)

@@ -1,0 +1,731 @@
+"""The catalogue of statements: every `Step` a plan contains is built here, and nowhere else.
+
+In the spirit of pgroll's dbactions or Django's schema editor: operations decide *which* statements
+a migration needs and in which phase; this module says *what SQL* each one is, with its lock and the
+guard (`skip_if`, from steps.py) that makes it idempotent. Names are always composed as identifiers;
+user expressions (defaults, checks) go through `shape.user_expression`; catalog text PostgreSQL
+printed itself (a CHECK or foreign key being rebuilt) is passed on as it was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
+
+from psycopg import sql
+
+from liveshift.locks import ACCESS_EXCLUSIVE
+from liveshift.shape import user_expression
+from liveshift.steps import (
+    ACCESS_EXCLUSIVE_BRIEF,
+    CONCURRENTLY,
+    NO_TABLE_LOCK,
+    SHARE_ROW_EXCLUSIVE_BRIEF,
+    SHARE_UPDATE_EXCLUSIVE,
+    UNCHECKED,
+    Step,
+    column_exists,
+    column_missing,
+    column_not_null,
+    constraint_exists,
+    constraint_missing,
+    qualified,
+    relation_exists,
+    relation_missing,
+    valid_index_exists,
+    while_hidden,
+)
+from liveshift.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_names
+from liveshift.versions import SECURITY_INVOKER_SINCE
+
+if TYPE_CHECKING:
+    from liveshift.catalog import Catalog, Table
+    from liveshift.operations.base import Transform
+
+
+def _names(columns: list[str]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+
+
+def _do(body: sql.Composable) -> sql.Composable:
+    """A PL/pgSQL block run once, its body quoted as a literal."""
+    return sql.SQL("DO {}").format(sql.Literal(body.as_string(None)))
+
+
+def _regclass_text(schema: str, table: str) -> sql.Literal:
+    return sql.Literal(qualified(schema, table).as_string(None))
+
+
+# -- lock waits ------------------------------------------------------------------------------------------
+
+# Prefix of a statement that locks two tables (a foreign key's): an application transaction may hold the
+# second while waiting behind our hold on the first. Giving up the wait (and retrying) before
+# deadlock_timeout means PostgreSQL's deadlock detector never picks the application as the victim.
+SHORT_WAIT_FOR_TWO_TABLES = sql.SQL(
+    "SELECT set_config('lock_timeout', (1000 * extract(epoch FROM least(current_setting('lock_timeout')::interval, "
+    "current_setting('deadlock_timeout')::interval / 2)))::bigint || 'ms', true); "
+)
+
+
+def two_tables(step: Step) -> Step:
+    """`step` (a transactional statement locking two tables) with the short lock wait above."""
+    return replace(step, statement=SHORT_WAIT_FOR_TWO_TABLES + step.statement)
+
+
+# -- tables ----------------------------------------------------------------------------------------------
+
+
+def column_definition(
+    name: str,
+    type_: str,
+    *,
+    not_null: bool = False,
+    default: str | None = None,
+    primary_key: bool = False,
+    unique: bool = False,
+    check: str | None = None,
+    references: tuple[sql.Identifier, str, str] | None = None,
+) -> sql.Composable:
+    """One column of CREATE TABLE; `references` is (referenced table, its column, ON DELETE action)."""
+    parts: list[sql.Composable] = [sql.Identifier(name), sql.SQL(type_)]
+    if not_null:
+        parts.append(sql.SQL("NOT NULL"))
+    if default is not None:
+        parts.append(sql.SQL("DEFAULT {}").format(user_expression(default)))
+    if primary_key:
+        parts.append(sql.SQL("PRIMARY KEY"))
+    if unique:
+        parts.append(sql.SQL("UNIQUE"))
+    if check:
+        parts.append(sql.SQL("CHECK {}").format(user_expression(check)))
+    if references is not None:
+        ref_table, ref_column, on_delete = references
+        parts.append(
+            sql.SQL("REFERENCES {} ({}) ON DELETE {}").format(ref_table, sql.Identifier(ref_column), sql.SQL(on_delete))
+        )
+    return sql.SQL(" ").join(parts)
+
+
+def create_table(
+    schema: str, table: str, items: list[sql.Composable], primary_key: list[str] | None, referenced: list[str]
+) -> Step:
+    """CREATE TABLE with its final constraints; a foreign key locks the referenced tables briefly too."""
+    if primary_key:
+        items = [*items, sql.SQL("PRIMARY KEY ({})").format(_names(primary_key))]
+    step = Step(
+        f"create table {table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(qualified(schema, table), sql.SQL(", ").join(items)),
+        lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
+        skip_if=relation_exists(schema, table),
+    )
+    return two_tables(step) if referenced else step
+
+
+def drop_table(schema: str, table: str, why: str = "") -> Step:
+    return Step(
+        f"drop table {table}{why}",
+        sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, table)),
+        skip_if=relation_missing(schema, table),
+    )
+
+
+def _rename_relation(kind: str, schema: str, name: str, new: str, skip_if: sql.Composable) -> Step:
+    """ALTER TABLE|INDEX … RENAME TO …: `kind` is one of those two keywords."""
+    return Step(
+        f"rename {kind.lower()} {name} to {new}",
+        sql.SQL("ALTER {} {} RENAME TO {}").format(sql.SQL(kind), qualified(schema, name), sql.Identifier(new)),
+        skip_if=skip_if,
+    )
+
+
+def rename_table(schema: str, table: str, new: str) -> Step:
+    return _rename_relation("TABLE", schema, table, new, relation_exists(schema, new))
+
+
+# -- columns ---------------------------------------------------------------------------------------------
+
+
+def add_hidden_column(schema: str, table: str, column: str, type_: str, why: str = "") -> Step:
+    """A nullable column without a default: catalog only, no rewrite."""
+    return Step(
+        f"add hidden column {column} ({type_}) to {table}{why}",
+        sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+            qualified(schema, table), sql.Identifier(column), sql.SQL(type_)
+        ),
+        skip_if=column_exists(schema, table, column),
+    )
+
+
+def add_row_marker(schema: str, table: str) -> Step:
+    return Step(
+        f"add row marker {MARKER} to {table} (constant default: no rewrite)",
+        sql.SQL("ALTER TABLE {} ADD COLUMN {} text DEFAULT 'p'").format(
+            qualified(schema, table), sql.Identifier(MARKER)
+        ),
+        skip_if=column_exists(schema, table, MARKER),
+    )
+
+
+def set_default(schema: str, table: str, column: str, expression: str) -> Step:
+    return Step(
+        f"set default of {table}.{column}",
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+            qualified(schema, table), sql.Identifier(column), user_expression(expression)
+        ),
+    )
+
+
+def drop_default(schema: str, table: str, column: str) -> Step:
+    return Step(
+        f"drop default of {table}.{column}",
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(qualified(schema, table), sql.Identifier(column)),
+    )
+
+
+def drop_column(schema: str, table: str, column: str, successor: str | None = None) -> Step:
+    """Drop `column`; with `successor` (the column renamed to its name later), only while that one exists."""
+    skip_if = column_missing(schema, table, column)
+    if successor is not None:
+        skip_if = sql.SQL("SELECT ({}) OR ({})").format(skip_if, column_missing(schema, table, successor))
+    return Step(
+        f"drop column {table}.{column}",
+        sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(qualified(schema, table), sql.Identifier(column)),
+        lock=ACCESS_EXCLUSIVE_BRIEF,
+        skip_if=skip_if,
+    )
+
+
+def rename_column(schema: str, table: str, column: str, new: str) -> Step:
+    return Step(
+        f"rename column {table}.{column} to {new}",
+        sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
+            qualified(schema, table), sql.Identifier(column), sql.Identifier(new)
+        ),
+        lock=ACCESS_EXCLUSIVE_BRIEF,
+        skip_if=column_missing(schema, table, column),
+    )
+
+
+def release_old_not_null(schema: str, table: str, old: str, hidden: str) -> Step:
+    """The old column of a swap accepts NULL once green no longer writes it (until it is dropped)."""
+    target = qualified(schema, table)
+    return Step(
+        f"drop NOT NULL of the old {table}.{old} (dropped below; green no longer writes it)",
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(target, sql.Identifier(old)),
+        skip_if=sql.SQL("SELECT NOT ({}) OR NOT coalesce(({}), false) OR ({})").format(
+            column_exists(schema, table, hidden),
+            sql.SQL(
+                "SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = to_regclass({}) AND a.attname = {}"
+            ).format(sql.Literal(target.as_string(None)), sql.Literal(old)),
+            column_missing(schema, table, old),
+        ),
+    )
+
+
+# -- NOT NULL --------------------------------------------------------------------------------------------
+
+
+def not_null_steps(
+    schema: str, table: str, column: str, check: str, final_table: str, final_column: str
+) -> tuple[list[Step], list[Step], list[Step]]:
+    """NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, then SET NOT NULL uses the proof (PG >= 12)."""
+    is_not_null = sql.SQL("({} IS NOT NULL)").format(sql.Identifier(column))
+    description = f"add check {check} ({column} IS NOT NULL) NOT VALID"
+    expand = [add_check_not_valid(schema, table, check, is_not_null, description)]
+    validate = [validate_constraint(schema, table, check)]
+    contract = [
+        Step(
+            f"set {final_table}.{final_column} NOT NULL (proven by {check}, no scan)",
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(
+                qualified(schema, final_table), sql.Identifier(final_column)
+            ),
+            skip_if=column_not_null(schema, final_table, final_column),
+        ),
+        drop_constraint(schema, final_table, check),
+    ]
+    return expand, validate, contract
+
+
+def name_not_null_constraint(schema: str, table: str, column: str) -> Step:
+    """PostgreSQL 18 names NOT NULL constraints after the column: give the renamed column's the plain name."""
+    want = f"{table}_{column}_not_null"
+    body = sql.SQL(
+        "DECLARE have text; BEGIN SELECT con.conname INTO have FROM pg_constraint con "
+        "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1] "
+        "WHERE con.conrelid = to_regclass({rel}) AND con.contype::text = 'n' AND a.attname = {col}; "
+        "IF have IS NULL OR have = {want} OR EXISTS (SELECT 1 FROM pg_constraint "
+        "WHERE conrelid = to_regclass({rel}) AND conname = {want}) THEN RETURN; END IF; "
+        "EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', {rel}, have, {want}); END"
+    ).format(rel=_regclass_text(schema, table), col=sql.Literal(column), want=sql.Literal(want))
+    return Step(
+        f"name the NOT NULL constraint of {table}.{column} as plain DDL would",
+        _do(body),
+        skip_if=constraint_exists(schema, table, want),
+        tables=((schema, table),),  # a DO block: its SQL does not say
+    )
+
+
+# -- sequences -------------------------------------------------------------------------------------------
+
+_INTEGER_TYPES = {"smallint", "integer", "bigint", "int2", "int4", "int8", "int"}
+
+
+def _with_own_sequence(schema: str, table: str, old: str, declarations: str, body: sql.Composable) -> sql.Composable:
+    """A PL/pgSQL body running `body` with `seq`, the sequence the old column owns; nothing when it owns none."""
+    return sql.SQL(
+        "DECLARE seq text := pg_get_serial_sequence({}, {}); {}BEGIN IF seq IS NULL THEN RETURN; END IF; {} END"
+    ).format(_regclass_text(schema, table), sql.Literal(old), sql.SQL(declarations), body)
+
+
+def _move_identity(schema: str, table: str, old: str, hidden: str, identity: str) -> sql.Composable:
+    kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
+    body = sql.SQL(
+        "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+        "EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s', seq) "
+        "INTO nxt; "
+        "SELECT c.relname INTO seqname FROM pg_class c WHERE c.oid = seq::regclass; "
+        "ALTER TABLE {table} ALTER COLUMN {hidden} DROP DEFAULT; "
+        "ALTER TABLE {table} ALTER COLUMN {oldi} DROP IDENTITY; "
+        "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED {kind} AS IDENTITY "
+        "(SEQUENCE NAME %I.%I START WITH %s)', {rel}, {hid}, {schema}, seqname, nxt);"
+    ).format(
+        rel=_regclass_text(schema, table),
+        table=qualified(schema, table),
+        hidden=sql.Identifier(hidden),
+        oldi=sql.Identifier(old),
+        kind=sql.SQL(kind),
+        hid=sql.Literal(hidden),
+        schema=sql.Literal(schema),
+    )
+    return _with_own_sequence(schema, table, old, "nxt bigint; seqname text; ", body)
+
+
+def _move_serial(schema: str, table: str, old: str, hidden: str, widen_to: str | None) -> sql.Composable:
+    own = sql.SQL("EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, {}, {});").format(
+        _regclass_text(schema, table), sql.Literal(hidden)
+    )
+    if widen_to:
+        own = sql.SQL("EXECUTE format('ALTER SEQUENCE %s AS {}', seq); {}").format(sql.SQL(widen_to), own)
+    return _with_own_sequence(schema, table, old, "", own)
+
+
+def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str, identity: str) -> Step:
+    """Hand the old column's own sequence (serial) or identity to the hidden column, current value kept.
+
+    serial: the sequence becomes OWNED BY the hidden column (so dropping the old column keeps it) and is
+    widened to the new integer type. identity: under a brief table lock, the old column's identity is
+    dropped and the hidden column becomes an identity of the same kind, with a sequence of the same name
+    starting after the old one's current value. A sequence not owned by the column is left alone.
+    """
+    widen = new_type.strip().lower() in _INTEGER_TYPES
+    if identity:
+        body = _move_identity(schema, table, old, hidden, identity)
+    else:
+        body = _move_serial(schema, table, old, hidden, new_type if widen else None)
+    return Step(
+        f"move the {'identity' if identity else 'sequence'} of {table}.{old} to {hidden}"
+        + (f", widened to {new_type}" if widen else ""),
+        _do(body),
+        lock=ACCESS_EXCLUSIVE_BRIEF,
+        tables=((schema, table),),  # a DO block: its SQL does not say
+        skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({}) OR pg_get_serial_sequence({}, {}) IS NULL").format(
+            column_exists(schema, table, hidden),
+            column_exists(schema, table, old),
+            _regclass_text(schema, table),
+            sql.Literal(old),
+        ),
+    )
+
+
+# -- indexes ---------------------------------------------------------------------------------------------
+
+
+def create_index_concurrently(
+    schema: str,
+    table: str,
+    name: str,
+    columns: list[str],
+    *,
+    unique: bool = False,
+    method: str = "btree",
+    where: str | None = None,
+) -> Step:
+    statement = sql.SQL("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING {} ({})").format(
+        sql.SQL("UNIQUE ") if unique else sql.SQL(""),
+        sql.Identifier(name),
+        qualified(schema, table),
+        sql.Identifier(method),
+        _names(columns),
+    )
+    if where:
+        statement = sql.SQL("{} WHERE (\n{}\n)").format(statement, sql.SQL(where))
+    return Step(
+        f"create {'unique ' if unique else ''}index {name} on {table} ({', '.join(columns)}) concurrently",
+        statement,
+        lock=CONCURRENTLY,
+        transactional=False,
+        skip_if=valid_index_exists(schema, name),
+        index_to_clean=qualified(schema, name),
+    )
+
+
+def rename_index(schema: str, name: str, new: str) -> Step:
+    return _rename_relation("INDEX", schema, name, new, relation_missing(schema, name))
+
+
+def drop_index_concurrently(schema: str, name: str) -> Step:
+    return Step(
+        f"drop index {name} concurrently",
+        sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(qualified(schema, name)),
+        lock=CONCURRENTLY,
+        transactional=False,
+        skip_if=relation_missing(schema, name),
+    )
+
+
+# -- constraints -----------------------------------------------------------------------------------------
+
+
+def add_check_not_valid(
+    schema: str, table: str, name: str, expression: sql.Composable, description: str | None = None
+) -> Step:
+    """CHECK … NOT VALID: holds for new writes at once, without a scan; `expression` is parenthesised."""
+    return Step(
+        description or f"add check {name} on {table} NOT VALID",
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
+            qualified(schema, table), sql.Identifier(name), expression
+        ),
+        skip_if=constraint_exists(schema, table, name),
+    )
+
+
+def on_delete(action: str) -> sql.Composable:
+    """The options part of a foreign key declared in a migration file."""
+    return sql.SQL(" ON DELETE {}").format(sql.SQL(action))
+
+
+def add_foreign_key_not_valid(
+    schema: str,
+    table: str,
+    name: str,
+    columns: list[str],
+    ref_table: str,
+    ref_columns: list[str],
+    options: sql.Composable,
+    ref_schema: str | None = None,
+) -> Step:
+    """FOREIGN KEY … NOT VALID; `options` (MATCH, ON UPDATE/DELETE, DEFERRABLE) from `on_delete` for a declared
+    key, or as PostgreSQL printed them for a key being rebuilt (catalog_text.foreign_key_options)."""
+    return two_tables(
+        Step(
+            f"add foreign key {name} on {table} ({', '.join(columns)}) -> {ref_table} NOT VALID",
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID").format(
+                qualified(schema, table),
+                sql.Identifier(name),
+                _names(columns),
+                qualified(ref_schema or schema, ref_table),
+                _names(ref_columns),
+                options,
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            skip_if=constraint_exists(schema, table, name),
+        )
+    )
+
+
+def attach_unique_index(schema: str, table: str, name: str, index: str | None = None) -> Step:
+    """A unique index built concurrently at expand becomes constraint `name` (brief lock); the index (by
+    default of the same name) takes the constraint's name."""
+    index = index or name
+    return Step(
+        f"attach unique index {index} as constraint {name}",
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+            qualified(schema, table), sql.Identifier(name), sql.Identifier(index)
+        ),
+        skip_if=constraint_exists(schema, table, name),
+    )
+
+
+def swap_primary_key(schema: str, table: str, name: str, index: str, column: str) -> Step:
+    """The primary key moves to a unique index over a column whose NOT NULL is already proven."""
+    return Step(
+        f"swap primary key {name} of {table} to the unique index {index} on {column} (NOT NULL proven, no scan)",
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            qualified(schema, table), sql.Identifier(name), sql.Identifier(name), sql.Identifier(index)
+        ),
+        skip_if=relation_missing(schema, index),
+    )
+
+
+def validate_constraint(schema: str, table: str, name: str) -> Step:
+    return Step(
+        f"validate constraint {name} on {table}",
+        sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(qualified(schema, table), sql.Identifier(name)),
+        lock=SHARE_UPDATE_EXCLUSIVE,
+        skip_if=constraint_exists(schema, table, name, validated=True),
+    )
+
+
+def drop_constraint(schema: str, table: str, name: str) -> Step:
+    return Step(
+        f"drop constraint {name} on {table}",
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(qualified(schema, table), sql.Identifier(name)),
+        skip_if=constraint_missing(schema, table, name),
+    )
+
+
+def drop_foreign_key(schema: str, table: str, name: str, referenced: str) -> Step:
+    """Drop a foreign key of `table` to `referenced`: that locks both, though its SQL names only `table`."""
+    step = two_tables(drop_constraint(schema, table, name))
+    return replace(step, tables=((schema, table), (schema, referenced)), lock_mode=ACCESS_EXCLUSIVE)
+
+
+def drop_foreign_key_while_hidden(schema: str, table: str, name: str, referenced: str, hidden: str) -> Step:
+    """Drop an old foreign key at contract_first; never its successor of the same name after a re-run."""
+    step = drop_foreign_key(schema, table, name, referenced)
+    return replace(step, skip_if=while_hidden(schema, table, hidden, constraint_missing(schema, table, name)))
+
+
+def rename_constraint(schema: str, table: str, old: str, new: str) -> Step:
+    return Step(
+        f"rename constraint {old} on {table} to {new}",
+        sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+            qualified(schema, table), sql.Identifier(old), sql.Identifier(new)
+        ),
+        skip_if=constraint_missing(schema, table, old),
+    )
+
+
+def drop_checks_on_columns(schema: str, table: str, columns: list[str]) -> Step:
+    """Every CHECK that uses one of `columns`, whatever its name."""
+    return Step(
+        f"drop checks on the hidden columns of {table}",
+        sql.SQL(
+            "DO $ls$ DECLARE c record; BEGIN FOR c IN SELECT con.conrelid, con.conname "
+            "FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid "
+            "AND a.attnum = ANY(con.conkey) WHERE con.conrelid = to_regclass({table}) "
+            "AND con.contype = 'c' AND a.attname = ANY({hidden}) LOOP "
+            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
+            "c.conname); END LOOP; END $ls$"
+        ).format(table=_regclass_text(schema, table), hidden=sql.Literal(columns)),
+        tables=((schema, table),),  # a DO block: its SQL does not say
+    )
+
+
+# -- dual-write triggers (their function's body: triggers.function_body) --------------------------------
+
+
+def _writer_is_green(green: str) -> sql.Composable:
+    """Evaluated in the writing session (a trigger's WHEN clause), not in the function, whose search_path is
+    pinned; names qualified, resolved once at CREATE TRIGGER."""
+    return sql.SQL(
+        "coalesce(nullif(pg_catalog.current_setting('liveshift.version', true), ''), "
+        "(pg_catalog.current_schemas(false))[1]) = {}"
+    ).format(sql.Literal(green))
+
+
+def create_trigger_steps(
+    schema: str, table: str, migration: str, green: str, transforms: list[Transform], marker: bool
+) -> list[Step]:
+    fn = qualified("liveshift", function_name(migration, table))
+    body = function_body(schema, table, transforms, marker).as_string(None)
+    blue, green_trig = (sql.Identifier(n) for n in trigger_names(migration))
+    is_green = _writer_is_green(green)
+    return [
+        Step(
+            f"create dual-write function for {table}",
+            # SECURITY INVOKER (the default): the write's own role computes its columns. The search_path is
+            # pinned, so an object in a schema on the application's path (a `lower()` of its own) cannot
+            # change what the trigger computes: user functions in up/down must be schema-qualified.
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql "
+                "SET search_path = pg_catalog, pg_temp AS {}"
+            ).format(fn, sql.Literal(body)),
+            lock=NO_TABLE_LOCK,
+        ),
+        Step(
+            f"create dual-write triggers on {table}",
+            # two triggers, one per side: which side writes is only known in the writing session
+            sql.SQL(
+                "DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}; "
+                "CREATE TRIGGER {green} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW WHEN ({is_green}) "
+                "EXECUTE FUNCTION {fn}('green'); "
+                "CREATE TRIGGER {blue} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW "
+                "WHEN (pg_catalog.current_setting('liveshift.version', true) IS DISTINCT FROM {direct} "
+                "AND ({is_green}) IS NOT TRUE) EXECUTE FUNCTION {fn}('blue')"
+            ).format(
+                blue=blue,
+                green=green_trig,
+                table=qualified(schema, table),
+                is_green=is_green,
+                direct=sql.Literal(BACKFILL_DIRECT),
+                fn=fn,
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+        ),
+    ]
+
+
+def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
+    fn = qualified("liveshift", function_name(migration, table))
+    names = trigger_names(migration)
+    return [
+        Step(
+            f"drop dual-write triggers on {table}",
+            sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
+                blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
+            ),
+            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            skip_if=sql.SQL(
+                "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
+                "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"
+            ).format(
+                sql.Literal(qualified(schema, table).as_string(None)),
+                sql.Literal(qualified(schema, table).as_string(None)),
+                sql.Literal(list(names)),
+            ),
+        ),
+        Step(
+            f"drop dual-write function for {table}",
+            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(fn),
+            lock=NO_TABLE_LOCK,
+        ),
+    ]
+
+
+# -- version schemas and their views ---------------------------------------------------------------------
+
+
+def view_step(version: str, schema: str, table: Table) -> Step:
+    """(Re)create the view `version.table` over the physical table, columns in their logical names."""
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(sql.Identifier(c.physical), sql.Identifier(c.name)) for c in table.columns
+    )
+    view = qualified(version, table.name)
+    return Step(
+        f"create view {version}.{table.name}",
+        sql.SQL("DROP VIEW IF EXISTS {view}; CREATE VIEW {view} AS SELECT {cols} FROM {table}").format(
+            view=view, cols=columns, table=qualified(schema, table.physical)
+        ),
+        lock=NO_TABLE_LOCK,
+    )
+
+
+def view_security_step(version: str, table: Table) -> Step:
+    """Make `version.table` a security_invoker view; skipped before PostgreSQL 15 and once set.
+
+    Its own step, after the view's: the new view holds no grant for application roles until the grants
+    are synchronised (after expand), so no role can use it before it runs with the caller's rights."""
+    view = qualified(version, table.name)
+    return Step(
+        f"run view {version}.{table.name} with the caller's rights",
+        sql.SQL("ALTER VIEW {} SET (security_invoker = true)").format(view),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL(
+            "SELECT current_setting('server_version_num')::int < {} OR coalesce((SELECT c.reloptions "
+            "@> ARRAY['security_invoker=true'] FROM pg_class c WHERE c.oid = to_regclass({})), false)"
+        ).format(sql.Literal(SECURITY_INVOKER_SINCE), sql.Literal(view.as_string(None))),
+    )
+
+
+def view_default_step(version: str, table: str, column: str, default: str) -> Step:
+    """A default on a view column: inserts through the view that omit the column get it."""
+    return Step(
+        f"set default of {version}.{table}.{column}",
+        sql.SQL("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}").format(
+            qualified(version, table), sql.Identifier(column), user_expression(default)
+        ),
+        lock=NO_TABLE_LOCK,
+    )
+
+
+def create_version_steps(version: str, schema: str, catalog: Catalog) -> list[Step]:
+    steps = [
+        Step(
+            f"create version schema {version}",
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(version)),
+            lock=NO_TABLE_LOCK,
+        )
+    ]
+    for table in catalog.tables.values():
+        steps += [view_step(version, schema, table), view_security_step(version, table)]
+    return steps
+
+
+def drop_version_steps(version: str) -> list[Step]:
+    """Drop our views, then the schema: RESTRICT, so a user object built on a view stops us loudly."""
+    drop_views = sql.SQL(
+        "DO $ls$ DECLARE v record; BEGIN "
+        "FOR v IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = {name} AND c.relkind = 'v' LOOP "
+        "EXECUTE format('DROP VIEW %I.%I', {name}, v.relname); END LOOP; END $ls$"
+    ).format(name=sql.Literal(version))
+    gone = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {})").format(sql.Literal(version))
+    return [
+        Step(f"drop views of version {version}", drop_views, lock=NO_TABLE_LOCK, skip_if=gone),
+        Step(
+            f"drop version schema {version}",
+            sql.SQL("DROP SCHEMA IF EXISTS {} RESTRICT").format(sql.Identifier(version)),
+            lock=NO_TABLE_LOCK,
+            skip_if=gone,
+        ),
+    ]
+
+
+def register_version(schema: str, version: str) -> Step:
+    return Step(
+        f"register {version} as the current version",
+        sql.SQL(
+            "INSERT INTO liveshift.active_versions (schema_name, current_version) VALUES ({}, {}) "
+            "ON CONFLICT (schema_name) DO NOTHING"
+        ).format(sql.Literal(schema), sql.Literal(version)),
+        lock=NO_TABLE_LOCK,
+    )
+
+
+def forget_version(schema: str, version: str) -> Step:
+    return Step(
+        f"forget version {version}",
+        sql.SQL("DELETE FROM liveshift.active_versions WHERE schema_name = {} AND current_version = {}").format(
+            sql.Literal(schema), sql.Literal(version)
+        ),
+        lock=NO_TABLE_LOCK,
+    )
+
+
+# -- raw SQL (run once: each run is recorded in `runs`, state.py) -----------------------------------------
+
+
+class RawSqlSteps(NamedTuple):
+    expand: Step  # runs `up` and records the run
+    rollback: Step  # runs `down` if `up` ran (or only forgets the run)
+    contract: Step  # forgets the run
+
+
+def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, down: str | None) -> RawSqlSteps:
+    """The steps of a raw_sql operation; the user's SQL on lines of its own, so a trailing comment cannot
+    swallow what follows."""
+    key = sql.SQL("migration = {} AND op_index = {}").format(sql.Literal(migration), sql.Literal(index))
+    has_run = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(runs, key)
+    forget = sql.SQL("DELETE FROM {} WHERE {}").format(runs, key)
+    run_up = Step(
+        f"raw SQL up (operation {index})",
+        sql.SQL("{}\n;\nINSERT INTO {} VALUES ({}, {})").format(
+            sql.SQL(up), runs, sql.Literal(migration), sql.Literal(index)
+        ),
+        lock=UNCHECKED,
+        skip_if=has_run,
+        unchecked=True,
+    )
+    if down is not None:
+        undo = Step(
+            f"raw SQL down (operation {index})",
+            sql.SQL("{}\n;\n{}").format(sql.SQL(down), forget),
+            lock=UNCHECKED,
+            skip_if=sql.SQL("SELECT NOT ({})").format(has_run),
+            unchecked=True,
+        )
+    else:
+        undo = Step(f"forget raw SQL of operation {index} (no down given)", forget, lock=NO_TABLE_LOCK)
+    done = Step(f"forget raw SQL of operation {index}", forget, lock=NO_TABLE_LOCK)
+    return RawSqlSteps(run_up, undo, done)

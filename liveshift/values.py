@@ -1,0 +1,150 @@
+"""Value types that cross into workflow payloads and status: pydantic only, no psycopg.
+
+The workflow's sandbox imports these (through workflows/models.py); the modules that act on them
+(backfill, ddl, verify) import them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Throttle(BaseModel):
+    """How hard the backfill may push: batch size adapts so a batch takes about `target_batch_ms`."""
+
+    initial_batch: int = 1000
+    min_batch: int = 50
+    max_batch: int = 50_000
+    target_batch_ms: int = 250
+    max_rows_per_second: float | None = None
+    lock_timeout_ms: int = 2000
+    # others waiting on locks of the table: step aside this long before the next batch
+    lock_wait_backoff_s: float = 0.5
+    pause_poll_s: float = 0.2
+
+    def bounded(self, size: float) -> int:
+        """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth
+        of rows, so the cap paces many small batches (each a pause point) rather than a few huge ones."""
+        upper = self.max_batch
+        if self.max_rows_per_second:
+            upper = min(upper, int(self.max_rows_per_second * self.target_batch_ms / 1000))
+        return int(max(self.min_batch, min(upper, size)))
+
+
+class LockPolicy(BaseModel):
+    """The safe DDL executor's lock waits: outside the queue while an old transaction holds a conflicting lock,
+    then each request capped at `lock_timeout_ms`, retried with backoff and jitter."""
+
+    lock_timeout_ms: int = Field(50, description="lock_timeout of a lock request application statements queue behind")
+    # CREATE INDEX CONCURRENTLY, VALIDATE: no application statement queues behind their lock, and an index
+    # build also waits (under lock_timeout) for older snapshots anywhere in the database
+    concurrent_lock_timeout_ms: int = Field(2000, description="lock_timeout of steps whose lock stalls no application")
+    max_attempts: int = Field(30, description="lock requests that time out before the step gives up (waits excluded)")
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 10.0
+    blocker_min_age_ms: int = Field(
+        250, description="a conflicting lock is waited for outside the queue when its transaction is this old"
+    )
+    blocker_poll_s: float = Field(0.1, gt=0, description="how often a waiting step looks at pg_locks again")
+    starving_after_s: float = Field(300.0, description="a wait this long is reported as starving")
+    terminate_blockers_after_s: float | None = Field(
+        None, gt=0, description="end (pg_terminate_backend) a blocker whose transaction is this old; None: never"
+    )
+
+
+class Blocker(BaseModel):
+    """A backend a step waits for, as status, heartbeat details and metrics show it."""
+
+    pid: int
+    table: str  # schema.table
+    mode: str  # the lock it holds or waits for, as pg_locks names it
+    granted: bool  # False: it waits in the queue itself (ahead of us)
+    state: str | None  # pg_stat_activity.state: active, idle in transaction, ...
+    transaction_open_s: float
+    query: str  # the first line of its current or last query
+    usename: str | None = None
+    xact_start: str  # identifies the transaction: a pid reused later is not terminated by mistake
+
+
+class LockWait(BaseModel):
+    """What a waiting step waits for; `blockers` empty once the wait is over. Heartbeat details carry it as
+    {"lock_wait": ...}; `liveshift status` reads it from there."""
+
+    step: str
+    lock_mode: str
+    tables: list[str]
+    waited_s: float
+    blockers: list[Blocker]
+    terminated: list[Blocker] = []  # ended by terminate_blockers_after_s during this wait, cumulative
+    starving: bool = False  # waited longer than the policy's report threshold: a conflicting lock never lets go
+
+
+class LockDetails(BaseModel):
+    """A lock-taking phase's heartbeat details (the Temporal UI shows them on the pending activity;
+    `liveshift status` reads them from there): the current wait, and every backend ended during the phase."""
+
+    lock_wait: LockWait | None = None
+    terminated: list[Blocker] = []
+
+
+class Progress(BaseModel):
+    """What one partition reports after each batch (heartbeat details, metrics, status)."""
+
+    table: str
+    partition: int
+    rows_done: int
+    batches: int
+    last_key: list[Any] | None
+    done: bool
+    batch_size: int = 0
+    batch_seconds: float = 0.0
+    rows_in_batch: int = 0
+    throttled: str | None = None  # why the last pause between batches happened, if any
+
+
+class Prepared(BaseModel):
+    """What the workflow needs to know of a prepared migration's plan."""
+
+    tables: list[str]  # named in the migration, and found in the catalog (tables referencing an altered key)
+    backfill_tables: list[str]
+    blue_version: str
+    green_version: str
+
+
+class TablePlan(BaseModel):
+    """One table's backfill: its partitions (recorded with their checkpoints) and its estimated rows."""
+
+    table: str
+    partitions: int
+    rows_total: int
+
+
+class TableReport(BaseModel):
+    table: str
+    rows_checked: int = 0
+    mismatches: int = 0
+    sample_keys: list[Any] = Field(default_factory=list)
+
+
+class VerifyReport(BaseModel):
+    tables: list[TableReport] = Field(default_factory=list)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(t.mismatches for t in self.tables)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def summary(self) -> str:
+        if self.ok:
+            return "verified: " + ", ".join(f"{t.table} {t.rows_checked} rows" for t in self.tables)
+        bad = [
+            f"{t.table}: {t.mismatches} of {t.rows_checked} rows disagree (sample keys {t.sample_keys})"
+            for t in self.tables
+            if t.mismatches
+        ]
+        return "verification failed: " + "; ".join(bad)

@@ -1,0 +1,12 @@
+-- changing columns in place
+SET lock_timeout = '2s';
+ALTER TABLE users ALTER COLUMN age TYPE bigint;
+ALTER TABLE users ALTER COLUMN age TYPE bigint USING age::bigint;
+ALTER TABLE users ALTER COLUMN name TYPE text;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
+ALTER TABLE users ALTER COLUMN score SET DEFAULT 1;
+ALTER TABLE users ALTER COLUMN score DROP DEFAULT;
+ALTER TABLE users ALTER COLUMN name SET STATISTICS 500;
+ALTER TABLE users RENAME COLUMN name TO full_name;
+ALTER TABLE users DROP COLUMN legacy;

@@ -1,0 +1,423 @@
+"""The workflow's control logic (pause, resume, refusals, gates, rollback, cancellation, failures) on the real
+Temporal dev server, against activities registered under the real names that fake the database side: no
+PostgreSQL, seconds per test. test_workflow_control.py proves the same against a real database end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from prometheus_client import REGISTRY
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.worker import Worker
+
+from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
+from tests.conftest import TemporalServer
+from tests.helpers import migration
+from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
+from workflows.migration import MigrationWorkflow
+from workflows.models import (
+    APPROVE,
+    PAUSE,
+    RESUME,
+    ROLLBACK,
+    STATUS,
+    ApproveRequest,
+    BackfillInput,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+    PartitionInput,
+    PartitionResult,
+    PhaseInput,
+    PrepareInput,
+    RollbackRequest,
+)
+from workflows.starter import start_migration
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+NAME = "users_email_lower"
+PARTITIONS = 2
+
+
+class FakeDatabase:
+    """The activities' database side, faked: records every call in order; a test may hold a call until it
+    releases it (`hold`), or make it fail for good (`fail`); backfill partitions run until released and
+    honour the pause flag and cancellation, as the real ones do."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.reached: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.released: dict[str, asyncio.Event] = {}
+        self.failures: dict[str, ApplicationError] = {}
+        self.paused = False
+        self.pause_flags: list[bool] = []
+        self.rollback_reasons: list[str | None] = []
+        self.partitions_cancelled = 0
+        self.mismatches = 0
+
+    def hold(self, name: str) -> asyncio.Event:
+        self.released[name] = asyncio.Event()
+        return self.released[name]
+
+    def fail(self, name: str, error_type: str, message: str) -> None:
+        self.failures[name] = ApplicationError(message, type=error_type, non_retryable=True)
+
+    async def _call(self, name: str) -> None:
+        self.calls.append(name)
+        self.reached[name].set()
+        if name in self.failures:
+            raise self.failures[name]
+        release = self.released.get(name)
+        while release is not None and not release.is_set():
+            activity.heartbeat()  # a cancellation reaches the activity with the heartbeat's answer
+            await asyncio.sleep(0.05)
+
+    @activity.defn(name="prepare")
+    async def prepare(self, request: PrepareInput) -> Prepared:
+        await self._call("prepare")
+        return Prepared(tables=["users"], backfill_tables=["users"], blue_version="public_base", green_version="g")
+
+    @activity.defn(name="expand")
+    async def expand(self, request: PhaseInput) -> None:
+        await self._call("expand")
+
+    @activity.defn(name="plan_backfill")
+    async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
+        await self._call("plan_backfill")
+        return [TablePlan(table="users", partitions=PARTITIONS, rows_total=1000)]
+
+    @activity.defn(name="backfill_partition")
+    async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
+        try:
+            await self._call("backfill_partition")
+            while self.paused:  # the partition holds at its next batch boundary
+                activity.heartbeat()
+                await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            self.partitions_cancelled += 1
+            raise
+        rows = 1000 // PARTITIONS
+        progress = Progress(
+            table=request.table, partition=request.partition, rows_done=rows, batches=1, last_key=None, done=True
+        )
+        return PartitionResult(progress=progress, rows_this_attempt=rows)
+
+    @activity.defn(name="validate_constraints")
+    async def validate_constraints(self, request: PhaseInput) -> None:
+        await self._call("validate_constraints")
+
+    @activity.defn(name="verify")
+    async def verify(self, request: PhaseInput) -> VerifyReport:
+        await self._call("verify")
+        sample = [7] if self.mismatches else []
+        return VerifyReport(
+            tables=[TableReport(table="users", rows_checked=1000, mismatches=self.mismatches, sample_keys=sample)]
+        )
+
+    @activity.defn(name="cutover")
+    async def cutover(self, request: PhaseInput) -> None:
+        await self._call("cutover")
+
+    @activity.defn(name="contract")
+    async def contract(self, request: PhaseInput) -> None:
+        await self._call("contract")
+
+    @activity.defn(name="rollback")
+    async def rollback(self, request: PhaseInput) -> None:
+        self.rollback_reasons.append(request.reason)
+        await self._call("rollback")
+
+    @activity.defn(name="set_paused")
+    async def set_paused(self, request: PhaseInput) -> None:
+        self.pause_flags.append(request.paused)
+        self.paused = request.paused
+        await self._call("set_paused")
+
+    def all(self) -> list[object]:
+        return [
+            self.prepare,
+            self.expand,
+            self.plan_backfill,
+            self.backfill_partition,
+            self.validate_constraints,
+            self.verify,
+            self.cutover,
+            self.contract,
+            self.rollback,
+            self.set_paused,
+        ]
+
+
+@dataclass
+class Fake:
+    db: FakeDatabase
+    client: Client
+    task_queue: str
+    target: str  # one per test: the workflow id derives from it
+    started: list[WorkflowHandle] = field(default_factory=list)
+
+    async def start(self, **options: object) -> WorkflowHandle:
+        request = MigrationInput(
+            target=self.target, migration=migration(ADD_COLUMN), options=MigrationOptions(**options)
+        )
+        handle = await start_migration(self.client, request, self.task_queue)
+        self.started.append(handle)
+        return handle
+
+
+@pytest.fixture
+async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
+    db = FakeDatabase()
+    suffix = uuid.uuid4().hex[:8]
+    task_queue = f"liveshift-fake-{suffix}"
+    async with Worker(temporal.client, task_queue=task_queue, workflows=[MigrationWorkflow], activities=db.all()):
+        fake = Fake(db, temporal.client, task_queue, f"fake-{suffix}")
+        yield fake
+        for handle in fake.started:  # a test that stops halfway leaves no workflow running
+            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test over")
+
+
+async def refused(handle: WorkflowHandle, update: str, *args: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(update, *args, result_type=str)
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "RequestRefused"
+    return cause.message
+
+
+async def status_of(handle: WorkflowHandle) -> MigrationStatus:
+    return await handle.query(STATUS, result_type=MigrationStatus)
+
+
+async def noted(handle: WorkflowHandle, error: str) -> None:
+    """Until the status notes `error` (a signal that was ignored)."""
+    while (await status_of(handle)).last_error != error:
+        await asyncio.sleep(0.05)
+
+
+async def scheduled_once_processed(handle: WorkflowHandle, activity_type: str) -> list[str]:
+    """The activities the workflow has scheduled, once it has decided what follows `activity_type`'s completion
+    (a workflow task completed after it): what it did not schedule then, it holds back."""
+    while True:
+        events = (await handle.fetch_history()).events
+        scheduled = {e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name for e in events}
+        completed = [
+            e.event_id
+            for e in events
+            if e.HasField("activity_task_completed_event_attributes")
+            and scheduled.get(e.activity_task_completed_event_attributes.scheduled_event_id) == activity_type
+        ]
+        if completed and any(
+            e.HasField("workflow_task_completed_event_attributes") and e.event_id > completed[0] for e in events
+        ):
+            return [
+                e.activity_task_scheduled_event_attributes.activity_type.name
+                for e in events
+                if e.HasField("activity_task_scheduled_event_attributes")
+            ]
+        await asyncio.sleep(0.05)
+
+
+def failure(error: WorkflowFailureError) -> str:
+    """The workflow's own failure: a MigrationFailed, non-retryable, and its message."""
+    cause = error.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "MigrationFailed" and cause.non_retryable
+    return cause.message
+
+
+def phase_gauge(phase: str) -> float | None:
+    return REGISTRY.get_sample_value("liveshift_migration_phase", {"migration": NAME, "phase": phase})
+
+
+async def test_pause_resume_gates_and_refusals(fake: Fake) -> None:
+    db = fake.db
+    partitions = db.hold("backfill_partition")
+    handle = await fake.start()
+    await db.reached["backfill_partition"].wait()
+    assert await refused(handle, RESUME) == "not paused (phase backfill)"
+    await handle.signal(RESUME)  # the fire-and-forget form: ignored, and the status says why
+    await noted(handle, "resume signal ignored: not paused (phase backfill)")
+    for gate in ("cutover", "contract"):
+        refusal = await refused(handle, APPROVE, ApproveRequest(gate=gate))  # type: ignore[arg-type]
+        assert refusal == f"the {gate} gate is not waiting for approval (no gate is waiting; phase backfill)"
+
+    message = await handle.execute_update(PAUSE, result_type=str)
+    assert message == "paused in phase backfill: backfill stops at the next batch boundary"
+    assert db.pause_flags == [True]
+    assert await refused(handle, PAUSE) == "already paused"
+    partitions.set()  # the partitions could finish now, but they hold at their next batch: paused
+    status = await status_of(handle)
+    assert (status.phase, status.paused) == ("backfill", True)
+
+    assert await handle.execute_update(RESUME, result_type=str) == "resumed in phase backfill"
+    status = await wait_for_phase(handle, "awaiting_cutover", timeout=20)
+    assert status.waiting_for == "cutover" and db.pause_flags == [True, False]
+    assert (status.progress[0].rows_done, status.progress[0].partitions_done) == (1000, PARTITIONS)
+    assert phase_gauge("awaiting_cutover") == 1 and phase_gauge("backfill") == 0
+    refusal = await refused(handle, APPROVE, ApproveRequest(gate="contract"))
+    assert (
+        refusal == "the contract gate is not waiting for approval (the cutover gate is waiting; phase awaiting_cutover)"
+    )
+    assert await handle.execute_update(APPROVE, ApproveRequest(gate="cutover"), result_type=str) == "cutover approved"
+    await wait_for_phase(handle, "awaiting_contract", timeout=20)
+
+    contract = db.hold("contract")
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    await db.reached["contract"].wait()
+    irreversible = "cannot roll back: contract has begun (it is irreversible)"
+    assert await refused(handle, ROLLBACK, RollbackRequest(reason="too late")) == irreversible
+    assert await refused(handle, PAUSE) == "cannot pause: the migration is in phase contract"
+    await handle.signal(ROLLBACK, RollbackRequest(reason="too late"))
+    await noted(handle, f"rollback signal ignored: {irreversible}")
+    contract.set()
+    result = await handle.result()
+    assert result.phase == "complete" and phase_gauge("complete") == 1
+    assert db.calls == [
+        "prepare", "expand", "plan_backfill", "backfill_partition", "backfill_partition", "set_paused", "set_paused",
+        "validate_constraints", "verify", "cutover", "contract",
+    ]  # fmt: skip
+
+
+async def test_pause_and_resume_signals_between_phases(fake: Fake) -> None:
+    db = fake.db
+    expand = db.hold("expand")
+    handle = await fake.start(auto_cutover=True)
+    await db.reached["expand"].wait()
+    await handle.signal(PAUSE)
+    while not (await status_of(handle)).paused:
+        await asyncio.sleep(0.05)
+    expand.set()  # expand finishes; the workflow holds before backfill
+    scheduled = await scheduled_once_processed(handle, "expand")
+    assert scheduled.count("set_paused") == 1 and "plan_backfill" not in scheduled
+    assert (await status_of(handle)).phase == "expand"
+    await handle.signal(PAUSE)
+    await noted(handle, "pause signal ignored: already paused")
+    await handle.signal(RESUME)
+    await wait_for_phase(handle, "awaiting_contract", timeout=20)
+    assert db.pause_flags == [True, False]
+
+
+# (phase to roll back in, the activity to hold so the workflow stays in it)
+ROLLBACK_POINTS = [
+    ("starting", "prepare"),
+    ("expand", "expand"),
+    ("backfill", "backfill_partition"),
+    ("verify", "verify"),
+    ("awaiting_cutover", None),
+    ("cutover", "cutover"),
+    ("awaiting_contract", None),
+]
+
+
+@pytest.mark.parametrize(("phase", "held"), ROLLBACK_POINTS, ids=[p for p, _ in ROLLBACK_POINTS])
+async def test_rollback_from_each_phase(fake: Fake, phase: str, held: str | None) -> None:
+    db = fake.db
+    release = db.hold(held) if held else None
+    handle = await fake.start(auto_cutover=phase in ("cutover", "awaiting_contract"))
+    if held:
+        await db.reached[held].wait()
+    await wait_for_phase(handle, phase, timeout=20)
+    reason = f"operator rolls back in {phase}"
+    message = await handle.execute_update(ROLLBACK, RollbackRequest(reason=reason), result_type=str)
+    assert message == f"rolling back from phase {phase}: {reason}"
+    if release is not None and held != "backfill_partition":
+        release.set()  # a phase step in flight finishes first: none is abandoned halfway
+    result = await handle.result()
+    assert result.phase == "rolled_back" and result.rollback_reason == reason
+    assert [t.phase for t in result.transitions][-2:] == ["rolling_back", "rolled_back"]
+    assert db.rollback_reasons == [reason] and db.calls[-1] == "rollback"
+    if held == "backfill_partition":
+        assert db.partitions_cancelled == PARTITIONS  # stopped (at a batch boundary) before the rollback ran
+
+
+async def test_verification_failure_rolls_back_and_fails(fake: Fake) -> None:
+    fake.db.mismatches = 1
+    handle = await fake.start()
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    summary = "verification failed: users: 1 of 1000 rows disagree (sample keys [7])"
+    assert failure(info.value) == f"{summary} (rolled back)"
+    status = await status_of(handle)
+    assert (status.phase, status.rollback_reason, status.last_error) == ("rolled_back", summary, summary)
+    assert fake.db.rollback_reasons == [summary]
+
+
+async def test_bad_input_fails_without_a_rollback(fake: Fake) -> None:
+    fake.db.fail("prepare", "SpecError", "field 'up': does not compile")
+    handle = await fake.start()
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert failure(info.value) == "field 'up': does not compile"
+    status = await status_of(handle)
+    assert [t.phase for t in status.transitions] == ["starting", "failed"]
+    assert fake.db.calls == ["prepare"]  # nothing was recorded, so there is nothing to roll back
+
+
+async def test_contract_failure_fails_without_a_rollback(fake: Fake) -> None:
+    fake.db.fail("contract", "MigrationStateError", "cannot contract migration: it is verified")
+    handle = await fake.start(auto_cutover=True, soak_seconds=0)
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert failure(info.value) == "contract failed: cannot contract migration: it is verified"
+    status = await status_of(handle)
+    assert [t.phase for t in status.transitions][-2:] == ["contract", "failed"]
+    assert "rollback" not in fake.db.calls and phase_gauge("failed") == 1
+
+
+@pytest.mark.parametrize("phase", ["backfill", "awaiting_contract"])
+async def test_cancel_before_contract_rolls_back(fake: Fake, phase: str) -> None:
+    if phase == "backfill":
+        fake.db.hold("backfill_partition")
+    handle = await fake.start(auto_cutover=True)
+    await wait_for_phase(handle, phase, timeout=20)
+    await handle.cancel(reason="wrong migration")
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert isinstance(info.value.cause, CancelledError)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    status = await status_of(handle)
+    assert status.phase == "rolled_back"
+    assert status.rollback_reason == "workflow cancelled through Temporal: wrong migration"
+    assert fake.db.rollback_reasons == [status.rollback_reason]
+
+
+async def test_cancel_after_a_rollback_request_keeps_its_reason(fake: Fake) -> None:
+    rollback = fake.db.hold("rollback")
+    handle = await fake.start()
+    await wait_for_phase(handle, "awaiting_cutover", timeout=20)
+    await handle.execute_update(ROLLBACK, RollbackRequest(reason="operator"), result_type=str)
+    await fake.db.reached["rollback"].wait()
+    await handle.cancel()
+    rollback.set()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    assert (await status_of(handle)).rollback_reason == "operator"
+
+
+async def test_cancel_during_contract_is_ignored_and_contract_finishes(fake: Fake) -> None:
+    contract = fake.db.hold("contract")
+    handle = await fake.start(auto_cutover=True, soak_seconds=0)
+    await fake.db.reached["contract"].wait()
+    await handle.cancel()
+    await noted(handle, "cancellation ignored: cannot roll back: contract has begun (it is irreversible)")
+    contract.set()
+    result = await handle.result()
+    assert result.phase == "complete"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    assert "rollback" not in fake.db.calls

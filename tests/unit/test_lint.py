@@ -1,0 +1,116 @@
+"""liveshift lint on single statements: locks, rewrites, scans, hazards, lock_timeout tracking, CLI output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from liveshift.sqlconvert.lint import lint_text
+from liveshift.sqlconvert.statements import SqlInputError
+
+
+def one(sql: str) -> tuple[str, bool, bool, list[str]]:
+    report = lint_text("SET lock_timeout = '1s';\n" + sql, "t.sql")[1]
+    return report.lock, report.rewrites, report.scans_under_lock, [f.code for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("ALTER TABLE t ADD COLUMN a text", ("ACCESS EXCLUSIVE", False, False, [])),
+        ("ALTER TABLE t ADD COLUMN a int DEFAULT 7", ("ACCESS EXCLUSIVE", False, False, [])),
+        (
+            "ALTER TABLE t ADD COLUMN a uuid DEFAULT gen_random_uuid()",
+            ("ACCESS EXCLUSIVE", True, False, ["adding-field-with-default"]),
+        ),
+        ("ALTER TABLE t ALTER COLUMN a TYPE bigint", ("ACCESS EXCLUSIVE", True, False, ["changing-column-type"])),
+        ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", ("ACCESS EXCLUSIVE", False, True, ["adding-not-nullable-field"])),
+        ("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID", ("ACCESS EXCLUSIVE", False, False, [])),
+        ("ALTER TABLE t VALIDATE CONSTRAINT c", ("SHARE UPDATE EXCLUSIVE", False, False, [])),
+        ("CREATE INDEX i ON t (a)", ("SHARE", False, True, ["require-concurrent-index-creation"])),
+        ("CREATE INDEX CONCURRENTLY i ON t (a)", ("SHARE UPDATE EXCLUSIVE", False, False, [])),
+        ("CREATE TABLE n (id int PRIMARY KEY)", ("none", False, False, [])),
+        ("VACUUM FULL t", ("ACCESS EXCLUSIVE", True, False, ["table-rewrite"])),
+    ],
+)
+def test_statement_lock_and_hazards(sql: str, expected: tuple[str, bool, bool, list[str]]) -> None:
+    assert one(sql) == expected
+
+
+def test_several_subcommands_take_the_strongest_lock() -> None:
+    lock, _, scans, codes = one(
+        "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id), ALTER COLUMN b SET NOT NULL"
+    )
+    assert lock == "ACCESS EXCLUSIVE" and scans
+    assert codes == ["adding-foreign-key-constraint", "constraint-missing-not-valid", "adding-not-nullable-field"]
+
+
+def test_missing_lock_timeout_reported_once_at_first_blocking_statement_and_reset_counts() -> None:
+    text = "CREATE TABLE n (id int);\nALTER TABLE t ADD COLUMN a text;\nALTER TABLE t ADD COLUMN b text;\n"
+    text += "SET lock_timeout = '1s';\nRESET lock_timeout;\nALTER TABLE t ADD COLUMN c text;\n"
+    codes = [(r.line, [f.code for f in r.findings]) for r in lint_text(text, "t.sql")]
+    assert codes == [(1, []), (2, ["require-lock-timeout"]), (3, []), (4, []), (5, []), (6, [])]
+
+
+def test_every_finding_names_a_safe_way() -> None:
+    reports = lint_text("ALTER TABLE t RENAME COLUMN a TO b;\nDROP INDEX i;", "t.sql")
+    safe = {f.code: f.safe for r in reports for f in r.findings}
+    assert safe["renaming-column"].startswith("rename_column")
+    assert safe["require-concurrent-index-deletion"].startswith("drop_index")
+
+
+def test_lines_skip_comments_and_blank_lines() -> None:
+    reports = lint_text("-- header\n\n/* block */ ALTER TABLE t\n  DROP COLUMN a;\nSELECT 1", "t.sql")
+    assert [(r.line, r.end_line) for r in reports] == [(3, 4), (5, 5)]
+
+
+def test_syntax_error_names_file_and_line() -> None:
+    with pytest.raises(SqlInputError) as err:
+        lint_text("SELECT 1;\n\nALTER TABLEX t;", "broken.sql")
+    assert str(err.value).startswith("broken.sql:3: syntax error")
+
+
+def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clean = tmp_path / "clean.sql"
+    clean.write_text("SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN a text;\n")
+    hazard = tmp_path / "hazard.sql"
+    hazard.write_text("SET lock_timeout = '1s';\n\nCREATE INDEX i ON t (a);\n")
+    broken = tmp_path / "broken.sql"
+    broken.write_text("ALTER TABLEX t;")
+    assert main(["lint", str(clean)]) == 0
+    assert main(["lint", str(clean), str(hazard), "--json"]) == 1
+    out = capsys.readouterr().out
+    data = json.loads(out[out.index("{") :])
+    assert data["findings"] == 1
+    finding = data["statements"][-1]["findings"][0]
+    assert (finding["file"], finding["line"], finding["code"]) == (str(hazard), 3, "require-concurrent-index-creation")
+    assert main(["lint", str(hazard), "--findings-only"]) == 1
+    assert f"{hazard}:3: require-concurrent-index-creation:" in capsys.readouterr().out
+    assert main(["lint", str(broken)]) == 2
+    assert f"{broken}:1: syntax error" in capsys.readouterr().err
+
+
+def test_locks_held_across_a_transaction() -> None:
+    text = (
+        "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE t ADD COLUMN a text;\n"
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a <> '') NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\n"
+        "COMMIT;\nALTER TABLE t VALIDATE CONSTRAINT c;\nUPDATE t SET a = 'x';\n"
+    )
+    reports = lint_text(text, "t.sql")
+    codes = {r.line: [f.code for f in r.findings] for r in reports}
+    assert codes[5] == ["holding-lock-in-transaction", "constraint-missing-not-valid"]
+    assert "holding ACCESS EXCLUSIVE on t (line 3)" in reports[4].findings[0].message
+    assert codes[7] == [] and codes[8] == []  # after COMMIT nothing is held
+
+
+def test_non_ascii_text_keeps_statements_and_lines_whole() -> None:
+    reports = lint_text('-- café ☕\nALTER TABLE "tä" ADD COLUMN é text;\n-- ü\nDROP TABLE "tä";', "t.sql")
+    assert [(r.line, r.statement) for r in reports] == [
+        (2, 'ALTER TABLE "tä" ADD COLUMN é text'),
+        (4, 'DROP TABLE "tä"'),
+    ]
+    with pytest.raises(SqlInputError, match=r"^t.sql:3: syntax error"):
+        lint_text("-- ☕☕☕\n\nALTER TABLEX t", "t.sql")

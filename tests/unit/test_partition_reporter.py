@@ -1,0 +1,55 @@
+"""A backfill partition's bookkeeping: each batch counted once, throttle waits when they start, rows this attempt."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY
+
+from activities.reporter import PartitionReporter
+from liveshift.values import Progress
+
+
+def progress(rows: int, batches: int, in_batch: int, throttled: str | None = None, done: bool = False) -> Progress:
+    return Progress(
+        table="t",
+        partition=0,
+        rows_done=rows,
+        batches=batches,
+        last_key=None,
+        done=done,
+        batch_size=100,
+        batch_seconds=0.1,
+        rows_in_batch=in_batch,
+        throttled=throttled,
+    )
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_batches_and_throttle_waits_are_counted_once() -> None:
+    rows = {"migration": "reporter", "table": "t"}
+    waits = {"migration": "reporter", "reason": "paused"}
+    rows_before, waits_before = (
+        sample("liveshift_rows_backfilled_total", **rows),
+        sample("liveshift_throttle_waits_total", **waits),
+    )
+    reporter = PartitionReporter("reporter", "t", 0)
+    assert reporter.report() is None  # nothing to say before the first batch
+    reporter.on_progress(progress(300, 3, 0, throttled="paused"))  # resumed paused: no batch yet
+    reporter.on_progress(progress(300, 3, 0, throttled="paused"))  # still paused: the same wait
+    reporter.on_progress(progress(400, 4, 100))
+    reporter.on_progress(progress(400, 4, 100))  # reported again (e.g. while stepping aside): one batch
+    reporter.on_progress(progress(500, 5, 100, done=True))
+    assert sample("liveshift_rows_backfilled_total", **rows) - rows_before == 200
+    assert sample("liveshift_throttle_waits_total", **waits) - waits_before == 1
+    report = reporter.report(error="boom")
+    assert report is not None and (report.rows_done, report.done, report.error) == (500, True, "boom")
+    assert report.rows_per_second > 0
+    assert reporter.finished(progress(500, 5, 100, done=True)).rows_this_attempt == 200  # from 300 on
+
+
+def test_an_attempt_that_starts_with_a_batch_counts_it() -> None:
+    reporter = PartitionReporter("reporter2", "t", 1)
+    reporter.on_progress(progress(100, 1, 100))
+    assert reporter.finished(progress(100, 1, 100)).rows_this_attempt == 100

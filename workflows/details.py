@@ -1,0 +1,26 @@
+"""The workflow's current details in the Temporal UI (Markdown): what an operator wants at a glance."""
+
+from __future__ import annotations
+
+from workflows.models import MigrationStatus
+
+
+def render(s: MigrationStatus) -> str:
+    lines = [f"**{s.migration}** on `{s.target}`: phase **{s.phase}**" + (" (paused)" if s.paused else "")]
+    if s.waiting_for:
+        lines.append(
+            f"waiting for approval of the **{s.waiting_for}** gate"
+            + (f" (or until {s.contract_at:%Y-%m-%d %H:%M:%S} UTC)" if s.contract_at else "")
+        )
+    for t in s.progress:
+        eta = f", ETA {t.eta_seconds:.0f}s" if t.eta_seconds is not None else ""
+        lines.append(f"- {t.table}: {t.rows_done}/{t.rows_total} rows, {t.rows_per_second:.0f} rows/s{eta}")
+    if s.throttled:
+        lines.append(f"throttled: {s.throttled}")
+    if s.verify is not None:
+        lines.append(s.verify.summary())
+    if s.last_error:
+        lines.append(f"last error: {s.last_error}")
+    if s.rollback_reason:
+        lines.append(f"rollback: {s.rollback_reason}")
+    return "\n".join(lines)
