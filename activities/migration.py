@@ -21,7 +21,7 @@ from temporalio import activity
 
 from activities.reporter import LockReporter, PartitionReporter
 from liveshift import engine, metrics
-from liveshift.values import Prepared, Progress, TablePlan, VerifyReport
+from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
 from workflows.models import PROGRESS, BackfillInput, PartitionInput, PartitionResult, PhaseInput, PrepareInput
 
 log = logging.getLogger(__name__)
@@ -59,22 +59,24 @@ class MigrationActivities:
                 return future.result()
             activity.heartbeat(*details())
 
-    async def _lock_phase(self, request: PhaseInput, fn: Callable[..., None], *args: Any) -> None:
+    async def _lock_phase(self, request: PhaseInput, fn: Callable[..., None], *args: Any) -> LockDetails:
         """`fn(conn, migration, lock, on_retry, *args, on_wait=...)`: a phase of lock-taking steps; the reporter
-        counts retries and puts a wait for a blocking transaction into the heartbeat details."""
+        counts retries and puts a wait for a blocking transaction into the heartbeat details. The answer names
+        the backends it ended, for the workflow's status."""
         reporter = LockReporter(request.migration)
         call = functools.partial(fn, on_wait=reporter.on_wait)
         await self._run(
             request.target, call, request.migration, request.lock, reporter.on_retry, *args, details=reporter.details
         )
+        return reporter.outcome()
 
     @activity.defn
     async def prepare(self, request: PrepareInput) -> Prepared:
-        return await self._run(request.target, engine.prepare_summary, request.migration, request.file)
+        return await self._run(request.target, engine.prepare_summary, request.migration, request.file, request.lock)
 
     @activity.defn
-    async def expand(self, request: PhaseInput) -> None:
-        await self._lock_phase(request, engine.expand)
+    async def expand(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.expand)
 
     @activity.defn
     async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
@@ -130,8 +132,8 @@ class MigrationActivities:
         return result
 
     @activity.defn
-    async def validate_constraints(self, request: PhaseInput) -> None:
-        await self._lock_phase(request, engine.validate_constraints)
+    async def validate_constraints(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.validate_constraints)
 
     @activity.defn
     async def verify(self, request: PhaseInput) -> VerifyReport:
@@ -144,12 +146,12 @@ class MigrationActivities:
         await self._run(request.target, engine.cutover, request.migration, request.percent)
 
     @activity.defn
-    async def contract(self, request: PhaseInput) -> None:
-        await self._lock_phase(request, engine.contract)
+    async def contract(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.contract)
 
     @activity.defn
-    async def rollback(self, request: PhaseInput) -> None:
-        await self._lock_phase(request, engine.rollback, request.reason)
+    async def rollback(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.rollback, request.reason)
 
     @activity.defn
     async def set_paused(self, request: PhaseInput) -> None:

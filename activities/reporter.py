@@ -87,6 +87,10 @@ class LockReporter:
         metrics.BLOCKERS_TERMINATED.labels(migration=self.migration).inc(len(new))
         self.terminated += new
 
+    def outcome(self) -> LockDetails:
+        """What the phase's activity answers (histories recorded before answer None: hence `LockDetails | None`)."""
+        return LockDetails(terminated=self.terminated)
+
     def details(self) -> list[dict[str, Any]]:
         """The heartbeat's details: [LockDetails] once a step has waited or ended a backend, else none."""
         if self.wait is None and not self.terminated:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from liveshift import backfill, lifecycle, privileges
 from liveshift.catalog import Catalog, read_catalog, schema_exists
-from liveshift.ddl import LockWaitHook, run_steps
+from liveshift.ddl import LockWaitHook, check_policy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
@@ -252,8 +252,13 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
     return plan
 
 
-def prepare_summary(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> Prepared:
-    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side)."""
+def prepare_summary(
+    conn: psycopg.Connection, migration: Migration, file: str | None = None, policy: LockPolicy | None = None
+) -> Prepared:
+    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side).
+    `policy` is checked first: what a step would refuse (ending blockers without the privilege) is refused here."""
+    if policy is not None:
+        check_policy(conn, policy)
     plan = prepare(conn, migration, file)
     return Prepared(
         # the tables named plus those the plan found in the catalog (e.g. every table referencing a key)

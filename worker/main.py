@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import prometheus_client
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.migration import MigrationActivities
+from activities.migration import HEARTBEAT_EVERY_S, MigrationActivities
 from worker.client import connect, ensure_search_attributes, sdk_runtime
 from worker.config import Settings
 from workflows.migration import MigrationWorkflow
@@ -29,6 +30,9 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflows=[MigrationWorkflow],
         activities=activities.all(),
         max_concurrent_activities=DB_THREADS,
+        # heartbeat details (a step's lock wait, a partition's progress) reach `liveshift status` and the UI within
+        # this, not 80% of the heartbeat timeout
+        max_heartbeat_throttle_interval=timedelta(seconds=HEARTBEAT_EVERY_S),
     )
 
 

@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributeKey
 
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
 from liveshift.spec import Migration
-from liveshift.values import LockPolicy, Progress, Throttle, VerifyReport
+from liveshift.values import Blocker, LockPolicy, Progress, Throttle, VerifyReport
 from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
 from liveshift.values import TablePlan as TablePlan  # plan_backfill's answer, built by the core
 
@@ -115,6 +115,8 @@ class MigrationStatus(BaseModel):
     transitions: list[PhaseTransition] = Field(default_factory=list)
     verify: VerifyReport | None = None
     rollback_reason: str | None = None  # why it rolled back (operator request or a non-retryable failure)
+    # backends a lock-taking phase ended (--terminate-blockers-after), as its activity reported them
+    terminated_blockers: list[Blocker] = Field(default_factory=list)
 
     @property
     def rows_done(self) -> int:
@@ -132,6 +134,7 @@ class PrepareInput(BaseModel):
     target: str
     migration: Migration
     file: str | None = None
+    lock: LockPolicy | None = None  # checked at prepare (e.g. the privilege blocker termination needs)
 
 
 class PhaseInput(BaseModel):

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from cli import control
 from cli.config import CliError
-from cli.options import add_command
+from cli.options import add_command, add_lock_options, lock_policy_from
 from cli.process import Exit, exit_code_of
 from cli.render import LiveLine, console, live_line, status_view
 from liveshift.backfill import Throttle
@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
     parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
-    parser.add_argument("--lock-timeout-ms", type=int, metavar="MS", help="lock_timeout for lock-taking steps")
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
+    add_lock_options(parser)
 
 
 def options_from(args: argparse.Namespace) -> MigrationOptions:
@@ -62,8 +62,9 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
     options: dict[str, object] = {"auto_cutover": args.auto_cutover}
     if throttle:
         options["throttle"] = Throttle(**throttle)
-    if args.lock_timeout_ms is not None:
-        options["lock"] = {"lock_timeout_ms": args.lock_timeout_ms}
+    lock = lock_policy_from(args)
+    if lock:
+        options["lock"] = lock
     for key, value in (
         ("cutover_percent", args.canary),
         ("soak_seconds", args.soak),
