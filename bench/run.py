@@ -30,6 +30,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
+from bench.lockwaits import LockWaitSampler, summary
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
@@ -260,6 +261,8 @@ async def run_liveshift(
     await stack.wait_for_worker(client)
     load = LoadGenerator(dsn, scenario.workload(rows, "public_base"))
     load.start("blue", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
+    sampler = LockWaitSampler(dsn)
+    sampler.start()
     try:
         await asyncio.sleep(traffic.warmup)
         origin = time.time()
@@ -300,8 +303,11 @@ async def run_liveshift(
         end = time.time()
     finally:
         load.stop()
+        waits = sampler.halt()
     if result.phase != "complete":
         raise RuntimeError(f"the migration ended {result.phase}: {result.last_error}")
+    for line in summary(waits, {t.at: t.phase for t in result.transitions}):
+        say(f"[{scenario.name}] application lock waits: {line}")
     events += [(t.at.timestamp(), t.phase) for t in result.transitions if t.phase not in ("starting", "complete")]
     history = await handle.fetch_history()
     path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)

@@ -63,7 +63,7 @@ def add_lock_options(parser: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="lock_timeout of a lock request application statements would queue behind, after waiting outside "
         "the queue for old transactions (default 50); index builds and VALIDATE use "
-        "concurrent_lock_timeout_ms (2000); also the backfill's per-batch lock_timeout",
+        "concurrent_lock_timeout_ms (2000)",
     )
     group.add_argument(
         "--terminate-blockers-after",

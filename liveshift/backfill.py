@@ -359,19 +359,28 @@ class _Walk:
         return _Committed(seen, last_key, finished, time.monotonic() - t0)
 
     def _batch(self) -> tuple[int, list[Any] | None, bool]:
-        """Inside the batch's transaction: backfill the next rows, move the checkpoint past them."""
-        conn, target, progress = self.conn, self.target, self.progress
+        """Inside the batch's transaction: move the checkpoint past the next rows, then backfill them.
+
+        The rows' UPDATE comes last: from it to the commit, an application write to one of its rows waits
+        for this transaction, so nothing else runs in between (no round trip while the rows are locked).
+        """
+        conn, target = self.conn, self.target
         seen, new_last = _batch_end(conn, self.schema, target, self.last_key, self.upper, self.batch_size)
-        statement, params = batch_update_statement(self.schema, target, self.last_key, new_last, self.direct)
-        # never a generic plan: the bounds' actual values let the planner pick the index range scan
-        conn.execute(statement, params, prepare=False)
         finished = seen < self.batch_size
         if not finished:
             # no wait for the WAL flush at commit: a server crash may lose the last batches with their
             # checkpoint (never one without the other), which the next run redoes; the partition's final
             # commit waits, and with it everything before, so a partition reported done stays done
             conn.execute("SET LOCAL synchronous_commit = off")
-        conn.execute(
+        self._checkpoint(seen, new_last, finished)
+        statement, params = batch_update_statement(self.schema, target, self.last_key, new_last, self.direct)
+        # never a generic plan: the bounds' actual values let the planner pick the index range scan
+        conn.execute(statement, params, prepare=False)
+        return seen, new_last, finished
+
+    def _checkpoint(self, seen: int, new_last: list[Any] | None, finished: bool) -> None:
+        """The partition's checkpoint past the batch, in the batch's transaction (only this walk writes it)."""
+        self.conn.execute(
             "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
             " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
             (
@@ -379,11 +388,10 @@ class _Walk:
                 seen,
                 finished,
                 self.migration,
-                target.table,
-                progress.partition,
+                self.target.table,
+                self.progress.partition,
             ),
         )
-        return seen, new_last, finished
 
     def _back_off(self, error: str) -> None:
         """Row locks held by others: halve the batch, report, wait a little."""

@@ -17,9 +17,13 @@ class Throttle(BaseModel):
     initial_batch: int = 1000
     min_batch: int = 50
     max_batch: int = 50_000
-    target_batch_ms: int = 250
+    # A batch holds the row locks of what it updated until it commits: an application write to one of those
+    # rows waits up to a batch's time. Short batches keep that wait short (at some cost in throughput).
+    target_batch_ms: int = 30
     max_rows_per_second: float | None = None
-    lock_timeout_ms: int = 2000
+    # how long a batch waits for a row an application holds (its own rows stay locked meanwhile); then it
+    # rolls back (releasing them all), halves, steps aside and tries the same rows again
+    lock_timeout_ms: int = 20
     # others waiting on locks of the table: step aside this long before the next batch
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2

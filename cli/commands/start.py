@@ -55,7 +55,6 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
             ("max_batch", args.max_batch),
             ("target_batch_ms", args.target_batch_ms),
             ("max_rows_per_second", args.max_rows_per_second),
-            ("lock_timeout_ms", args.lock_timeout_ms),
         )
         if value is not None
     }
