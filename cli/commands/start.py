@@ -41,7 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
     parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
     parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
-    parser.add_argument("--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for")
+    parser.add_argument(
+        "--target-batch-ms",
+        type=int,
+        metavar="MS",
+        help="batch time the adaptive size aims for (default 30: an application write to a row of the running "
+        "batch waits up to that long)",
+    )
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
     add_lock_options(parser)
