@@ -2,7 +2,8 @@
 
 Every `every_s` the sampler reads the application backends (application_name `loadgen…`) that wait for a lock,
 when the wait began (pg_locks.waitstart), what kind of lock (a row: `transactionid`/`tuple`; a table:
-`relation`) and the backends blocking it (pg_blocking_pids) with their application_name and first query line.
+`relation`) and the backends blocking it (pg_blocking_pids) with their application_name, first query line and
+what the blocker itself waits on at that moment, if anything (e.g. WAL I/O while it holds the rows).
 It also reads every application statement running for longer than 20 ms and what it waits on, if anything
 (pg_stat_activity.wait_event: e.g. WAL writes, I/O), and "cpu" if nothing, so a stall that is no lock wait
 is named too. A wait shorter than the sampling interval may be missed; one longer is measured to within it.
@@ -19,7 +20,8 @@ import psycopg
 
 _QUERY = """
 SELECT l.pid, l.waitstart, extract(epoch FROM clock_timestamp() - l.waitstart)::float8, l.locktype, l.mode,
-       b.application_name, split_part(coalesce(b.query, ''), E'\\n', 1)
+       b.application_name, left(split_part(coalesce(b.query, ''), E'\\n', 1), 80)
+       || coalesce(' [the blocker waits on ' || b.wait_event_type || ':' || b.wait_event || ']', '')
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS blocking(pid)
 JOIN pg_stat_activity b ON b.pid = blocking.pid
@@ -29,7 +31,7 @@ WHERE NOT l.granted AND l.waitstart IS NOT NULL AND a.application_name LIKE 'loa
 # statements running long that no heavyweight lock holds up: keyed by the statement's start, like a lock wait
 _SLOW = """
 SELECT a.pid, a.query_start, extract(epoch FROM clock_timestamp() - a.query_start)::float8,
-       coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu (no wait event)'), '', '', left(a.query, 60)
+       coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu (no wait event)'), '', '', left(a.query, 80)
 FROM pg_stat_activity a
 WHERE a.application_name LIKE 'loadgen%' AND a.state = 'active' AND a.wait_event_type IS DISTINCT FROM 'Lock'
   AND a.query_start < clock_timestamp() - interval '20 milliseconds'
@@ -61,7 +63,7 @@ class LockWaitSampler(threading.Thread):
                 for pid, began, seconds, locktype, mode, blocker, query in rows:
                     key = (pid, began, blocker)
                     if key not in self.waits or self.waits[key].seconds < seconds:
-                        self.waits[key] = Wait(pid, began, seconds, locktype, mode, blocker, query[:90])
+                        self.waits[key] = Wait(pid, began, seconds, locktype, mode, blocker, query)
 
     def halt(self) -> list[Wait]:
         self.stop.set()
