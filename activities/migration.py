@@ -20,9 +20,18 @@ from typing import Any, TypeVar
 from temporalio import activity
 
 from activities.reporter import LockReporter, PartitionReporter
-from liveshift import engine, metrics
+from liveshift import engine, health, metrics
+from liveshift.health import HealthResult
 from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
-from workflows.models import PROGRESS, BackfillInput, PartitionInput, PartitionResult, PhaseInput, PrepareInput
+from workflows.models import (
+    PROGRESS,
+    BackfillInput,
+    HealthInput,
+    PartitionInput,
+    PartitionResult,
+    PhaseInput,
+    PrepareInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,8 @@ class MigrationActivities:
             request.throttle,
             reporter.on_progress,
             stop.is_set,
+            self._resolve,  # standbys the replication throttle polls are worker targets too
+            reporter.on_hold,
         )
         return await self._walk(call, reporter, stop, request.progress_interval_s)
 
@@ -144,14 +155,36 @@ class MigrationActivities:
     @activity.defn
     async def cutover(self, request: PhaseInput) -> None:
         await self._run(request.target, engine.cutover, request.migration, request.percent)
+        metrics.set_green_share(request.migration, request.percent)
+
+    @activity.defn
+    async def shift(self, request: PhaseInput) -> None:
+        """Green's share of clients, up or down, between cutover and contract: version_for answers it at once."""
+        await self._run(request.target, engine.shift, request.migration, request.percent)
+        metrics.set_green_share(request.migration, request.percent)
+
+    @activity.defn
+    async def check_health(self, request: HealthInput) -> HealthResult:
+        """Evaluate the health check once: PromQL from the worker, or SQL on the target (read-only)."""
+        if request.check.kind == "sql":
+            result = await self._run(request.target, health.check_sql, request.check)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._executor, health.check_prometheus, request.check)
+        metrics.count_health_check(request.migration, result.healthy)
+        return result
 
     @activity.defn
     async def contract(self, request: PhaseInput) -> LockDetails | None:
-        return await self._lock_phase(request, engine.contract)
+        outcome = await self._lock_phase(request, engine.contract)
+        metrics.set_green_share(request.migration, 100)
+        return outcome
 
     @activity.defn
     async def rollback(self, request: PhaseInput) -> LockDetails | None:
-        return await self._lock_phase(request, engine.rollback, request.reason)
+        outcome = await self._lock_phase(request, engine.rollback, request.reason)
+        metrics.set_green_share(request.migration, 0)
+        return outcome
 
     @activity.defn
     async def set_paused(self, request: PhaseInput) -> None:
@@ -167,6 +200,8 @@ class MigrationActivities:
             self.validate_constraints,
             self.verify,
             self.cutover,
+            self.shift,
+            self.check_health,
             self.contract,
             self.rollback,
             self.set_paused,

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from liveshift import metrics
+from liveshift.replication import Hold
 from liveshift.values import Blocker, LockDetails, LockWait, Progress
 from workflows.models import PartitionResult, ProgressReport
 
@@ -20,6 +21,7 @@ class PartitionReporter:
         self.latest: Progress | None = None
         self._started = time.monotonic()
         self._rows_at_start: int | None = None
+        self._held: Hold | None = None  # the replication probe's last answer
 
     def on_progress(self, progress: Progress) -> None:
         previous = self.latest
@@ -31,8 +33,18 @@ class PartitionReporter:
         if new_batch:
             self._count_batch(progress)
         if progress.throttled and (new_batch or previous is None or previous.throttled != progress.throttled):
-            metrics.THROTTLE_WAITS.labels(migration=self.migration, reason=progress.throttled).inc()
+            metrics.THROTTLE_WAITS.labels(migration=self.migration, reason=self._reason_label(progress.throttled)).inc()
         self.latest = progress
+
+    def on_hold(self, hold: Hold | None) -> None:
+        """Each answer of the replication probe (before each batch): the held gauge follows it."""
+        self._held = hold
+        metrics.set_backfill_held(self.migration, self.table, self.partition, hold.kind if hold else None)
+
+    def _reason_label(self, throttled: str) -> str:
+        """A replication hold counts by its signal, not its text (that carries the measured lag)."""
+        held = self._held
+        return held.kind if held is not None and held.reason == throttled else throttled
 
     def _count_batch(self, progress: Progress) -> None:
         labels = {"migration": self.migration, "table": self.table}

@@ -132,7 +132,9 @@ async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"no migration workflow {handle.id!r}") from None
         try:
-            return await asyncio.wait_for(handle.result(result_type=MigrationStatus), 5)
+            # the handle's result type is fixed where it was made; a plain handle returns the payload as data
+            result = await asyncio.wait_for(handle.result(), 5)
+            return result if isinstance(result, MigrationStatus) else MigrationStatus.model_validate(result)
         except (TimeoutError, WorkflowFailureError):
             raise CliError(
                 f"{handle.id} did not answer the status query ({exc.message}): is a liveshift worker running?"

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import psycopg
+from prometheus_client import CollectorRegistry, Counter
 from psycopg import sql
 
 Side = Literal["blue", "green"]
@@ -168,6 +169,31 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """A version's writes: its columns, in the order `Version.row` gives them."""
+
+    insert: sql.Composed
+    update: sql.Composed
+
+    @staticmethod
+    def of(w: Workload, version: Version) -> _Statements:
+        columns = list(version.row(0))
+        return _Statements(
+            insert=sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) RETURNING {k}").format(
+                t=sql.Identifier(w.table),
+                cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+                k=sql.Identifier(w.key),
+            ),
+            update=sql.SQL("UPDATE {t} SET {sets} WHERE {k} = %s").format(
+                t=sql.Identifier(w.table),
+                sets=sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns),
+                k=sql.Identifier(w.key),
+            ),
+        )
+
+
 class _Client(threading.Thread):
     """One application thread on its own connection: reads or writes at `rate` requests/s (None: flat out)."""
 
@@ -176,6 +202,7 @@ class _Client(threading.Thread):
     ) -> None:
         super().__init__(name=f"loadgen-{side}-{role}-{ident}", daemon=True)
         self.load, self.side, self.role, self.rate = load, side, role, rate
+        self.group: str = side  # what stop(side) selects
         self.version = load.workload.blue if side == "blue" else load.workload.green
         self.stop_event = threading.Event()
         self.samples: list[Sample] = []
@@ -183,18 +210,7 @@ class _Client(threading.Thread):
         self.reconnected_at: list[float] = []
         self.random = random.Random(ident)
         w = load.workload
-        self.columns = list(self.version.row(0))
-        self.insert_sql = sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) RETURNING {k}").format(
-            t=sql.Identifier(w.table),
-            cols=sql.SQL(", ").join(map(sql.Identifier, self.columns)),
-            vals=sql.SQL(", ").join(sql.Placeholder() * len(self.columns)),
-            k=sql.Identifier(w.key),
-        )
-        self.update_sql = sql.SQL("UPDATE {t} SET {sets} WHERE {k} = %s").format(
-            t=sql.Identifier(w.table),
-            sets=sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in self.columns),
-            k=sql.Identifier(w.key),
-        )
+        self.statements = {"blue": _Statements.of(w, w.blue), "green": _Statements.of(w, w.green)}
         self.read_sql = sql.SQL("SELECT * FROM {t} WHERE {k} = %s").format(
             t=sql.Identifier(w.table), k=sql.Identifier(w.key)
         )
@@ -258,29 +274,64 @@ class _Client(threading.Thread):
             else:
                 kind, key = "update", self.random.choice(own)
         values = list(self.version.row(n).values()) if kind != "read" else []
+        statements = self.statements[self.side]
         wall, t0 = time.time(), time.perf_counter()
         try:
             if kind == "read":
                 conn.execute(self.read_sql, (key,)).fetchall()
             elif kind == "insert":
-                row = conn.execute(self.insert_sql, values).fetchone()
+                row = conn.execute(statements.insert, values).fetchone()
                 key = int(row[0]) if row else None
             else:
-                updated = conn.execute(self.update_sql, [*values, key]).rowcount
+                updated = conn.execute(statements.update, [*values, key]).rowcount
                 if updated == 0:
                     key = None  # no such row (anymore): nothing was written
         except psycopg.Error as exc:
+            self.load.count(self.side, ok=False)
             self.samples.append(Sample(self.side, kind, wall, time.perf_counter() - t0, False, _first_line(exc)))
             state = self.rows.get(key) if kind == "update" and key is not None else None
             if state is not None and (conn.broken or conn.closed):
                 # the commit may or may not have happened: either value is acceptable afterwards
                 state.unacked.append(n)
             return
+        self.load.count(self.side, ok=True)
         self.samples.append(Sample(self.side, kind, wall, time.perf_counter() - t0, True))
         if kind != "read" and key is not None:
             self.rows[key] = _RowState(acked=n)
             if kind == "insert":
                 self.load.inserted_keys.append(key)
+
+
+class _FlagClient(_Client):
+    """An application instance that ships both versions' code and follows the flag: each request is for one of
+    `users` users, and uses the version `liveshift.version_for(schema, user)` gives that user (one round trip
+    before the request; the search_path changes only when the version does). A version the flag does not name
+    (before cutover, after a rollback) is blue's."""
+
+    def __init__(self, load: LoadGenerator, role: Literal["reader", "writer"], ident: int, rate: float | None) -> None:
+        super().__init__(load, "blue", role, ident, rate)
+        self.group = "flag"
+        self.path: str | None = None
+        self.flag_sql = sql.SQL("SELECT liveshift.version_for({}, %s)").format(sql.Literal(load.workload.schema))
+
+    def _request(self, conn: psycopg.Connection) -> None:
+        user = f"user-{self.random.randrange(self.load.users)}"
+        try:
+            row = conn.execute(self.flag_sql, (user,)).fetchone()
+        except psycopg.Error as exc:
+            self.load.count(self.side, ok=False)
+            self.samples.append(Sample(self.side, "read", time.time(), 0.0, False, _first_line(exc)))
+            return
+        w = self.load.workload
+        green = row is not None and row[0] == w.green.search_path
+        self.side, self.version = ("green", w.green) if green else ("blue", w.blue)
+        if self.version.search_path != self.path:
+            path = ",".join(p for p in (self.version.search_path, w.schema) if p)
+            conn.execute(
+                sql.SQL("SET search_path = {}").format(sql.SQL(", ").join(map(sql.Identifier, path.split(","))))
+            )
+            self.path = self.version.search_path
+        super()._request(conn)
 
 
 class LoadGenerator:
@@ -294,6 +345,25 @@ class LoadGenerator:
         self.started_at: float | None = None
         self._writer_ids = itertools.count()
         self._reader_ids = itertools.count(MAX_WRITERS)
+        self.users = 10_000  # flag-following clients: the users their requests are for
+        self.metrics: tuple[Counter, Counter] | None = None
+
+    def export_metrics(self, registry: CollectorRegistry) -> None:
+        """Count requests and errors per version in `registry` (served to Prometheus by the caller)."""
+        self.metrics = (
+            Counter("liveshift_demo_requests", "Application requests, by the version that served them", ["version"],
+                    registry=registry),
+            Counter("liveshift_demo_errors", "Failed application requests, by version", ["version"], registry=registry),
+        )  # fmt: skip
+        for counter in self.metrics:
+            for side in ("blue", "green"):
+                counter.labels(version=side)  # both series exist from the start: a rate() of 0, not nothing
+
+    def count(self, side: Side, ok: bool) -> None:
+        if self.metrics is not None:
+            self.metrics[0].labels(version=side).inc()
+            if not ok:
+                self.metrics[1].labels(version=side).inc()
 
     def connect(self, version: Version, application_name: str = "loadgen") -> psycopg.Connection:
         """An autocommit application connection on `version` (no server-side prepare: the schema changes)."""
@@ -328,9 +398,22 @@ class LoadGenerator:
                 self.clients.append(client)
                 client.start()
 
-    def stop(self, side: Side | None = None, timeout: float = 30.0) -> None:
-        """Stop the threads of `side` (default: all) and wait for them; a thread stuck in a request finishes it."""
-        chosen = [c for c in self.clients if side is None or c.side == side]
+    def start_following_flag(self, writers: int = 1, readers: int = 1, rate: float | None = 20.0) -> None:
+        """Start application threads that follow the flag (`liveshift.version_for`), request by request; their
+        requests count for the version that served them; stop them with stop("flag")."""
+        if self.started_at is None:
+            self.started_at = time.time()
+        for role, count in (("writer", writers), ("reader", readers)):
+            for _ in range(count):
+                ident = next(self._writer_ids if role == "writer" else self._reader_ids)
+                client = _FlagClient(self, role, ident, rate)  # type: ignore[arg-type]
+                self.clients.append(client)
+                client.start()
+
+    def stop(self, side: str | None = None, timeout: float = 30.0) -> None:
+        """Stop the threads of `side` (blue, green, flag; default: all) and wait for them; a thread stuck in a
+        request finishes it."""
+        chosen = [c for c in self.clients if side is None or c.group == side]
         for c in chosen:
             c.stop_event.set()
         for c in chosen:
@@ -368,6 +451,15 @@ class LoadGenerator:
         begin = since if since is not None else (samples[0].started if samples else 0.0)
         end = until if until is not None else (samples[-1].started + samples[-1].latency if samples else begin)
         return Report(sides, summarize("all", samples, sum(reconnects.values())), max(0.0, end - begin))
+
+    def requests_by_version(self, group: str | None = None) -> dict[str, int]:
+        """Requests served by each version (of the threads of `group`: blue, green, flag; default all)."""
+        counts = {"blue": 0, "green": 0}
+        for c in self.clients:
+            if group is None or c.group == group:
+                for sample in list(c.samples):
+                    counts[sample.side] += 1
+        return counts
 
     def acknowledged_writes(self) -> int:
         return sum(len(c.rows) for c in self.clients)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from liveshift.values import ReplicationLimits
+
 
 def add_command(
     subparsers: argparse._SubParsersAction,
@@ -79,3 +81,55 @@ def lock_policy_from(args: argparse.Namespace) -> dict[str, object]:
     """The LockPolicy fields `add_lock_options` set on the command line."""
     fields = {"lock_timeout_ms": args.lock_timeout_ms, "terminate_blockers_after_s": args.terminate_blockers_after}
     return {key: value for key, value in fields.items() if value is not None}
+
+
+def add_replication_options(parser: argparse.ArgumentParser) -> None:
+    """The replication throttle's limits (`liveshift start` sets them per migration, `liveshift plan` shows them):
+    the backfill holds (no batch runs) while a replica lags or the application's probe is slow."""
+    limits = ReplicationLimits()
+    group = parser.add_argument_group("replication throttle", "the backfill holds while any limit is exceeded")
+    group.add_argument(
+        "--max-replica-lag",
+        type=float,
+        metavar="SECONDS",
+        help=f"a standby's replay lag (pg_stat_replication) (default {limits.max_replica_lag_s:g})",
+    )
+    group.add_argument(
+        "--max-replica-lag-bytes",
+        metavar="SIZE",
+        help="a standby's unreplayed WAL where no time lag is reported, e.g. 512MiB (default 1GiB)",
+    )
+    group.add_argument(
+        "--max-slot-wal", metavar="SIZE", help="WAL a logical replication slot retains, e.g. 512MiB (default 1GiB)"
+    )
+    group.add_argument(
+        "--standby",
+        action="append",
+        metavar="TARGET",
+        help="a worker target naming a standby the primary does not list (cascading, managed); repeatable",
+    )
+    group.add_argument(
+        "--probe-query", metavar="SQL", help="an application probe: a SELECT run on the target between batches"
+    )
+    group.add_argument(
+        "--max-probe-latency-ms",
+        type=float,
+        metavar="MS",
+        help=f"hold while --probe-query takes longer (default {limits.max_health_latency_ms:g})",
+    )
+
+
+def replication_from(args: argparse.Namespace) -> dict[str, object]:
+    """The replication options given, as `ReplicationLimits` fields (those not given keep their defaults)."""
+    return {
+        key: value
+        for key, value in (
+            ("max_replica_lag_s", args.max_replica_lag),
+            ("max_replica_lag_bytes", args.max_replica_lag_bytes),
+            ("max_slot_wal", args.max_slot_wal),
+            ("standbys", args.standby),
+            ("health_query", args.probe_query),
+            ("max_health_latency_ms", args.max_probe_latency_ms),
+        )
+        if value is not None
+    }

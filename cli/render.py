@@ -137,6 +137,10 @@ def headline(status: MigrationStatus) -> Text:
         flags.append(f"waiting for approval of {status.waiting_for}")
     if status.contract_at and status.phase == "awaiting_contract":
         flags.append(f"contract at {status.contract_at:%H:%M:%S}")
+    if status.green_percent is not None and status.phase in ("cutover", "awaiting_contract"):
+        flags.append(f"green {status.green_percent}%")
+    if status.health is not None and not status.health.healthy:
+        flags.append(f"unhealthy: {status.health.value}")
     line = Text.assemble("phase: ", phase_text(status.phase))
     if flags:
         line.append(f"  ({'; '.join(flags)})", style="yellow" if status.paused or status.throttled else "")
@@ -180,7 +184,10 @@ def status_view(
         parts.append(progress_table(status.progress))
     if status.verify is not None:
         parts.append(f"verify: {status.verify.summary()}")
-    if status.waiting_for:
+    parts.extend(share_lines(status))
+    if status.waiting_for == "contract" and status.green_percent is not None and status.green_percent < 100:
+        parts.append(f"next: liveshift shift 100 {status.workflow_id}, then approve contract")
+    elif status.waiting_for:
         parts.append(f"next: liveshift approve {status.waiting_for} {status.workflow_id}")
     if wait is not None:
         parts += [Text(line, style="yellow") for line in lock_wait_lines(wait)]
@@ -193,6 +200,22 @@ def status_view(
     if ui_url:
         parts.append(f"ui: {ui_url}")
     return Group(*parts)
+
+
+def share_lines(status: MigrationStatus) -> list[RenderableType]:
+    """Green's share since cutover (each change, by whom), the scheduled steps, the latest health check."""
+    out: list[RenderableType] = []
+    if status.shifts:
+        changes = ", ".join(f"{c.percent}% {c.at:%H:%M:%S} ({c.by})" for c in status.shifts)
+        out.append(f"green share: {status.green_percent}%  [{changes}]")
+    if status.schedule:
+        out.append(f"steps: {status.schedule}")
+    if status.health is not None:
+        h = status.health
+        verdict = "healthy" if h.healthy else "UNHEALTHY"
+        text = f"health: {verdict} ({h.value}) at {h.at:%H:%M:%S}, {h.checks} checks"
+        out.append(Text(text, style="" if h.healthy else "red"))
+    return out
 
 
 def live_line(status: MigrationStatus, *extra: str) -> Table:

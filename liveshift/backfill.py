@@ -1,5 +1,8 @@
 """Checkpointed keyset backfill: each batch and its checkpoint commit in one transaction.
 
+A table without a key is walked by physical block ranges instead (ctid_backfill.py); both are batch
+sources (batches.py) of the same loop, `run_partition`.
+
 The batch updates rows still marked pending, one of two ways (chosen by the plan, see
 `plan.direct_backfill`):
 - direct: the UPDATE computes every new column itself, from the table's `up` expressions over the
@@ -25,8 +28,9 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from liveshift.batches import BatchOutcome, BatchSource, marking_update
+from liveshift.ctid_backfill import BlockBatches, block_partitions
 from liveshift.plan import BackfillTarget
-from liveshift.shape import row_expression
 from liveshift.steps import qualified
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH, MARKER
 from liveshift.values import Progress, Throttle
@@ -38,13 +42,6 @@ class Partition(BaseModel):
     index: int
     lower: list[Any] | None = None  # exclusive
     upper: list[Any] | None = None  # inclusive
-
-
-@dataclass
-class _Batch:
-    seen: int
-    updated: int
-    last_key: list[Any] | None
 
 
 def _row(columns: tuple[str, ...]) -> sql.Composable:
@@ -112,9 +109,6 @@ def _batch_end(
     return int(seen), last
 
 
-_ROW = "_ls_r"
-
-
 def batch_update_statement(
     schema: str, target: BackfillTarget, lower: list[Any] | None, last: list[Any] | None, direct: bool
 ) -> tuple[sql.Composable, list[Any]]:
@@ -128,23 +122,36 @@ def batch_update_statement(
         where, params = sql.SQL(" WHERE false"), []
     else:
         where, params = _key_range(target, lower, last)
-    assignments = [
-        sql.SQL("{} = {}").format(sql.Identifier(t.target), row_expression(_ROW, t.variables, t.expression))
-        for t in (target.ups if direct else ())
-    ]
-    assignments.append(sql.SQL("{} = 'b'").format(sql.Identifier(MARKER)))
-    statement = sql.SQL("UPDATE {table} AS {row} SET {assignments}{where} AND {marker} = 'p'").format(
-        table=qualified(schema, target.table),
-        row=sql.Identifier(_ROW),
-        assignments=sql.SQL(", ").join(assignments),
-        marker=sql.Identifier(MARKER),
-        where=where,
-    )
-    return statement, params
+    return marking_update(schema, target, where, direct), params
+
+
+class KeysetBatches:
+    """Batches of `size` consecutive keys of the table's primary key (or unique NOT NULL key)."""
+
+    def __init__(self, schema: str, target: BackfillTarget) -> None:
+        self.schema, self.target = schema, target
+
+    def run(
+        self, conn: psycopg.Connection, last: list[Any] | None, upper: list[Any] | None, size: int, direct: bool
+    ) -> BatchOutcome:
+        seen, new_last = _batch_end(conn, self.schema, self.target, last, upper, size)
+        statement, params = batch_update_statement(self.schema, self.target, last, new_last, direct)
+        # never a generic plan: the bounds' actual values let the planner pick the index range scan
+        conn.execute(statement, params, prepare=False)
+        return BatchOutcome(seen=seen, last=new_last, finished=seen < size)
+
+
+def batch_source(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> BatchSource:
+    """Key ranges where the table has a key, else physical block ranges (ctid_backfill.py)."""
+    return KeysetBatches(schema, target) if target.key else BlockBatches(conn, schema, target)
 
 
 def plan_partitions(conn: psycopg.Connection, schema: str, target: BackfillTarget, parallelism: int) -> list[Partition]:
-    """Split the key range for parallel workers: even ranges of a single integer key, else one partition."""
+    """Split the key range for parallel workers: even ranges of a single integer key, else one partition;
+    a table without a key: even ranges of the blocks it has now (see ctid_backfill.py)."""
+    if not target.key:
+        ranges = block_partitions(conn, schema, target.table, parallelism)
+        return [Partition(index=i, lower=lower, upper=upper) for i, (lower, upper) in enumerate(ranges)]
     integer_key = len(target.key) == 1 and target.key_types[0] in ("integer", "bigint", "smallint")
     if parallelism <= 1 or not integer_key:
         return [Partition(index=0)]
@@ -234,26 +241,32 @@ def run_partition(
     throttle: Throttle | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    hold_reason: Callable[[], str | None] | None = None,
 ) -> Progress:
-    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`)."""
+    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`); no batch
+    starts while `hold_reason()` names a reason (see `replication.hold_reason_hook`)."""
     assert conn.autocommit, "the backfill manages its own transactions"
     walk = _Walk.resume(conn, migration, schema, target, partition, throttle or Throttle())
     walk.on_progress = on_progress or (lambda progress: None)
+    walk.hold_reason = hold_reason or (lambda: None)
     stop = should_stop or (lambda: False)
     while not walk.progress.done:
         if stop():
             break
-        throttled = walk.hold_while_paused(stop)
-        if throttled == _STOPPED:
+        paused = walk.hold_while_paused(stop)
+        if paused == _STOPPED:
             return walk.progress
-        throttled = walk.step_aside_for_lock_waiters() or throttled
+        held = walk.hold_while_held(stop)
+        if held == _STOPPED:
+            return walk.progress
+        throttled = walk.step_aside_for_lock_waiters() or held or paused
         batch = walk.try_batch()
         if batch is not None:
             walk.advance(batch, throttled)
     return walk.progress
 
 
-_STOPPED = "stopped"  # asked to stop while paused
+_STOPPED = "stopped"  # asked to stop while paused or held
 
 
 @dataclass
@@ -278,9 +291,11 @@ class _Walk:
     progress: Progress
     batch_size: int
     direct: bool
+    source: BatchSource
     started: float = field(default_factory=time.monotonic)
     rows_since_start: int = 0
     on_progress: Callable[[Progress], None] = lambda progress: None
+    hold_reason: Callable[[], str | None] = lambda: None
 
     @classmethod
     def resume(
@@ -317,6 +332,7 @@ class _Walk:
             progress=progress,
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
+            source=batch_source(conn, schema, target),
         )
 
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
@@ -329,6 +345,18 @@ class _Walk:
                 return _STOPPED
             time.sleep(self.throttle.pause_poll_s)
         return throttled
+
+    def hold_while_held(self, stop: Callable[[], bool]) -> str | None:
+        """Wait while `hold_reason` names a reason (replica lag, retained WAL, application health), reporting
+        it; the last reason held for, or `_STOPPED` when asked to stop meanwhile."""
+        held = None
+        while (reason := self.hold_reason()) is not None:
+            held = reason
+            self.on_progress(self.progress.model_copy(update={"throttled": reason}))
+            if stop():
+                return _STOPPED
+            time.sleep(self.throttle.pause_poll_s)
+        return held
 
     def step_aside_for_lock_waiters(self) -> str | None:
         if not _lock_waiters(self.conn, self.schema, self.target.table):
@@ -359,23 +387,20 @@ class _Walk:
         return _Committed(seen, last_key, finished, time.monotonic() - t0)
 
     def _batch(self) -> tuple[int, list[Any] | None, bool]:
-        """Inside the batch's transaction: move the checkpoint past the next rows, then backfill them.
+        """Inside the batch's transaction: backfill the next rows, move the checkpoint past them.
 
-        The rows' UPDATE comes last: from it to the commit, an application write to one of its rows waits
-        for this transaction, so nothing else runs in between (no round trip while the rows are locked).
+        From the source's UPDATE to the commit, an application write to one of its rows waits for this
+        transaction: what follows the UPDATE is sent in one round trip (a pipeline), then the commit.
         """
-        conn, target = self.conn, self.target
-        seen, new_last = _batch_end(conn, self.schema, target, self.last_key, self.upper, self.batch_size)
-        finished = seen < self.batch_size
-        if not finished:
-            # no wait for the WAL flush at commit: a server crash may lose the last batches with their
-            # checkpoint (never one without the other), which the next run redoes; the partition's final
-            # commit waits, and with it everything before, so a partition reported done stays done
-            conn.execute("SET LOCAL synchronous_commit = off")
-        self._checkpoint(seen, new_last, finished)
-        statement, params = batch_update_statement(self.schema, target, self.last_key, new_last, self.direct)
-        # never a generic plan: the bounds' actual values let the planner pick the index range scan
-        conn.execute(statement, params, prepare=False)
+        conn = self.conn
+        seen, new_last, finished = self.source.run(conn, self.last_key, self.upper, self.batch_size, self.direct)
+        with conn.pipeline():
+            if not finished:
+                # no wait for the WAL flush at commit: a server crash may lose the last batches with their
+                # checkpoint (never one without the other), which the next run redoes; the partition's final
+                # commit waits, and with it everything before, so a partition reported done stays done
+                conn.execute("SET LOCAL synchronous_commit = off")
+            self._checkpoint(seen, new_last, finished)
         return seen, new_last, finished
 
     def _checkpoint(self, seen: int, new_last: list[Any] | None, finished: bool) -> None:

@@ -15,21 +15,24 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from liveshift import backfill, lifecycle, privileges
+from liveshift import backfill, connections, lifecycle, privileges, replication
 from liveshift.catalog import Catalog, read_catalog, schema_exists
+from liveshift.ctid_backfill import refusal as block_backfill_refusal
 from liveshift.ddl import LockWaitHook, check_policy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
 from liveshift.pinned import check_transforms
 from liveshift.plan import MigrationPlan, build_plan
+from liveshift.replication import Hold
+from liveshift.server_version import require_supported_server
 from liveshift.shape import shaped_relation, user_expression
 from liveshift.spec import Migration
 from liveshift.state import bootstrap
 from liveshift.steps import Step
 from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
 from liveshift.verify import verify as verify_rows
-from liveshift.versions import promote, set_candidate
+from liveshift.versions import candidate_share, promote, set_candidate
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,15 @@ class MigrationRecord(BaseModel):
 
 
 def connect(dsn: str, **kwargs: Any) -> psycopg.Connection:
-    return psycopg.connect(dsn, autocommit=True, application_name="liveshift", **kwargs)
+    """A session of the core: autocommit (each step manages its transactions), bounded against a network gone
+    silent at both ends (TCP keepalives and tcp_user_timeout here, idle-in-transaction on the server)."""
+    conn = connections.connect(dsn, autocommit=True, application_name="liveshift", **kwargs)
+    try:
+        connections.guard_session(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 # validation against the live database
@@ -77,6 +88,7 @@ def _probe_sql(schema: str, plan: MigrationPlan, probe: ExpressionProbe, rows: i
 
 def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Compile every type and expression of the plan against the live tables; touches nothing."""
+    _check_keyless_backfills(conn, plan, file)
     for index, fld, op, probe in plan.probes():
         where = {"file": file, "index": index, "op": op.op_name, "field": fld}
         if isinstance(probe, tuple):
@@ -111,6 +123,15 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
     existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
     transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
     check_transforms(conn, plan.schema, existing, transforms, file)
+
+
+def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file: str | None) -> None:
+    """A table without a key is backfilled by ctid block ranges: refused where the server cannot run them."""
+    for target in plan.backfill_targets():
+        reason = None if target.key else block_backfill_refusal(conn, plan.schema, target.table)
+        if reason is not None:
+            index, op = plan.filled_by(target.table)
+            raise SpecError(reason, file=file, index=index, op=op, field="table")
 
 
 def _first_line(exc: psycopg.Error) -> str:
@@ -183,6 +204,7 @@ def in_flight(conn: psycopg.Connection, schema: str) -> list[str]:
 
 def validate(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> MigrationPlan:
     """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
+    require_supported_server(conn, file)
     schema = migration.schema_name
     current = None
     privileges.check_schemas(conn, file)
@@ -319,7 +341,30 @@ def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     _require(record, lifecycle.CUTOVER)
     privileges.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
     conn.execute(set_candidate(record.schema_name, record.green_version, percent))
-    _set_status(conn, name, Status.CUT_OVER if percent > 0 else Status.VERIFIED)
+    _set_status(conn, name, Status.CUT_OVER)  # at 0%, too: shift moves clients from there
+
+
+def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
+    """Set green's share of clients (0..100) between cutover and contract; blue stays whole through the dual
+    writes, so any share, up or down, is safe. The record's row lock orders it against a concurrent rollback
+    or contract, which change the status first."""
+    if not 0 <= percent <= 100:
+        raise MigrationStateError(f"cannot shift migration {name!r} to {percent}%: the share is 0..100")
+    load_record(conn, name)  # a clear error for an unknown migration
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM liveshift.migrations WHERE name = %s FOR UPDATE", (name,))
+        record = load_record(conn, name)
+        if record.status != Status.CUT_OVER:
+            raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
+        conn.execute(set_candidate(record.schema_name, record.green_version, percent))
+
+
+def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
+    """Green's share of clients now: 0 before cutover or after a rollback, 100 once promoted."""
+    row = conn.execute(candidate_share(record.schema_name)).fetchone()
+    if row is None or row[0] != record.green_version:
+        return 100 if current_version(conn, record.schema_name) == record.green_version else 0
+    return int(row[1])
 
 
 def contract(
@@ -336,9 +381,13 @@ def contract(
         return
     _require(record, lifecycle.CONTRACT)
     plan = plan_of(record)
-    if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
-        privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
-    _set_status(conn, name, Status.CONTRACTING)
+    with conn.transaction():  # the row lock orders it against a concurrent shift
+        conn.execute("SELECT 1 FROM liveshift.migrations WHERE name = %s FOR UPDATE", (name,))
+        if record.status == Status.CUT_OVER and (share := green_share(conn, record)) < 100:
+            raise MigrationStateError(f"cannot contract migration {name!r}: green has {share}% of clients, not 100%")
+        if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
+            privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+        _set_status(conn, name, Status.CONTRACTING)
     run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
@@ -407,10 +456,22 @@ def backfill_partition(
     throttle: Throttle,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    standby_dsn: Callable[[str], str] | None = None,
+    on_hold: Callable[[Hold | None], None] | None = None,
 ) -> Progress:
-    """Walk one partition `plan_backfill` recorded, from its checkpoint (see `backfill.run_partition`)."""
+    """Walk one partition `plan_backfill` recorded, from its checkpoint (see `backfill.run_partition`), holding
+    for the replicas (`throttle.replication`; its standbys are worker targets `standby_dsn` resolves)."""
     plan = plan_of(load_record(conn, name))
     target = next((t for t in plan.backfill_targets() if t.table == table), None)
     if target is None:
         raise MigrationStateError(f"table {table!r} needs no backfill in {name!r}")
-    return backfill.run_partition(conn, name, plan.schema, target, partition, throttle, on_progress, should_stop)
+    hold_reason = replication.hold_reason_hook(
+        conn, throttle.replication, standby_dsn or _no_standby_targets, on_hold or (lambda hold: None)
+    )
+    return backfill.run_partition(
+        conn, name, plan.schema, target, partition, throttle, on_progress, should_stop, hold_reason
+    )
+
+
+def _no_standby_targets(name: str) -> str:
+    raise MigrationStateError(f"standby {name!r} is a worker target, and this caller resolves no targets")

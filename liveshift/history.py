@@ -139,6 +139,21 @@ def record_end(conn: psycopg.Connection, entry_id: int, outcome: Outcome, reason
     )
 
 
+def close_stale(conn: psycopg.Connection, reason: str) -> list[str]:
+    """Close every attempt still `running` as failed with `reason`; returns their files.
+
+    Called as a directory run begins: only one runs per target at a time, so a `running` attempt then is one
+    whose run ended without recording how (terminated, timed out) and would otherwise read as in flight.
+    """
+    bootstrap(conn)
+    rows = conn.execute(
+        "UPDATE liveshift.history SET outcome = 'failed', reason = %s, ended_at = now() "
+        "WHERE outcome = 'running' RETURNING file",
+        (reason,),
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
 def baseline(conn: psycopg.Connection, files: list[MigrationFileRef], upto: str, started_by: str) -> list[str]:
     """Record every file up to and including `upto` as applied without running it; returns the files recorded."""
     if upto not in {f.file for f in files}:

@@ -1,19 +1,19 @@
 """Prometheus metric definitions (prometheus-client); the worker serves them on /metrics.
 
 The core stays free of Temporal: the activities record these from the core's own callbacks
-(backfill progress, lock retries of the safe DDL executor, verify reports); the workflow sets
-the phase gauge as it enters each phase.
+(backfill progress and replication holds, lock retries of the safe DDL executor, verify reports, green's share
+where cutover and shift apply it, health-check results); the workflow sets the phase gauge as it enters each phase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from liveshift.lifecycle import Phase
-from liveshift.values import VerifyReport
+from liveshift.values import HoldKind, VerifyReport
 
 if TYPE_CHECKING:
     from liveshift.steps import Step
@@ -38,6 +38,11 @@ LOCK_RETRIES = Counter(
 THROTTLE_WAITS = Counter(
     "liveshift_throttle_waits", "Backfill batches delayed by the throttle, by reason", ["migration", "reason"]
 )
+BACKFILL_HELD = Gauge(
+    "liveshift_backfill_held",
+    "1 while a backfill partition holds for a replication or application-health signal (liveshift.replication)",
+    ["migration", "table", "partition", "signal"],
+)
 PHASE = Gauge(
     "liveshift_migration_phase", "1 for the phase a migration is in (this worker's view)", ["migration", "phase"]
 )
@@ -45,6 +50,13 @@ VERIFY_MISMATCHES = Counter(
     "liveshift_verify_mismatches", "Rows whose representations disagreed", ["migration", "table"]
 )
 VERIFY_ROWS = Counter("liveshift_verify_rows", "Rows compared by verify", ["migration", "table"])
+GREEN_SHARE = Gauge(
+    "liveshift_green_share_percent", "Share of clients sent to green (0..100), as last applied", ["migration"]
+)
+HEALTH_CHECKS = Counter(
+    "liveshift_health_checks", "Health-check evaluations, by result (healthy|unhealthy)", ["migration", "result"]
+)
+HEALTHY = Gauge("liveshift_health_check_healthy", "1 while the last health check passed, else 0", ["migration"])
 
 LOCK_WAIT = Gauge(
     "liveshift_lock_wait_seconds",
@@ -66,6 +78,26 @@ BLOCKERS_TERMINATED = Counter(
 def set_phase(migration: str, phase: str) -> None:
     for p in PHASES:
         PHASE.labels(migration=migration, phase=p).set(1 if p == phase else 0)
+
+
+HOLD_SIGNALS: tuple[str, ...] = get_args(HoldKind)
+
+
+def set_backfill_held(migration: str, table: str, partition: int, signal: str | None) -> None:
+    """1 for the signal a partition holds for now, 0 for the others (all 0: not held)."""
+    for s in HOLD_SIGNALS:
+        BACKFILL_HELD.labels(migration=migration, table=table, partition=str(partition), signal=s).set(
+            1 if s == signal else 0
+        )
+
+
+def set_green_share(migration: str, percent: int) -> None:
+    GREEN_SHARE.labels(migration=migration).set(percent)
+
+
+def count_health_check(migration: str, healthy: bool) -> None:
+    HEALTH_CHECKS.labels(migration=migration, result="healthy" if healthy else "unhealthy").inc()
+    HEALTHY.labels(migration=migration).set(1 if healthy else 0)
 
 
 def lock_retry_counter(migration: str) -> Callable[[Step, int], None]:

@@ -42,7 +42,9 @@ from liveshift.versions import BASE_VERSION, version_schema
 @dataclass(frozen=True)
 class BackfillTarget:
     table: str  # physical table
-    key: tuple[str, ...]  # keyset columns (physical)
+    # keyset columns (physical); () for a table with neither a primary key nor a unique NOT NULL key, whose
+    # rows are walked by physical block ranges instead (ctid_backfill.py)
+    key: tuple[str, ...]
     key_types: tuple[str, ...]
     ups: tuple[Transform, ...] = ()  # the table's `up` transforms, in operation order
     # the backfill UPDATE computes the new columns itself (see direct_backfill); else it marks rows and the
@@ -52,6 +54,10 @@ class BackfillTarget:
     @property
     def path(self) -> str:
         return "direct" if self.direct else "trigger"
+
+    @property
+    def batches(self) -> str:
+        return "key ranges" if self.key else "ctid block ranges"
 
 
 def direct_backfill(ups: Sequence[Transform]) -> bool:
@@ -120,6 +126,15 @@ class MigrationPlan:
             ups = tuple(t for t in by_table[name] if t.direction == "up")
             targets.append(BackfillTarget(name, tuple(key), types, ups, direct_backfill(ups)))
         return targets
+
+    def filled_by(self, table: str) -> tuple[int, str]:
+        """(index, op name) of the first operation whose `up` fills physical `table`: where an error about
+        backfilling it points."""
+        return next(
+            (ctx.index, op.op_name)
+            for op, ctx, p in self.ops
+            if any(t.table == table and t.direction == "up" for t in p.transforms)
+        )
 
     def logical_table_of(self, physical: str) -> Table | None:
         return next((t for t in self.final.tables.values() if t.physical == physical), None)
@@ -306,19 +321,4 @@ def build_plan(
             plan.ops.append((op, ctx, op.plan(ctx)))
         except SpecError as exc:
             raise exc.located(file=file, index=index, op=op.op_name) from None
-    for target in plan.backfill_targets():
-        if not target.key:
-            index, op = next(
-                (ctx.index, op)
-                for op, ctx, p in plan.ops
-                if any(t.table == target.table and t.direction == "up" for t in p.transforms)
-            )
-            raise SpecError(
-                f"table {target.table!r} has neither a primary key nor a unique NOT NULL key, "
-                "so its rows cannot be backfilled in batches; add one first",
-                file=file,
-                index=index,
-                op=op.op_name,
-                field="table",
-            )
     return plan

@@ -165,8 +165,10 @@ def view_statements(view: sql.Identifier, desired: set[Grant], current: set[Gran
 
 
 def roles_of(plan: MigrationPlan, live: Grants) -> list[str | None]:
-    """Every role holding a privilege on a table the versions show (None: PUBLIC)."""
-    roles = {g.grantee for name in plan.physical.tables for g in live.get(name, set())}
+    """Every role holding a privilege on a table the versions show (None: PUBLIC): blue's tables, and green's,
+    among them a table the migration creates, which default privileges may grant to a role of its own."""
+    tables = set(plan.physical.tables) | {t.physical for t in plan.final.tables.values()}
+    roles = {g.grantee for name in tables for g in live.get(name, set())}
     return sorted(roles, key=lambda r: r or "")
 
 

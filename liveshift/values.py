@@ -1,4 +1,4 @@
-"""Value types that cross into workflow payloads and status: pydantic only, no psycopg.
+"""Value types that cross into workflow payloads and status: pydantic (pglast to validate SQL), no psycopg.
 
 The workflow's sandbox imports these (through workflows/models.py); the modules that act on them
 (backfill, ddl, verify) import them from here.
@@ -6,9 +6,50 @@ The workflow's sandbox imports these (through workflows/models.py); the modules 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+import pglast
+from pydantic import BaseModel, ByteSize, Field, field_validator
+
+GIB = 1024**3
+
+# the signals a backfill holds for (liveshift.replication measures them)
+HoldKind = Literal["replica_lag", "slot_wal", "standby_unreachable", "health_probe"]
+
+
+class ReplicationLimits(BaseModel):
+    """When the backfill holds for the replicas and the application (configurable per migration)."""
+
+    max_replica_lag_s: float = Field(10.0, gt=0, description="hold while a standby's replay lags more than this")
+    max_replica_lag_bytes: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a standby lags more WAL than this, where no time lag is reported"
+    )
+    max_slot_wal: ByteSize = Field(
+        ByteSize(GIB), gt=0, description="hold while a logical replication slot retains more WAL than this"
+    )
+    standbys: list[str] = Field(
+        default_factory=list,
+        description="worker targets of standbys the primary does not list (cascading, managed), polled directly",
+    )
+    health_query: str | None = Field(None, description="a SELECT run on the target; its latency bounds the backfill")
+    max_health_latency_ms: float = Field(500.0, gt=0, description="hold while the health query takes longer")
+    check_interval_s: float = Field(1.0, ge=0, description="how often the probes run while the backfill goes on")
+    slow_above: float = Field(
+        0.5, gt=0, le=1, description="beyond this share of a limit the backfill slows to one batch per check"
+    )
+
+    @field_validator("health_query")
+    @classmethod
+    def _one_select(cls, query: str | None) -> str | None:
+        if query is None:
+            return None
+        try:
+            statements = pglast.parse_sql(query)
+        except pglast.parser.ParseError as exc:
+            raise ValueError(f"not valid SQL: {exc}") from None
+        if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
+            raise ValueError("must be exactly one SELECT statement")
+        return query
 
 
 class Throttle(BaseModel):
@@ -27,6 +68,8 @@ class Throttle(BaseModel):
     # others waiting on locks of the table: step aside this long before the next batch
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2
+    # hold before each batch while a standby lags or a logical slot retains WAL (see liveshift.replication)
+    replication: ReplicationLimits = Field(default_factory=ReplicationLimits)
 
     def bounded(self, size: float) -> int:
         """`size` within [min_batch, max_batch]; under a rows/s cap also at most one target batch time's worth

@@ -29,6 +29,13 @@ def set_candidate(schema: str, candidate: str | None, percent: int) -> sql.Compo
     ).format(sql.Literal(candidate), sql.Literal(percent), sql.Literal(schema))
 
 
+def candidate_share(schema: str) -> sql.Composable:
+    """The candidate version and its share of clients (0..100) for `schema`, one row."""
+    return sql.SQL(
+        "SELECT candidate_version, candidate_percent FROM liveshift.active_versions WHERE schema_name = {}"
+    ).format(sql.Literal(schema))
+
+
 def promote(schema: str, version: str) -> sql.Composable:
     return sql.SQL(
         "UPDATE liveshift.active_versions SET current_version = {}, candidate_version = NULL, "

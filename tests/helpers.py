@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import yaml
+from psycopg import sql
 
 from liveshift import engine
-from liveshift.backfill import Throttle, init_checkpoints, plan_partitions, run_partition
+from liveshift.backfill import Throttle, init_checkpoints, load_partitions, plan_partitions, run_partition
 from liveshift.catalog import read_catalog
 from liveshift.spec import Migration, parse_migration
 
@@ -46,27 +51,70 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, Any]
     return json.loads(json.dumps(out))
 
 
-def plain_alter_snapshot(conn: psycopg.Connection, setup: str, alter: str) -> dict[str, Any]:
-    """What the plain statements produce: run them in a scratch schema and snapshot it as if it were public."""
+REFERENCE = "ls_reference"
+
+
+@contextmanager
+def reference_schema(conn: psycopg.Connection) -> Iterator[str]:
+    """A scratch schema first on `conn`'s search_path, for what the plain statements would leave; dropped after."""
     conn.execute("DROP SCHEMA IF EXISTS ls_reference CASCADE; CREATE SCHEMA ls_reference")
     conn.execute("SET search_path = ls_reference")
     try:
-        conn.execute(setup)
-        conn.execute(alter)
-        shape = snapshot(conn, "ls_reference")
+        yield REFERENCE
     finally:
         conn.execute("RESET search_path")
         conn.execute("DROP SCHEMA ls_reference CASCADE")
-    return json.loads(json.dumps(shape).replace("ls_reference.", ""))
+
+
+def plain_alter_snapshot(conn: psycopg.Connection, setup: str, alter: str) -> dict[str, Any]:
+    """What the plain statements produce: run them in a scratch schema and snapshot it as if it were public."""
+    with reference_schema(conn) as schema:
+        conn.execute(setup)
+        conn.execute(alter)
+        shape = snapshot(conn, schema)
+    return json.loads(json.dumps(shape).replace(f"{schema}.", ""))
+
+
+# the superuser's DSN (set by tests/conftest.py's pg_server): roles are the cluster's, created by it
+ADMIN_DSN_ENV = "LIVESHIFT_TEST_ADMIN_DSN"
+
+
+def admin_dsn() -> str:
+    dsn = os.environ.get(ADMIN_DSN_ENV)
+    assert dsn, f"${ADMIN_DSN_ENV} is unset: the pg_server fixture sets it (take `dsn` or `conn` in the test)"
+    return dsn
+
+
+def create_login_role(admin_dsn: str, prefix: str, *attributes: str) -> str:
+    """A new login role `<prefix>_<random>` with `attributes` (e.g. BYPASSRLS), created by the admin."""
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    extra = sql.SQL(" ").join(sql.SQL(a) for a in attributes)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN {}").format(sql.Identifier(role), extra))
+    return role
+
+
+def drop_role(admin_dsn: str, database: str, role: str) -> None:
+    """Drop `role`: first what it holds in `database` (its grants, default privileges), if that database is left."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        alive = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+    if alive:
+        with psycopg.connect(psycopg.conninfo.make_conninfo(admin_dsn, dbname=database), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle | None = None) -> None:
     with engine.connect(dsn) as conn:
         plan = engine.plan_of(engine.load_record(conn, name))
         for target in plan.backfill_targets():
-            init_checkpoints(conn, name, target, plan_partitions(conn, plan.schema, target, parallelism))
-            for p in range(parallelism if len(target.key) == 1 else 1):
-                run_partition(conn, name, plan.schema, target, p, throttle)
+            partitions = load_partitions(conn, name, target.table)
+            if not partitions:  # as the plan_backfill activity: planned once, a second run resumes
+                partitions = plan_partitions(conn, plan.schema, target, parallelism)
+                init_checkpoints(conn, name, target, partitions)
+            for p in partitions:
+                run_partition(conn, name, plan.schema, target, p.index, throttle)
 
 
 def through_verify(dsn: str, m: Migration) -> engine.VerifyReport:

@@ -7,16 +7,18 @@ write and then read every write acknowledged so far (`Run.exchange`), and contra
 check the catalog and that every acknowledged write is in the physical tables. Green writes odd
 tags, blue even ones, so a `sees` check can tell whose rows must be where (`blue_tags`).
 
-`app_role`: the clients connect as a login role that owns nothing and holds only SELECT, INSERT,
-UPDATE, DELETE on the physical tables and USAGE on their sequences, as an application would.
-Version schemas do not grant privileges yet (issue 10), so it is off by default: flip
-`APP_ROLE_BY_DEFAULT` (or set LIVESHIFT_TEST_APP_ROLE=1) to switch every scenario test onto it.
+`app_role` (on by default, as issue 10 asks): the clients connect as a login role that owns nothing
+and holds only SELECT, INSERT, UPDATE, DELETE on the physical tables (those the migration creates
+too, by default privileges) and USAGE on their sequences, as an application would; everything it
+may do on the versions, liveshift's grants synchronisation gave it (docs/privileges.md). The role is
+created by the superuser ($LIVESHIFT_TEST_ADMIN_DSN), so the worker's own role may be a non-superuser
+owner (LIVESHIFT_TEST_WORKER_ROLE, tests/conftest.py).
+
+The phase steps (`STEPS`, `advance`) also drive tests that bring their own roles (privileges, RLS).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -27,9 +29,18 @@ from psycopg import sql
 
 from liveshift import engine
 from liveshift.spec import Migration
-from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
+from tests.helpers import (
+    admin_dsn,
+    backfill_all,
+    client,
+    create_login_role,
+    drop_role,
+    migration,
+    plain_alter_snapshot,
+    snapshot,
+)
 
-APP_ROLE_BY_DEFAULT = os.environ.get("LIVESHIFT_TEST_APP_ROLE") == "1"
+APP_ROLE_BY_DEFAULT = True
 
 BLUE = "public_base"
 PHASES_BEFORE_CONTRACT = ("expand", "backfill", "verify", "cutover")
@@ -104,6 +115,47 @@ class Scenario:
         return setup_sql(self.tables).as_string(conn)
 
 
+def _verify(dsn: str, m: Migration) -> None:
+    with engine.connect(dsn) as c:
+        engine.validate_constraints(c, m.name)
+        report = engine.verify(c, m.name)
+    assert report.ok, report.summary()
+
+
+def _cutover(dsn: str, m: Migration) -> None:
+    with engine.connect(dsn) as c:
+        engine.cutover(c, m.name)
+        assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (f"public_{m.name}",)
+
+
+def expand(dsn: str, m: Migration) -> None:
+    """Prepare and expand (alone: for tests of what happens outside a `Run`, failures and refusals)."""
+    with engine.connect(dsn) as c:
+        engine.prepare(c, m)
+        engine.expand(c, m.name)
+
+
+def contract(dsn: str, m: Migration) -> None:
+    with engine.connect(dsn) as c:
+        engine.contract(c, m.name)
+
+
+# each phase before contract, as the workflow runs it
+STEPS: dict[str, Callable[[str, Migration], None]] = {
+    "expand": expand,
+    "backfill": lambda dsn, m: backfill_all(dsn, m.name),
+    "verify": _verify,
+    "cutover": _cutover,
+}
+
+
+def advance(dsn: str, m: Migration, last: str, after: str | None = None) -> None:
+    """Run the phases after `after` (None: from expand) up to `last`."""
+    first = 0 if after is None else PHASES_BEFORE_CONTRACT.index(after) + 1
+    for phase in PHASES_BEFORE_CONTRACT[first : PHASES_BEFORE_CONTRACT.index(last) + 1]:
+        STEPS[phase](dsn, m)
+
+
 def blue_tags(tags: list[int]) -> list[int]:
     return [t for t in tags if t % 2 == 0]
 
@@ -113,19 +165,26 @@ def same_side(write: Write, sees: Sees) -> tuple[Side, Side]:
     return Side(write, sees), Side(write, sees)
 
 
+_APP_GRANTS = (
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {r}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {r}",
+)
+
+
 @contextmanager
 def app_login(conn: psycopg.Connection) -> Iterator[str]:
-    """A login role that owns nothing: DML on the physical tables, USAGE on their sequences."""
-    role = f"ls_app_{uuid.uuid4().hex[:10]}"
-    name = sql.Identifier(role)
-    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(name))
-    conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(name))
-    conn.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(name))
+    """A login role that owns nothing: DML on the physical tables, USAGE on their sequences, and the same on
+    those `conn`'s role (the tables' owner, the worker's role) creates later, as an application is given."""
+    admin = admin_dsn()
+    role = create_login_role(admin, "ls_app")
     try:
+        for grant in _APP_GRANTS:
+            conn.execute(sql.SQL(grant).format(r=sql.Identifier(role)))
         yield role
     finally:
-        conn.execute(sql.SQL("DROP OWNED BY {}").format(name))  # its grants in this database
-        conn.execute(sql.SQL("DROP ROLE {}").format(name))
+        drop_role(admin, conn.info.dbname, role)  # its grants in this database, then the role
 
 
 class Run:
@@ -184,33 +243,26 @@ class Run:
     def _done(self, phase: str) -> None:
         self.phases.append(phase)
 
+    def _step(self, phase: str) -> None:
+        STEPS[phase](self.dsn, self.m)
+        self._done(phase)
+
     def expand(self) -> None:
-        with engine.connect(self.dsn) as c:
-            engine.prepare(c, self.m)
-            engine.expand(c, self.m.name)
-        self._done("expand")
+        self._step("expand")
 
     def backfill(self) -> None:
-        backfill_all(self.dsn, self.m.name)
-        self._done("backfill")
+        self._step("backfill")
 
     def verify(self) -> None:
-        with engine.connect(self.dsn) as c:
-            engine.validate_constraints(c, self.m.name)
-            report = engine.verify(c, self.m.name)
-        assert report.ok, report.summary()
-        self._done("verify")
+        self._step("verify")
 
     def cutover(self) -> None:
-        with engine.connect(self.dsn) as c:
-            engine.cutover(c, self.m.name)
-            assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (self.s.green_version,)
-        self._done("cutover")
+        self._step("cutover")
 
     def through(self, last: str) -> None:
         """Run each remaining phase up to `last`, both clients exchanging writes after each."""
         for phase in PHASES_BEFORE_CONTRACT[len(self.phases) : PHASES_BEFORE_CONTRACT.index(last) + 1]:
-            getattr(self, phase)()
+            self._step(phase)
             self.exchange()
 
     def _all_phases_exchanged(self) -> None:
@@ -219,8 +271,7 @@ class Run:
     def contract(self) -> None:
         """Contract; then the plain statements' schema, nothing of liveshift's left, every write kept."""
         self._all_phases_exchanged()
-        with engine.connect(self.dsn) as c:
-            engine.contract(c, self.m.name)
+        contract(self.dsn, self.m)
         self._done("contract")
         self.exchange(blue=False)  # blue's version is gone
         assert snapshot(self.conn) == plain_alter_snapshot(self.conn, self.s.setup(self.conn), self.s.plain)
@@ -252,13 +303,6 @@ def rollback_from(
         run.through(stop_after)
         run.rollback()
     return run
-
-
-def expand(dsn: str, m: Migration) -> None:
-    """Prepare and expand alone, for tests of what happens outside a `Run` (failures, refusals)."""
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
 
 
 def each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: Scenario) -> None:

@@ -11,9 +11,12 @@ import prometheus_client
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.history import HistoryActivities
 from activities.migration import HEARTBEAT_EVERY_S, MigrationActivities
 from worker.client import connect, ensure_search_attributes, sdk_runtime
 from worker.config import Settings
+from workflows.directory import MigrateDirectoryWorkflow
+from workflows.history import HistoryWorkflow
 from workflows.migration import MigrationWorkflow
 
 log = logging.getLogger(__name__)
@@ -27,8 +30,8 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[MigrationWorkflow],
-        activities=activities.all(),
+        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow],
+        activities=activities.all() + HistoryActivities(settings.dsn_for, executor).all(),
         max_concurrent_activities=DB_THREADS,
         # heartbeat details (a step's lock wait, a partition's progress) reach `liveshift status` and the UI within
         # this, not 80% of the heartbeat timeout

@@ -17,6 +17,13 @@ def render(s: MigrationStatus) -> str:
         lines.append(f"- {t.table}: {t.rows_done}/{t.rows_total} rows, {t.rows_per_second:.0f} rows/s{eta}")
     if s.throttled:
         lines.append(f"throttled: {s.throttled}")
+    if s.green_percent is not None:
+        lines.append(f"green has **{s.green_percent}%** of clients" + (f"; steps: {s.schedule}" if s.schedule else ""))
+    if s.health is not None:
+        verdict = "healthy" if s.health.healthy else "**unhealthy**"
+        lines.append(f"health check: {verdict} (`{s.health.value}`, {s.health.checks} checks)")
+        if s.health.failing and s.waiting_for:
+            lines.append(f"stopped on the failing value `{s.health.failing}`: green is back at 0%")
     if s.verify is not None:
         lines.append(s.verify.summary())
     for b in s.terminated_blockers:

@@ -20,17 +20,19 @@ with workflow.unsafe.imports_passed_through():
         PROGRESS,
         RESUME,
         ROLLBACK,
+        SHIFT,
         STATUS,
         ApproveRequest,
         MigrationStatus,
         ProgressReport,
         RollbackRequest,
+        ShiftRequest,
     )
 
-from workflows.base import MigrationWorkflowBase
+from workflows.shifting import ShareControl
 
 
-class OperatorHandlers(MigrationWorkflowBase):
+class OperatorHandlers(ShareControl):
     @workflow.signal(name=PROGRESS)
     def on_progress(self, report: ProgressReport) -> None:
         if self._status.phase != Phase.BACKFILL:
@@ -69,6 +71,17 @@ class OperatorHandlers(MigrationWorkflowBase):
     def _approve(self, request: ApproveRequest) -> str:
         self._approved.add(request.gate)
         return f"{request.gate} approved"
+
+    async def _shift(self, request: ShiftRequest) -> str:
+        before = self._status.green_percent
+        took_over = self._walking and not self._taken_over
+        self._taken_over = True  # from now on the operator drives (a schedule stops where it is)
+        if request.percent < 100:
+            self._approved.discard("contract")  # contract needs 100%: an earlier approval no longer holds
+        await self._apply_share(request.percent, "operator")
+        return f"green has {request.percent}% of clients (was {before}%)" + (
+            "; the scheduled steps stop: the operator drives from here" if took_over else ""
+        )
 
     def _on_cancel(self, reason: str | None) -> None:
         refusal = requests.refusal_of_cancellation(self._status)
@@ -147,5 +160,21 @@ class OperatorHandlers(MigrationWorkflowBase):
 
     @workflow.signal(name=APPROVE)
     def approve_signal(self, request: ApproveRequest) -> None:
-        if self._accepts_signal(APPROVE, request.gate):
+        if self._legacy_contract:  # a history from before FULL_SHARE_BEFORE_CONTRACT: contract at any share
+            if requests.refusal_of_approval(self._status, request.gate, needs_full_share=False) is None:
+                self._approve(request)
+        elif self._accepts_signal(APPROVE, request.gate):
             self._approve(request)
+
+    @workflow.update(name=SHIFT)
+    async def shift_update(self, request: ShiftRequest) -> str:
+        return await self._shift(request)
+
+    @shift_update.validator
+    def _validate_shift(self, request: ShiftRequest) -> None:
+        self._validate(SHIFT)
+
+    @workflow.signal(name=SHIFT)
+    async def shift_signal(self, request: ShiftRequest) -> None:
+        if self._accepts_signal(SHIFT):
+            await self._shift(request)

@@ -1,7 +1,10 @@
 """MigrationWorkflow: one migration, walked through its phases durably (liveshift/lifecycle.py has them all).
 
     prepare -> expand -> backfill -> validate constraints -> verify -> cutover gate -> cutover
-            -> contract gate (soak timer or approval) -> contract
+            -> scheduled steps (health-gated, optional) -> contract gate (at 100%: soak timer or approval) -> contract
+
+Between cutover and contract an operator moves green's share up or down (`shift`); workflows/shifting.py
+holds those rules.
 
 Between phases the workflow holds while paused and honours a rollback request; during backfill and
 at the gates a rollback request interrupts at once (backfill partitions stop at a batch boundary).
@@ -77,6 +80,10 @@ class MigrationWorkflow(OperatorHandlers):
         self._partitions = {}
         self._totals = {}
         self._flag_lock = asyncio.Lock()
+        self._shift_lock = asyncio.Lock()
+        self._taken_over = False
+        self._walking = False
+        self._legacy_contract = False
 
     @workflow.run
     async def run(self, input: MigrationInput) -> MigrationStatus:
@@ -155,14 +162,15 @@ class MigrationWorkflow(OperatorHandlers):
             await self._between_phases()
 
         self._enter(Phase.CUTOVER)
-        await self._activity(
-            MigrationActivities.cutover, self._phase_input(percent=options.cutover_percent), interruptible=True
-        )
+        percent = 0 if options.canary_steps else options.cutover_percent  # the steps move green from 0%
+        await self._activity(MigrationActivities.cutover, self._phase_input(percent=percent), interruptible=True)
+        self._record_share(percent, "cutover")
         await self._between_phases()
 
         self._enter(Phase.AWAITING_CONTRACT)
-        await self._gate("contract", options.soak_seconds)
-        await self._between_phases()
+        if options.canary_steps:
+            await self._walk_steps()
+        await self._contract_gate(options.soak_seconds)  # holds while paused, as between phases
 
     async def _fail(self, reason: str, outcome: str, roll_back: bool) -> NoReturn:
         """End on a failure no retry can fix: roll back first where that is still possible."""

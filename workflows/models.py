@@ -11,9 +11,11 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from temporalio.common import SearchAttributeKey
 
+from liveshift.health import HealthCheck
+from liveshift.health import HealthResult as HealthResult  # check_health's answer
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
 from liveshift.spec import Migration
 from liveshift.values import Blocker, LockPolicy, Progress, Throttle, VerifyReport
@@ -28,6 +30,7 @@ PAUSE = "pause"
 RESUME = "resume"
 ROLLBACK = "rollback"
 APPROVE = "approve"
+SHIFT = "shift"
 PROGRESS = "progress"  # signal from backfill activities to the workflow
 STATUS = "status"  # query
 
@@ -41,6 +44,7 @@ SA_MIGRATION = SearchAttributeKey.for_keyword("LiveshiftMigration")
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (SA_PHASE, SA_TABLES, SA_TARGET, SA_MIGRATION)
 
 Gate = Literal["cutover", "contract"]
+OnUnhealthy = Literal["wait", "rollback"]
 
 
 class MigrationOptions(BaseModel):
@@ -53,6 +57,26 @@ class MigrationOptions(BaseModel):
     throttle: Throttle = Field(default_factory=Throttle)
     lock: LockPolicy = Field(default_factory=LockPolicy)
     progress_interval_s: float = Field(5.0, gt=0, description="how often backfill reports progress to the workflow")
+    canary_steps: list[int] = Field(
+        default_factory=list, description="green's share at each scheduled step after cutover (cutover itself is 0%)"
+    )
+    step_seconds: float | None = Field(None, gt=0, description="dwell time of each scheduled step")
+    health: HealthCheck | None = Field(None, description="evaluated before each step and during its dwell")
+    health_interval_s: float = Field(30.0, gt=0, description="how often the health check runs during a dwell")
+    on_unhealthy: OnUnhealthy = Field("wait", description="after green is back at 0%: wait at the gate, or roll back")
+
+    @model_validator(mode="after")
+    def _schedule_is_whole(self) -> MigrationOptions:
+        steps = self.canary_steps
+        if any(not 1 <= s <= 100 for s in steps) or steps != sorted(set(steps)):
+            raise ValueError(f"canary_steps {steps}: percentages 1..100, strictly increasing")
+        if bool(steps) != (self.step_seconds is not None):
+            raise ValueError("canary_steps and step_seconds go together")
+        if self.health is not None and not steps:
+            raise ValueError("a health check gates scheduled steps: give canary_steps too")
+        if steps and self.cutover_percent != 100:  # (payloads carry every field: not model_fields_set)
+            raise ValueError("canary_steps replaces cutover_percent (the canary): give one of them")
+        return self
 
 
 class MigrationInput(BaseModel):
@@ -64,6 +88,10 @@ class MigrationInput(BaseModel):
 
 class ApproveRequest(BaseModel):
     gate: Gate
+
+
+class ShiftRequest(BaseModel):
+    percent: int = Field(ge=0, le=100, description="green's share of clients")
 
 
 class RollbackRequest(BaseModel):
@@ -97,6 +125,24 @@ class PhaseTransition(BaseModel):
     at: datetime
 
 
+class ShareChange(BaseModel):
+    """Green's share set (by cutover, the operator, the schedule, or a failed health check) at a time."""
+
+    percent: int
+    at: datetime
+    by: Literal["cutover", "operator", "schedule", "health check"]
+
+
+class HealthStatus(BaseModel):
+    """The latest health-check evaluation; `failing` keeps the value that stopped the schedule."""
+
+    healthy: bool
+    value: str
+    at: datetime
+    checks: int = 0
+    failing: str | None = None
+
+
 class MigrationStatus(BaseModel):
     """The `status` query's answer, and the workflow's result."""
 
@@ -117,6 +163,10 @@ class MigrationStatus(BaseModel):
     rollback_reason: str | None = None  # why it rolled back (operator request or a non-retryable failure)
     # backends a lock-taking phase ended (--terminate-blockers-after), as its activity reported them
     terminated_blockers: list[Blocker] = Field(default_factory=list)
+    green_percent: int | None = None  # green's share of clients since cutover
+    shifts: list[ShareChange] = Field(default_factory=list)
+    schedule: str | None = None  # where the scheduled steps are (or why they stopped)
+    health: HealthStatus | None = None
 
     @property
     def rows_done(self) -> int:
@@ -141,9 +191,15 @@ class PhaseInput(BaseModel):
     target: str
     migration: str
     lock: LockPolicy = Field(default_factory=LockPolicy)
-    percent: int = 100  # cutover
+    percent: int = 100  # cutover, shift
     reason: str | None = None  # rollback
     paused: bool = False  # set_paused
+
+
+class HealthInput(BaseModel):
+    target: str
+    migration: str
+    check: HealthCheck
 
 
 class BackfillInput(BaseModel):

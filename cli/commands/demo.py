@@ -2,8 +2,12 @@
 
 An `accounts` table (a million rows by default) is migrated by one file of three operations while blue (old)
 and green (new) application threads read and write it: a NOT NULL, UNIQUE `email_lower` derived from `email`,
-`amount` from integer to bigint, and `note` renamed to `memo`. The demo cuts over automatically, drains the
-old application, approves the contract, and proves that no request failed and no acknowledged write was lost.
+`amount` from integer to bigint, and `note` renamed to `memo`. At cutover the application is redeployed as one
+that ships both versions and follows the flag (liveshift.version_for, request by request), and the migration
+shifts its users 10% -> 50% -> 100% to green on a schedule, gated by a health check (PromQL on the application's
+per-version error counters with --health-prometheus, else SQL on the database: no request waiting on a lock for
+over 2 seconds). At 100% it approves the contract, and proves that no request failed and no acknowledged write
+was lost.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, NoReturn
 
 import psycopg
 import yaml
+from prometheus_client import CollectorRegistry, start_http_server
 from psycopg import sql
 from rich.console import Group
 from rich.table import Table
@@ -34,9 +39,20 @@ from cli.options import add_command, add_json_option, add_stack_options
 from cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_signals
 from cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
 from cli.stack.dev import DevStack
+from cli.stack.postgres import free_port
+from liveshift.health import HealthCheck
 from liveshift.spec import parse_migration
 from worker.config import Settings, TemporalSettings
-from workflows.models import APPROVE, TASK_QUEUE, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import (
+    APPROVE,
+    ROLLBACK,
+    TASK_QUEUE,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+    RollbackRequest,
+)
 from workflows.starter import start_migration
 
 TARGET = "demo"
@@ -56,6 +72,17 @@ MIGRATION = {
         {"op": "rename_column", "table": TABLE, "column": "note", "to": "memo"},
     ],
 }
+STEPS = [10, 50, 100]
+# healthy while green serves requests with under 1% of them failing (the series exist from the start)
+PROMQL = (
+    'sum(rate(liveshift_demo_errors_total{version="green"}[30s])) '
+    '<= bool 0.01 * sum(rate(liveshift_demo_requests_total{version="green"}[30s]))'
+)
+# without Prometheus: no application request has waited on a lock for over 2 seconds
+SQL_CHECK = (
+    "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND now() - query_start > interval '2 seconds'"
+)
 # phases in which expand is done and the migration goes on: the green application can run
 GREEN_PHASES = {"backfill", "verify", "awaiting_cutover", "cutover", "awaiting_contract", "contract"}
 BLUE_SCHEMA = "public_base"
@@ -91,6 +118,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parallelism", type=int, default=2, help="backfill partitions (default 2)")
     parser.add_argument("--rate", type=float, default=25.0, help="requests/s per application thread (default 25)")
     parser.add_argument("--keep-running", action="store_true", help="keep the stack up after the summary (Ctrl-C)")
+    parser.add_argument(
+        "--step-every", type=float, default=5.0, metavar="SECONDS", help="dwell of each shift step (default 5)"
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, help="serve the application's per-version counters here (default: a free port)"
+    )
+    parser.add_argument(
+        "--health-prometheus",
+        metavar="URL",
+        help="a Prometheus scraping --metrics-port: the health check reads green's error rate there",
+    )
     add_json_option(parser, "print the summary as one JSON line")
 
 
@@ -124,6 +162,7 @@ class Outcome:
     writes_checked: int
     ui_url: str
     seconds: float
+    shifting: dict[str, int]  # requests of the flag-following application, by the version that served them
 
     @property
     def ok(self) -> bool:
@@ -168,11 +207,20 @@ class Outcome:
             "first_errors": total.first_errors,
             "longest_stall_ms": round(total.max_latency * 1000, 1),
             "p99_ms": round(total.p99 * 1000, 2),
+            "requests_by_version": {side: r.requests for side, r in self.report.sides.items()},
+            "shifting_requests_by_version": self.shifting,
+            "shifts": [{"percent": c.percent, "at": c.at.isoformat(), "by": c.by} for c in self.status.shifts],
             "lost_writes": self.lost_writes,
             "writes_checked": self.writes_checked,
             "ui": self.ui_url,
             "seconds": round(self.seconds, 1),
         }
+
+    def shift_line(self) -> str:
+        shifts = self.status.shifts
+        if not shifts:
+            return "never shifted"
+        return " -> ".join(f"{c.percent}% (+{(c.at - shifts[0].at).total_seconds():.0f}s)" for c in shifts)
 
     def view(self) -> Group:
         total = self.report.total
@@ -187,6 +235,10 @@ class Outcome:
         facts.add_row("application errors:", "\n".join([str(total.errors), *(f"  {e}" for e in total.first_errors)]))
         facts.add_row(
             "longest application stall:", f"{total.max_latency * 1000:,.0f} ms (p99 {total.p99 * 1000:,.1f} ms)"
+        )
+        facts.add_row("green's share:", self.shift_line())
+        facts.add_row(
+            "while shifting, served by:", f"blue {self.shifting['blue']:,}, green {self.shifting['green']:,} requests"
         )
         facts.add_row(
             "lost writes:", f"{self.lost_writes} ({self.writes_checked:,} rows with acknowledged writes checked)"
@@ -213,8 +265,14 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     load.start("blue", writers=2, readers=2, rate=args.rate)
     say.note(f"blue application running (2 writers, 2 readers at {args.rate:g} req/s each)")
 
+    registry = CollectorRegistry()
+    load.export_metrics(registry)
+    port = args.metrics_port or free_port()
+    start_http_server(port, addr="127.0.0.1", registry=registry)
+    say.note(f"application metrics (requests and errors per version): http://127.0.0.1:{port}/metrics")
+
     migration = parse_migration(MIGRATION, file="demo")
-    options = MigrationOptions(auto_cutover=True, parallelism=args.parallelism, progress_interval_s=1.0)
+    options = shifting_options(args)
     started = time.monotonic()
     request = MigrationInput(target=TARGET, migration=migration, options=options)
     handle = await start_migration(client, request, stack.task_queue)
@@ -222,26 +280,8 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     say.note(f"migration {migration.name} started: {ui_url}")
     say.note("  " + yaml.safe_dump(MIGRATION, sort_keys=False).strip().replace("\n", "\n  "))
 
-    green_started = False
     try:
-        while True:
-            current = await control.status(handle)
-            traffic = load.report().total
-            say.show(live_line(current, f"|  app {traffic.requests:,} req, {traffic.errors} errors"), current.phase)
-            if not green_started and current.phase in GREEN_PHASES:
-                load.start("green", writers=1, readers=1, rate=args.rate)
-                green_started = True
-                say.note("expand done: green application running (1 writer, 1 reader)")
-            if current.waiting_for == "contract":
-                # cut over: the old application drains (its instances are redeployed as green), then contract
-                await asyncio.to_thread(load.stop, "blue")
-                say.note("cut over to green; blue application drained; approving contract")
-                await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
-            if current.phase in FINAL_PHASES:
-                break
-            if current.waiting_for == "cutover":
-                await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
-            await asyncio.sleep(0.5)
+        await follow(handle, load, args, say)
     finally:
         say.done()
         await asyncio.to_thread(load.stop)
@@ -250,7 +290,67 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     # contract (blue's writes through `up`), blue's after a rollback
     versions = {"final": GREEN} if final.phase == "complete" else {"blue": BLUE}
     lost = len(await asyncio.to_thread(load.lost_writes, versions))
-    return Outcome(final, load.report(), lost, load.acknowledged_writes(), ui_url, time.monotonic() - started)
+    shifting = load.requests_by_version("flag")
+    seconds = time.monotonic() - started
+    return Outcome(final, load.report(), lost, load.acknowledged_writes(), ui_url, seconds, shifting)
+
+
+def shifting_options(args: argparse.Namespace) -> MigrationOptions:
+    """Cut over at 0%, then 10% -> 50% -> 100% every --step-every seconds, each step health-gated."""
+    if args.health_prometheus:
+        check = HealthCheck(kind="prometheus", prometheus_url=args.health_prometheus, query=PROMQL)
+    else:
+        check = HealthCheck(kind="sql", query=SQL_CHECK)
+    return MigrationOptions(
+        auto_cutover=True,
+        parallelism=args.parallelism,
+        progress_interval_s=1.0,
+        canary_steps=STEPS,
+        step_seconds=args.step_every,
+        health=check,
+        health_interval_s=max(1.0, args.step_every / 2),
+    )
+
+
+def traffic_line(load: LoadGenerator, status: MigrationStatus) -> Table:
+    traffic = load.report().total
+    by_version = load.requests_by_version()
+    share = f", green {status.green_percent}%" if status.green_percent is not None else ""
+    counts = f"blue {by_version['blue']:,} / green {by_version['green']:,}"
+    return live_line(status, f"|  app {traffic.requests:,} req ({counts}), {traffic.errors} errors{share}")
+
+
+async def follow(handle: Any, load: LoadGenerator, args: argparse.Namespace, say: LiveLine) -> None:
+    """Redeploy the application as the phases go (blue; blue and green; one following the flag), and answer the
+    gates: contract once the steps have brought green to 100%, a rollback if they stopped short of it."""
+    green_started = following = False
+    while True:
+        current = await control.status(handle)
+        say.show(traffic_line(load, current), f"{current.phase} {current.green_percent}")
+        if not green_started and current.phase in GREEN_PHASES:
+            load.start("green", writers=1, readers=1, rate=args.rate)
+            green_started = True
+            say.note("expand done: green application running (1 writer, 1 reader)")
+        if not following and current.phase == "awaiting_contract":
+            # cut over (at 0%): the application is redeployed as one that follows the flag, user by user
+            load.start_following_flag(writers=2, readers=2, rate=args.rate)
+            await asyncio.to_thread(load.stop, "blue")
+            await asyncio.to_thread(load.stop, "green")
+            following = True
+            say.note(f"cut over: the application follows the flag; shifting {' -> '.join(f'{p}%' for p in STEPS)}")
+        if current.waiting_for == "contract":
+            if current.green_percent != 100:
+                why = current.health.value if current.health else "no health value"
+                reason = f"the shift stopped at {current.green_percent}%: health check failed ({why})"
+                await control.request(handle, ROLLBACK, RollbackRequest(reason=reason))
+            else:
+                say.note("green has 100% of the users; approving contract")
+                await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
+        if current.phase in FINAL_PHASES:
+            return
+        if current.waiting_for == "cutover":
+            await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
+        await asyncio.sleep(0.5)
 
 
 def _refuse(args: argparse.Namespace, reason: str, code: int) -> int:

@@ -13,15 +13,18 @@ import sys
 from typing import Any
 
 import psycopg
+from pydantic import ValidationError
 
-from cli.options import add_command, add_json_option
+from cli.options import add_command, add_json_option, add_replication_options, replication_from
 from cli.process import Exit
 from liveshift import engine, privileges
 from liveshift.backfill import estimate_rows
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
+from liveshift.replication import logical_slots, primary_standbys
 from liveshift.spec import load_migration
 from liveshift.steps import Step
+from liveshift.values import ReplicationLimits
 
 PHASE_NOTES = {
     "expand": "old and new shapes side by side; blue keeps working",
@@ -37,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan",
         help="validate a migration file against a live database and print its steps",
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
-        "each statement with the lock it takes, and the grants that give the tables' roles the versions. "
-        "Exit 0 when valid, 2 when not.",
+        "each statement with the lock it takes, the grants that give the tables' roles the versions, and the "
+        "replication limits the backfill holds at (those the replication options give) with the replicas' lag "
+        "now. Exit 0 when valid, 2 when not.",
         run=run,
         json=False,
         connection=False,
@@ -50,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
     )
     add_json_option(parser, "print the plan as JSON")
+    add_replication_options(parser)
 
 
 def _one_line(text: str) -> str:
@@ -77,8 +82,42 @@ def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
-    """The plan as plain data: what `--json` prints and what the human rendering is made from."""
+def throttle_json(conn: psycopg.Connection, limits: ReplicationLimits) -> dict[str, Any]:
+    """The replication limits the backfill holds at (the options given to plan, as `liveshift start` takes
+    them, else the defaults), and what the target's standbys and logical slots lag now."""
+    return {
+        "limits": limits.model_dump(mode="json"),
+        "standbys": [vars(s) for s in primary_standbys(conn)],
+        "logical_slots": [vars(s) for s in logical_slots(conn)],
+    }
+
+
+def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
+    limits = ReplicationLimits.model_validate(throttle["limits"])
+    lines = [
+        f"  holds while a standby's replay lags > {limits.max_replica_lag_s:g} s "
+        f"(> {limits.max_replica_lag_bytes.human_readable(decimal=False)} of WAL where no time is reported) "
+        f"or a logical slot retains > {limits.max_slot_wal.human_readable(decimal=False)} of WAL; "
+        f"slows beyond {limits.slow_above:.0%} of a limit",
+        "  (per migration: liveshift start --max-replica-lag, --max-slot-wal, --standby, --probe-query; "
+        "the same options here show their limits)",
+    ]
+    if limits.health_query is not None:
+        bound = limits.max_health_latency_ms
+        lines.append(f"  holds while the health query takes > {bound:g} ms: {limits.health_query}")
+    if limits.standbys:
+        lines.append(f"  polls the standbys (worker targets): {', '.join(limits.standbys)}")
+    for s in throttle["standbys"]:
+        lag = "not reported" if s["seconds"] is None else f"{s['seconds']:.1f} s"
+        lines.append(f"  now: standby {s['name']} replay lag {lag}, {s['bytes']} bytes of WAL behind")
+    for s in throttle["logical_slots"]:
+        lines.append(f"  now: logical slot {s['name']} retains {s['retained_bytes']} bytes of WAL")
+    return lines
+
+
+def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: ReplicationLimits | None = None) -> dict[str, Any]:
+    """The plan as plain data: what `--json` prints and what the human rendering is made from (with the
+    replication limits given, else the defaults)."""
     return {
         "valid": True,
         "migration": plan.migration.name,
@@ -97,6 +136,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, Any]:
             }
             for target in plan.backfill_targets()
         ],
+        "throttle": throttle_json(conn, limits or ReplicationLimits()),
         "verify": [
             {"table": t.table, "direction": t.direction, "column": t.target, "expression": t.expression}
             for t in plan.transforms
@@ -132,14 +172,15 @@ def render_text(data: dict[str, Any]) -> str:
 
     phase("expand")
     lines.append("")
-    lines.append(f"backfill ({len(data['backfill'])} tables): keyset batches, each committed with its checkpoint")
+    lines.append(f"backfill ({len(data['backfill'])} tables): batches, each committed with its checkpoint")
     for target in data["backfill"]:
-        key = ", ".join(target["key"])
+        key = f"key ({', '.join(target['key'])})" if target["key"] else "no key: ctid block ranges"
         how = {
             "direct": "the UPDATE computes the new columns (trigger skipped)",
             "trigger": "the dual-write trigger computes the new columns (chained up expressions)",
         }[target["path"]]
-        lines.append(f"  {target['table']}: key ({key}), about {target['rows_estimate']} rows; row locks only; {how}")
+        lines.append(f"  {target['table']}: {key}, about {target['rows_estimate']} rows; row locks only; {how}")
+    lines.extend(_throttle_lines(data["throttle"]))
     phase("validate")
     lines.append("")
     lines.append(f"verify ({len(data['verify'])} comparisons): reads only")
@@ -169,6 +210,11 @@ def run(args: argparse.Namespace) -> int:
     except SpecError as exc:
         return _refuse(args, str(exc), exc)
     try:
+        limits = ReplicationLimits.model_validate(replication_from(args))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return _refuse(args, f"option replication.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+    try:
         conn = engine.connect(args.dsn)
     except psycopg.OperationalError as exc:
         return _refuse(args, f"cannot connect to the database: {exc}")
@@ -181,6 +227,6 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(args, str(exc), exc)
         except LiveshiftError as exc:
             return _refuse(args, f"{args.file}: {exc}")
-        data = plan_json(plan, conn)
+        data = plan_json(plan, conn, limits)
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
     return Exit.OK

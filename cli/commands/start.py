@@ -10,10 +10,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from cli import control
 from cli.config import CliError
-from cli.options import add_command, add_lock_options, lock_policy_from
+from cli.options import add_command, add_lock_options, add_replication_options, lock_policy_from, replication_from
 from cli.process import Exit, exit_code_of
 from cli.render import LiveLine, console, live_line, status_view
-from liveshift.backfill import Throttle
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.spec import load_migration
 from worker.config import Settings
@@ -33,28 +32,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", help="migration file (YAML or JSON)")
     parser.add_argument("--target", required=True, help="database target name, resolved by the worker")
-    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
-    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
-    parser.add_argument(
-        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
-    )
-    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
-    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
-    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
-    parser.add_argument(
-        "--target-batch-ms",
-        type=int,
-        metavar="MS",
-        help="batch time the adaptive size aims for (default 30: an application write to a row of the running "
-        "batch waits up to that long)",
-    )
-    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
+    add_migration_options(parser)
     parser.add_argument("--wait", action="store_true", help="follow progress until it ends or waits at a gate")
-    add_lock_options(parser)
+    steps = parser.add_argument_group("progressive shifting (after cutover; docs/design.md, Progressive shifting)")
+    steps.add_argument(
+        "--canary-steps",
+        type=step_list,
+        metavar="P1,P2,...",
+        help="green's share at each step, e.g. 5,25,50,100 (cutover itself sends 0%%; replaces --canary)",
+    )
+    steps.add_argument("--step-every", type=duration, metavar="DURATION", help="dwell of each step: 90s, 10m, 1h")
+    health = steps.add_mutually_exclusive_group()
+    health.add_argument("--health-prometheus", metavar="URL", help="Prometheus server for --health-query")
+    health.add_argument("--health-sql", metavar="SELECT", help="SQL on the target, healthy while it returns true")
+    steps.add_argument(
+        "--health-query", metavar="PROMQL", help="healthy while it returns a non-empty, all non-zero result"
+    )
+    steps.add_argument(
+        "--health-interval", type=duration, metavar="DURATION", help="health check during a dwell (default 30s)"
+    )
+    steps.add_argument(
+        "--on-unhealthy",
+        choices=["wait", "rollback"],
+        help="after green is back at 0%%: wait at the contract gate (default) or roll back",
+    )
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(value: str) -> float:
+    """90, 90s, 10m, 1h -> seconds."""
+    number, unit = (value[:-1], value[-1]) if value[-1:] in UNITS else (value, "s")
+    try:
+        seconds = float(number) * UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"duration {value!r}: a number with s, m or h (90s, 10m, 1h)") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"duration {value!r}: must be positive")
+    return seconds
+
+
+def step_list(value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps {value!r}: comma-separated percentages, e.g. 5,25,50,100") from None
+
+
+def health_from(args: argparse.Namespace) -> dict[str, object] | None:
+    if args.health_prometheus:
+        if not args.health_query:
+            raise CliError("option --health-prometheus: needs --health-query PROMQL")
+        return {"kind": "prometheus", "prometheus_url": args.health_prometheus, "query": args.health_query}
+    if args.health_query:
+        raise CliError("option --health-query: needs --health-prometheus URL")
+    if args.health_sql:
+        return {"kind": "sql", "query": args.health_sql}
+    return None
 
 
 def options_from(args: argparse.Namespace) -> MigrationOptions:
-    throttle = {
+    throttle: dict[str, object] = {
         key: value
         for key, value in (
             ("initial_batch", args.batch_size),
@@ -64,9 +103,12 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         )
         if value is not None
     }
+    replication = replication_from(args)
+    if replication:
+        throttle["replication"] = replication
     options: dict[str, object] = {"auto_cutover": args.auto_cutover}
     if throttle:
-        options["throttle"] = Throttle(**throttle)
+        options["throttle"] = throttle  # validated with the options: an error names the option's path
     lock = lock_policy_from(args)
     if lock:
         options["lock"] = lock
@@ -74,6 +116,11 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         ("cutover_percent", args.canary),
         ("soak_seconds", args.soak),
         ("parallelism", args.parallelism),
+        ("canary_steps", args.canary_steps),
+        ("step_seconds", args.step_every),
+        ("health", health_from(args)),
+        ("health_interval_s", args.health_interval),
+        ("on_unhealthy", args.on_unhealthy),
     ):
         if value is not None:
             options[key] = value
@@ -81,7 +128,8 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
         return MigrationOptions.model_validate(options)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise CliError(f"option {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+        where = f"option {'.'.join(str(p) for p in err['loc'])}" if err["loc"] else "options"
+        raise CliError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,3 +177,25 @@ def run(args: argparse.Namespace) -> int:
         return code
 
     return control.run_command(args, body)
+
+
+def add_migration_options(parser: argparse.ArgumentParser) -> None:
+    """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
+    parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
+    parser.add_argument("--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover")
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
+    )
+    parser.add_argument("--parallelism", type=int, help="backfill partitions per table (default 1)")
+    parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size")
+    parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch")
+    parser.add_argument(
+        "--target-batch-ms",
+        type=int,
+        metavar="MS",
+        help="batch time the adaptive size aims for (default 30: an application write to a row of the running "
+        "batch waits up to that long)",
+    )
+    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s")
+    add_lock_options(parser)
+    add_replication_options(parser)

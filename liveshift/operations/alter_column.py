@@ -156,12 +156,6 @@ class AlterColumn(OperationBase):
                 )
             if len(fk.columns) != 1:
                 raise self.fail("column", f"foreign key {fk.name!r} of table {fk.table!r} has several columns")
-            if not source.backfill_key():
-                raise self.fail(
-                    "column",
-                    f"table {fk.table!r} references {self.table}.{column.name} (foreign key {fk.name!r}) and must be "
-                    "backfilled, but has neither a primary key nor a unique NOT NULL key; add one first",
-                )
             if fk.columns[0] in source.primary_key or any(
                 fk.columns[0] in other.ref_columns for other in source.referenced_by
             ):

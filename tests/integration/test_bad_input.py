@@ -137,12 +137,6 @@ CASES = [
         id="check-not-boolean",
     ),
     pytest.param(
-        add_column(table="events", up="upper(payload)"),
-        "table",
-        "neither a primary key nor a unique NOT NULL key",
-        id="no-key-for-backfill",
-    ),
-    pytest.param(
         add_column(**{"column.name": "fine"}),
         "column.name",
         "column 'fine' already exists in table 'users'",

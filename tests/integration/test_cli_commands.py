@@ -1,5 +1,5 @@
 """The CLI as an operator drives it, in subprocesses, against `liveshift dev` (embedded PostgreSQL, Temporal dev
-server with its UI, a worker): start/status/pause/resume/approve/rollback/list, exit codes, one-line refusals,
+server with its UI, a worker): start/status/pause/resume/approve/shift/rollback/list, exit codes, one-line refusals,
 and the Temporal UI in headless Chromium showing the running migration and its phase."""
 
 from __future__ import annotations
@@ -189,9 +189,26 @@ def test_gates_refusals_approvals_and_rollback(stack: DevStack, tmp_path: Path) 
     listed = {row["workflow_id"]: row for row in stack.cli_json("list")}
     assert listed[wid]["phase"] == "awaiting_cutover" and listed[wid]["migration"] == "users_email_lower"
 
+    before_cutover = stack.cli("shift", "10", wid)
+    assert before_cutover.returncode == 2
+    assert one_line(before_cutover.stderr) == (
+        "liveshift shift: refused: cannot shift: the migration has not cut over yet (phase awaiting_cutover)"
+    )
     approved = stack.cli("approve", "cutover", "--migration", "users_email_lower")
     assert approved.returncode == 0, approved.stderr
     stack.wait_for(wid, lambda s: s["waiting_for"] == "contract")
+
+    shifted = stack.cli_json("shift", "25", wid)
+    assert shifted["answer"] == "green has 25% of clients (was 100%)" and shifted["green_percent"] == 25
+    assert [c["percent"] for c in shifted["shifts"]] == [100, 25]
+    below = stack.cli("approve", "contract", wid)
+    assert below.returncode == 2
+    assert one_line(below.stderr) == (
+        "liveshift approve: refused: contract needs 100% of clients on green; green has 25% (liveshift shift 100)"
+    )
+    assert "green 25%" in stack.cli("status", wid).stdout
+    out_of_range = stack.cli("shift", "101", wid)
+    assert out_of_range.returncode == 2 and "PERCENT 101: the share is 0..100" in out_of_range.stderr
 
     rolled = stack.cli("rollback", wid, "--reason", "test says no")
     assert rolled.returncode == 0, rolled.stderr
@@ -202,6 +219,8 @@ def test_gates_refusals_approvals_and_rollback(stack: DevStack, tmp_path: Path) 
     late = stack.cli("rollback", wid)
     assert late.returncode == 2
     assert one_line(late.stderr).startswith("liveshift rollback: refused:")
+    after = stack.cli("shift", "0", wid)
+    assert after.returncode == 2 and one_line(after.stderr).startswith("liveshift shift: refused:")
     unknown = stack.cli("status", "--migration", "no_such_migration")
     assert unknown.returncode == 2 and "no migration named 'no_such_migration'" in one_line(unknown.stderr)
 

@@ -29,7 +29,20 @@ def test_demo_completes_with_no_errors_and_no_lost_writes() -> None:
     with tempfile.TemporaryDirectory(prefix="liveshift-test-demo-") as data_dir:
         ports = ["--port", str(free_port()), "--ui-port", str(free_port())]
         result = subprocess.run(
-            [sys.executable, "-m", "cli.main", "demo", "--rows", "20000", "--json", "--data-dir", data_dir, *ports],
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "demo",
+                "--rows",
+                "20000",
+                "--json",
+                "--data-dir",
+                data_dir,
+                "--step-every",
+                "2",
+                *ports,
+            ],
             capture_output=True,
             text=True,
             timeout=400,
@@ -48,6 +61,13 @@ def test_demo_completes_with_no_errors_and_no_lost_writes() -> None:
     phases = [p["phase"] for p in summary["phases"]]
     assert phases.index("expand") < phases.index("backfill") < phases.index("verify") < phases.index("contract")
     assert summary["ui"].startswith("http://127.0.0.1:") and "/workflows/liveshift%2Fdemo%2F" in summary["ui"]
+    # cut over at 0%, then the health-gated steps; the flag-following application was served by both versions
+    assert [(s["percent"], s["by"]) for s in summary["shifts"]] == [
+        (0, "cutover"), (10, "schedule"), (50, "schedule"), (100, "schedule"),
+    ]  # fmt: skip
+    shifting = summary["shifting_requests_by_version"]
+    assert shifting["blue"] > 0 and shifting["green"] > shifting["blue"]  # 10%, 50%, then 100% of users on green
+    assert sum(summary["requests_by_version"].values()) == summary["requests"]
     assert "accounts_v2 started" in result.stderr  # live progress went to stderr with --json
 
 
@@ -64,7 +84,7 @@ def test_a_failed_demo_says_why_in_text_and_json() -> None:
         last_error="field 'target': unknown target 'demo': this worker knows app",
     )
     traffic = summarize("all", [])
-    outcome = Outcome(status, Report({}, traffic, 0.0), 0, 0, "http://ui", 0.1)
+    outcome = Outcome(status, Report({}, traffic, 0.0), 0, 0, "http://ui", 0.1, {"blue": 0, "green": 0})
     assert not outcome.ok
     summary = outcome.as_json()
     assert summary["ok"] is False and "unknown target 'demo'" in summary["reason"]

@@ -16,9 +16,21 @@ from liveshift import engine
 from liveshift.client import ClientError, NoVersion, VersionRouter, VersionUnavailable
 from liveshift.client.for_psycopg_pool import pool_callbacks
 from liveshift.state import bootstrap
-from tests.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back, write
-from tests.helpers import backfill_all
-from tests.scenario import app_login
+from tests.client_app import (
+    BASELINE,
+    BLUE,
+    GREEN,
+    MIGRATION,
+    USERS,
+    RunningApp,
+    cut_over,
+    expanded,
+    kept,
+    roll_back,
+    write,
+)
+from tests.helpers import backfill_all, complete
+from tests.scenario import app_login, expand, load_tables
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +146,10 @@ def test_a_role_without_usage_on_the_version_is_a_clear_error(dsn: str, conn: ps
     with app_login(conn) as role, psycopg.connect(dsn, user=role, autocommit=True) as app:
         with pytest.raises(NoVersion, match=f"role '{role}' may not read the flag"):
             VersionRouter().point(app)
-        grant = "GRANT USAGE ON SCHEMA liveshift TO {role}; GRANT SELECT ON liveshift.active_versions TO {role}"
+        grant = (
+            "GRANT USAGE ON SCHEMA liveshift TO {role}; "
+            "GRANT EXECUTE ON FUNCTION liveshift.version_for(text, text) TO {role}"
+        )
         conn.execute(sql.SQL(grant).format(role=sql.Identifier(role)))  # enough to read the flag
         with pytest.raises(VersionUnavailable) as err:
             VersionRouter().point(app)
@@ -142,6 +157,25 @@ def test_a_role_without_usage_on_the_version_is_a_clear_error(dsn: str, conn: ps
         assert f"cannot be used by role '{role}': it lacks USAGE on schema 'public_users_baseline'" in str(err.value)
         with pytest.raises(psycopg.errors.UndefinedTable):  # though the role may read the physical table
             app.execute("SELECT * FROM users")
+
+
+def test_an_application_role_follows_the_flag_with_the_grants_liveshift_gave_it(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    """A role holding only its table privileges before expand: the synchronisation lets it read the flag and
+    use both versions, with nothing granted by hand."""
+    load_tables(conn, (USERS,))
+    with app_login(conn) as role:
+        complete(dsn, BASELINE)
+        expand(dsn, MIGRATION)
+        router = VersionRouter(ttl=0)
+        with psycopg.connect(dsn, user=role, autocommit=True) as app:
+            assert router.point(app) == BLUE
+            write(app, BLUE, 1)
+            cut_over(dsn)
+            assert router.point(app) == GREEN
+            write(app, GREEN, 2)
+    kept(conn, [1, 2])
 
 
 def test_no_version_before_liveshift_or_a_migration(dsn: str, conn: psycopg.Connection) -> None:

@@ -42,3 +42,14 @@ def test_baseline_records_files_up_to_the_named_one(conn: psycopg.Connection) ->
     assert [f.file for f in history.pending(refs(), history.entries(conn))] == ["003_m3.yaml"]
     with pytest.raises(SpecError, match=r"no file '009_x\.yaml'"):
         history.baseline(conn, refs(), "009_x.yaml", started_by="ops")
+
+
+def test_close_stale_closes_only_running_attempts(conn: psycopg.Connection) -> None:
+    done = history.record_start(conn, refs()[0], started_by="a", workflow_id="wf-1")
+    history.record_end(conn, done, "complete")
+    history.record_start(conn, refs()[1], started_by="a", workflow_id="wf-2")
+    assert history.close_stale(conn, "its run is gone") == ["002_m2.yaml"]
+    assert history.close_stale(conn, "again") == []
+    rows = history.entries(conn)
+    assert [(e.outcome, e.reason) for e in rows] == [("complete", None), ("failed", "its run is gone")]
+    assert rows[1].ended_at is not None

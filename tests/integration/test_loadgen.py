@@ -6,6 +6,7 @@ import time
 
 import psycopg
 import pytest
+from prometheus_client import CollectorRegistry
 
 from cli.loadgen import LoadGenerator, Version, Workload
 from liveshift import engine
@@ -129,3 +130,44 @@ def test_blue_and_green_through_a_migration(dsn: str, accounts: psycopg.Connecti
     with engine.connect(dsn) as conn:
         engine.contract(conn, m.name)
     assert load.lost_writes({"final": Version(None, green.row)}) == []
+
+
+def test_flag_following_clients_are_served_by_the_version_the_flag_gives_each_user(
+    dsn: str, accounts: psycopg.Connection
+) -> None:
+    """The demo's application: per request, `version_for` for a user; counted per version, exported per version."""
+    blue = Version("public_base", lambda n: {"amount": n})
+    green = Version("public_accounts_cents", lambda n: {"amount": n, "amount_cents": n * 100})
+    load = LoadGenerator(dsn, Workload("accounts", blue, green, seed_keys=range(1, SEED + 1)))
+    registry = CollectorRegistry()
+    load.export_metrics(registry)
+    m = migration(MIGRATION)
+    with engine.connect(dsn) as conn:
+        engine.prepare(conn, m)
+        engine.expand(conn, m.name)
+        backfill_all(dsn, m.name)
+        engine.validate_constraints(conn, m.name)
+        assert engine.verify(conn, m.name).ok
+        engine.cutover(conn, m.name, 0)
+        load.start_following_flag(writers=2, readers=2, rate=None)
+        try:
+            time.sleep(0.5)
+            at_zero = load.requests_by_version("flag")
+            engine.shift(conn, m.name, 30)
+            time.sleep(1.0)
+            at_thirty = load.requests_by_version("flag")
+            engine.shift(conn, m.name, 100)
+            at_hundred = load.requests_by_version("flag")
+            time.sleep(0.5)
+        finally:
+            load.stop("flag")
+        at_end = load.requests_by_version("flag")
+    assert at_zero["green"] == 0 and at_zero["blue"] > 0  # 0%: every user on blue
+    blue_30, green_30 = at_thirty["blue"] - at_zero["blue"], at_thirty["green"] - at_zero["green"]
+    assert 0.2 < green_30 / (blue_30 + green_30) < 0.4, at_thirty  # about 30% of requests: users picked at random
+    assert at_end["blue"] - at_hundred["blue"] <= 4  # after 100%: at most the requests in flight (4 threads) on blue
+    assert at_end["green"] - at_hundred["green"] > 20
+    assert load.report().total.errors == 0
+    assert registry.get_sample_value("liveshift_demo_requests_total", {"version": "green"}) == at_end["green"]
+    assert registry.get_sample_value("liveshift_demo_errors_total", {"version": "blue"}) == 0
+    assert load.lost_writes() == []

@@ -2,7 +2,10 @@
 (how managed services run it) carries every operation through its phases, and a workflow end to end; what
 needs more is refused before anything is written, naming what is missing.
 
-The whole suite runs this way too: LIVESHIFT_TEST_WORKER_ROLE=<role> makes every `dsn` such a database.
+Every operation's scenario (`SUITE`, one per scenario of the test_op_* modules) runs here with the worker
+as such a role and the clients as the harness's application role: the op suite without superuser at the
+cost of three runs per scenario (`-k non_superuser` selects this file). The whole suite runs this way
+too: LIVESHIFT_TEST_WORKER_ROLE=<role> makes every `dsn` such a database.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from tests.helpers import migration
 from tests.integration import test_op_columns, test_op_constraints, test_op_indexes, test_op_tables
 from tests.integration.test_op_multi import MULTI, ODD
 from tests.integration.test_op_raw_sql import RAW
-from tests.integration.test_op_support import Scenario, each_step_twice_equals_once, rollback_keeps_writes
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, App, Writers, green_write, seed, wait_for_phase
+from tests.scenario import Scenario, each_step_twice_equals_once, every_phase, rollback_from
 from worker.main import run_worker
 from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
 from workflows.starter import start_migration
@@ -56,8 +59,17 @@ def test_each_operation_through_every_phase(owner_dsn: str, owner_conn: psycopg.
 
 
 @pytest.mark.parametrize("scenario", list(SUITE), ids=list(SUITE))
+def test_each_operation_with_application_clients_in_every_phase(
+    owner_dsn: str, owner_conn: psycopg.Connection, scenario: str
+) -> None:
+    run = every_phase(owner_dsn, owner_conn, SUITE[scenario], app_role=True)
+    assert run.user is not None and run.user != owner_conn.info.user
+
+
+@pytest.mark.parametrize("scenario", list(SUITE), ids=list(SUITE))
 def test_each_operation_rolls_back_after_cutover(owner_dsn: str, owner_conn: psycopg.Connection, scenario: str) -> None:
-    rollback_keeps_writes(owner_dsn, owner_conn, SUITE[scenario], "cutover")
+    run = rollback_from(owner_dsn, owner_conn, SUITE[scenario], "cutover", app_role=True)
+    assert run.phases == ["expand", "backfill", "verify", "cutover"]
 
 
 @pytest.fixture

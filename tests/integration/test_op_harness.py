@@ -37,8 +37,8 @@ def test_app_role_writes_the_physical_tables_and_owns_nothing(dsn: str, conn: ps
     assert not _role_exists(conn, role)
 
 
-def test_a_run_with_app_role_connects_both_clients_as_it(dsn: str, conn: psycopg.Connection) -> None:
-    with Run(dsn, conn, RENAME_NAME, app_role=True) as run:
+def test_a_run_connects_both_clients_as_the_app_role_by_default(dsn: str, conn: psycopg.Connection) -> None:
+    with Run(dsn, conn, RENAME_NAME) as run:
         assert run.user is not None and _role_exists(conn, run.user)
         for side in (run.blue, run.green):
             assert side.execute("SELECT current_user").fetchone() == (run.user,)

@@ -11,10 +11,7 @@ import psycopg
 import pytest
 
 from liveshift import engine
-from liveshift.catalog import read_catalog
 from liveshift.ddl import run_steps
-from liveshift.errors import SpecError
-from liveshift.plan import build_plan
 from tests.helpers import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
@@ -217,16 +214,6 @@ def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None
     assert done == plain_alter_snapshot(conn, IDENTITY, PLAIN)
     next_id = conn.execute("INSERT INTO orders (note) VALUES ('x') RETURNING id").fetchone()[0]  # type: ignore[index]
     assert next_id == ORDERS + 1
-
-
-def test_refuses_a_referencing_table_without_a_key(conn: psycopg.Connection) -> None:
-    conn.execute(SERIAL)
-    conn.execute("CREATE TABLE audit (order_id integer REFERENCES orders (id), what text)")
-    with pytest.raises(SpecError) as err:
-        build_plan(migration(MIGRATION), read_catalog(conn, "public"), None, file="m.yaml")
-    assert "table 'audit' references orders.id" in str(err.value)
-    assert "primary key" in str(err.value)
-    assert str(err.value).startswith("m.yaml: operations[0] (alter_column): field 'column'")
 
 
 def test_self_referencing_key(dsn: str, conn: psycopg.Connection) -> None:

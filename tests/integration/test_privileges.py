@@ -13,18 +13,31 @@ from psycopg import errors, sql
 from cli.commands.plan import plan_json
 from liveshift import engine
 from liveshift.errors import SpecError
-from tests.helpers import migration
-from tests.integration.test_non_superuser import SUITE
-from tests.integration.test_op_support import PHASES_BEFORE_CONTRACT, advance, expand, load
+from tests.helpers import client, migration, reference_schema
+from tests.scenario import (
+    BLUE,
+    PHASES_BEFORE_CONTRACT,
+    Run,
+    Scenario,
+    Side,
+    Table,
+    advance,
+    blue_tags,
+    contract,
+    count,
+    expand,
+    load_tables,
+)
 
 pytestmark = pytest.mark.integration
 
-BLUE = "public_base"
 GREEN = "public_accounts_v2"
-SETUP = """
-CREATE TABLE accounts (id bigserial PRIMARY KEY, email text NOT NULL, name text, secret text);
-INSERT INTO accounts (email, name, secret) SELECT 'U' || g || '@X.org', 'n' || g, 's' FROM generate_series(1, 200) g;
-"""
+ACCOUNTS = Table(
+    "accounts",
+    "id bigserial PRIMARY KEY, email text NOT NULL, name text, secret text",
+    rows=200,
+    values={"email": "'U' || g || '@X.org'", "name": "'n' || g", "secret": "'s'"},
+)
 # a new column, a rename, and a type change (green stores email in a hidden column until contract)
 MIGRATION = f"""
 name: {GREEN.removeprefix("public_")}
@@ -48,11 +61,25 @@ PLAIN = (
 )
 
 
+def _sees(c: psycopg.Connection, tags: list[int]) -> None:
+    emails = [f"w{t}@x.org" for t in tags]
+    assert count(c, "SELECT count(*) FROM accounts WHERE email = ANY(%s)", emails) == len(tags)
+
+
+ACCOUNTS_V2 = Scenario(
+    tables=(ACCOUNTS,),
+    migration=MIGRATION,
+    plain=PLAIN,
+    blue=Side(lambda c, n: c.execute("INSERT INTO accounts (email, name) VALUES (%s, 'b')", (f"w{n}@x.org",)), _sees),
+    green=Side(
+        lambda c, n: c.execute("INSERT INTO accounts (email, full_name) VALUES (%s, 'g')", (f"w{n}@x.org",)), _sees
+    ),
+)
+
+
 def as_role(dsn: str, role: str, search_path: str) -> psycopg.Connection:
     """An application connection as `role`; the search_path names the version only, never the table's schema."""
-    return psycopg.connect(
-        psycopg.conninfo.make_conninfo(dsn, user=role), autocommit=True, options=f"-c search_path={search_path}"
-    )
+    return client(dsn, search_path, user=role, fallback=False)
 
 
 def grant_app(conn: psycopg.Connection, role: str) -> None:
@@ -83,57 +110,48 @@ def acl(conn: psycopg.Connection, relation: str) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def app_writes(dsn: str, app: str, tag: str) -> None:
+def app_writes(blue: psycopg.Connection, green: psycopg.Connection, tag: str) -> None:
     """One insert, update and read through each version as the application role."""
-    with as_role(dsn, app, BLUE) as blue, as_role(dsn, app, GREEN) as green:
-        blue.execute("INSERT INTO accounts (email, name) VALUES (%s, 'blue')", (f"Blue-{tag}@X.org",))
-        green.execute("INSERT INTO accounts (email, full_name) VALUES (%s, 'green')", (f"Green-{tag}@X.org",))
-        blue.execute("UPDATE accounts SET name = %s WHERE id = 1", (f"b-{tag}",))
-        assert green.execute("SELECT full_name, email_lower FROM accounts WHERE id = 1").fetchone() == (
-            f"b-{tag}",
-            "u1@x.org",
-        )
-        green.execute("UPDATE accounts SET full_name = %s WHERE id = 2", (f"g-{tag}",))
-        assert blue.execute("SELECT name FROM accounts WHERE id = 2").fetchone() == (f"g-{tag}",)
-        blue.execute("DELETE FROM accounts WHERE id = 300")  # no such row: DELETE is allowed, nothing goes
+    blue.execute("INSERT INTO accounts (email, name) VALUES (%s, 'blue')", (f"Blue-{tag}@X.org",))
+    green.execute("INSERT INTO accounts (email, full_name) VALUES (%s, 'green')", (f"Green-{tag}@X.org",))
+    blue.execute("UPDATE accounts SET name = %s WHERE id = 1", (f"b-{tag}",))
+    assert green.execute("SELECT full_name, email_lower FROM accounts WHERE id = 1").fetchone() == (
+        f"b-{tag}",
+        "u1@x.org",
+    )
+    green.execute("UPDATE accounts SET full_name = %s WHERE id = 2", (f"g-{tag}",))
+    assert blue.execute("SELECT name FROM accounts WHERE id = 2").fetchone() == (f"g-{tag}",)
+    blue.execute("DELETE FROM accounts WHERE id = 300")  # no such row: DELETE is allowed, nothing goes
 
 
-def test_application_role_uses_both_versions_in_every_phase(
-    dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
-) -> None:
-    conn.execute(SETUP)
-    app = make_role("app", dsn)
-    grant_app(conn, app)
-    m = migration(MIGRATION)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
-    for phase in PHASES_BEFORE_CONTRACT:
-        advance(dsn, m, phase)
-        app_writes(dsn, app, phase)
-    writes = len(PHASES_BEFORE_CONTRACT)
-    with engine.connect(dsn) as c:
-        engine.contract(c, m.name)
-    with as_role(dsn, app, GREEN) as green:
+def test_application_role_uses_both_versions_in_every_phase(dsn: str, conn: psycopg.Connection) -> None:
+    """The harness's application role (only its table privileges) through a new column, a rename and a type
+    change: its writes in every phase, read back through both versions, and each one kept."""
+    with Run(dsn, conn, ACCOUNTS_V2, app_role=True) as run:
+        for phase in PHASES_BEFORE_CONTRACT:
+            run.through(phase)
+            app_writes(run.blue, run.green, phase)
+        writes = len(PHASES_BEFORE_CONTRACT)
+        run.contract()
+        green = run.green
+        assert green.execute("SELECT current_user").fetchone() == (run.user,)
         green.execute("INSERT INTO accounts (email, full_name) VALUES ('After@X.org', 'after')")
         kept = green.execute("SELECT count(*) FROM accounts WHERE email LIKE 'Blue-%' OR email LIKE 'Green-%'")
         assert kept.fetchone() == (2 * writes,)
-        assert green.execute("SELECT count(*) FROM accounts").fetchone() == (200 + 2 * writes + 1,)
+        assert count(green, "SELECT count(*) FROM accounts") == 200 + 2 * writes + len(run.acked) + 1
         # the rows blue wrote and the backfilled ones got the new column from `up` (green writes their own)
-        rows = green.execute("SELECT count(*) FROM accounts WHERE email_lower = lower(email)").fetchone()
-        assert rows == (200 + writes,)
+        rows = count(green, "SELECT count(*) FROM accounts WHERE email_lower = lower(email)")
+        assert rows == 200 + writes + len(blue_tags(run.acked))
 
 
 def test_column_grants_follow_renames_and_type_changes(
     dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
 ) -> None:
-    conn.execute(SETUP)
+    load_tables(conn, ACCOUNTS_V2.tables)
     clerk = make_role("clerk", dsn)
     grant_clerk(conn, clerk)
-    m = migration(MIGRATION)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    m = ACCOUNTS_V2.m
+    expand(dsn, m)
     # green shows name as full_name and stores email in a hidden varchar column: the grants came along
     assert acl(conn, f"{GREEN}.accounts") == [
         (clerk, "SELECT", "email"),
@@ -152,9 +170,8 @@ def test_column_grants_follow_renames_and_type_changes(
                     app.execute(sql.SQL("SELECT {} FROM accounts").format(sql.Identifier(column)))
             with pytest.raises(errors.InsufficientPrivilege):
                 app.execute(sql.SQL("UPDATE accounts SET {} = 'x' WHERE id = 3").format(sql.Identifier(name)))
-    advance(dsn, m, "cutover")
-    with engine.connect(dsn) as c:
-        engine.contract(c, m.name)
+    advance(dsn, m, "cutover", after="expand")
+    contract(dsn, m)
     with as_role(dsn, clerk, GREEN) as app:
         assert app.execute("SELECT email FROM accounts WHERE id = 3").fetchone() == (f"{GREEN}@X.org",)
     # the physical table's grants are those the plain ALTERs leave
@@ -164,32 +181,27 @@ def test_column_grants_follow_renames_and_type_changes(
 
 def reference_acl(conn: psycopg.Connection, role: str, grant: Callable[[psycopg.Connection, str], None]) -> list:
     """The grants the plain ALTERs leave, on a copy of the table in a scratch schema."""
-    conn.execute("CREATE SCHEMA ls_reference; SET search_path = ls_reference")
-    try:
-        conn.execute(SETUP)
+    with reference_schema(conn) as schema:
+        conn.execute(ACCOUNTS_V2.setup(conn))
         grant(conn, role)
         conn.execute(PLAIN)
-        return acl(conn, "ls_reference.accounts")
-    finally:
-        conn.execute("RESET search_path; DROP SCHEMA ls_reference CASCADE")
+        return acl(conn, f"{schema}.accounts")
 
 
 def test_grants_and_revokes_made_in_flight_reach_the_views_before_cutover(
     dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
 ) -> None:
-    conn.execute(SETUP)
+    load_tables(conn, ACCOUNTS_V2.tables)
     app, late = make_role("app", dsn), make_role("late", dsn)
     grant_app(conn, app)
-    m = migration(MIGRATION)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    m = ACCOUNTS_V2.m
+    expand(dsn, m)
     conn.execute(sql.SQL("GRANT SELECT ON accounts TO {}").format(sql.Identifier(late)))
     conn.execute(sql.SQL("REVOKE DELETE ON accounts FROM {}").format(sql.Identifier(app)))
     # not synchronised yet: no USAGE on green, so no such table either
     with as_role(dsn, late, GREEN) as green, pytest.raises(errors.UndefinedTable):
         green.execute("SELECT count(*) FROM accounts")
-    advance(dsn, m, "cutover")
+    advance(dsn, m, "cutover", after="expand")
     with as_role(dsn, late, GREEN) as green, as_role(dsn, late, BLUE) as blue:
         assert green.execute("SELECT count(*) FROM accounts").fetchone() == (200,)
         assert blue.execute("SELECT count(*) FROM accounts").fetchone() == (200,)
@@ -202,7 +214,7 @@ def test_grants_and_revokes_made_in_flight_reach_the_views_before_cutover(
 
 
 def test_plan_lists_the_grants(dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]) -> None:
-    conn.execute(SETUP)
+    load_tables(conn, ACCOUNTS_V2.tables)
     app, clerk = make_role("app", dsn), make_role("clerk", dsn)
     grant_app(conn, app)
     grant_clerk(conn, clerk)
@@ -219,13 +231,11 @@ def test_plan_lists_the_grants(dsn: str, conn: psycopg.Connection, make_role: Ca
 def test_a_version_the_role_cannot_use_is_an_error_never_the_physical_table(
     dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
 ) -> None:
-    conn.execute(SETUP)
+    load_tables(conn, ACCOUNTS_V2.tables)
     app = make_role("app", dsn)
     grant_app(conn, app)
     outsider = make_role("outsider", dsn)  # may use schema public (PUBLIC may), holds nothing on accounts
-    with engine.connect(dsn) as c:
-        engine.prepare(c, migration(MIGRATION))
-        engine.expand(c, GREEN.removeprefix("public_"))
+    expand(dsn, ACCOUNTS_V2.m)
     conn.execute(sql.SQL("GRANT SELECT ON accounts TO {}").format(sql.Identifier(outsider)))
     # the outsider may read the table now but not the versions (until the next synchronisation)
     with as_role(dsn, outsider, GREEN) as green:
@@ -261,13 +271,13 @@ def test_a_hostile_function_on_the_application_search_path_does_not_change_the_t
             "GRANT USAGE ON SCHEMA evil TO {r}"
         ).format(r=sql.Identifier(app))
     )
-    m = migration(
-        "name: people_lower\noperations:\n  - op: add_column\n    table: people\n"
-        "    column: {name: email_lower, type: text}\n    up: lower(email)\n"
+    expand(
+        dsn,
+        migration(
+            "name: people_lower\noperations:\n  - op: add_column\n    table: people\n"
+            "    column: {name: email_lower, type: text}\n    up: lower(email)\n"
+        ),
     )
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
     with as_role(dsn, app, f"{BLUE},evil") as blue:
         # the hostile function is in force in this session...
         assert blue.execute("SELECT lower(email) FROM people WHERE id = 1").fetchone() == ("hijacked",)
@@ -310,30 +320,30 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
     )
 
 
-@pytest.mark.parametrize("scenario", list(SUITE), ids=list(SUITE))
-def test_an_application_role_writes_through_both_versions_of_every_operation(
-    dsn: str, conn: psycopg.Connection, make_role: Callable[..., str], scenario: str
+def test_a_role_given_only_a_table_the_migration_creates_uses_it_through_green(
+    dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
 ) -> None:
-    """Each operation's scenario with its clients as a role holding only its table privileges (and the
-    default privileges of tables the owner creates, which a table created by the migration gets)."""
-    case = SUITE[scenario]
-    app = make_role("app", dsn)
-    role = sql.Identifier(app)
+    """Default privileges give a new service's role the table create_table makes, and nothing else: the
+    synchronisation gives it green too (USAGE, the view's grants), as the plain CREATE TABLE would."""
+    load_tables(conn, ACCOUNTS_V2.tables)
+    service = make_role("service", dsn)
     conn.execute(
         sql.SQL(
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}; "
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO {r}; "
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {r}"
-        ).format(r=role)
+        ).format(r=sql.Identifier(service))
     )
-    load(conn, case)
-    m = case.m
+    m = migration(
+        "name: notes\noperations:\n  - op: create_table\n    table: notes\n    columns:\n"
+        "      - {name: id, type: bigserial, primary_key: true}\n      - {name: body, type: text}\n"
+    )
     expand(dsn, m)
-    with as_role(dsn, app, BLUE) as blue, as_role(dsn, app, case.green) as green:
-        case.green_write(green, 1)
-        case.blue_write(blue, 2)
-        advance(dsn, m, "cutover")
-        case.green_write(green, 3)
-        case.blue_write(blue, 4)
-    with engine.connect(dsn) as c:
-        engine.rollback(c, m.name)
-    case.kept(conn, [1, 2, 3, 4])
+    with as_role(dsn, service, "public_notes") as green:
+        green.execute("INSERT INTO notes (body) VALUES ('hello')")
+        assert green.execute("SELECT body FROM notes").fetchall() == [("hello",)]
+        with pytest.raises(errors.InsufficientPrivilege):
+            green.execute("SELECT count(*) FROM accounts")
+    advance(dsn, m, "cutover", after="expand")
+    contract(dsn, m)
+    with as_role(dsn, service, "public_notes") as green:
+        assert green.execute("SELECT body FROM notes").fetchall() == [("hello",)]

@@ -12,12 +12,11 @@ from psycopg import errors, sql
 from liveshift import engine
 from liveshift.errors import SpecError
 from tests.helpers import migration
-from tests.integration.test_op_support import PHASES_BEFORE_CONTRACT, advance
 from tests.integration.test_privileges import as_role
+from tests.scenario import BLUE, PHASES_BEFORE_CONTRACT, STEPS, contract, expand
 
 pytestmark = pytest.mark.integration
 
-BLUE = "public_base"
 GREEN = "public_docs_v2"
 SETUP = """
 CREATE TABLE docs (id bigserial PRIMARY KEY, tenant text NOT NULL DEFAULT current_user, title text NOT NULL);
@@ -81,17 +80,13 @@ def test_each_tenant_sees_and_changes_only_its_rows_in_every_phase(
 ) -> None:
     roles = tenants(conn, dsn, make_role)
     m = migration(MIGRATION)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
     written = dict.fromkeys(ROWS, 0)
     for phase in PHASES_BEFORE_CONTRACT:
-        advance(dsn, m, phase)
+        STEPS[phase](dsn, m)
         for key, other in (("a", "b"), ("b", "a")):
             tenant_round(dsn, roles[key], roles[other], ROWS[key] + written[key])
             written[key] += 2
-    with engine.connect(dsn) as c:
-        engine.contract(c, m.name)
+    contract(dsn, m)
     for key, role in roles.items():
         with as_role(dsn, role, GREEN) as app:
             assert app.execute("SELECT count(*) FROM docs").fetchone() == (ROWS[key] + written[key],)
@@ -107,9 +102,7 @@ def test_views_of_a_table_with_row_level_security_run_with_the_callers_rights(
     dsn: str, conn: psycopg.Connection, make_role: Callable[..., str]
 ) -> None:
     tenants(conn, dsn, make_role)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, migration(MIGRATION))
-        engine.expand(c, "docs_v2")
+    expand(dsn, migration(MIGRATION))
     options = conn.execute(
         "SELECT c.oid::regclass::text, c.reloptions FROM pg_class c WHERE c.relname = 'docs' AND c.relkind = 'v' "
         "ORDER BY 1"

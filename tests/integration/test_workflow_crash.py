@@ -93,10 +93,24 @@ async def until_rows_done(dsn: str, at_least: int, timeout: float = 60) -> int:
     return done
 
 
+def seed_without_a_key(conn: psycopg.Connection, rows: int) -> int:
+    """`users` as `seed` makes it but with no key at all (backfilled by block ranges); the most rows a block holds."""
+    conn.execute("CREATE TABLE users (id bigserial NOT NULL, email text NOT NULL)")
+    conn.execute(f"INSERT INTO users (email) SELECT 'User' || g || '@Example.com' FROM generate_series(1, {rows}) g")
+    row = conn.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM users GROUP BY (ctid::text::point)[0]) AS b")
+    return int(row.fetchone()[0])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["primary_key", "no_key"])
 async def test_worker_killed_mid_backfill(
-    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, tmp_path: Path
+    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, tmp_path: Path, keyed: bool
 ) -> None:
-    seed(conn, rows=3000)
+    # the most rows one batch backfills: 50 keys, or the one block 50 rows round up to
+    if keyed:
+        seed(conn, rows=3000)
+        per_batch = 50
+    else:
+        per_batch = seed_without_a_key(conn, rows=3000)
     conn.execute(COUNT_BATCHES)
     task_queue = f"liveshift-crash-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
@@ -121,6 +135,8 @@ async def test_worker_killed_mid_backfill(
         assert killed_at < 3000, "the backfill finished before the kill: slow it down"
         await asyncio.sleep(2)
         assert await asyncio.to_thread(rows_done, dsn) == killed_at, "nothing runs without a worker"
+        lowers = [r[0] for r in conn.execute("SELECT lower_key FROM liveshift.checkpoints ORDER BY partition")]
+        assert (lowers[0] == [0]) != keyed, "key ranges start open, block ranges at block 0"
 
         ports = (free_port(), free_port())
         second = worker_process(temporal, task_queue, dsn, log, ports)
@@ -141,7 +157,8 @@ async def test_worker_killed_mid_backfill(
         liveshift_metrics = await asyncio.to_thread(scrape, ports[0])
         labels = 'migration="users_email_lower",table="users"'
         rows = re.search(r"liveshift_rows_backfilled_total\{" + labels + r"\} (\S+)", liveshift_metrics)
-        assert rows is not None and 0 < float(rows.group(1)) <= 3000 + len(writers.written) - killed_at + 2 * 50
+        lost = 2 * per_batch  # a batch per partition lost with the first worker
+        assert rows is not None and 0 < float(rows.group(1)) <= 3000 + len(writers.written) - killed_at + lost
         assert 'liveshift_batch_duration_seconds_count{table="users"}' in liveshift_metrics
         phase = 'liveshift_migration_phase{migration="users_email_lower",phase="awaiting_contract"} 1.0'
         assert phase in liveshift_metrics
@@ -154,7 +171,8 @@ async def test_worker_killed_mid_backfill(
         wrong = conn.execute("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)").fetchone()
         assert wrong == (0,)
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (3000 + len(writers.written),)
-        record_history("add_column_worker_killed", (await handle.fetch_history()).to_json())
+        name = "add_column_worker_killed" + ("" if keyed else "_no_key")
+        record_history(name, (await handle.fetch_history()).to_json())
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:

@@ -1,5 +1,6 @@
 """docker-compose.yml is consistent: it parses, references only services that exist, mounts files that exist,
-and Prometheus scrapes the worker's metrics port."""
+Prometheus scrapes the worker's metrics port, and the Grafana dashboard charts every metric the worker serves
+(green's share over time among them)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import Counter, Gauge, Histogram
 
 from cli.stack.dev import search_attribute_flags
+from liveshift import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +102,25 @@ def test_temporal_setup_registers_the_workflow_search_attributes() -> None:
     script = (ROOT / "deploy/temporal-setup.sh").read_text()
     registered = dict(re.findall(r"\[(\w+)\]=(\w+)", script))
     assert registered == search_attribute_flags()
+
+
+def _dashboard_exprs() -> list[str]:
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/liveshift.json").read_text())
+    return [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+
+
+def test_the_dashboard_charts_every_liveshift_metric() -> None:
+    """A metric added to liveshift/metrics.py without a panel fails here (by the series name Prometheus stores)."""
+    suffix = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
+    collectors = [c for c in vars(metrics).values() if isinstance(c, Counter | Gauge | Histogram)]
+    served = [f"{c._name}{suffix[c._type]}" for c in collectors]
+    assert "liveshift_green_share_percent" in served and "liveshift_health_checks_total" in served
+    exprs = " ".join(_dashboard_exprs())
+    missing = [name for name in served if not re.search(rf"\b{name}\b", exprs)]
+    assert missing == [], f"served by the worker, on no dashboard panel: {missing}"
+
+
+def test_the_dashboard_shows_greens_share_over_time() -> None:
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/liveshift.json").read_text())
+    [share] = [p for p in dashboard["panels"] if "liveshift_green_share_percent" in json.dumps(p.get("targets"))]
+    assert share["type"] == "timeseries" and share["fieldConfig"]["defaults"]["unit"] == "percent"

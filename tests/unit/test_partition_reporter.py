@@ -1,10 +1,12 @@
-"""A backfill partition's bookkeeping: each batch counted once, throttle waits when they start, rows this attempt."""
+"""A backfill partition's bookkeeping: each batch counted once, throttle waits when they start, rows this attempt,
+the replication hold gauge."""
 
 from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
 from activities.reporter import PartitionReporter
+from liveshift.replication import Hold
 from liveshift.values import Progress
 
 
@@ -53,3 +55,19 @@ def test_an_attempt_that_starts_with_a_batch_counts_it() -> None:
     reporter = PartitionReporter("reporter2", "t", 1)
     reporter.on_progress(progress(100, 1, 100))
     assert reporter.finished(progress(100, 1, 100)).rows_this_attempt == 100
+
+
+def test_a_replication_hold_sets_its_gauge_and_counts_by_its_signal() -> None:
+    held = {"migration": "reporter3", "table": "t", "partition": "0"}
+    lag = Hold("replica_lag", "replica lag 12.4 s (standby b)")
+    reporter = PartitionReporter("reporter3", "t", 0)
+    reporter.on_hold(lag)
+    reporter.on_progress(progress(0, 0, 0, throttled=lag.reason))
+    reporter.on_progress(progress(0, 0, 0, throttled=lag.reason))  # still held: the same wait
+    assert sample("liveshift_backfill_held", **held, signal="replica_lag") == 1
+    assert sample("liveshift_backfill_held", **held, signal="slot_wal") == 0
+    # the counter's label is the signal, not the text with its measured lag
+    assert sample("liveshift_throttle_waits_total", migration="reporter3", reason="replica_lag") == 1
+    assert sample("liveshift_throttle_waits_total", migration="reporter3", reason=lag.reason) == 0
+    reporter.on_hold(None)
+    assert sample("liveshift_backfill_held", **held, signal="replica_lag") == 0

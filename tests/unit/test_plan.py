@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from liveshift.catalog import Catalog, Column, Index, Table
+from liveshift.catalog import Catalog, Column, Constraint, IncomingForeignKey, Index, Table
+from liveshift.ctid_backfill import split_blocks, version_refusal
 from liveshift.errors import SpecError
 from liveshift.operations.base import Transform
 from liveshift.plan import build_plan, direct_backfill
@@ -167,20 +168,80 @@ def test_not_null_without_fill_is_refused() -> None:
     assert (info.value.index, info.value.field) == (0, "up")
 
 
-def test_backfill_key_falls_back_to_unique_not_null_and_refuses_neither() -> None:
+def test_backfill_key_falls_back_to_unique_not_null_then_to_block_ranges() -> None:
     plan = build_plan(migration(add_column("users", "a")), catalog(users(False, unique_not_null=True)), None)
-    assert [(t.table, t.key, t.key_types) for t in plan.backfill_targets()] == [("users", ("email",), ("text",))]
+    assert [(t.table, t.key, t.key_types, t.batches) for t in plan.backfill_targets()] == [
+        ("users", ("email",), ("text",), "key ranges")
+    ]
 
-    with pytest.raises(SpecError) as info:
-        build_plan(migration(add_column("users", "a")), catalog(users(False)), None, file="f.yaml")
-    err = info.value
-    assert (err.file, err.index, err.op, err.field) == ("f.yaml", 0, "add_column", "table")
-    assert "neither a primary key nor a unique NOT NULL key" in err.message
+    # neither a primary key nor a unique NOT NULL key: planned, walked by physical block ranges
+    plan = build_plan(migration(add_column("users", "a")), catalog(users(False)), None, file="f.yaml")
+    (target,) = plan.backfill_targets()
+    assert (target.table, target.key, target.key_types, target.batches, target.path) == (
+        "users",
+        (),
+        (),
+        "ctid block ranges",
+        "direct",
+    )
+    assert plan.marker_tables() == ["users"]
+    assert plan.filled_by("users") == (0, "add_column")
 
-    # no backfill needed (no up, no default): no key required
+    # no backfill needed (no up, no default): nothing to walk
     plan = build_plan(migration(add_column("users", "a", up=None)), catalog(users(False)), None)
     assert plan.backfill_targets() == []
     assert plan.marker_tables() == []
+
+
+def test_key_to_bigint_backfills_a_referencing_table_without_a_key() -> None:
+    history = Table(
+        name="history",
+        columns=[Column(name="aid", type="integer"), Column(name="delta", type="integer", nullable=False)],
+        constraints=[
+            Constraint(
+                name="history_aid_fkey",
+                kind="foreign_key",
+                definition="FOREIGN KEY (aid) REFERENCES accounts(aid)",
+                columns=["aid"],
+                ref_schema="public",
+                ref_table="accounts",
+                ref_columns=["aid"],
+            )
+        ],
+    )
+    accounts = Table(
+        name="accounts",
+        columns=[Column(name="aid", type="integer", nullable=False)],
+        primary_key=["aid"],
+        indexes=[Index(name="accounts_pkey", columns=["aid"], unique=True, primary=True, constraint="accounts_pkey")],
+        referenced_by=[
+            IncomingForeignKey(
+                schema_name="public",
+                table="history",
+                name="history_aid_fkey",
+                columns=["aid"],
+                ref_columns=["aid"],
+                definition="FOREIGN KEY (aid) REFERENCES accounts(aid)",
+            )
+        ],
+    )
+    op = {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint"}
+    plan = build_plan(migration(op), catalog(accounts, history), None, file="f.yaml")
+    targets = {t.table: (t.key, t.batches) for t in plan.backfill_targets()}
+    assert targets == {"accounts": (("aid",), "key ranges"), "history": ((), "ctid block ranges")}
+    assert plan.filled_by("history") == (0, "alter_column")
+
+
+def test_block_ranges_split_and_refusal_before_14() -> None:
+    assert split_blocks(10, 77, 1) == [([0], [10, 77])]
+    assert split_blocks(10, 77, 3) == [([0], [3, 77]), ([3], [6, 77]), ([6], [10, 77])]
+    # never an empty range, except the one range of an empty table
+    assert split_blocks(2, 77, 4) == [([0], [1, 77]), ([1], [2, 77])]
+    assert split_blocks(0, 77, 4) == [([0], [0, 77])]
+    assert version_refusal("history", 140000) is None
+    refused = version_refusal("history", 130011)
+    assert refused is not None and "table 'history'" in refused and "PostgreSQL 14" in refused
+    assert "this server is 13" in refused
 
 
 def up(target: str, reads: tuple[str, ...], op_index: int = 0) -> Transform:

@@ -1,0 +1,54 @@
+"""What a backfill batch is, whichever way a table's rows are walked (key ranges or physical block ranges).
+
+A batch source turns "about `size` rows after the checkpoint `last`" into one marking UPDATE over a
+range it can name again after a restart; `run_partition` (backfill.py) owns the loop around it: the
+transaction, the checkpoint, pausing, throttling and the adaptive size.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol
+
+import psycopg
+from psycopg import sql
+
+from liveshift.plan import BackfillTarget
+from liveshift.shape import row_expression
+from liveshift.steps import qualified
+from liveshift.triggers import MARKER
+
+_ROW = "_ls_r"
+
+
+class BatchOutcome(NamedTuple):
+    seen: int  # rows the batch accounts for in the partition's progress
+    last: list[Any] | None  # the checkpoint after it (None: the checkpoint stays where it was)
+    finished: bool  # the partition has nothing left after it
+
+
+class BatchSource(Protocol):
+    def run(
+        self, conn: psycopg.Connection, last: list[Any] | None, upper: list[Any] | None, size: int, direct: bool
+    ) -> BatchOutcome:
+        """Backfill the next batch after `last` (within `upper`), inside the caller's transaction."""
+        ...
+
+
+def marking_update(schema: str, target: BackfillTarget, where: sql.Composable, direct: bool) -> sql.Composable:
+    """`UPDATE … SET … {where} AND marker = 'p'`: with `direct`, assign every `up` target from its expression
+    over the row and mark the row; else only mark it (the dual-write trigger fills the rest).
+
+    `where` is a `WHERE …` clause over the table, aliased `_ls_r`.
+    """
+    assignments = [
+        sql.SQL("{} = {}").format(sql.Identifier(t.target), row_expression(_ROW, t.variables, t.expression))
+        for t in (target.ups if direct else ())
+    ]
+    assignments.append(sql.SQL("{} = 'b'").format(sql.Identifier(MARKER)))
+    return sql.SQL("UPDATE {table} AS {row} SET {assignments}{where} AND {marker} = 'p'").format(
+        table=qualified(schema, target.table),
+        row=sql.Identifier(_ROW),
+        assignments=sql.SQL(", ").join(assignments),
+        marker=sql.Identifier(MARKER),
+        where=where,
+    )
