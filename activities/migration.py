@@ -9,6 +9,7 @@ of phases, nor what a phase does: that is the workflow's job and the core's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -18,10 +19,10 @@ from typing import Any, TypeVar
 
 from temporalio import activity
 
-from activities.reporter import PartitionReporter
+from activities.reporter import LockReporter, PartitionReporter
 from liveshift import engine, health, metrics
 from liveshift.health import HealthResult
-from liveshift.values import Prepared, Progress, TablePlan, VerifyReport
+from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
 from workflows.models import (
     PROGRESS,
     BackfillInput,
@@ -57,23 +58,34 @@ class MigrationActivities:
 
         return run
 
-    async def _run(self, target: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run the core call on the pool, heartbeating until it returns (a thread cannot be interrupted: we wait)."""
+    async def _run(self, target: str, fn: Callable[..., T], *args: Any, details: Callable[[], list[Any]] = list) -> T:
+        """Run the core call on the pool, heartbeating (with `details()`) until it returns (a thread cannot be
+        interrupted: we wait)."""
         future = asyncio.get_running_loop().run_in_executor(self._executor, self._call(target, fn, *args))
         while True:
             done, _ = await asyncio.wait({future}, timeout=HEARTBEAT_EVERY_S)
             if done:
                 return future.result()
-            activity.heartbeat()
+            activity.heartbeat(*details())
+
+    async def _lock_phase(self, request: PhaseInput, fn: Callable[..., None], *args: Any) -> LockDetails:
+        """`fn(conn, migration, lock, on_retry, *args, on_wait=...)`: a phase of lock-taking steps; the reporter
+        counts retries and puts a wait for a blocking transaction into the heartbeat details. The answer names
+        the backends it ended, for the workflow's status."""
+        reporter = LockReporter(request.migration)
+        call = functools.partial(fn, on_wait=reporter.on_wait)
+        await self._run(
+            request.target, call, request.migration, request.lock, reporter.on_retry, *args, details=reporter.details
+        )
+        return reporter.outcome()
 
     @activity.defn
     async def prepare(self, request: PrepareInput) -> Prepared:
-        return await self._run(request.target, engine.prepare_summary, request.migration, request.file)
+        return await self._run(request.target, engine.prepare_summary, request.migration, request.file, request.lock)
 
     @activity.defn
-    async def expand(self, request: PhaseInput) -> None:
-        hook = metrics.lock_retry_counter(request.migration)
-        await self._run(request.target, engine.expand, request.migration, request.lock, hook)
+    async def expand(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.expand)
 
     @activity.defn
     async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
@@ -144,9 +156,8 @@ class MigrationActivities:
         return result
 
     @activity.defn
-    async def validate_constraints(self, request: PhaseInput) -> None:
-        hook = metrics.lock_retry_counter(request.migration)
-        await self._run(request.target, engine.validate_constraints, request.migration, request.lock, hook)
+    async def validate_constraints(self, request: PhaseInput) -> LockDetails | None:
+        return await self._lock_phase(request, engine.validate_constraints)
 
     @activity.defn
     async def verify(self, request: PhaseInput) -> VerifyReport:
@@ -177,16 +188,16 @@ class MigrationActivities:
         return result
 
     @activity.defn
-    async def contract(self, request: PhaseInput) -> None:
-        hook = metrics.lock_retry_counter(request.migration)
-        await self._run(request.target, engine.contract, request.migration, request.lock, hook)
+    async def contract(self, request: PhaseInput) -> LockDetails | None:
+        outcome = await self._lock_phase(request, engine.contract)
         metrics.set_green_share(request.migration, 100)
+        return outcome
 
     @activity.defn
-    async def rollback(self, request: PhaseInput) -> None:
-        hook = metrics.lock_retry_counter(request.migration)
-        await self._run(request.target, engine.rollback, request.migration, request.lock, hook, request.reason)
+    async def rollback(self, request: PhaseInput) -> LockDetails | None:
+        outcome = await self._lock_phase(request, engine.rollback, request.reason)
         metrics.set_green_share(request.migration, 0)
+        return outcome
 
     @activity.defn
     async def set_paused(self, request: PhaseInput) -> None:

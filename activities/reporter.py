@@ -1,12 +1,14 @@
-"""The bookkeeping of one backfill partition's attempt: metrics per batch, rows/s, the reports it sends."""
+"""The bookkeeping of an activity's attempt: a backfill partition's metrics per batch, rows/s and reports;
+a lock-taking phase's lock waits and terminated blockers."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from liveshift import metrics
 from liveshift.replication import Hold
-from liveshift.values import Progress
+from liveshift.values import Blocker, LockDetails, LockWait, Progress
 from workflows.models import PartitionResult, ProgressReport
 
 
@@ -71,3 +73,38 @@ class PartitionReporter:
         self.latest = final
         first = self._rows_at_start if self._rows_at_start is not None else final.rows_done
         return PartitionResult(progress=final, rows_this_attempt=final.rows_done - first)
+
+
+class LockReporter:
+    """The safe DDL executor's callbacks during one lock-taking phase, on the DB thread: retries, the wait
+    outside the lock queue and terminated blockers to metrics; read from the event loop for heartbeats."""
+
+    def __init__(self, migration: str) -> None:
+        self.migration = migration
+        self.on_retry = metrics.lock_retry_counter(migration)
+        self.wait: LockWait | None = None
+        self.terminated: list[Blocker] = []  # this phase's, over all its steps
+        self._series: list[tuple[str, ...]] = []
+
+    def on_wait(self, wait: LockWait) -> None:
+        self.wait = wait if wait.blockers else None
+        metrics.LOCK_WAIT.labels(migration=self.migration).set(wait.waited_s if wait.blockers else 0)
+        for labels in self._series:
+            metrics.LOCK_BLOCKER.remove(*labels)
+        self._series = [(self.migration, str(b.pid), b.state or "", b.mode, b.table) for b in wait.blockers]
+        for labels, blocker in zip(self._series, wait.blockers, strict=True):
+            metrics.LOCK_BLOCKER.labels(*labels).set(blocker.transaction_open_s)
+        known = {(b.pid, b.xact_start) for b in self.terminated}
+        new = [b for b in wait.terminated if (b.pid, b.xact_start) not in known]  # each wait reports its own
+        metrics.BLOCKERS_TERMINATED.labels(migration=self.migration).inc(len(new))
+        self.terminated += new
+
+    def outcome(self) -> LockDetails:
+        """What the phase's activity answers (histories recorded before answer None: hence `LockDetails | None`)."""
+        return LockDetails(terminated=self.terminated)
+
+    def details(self) -> list[dict[str, Any]]:
+        """The heartbeat's details: [LockDetails] once a step has waited or ended a backend, else none."""
+        if self.wait is None and not self.terminated:
+            return []
+        return [LockDetails(lock_wait=self.wait, terminated=self.terminated).model_dump(mode="json")]

@@ -31,6 +31,7 @@ import yaml
 from psycopg import sql
 from temporalio.client import Client
 
+from bench.lockwaits import LockWaitSampler, summary
 from bench.memory import RssSampler
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import ALIASES, SCENARIOS, TABLE, Scenario
@@ -41,6 +42,7 @@ from liveshift import engine
 from liveshift.backfill import batch_update_statement
 from liveshift.spec import Migration, parse_migration
 from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.values import LockPolicy
 from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
 from workflows.starter import start_migration
 
@@ -54,6 +56,7 @@ class Traffic:
     cooldown: float = 2.0
     hold: float = 5.0  # the long reader's transaction, seconds
     parallelism: int = 1  # liveshift backfill partitions
+    lock_timeout_ms: int = LockPolicy().lock_timeout_ms  # liveshift option
 
 
 @dataclass
@@ -275,6 +278,8 @@ async def _drive_liveshift(
 ) -> tuple[PathResult, MigrationStatus, int, LoadGenerator]:
     load = LoadGenerator(dsn, scenario.workload(rows, "public_base"))
     load.start("blue", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
+    sampler = LockWaitSampler(dsn)
+    sampler.start()
     try:
         await asyncio.sleep(traffic.warmup)
         origin = time.time()
@@ -287,7 +292,9 @@ async def _drive_liveshift(
             MigrationInput(
                 target=target,
                 migration=migration_of(scenario),
-                options=MigrationOptions(parallelism=traffic.parallelism),
+                options=MigrationOptions(
+                    parallelism=traffic.parallelism, lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms)
+                ),
             ),
         )
         green = False
@@ -313,8 +320,11 @@ async def _drive_liveshift(
         end = time.time()
     finally:
         load.stop()
+        waits = sampler.halt()
     if result.phase != "complete":
         raise RuntimeError(f"the migration ended {result.phase}: {result.last_error}")
+    for line in summary(waits, {t.at: t.phase for t in result.transitions}):
+        say(f"[{scenario.name}] application lock waits: {line}")
     events += [(t.at.timestamp(), t.phase) for t in result.transitions if t.phase not in ("starting", "complete")]
     history = await handle.fetch_history()
     path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)
@@ -363,7 +373,7 @@ def run_scenario(
         phases=phase_durations(status),
         acknowledged_writes=load.acknowledged_writes(),
         lost_writes=len(lost),
-        lock_timeout_ms=MigrationOptions().lock.lock_timeout_ms,
+        lock_timeout_ms=traffic.lock_timeout_ms,
         worker_rss_first=rss.first,
         worker_rss_peak=rss.peak,
     )
@@ -399,6 +409,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--readers", type=int, default=2, help="reader threads per side")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds the long reader holds the table")
     parser.add_argument("--parallelism", type=int, default=1, help="backfill partitions (liveshift option)")
+    parser.add_argument(
+        "--lock-timeout-ms", type=int, default=LockPolicy().lock_timeout_ms, help="liveshift's lock_timeout option"
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -412,7 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     available = [s for s in SCENARIOS.values() if s.available()]
     names = [*(args.scenario or []), *(args.scenarios or [])]
     chosen = [SCENARIOS[n] for n in dict.fromkeys(names)] if names else available
-    traffic = Traffic(args.writers, args.readers, args.rate, args.warmup, args.cooldown, args.hold, args.parallelism)
+    traffic = Traffic(
+        args.writers,
+        args.readers,
+        args.rate,
+        args.warmup,
+        args.cooldown,
+        args.hold,
+        args.parallelism,
+        args.lock_timeout_ms,
+    )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()
     try:

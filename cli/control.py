@@ -34,6 +34,7 @@ from cli.config import CliError, connect, settings_from
 from cli.process import FINAL_PHASES, Exit, exit_now
 from cli.render import console, headline
 from liveshift.lifecycle import Phase
+from liveshift.values import LockDetails
 from worker.config import Settings
 from workflows import progress
 from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus, ProgressReport
@@ -100,6 +101,32 @@ async def describe(handle: WorkflowHandle[Any, Any]) -> str:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"no migration workflow {handle.id!r}") from None
         raise CliError(f"cannot describe {handle.id}: {exc.message}") from None
+
+
+async def pending_heartbeats(client: Client, handle: WorkflowHandle[Any, Any]) -> list[tuple[str, list[Any]]]:
+    """Each pending activity's type and last heartbeat details, decoded. Workflow code never sees heartbeats
+    (they go to Temporal, not into history): `describe()` has them, as the Temporal UI shows them."""
+    pending = (await handle.describe()).raw_description.pending_activities
+    return [(p.activity_type.name, await client.data_converter.decode(p.heartbeat_details.payloads)) for p in pending]
+
+
+def lock_details(heartbeats: list[tuple[str, list[Any]]]) -> LockDetails | None:
+    """The report of a lock-taking phase among the heartbeats (activities/reporter.py: LockReporter), if any."""
+    for _, details in heartbeats:
+        for detail in details:
+            if isinstance(detail, dict) and "lock_wait" in detail:
+                return LockDetails.model_validate(detail)
+    return None
+
+
+def with_lock_details(current: MigrationStatus, locks: LockDetails | None) -> MigrationStatus:
+    """`current` naming also the backends the running phase has ended so far (the workflow learns of them when
+    the phase's activity completes)."""
+    if locks is None:
+        return current
+    known = {(b.pid, b.xact_start) for b in current.terminated_blockers}
+    live = [b for b in locks.terminated if (b.pid, b.xact_start) not in known]
+    return current.model_copy(update={"terminated_blockers": [*current.terminated_blockers, *live]})
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:

@@ -58,6 +58,33 @@ def add_stack_options(parser: argparse.ArgumentParser, data_dir_help: str) -> No
     parser.add_argument("--ui-port", type=int, metavar="PORT", help="Temporal Web UI port (default gRPC port + 1000)")
 
 
+def add_lock_options(parser: argparse.ArgumentParser) -> None:
+    """How a migration's lock-taking steps wait (LockPolicy); unset options keep the policy's defaults."""
+    group = parser.add_argument_group("lock waits of lock-taking steps")
+    group.add_argument(
+        "--lock-timeout-ms",
+        type=int,
+        metavar="MS",
+        help="lock_timeout of a lock request application statements would queue behind, after waiting outside "
+        "the queue for old transactions (default 50); index builds and VALIDATE use "
+        "concurrent_lock_timeout_ms (2000)",
+    )
+    group.add_argument(
+        "--terminate-blockers-after",
+        type=float,
+        metavar="SECONDS",
+        help="end (pg_terminate_backend) a backend that blocks a step and whose transaction has been open this "
+        "long (default: never); the worker's role must be a superuser or a member of pg_signal_backend, "
+        "checked when the migration is prepared",
+    )
+
+
+def lock_policy_from(args: argparse.Namespace) -> dict[str, object]:
+    """The LockPolicy fields `add_lock_options` set on the command line."""
+    fields = {"lock_timeout_ms": args.lock_timeout_ms, "terminate_blockers_after_s": args.terminate_blockers_after}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def add_replication_options(parser: argparse.ArgumentParser) -> None:
     """The replication throttle's limits (`liveshift start` sets them per migration, `liveshift plan` shows them):
     the backfill holds (no batch runs) while a replica lags or the application's probe is slow."""

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.process import FINAL_PHASES
+from liveshift.values import Blocker, LockWait
 from workflows.models import MigrationStatus, TableProgress
 
 BAR_WIDTH = 28
@@ -146,7 +147,33 @@ def headline(status: MigrationStatus) -> Text:
     return line
 
 
-def status_view(status: MigrationStatus, execution: str | None = None, ui_url: str | None = None) -> Group:
+def lock_wait_lines(wait: LockWait) -> list[str]:
+    """A step waiting outside the lock queue: what for, how long, and each backend it waits for."""
+    lines = [
+        f"lock wait: {duration(wait.waited_s)} outside the lock queue: {wait.step} "
+        f"(needs {wait.lock_mode} on {', '.join(wait.tables)})"
+    ]
+    if wait.starving:
+        lines.append("  starving: a conflicting lock has been held all along; the step keeps waiting, never queueing")
+    for b in wait.blockers:
+        lock = f"{'holds' if b.granted else 'awaits'} {b.mode} on {b.table}"
+        lines.append(
+            f"  blocked by pid {b.pid} ({b.state or '-'}, transaction open {duration(b.transaction_open_s)}, {lock}): "
+            f"{b.query}"
+        )
+    return lines
+
+
+def terminated_line(b: Blocker) -> str:
+    return (
+        f"terminated blocking backend pid {b.pid} ({b.usename or '-'}, {b.state or '-'}, transaction open "
+        f"{duration(b.transaction_open_s)}, {b.mode} on {b.table}): {b.query}"
+    )
+
+
+def status_view(
+    status: MigrationStatus, execution: str | None = None, ui_url: str | None = None, wait: LockWait | None = None
+) -> Group:
     tables = ", ".join(f"{status.schema_name}.{t}" for t in status.tables)
     parts: list[RenderableType] = [
         f"migration {status.migration} on target {status.target} ({tables})",
@@ -162,6 +189,9 @@ def status_view(status: MigrationStatus, execution: str | None = None, ui_url: s
         parts.append(f"next: liveshift shift 100 {status.workflow_id}, then approve contract")
     elif status.waiting_for:
         parts.append(f"next: liveshift approve {status.waiting_for} {status.workflow_id}")
+    if wait is not None:
+        parts += [Text(line, style="yellow") for line in lock_wait_lines(wait)]
+    parts += [terminated_line(b) for b in status.terminated_blockers]
     if status.last_error:
         parts.append(Text(f"last error: {status.last_error}", style="red"))
     durations = phase_durations(status)

@@ -387,15 +387,25 @@ class _Walk:
         return _Committed(seen, last_key, finished, time.monotonic() - t0)
 
     def _batch(self) -> tuple[int, list[Any] | None, bool]:
-        """Inside the batch's transaction: backfill the next rows, move the checkpoint past them."""
-        conn, target, progress = self.conn, self.target, self.progress
+        """Inside the batch's transaction: backfill the next rows, move the checkpoint past them.
+
+        From the source's UPDATE to the commit, an application write to one of its rows waits for this
+        transaction: what follows the UPDATE is sent in one round trip (a pipeline), then the commit.
+        """
+        conn = self.conn
         seen, new_last, finished = self.source.run(conn, self.last_key, self.upper, self.batch_size, self.direct)
-        if not finished:
-            # no wait for the WAL flush at commit: a server crash may lose the last batches with their
-            # checkpoint (never one without the other), which the next run redoes; the partition's final
-            # commit waits, and with it everything before, so a partition reported done stays done
-            conn.execute("SET LOCAL synchronous_commit = off")
-        conn.execute(
+        with conn.pipeline():
+            if not finished:
+                # no wait for the WAL flush at commit: a server crash may lose the last batches with their
+                # checkpoint (never one without the other), which the next run redoes; the partition's final
+                # commit waits, and with it everything before, so a partition reported done stays done
+                conn.execute("SET LOCAL synchronous_commit = off")
+            self._checkpoint(seen, new_last, finished)
+        return seen, new_last, finished
+
+    def _checkpoint(self, seen: int, new_last: list[Any] | None, finished: bool) -> None:
+        """The partition's checkpoint past the batch, in the batch's transaction (only this walk writes it)."""
+        self.conn.execute(
             "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
             " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
             (
@@ -403,11 +413,10 @@ class _Walk:
                 seen,
                 finished,
                 self.migration,
-                target.table,
-                progress.partition,
+                self.target.table,
+                self.progress.partition,
             ),
         )
-        return seen, new_last, finished
 
     def _back_off(self, error: str) -> None:
         """Row locks held by others: halve the batch, report, wait a little."""

@@ -1,8 +1,11 @@
-"""The safe DDL executor: short lock_timeout, retry with exponential backoff and jitter.
+"""The safe DDL executor: wait outside the lock queue, then a short lock_timeout, retry with backoff and jitter.
 
-A statement that waits for an ACCESS EXCLUSIVE lock makes every later statement on the
-table queue behind it. Capping the wait at `lock_timeout` caps the application's stall;
-we give up the lock request, let the queue drain, and try again.
+A statement that waits for a lock makes every later conflicting statement on the table queue behind
+it. So before requesting a lock that application statements conflict with, the executor waits, without
+requesting anything, while a transaction older than a short threshold holds or awaits a conflicting lock
+on the step's tables (blockers.py); then it requests the lock with a short `lock_timeout` (50 ms), so a
+lock taken in between (a young transaction, or an old one that touched the table after we looked) costs
+the application at most that; it gives up the request, backs off with jitter and looks again.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors, sql
 
-from liveshift.errors import LockRetriesExhausted
+from liveshift.blockers import can_terminate, find_blockers, linked_tables, terminate
+from liveshift.errors import LockRetriesExhausted, SpecError
+from liveshift.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
 from liveshift.steps import Step
-from liveshift.values import LockPolicy
+from liveshift.values import Blocker, LockPolicy, LockWait
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +35,25 @@ RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.Serializat
 class StepOutcome:
     skipped: bool
     attempts: int
+    waited_s: float = 0.0  # outside the lock queue, for blockers
+
+
+LockWaitHook = Callable[[LockWait], None]
 
 
 def backoff_delay(policy: LockPolicy, attempt: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
     """Full jitter: uniform in [0, min(max, initial * 2^attempt)]."""
     return rng.uniform(0, min(policy.backoff_max_s, policy.backoff_initial_s * (2**attempt)))
+
+
+def check_policy(conn: psycopg.Connection, policy: LockPolicy) -> None:
+    """Refuse at start what would fail at a step: terminating blockers without the privilege to."""
+    if policy.terminate_blockers_after_s is not None and not can_terminate(conn):
+        raise SpecError(
+            "terminate_blockers_after_s is set, but the role cannot end other backends: "
+            "it must be a superuser or a member of pg_signal_backend",
+            field="terminate_blockers_after_s",
+        )
 
 
 def already_applied(conn: psycopg.Connection, step: Step) -> bool:
@@ -53,11 +72,96 @@ def _drop_invalid_index(conn: psycopg.Connection, index: sql.Composable, policy:
     if row and row[0]:
         log.info("dropping INVALID index %s left by a failed CREATE INDEX CONCURRENTLY", index.as_string(conn))
         # bounded like every other lock wait: a timeout here surfaces as a retryable lock error
-        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{policy.lock_timeout_ms}ms")))
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{policy.concurrent_lock_timeout_ms}ms")))
         try:
             conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(index))
         finally:
             conn.execute("RESET lock_timeout")
+
+
+def _terminate_old(
+    conn: psycopg.Connection, blockers: list[Blocker], policy: LockPolicy, terminated: list[Blocker]
+) -> None:
+    after = policy.terminate_blockers_after_s
+    done = {(b.pid, b.xact_start) for b in terminated}
+    for blocker in blockers:
+        key = (blocker.pid, blocker.xact_start)
+        if after is not None and blocker.transaction_open_s >= after and key not in done and terminate(conn, blocker):
+            terminated.append(blocker)
+            done.add(key)
+
+
+def wait_scope(conn: psycopg.Connection, step: Step) -> tuple[tuple[Table, ...], str] | None:
+    """The tables whose old transactions the step waits for, and its mode; None if no application statement
+    would queue behind its lock request. Dropping a key, column or table also locks the tables a foreign key
+    links it to, which the SQL does not name."""
+    tables, mode = step_locks(step)
+    if not tables or mode is None or not stalls_applications(mode):
+        return None
+    if mode == ACCESS_EXCLUSIVE and any(drops_objects(p.statement.as_string(None)) for p in step.parts or (step,)):
+        tables = linked_tables(conn, tables)
+    return tables, mode
+
+
+def wait_for_blockers(
+    conn: psycopg.Connection, step: Step, policy: LockPolicy, on_wait: LockWaitHook | None = None
+) -> float:
+    """Poll pg_locks, requesting nothing, until no old transaction holds or awaits a lock conflicting with the
+    step's; seconds waited. Never gives up: a step that always finds a blocker keeps waiting (and says so)."""
+    scope = wait_scope(conn, step)
+    if scope is None:
+        return 0.0
+    tables, mode = scope
+    started = time.monotonic()
+    terminated: list[Blocker] = []
+    names = [".".join(p for p in t if p) for t in tables]
+    seen: set[int] = set()
+    while True:
+        blockers = find_blockers(conn, tables, mode, policy.blocker_min_age_ms)
+        waited = time.monotonic() - started
+        if not blockers and not seen:
+            return 0.0  # nothing to wait for: no report
+        if blockers and policy.terminate_blockers_after_s is not None:
+            _terminate_old(conn, blockers, policy, terminated)
+        report = LockWait(
+            step=step.description,
+            lock_mode=mode,
+            tables=names,
+            waited_s=waited,
+            blockers=blockers,
+            terminated=terminated,
+            starving=waited >= policy.starving_after_s,
+        )
+        if on_wait:
+            on_wait(report)
+        if not blockers:
+            return waited
+        if {b.pid for b in blockers} - seen:
+            seen |= {b.pid for b in blockers}
+            log.warning("%s: waiting outside the lock queue for %s", step.description, report.model_dump_json())
+        time.sleep(policy.blocker_poll_s)
+
+
+def _execute(conn: psycopg.Connection, step: Step, timeout_ms: int) -> None:
+    timeout = sql.Literal(f"{timeout_ms}ms")
+    if not step.transactional:
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(timeout))
+        try:
+            conn.execute(step.statement)
+        finally:
+            conn.execute("RESET lock_timeout")
+        return
+    with conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
+        # a grouped step: each part's guard sees the parts before it, all under one lock acquisition
+        for part in step.parts or (step,):
+            if part is step or not already_applied(conn, part):
+                conn.execute(part.statement)
+
+
+def _timeout_ms(step: Step, policy: LockPolicy) -> int:
+    _, mode = step_locks(step)
+    return policy.lock_timeout_ms if stalls_applications(mode) else policy.concurrent_lock_timeout_ms
 
 
 def run_step(
@@ -65,28 +169,21 @@ def run_step(
     step: Step,
     policy: LockPolicy | None = None,
     on_lock_retry: Callable[[Step, int], None] | None = None,
+    on_wait: LockWaitHook | None = None,
 ) -> StepOutcome:
     """Run one step on an autocommit connection; idempotent through `skip_if`."""
     policy = policy or LockPolicy()
     assert conn.autocommit, "the DDL executor needs an autocommit connection"
+    waited = 0.0
     for attempt in range(policy.max_attempts):
-        timeout = sql.Literal(f"{policy.lock_timeout_ms}ms")
         try:
             if step.index_to_clean is not None:
                 _drop_invalid_index(conn, step.index_to_clean, policy)
             if already_applied(conn, step):
-                return StepOutcome(skipped=True, attempts=attempt)
-            if step.transactional:
-                with conn.transaction():
-                    conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
-                    conn.execute(step.statement)
-            else:
-                conn.execute(sql.SQL("SET lock_timeout = {}").format(timeout))
-                try:
-                    conn.execute(step.statement)
-                finally:
-                    conn.execute("RESET lock_timeout")
-            return StepOutcome(skipped=False, attempts=attempt + 1)
+                return StepOutcome(skipped=True, attempts=attempt, waited_s=waited)
+            waited += wait_for_blockers(conn, step, policy, on_wait)
+            _execute(conn, step, _timeout_ms(step, policy))
+            return StepOutcome(skipped=False, attempts=attempt + 1, waited_s=waited)
         except RETRYABLE as exc:
             delay = backoff_delay(policy, attempt)
             log.warning("%s: %s; retry %d in %.2fs", step.description, type(exc).__name__, attempt + 1, delay)
@@ -104,7 +201,7 @@ def run_step(
             _drop_invalid_index(conn, step.index_to_clean, policy)
     raise LockRetriesExhausted(
         f"{step.description}: lock not acquired after {policy.max_attempts} attempts "
-        f"of lock_timeout {policy.lock_timeout_ms} ms"
+        f"of lock_timeout {_timeout_ms(step, policy)} ms"
     )
 
 
@@ -113,5 +210,6 @@ def run_steps(
     steps: list[Step],
     policy: LockPolicy | None = None,
     on_lock_retry: Callable[[Step, int], None] | None = None,
+    on_wait: LockWaitHook | None = None,
 ) -> list[StepOutcome]:
-    return [run_step(conn, step, policy, on_lock_retry) for step in steps]
+    return [run_step(conn, step, policy, on_lock_retry, on_wait) for step in steps]

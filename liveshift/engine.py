@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from liveshift import backfill, connections, lifecycle, privileges, replication
 from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ctid_backfill import refusal as block_backfill_refusal
-from liveshift.ddl import run_steps
+from liveshift.ddl import LockWaitHook, check_policy, run_steps
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
@@ -274,8 +274,13 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
     return plan
 
 
-def prepare_summary(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> Prepared:
-    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side)."""
+def prepare_summary(
+    conn: psycopg.Connection, migration: Migration, file: str | None = None, policy: LockPolicy | None = None
+) -> Prepared:
+    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side).
+    `policy` is checked first: what a step would refuse (ending blockers without the privilege) is refused here."""
+    if policy is not None:
+        check_policy(conn, policy)
     plan = prepare(conn, migration, file)
     return Prepared(
         # the tables named plus those the plan found in the catalog (e.g. every table referencing a key)
@@ -295,23 +300,33 @@ def _require(record: MigrationRecord, action: CoreAction) -> None:
 
 
 def expand(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     record = load_record(conn, name)
     _require(record, lifecycle.EXPAND)
     plan = plan_of(record)
-    run_steps(conn, plan.expand_steps(), policy, on_lock_retry)
+    run_steps(conn, plan.phases()["expand"], policy, on_lock_retry, on_wait)
     privileges.sync(conn, plan)  # the views exist now: the roles of the tables get them
     _set_status(conn, name, Status.EXPANDED)
 
 
 def validate_constraints(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
     record = load_record(conn, name)
     _require(record, lifecycle.VALIDATE_CONSTRAINTS)
-    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry)
+    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry, on_wait)
     if record.status == Status.EXPANDED:
         _set_status(conn, name, Status.BACKFILLED)
 
@@ -353,7 +368,12 @@ def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
 
 
 def contract(
-    conn: psycopg.Connection, name: str, policy: LockPolicy | None = None, on_lock_retry: LockRetryHook | None = None
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """Remove the old shape. Irreversible: only after cutover."""
     record = load_record(conn, name)
@@ -368,7 +388,7 @@ def contract(
         if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
             privileges.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
         _set_status(conn, name, Status.CONTRACTING)
-    run_steps(conn, plan.contract_steps(), policy, on_lock_retry)
+    run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
     conn.execute(promote(record.schema_name, record.green_version))
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, Status.COMPLETE)
@@ -380,6 +400,8 @@ def rollback(
     policy: LockPolicy | None = None,
     on_lock_retry: LockRetryHook | None = None,
     reason: str | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
 ) -> None:
     """Undo everything expand did, keeping every row written meanwhile through either version."""
     record = load_record(conn, name)
@@ -392,7 +414,7 @@ def rollback(
     plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
         conn.execute(set_candidate(record.schema_name, None, 0))
-    run_steps(conn, plan.rollback_steps(), policy, on_lock_retry)
+    run_steps(conn, plan.phases()["rollback"], policy, on_lock_retry, on_wait)
     conn.execute("DELETE FROM liveshift.checkpoints WHERE migration = %s", (name,))
     _set_status(conn, name, Status.ROLLED_BACK, reason)
 

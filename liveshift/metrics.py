@@ -58,6 +58,22 @@ HEALTH_CHECKS = Counter(
 )
 HEALTHY = Gauge("liveshift_health_check_healthy", "1 while the last health check passed, else 0", ["migration"])
 
+LOCK_WAIT = Gauge(
+    "liveshift_lock_wait_seconds",
+    "How long the running step has waited outside the lock queue for a blocking transaction (0: not waiting)",
+    ["migration"],
+)
+LOCK_BLOCKER = Gauge(
+    "liveshift_lock_blocker_transaction_seconds",
+    "How long the transaction of each backend a waiting step waits for has been open",
+    ["migration", "pid", "state", "mode", "table"],
+)
+BLOCKERS_TERMINATED = Counter(
+    "liveshift_blockers_terminated",
+    "Blocking backends ended with pg_terminate_backend (terminate_blockers_after_s)",
+    ["migration"],
+)
+
 
 def set_phase(migration: str, phase: str) -> None:
     for p in PHASES:

@@ -14,6 +14,7 @@ from liveshift import statements
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.errors import SpecError
 from liveshift.expressions import columns_read
+from liveshift.grouping import group_steps
 from liveshift.operations.base import (
     ExpressionProbe,
     OpContext,
@@ -256,11 +257,13 @@ class MigrationPlan:
         return steps
 
     def phases(self) -> dict[str, list[Step]]:
+        """The steps the engine runs, as `liveshift plan` shows them: one lock acquisition per table where the
+        order allows (grouping.py)."""
         return {
-            "expand": self.expand_steps(),
+            "expand": group_steps(self.expand_steps()),
             "validate": self.validate_steps(),
-            "contract": self.contract_steps(),
-            "rollback": self.rollback_steps(),
+            "contract": group_steps(self.contract_steps()),
+            "rollback": group_steps(self.rollback_steps()),
         }
 
     def probes(self) -> list[tuple[int, str, OperationBase, ExpressionProbe | tuple[str, str]]]:

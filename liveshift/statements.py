@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
 
+from liveshift.locks import ACCESS_EXCLUSIVE
 from liveshift.shape import user_expression
 from liveshift.steps import (
     ACCESS_EXCLUSIVE_BRIEF,
@@ -260,6 +261,7 @@ def name_not_null_constraint(schema: str, table: str, column: str) -> Step:
         f"name the NOT NULL constraint of {table}.{column} as plain DDL would",
         _do(body),
         skip_if=constraint_exists(schema, table, want),
+        tables=((schema, table),),  # a DO block: its SQL does not say
     )
 
 
@@ -325,6 +327,7 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
         + (f", widened to {new_type}" if widen else ""),
         _do(body),
         lock=ACCESS_EXCLUSIVE_BRIEF,
+        tables=((schema, table),),  # a DO block: its SQL does not say
         skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({}) OR pg_get_serial_sequence({}, {}) IS NULL").format(
             column_exists(schema, table, hidden),
             column_exists(schema, table, old),
@@ -471,9 +474,15 @@ def drop_constraint(schema: str, table: str, name: str) -> Step:
     )
 
 
-def drop_foreign_key_while_hidden(schema: str, table: str, name: str, hidden: str) -> Step:
-    """Drop an old foreign key at contract_first; never its successor of the same name after a re-run."""
+def drop_foreign_key(schema: str, table: str, name: str, referenced: str) -> Step:
+    """Drop a foreign key of `table` to `referenced`: that locks both, though its SQL names only `table`."""
     step = two_tables(drop_constraint(schema, table, name))
+    return replace(step, tables=((schema, table), (schema, referenced)), lock_mode=ACCESS_EXCLUSIVE)
+
+
+def drop_foreign_key_while_hidden(schema: str, table: str, name: str, referenced: str, hidden: str) -> Step:
+    """Drop an old foreign key at contract_first; never its successor of the same name after a re-run."""
+    step = drop_foreign_key(schema, table, name, referenced)
     return replace(step, skip_if=while_hidden(schema, table, hidden, constraint_missing(schema, table, name)))
 
 
@@ -499,6 +508,7 @@ def drop_checks_on_columns(schema: str, table: str, columns: list[str]) -> Step:
             "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
             "c.conname); END LOOP; END $ls$"
         ).format(table=_regclass_text(schema, table), hidden=sql.Literal(columns)),
+        tables=((schema, table),),  # a DO block: its SQL does not say
     )
 
 

@@ -31,6 +31,13 @@ class Step:
     # for CREATE INDEX CONCURRENTLY: the index a failed attempt may leave INVALID, dropped before a retry
     index_to_clean: sql.Composable | None = None
     unchecked: bool = False
+    # The application tables the statement locks, as (schema, table), and its strongest lock mode as pg_locks
+    # names it (e.g. "AccessExclusiveLock"). Empty/None: the executor reads both from the statement (pglast);
+    # a builder fills them where the SQL does not say (a DO block, the referenced table of a dropped foreign key).
+    tables: tuple[tuple[str, str], ...] = ()
+    lock_mode: str | None = None
+    # a step grouped from several (see grouping.group_steps): run in one transaction, each guarded by its skip_if
+    parts: tuple[Step, ...] = ()
 
 
 def qualified(schema: str, name: str) -> sql.Identifier:

@@ -58,9 +58,13 @@ class Throttle(BaseModel):
     initial_batch: int = 1000
     min_batch: int = 50
     max_batch: int = 50_000
-    target_batch_ms: int = 250
+    # A batch holds the row locks of what it updated until it commits: an application write to one of those
+    # rows waits up to a batch's time. Short batches keep that wait short (at some cost in throughput).
+    target_batch_ms: int = 30
     max_rows_per_second: float | None = None
-    lock_timeout_ms: int = 2000
+    # how long a batch waits for a row an application holds (its own rows stay locked meanwhile); then it
+    # rolls back (releasing them all), halves, steps aside and tries the same rows again
+    lock_timeout_ms: int = 20
     # others waiting on locks of the table: step aside this long before the next batch
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2
@@ -77,12 +81,59 @@ class Throttle(BaseModel):
 
 
 class LockPolicy(BaseModel):
-    """The safe DDL executor's lock waits: each capped at `lock_timeout_ms`, retried with backoff."""
+    """The safe DDL executor's lock waits: outside the queue while an old transaction holds a conflicting lock,
+    then each request capped at `lock_timeout_ms`, retried with backoff and jitter."""
 
-    lock_timeout_ms: int = 2000
-    max_attempts: int = 30
+    lock_timeout_ms: int = Field(50, description="lock_timeout of a lock request application statements queue behind")
+    # CREATE INDEX CONCURRENTLY, VALIDATE: no application statement queues behind their lock, and an index
+    # build also waits (under lock_timeout) for older snapshots anywhere in the database
+    concurrent_lock_timeout_ms: int = Field(2000, description="lock_timeout of steps whose lock stalls no application")
+    max_attempts: int = Field(30, description="lock requests that time out before the step gives up (waits excluded)")
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 10.0
+    blocker_min_age_ms: int = Field(
+        250, description="a conflicting lock is waited for outside the queue when its transaction is this old"
+    )
+    blocker_poll_s: float = Field(0.1, gt=0, description="how often a waiting step looks at pg_locks again")
+    starving_after_s: float = Field(300.0, description="a wait this long is reported as starving")
+    terminate_blockers_after_s: float | None = Field(
+        None, gt=0, description="end (pg_terminate_backend) a blocker whose transaction is this old; None: never"
+    )
+
+
+class Blocker(BaseModel):
+    """A backend a step waits for, as status, heartbeat details and metrics show it."""
+
+    pid: int
+    table: str  # schema.table
+    mode: str  # the lock it holds or waits for, as pg_locks names it
+    granted: bool  # False: it waits in the queue itself (ahead of us)
+    state: str | None  # pg_stat_activity.state: active, idle in transaction, ...
+    transaction_open_s: float
+    query: str  # the first line of its current or last query
+    usename: str | None = None
+    xact_start: str  # identifies the transaction: a pid reused later is not terminated by mistake
+
+
+class LockWait(BaseModel):
+    """What a waiting step waits for; `blockers` empty once the wait is over. Heartbeat details carry it as
+    {"lock_wait": ...}; `liveshift status` reads it from there."""
+
+    step: str
+    lock_mode: str
+    tables: list[str]
+    waited_s: float
+    blockers: list[Blocker]
+    terminated: list[Blocker] = []  # ended by terminate_blockers_after_s during this wait, cumulative
+    starving: bool = False  # waited longer than the policy's report threshold: a conflicting lock never lets go
+
+
+class LockDetails(BaseModel):
+    """A lock-taking phase's heartbeat details (the Temporal UI shows them on the pending activity;
+    `liveshift status` reads them from there): the current wait, and every backend ended during the phase."""
+
+    lock_wait: LockWait | None = None
+    terminated: list[Blocker] = []
 
 
 class Progress(BaseModel):

@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from liveshift import metrics
     from liveshift.lifecycle import Phase, can_enter
+    from liveshift.values import LockDetails
     from workflows import details, progress
     from workflows.models import (
         SA_MIGRATION,
@@ -54,13 +55,17 @@ class MigrationWorkflowBase:
         """
         while True:
             try:
-                return await workflow.execute_activity_method(
+                result = await workflow.execute_activity_method(
                     fn,
                     arg,
                     start_to_close_timeout=PHASE_TIMEOUT,
                     heartbeat_timeout=HEARTBEAT_TIMEOUT,
                     retry_policy=RETRY,
                 )
+                if isinstance(result, LockDetails) and result.terminated:  # a lock-taking phase ended blockers
+                    self._status.terminated_blockers += result.terminated
+                    self._publish_details()
+                return result
             except ActivityError as err:
                 if is_non_retryable(err):
                     raise

@@ -30,6 +30,8 @@ def render(s: MigrationStatus) -> str:
             lines.append(f"stopped on the failing value `{s.health.failing}`: green is back at 0%")
     if s.verify is not None:
         lines.append(s.verify.summary())
+    for b in s.terminated_blockers:
+        lines.append(f"terminated blocking backend {b.pid} ({b.state}, transaction open {b.transaction_open_s:.0f}s)")
     if s.last_error:
         lines.append(f"last error: {s.last_error}")
     if s.rollback_reason:

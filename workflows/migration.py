@@ -136,7 +136,9 @@ class MigrationWorkflow(OperatorHandlers):
         options = self._input.options
         prepared: Prepared = await self._activity(
             MigrationActivities.prepare,
-            PrepareInput(target=self._input.target, migration=self._input.migration, file=self._input.file),
+            PrepareInput(
+                target=self._input.target, migration=self._input.migration, file=self._input.file, lock=options.lock
+            ),
         )
         self._prepared = True
         self._status.tables = prepared.tables  # with the tables found in the catalog, for operators

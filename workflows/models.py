@@ -18,7 +18,7 @@ from liveshift.health import HealthCheck
 from liveshift.health import HealthResult as HealthResult  # check_health's answer
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
 from liveshift.spec import Migration
-from liveshift.values import LockPolicy, Progress, Throttle, VerifyReport
+from liveshift.values import Blocker, LockPolicy, Progress, Throttle, VerifyReport
 from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
 from liveshift.values import TablePlan as TablePlan  # plan_backfill's answer, built by the core
 
@@ -167,6 +167,8 @@ class MigrationStatus(BaseModel):
     transitions: list[PhaseTransition] = Field(default_factory=list)
     verify: VerifyReport | None = None
     rollback_reason: str | None = None  # why it rolled back (operator request or a non-retryable failure)
+    # backends a lock-taking phase ended (--terminate-blockers-after), as its activity reported them
+    terminated_blockers: list[Blocker] = Field(default_factory=list)
     green_percent: int | None = None  # green's share of clients since cutover
     shifts: list[ShareChange] = Field(default_factory=list)
     schedule: str | None = None  # where the scheduled steps are (or why they stopped)
@@ -188,6 +190,7 @@ class PrepareInput(BaseModel):
     target: str
     migration: Migration
     file: str | None = None
+    lock: LockPolicy | None = None  # checked at prepare (e.g. the privilege blocker termination needs)
 
 
 class PhaseInput(BaseModel):

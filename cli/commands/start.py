@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from cli import control
 from cli.config import CliError
-from cli.options import add_command, add_replication_options, replication_from
+from cli.options import add_command, add_lock_options, add_replication_options, lock_policy_from, replication_from
 from cli.process import Exit, exit_code_of
 from cli.render import LiveLine, console, live_line, status_view
 from liveshift.errors import MigrationStateError, SpecError
@@ -77,7 +77,6 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
             ("max_batch", args.max_batch),
             ("target_batch_ms", args.target_batch_ms),
             ("max_rows_per_second", args.max_rows_per_second),
-            ("lock_timeout_ms", args.lock_timeout_ms),
         )
         if value is not None
     }
@@ -87,8 +86,9 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
     options: dict[str, object] = {"auto_cutover": args.auto_cutover}
     if throttle:
         options["throttle"] = throttle  # validated with the options: an error names the option's path
-    if args.lock_timeout_ms is not None:
-        options["lock"] = {"lock_timeout_ms": args.lock_timeout_ms}
+    lock = lock_policy_from(args)
+    if lock:
+        options["lock"] = lock
     for key, value in (
         ("cutover_percent", args.canary),
         ("soak_seconds", args.soak),
@@ -166,15 +166,14 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size (default 1000)")
     parser.add_argument("--max-batch", type=int, metavar="ROWS", help="largest adaptive batch (default 50000)")
     parser.add_argument(
-        "--target-batch-ms", type=int, metavar="MS", help="batch time the adaptive size aims for (default 250)"
-    )
-    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
-    parser.add_argument(
-        "--lock-timeout-ms",
+        "--target-batch-ms",
         type=int,
         metavar="MS",
-        help="lock_timeout of each lock-taking step, retried with backoff (default 2000)",
+        help="batch time the adaptive size aims for (default 30: an application write to a row of the running "
+        "batch waits up to that long)",
     )
+    parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
+    add_lock_options(parser)
     add_replication_options(parser)
     add_shifting_options(parser)
 

@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers,
         "status",
         help="show a migration's phase and progress",
-        description="Show a migration's phase, per-table progress, rate, ETA, gates and last error. "
+        description="Show a migration's phase, per-table progress, rate, ETA, gates and last error; while a step "
+        "waits outside the lock queue, the backends it waits for (pid, transaction age, state, query, lock), and "
+        "every backend ended for it (--terminate-blockers-after). "
         "With no id or --migration: the only running migration, else the most recent one. "
         "Exit codes: 0 running or complete, 1 failed or rolled back, 2 unknown migration or Temporal unreachable.",
         run=run,
@@ -42,12 +44,17 @@ def run(args: argparse.Namespace) -> int:
         while True:
             execution = await control.describe(handle)
             current = await control.status(handle)
+            locks = control.lock_details(await control.pending_heartbeats(client, handle))
+            current = control.with_lock_details(current, locks)
+            wait = locks.lock_wait if locks else None
             if args.json:
-                control.emit_json({"execution": execution, **current.model_dump(mode="json")})
+                lock_wait = wait.model_dump(mode="json") if wait else None
+                control.emit_json({"execution": execution, **current.model_dump(mode="json"), "lock_wait": lock_wait})
             else:
                 if args.watch:
                     out.clear()  # on a terminal only
-                out.print(status_view(current, execution, control.ui_link(handle.id, settings.temporal.namespace)))
+                link = control.ui_link(handle.id, settings.temporal.namespace)
+                out.print(status_view(current, execution, link, wait))
             if not args.watch or execution != "RUNNING":
                 return exit_code_of(current.phase)
             await asyncio.sleep(args.interval)

@@ -94,8 +94,8 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
         if original.validated:
             plan.validate.append(statements.validate_constraint(schema, source.physical, temp))
         first.key_swap.append(
-            statements.drop_foreign_key_while_hidden(schema, source.physical, fk.name, ref_swap.hidden)
+            statements.drop_foreign_key_while_hidden(schema, source.physical, fk.name, physical, ref_swap.hidden)
         )
         plan.contract.append(statements.rename_constraint(schema, ctx.final_name_of(source.physical)[0], temp, fk.name))
-        plan.rollback_first.append(statements.two_tables(statements.drop_constraint(schema, source.physical, temp)))
+        plan.rollback_first.append(statements.drop_foreign_key(schema, source.physical, temp, physical))
     first.key_swap.append(statements.swap_primary_key(schema, physical, pk_name, temp_index, swap.hidden))

@@ -516,3 +516,41 @@ operations:
             )
         ).fetchone()
         assert wrong == (0,)
+
+
+def test_a_batch_gives_way_to_an_application_row_lock(dsn: str, users: psycopg.Connection) -> None:
+    """A batch that meets a row an application transaction holds waits only `lock_timeout`, then rolls back,
+    releasing every row it had locked, and tries the same rows again; it never moves past the held row, and
+    finishes every row correctly once the application commits."""
+    name, target = expanded(dsn)
+    start(dsn, name, target)
+    app = psycopg.connect(dsn)
+    app.execute("UPDATE users SET email = email WHERE id = 900")  # row 300 of 2000, held (idle in transaction)
+    app_xid = app.execute("SELECT pg_current_xact_id()::text").fetchone()[0]
+    reports: list[Progress] = []
+    outcome: list[object] = []
+    walker = threading.Thread(
+        target=lambda: outcome.append(run(dsn, name, target, throttle=fixed(100), on_progress=reports.append))
+    )
+    walker.start()
+    waits: set[object] = set()  # each wait of the backfill on the application's transaction, by its start
+    deadline = time.monotonic() + 60
+    while len(waits) < 3 or not any((r.throttled or "").startswith("row locks held by others") for r in reports):
+        assert time.monotonic() < deadline, f"the batch did not give way repeatedly: {waits}, {reports[-1:]}"
+        waits |= {
+            row[0]
+            for row in users.execute(
+                "SELECT l.waitstart FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE NOT l.granted AND a.application_name = 'liveshift' AND l.locktype = 'transactionid' "
+                "AND l.transactionid::text = %s",
+                (app_xid,),
+            ).fetchall()
+        }
+        time.sleep(0.005)
+    last_key, rows_done, _, done = checkpoint(users, name)
+    assert not done and last_key is not None and last_key[0] < 900 and rows_done < 300  # never past the held row
+    app.commit()
+    app.close()
+    walker.join(60)
+    assert outcome and isinstance(outcome[0], Progress) and outcome[0].done and outcome[0].rows_done == 2000
+    assert_all_correct(dsn, name)
