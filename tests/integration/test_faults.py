@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cli import control
 from cli.stack.postgres import free_port
 from liveshift.values import Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
@@ -86,11 +87,12 @@ async def begin(client: Client, target: str, task_queue: str) -> WorkflowHandle:
 
 
 def waits_on_a_lock(dsn: str) -> bool:
-    """A liveshift session of this database waits on a lock (a lock-taking step held up by the holder)."""
+    """A liveshift step of this database is held up by the holder: it waits outside the lock queue, polling
+    pg_locks for the blockers (liveshift/blockers.py), or (a statement already sent) in the queue."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as c:
         row = c.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = 'liveshift' AND wait_event_type = 'Lock'"
+            "AND application_name = 'liveshift' AND (wait_event_type = 'Lock' OR query LIKE '%pg_locks%')"
         ).fetchone()
         return bool(row and row[0])
 
@@ -174,10 +176,12 @@ async def worker_through_proxy(
         settings = worker_settings(temporal, proxied)
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(settings, stop, client=temporal.client))
-        yield WorkerHandle(settings, "test", stop, task), proxy
-        stop.set()
-        proxy.set_mode("pass")
-        await asyncio.wait_for(task, timeout=30)
+        try:
+            yield WorkerHandle(settings, "test", stop, task), proxy
+        finally:  # a failed test must not leave its worker running past the session's Temporal server
+            stop.set()
+            proxy.set_mode("pass")
+            await asyncio.wait_for(task, timeout=30)
 
 
 @pytest.fixture
@@ -313,7 +317,7 @@ async def test_a_worker_connection_silent_without_end_is_given_up(
         proxy.set_mode("hang")
 
         async def given_up() -> bool:
-            status = await handle.query(STATUS, result_type=MigrationStatus)
+            status = await control.status(handle)
             # the attempt on the silent connection failed on its timeout, and a retry's connection did too
             return "timed out" in (status.last_error or "") and proxy.connections >= connections + 2
 

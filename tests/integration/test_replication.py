@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 from psycopg import sql
 from pydantic import SecretStr
 
+from cli import control
 from cli.stack.postgres import EmbeddedPostgres
 from liveshift import engine
 from liveshift.backfill import init_checkpoints, pending_rows, plan_partitions, run_partition
@@ -40,7 +41,7 @@ from tests.integration.test_chaos import (
 )
 from tests.proxy import tcp_proxy
 from worker.main import run_worker
-from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
+from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
 from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -140,18 +141,18 @@ async def test_a_delayed_standby_holds_the_backfill_until_it_catches_up(
         load.start("green", writers=1, readers=1, rate=30)
 
         async def says_why() -> bool:
-            status = await handle.query(STATUS, result_type=MigrationStatus)
+            status = await control.status(handle)
             return status.throttled is not None and status.throttled.startswith("replica lag")
 
         await until(says_why, "status naming the replica lag")
-        status = await handle.query(STATUS, result_type=MigrationStatus)
+        status = await control.status(handle)
         assert status.throttled is not None and status.throttled.endswith(f"(standby {STANDBY_NAME})")
         held = {"migration": "accounts_cents", "table": "accounts", "partition": "0", "signal": "replica_lag"}
         assert REGISTRY.get_sample_value("liveshift_backfill_held", held) == 1
         # held, not slow: several progress reports later still not one batch committed
         await asyncio.sleep(2)
         assert await asyncio.to_thread(rows_done, dsn) == 0
-        assert (await handle.query(STATUS, result_type=MigrationStatus)).phase == "backfill"
+        assert (await control.status(handle)).phase == "backfill"
 
         standby.delay_replay(None)
         final = await until_phase(handle, "awaiting_contract")
@@ -337,7 +338,7 @@ async def test_a_named_standby_the_worker_cannot_reach_holds_the_backfill(
             handle = await start_migration(temporal.client, request, settings.temporal.task_queue)
 
             async def says_why() -> bool:
-                status = await handle.query(STATUS, result_type=MigrationStatus)
+                status = await control.status(handle)
                 return status.throttled is not None and status.throttled.startswith("standby replica unreachable: ")
 
             await until(says_why, "status naming the unreachable standby")
