@@ -77,7 +77,8 @@ class PartitionReporter:
 
 class LockReporter:
     """The safe DDL executor's callbacks during one lock-taking phase, on the DB thread: retries, the wait
-    outside the lock queue and terminated blockers to metrics; read from the event loop for heartbeats."""
+    outside the lock queue and ended blockers (terminated, or autovacuum cancelled) to metrics; read from the
+    event loop for heartbeats."""
 
     def __init__(self, migration: str) -> None:
         self.migration = migration
@@ -96,7 +97,9 @@ class LockReporter:
             metrics.LOCK_BLOCKER.labels(*labels).set(blocker.transaction_open_s)
         known = {(b.pid, b.xact_start) for b in self.terminated}
         new = [b for b in wait.terminated if (b.pid, b.xact_start) not in known]  # each wait reports its own
-        metrics.BLOCKERS_TERMINATED.labels(migration=self.migration).inc(len(new))
+        for blocker in new:
+            counter = metrics.AUTOVACUUM_CANCELLED if blocker.cancellable_autovacuum else metrics.BLOCKERS_TERMINATED
+            counter.labels(migration=self.migration).inc()
         self.terminated += new
 
     def outcome(self) -> LockDetails:

@@ -157,16 +157,17 @@ def lock_wait_lines(wait: LockWait) -> list[str]:
         lines.append("  starving: a conflicting lock has been held all along; the step keeps waiting, never queueing")
     for b in wait.blockers:
         lock = f"{'holds' if b.granted else 'awaits'} {b.mode} on {b.table}"
+        who = "autovacuum worker, " if b.backend_type == "autovacuum worker" else ""
         lines.append(
-            f"  blocked by pid {b.pid} ({b.state or '-'}, transaction open {duration(b.transaction_open_s)}, {lock}): "
-            f"{b.query}"
+            f"  blocked by pid {b.pid} ({who}{b.state or '-'}, transaction open {duration(b.transaction_open_s)}, "
+            f"{lock}): {b.query}"
         )
     return lines
 
 
 def terminated_line(b: Blocker) -> str:
     return (
-        f"terminated blocking backend pid {b.pid} ({b.usename or '-'}, {b.state or '-'}, transaction open "
+        f"{b.ended_as} blocking backend pid {b.pid} ({b.usename or '-'}, {b.state or '-'}, transaction open "
         f"{duration(b.transaction_open_s)}, {b.mode} on {b.table}): {b.query}"
     )
 

@@ -5,6 +5,11 @@ the executor first looks: a backend whose transaction has been open longer than 
 and that holds, or waits for, a lock conflicting with the step's mode blocks the step. Younger
 transactions are ignored: application writers hold RowExclusiveLock for milliseconds and must not
 starve a step; behind one of those the short lock_timeout bounds the queueing.
+
+An autovacuum worker holds SHARE UPDATE EXCLUSIVE for as long as it vacuums the table, minutes or
+hours on a large one. PostgreSQL cancels it once a conflicting lock request has waited
+deadlock_timeout (1 s) on it, but a step that never queues never triggers that: the executor cancels it
+itself (`cancel_autovacuum`), as PostgreSQL would, except a VACUUM that prevents wraparound.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ def regclass_literal(table: Table) -> sql.Composable:
 _QUERY = """
 SELECT l.pid, l.relation::regclass::text, l.mode, l.granted, a.state,
        extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
-       split_part(coalesce(a.query, ''), E'\\n', 1), a.usename, a.xact_start::text
+       split_part(coalesce(a.query, ''), E'\\n', 1), a.usename, a.xact_start::text, a.backend_type
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.relation = ANY({relations}) AND l.mode = ANY({modes}) AND l.pid <> pg_backend_pid()
@@ -47,7 +52,18 @@ def find_blockers(conn: psycopg.Connection, tables: tuple[Table, ...], mode: str
         min_age=sql.Literal(f"{min_age_ms} milliseconds"),
     )
     rows = conn.execute(query).fetchall()
-    keys = ("pid", "table", "mode", "granted", "state", "transaction_open_s", "query", "usename", "xact_start")
+    keys = (
+        "pid",
+        "table",
+        "mode",
+        "granted",
+        "state",
+        "transaction_open_s",
+        "query",
+        "usename",
+        "xact_start",
+        "backend_type",
+    )
     return [Blocker.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
 
 
@@ -104,3 +120,35 @@ def terminate(conn: psycopg.Connection, blocker: Blocker) -> bool:
             blocker.query,
         )
     return ended
+
+
+def cancel_autovacuum(conn: psycopg.Connection, blocker: Blocker) -> bool:
+    """pg_cancel_backend of an autovacuum worker still vacuuming in the transaction we saw; False if it is gone
+    or this role may not (a superuser may; since PostgreSQL 18, a member of pg_signal_autovacuum_worker)."""
+    try:
+        row = conn.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND xact_start::text = %s "
+            "AND backend_type = 'autovacuum worker'",
+            (blocker.pid, blocker.xact_start),
+        ).fetchone()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        log.error(
+            "cannot cancel autovacuum worker %d (%s) that blocks the step: %s; the step waits for it to finish "
+            "(a superuser, or on PostgreSQL 18 a member of pg_signal_autovacuum_worker, may cancel it)",
+            blocker.pid,
+            blocker.query,
+            exc,
+        )
+        return False
+    cancelled = bool(row and row[0])
+    if cancelled:
+        log.warning(
+            "cancelled autovacuum worker %d (%s, running %.1fs, %s on %s), as PostgreSQL cancels one a lock "
+            "request waits on",
+            blocker.pid,
+            blocker.query,
+            blocker.transaction_open_s,
+            blocker.mode,
+            blocker.table,
+        )
+    return cancelled

@@ -3,7 +3,8 @@
 A statement that waits for a lock makes every later conflicting statement on the table queue behind
 it. So before requesting a lock that application statements conflict with, the executor waits, without
 requesting anything, while a transaction older than a short threshold holds or awaits a conflicting lock
-on the step's tables (blockers.py); then it requests the lock with a short `lock_timeout` (50 ms), so a
+on the step's tables (blockers.py; an autovacuum worker among them is cancelled, as PostgreSQL cancels one
+a queued lock request waits on); then it requests the lock with a short `lock_timeout` (50 ms), so a
 lock taken in between (a young transaction, or an old one that touched the table after we looked) costs
 the application at most that; it gives up the request, backs off with jitter and looks again.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors, sql
 
-from liveshift.blockers import can_terminate, find_blockers, linked_tables, terminate
+from liveshift.blockers import can_terminate, cancel_autovacuum, find_blockers, linked_tables, terminate
 from liveshift.errors import LockRetriesExhausted, SpecError
 from liveshift.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
 from liveshift.steps import Step
@@ -79,16 +80,27 @@ def _drop_invalid_index(conn: psycopg.Connection, index: sql.Composable, policy:
             conn.execute("RESET lock_timeout")
 
 
-def _terminate_old(
-    conn: psycopg.Connection, blockers: list[Blocker], policy: LockPolicy, terminated: list[Blocker]
+def _end_blockers(
+    conn: psycopg.Connection, blockers: list[Blocker], policy: LockPolicy, ended: list[Blocker], refused: set[int]
 ) -> None:
+    """Cancel each autovacuum worker PostgreSQL would cancel; with terminate_blockers_after_s, terminate each
+    other backend whose transaction is older than that. `ended` and `refused` (pids this role may not signal)
+    carry over between polls."""
     after = policy.terminate_blockers_after_s
-    done = {(b.pid, b.xact_start) for b in terminated}
+    done = {(b.pid, b.xact_start) for b in ended}
     for blocker in blockers:
-        key = (blocker.pid, blocker.xact_start)
-        if after is not None and blocker.transaction_open_s >= after and key not in done and terminate(conn, blocker):
-            terminated.append(blocker)
-            done.add(key)
+        if (blocker.pid, blocker.xact_start) in done or blocker.pid in refused:
+            continue
+        if blocker.cancellable_autovacuum:
+            ok = cancel_autovacuum(conn, blocker)
+        elif after is not None and blocker.transaction_open_s >= after and blocker.backend_type != "autovacuum worker":
+            ok = terminate(conn, blocker)
+        else:
+            continue
+        if ok:
+            ended.append(blocker)
+        else:
+            refused.add(blocker.pid)
 
 
 def wait_scope(conn: psycopg.Connection, step: Step) -> tuple[tuple[Table, ...], str] | None:
@@ -114,6 +126,7 @@ def wait_for_blockers(
     tables, mode = scope
     started = time.monotonic()
     terminated: list[Blocker] = []
+    refused: set[int] = set()
     names = [".".join(p for p in t if p) for t in tables]
     seen: set[int] = set()
     while True:
@@ -121,8 +134,8 @@ def wait_for_blockers(
         waited = time.monotonic() - started
         if not blockers and not seen:
             return 0.0  # nothing to wait for: no report
-        if blockers and policy.terminate_blockers_after_s is not None:
-            _terminate_old(conn, blockers, policy, terminated)
+        if blockers:
+            _end_blockers(conn, blockers, policy, terminated, refused)
         report = LockWait(
             step=step.description,
             lock_mode=mode,

@@ -73,6 +73,12 @@ BLOCKERS_TERMINATED = Counter(
     "Blocking backends ended with pg_terminate_backend (terminate_blockers_after_s)",
     ["migration"],
 )
+AUTOVACUUM_CANCELLED = Counter(
+    "liveshift_autovacuum_cancelled",
+    "Autovacuum workers that blocked a step, cancelled with pg_cancel_backend (as PostgreSQL cancels one a lock "
+    "request waits on)",
+    ["migration"],
+)
 
 
 def set_phase(migration: str, phase: str) -> None:

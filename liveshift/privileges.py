@@ -389,6 +389,24 @@ def check_schemas(conn: psycopg.Connection, file: str | None = None) -> None:
         raise SpecError(refusal, file=file, field="schema")
 
 
+def _check_sees_activity(conn: psycopg.Connection, file: str | None) -> None:
+    """The role must see how long other roles' transactions have been open (pg_stat_activity hides it from
+    others): a step waits outside the lock queue while an old one holds a conflicting lock, and would otherwise
+    take every holder for a young one and queue behind it (docs/privileges.md)."""
+    row = conn.execute(
+        "SELECT current_user, rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') FROM pg_roles "
+        "WHERE rolname = current_user"
+    ).fetchone()
+    if row and not row[1]:
+        raise SpecError(
+            f"role {row[0]} cannot see other sessions' transactions in pg_stat_activity: a lock-taking step waits "
+            "outside the lock queue while an old transaction holds a conflicting lock, and must see how long each "
+            f"has been open: GRANT pg_read_all_stats TO {row[0]} (pg_monitor includes it)",
+            file=file,
+            field="schema",
+        )
+
+
 def check_worker(conn: psycopg.Connection, plan: MigrationPlan, file: str | None = None) -> None:
     """Refuse, naming what is missing, a migration the connected role could not carry out."""
     refusal = rls_refusal(conn.info.server_version, plan.schema, _rls_tables(conn, plan.schema))
@@ -396,6 +414,7 @@ def check_worker(conn: psycopg.Connection, plan: MigrationPlan, file: str | None
     if refusal is not None:
         raise SpecError(refusal, file=file, field="schema")
     touched = touched_tables(plan)
+    _check_sees_activity(conn, file)
     for table, owner, user in _not_owned(conn, plan.schema, sorted(touched)):
         index, op_name = touched[table]
         raise SpecError(

@@ -113,6 +113,18 @@ class Blocker(BaseModel):
     query: str  # the first line of its current or last query
     usename: str | None = None
     xact_start: str  # identifies the transaction: a pid reused later is not terminated by mistake
+    backend_type: str = "client backend"  # pg_stat_activity.backend_type, e.g. "autovacuum worker"
+
+    @property
+    def cancellable_autovacuum(self) -> bool:
+        """An autovacuum worker PostgreSQL itself would cancel for a lock request that waits on it (any but one
+        that prevents transaction ID wraparound)."""
+        return self.backend_type == "autovacuum worker" and "(to prevent wraparound)" not in self.query
+
+    @property
+    def ended_as(self) -> str:
+        """How liveshift ends it: an autovacuum worker's VACUUM is cancelled, a session is terminated."""
+        return "cancelled autovacuum" if self.backend_type == "autovacuum worker" else "terminated"
 
 
 class LockWait(BaseModel):
@@ -124,7 +136,8 @@ class LockWait(BaseModel):
     tables: list[str]
     waited_s: float
     blockers: list[Blocker]
-    terminated: list[Blocker] = []  # ended by terminate_blockers_after_s during this wait, cumulative
+    # ended during this wait, cumulative: by terminate_blockers_after_s, or an autovacuum worker cancelled
+    terminated: list[Blocker] = []
     starving: bool = False  # waited longer than the policy's report threshold: a conflicting lock never lets go
 
 

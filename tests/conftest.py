@@ -97,10 +97,13 @@ WORKER_ROLE_ENV = "LIVESHIFT_TEST_WORKER_ROLE"
 
 
 def ensure_owner_role(admin_dsn: str, role: str) -> None:
-    """A login role with no attribute beyond LOGIN (no superuser, CREATEDB, CREATEROLE or BYPASSRLS)."""
+    """A login role with no attribute beyond LOGIN (no superuser, CREATEDB, CREATEROLE or BYPASSRLS), a member of
+    pg_read_all_stats as the worker's role must be."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(role)))
+        # what docs/privileges.md asks of the worker's role: to see other sessions' transactions
+        conn.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(role)))
 
 
 @contextmanager

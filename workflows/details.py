@@ -31,7 +31,7 @@ def render(s: MigrationStatus) -> str:
     if s.verify is not None:
         lines.append(s.verify.summary())
     for b in s.terminated_blockers:
-        lines.append(f"terminated blocking backend {b.pid} ({b.state}, transaction open {b.transaction_open_s:.0f}s)")
+        lines.append(f"{b.ended_as} blocking backend {b.pid} ({b.state}, transaction open {b.transaction_open_s:.0f}s)")
     if s.last_error:
         lines.append(f"last error: {s.last_error}")
     if s.rollback_reason:

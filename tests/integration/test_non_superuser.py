@@ -176,6 +176,26 @@ def test_a_worker_that_may_not_create_schemas_is_refused(
     )
 
 
+def test_a_worker_that_cannot_see_other_sessions_is_refused(
+    owner_dsn: str, owner_conn: psycopg.Connection, pg_server: PostgresServer
+) -> None:
+    """Without pg_read_all_stats, pg_stat_activity hides how long other roles' transactions have been open,
+    which the zero-stall executor must see."""
+    owner_conn.execute(USERS)
+    user = owner_conn.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("REVOKE pg_read_all_stats FROM {}").format(sql.Identifier(user)))
+        try:
+            message = refusal(owner_dsn)
+        finally:
+            admin.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(user)))
+    assert message == (
+        f"m.yaml: field 'schema': role {user} cannot see other sessions' transactions in pg_stat_activity: a "
+        "lock-taking step waits outside the lock queue while an old transaction holds a conflicting lock, and must "
+        f"see how long each has been open: GRANT pg_read_all_stats TO {user} (pg_monitor includes it)"
+    )
+
+
 def test_forced_row_level_security_without_bypassrls_is_refused(owner_dsn: str, owner_conn: psycopg.Connection) -> None:
     owner_conn.execute(USERS)
     owner_conn.execute("ALTER TABLE users ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY")
