@@ -28,10 +28,18 @@ JOIN pg_stat_activity b ON b.pid = blocking.pid
 WHERE NOT l.granted AND l.waitstart IS NOT NULL AND a.application_name LIKE 'loadgen%'
 """
 
-# statements running long that no heavyweight lock holds up: keyed by the statement's start, like a lock wait
+# statements running long that no heavyweight lock holds up: keyed by the statement's start, like a lock wait;
+# with the I/O other processes do meanwhile (the checkpointer syncing data files, a backend creating a WAL
+# segment), which is what an application's WAL flush waits behind
 _SLOW = """
 SELECT a.pid, a.query_start, extract(epoch FROM clock_timestamp() - a.query_start)::float8,
-       coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu (no wait event)'), '', '', left(a.query, 80)
+       coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu (no wait event)'), '', '',
+       left(split_part(a.query, ' ', 1), 12) || coalesce(' [meanwhile: ' || (
+           SELECT string_agg(DISTINCT o.backend_type || coalesce(' ' || nullif(o.application_name, ''), '')
+                             || ' ' || o.wait_event, ', ')
+           FROM pg_stat_activity o
+           WHERE o.pid <> a.pid AND o.wait_event_type = 'IO' AND coalesce(o.application_name, '') NOT LIKE 'loadgen%'
+       ) || ']', '')
 FROM pg_stat_activity a
 WHERE a.application_name LIKE 'loadgen%' AND a.state = 'active' AND a.wait_event_type IS DISTINCT FROM 'Lock'
   AND a.query_start < clock_timestamp() - interval '20 milliseconds'

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 # Targets from the issue: reported, not asserted.
 BACKFILL_TARGET = 0.80  # of the single UPDATE's rows/s
-STALL_SLACK_S = 0.5  # longest stall at most lock_timeout + this
+STALL_TARGET_S = 0.050  # the longest application stall through liveshift, whatever its lock_timeout (issue 15)
 OVERHEAD_TARGET = 0.15
 HISTORY_TARGET = 200  # events of the workflow's history
 
@@ -57,14 +57,13 @@ def _errors(path: PathResult) -> str:
 
 def scenario_section(r: ScenarioResult) -> str:
     n, live = r.naive.report.total, r.live.report.total
-    stall_limit = r.lock_timeout_ms / 1000 + STALL_SLACK_S
     ratio = r.backfill_rate / r.update_rate if r.update_rate else 0.0
     t = r.trigger
     phases = ", ".join(f"{p} {s:.1f} s" for p, s in r.phases if s >= 0.05)
     verify_share = r.verify_seconds / r.live.duration if r.live.duration else 0.0
     rows = [
         ("longest application stall (max latency)", _ms(n.max_latency), _ms(live.max_latency),
-         f"≤ lock_timeout + {STALL_SLACK_S} s = {stall_limit:g} s: {_met(live.max_latency <= stall_limit)}"),
+         f"≤ {STALL_TARGET_S * 1000:g} ms: {_met(live.max_latency <= STALL_TARGET_S)}"),
         ("p99 application latency", _ms(n.p99), _ms(live.p99), ""),
         ("p50 application latency", _ms(n.p50), _ms(live.p50), ""),
         ("application errors", _errors(r.naive), _errors(r.live), f"none: {_met(live.errors == 0)}"),
@@ -101,6 +100,7 @@ def scenario_section(r: ScenarioResult) -> str:
             "",
             *table,
             "",
+            *_wait_lines(r),
             f"liveshift phases: {phases}. Backfill rows/s counts the backfill phase of the workflow (activity "
             "scheduling included) under the application traffic; the single UPDATE ran on a copy of the table "
             "with no traffic"
@@ -114,13 +114,24 @@ def scenario_section(r: ScenarioResult) -> str:
     )
 
 
+def _wait_lines(r: ScenarioResult) -> list[str]:
+    """What the application's requests over 20 ms waited on (bench/lockwaits.py), by phase and cause."""
+    if not r.live.waits:
+        return ["Application waits over 20 ms (sampled every 5 ms): none.", ""]
+    return [
+        "Application waits over 20 ms (sampled every 5 ms), by phase and cause:",
+        "",
+        *(f"- `{w.strip()}`" for w in r.live.waits),
+        "",
+    ]
+
+
 def missed_targets(r: ScenarioResult) -> list[str]:
     out = []
     live = r.live.report.total
-    stall_limit = r.lock_timeout_ms / 1000 + STALL_SLACK_S
     ratio = r.backfill_rate / r.update_rate if r.update_rate else 0.0
-    if live.max_latency > stall_limit:
-        out.append(f"{r.scenario.name}: longest stall {live.max_latency:.2f} s > {stall_limit:g} s")
+    if live.max_latency > STALL_TARGET_S:
+        out.append(f"{r.scenario.name}: longest stall {live.max_latency * 1000:,.0f} ms > {STALL_TARGET_S * 1000:g} ms")
     if live.errors:
         out.append(f"{r.scenario.name}: {live.errors} application errors")
     if ratio < BACKFILL_TARGET:

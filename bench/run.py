@@ -67,6 +67,7 @@ class PathResult:
     report: Report  # traffic from origin to the end of the cooldown
     samples: list[Sample]
     events: list[tuple[float, str]] = field(default_factory=list)  # (wall clock, what happened)
+    waits: list[str] = field(default_factory=list)  # the sampler's application waits over 20 ms, by cause
 
 
 @dataclass
@@ -323,11 +324,12 @@ async def _drive_liveshift(
         waits = sampler.halt()
     if result.phase != "complete":
         raise RuntimeError(f"the migration ended {result.phase}: {result.last_error}")
-    for line in summary(waits, {t.at: t.phase for t in result.transitions}):
-        say(f"[{scenario.name}] application lock waits: {line}")
+    lines = summary(waits, {t.at: t.phase for t in result.transitions})
+    for line in lines:
+        say(f"[{scenario.name}] application waits: {line}")
     events += [(t.at.timestamp(), t.phase) for t in result.transitions if t.phase not in ("starting", "complete")]
     history = await handle.fetch_history()
-    path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)
+    path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events, lines)
     return path, result, len(history.events), load
 
 
