@@ -11,7 +11,9 @@ is named too. A wait shorter than the sampling interval may be missed; one longe
 
 from __future__ import annotations
 
+import argparse
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,7 +69,10 @@ class LockWaitSampler(threading.Thread):
     def run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True, application_name="bench-lock-sampler") as conn:
             while not self.stop.wait(self.every_s):
-                rows = conn.execute(_QUERY).fetchall() + conn.execute(_SLOW).fetchall()
+                try:
+                    rows = conn.execute(_QUERY).fetchall() + conn.execute(_SLOW).fetchall()
+                except psycopg.OperationalError:  # the server went away (e.g. the demo's, at its end): what we have
+                    return
                 for pid, began, seconds, locktype, mode, blocker, query in rows:
                     key = (pid, began, blocker)
                     if key not in self.waits or self.waits[key].seconds < seconds:
@@ -96,3 +101,23 @@ def summary(waits: list[Wait], phase_at: dict[datetime, str], over_s: float = 0.
             f"in {phase}: {what}"
         )
     return lines
+
+
+def main() -> None:
+    """Sample a database the application and a migration run in (e.g. `liveshift demo`'s) for `--seconds`, then
+    print every application wait over 20 ms with when it began."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("dsn")
+    parser.add_argument("--seconds", type=float, required=True)
+    args = parser.parse_args()
+    sampler = LockWaitSampler(args.dsn)
+    sampler.start()
+    time.sleep(args.seconds)
+    for w in sampler.halt():
+        if w.seconds >= 0.02:
+            cause = f"{w.locktype} lock held by {w.blocker}" if w.blocker else f"no lock: {w.locktype}"
+            print(f"{w.began:%H:%M:%S.%f} {w.seconds * 1000:5.0f} ms  {cause} ({w.blocker_query})")
+
+
+if __name__ == "__main__":
+    main()

@@ -154,9 +154,9 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         "",
         f"Command: `{command}` (from the repository root, with the `bench` extra installed).",
         "",
-        f"Machine: {host}. Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. The CPUs were shared with other "
-        "work during the run: compare the two paths and the ratios within this run, not absolute numbers "
-        "across runs.",
+        f"Machine: {host}. Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. The application, PostgreSQL, "
+        "Temporal and the worker share these CPUs and one disk: compare the two paths and the ratios within this "
+        "run, not absolute numbers across runs.",
         "",
         "Setup: one embedded PostgreSQL, one Temporal dev server, one worker process (`python -m worker`), all on "
         "this machine. Each path gets its own database holding the same table. Application traffic: "
@@ -191,7 +191,8 @@ BACKFILL_NOTES = [
     "- the trigger itself must stay for application writes, and PostgreSQL locks every row an UPDATE reaches "
     "before it evaluates any BEFORE UPDATE row trigger's `WHEN` (one more WAL record per row): the row “the "
     "backfill's batch statement over the whole table” measures this bound, batching aside;",
-    "- batching: an index range scan per batch of about 250 ms instead of one sequential scan, a commit with its "
+    "- batching: an index range scan per batch of about 30 ms (`target_batch_ms`, short so that an application "
+    "write waits at most that long for a row the batch holds) instead of one sequential scan, a commit with its "
     "checkpoint per batch, the first batches small while the batch size adapts, and the workflow's activity "
     "scheduling (counted in the backfill phase);",
     "- the application traffic, the Temporal server and the worker share the machine's CPUs with the backfill, "

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionDescription,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -34,7 +36,7 @@ from cli.config import CliError, connect, settings_from
 from cli.process import FINAL_PHASES, Exit, exit_now
 from cli.render import console, headline
 from liveshift.lifecycle import Phase
-from liveshift.values import LockDetails
+from liveshift.values import LockDetails, LockWait
 from worker.config import Settings
 from workflows import progress
 from workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus, ProgressReport
@@ -94,20 +96,29 @@ async def resolve(client: Client, workflow_id: str | None, migration: str | None
     raise CliError(f"{len(running)} migrations are running, name one: {names}")
 
 
-async def describe(handle: WorkflowHandle[Any, Any]) -> str:
+async def _description(handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionDescription:
     try:
-        return execution_status_name((await handle.describe()).raw_description.workflow_execution_info.status)
+        return await handle.describe(rpc_timeout=timedelta(seconds=15))
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"no migration workflow {handle.id!r}") from None
         raise CliError(f"cannot describe {handle.id}: {exc.message}") from None
 
 
-async def pending_heartbeats(client: Client, handle: WorkflowHandle[Any, Any]) -> list[tuple[str, list[Any]]]:
+def _execution(description: WorkflowExecutionDescription) -> str:
+    return execution_status_name(description.raw_description.workflow_execution_info.status)
+
+
+async def describe(handle: WorkflowHandle[Any, Any]) -> str:
+    """The workflow execution's status: RUNNING, COMPLETED, …"""
+    return _execution(await _description(handle))
+
+
+async def pending_heartbeats(description: WorkflowExecutionDescription) -> list[tuple[str, list[Any]]]:
     """Each pending activity's type and last heartbeat details, decoded. Workflow code never sees heartbeats
     (they go to Temporal, not into history): `describe()` has them, as the Temporal UI shows them."""
-    pending = (await handle.describe()).raw_description.pending_activities
-    return [(p.activity_type.name, await client.data_converter.decode(p.heartbeat_details.payloads)) for p in pending]
+    pending = description.raw_description.pending_activities
+    return [(p.activity_type.name, await pydantic_data_converter.decode(p.heartbeat_details.payloads)) for p in pending]
 
 
 def lock_details(heartbeats: list[tuple[str, list[Any]]]) -> LockDetails | None:
@@ -129,22 +140,34 @@ def with_lock_details(current: MigrationStatus, locks: LockDetails | None) -> Mi
     return current.model_copy(update={"terminated_blockers": [*current.terminated_blockers, *live]})
 
 
-async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
-    """The status query with the running backfill partitions' progress merged in (their heartbeat details,
-    read with describe); for a closed workflow whose query cannot be answered, its result."""
+@dataclass
+class Observed:
+    """What `liveshift status` shows, from one describe() and one status query."""
+
+    execution: str  # RUNNING, COMPLETED, …
+    status: MigrationStatus  # the query's, with the live heartbeat details merged in
+    lock_wait: LockWait | None  # what the running step waits for outside the lock queue, if anything
+
+
+async def observe(handle: WorkflowHandle[Any, Any]) -> Observed:
+    """The status query merged with the pending activities' heartbeat details: the running backfill partitions'
+    progress and the running lock step's wait (read with one describe(), as the Temporal UI shows them)."""
+    description = await _description(handle)
     current = await _queried_status(handle)
-    if current.phase != Phase.BACKFILL:
-        return current
-    return progress.with_live_reports(current, await live_reports(handle))
+    if current.phase == Phase.BACKFILL:
+        current = progress.with_live_reports(current, await live_reports(description))
+    locks = lock_details(await pending_heartbeats(description))
+    return Observed(_execution(description), with_lock_details(current, locks), locks.lock_wait if locks else None)
 
 
-async def live_reports(handle: WorkflowHandle[Any, Any]) -> list[ProgressReport]:
+async def status(handle: WorkflowHandle[Any, Any]) -> MigrationStatus:
+    """`observe(handle).status`: the status `liveshift status` shows."""
+    return (await observe(handle)).status
+
+
+async def live_reports(description: WorkflowExecutionDescription) -> list[ProgressReport]:
     """Each running backfill partition's latest report: its pending activity's heartbeat details (what the
     Temporal UI shows too), with the failure its last attempt ended with, if it retries."""
-    try:
-        description = await handle.describe(rpc_timeout=timedelta(seconds=15))
-    except RPCError:
-        return []  # the query's answer stands on its own
     out = []
     for pending in description.raw_description.pending_activities:
         if pending.activity_type.name != BACKFILL_ACTIVITY or not pending.heartbeat_details.payloads:

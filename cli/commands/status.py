@@ -42,11 +42,8 @@ def run(args: argparse.Namespace) -> int:
         handle = client.get_workflow_handle(await control.resolve(client, args.id, args.migration, latest=True))
         out = console()
         while True:
-            execution = await control.describe(handle)
-            current = await control.status(handle)
-            locks = control.lock_details(await control.pending_heartbeats(client, handle))
-            current = control.with_lock_details(current, locks)
-            wait = locks.lock_wait if locks else None
+            observed = await control.observe(handle)
+            execution, current, wait = observed.execution, observed.status, observed.lock_wait
             if args.json:
                 lock_wait = wait.model_dump(mode="json") if wait else None
                 control.emit_json({"execution": execution, **current.model_dump(mode="json"), "lock_wait": lock_wait})

@@ -40,8 +40,8 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, timeou
         await asyncio.sleep(0.2)
 
 
-async def live_locks(temporal: TemporalServer, handle: WorkflowHandle) -> LockDetails | None:
-    return control.lock_details(await control.pending_heartbeats(temporal.client, handle))
+async def live_locks(handle: WorkflowHandle) -> LockDetails | None:
+    return control.lock_details(await control.pending_heartbeats(await handle.describe()))
 
 
 def rendered(status: MigrationStatus, locks: LockDetails | None) -> str:
@@ -66,7 +66,7 @@ async def test_status_names_the_blocker_while_a_step_waits(
         handle = await start(temporal, liveshift_worker, POLICY)
 
         async def waiting() -> LockDetails | None:
-            locks = await live_locks(temporal, handle)
+            locks = await live_locks(handle)
             return locks if locks and locks.lock_wait and locks.lock_wait.blockers else None
 
         locks = await eventually(waiting, "the expand step reports its wait in the heartbeat details")
@@ -88,7 +88,7 @@ async def test_status_names_the_blocker_while_a_step_waits(
         assert "lock wait: " in text and "needs AccessExclusiveLock on public.users" in text
         assert "starving" not in text
     await wait_for_phase(handle, "awaiting_cutover")  # the blocker ended: the step ran
-    assert await live_locks(temporal, handle) is None  # nothing pending
+    assert await live_locks(handle) is None  # nothing pending
     await handle.execute_update(ROLLBACK, RollbackRequest(reason="test over"))
     assert (await handle.result()).phase == "rolled_back"
 
@@ -102,7 +102,7 @@ async def test_starvation_is_said_in_status(
         handle = await start(temporal, liveshift_worker, starving)
 
         async def starved() -> LockDetails | None:
-            locks = await live_locks(temporal, handle)
+            locks = await live_locks(handle)
             return locks if locks and locks.lock_wait and locks.lock_wait.starving else None
 
         locks = await eventually(starved, "the wait is reported as starving")
