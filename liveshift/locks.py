@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from liveshift.steps import (
     ACCESS_EXCLUSIVE_BRIEF,
+    ACCESS_EXCLUSIVE_TRIGGERS,
     CONCURRENTLY,
     SHARE_ROW_EXCLUSIVE_BRIEF,
     SHARE_UPDATE_EXCLUSIVE,
@@ -45,8 +46,9 @@ CONFLICTS: dict[str, frozenset[str]] = {
 APPLICATION_MODES = (ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE)
 
 # a step whose SQL cannot be read (a DO block): the mode its label names
-_LABEL_MODES = {
+LABEL_MODES = {
     ACCESS_EXCLUSIVE_BRIEF: ACCESS_EXCLUSIVE,
+    ACCESS_EXCLUSIVE_TRIGGERS: ACCESS_EXCLUSIVE,
     SHARE_ROW_EXCLUSIVE_BRIEF: SHARE_ROW,
     SHARE_UPDATE_EXCLUSIVE: SHARE_UPDATE,
     CONCURRENTLY: SHARE_UPDATE,
@@ -172,5 +174,5 @@ def step_locks(step: Step) -> tuple[tuple[Table, ...], str | None]:
         return tables, strongest([m for _, m in locks if m])
     derived = statement_locks(step.statement.as_string(None)) if not step.tables else {}
     tables = step.tables or tuple(derived)
-    mode = step.lock_mode or strongest(list(derived.values())) or (_LABEL_MODES.get(step.lock) if tables else None)
+    mode = step.lock_mode or strongest(list(derived.values())) or (LABEL_MODES.get(step.lock) if tables else None)
     return tables, mode

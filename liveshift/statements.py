@@ -18,6 +18,7 @@ from liveshift.locks import ACCESS_EXCLUSIVE
 from liveshift.shape import user_expression
 from liveshift.steps import (
     ACCESS_EXCLUSIVE_BRIEF,
+    ACCESS_EXCLUSIVE_TRIGGERS,
     CONCURRENTLY,
     NO_TABLE_LOCK,
     SHARE_ROW_EXCLUSIVE_BRIEF,
@@ -561,7 +562,7 @@ def create_trigger_steps(
                 direct=sql.Literal(BACKFILL_DIRECT),
                 fn=fn,
             ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            lock=ACCESS_EXCLUSIVE_TRIGGERS,
         ),
     ]
 
@@ -575,7 +576,7 @@ def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
             sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
                 blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
             ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            lock=ACCESS_EXCLUSIVE_TRIGGERS,
             skip_if=sql.SQL(
                 "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
                 "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"

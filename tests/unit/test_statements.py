@@ -6,6 +6,7 @@ from psycopg import sql
 
 from liveshift import statements
 from liveshift.catalog import Catalog, Column, Index, Table
+from liveshift.locks import LABEL_MODES, step_locks
 from liveshift.plan import build_plan
 from liveshift.spec import parse_migration
 from liveshift.steps import Step
@@ -92,3 +93,23 @@ def test_add_column_plans_what_the_column_declares_without_long_locks() -> None:
         == 'ALTER TABLE "public"."users" ADD CONSTRAINT "users_team_check" CHECK (\nteam >= 0\n) NOT VALID'
     )
     assert [c.description for c in op_plan.checks] == ["check users_team_check"]
+
+
+LABEL_CHECK_OPS = [
+    {"op": "add_column", "table": "users", "column": {"name": "team", "type": "bigint", "nullable": False,
+                                                      "unique": True, "references": {"table": "teams", "column": "id"}},
+     "up": "0"},
+    {"op": "alter_column", "table": "users", "column": "email", "type": "varchar(200)"},
+    {"op": "rename_column", "table": "users", "column": "email", "to": "mail"},
+]  # fmt: skip
+
+
+def test_every_label_names_the_lock_the_executor_waits_for() -> None:
+    """`liveshift plan` prints a step's label; the executor waits for the mode read from its SQL: they agree."""
+    for op in LABEL_CHECK_OPS:
+        plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), users(), None)
+        phases = [plan.expand_steps(), plan.validate_steps(), plan.contract_steps(), plan.rollback_steps()]
+        for step in (s for steps in phases for s in steps):
+            tables, mode = step_locks(step)
+            if tables and step.lock in LABEL_MODES:
+                assert LABEL_MODES[step.lock] == mode, (op["op"], step.description, step.lock, mode)
