@@ -25,7 +25,7 @@ from liveshift.blockers import can_terminate
 from liveshift.ddl import already_applied, check_policy, run_step, wait_scope
 from liveshift.errors import SpecError
 from liveshift.grouping import group_steps
-from liveshift.locks import ACCESS_EXCLUSIVE, MODES, stalls_applications, step_locks
+from liveshift.locks import ACCESS_EXCLUSIVE, LABEL_MODES, MODES, stalls_applications, step_locks, strongest
 from liveshift.steps import Step
 from liveshift.values import LockDetails, LockPolicy, LockWait
 from tests.helpers import backfill_all, client, migration
@@ -556,6 +556,10 @@ def _declared_locks_cover_taken(conn: psycopg.Connection, steps: list[Step]) -> 
                 continue
             assert oid in regclasses, f"{step.description}: locks {oid} ({taken_mode}) unannounced, waits for {tables}"
             assert mode is not None and MODES.index(taken_mode) <= MODES.index(mode), (step.description, taken_mode)
+        # what `liveshift plan` prints never understates what the step took
+        label, held = LABEL_MODES.get(step.lock), strongest([m for _, m in taken if stalls_applications(m)])
+        if label is not None and held is not None:
+            assert MODES.index(held) <= MODES.index(label), (step.description, step.lock, held)
         checked += 1
     return checked
 
