@@ -61,3 +61,24 @@ def test_the_lines_name_pid_age_state_query_mode_and_the_wait() -> None:
     assert "terminated blocking backend 42 (idle in transaction, transaction open 75s)" in details.render(
         status(terminated_blockers=[BLOCKER])
     )
+
+
+def test_an_autovacuum_worker_is_named_and_cancelled_not_terminated() -> None:
+    vacuum = Blocker(
+        pid=77,
+        table="public.users",
+        mode="ShareUpdateExclusiveLock",
+        granted=True,
+        state="active",
+        transaction_open_s=30.0,
+        query="autovacuum: VACUUM ANALYZE public.users",
+        xact_start="2026-12-01 09:00:00+00",
+        backend_type="autovacuum worker",
+    )
+    wraparound = vacuum.model_copy(update={"query": "autovacuum: VACUUM public.users (to prevent wraparound)"})
+    assert vacuum.cancellable_autovacuum and not wraparound.cancellable_autovacuum
+    assert not BLOCKER.cancellable_autovacuum and BLOCKER.ended_as == "terminated"
+    lines = lock_wait_lines(WAIT.model_copy(update={"blockers": [vacuum]}))
+    assert lines[1].startswith("  blocked by pid 77 (autovacuum worker, active, transaction open 30.0s, ")
+    assert terminated_line(vacuum).startswith("cancelled autovacuum blocking backend pid 77 (-, active, ")
+    assert "cancelled autovacuum blocking backend 77" in details.render(status(terminated_blockers=[vacuum]))
