@@ -98,7 +98,7 @@ class LockReporter:
         known = {(b.pid, b.xact_start) for b in self.terminated}
         new = [b for b in wait.terminated if (b.pid, b.xact_start) not in known]  # each wait reports its own
         for blocker in new:
-            counter = metrics.AUTOVACUUM_CANCELLED if blocker.cancellable_autovacuum else metrics.BLOCKERS_TERMINATED
+            counter = metrics.AUTOVACUUM_CANCELLED if blocker.autovacuum else metrics.BLOCKERS_TERMINATED
             counter.labels(migration=self.migration).inc()
         self.terminated += new
 

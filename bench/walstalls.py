@@ -25,6 +25,7 @@ import psycopg
 
 SLOW_S = 0.040
 WAL_LSN = "SELECT pg_current_wal_insert_lsn()"
+WAL_SINCE = "SELECT pg_current_wal_insert_lsn() - %s"
 
 
 class Writer(threading.Thread):
@@ -74,7 +75,7 @@ class WalPace:
     def run(self, statement: Callable[[], object]) -> None:
         before = self.conn.execute(WAL_LSN).fetchone()[0]  # type: ignore[index]
         statement()
-        self.bytes += int(self.conn.execute("SELECT pg_current_wal_insert_lsn() - %s", (before,)).fetchone()[0])  # type: ignore[index]
+        self.bytes += int(self.conn.execute(WAL_SINCE, (before,)).fetchone()[0])  # type: ignore[index]
         if self.cap:
             time.sleep(max(0.0, self.bytes / self.cap - (time.monotonic() - self.started)))
 

@@ -157,7 +157,7 @@ def lock_wait_lines(wait: LockWait) -> list[str]:
         lines.append("  starving: a conflicting lock has been held all along; the step keeps waiting, never queueing")
     for b in wait.blockers:
         lock = f"{'holds' if b.granted else 'awaits'} {b.mode} on {b.table}"
-        who = "autovacuum worker, " if b.backend_type == "autovacuum worker" else ""
+        who = "autovacuum worker, " if b.autovacuum else ""
         lines.append(
             f"  blocked by pid {b.pid} ({who}{b.state or '-'}, transaction open {duration(b.transaction_open_s)}, "
             f"{lock}): {b.query}"

@@ -96,18 +96,26 @@ def can_terminate(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
+def _signal(conn: psycopg.Connection, function: str, blocker: Blocker) -> bool:
+    """`function` (pg_terminate_backend, pg_cancel_backend) of `blocker`'s pid, only while it still runs the
+    transaction we saw (pids are reused); False if it has ended meanwhile."""
+    row = conn.execute(
+        sql.SQL("SELECT {}(pid) FROM pg_stat_activity WHERE pid = %s AND xact_start::text = %s").format(
+            sql.Identifier("pg_catalog", function)
+        ),
+        (blocker.pid, blocker.xact_start),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def terminate(conn: psycopg.Connection, blocker: Blocker) -> bool:
-    """pg_terminate_backend of `blocker`, only while it still runs the transaction we saw (pids are reused)."""
+    """pg_terminate_backend of `blocker`, only while it still runs the transaction we saw."""
     try:
-        row = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND xact_start::text = %s",
-            (blocker.pid, blocker.xact_start),
-        ).fetchone()
+        ended = _signal(conn, "pg_terminate_backend", blocker)
     except psycopg.errors.InsufficientPrivilege as exc:
         # e.g. a superuser's backend, which pg_signal_backend does not cover
         log.error("cannot terminate blocking backend %d (%s): %s", blocker.pid, blocker.usename, exc)
         return False
-    ended = bool(row and row[0])
     if ended:
         log.warning(
             "terminated backend %d (%s, %s, transaction open %.1fs, %s on %s): %s",
@@ -126,11 +134,7 @@ def cancel_autovacuum(conn: psycopg.Connection, blocker: Blocker) -> bool:
     """pg_cancel_backend of an autovacuum worker still vacuuming in the transaction we saw; False if it is gone
     or this role may not (a superuser may; since PostgreSQL 18, a member of pg_signal_autovacuum_worker)."""
     try:
-        row = conn.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND xact_start::text = %s "
-            "AND backend_type = 'autovacuum worker'",
-            (blocker.pid, blocker.xact_start),
-        ).fetchone()
+        cancelled = _signal(conn, "pg_cancel_backend", blocker)
     except psycopg.errors.InsufficientPrivilege as exc:
         log.error(
             "cannot cancel autovacuum worker %d (%s) that blocks the step: %s; the step waits for it to finish "
@@ -140,7 +144,6 @@ def cancel_autovacuum(conn: psycopg.Connection, blocker: Blocker) -> bool:
             exc,
         )
         return False
-    cancelled = bool(row and row[0])
     if cancelled:
         log.warning(
             "cancelled autovacuum worker %d (%s, running %.1fs, %s on %s), as PostgreSQL cancels one a lock "

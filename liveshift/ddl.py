@@ -93,7 +93,7 @@ def _end_blockers(
             continue
         if blocker.cancellable_autovacuum:
             ok = cancel_autovacuum(conn, blocker)
-        elif after is not None and blocker.transaction_open_s >= after and blocker.backend_type != "autovacuum worker":
+        elif after is not None and blocker.transaction_open_s >= after and not blocker.autovacuum:
             ok = terminate(conn, blocker)
         else:
             continue

@@ -116,15 +116,19 @@ class Blocker(BaseModel):
     backend_type: str = "client backend"  # pg_stat_activity.backend_type, e.g. "autovacuum worker"
 
     @property
+    def autovacuum(self) -> bool:
+        return self.backend_type == "autovacuum worker"
+
+    @property
     def cancellable_autovacuum(self) -> bool:
         """An autovacuum worker PostgreSQL itself would cancel for a lock request that waits on it (any but one
         that prevents transaction ID wraparound)."""
-        return self.backend_type == "autovacuum worker" and "(to prevent wraparound)" not in self.query
+        return self.autovacuum and "(to prevent wraparound)" not in self.query
 
     @property
     def ended_as(self) -> str:
         """How liveshift ends it: an autovacuum worker's VACUUM is cancelled, a session is terminated."""
-        return "cancelled autovacuum" if self.backend_type == "autovacuum worker" else "terminated"
+        return "cancelled autovacuum" if self.autovacuum else "terminated"
 
 
 class LockWait(BaseModel):

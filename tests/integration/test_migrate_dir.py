@@ -221,14 +221,21 @@ async def test_each_file_waits_at_its_gates_and_a_rollback_stops_the_run(
     ]
 
 
+async def first_file_at_cutover_gate(
+    conn: psycopg.Connection, temporal: TemporalServer, queue: str, directory: Path
+) -> subprocess.CompletedProcess[str]:
+    """A seeded table and `directory` run with --wait: its first file (orders) stops at the cutover gate."""
+    seed(conn, rows=20)
+    at_gate = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", "--wait")
+    assert at_gate.returncode == 0 and "orders waits for approval of cutover" in at_gate.stdout, at_gate.stderr
+    return at_gate
+
+
 async def test_cancelling_the_run_rolls_back_the_file_in_flight_and_records_it(
     conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
 ) -> None:
-    seed(conn, rows=20)
-    directory = write_directory(tmp_path)
     queue = liveshift_worker.task_queue
-    at_gate = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", "--wait")
-    assert at_gate.returncode == 0 and "orders waits for approval of cutover" in at_gate.stdout, at_gate.stderr
+    await first_file_at_cutover_gate(conn, temporal, queue, write_directory(tmp_path))
     assert conn.execute("SELECT to_regclass('orders') IS NOT NULL").fetchone() == (True,)  # expanded
     handle = temporal.client.get_workflow_handle(directory_workflow_id("test"))
     await handle.cancel(reason="change of plan")
@@ -247,11 +254,9 @@ async def test_cancelling_the_run_rolls_back_the_file_in_flight_and_records_it(
 async def test_a_terminated_run_rolls_back_its_file_and_the_next_run_closes_its_record(
     conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
 ) -> None:
-    seed(conn, rows=20)
     directory = write_directory(tmp_path)
     queue = liveshift_worker.task_queue
-    at_gate = await run_cli(temporal, queue, "migrate", str(directory), "--target", "test", "--wait")
-    assert at_gate.returncode == 0 and "orders waits for approval of cutover" in at_gate.stdout, at_gate.stderr
+    at_gate = await first_file_at_cutover_gate(conn, temporal, queue, directory)
     child = temporal.client.get_workflow_handle(at_gate.stdout.splitlines()[-1].split()[-1])
     await temporal.client.get_workflow_handle(directory_workflow_id("test")).terminate("operator")
     with pytest.raises(WorkflowFailureError) as ended:  # the parent close policy asked the child to cancel

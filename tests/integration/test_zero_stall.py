@@ -564,9 +564,10 @@ def _declared_locks_cover_taken(conn: psycopg.Connection, steps: list[Step]) -> 
     return checked
 
 
-def test_the_executor_waits_for_every_lock_a_step_takes(dsn: str, conn: psycopg.Connection) -> None:
-    conn.execute(PK_SETUP)
-    m = migration(PK_BIGINT)
+def _every_phase_covered(dsn: str, spec: str, finish: str) -> int:
+    """Prepare, then each phase through `finish` (contract, after cutover, or rollback), every step checked by
+    `_declared_locks_cover_taken`; how many steps were checked."""
+    m = migration(spec)
     with engine.connect(dsn) as ls:
         engine.prepare(ls, m)
         plan = engine.plan_of(engine.load_record(ls, m.name))
@@ -576,9 +577,16 @@ def test_the_executor_waits_for_every_lock_a_step_takes(dsn: str, conn: psycopg.
         checked += _declared_locks_cover_taken(ls, plan.phases()["validate"])
         engine.validate_constraints(ls, m.name)
         assert engine.verify(ls, m.name).ok
-        engine.cutover(ls, m.name)
-        checked += _declared_locks_cover_taken(ls, plan.phases()["contract"])
-        engine.contract(ls, m.name)
+        if finish == "contract":
+            engine.cutover(ls, m.name)
+        checked += _declared_locks_cover_taken(ls, plan.phases()[finish])
+        getattr(engine, finish)(ls, m.name)
+    return checked
+
+
+def test_the_executor_waits_for_every_lock_a_step_takes(dsn: str, conn: psycopg.Connection) -> None:
+    conn.execute(PK_SETUP)
+    checked = _every_phase_covered(dsn, PK_BIGINT, "contract")
     assert checked > 10, checked
 
 
@@ -619,18 +627,5 @@ def test_the_executor_waits_for_every_lock_of_many_operations(dsn: str, conn: ps
         "INSERT INTO users (email, name, age) SELECT 'U' || g || '@x', 'n' || g, g FROM generate_series(1, 100) g;"
         "CREATE TABLE audit_log (id int PRIMARY KEY, user_id bigint REFERENCES users (id))"
     )
-    m = migration(MANY_OPS)
-    with engine.connect(dsn) as ls:
-        engine.prepare(ls, m)
-        plan = engine.plan_of(engine.load_record(ls, m.name))
-        checked = _declared_locks_cover_taken(ls, plan.phases()["expand"])
-        engine.expand(ls, m.name)
-        backfill_all(dsn, m.name)
-        checked += _declared_locks_cover_taken(ls, plan.phases()["validate"])
-        engine.validate_constraints(ls, m.name)
-        assert engine.verify(ls, m.name).ok
-        if finish == "contract":
-            engine.cutover(ls, m.name)
-        checked += _declared_locks_cover_taken(ls, plan.phases()[finish])
-        getattr(engine, finish)(ls, m.name)
+    checked = _every_phase_covered(dsn, MANY_OPS, finish)
     assert checked > 8, checked

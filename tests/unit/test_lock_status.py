@@ -64,16 +64,17 @@ def test_the_lines_name_pid_age_state_query_mode_and_the_wait() -> None:
 
 
 def test_an_autovacuum_worker_is_named_and_cancelled_not_terminated() -> None:
-    vacuum = Blocker(
-        pid=77,
-        table="public.users",
-        mode="ShareUpdateExclusiveLock",
-        granted=True,
-        state="active",
-        transaction_open_s=30.0,
-        query="autovacuum: VACUUM ANALYZE public.users",
-        xact_start="2026-12-01 09:00:00+00",
-        backend_type="autovacuum worker",
+    vacuum = BLOCKER.model_copy(
+        update={
+            "pid": 77,
+            "table": "public.users",
+            "mode": "ShareUpdateExclusiveLock",
+            "state": "active",
+            "transaction_open_s": 30.0,
+            "query": "autovacuum: VACUUM ANALYZE public.users",
+            "usename": None,
+            "backend_type": "autovacuum worker",
+        }
     )
     wraparound = vacuum.model_copy(update={"query": "autovacuum: VACUUM public.users (to prevent wraparound)"})
     assert vacuum.cancellable_autovacuum and not wraparound.cancellable_autovacuum
