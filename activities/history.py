@@ -12,11 +12,7 @@ from concurrent.futures import Executor
 from typing import TypeVar
 
 import psycopg
-from temporalio import activity
-
-from liveshift import engine, history
-from liveshift.history import HistoryEntry, MigrationFileRef
-from workflows.directory_models import (
+from liveshift.workflows.directory_models import (
     BaselineInput,
     CloseStaleInput,
     EntriesInput,
@@ -24,6 +20,11 @@ from workflows.directory_models import (
     RecordEndInput,
     RecordStartInput,
 )
+from temporalio import activity
+
+from liveshift.connections import open_session
+from liveshift.store import history
+from liveshift.store.history import HistoryEntry, MigrationFileRef
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ class HistoryActivities:
         dsn = self._resolve(target)
 
         def run() -> T:
-            with engine.connect(dsn) as conn:
+            with open_session(dsn) as conn:
                 return call(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)

@@ -17,13 +17,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-from temporalio import activity
-
-from activities.reporter import LockReporter, PartitionReporter
-from liveshift import engine, health, metrics
-from liveshift.health import HealthResult
-from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
-from workflows.models import (
+from liveshift.activities.reporter import LockReporter, PartitionReporter
+from liveshift.workflows.models import (
     PROGRESS,
     BackfillInput,
     HealthInput,
@@ -32,6 +27,12 @@ from workflows.models import (
     PhaseInput,
     PrepareInput,
 )
+from temporalio import activity
+
+from liveshift import health, metrics, phases
+from liveshift.connections import open_session
+from liveshift.health import HealthResult
+from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class MigrationActivities:
         dsn = self._resolve(target)
 
         def run() -> T:
-            with engine.connect(dsn) as conn:
+            with open_session(dsn) as conn:
                 return fn(conn, *args)
 
         return run
@@ -81,15 +82,15 @@ class MigrationActivities:
 
     @activity.defn
     async def prepare(self, request: PrepareInput) -> Prepared:
-        return await self._run(request.target, engine.prepare_summary, request.migration, request.file, request.lock)
+        return await self._run(request.target, phases.prepare_summary, request.migration, request.file, request.lock)
 
     @activity.defn
     async def expand(self, request: PhaseInput) -> LockDetails | None:
-        return await self._lock_phase(request, engine.expand)
+        return await self._lock_phase(request, phases.expand)
 
     @activity.defn
     async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
-        return await self._run(request.target, engine.plan_backfill, request.migration, request.parallelism)
+        return await self._run(request.target, phases.plan_backfill, request.migration, request.parallelism)
 
     @activity.defn
     async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
@@ -105,7 +106,7 @@ class MigrationActivities:
         stop = threading.Event()
         call = self._call(
             request.target,
-            engine.backfill_partition,
+            phases.backfill_partition,
             request.migration,
             request.table,
             request.partition,
@@ -157,23 +158,23 @@ class MigrationActivities:
 
     @activity.defn
     async def validate_constraints(self, request: PhaseInput) -> LockDetails | None:
-        return await self._lock_phase(request, engine.validate_constraints)
+        return await self._lock_phase(request, phases.validate_constraints)
 
     @activity.defn
     async def verify(self, request: PhaseInput) -> VerifyReport:
-        report = await self._run(request.target, engine.verify, request.migration)
+        report = await self._run(request.target, phases.verify, request.migration)
         metrics.count_verified(request.migration, report)
         return report
 
     @activity.defn
     async def cutover(self, request: PhaseInput) -> None:
-        await self._run(request.target, engine.cutover, request.migration, request.percent)
+        await self._run(request.target, phases.cutover, request.migration, request.percent)
         metrics.set_green_share(request.migration, request.percent)
 
     @activity.defn
     async def shift(self, request: PhaseInput) -> None:
         """Green's share of clients, up or down, between cutover and contract: version_for answers it at once."""
-        await self._run(request.target, engine.shift, request.migration, request.percent)
+        await self._run(request.target, phases.shift, request.migration, request.percent)
         metrics.set_green_share(request.migration, request.percent)
 
     @activity.defn
@@ -189,20 +190,20 @@ class MigrationActivities:
 
     @activity.defn
     async def contract(self, request: PhaseInput) -> LockDetails | None:
-        outcome = await self._lock_phase(request, engine.contract)
+        outcome = await self._lock_phase(request, phases.contract)
         metrics.set_green_share(request.migration, 100)
         return outcome
 
     @activity.defn
     async def rollback(self, request: PhaseInput) -> LockDetails | None:
-        outcome = await self._lock_phase(request, engine.rollback, request.reason)
+        outcome = await self._lock_phase(request, phases.rollback, request.reason)
         metrics.set_green_share(request.migration, 0)
         return outcome
 
     @activity.defn
     async def set_paused(self, request: PhaseInput) -> None:
         """The flag every backfill partition polls before each batch, wherever it runs."""
-        await self._run(request.target, engine.set_paused, request.migration, request.paused)
+        await self._run(request.target, phases.set_paused, request.migration, request.paused)
 
     def all(self) -> list[Callable[..., object]]:
         return [

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from liveshift.workflows.models import PartitionResult, ProgressReport
+
 from liveshift import metrics
-from liveshift.replication import Hold
+from liveshift.backfill.replication import Hold
 from liveshift.values import Blocker, LockDetails, LockWait, Progress
-from workflows.models import PartitionResult, ProgressReport
 
 
 class PartitionReporter:

@@ -5,7 +5,7 @@
     python -m bench.run --rows 5000 --out /tmp  # a smoke run (seconds)
 
 On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server and a worker process
-(`python -m worker`). Per scenario, two identical databases hold the same table:
+(`python -m liveshift.worker`). Per scenario, two identical databases hold the same table:
   (a) plain: the change's statements in one transaction, while a long reader holds the table;
   (b) liveshift: the migration as a Temporal workflow, the same long reader holding the table as it starts.
 Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand and
@@ -28,6 +28,17 @@ from pathlib import Path
 
 import psycopg
 import yaml
+from liveshift.cli.loadgen import LoadGenerator, Report, Sample, Version
+from liveshift.cli.process import FINAL_PHASES
+from liveshift.workflows.models import (
+    APPROVE,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
+from liveshift.workflows.starter import start_migration
 from psycopg import sql
 from temporalio.client import Client
 
@@ -36,15 +47,13 @@ from bench.memory import RssSampler
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import ALIASES, SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
-from cli.loadgen import LoadGenerator, Report, Sample, Version
-from cli.process import FINAL_PHASES
-from liveshift import engine
-from liveshift.backfill import batch_update_statement
+from liveshift import phases
+from liveshift.backfill.keyset import batch_update_statement
+from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
-from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.store.record import load_record
 from liveshift.values import LockPolicy
-from workflows.models import APPROVE, STATUS, ApproveRequest, MigrationInput, MigrationOptions, MigrationStatus
-from workflows.starter import start_migration
+from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 
 
 @dataclass
@@ -174,7 +183,7 @@ def writes_per_second(dsn: str, scenario: Scenario, rows: int, seconds: float) -
 def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool) -> tuple[float, str]:
     """One statement over the whole expanded table: the trigger's `up` path for every row (`touch`), or the
     backfill's own batch statement with every key in one batch, on the path the plan takes."""
-    plan = engine.plan_of(engine.load_record(conn, migration))
+    plan = phases.plan_of(load_record(conn, migration))
     (target,) = plan.backfill_targets()
     direct = target.direct and not touch
     conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
@@ -202,16 +211,16 @@ def trigger_cost(dsn: str, scenario: Scenario, rows: int, seconds: float, rounds
     path = ""
     for round_ in range(rounds):
         without += writes_per_second(dsn, scenario, rows, seconds)
-        with engine.connect(dsn) as conn:
-            engine.prepare(conn, m)
-            engine.expand(conn, m.name)
+        with open_session(dsn) as conn:
+            phases.prepare(conn, m)
+            phases.expand(conn, m.name)
             if round_ == 0:
                 bulk_trigger, _ = _bulk_backfill_seconds(conn, m.name, touch=True)
             elif round_ == 1:
                 bulk_backfill, path = _bulk_backfill_seconds(conn, m.name, touch=False)
         with_ += writes_per_second(dsn, scenario, rows, seconds)
-        with engine.connect(dsn) as conn:
-            engine.rollback(conn, m.name)
+        with open_session(dsn) as conn:
+            phases.rollback(conn, m.name)
     return TriggerCost(without / rounds, with_ / rounds, rows, bulk_plain, bulk_trigger, bulk_backfill, path)
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cli.loadgen import Version, Workload
+from liveshift.cli.loadgen import Version, Workload
+
 from liveshift.operations import OPERATION_TYPES
 
 TABLE = "accounts"

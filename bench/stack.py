@@ -12,19 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from liveshift.cli.process import stop_process
+from liveshift.cli.stack.dev import search_attribute_flags
+from liveshift.cli.stack.postgres import EmbeddedPostgres
+from liveshift.cli.stack.temporal import TemporalDevServer
+from liveshift.worker.config import TARGET_PREFIX
+from liveshift.workflows.models import TASK_QUEUE
 from psycopg import sql
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-
-from cli.process import stop_process
-from cli.stack.dev import search_attribute_flags
-from cli.stack.postgres import EmbeddedPostgres
-from cli.stack.temporal import TemporalDevServer
-from worker.config import TARGET_PREFIX
-from workflows.models import TASK_QUEUE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,7 +60,7 @@ class BenchStack:
         return self.targets[name]
 
     def start_worker(self) -> None:
-        """`python -m worker` as its own OS process, knowing every target created so far."""
+        """`python -m liveshift.worker` as its own OS process, knowing every target created so far."""
         assert self.temporal is not None
         self.stop_worker()
         env = {k: v for k, v in os.environ.items() if not k.startswith(TARGET_PREFIX)}
@@ -69,7 +68,7 @@ class BenchStack:
         env.update(LIVESHIFT_TEMPORAL_ADDRESS=self.temporal.address, LIVESHIFT_LOG_LEVEL="WARNING")
         with (self.data_dir / "worker.log").open("ab") as log:
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "worker"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "liveshift.worker"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     async def client(self) -> Client:

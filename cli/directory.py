@@ -10,22 +10,22 @@ import uuid
 from datetime import UTC, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowFailureError
-
-from cli.config import CliError
-from cli.render import duration
-from liveshift.errors import SpecError
-from liveshift.history import HistoryEntry, MigrationFileRef, checksum
-from liveshift.spec import load_migration
-from worker.config import Settings
-from workflows.directory import failure_message
-from workflows.directory_models import (
+from liveshift.cli.config import CliError
+from liveshift.cli.render import duration
+from liveshift.worker.config import Settings
+from liveshift.workflows.directory import failure_message
+from liveshift.workflows.directory_models import (
     HISTORY_WORKFLOW,
     DirectoryFile,
     DirectoryFileState,
     HistoryAnswer,
     HistoryRequest,
 )
+from temporalio.client import Client, WorkflowFailureError
+
+from liveshift.errors import SpecError
+from liveshift.spec import load_migration
+from liveshift.store.history import HistoryEntry, MigrationFileRef, checksum
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # how long the CLI waits for a worker to answer about a target's history

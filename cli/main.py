@@ -11,8 +11,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-import cli.commands
-from cli.process import Exit
+import liveshift.cli.commands
+from liveshift.cli.process import Exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Zero-downtime schema migrations for live PostgreSQL, as durable Temporal workflows.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for info in sorted(pkgutil.iter_modules(cli.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"cli.commands.{info.name}")
+    for info in sorted(pkgutil.iter_modules(liveshift.cli.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"liveshift.cli.commands.{info.name}")
         module.register(subparsers)
     return parser
 

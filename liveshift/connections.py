@@ -53,3 +53,15 @@ def guard_session(conn: psycopg.Connection) -> None:
         "WHERE current_setting('idle_in_transaction_session_timeout') = '0'",
         (IDLE_IN_TRANSACTION_TIMEOUT,),
     )
+
+
+def open_session(dsn: str, **kwargs: Any) -> psycopg.Connection:
+    """A session of the core: autocommit (each step manages its transactions), bounded against a network gone
+    silent at both ends (TCP keepalives and tcp_user_timeout here, idle-in-transaction on the server)."""
+    conn = connect(dsn, autocommit=True, application_name="liveshift", **kwargs)
+    try:
+        guard_session(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -16,7 +16,7 @@ from liveshift.lifecycle import Phase
 from liveshift.values import HoldKind, VerifyReport
 
 if TYPE_CHECKING:
-    from liveshift.steps import Step
+    from liveshift.ddl.steps import Step
 
 PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 

@@ -10,21 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from liveshift import statements
 from liveshift.catalog import Catalog, Column, Table
-from liveshift.errors import SpecError
-from liveshift.expressions import columns_read
-from liveshift.grouping import group_steps
-from liveshift.operations.base import (
-    ExpressionProbe,
-    OpContext,
-    OperationBase,
-    OpPlan,
-    Transform,
-    VerifyCheck,
-)
-from liveshift.spec import Migration
-from liveshift.statements import (
+from liveshift.ddl import statements
+from liveshift.ddl.grouping import group_steps
+from liveshift.ddl.statements import (
     add_row_marker,
     create_trigger_steps,
     create_version_steps,
@@ -34,9 +23,20 @@ from liveshift.statements import (
     drop_version_steps,
     view_default_step,
 )
-from liveshift.steps import Step
-from liveshift.triggers import MARKER
-from liveshift.versions import BASE_VERSION, version_schema
+from liveshift.ddl.steps import Step
+from liveshift.errors import SpecError
+from liveshift.expressions import columns_read
+from liveshift.operations.base import (
+    ExpressionProbe,
+    OpContext,
+    OperationBase,
+    OpPlan,
+    Transform,
+    VerifyCheck,
+)
+from liveshift.spec import Migration
+from liveshift.versions.schemas import BASE_VERSION, version_schema
+from liveshift.versions.triggers import MARKER
 
 
 @dataclass(frozen=True)

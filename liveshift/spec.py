@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from liveshift.errors import SpecError
 from liveshift.operations import OPERATION_TYPES
-from liveshift.versions import BASE_VERSION
+from liveshift.versions.schemas import BASE_VERSION
 
 Operation = Annotated[Union[OPERATION_TYPES], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
 

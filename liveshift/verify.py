@@ -15,13 +15,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from liveshift.ctid_backfill import relation_blocks, rows_per_block
+from liveshift.backfill.blocks import relation_blocks, rows_per_block
+from liveshift.ddl.steps import qualified
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
 from liveshift.shape import row_expression
-from liveshift.steps import qualified
-from liveshift.triggers import MARKER
 from liveshift.values import TableReport, VerifyReport
+from liveshift.versions.triggers import MARKER
 
 SAMPLE_SIZE = 10
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import phases
 from liveshift.client import ClientError
+from liveshift.connections import open_session
 from tests.helpers import complete, migration, through_verify
 from tests.scenario import Table, count, expand, load_tables
 
@@ -49,13 +50,13 @@ def expanded(dsn: str, conn: psycopg.Connection) -> None:
 def cut_over(dsn: str) -> None:
     report = through_verify(dsn, MIGRATION)
     assert report.ok, report.summary()
-    with engine.connect(dsn) as c:
-        engine.cutover(c, MIGRATION.name)
+    with open_session(dsn) as c:
+        phases.cutover(c, MIGRATION.name)
 
 
 def roll_back(dsn: str) -> None:
-    with engine.connect(dsn) as c:
-        engine.rollback(c, MIGRATION.name)
+    with open_session(dsn) as c:
+        phases.rollback(c, MIGRATION.name)
 
 
 def write(conn: psycopg.Connection, version: str, tag: int) -> None:

@@ -21,6 +21,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from liveshift.cli.stack.postgres import EmbeddedPostgres
+from liveshift.worker.client import ensure_search_attributes
+from liveshift.worker.config import Settings, TemporalSettings
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import SEARCH_ATTRIBUTES
 from psycopg import sql
 from pydantic import SecretStr
 from temporalio.client import Client
@@ -28,12 +33,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from cli.stack.postgres import EmbeddedPostgres
 from tests.helpers import ADMIN_DSN_ENV, create_login_role, drop_role
-from worker.client import ensure_search_attributes
-from worker.config import Settings, TemporalSettings
-from worker.main import run_worker
-from workflows.models import SEARCH_ATTRIBUTES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

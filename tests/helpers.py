@@ -13,10 +13,14 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from liveshift import engine
-from liveshift.backfill import Throttle, init_checkpoints, load_partitions, plan_partitions, run_partition
+from liveshift import phases
+from liveshift.backfill.partitions import plan_partitions
+from liveshift.backfill.walk import Throttle, run_partition
 from liveshift.catalog import read_catalog
+from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
+from liveshift.store.checkpoints import init_checkpoints, load_partitions
+from liveshift.store.record import load_record
 
 
 def client(dsn: str, version: str | None, user: str | None = None, fallback: bool = True) -> psycopg.Connection:
@@ -106,8 +110,8 @@ def drop_role(admin_dsn: str, database: str, role: str) -> None:
 
 
 def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle | None = None) -> None:
-    with engine.connect(dsn) as conn:
-        plan = engine.plan_of(engine.load_record(conn, name))
+    with open_session(dsn) as conn:
+        plan = phases.plan_of(load_record(conn, name))
         for target in plan.backfill_targets():
             partitions = load_partitions(conn, name, target.table)
             if not partitions:  # as the plan_backfill activity: planned once, a second run resumes
@@ -117,19 +121,19 @@ def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle |
                 run_partition(conn, name, plan.schema, target, p.index, throttle)
 
 
-def through_verify(dsn: str, m: Migration) -> engine.VerifyReport:
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
+def through_verify(dsn: str, m: Migration) -> phases.VerifyReport:
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
+        phases.expand(conn, m.name)
     backfill_all(dsn, m.name)
-    with engine.connect(dsn) as conn:
-        engine.validate_constraints(conn, m.name)
-        return engine.verify(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.validate_constraints(conn, m.name)
+        return phases.verify(conn, m.name)
 
 
 def complete(dsn: str, m: Migration) -> None:
     report = through_verify(dsn, m)
     assert report.ok, report.summary()
-    with engine.connect(dsn) as conn:
-        engine.cutover(conn, m.name)
-        engine.contract(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.cutover(conn, m.name)
+        phases.contract(conn, m.name)

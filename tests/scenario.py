@@ -27,7 +27,8 @@ from types import TracebackType
 import psycopg
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from liveshift.spec import Migration
 from tests.helpers import (
     admin_dsn,
@@ -116,28 +117,28 @@ class Scenario:
 
 
 def _verify(dsn: str, m: Migration) -> None:
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, m.name)
-        report = engine.verify(c, m.name)
+    with open_session(dsn) as c:
+        phases.validate_constraints(c, m.name)
+        report = phases.verify(c, m.name)
     assert report.ok, report.summary()
 
 
 def _cutover(dsn: str, m: Migration) -> None:
-    with engine.connect(dsn) as c:
-        engine.cutover(c, m.name)
+    with open_session(dsn) as c:
+        phases.cutover(c, m.name)
         assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (f"public_{m.name}",)
 
 
 def expand(dsn: str, m: Migration) -> None:
     """Prepare and expand (alone: for tests of what happens outside a `Run`, failures and refusals)."""
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
 
 
 def contract(dsn: str, m: Migration) -> None:
-    with engine.connect(dsn) as c:
-        engine.contract(c, m.name)
+    with open_session(dsn) as c:
+        phases.contract(c, m.name)
 
 
 # each phase before contract, as the workflow runs it
@@ -281,9 +282,9 @@ class Run:
     def rollback(self) -> None:
         """Roll back (twice equals once); then the catalog as before, nothing left, every write kept."""
         self._all_phases_exchanged()
-        with engine.connect(self.dsn) as c:
-            engine.rollback(c, self.m.name)
-            engine.rollback(c, self.m.name)
+        with open_session(self.dsn) as c:
+            phases.rollback(c, self.m.name)
+            phases.rollback(c, self.m.name)
         assert snapshot(self.conn) == self.before
         self.s.blue.sees(self.conn, self.acked)
         assert no_leftovers(self.conn, self.s.green_version)
@@ -308,25 +309,25 @@ def rollback_from(
 def each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenario: Scenario) -> None:
     load_tables(conn, scenario.tables)
     m = scenario.m
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
         once = snapshot(c)
-        engine.expand(c, m.name)
+        phases.expand(c, m.name)
         assert snapshot(c) == once
         backfill_all(dsn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(c, m.name)
+        phases.validate_constraints(c, m.name)
         once = snapshot(c)
-        engine.validate_constraints(c, m.name)
+        phases.validate_constraints(c, m.name)
         assert snapshot(c) == once
-        assert engine.verify(c, m.name).ok
-        engine.cutover(c, m.name)
-        engine.cutover(c, m.name)
-        engine.contract(c, m.name)
+        assert phases.verify(c, m.name).ok
+        phases.cutover(c, m.name)
+        phases.cutover(c, m.name)
+        phases.contract(c, m.name)
         done = snapshot(c)
-        engine.contract(c, m.name)
+        phases.contract(c, m.name)
         assert snapshot(c) == done
     assert done == plain_alter_snapshot(conn, scenario.setup(conn), scenario.plain)
 

@@ -1,4 +1,4 @@
-"""`python -m worker`: run a liveshift worker configured from the environment / LIVESHIFT_CONFIG."""
+"""`python -m liveshift.worker`: run a liveshift worker configured from the environment / LIVESHIFT_CONFIG."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 import os
 import signal
 
-from worker.config import load_settings
-from worker.main import run_worker
+from liveshift.worker.config import load_settings
+from liveshift.worker.main import run_worker
 
 
 async def _main() -> None:

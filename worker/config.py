@@ -34,6 +34,7 @@ import os
 from pathlib import Path
 
 import yaml
+from liveshift.workflows.models import TASK_QUEUE
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -45,7 +46,6 @@ from pydantic_settings import (
 )
 
 from liveshift.errors import SpecError
-from workflows.models import TASK_QUEUE
 
 ENV_PREFIX = "LIVESHIFT_"
 TARGET_PREFIX = f"{ENV_PREFIX}TARGET_"

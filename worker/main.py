@@ -8,16 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import prometheus_client
+from liveshift.activities.history import HistoryActivities
+from liveshift.activities.migration import MigrationActivities
+from liveshift.worker.client import connect, ensure_search_attributes, sdk_runtime
+from liveshift.worker.config import Settings
+from liveshift.workflows.directory import MigrateDirectoryWorkflow
+from liveshift.workflows.history import HistoryWorkflow
+from liveshift.workflows.migration import MigrationWorkflow
 from temporalio.client import Client
 from temporalio.worker import Worker
-
-from activities.history import HistoryActivities
-from activities.migration import MigrationActivities
-from worker.client import connect, ensure_search_attributes, sdk_runtime
-from worker.config import Settings
-from workflows.directory import MigrateDirectoryWorkflow
-from workflows.history import HistoryWorkflow
-from workflows.migration import MigrationWorkflow
 
 log = logging.getLogger(__name__)
 

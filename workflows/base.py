@@ -12,11 +12,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from liveshift import metrics
-    from liveshift.lifecycle import Phase, can_enter
-    from liveshift.values import LockDetails
-    from workflows import details, progress
-    from workflows.models import (
+    from liveshift.workflows import details, progress
+    from liveshift.workflows.models import (
         SA_MIGRATION,
         SA_PHASE,
         SA_TABLES,
@@ -28,7 +25,18 @@ with workflow.unsafe.imports_passed_through():
         ProgressReport,
         TablePlan,
     )
-    from workflows.policies import HEARTBEAT_TIMEOUT, PHASE_TIMEOUT, RETRY, RETRY_AGAIN_AFTER, is_non_retryable, message
+    from liveshift.workflows.policies import (
+        HEARTBEAT_TIMEOUT,
+        PHASE_TIMEOUT,
+        RETRY,
+        RETRY_AGAIN_AFTER,
+        is_non_retryable,
+        message,
+    )
+
+    from liveshift import metrics
+    from liveshift.lifecycle import Phase, can_enter
+    from liveshift.values import LockDetails
 
 
 class RollbackRequested(Exception):

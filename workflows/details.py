@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from liveshift.workflows.models import MigrationStatus
+
 from liveshift.lifecycle import Phase
-from workflows.models import MigrationStatus
 
 
 def render(s: MigrationStatus) -> str:

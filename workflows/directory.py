@@ -29,9 +29,8 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.history import HistoryActivities
-    from liveshift.history import MigrationFileRef, Outcome
-    from workflows.directory_models import (
+    from liveshift.activities.history import HistoryActivities
+    from liveshift.workflows.directory_models import (
         DIRECTORY_STATUS,
         DIRECTORY_WORKFLOW,
         CloseStaleInput,
@@ -43,9 +42,18 @@ with workflow.unsafe.imports_passed_through():
         RecordEndInput,
         RecordStartInput,
     )
-    from workflows.models import SA_MIGRATION, SA_TABLES, SA_TARGET, WORKFLOW_NAME, MigrationInput, MigrationStatus
-    from workflows.models import workflow_id as migration_workflow_id
-    from workflows.starter import summary
+    from liveshift.workflows.models import (
+        SA_MIGRATION,
+        SA_TABLES,
+        SA_TARGET,
+        WORKFLOW_NAME,
+        MigrationInput,
+        MigrationStatus,
+    )
+    from liveshift.workflows.models import workflow_id as migration_workflow_id
+    from liveshift.workflows.starter import summary
+
+    from liveshift.store.history import MigrationFileRef, Outcome
 
 STEP_TIMEOUT = timedelta(minutes=2)
 # why an attempt still `running` when a run begins is closed (one run per target at a time: its run is gone)

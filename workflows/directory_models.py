@@ -11,11 +11,11 @@ import re
 from datetime import datetime
 from typing import Literal
 
+from liveshift.workflows.models import MigrationOptions
 from pydantic import BaseModel, Field, model_validator
 
-from liveshift.history import HistoryEntry, MigrationFileRef, Outcome
 from liveshift.spec import Migration
-from workflows.models import MigrationOptions
+from liveshift.store.history import HistoryEntry, MigrationFileRef, Outcome
 
 DIRECTORY_WORKFLOW = "MigrateDirectoryWorkflow"
 HISTORY_WORKFLOW = "HistoryWorkflow"

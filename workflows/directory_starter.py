@@ -6,13 +6,18 @@ refused and names the running one.
 
 from __future__ import annotations
 
+from liveshift.workflows.directory_models import (
+    DIRECTORY_WORKFLOW,
+    DirectoryInput,
+    DirectoryStatus,
+    directory_workflow_id,
+)
+from liveshift.workflows.models import SA_TABLES, SA_TARGET, TASK_QUEUE
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from liveshift.errors import MigrationStateError
-from workflows.directory_models import DIRECTORY_WORKFLOW, DirectoryInput, DirectoryStatus, directory_workflow_id
-from workflows.models import SA_TABLES, SA_TARGET, TASK_QUEUE
 
 
 async def start_directory(

@@ -11,10 +11,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.migration import MigrationActivities
-    from liveshift.lifecycle import Phase
-    from workflows import progress, requests
-    from workflows.models import (
+    from liveshift.activities.migration import MigrationActivities
+    from liveshift.workflows import progress, requests
+    from liveshift.workflows.models import (
         APPROVE,
         PAUSE,
         PROGRESS,
@@ -29,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
         ShiftRequest,
     )
 
-from workflows.shifting import ShareControl
+    from liveshift.lifecycle import Phase
+
+from liveshift.workflows.shifting import ShareControl
 
 
 class OperatorHandlers(ShareControl):

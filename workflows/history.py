@@ -15,9 +15,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.history import HistoryActivities
-    from liveshift.history import HistoryEntry, MigrationFileRef
-    from workflows.directory_models import (
+    from liveshift.activities.history import HistoryActivities
+    from liveshift.workflows.directory_models import (
         HISTORY_WORKFLOW,
         BaselineInput,
         EntriesInput,
@@ -25,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         HistoryRequest,
         PendingInput,
     )
+
+    from liveshift.store.history import HistoryEntry, MigrationFileRef
 
 # someone waits at a terminal: a few tries, then the failure is theirs to read
 RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["SpecError"])

@@ -33,10 +33,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
-    from activities.migration import MigrationActivities
-    from liveshift.lifecycle import Phase
-    from workflows import progress
-    from workflows.models import (
+    from liveshift.activities.migration import MigrationActivities
+    from liveshift.workflows import progress
+    from liveshift.workflows.models import (
         WORKFLOW_NAME,
         BackfillInput,
         MigrationInput,
@@ -50,10 +49,18 @@ with workflow.unsafe.imports_passed_through():
         TablePlan,
         VerifyReport,
     )
-    from workflows.policies import BACKFILL_RETRY, BACKFILL_TIMEOUT, HEARTBEAT_TIMEOUT, is_non_retryable, message
+    from liveshift.workflows.policies import (
+        BACKFILL_RETRY,
+        BACKFILL_TIMEOUT,
+        HEARTBEAT_TIMEOUT,
+        is_non_retryable,
+        message,
+    )
 
-from workflows.base import RollbackRequested
-from workflows.handlers import OperatorHandlers
+    from liveshift.lifecycle import Phase
+
+from liveshift.workflows.base import RollbackRequested
+from liveshift.workflows.handlers import OperatorHandlers
 
 # patch id: a Temporal cancellation becomes a rollback request (before it, it interrupted the phase in flight)
 CANCEL_ROLLS_BACK = "cancel-rolls-back"

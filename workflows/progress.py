@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from liveshift.workflows.models import MigrationStatus, ProgressReport, TablePlan, TableProgress
+
 from liveshift.lifecycle import Phase
-from workflows.models import MigrationStatus, ProgressReport, TablePlan, TableProgress
 
 # (table, partition) -> that partition's latest report
 Reports = Mapping[tuple[str, int], ProgressReport]

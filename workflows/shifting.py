@@ -23,11 +23,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.migration import MigrationActivities
-    from workflows.models import HealthInput, HealthResult, HealthStatus, ShareChange
-    from workflows.policies import message
+    from liveshift.activities.migration import MigrationActivities
+    from liveshift.workflows.models import HealthInput, HealthResult, HealthStatus, ShareChange
+    from liveshift.workflows.policies import message
 
-from workflows.base import MigrationWorkflowBase, RollbackRequested
+from liveshift.workflows.base import MigrationWorkflowBase, RollbackRequested
 
 # patch id: below 100% the contract gate waits for 100% (before it, a canary share contracted after its soak)
 FULL_SHARE_BEFORE_CONTRACT = "full-share-before-contract"

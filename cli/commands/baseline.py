@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from liveshift.cli import control
+from liveshift.cli.directory import add_started_by_option, ask_history, read_directory, started_by
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit
+from liveshift.worker.config import Settings
+from liveshift.workflows.directory_models import HistoryRequest
 from temporalio.client import Client
 
-from cli import control
-from cli.directory import add_started_by_option, ask_history, read_directory, started_by
-from cli.options import add_command
-from cli.process import Exit
 from liveshift.errors import SpecError
-from worker.config import Settings
-from workflows.directory_models import HistoryRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.process import Exit
+from liveshift.cli.process import Exit
+
 from liveshift.sqlconvert.convert import convert_file
 from liveshift.sqlconvert.statements import SqlInputError
 

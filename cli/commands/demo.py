@@ -26,24 +26,16 @@ from typing import Any, NoReturn
 
 import psycopg
 import yaml
-from prometheus_client import CollectorRegistry, start_http_server
-from psycopg import sql
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
-from cli import control
-from cli.config import CliError, connect
-from cli.loadgen import LoadGenerator, Report, Version, Workload
-from cli.options import add_command, add_json_option, add_stack_options
-from cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_signals
-from cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
-from cli.stack.dev import DevStack
-from cli.stack.postgres import free_port
-from liveshift.health import HealthCheck
-from liveshift.spec import parse_migration
-from worker.config import Settings, TemporalSettings
-from workflows.models import (
+from liveshift.cli import control
+from liveshift.cli.config import CliError, connect
+from liveshift.cli.loadgen import LoadGenerator, Report, Version, Workload
+from liveshift.cli.options import add_command, add_json_option, add_stack_options
+from liveshift.cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_signals
+from liveshift.cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
+from liveshift.cli.stack.dev import DevStack
+from liveshift.cli.stack.postgres import free_port
+from liveshift.worker.config import Settings, TemporalSettings
+from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
     TASK_QUEUE,
@@ -53,7 +45,15 @@ from workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from prometheus_client import CollectorRegistry, start_http_server
+from psycopg import sql
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from liveshift.health import HealthCheck
+from liveshift.spec import parse_migration
 
 TARGET = "demo"
 DATABASE = "liveshift_demo"

@@ -9,14 +9,13 @@ import sys
 import time
 from typing import NoReturn
 
+from liveshift.cli.config import connect
+from liveshift.cli.control import emit_json
+from liveshift.cli.options import add_command, add_json_option, add_stack_options
+from liveshift.cli.process import Exit, exit_now, interrupt_on_signals
+from liveshift.cli.stack.dev import DevStack, default_data_dir
+from liveshift.worker.config import Settings, TemporalSettings
 from temporalio.client import Client
-
-from cli.config import connect
-from cli.control import emit_json
-from cli.options import add_command, add_json_option, add_stack_options
-from cli.process import Exit, exit_now, interrupt_on_signals
-from cli.stack.dev import DevStack, default_data_dir
-from worker.config import Settings, TemporalSettings
 
 WORKER_RESTART_DELAY_S = 2.0
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from liveshift.cli import control
+from liveshift.cli.directory import ask_history, entry_json, history_table
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit
+from liveshift.worker.config import Settings
+from liveshift.workflows.directory_models import HistoryRequest
 from temporalio.client import Client
-
-from cli import control
-from cli.directory import ask_history, entry_json, history_table
-from cli.options import add_command
-from cli.process import Exit
-from worker.config import Settings
-from workflows.directory_models import HistoryRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,8 @@ import argparse
 import json
 import sys
 
-from cli.process import Exit
+from liveshift.cli.process import Exit
+
 from liveshift.sqlconvert.lint import StatementReport, lint_file
 from liveshift.sqlconvert.statements import SqlInputError
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from liveshift.cli import control
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit
+from liveshift.cli.render import console, phase_text
+from liveshift.worker.config import Settings
+from liveshift.workflows.models import SA_TABLES, SA_TARGET
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecution
-
-from cli import control
-from cli.options import add_command
-from cli.process import Exit
-from cli.render import console, phase_text
-from worker.config import Settings
-from workflows.models import SA_TABLES, SA_TARGET
 
 COLUMNS = ("MIGRATION", "PHASE", "EXECUTION", "TARGET", "TABLES", "STARTED", "WORKFLOW ID")
 

@@ -6,20 +6,20 @@ import argparse
 import asyncio
 from datetime import timedelta
 
+from liveshift.cli import control
+from liveshift.cli.commands.start import add_migration_options, options_from
+from liveshift.cli.config import CliError
+from liveshift.cli.directory import add_started_by_option, ask_history, file_line, read_directory, started_by
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit
+from liveshift.worker.config import Settings
+from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
+from liveshift.workflows.directory_starter import start_directory
+from liveshift.workflows.models import STATUS, MigrationStatus
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from cli import control
-from cli.commands.start import add_migration_options, options_from
-from cli.config import CliError
-from cli.directory import add_started_by_option, ask_history, file_line, read_directory, started_by
-from cli.options import add_command
-from cli.process import Exit
 from liveshift.errors import MigrationStateError, SpecError
-from worker.config import Settings
-from workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
-from workflows.directory_starter import start_directory
-from workflows.models import STATUS, MigrationStatus
 
 QUERY_ATTEMPTS = 10
 

@@ -1,6 +1,6 @@
 """`liveshift plan FILE --dsn DSN`: validate a migration against the live catalog and print its steps.
 
-Nothing is written: the session is read-only and `engine.validate` only reads the catalog and
+Nothing is written: the session is read-only and `preflight.validate` only reads the catalog and
 compiles expressions in rolled-back read-only transactions. Exit 0 when valid, 2 when not.
 """
 
@@ -13,18 +13,20 @@ import sys
 from typing import Any
 
 import psycopg
+from liveshift.cli.options import add_command, add_json_option, add_replication_options, replication_from
+from liveshift.cli.process import Exit
 from pydantic import ValidationError
 
-from cli.options import add_command, add_json_option, add_replication_options, replication_from
-from cli.process import Exit
-from liveshift import engine, privileges
-from liveshift.backfill import estimate_rows
+from liveshift import preflight
+from liveshift.backfill.partitions import estimate_rows
+from liveshift.backfill.replication import logical_slots, primary_standbys
+from liveshift.connections import open_session
+from liveshift.ddl.steps import Step
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
-from liveshift.replication import logical_slots, primary_standbys
 from liveshift.spec import load_migration
-from liveshift.steps import Step
 from liveshift.values import ReplicationLimits
+from liveshift.versions import grants
 
 PHASE_NOTES = {
     "expand": "old and new shapes side by side; blue keeps working",
@@ -142,7 +144,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: Replication
             for t in plan.transforms
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
-        "grants": [statement.as_string(conn) for statement in privileges.planned_statements(conn, plan)],
+        "grants": [statement.as_string(conn) for statement in grants.planned_statements(conn, plan)],
     }
 
 
@@ -215,14 +217,14 @@ def run(args: argparse.Namespace) -> int:
         err = exc.errors()[0]
         return _refuse(args, f"option replication.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
     try:
-        conn = engine.connect(args.dsn)
+        conn = open_session(args.dsn)
     except psycopg.OperationalError as exc:
         return _refuse(args, f"cannot connect to the database: {exc}")
     with conn:
         # belt and braces: planning must never write, whatever a bug elsewhere might try
         conn.execute("SET default_transaction_read_only = on")
         try:
-            plan = engine.validate(conn, migration, file=args.file)
+            plan = preflight.validate(conn, migration, file=args.file)
         except SpecError as exc:
             return _refuse(args, str(exc), exc)
         except LiveshiftError as exc:

@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from cli.options import add_command
-from cli.process import Exit
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit
+
 from liveshift.spec import json_schema
 
 

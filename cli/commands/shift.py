@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cli import control
-from cli.options import add_command, add_migration_selector
-from workflows.models import SHIFT, ShiftRequest
+from liveshift.cli import control
+from liveshift.cli.options import add_command, add_migration_selector
+from liveshift.workflows.models import SHIFT, ShiftRequest
 
 
 def percent(value: str) -> int:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from liveshift.cli import control
+from liveshift.cli.config import CliError
+from liveshift.cli.options import (
+    add_command,
+    add_lock_options,
+    add_replication_options,
+    lock_policy_from,
+    replication_from,
+)
+from liveshift.cli.process import Exit, exit_code_of
+from liveshift.cli.render import LiveLine, console, live_line, status_view
+from liveshift.worker.config import Settings
+from liveshift.workflows.models import MigrationInput, MigrationOptions, workflow_id
+from liveshift.workflows.starter import start_migration
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from cli import control
-from cli.config import CliError
-from cli.options import add_command, add_lock_options, add_replication_options, lock_policy_from, replication_from
-from cli.process import Exit, exit_code_of
-from cli.render import LiveLine, console, live_line, status_view
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.spec import load_migration
-from worker.config import Settings
-from workflows.models import MigrationInput, MigrationOptions, workflow_id
-from workflows.starter import start_migration
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from liveshift.cli import control
+from liveshift.cli.options import add_command, add_migration_selector
+from liveshift.cli.process import exit_code_of
+from liveshift.cli.render import console, status_view
+from liveshift.worker.config import Settings
 from temporalio.client import Client
-
-from cli import control
-from cli.options import add_command, add_migration_selector
-from cli.process import exit_code_of
-from cli.render import console, status_view
-from worker.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

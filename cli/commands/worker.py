@@ -10,10 +10,10 @@ import signal
 import sys
 from typing import NoReturn
 
-from cli.config import CliError, settings_from
-from cli.options import add_command
-from cli.process import Exit, exit_now
-from worker.main import run_worker
+from liveshift.cli.config import CliError, settings_from
+from liveshift.cli.options import add_command
+from liveshift.cli.process import Exit, exit_now
+from liveshift.worker.main import run_worker
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

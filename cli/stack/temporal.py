@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.stack.postgres import free_port
+from liveshift.cli.stack.postgres import free_port
 
 
 def temporal_binary() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog
+from liveshift.ddl.statements import add_hidden_column, not_null_steps, set_default
 from liveshift.operations.base import (
     ExpressionProbe,
     OpContext,
@@ -22,7 +23,6 @@ from liveshift.operations.constraints import (
     plan_declared_constraints,
     unique_name,
 )
-from liveshift.statements import add_hidden_column, not_null_steps, set_default
 
 
 class AddColumn(OperationBase):

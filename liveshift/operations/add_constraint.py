@@ -12,10 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshift.catalog import Catalog, Constraint, Index
-from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
-from liveshift.shape import user_expression
-from liveshift.statements import (
+from liveshift.ddl.statements import (
     add_check_not_valid,
     add_foreign_key_not_valid,
     attach_unique_index,
@@ -25,6 +22,9 @@ from liveshift.statements import (
     on_delete,
     validate_constraint,
 )
+from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
+from liveshift.shape import user_expression
 
 OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 

@@ -17,6 +17,8 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from liveshift.catalog import Catalog, Column, Table
+from liveshift.ddl.statements import drop_default, set_default
+from liveshift.ddl.steps import qualified
 from liveshift.errors import SpecError
 from liveshift.operations.base import (
     ExpressionProbe,
@@ -37,8 +39,6 @@ from liveshift.operations.constraints import (
 )
 from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
 from liveshift.operations.rename_column import with_renamed_column
-from liveshift.statements import drop_default, set_default
-from liveshift.steps import qualified
 
 
 class CheckDef(BaseModel):

@@ -18,8 +18,8 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
 from liveshift.catalog import Catalog, Column, Table
+from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
-from liveshift.steps import Step
 
 MAX_IDENT = 63
 

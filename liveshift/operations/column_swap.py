@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 
 from psycopg import sql
 
-from liveshift import statements
 from liveshift.catalog import Column, Constraint, Index, Table
-from liveshift.catalog_text import check_expression, foreign_key_options, mentions, plain_index_columns
+from liveshift.catalog.text import check_expression, foreign_key_options, mentions, plain_index_columns
+from liveshift.ddl import statements
+from liveshift.ddl.steps import Step, while_hidden
 from liveshift.errors import SpecError
 from liveshift.operations.base import OpContext, OpPlan, Transform, VerifyCheck, hidden_name
 from liveshift.operations.constraints import not_null_check_name
-from liveshift.steps import Step, while_hidden
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from liveshift import statements
 from liveshift.catalog import Table
+from liveshift.ddl import statements
 from liveshift.operations.base import OpContext, OpPlan, VerifyCheck, hidden_name
 from liveshift.operations.columns import ForeignKeyRef
 from liveshift.shape import user_expression

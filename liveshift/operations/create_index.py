@@ -11,9 +11,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from liveshift.catalog import Catalog, Index
+from liveshift.ddl.statements import create_index_concurrently, drop_index_concurrently
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.create_table import relation_names, stored_shape
-from liveshift.statements import create_index_concurrently, drop_index_concurrently
 
 
 class CreateIndex(OperationBase):

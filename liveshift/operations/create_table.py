@@ -13,11 +13,11 @@ from psycopg import sql
 from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
+from liveshift.ddl.statements import column_definition, create_table
+from liveshift.ddl.steps import qualified
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.columns import ColumnDef, declared_constraints
 from liveshift.operations.constraints import check_name, fk_name, unique_name
-from liveshift.statements import column_definition, create_table
-from liveshift.steps import qualified
 
 # serial types exist only in CREATE TABLE; probes compile against the integer type underneath
 _SERIAL = {"smallserial": "smallint", "serial2": "smallint", "serial": "integer", "serial4": "integer"}

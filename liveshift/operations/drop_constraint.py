@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog
+from liveshift.ddl.statements import drop_constraint
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
-from liveshift.statements import drop_constraint
 
 
 class DropConstraint(OperationBase):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog, Table
+from liveshift.ddl.statements import drop_index_concurrently
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
-from liveshift.statements import drop_index_concurrently
 
 
 def table_of_index(catalog: Catalog, name: str) -> Table | None:

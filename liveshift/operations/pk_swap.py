@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from liveshift import statements
 from liveshift.catalog import Catalog, Column, IncomingForeignKey, Table
-from liveshift.catalog_text import foreign_key_options
+from liveshift.catalog.text import foreign_key_options
+from liveshift.ddl import statements
 from liveshift.errors import SpecError
 from liveshift.operations.base import OpContext, OpPlan, hidden_name, replace_table
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported

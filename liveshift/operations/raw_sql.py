@@ -13,9 +13,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from liveshift.catalog import Catalog
+from liveshift.ddl.statements import raw_sql_steps
 from liveshift.operations.base import OpContext, OperationBase, OpPlan
-from liveshift.state import internal
-from liveshift.statements import raw_sql_steps
+from liveshift.store.schema import internal
 
 RUNS = internal("raw_sql_runs")  # created with the internal schema (state.py)
 

@@ -9,11 +9,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import phases
 from liveshift.catalog import read_catalog
-from liveshift.ddl import run_steps
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_steps
 from liveshift.errors import SpecError
 from liveshift.plan import build_plan
+from liveshift.store.record import load_record
 from tests.helpers import backfill_all, migration, plain_alter_snapshot, snapshot
 from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
@@ -381,22 +383,22 @@ operations:
     type: varchar(50)
 """
     )
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
         once = snapshot(c)
-        engine.expand(c, m.name)
+        phases.expand(c, m.name)
         assert snapshot(c) == once
         backfill_all(dsn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(c, m.name)
-        engine.validate_constraints(c, m.name)
-        assert engine.verify(c, m.name).ok
-        engine.cutover(c, m.name)
-        engine.cutover(c, m.name)
-        plan = engine.plan_of(engine.load_record(c, m.name))
-        engine.contract(c, m.name)
+        phases.validate_constraints(c, m.name)
+        phases.validate_constraints(c, m.name)
+        assert phases.verify(c, m.name).ok
+        phases.cutover(c, m.name)
+        phases.cutover(c, m.name)
+        plan = phases.plan_of(load_record(c, m.name))
+        phases.contract(c, m.name)
         done = snapshot(c)
         # every contract step run again (as a retried activity would, after a crash) changes nothing
         run_steps(c, plan.contract_steps())

@@ -18,9 +18,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from liveshift import engine
-from liveshift.ddl import run_step
-from liveshift.steps import Step
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_step
+from liveshift.ddl.steps import Step
 from liveshift.values import LockWait
 from tests.conftest import PostgresServer
 from tests.integration.test_zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
@@ -76,7 +76,7 @@ def test_an_autovacuum_worker_in_the_way_is_cancelled(dsn: str, conn: psycopg.Co
     with quick_autovacuum(admin_dsn), running(app, watch):
         pid = autovacuum_on_vac(admin_dsn)
         watch.active.set()
-        with engine.connect(admin_dsn) as executor:
+        with open_session(admin_dsn) as executor:
             outcome = run_step(executor, STEP, POLICY, on_wait=reports.append)
         watch.pause()
     assert not outcome.skipped
@@ -107,7 +107,7 @@ def test_without_the_privilege_the_step_waits_and_names_the_worker(
     try:
         with quick_autovacuum(admin_dsn):
             pid = autovacuum_on_vac(admin_dsn)
-            with engine.connect(psycopg.conninfo.make_conninfo(admin_dsn, user=name)) as executor:
+            with open_session(psycopg.conninfo.make_conninfo(admin_dsn, user=name)) as executor:
                 thread, outcome = in_thread(lambda: run_step(executor, STEP, POLICY, on_wait=reports.append))
                 wait_for(lambda: len(reports) >= 5, "the step reports its wait")
                 assert thread.is_alive() and not outcome, "the step ran although autovacuum held the table"

@@ -17,9 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from liveshift import engine
-from liveshift.backfill import Progress, Throttle, init_checkpoints, pending_rows, plan_partitions, run_partition
+from liveshift import phases
+from liveshift.backfill.partitions import pending_rows, plan_partitions
+from liveshift.backfill.walk import Progress, Throttle, run_partition
+from liveshift.connections import open_session
 from liveshift.plan import BackfillTarget
+from liveshift.store.checkpoints import init_checkpoints
+from liveshift.store.record import load_record
 from tests.conftest import PostgresServer
 from tests.helpers import client, migration
 
@@ -56,22 +60,22 @@ def stop_after(batches: int) -> Callable[[], bool]:
 
 def expanded(dsn: str, text: str = MIGRATION) -> tuple[str, BackfillTarget]:
     m = migration(text)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
-        (target,) = engine.plan_of(engine.load_record(conn, m.name)).backfill_targets()
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
+        phases.expand(conn, m.name)
+        (target,) = phases.plan_of(load_record(conn, m.name)).backfill_targets()
     return m.name, target
 
 
 def start(dsn: str, name: str, target: BackfillTarget, parallelism: int = 1) -> int:
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         partitions = plan_partitions(conn, "public", target, parallelism)
         init_checkpoints(conn, name, target, partitions)
         return len(partitions)
 
 
 def run(dsn: str, name: str, target: BackfillTarget, partition: int = 0, **kwargs) -> Progress:  # type: ignore[no-untyped-def]
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         return run_partition(conn, name, "public", target, partition, **kwargs)
 
 
@@ -85,7 +89,7 @@ def checkpoint(conn: psycopg.Connection, name: str, partition: int = 0) -> tuple
 
 
 def assert_all_correct(dsn: str, name: str, table: str = "users") -> None:
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         assert pending_rows(conn, "public", table) == 0
         wrong = conn.execute(
             sql.SQL("SELECT count(*) FROM {} WHERE _ls_new_email_lower IS DISTINCT FROM lower(email)").format(
@@ -93,10 +97,10 @@ def assert_all_correct(dsn: str, name: str, table: str = "users") -> None:
             )
         ).fetchone()
         assert wrong == (0,)
-        engine.validate_constraints(conn, name)
-        report = engine.verify(conn, name, chunk=700)
+        phases.validate_constraints(conn, name)
+        report = phases.verify(conn, name, chunk=700)
         assert report.ok, report.summary()
-        assert engine.load_record(conn, name).status == "verified"
+        assert load_record(conn, name).status == "verified"
 
 
 @pytest.fixture
@@ -140,7 +144,7 @@ def test_backend_killed_mid_batch_loses_only_that_batch(dsn: str, users: psycopg
     # an application transaction holds row 750 (in batch 3 of 100-row batches), so batch 3 stops halfway
     holder = psycopg.connect(dsn)
     holder.execute("SELECT * FROM users WHERE id = 750 FOR UPDATE")
-    backfill = engine.connect(dsn)
+    backfill = open_session(dsn)
     pid = backfill.info.backend_pid
     failure: list[BaseException] = []
 
@@ -448,7 +452,7 @@ def backfilled_rows(dsn: str, text: str, path: str | None = None) -> tuple[Backf
     if path is not None:
         target = dataclasses.replace(target, direct=path == "direct")
     start(dsn, name, target)
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         conn.execute("SET track_functions = 'pl'")
         assert run_partition(conn, name, "public", target, 0, fixed(250)).done
         conn.execute("SELECT pg_stat_force_next_flush()")  # flushed before the backend reports idle
@@ -464,8 +468,8 @@ def test_direct_and_trigger_paths_write_identical_rows(pg_server: PostgresServer
     target, direct_calls, direct_rows = backfilled_rows(dsn, PATHS[case])
     assert target.path == "direct"
     assert direct_calls == 0  # the trigger's WHEN clause skipped it for every backfilled row
-    with engine.connect(dsn) as conn:
-        assert engine.verify(conn, "paths", chunk=500).ok
+    with open_session(dsn) as conn:
+        assert phases.verify(conn, "paths", chunk=500).ok
     with scratch_database(pg_server) as other:
         _, touch_calls, touch_rows = backfilled_rows(other, PATHS[case], path="trigger")
     assert touch_calls == 1200
@@ -476,8 +480,8 @@ def test_direct_and_trigger_paths_write_identical_rows(pg_server: PostgresServer
 def test_chained_ups_take_the_trigger_path(pg_server: PostgresServer, dsn: str) -> None:
     target, calls, _ = backfilled_rows(dsn, PATHS["chained"])
     assert target.path == "trigger" and calls == 1200
-    with engine.connect(dsn) as conn:
-        assert engine.verify(conn, "paths", chunk=500).ok
+    with open_session(dsn) as conn:
+        assert phases.verify(conn, "paths", chunk=500).ok
         wrong = conn.execute(
             "SELECT count(*) FROM people WHERE _ls_new_tag IS DISTINCT FROM lower(email) || '#' || coalesce(n, -1)"
         ).fetchone()
@@ -485,8 +489,8 @@ def test_chained_ups_take_the_trigger_path(pg_server: PostgresServer, dsn: str) 
     # why: one UPDATE's SET would read email_lower as stored before it (NULL), and verify would say so
     with scratch_database(pg_server) as other:
         backfilled_rows(other, PATHS["chained"], path="direct")
-        with engine.connect(other) as conn:
-            report = engine.verify(conn, "paths", chunk=500)
+        with open_session(other) as conn:
+            report = phases.verify(conn, "paths", chunk=500)
     assert report.mismatches == 1200
 
 
@@ -508,7 +512,7 @@ operations:
 """
     target, calls, _ = backfilled_rows(dsn, text)
     assert target.path == "direct" and calls == 1200
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         assert pending_rows(conn, "public", "people") == 0
         wrong = conn.execute(
             sql.SQL("SELECT count(*) FROM people WHERE _ls_new_email_length IS DISTINCT FROM {}").format(

@@ -13,15 +13,19 @@ import time
 
 import psycopg
 import pytest
+from liveshift.cli.commands.plan import plan_json, render_text
 from psycopg import sql
 
-from cli.commands.plan import plan_json, render_text
-from liveshift import engine
-from liveshift.backfill import Throttle, init_checkpoints, load_partitions, plan_partitions, run_partition
-from liveshift.batches import marking_update
-from liveshift.ctid_backfill import block_range
+from liveshift import phases, preflight
+from liveshift.backfill.batches import marking_update
+from liveshift.backfill.blocks import block_range
+from liveshift.backfill.partitions import plan_partitions
+from liveshift.backfill.walk import Throttle, run_partition
+from liveshift.connections import open_session
 from liveshift.errors import MigrationStateError, SpecError
-from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.store.checkpoints import init_checkpoints, load_partitions
+from liveshift.store.record import load_record
+from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from tests.helpers import backfill_all, migration
 from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
@@ -142,8 +146,8 @@ SCENARIOS = {"add_column": ADD_COLUMN, "chained_trigger_path": CHAINED, "alter_t
 
 
 def _target(dsn: str, name: str):  # type: ignore[no-untyped-def]
-    with engine.connect(dsn) as c:
-        (target,) = engine.plan_of(engine.load_record(c, name)).backfill_targets()
+    with open_session(dsn) as c:
+        (target,) = phases.plan_of(load_record(c, name)).backfill_targets()
     return target
 
 
@@ -157,8 +161,8 @@ def test_every_phase_with_blue_and_green_writing(dsn: str, conn: psycopg.Connect
         assert target.path == ("trigger" if s is CHAINED else "direct")
         run.exchange()
         run.through("cutover")  # verify (in block chunks) passed: every row is right in both shapes
-        with engine.connect(dsn) as c:
-            assert engine.verify(c, s.m.name).tables[0].rows_checked == SEEDED + len(run.acked)
+        with open_session(dsn) as c:
+            assert phases.verify(c, s.m.name).tables[0].rows_checked == SEEDED + len(run.acked)
         run.contract()  # the plain statements' schema, nothing left, every acknowledged write kept
     if s is ALTER_TYPE:
         assert count(conn, "SELECT count(*) FROM history WHERE delta % 10 <> 0") == 0
@@ -182,7 +186,7 @@ def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, scenari
 
 def test_plan_shows_block_ranges(conn: psycopg.Connection) -> None:
     load_tables(conn, ADD_COLUMN.tables)
-    plan = engine.validate(conn, ADD_COLUMN.m)
+    plan = preflight.validate(conn, ADD_COLUMN.m)
     data = plan_json(plan, conn)
     assert [(t["table"], t["key"], t["rows_estimate"]) for t in data["backfill"]] == [("history", [], SEEDED)]
     assert f"history: no key: ctid block ranges, about {SEEDED} rows" in render_text(data)
@@ -234,7 +238,7 @@ def _prepared(dsn: str, conn: psycopg.Connection) -> None:
     conn.execute(LOG_BACKFILL)
     conn.execute("ANALYZE history")
     expand(dsn, ADD_COLUMN.m)
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         target = _target(dsn, ADD_COLUMN.m.name)
         init_checkpoints(c, ADD_COLUMN.m.name, target, plan_partitions(c, "public", target, 1))
 
@@ -251,7 +255,7 @@ def _statements(conn: psycopg.Connection) -> int:
 
 def _run(dsn: str, stop_after_batches: int | None = None) -> None:
     batches: list[int] = []
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         run_partition(
             c,
             ADD_COLUMN.m.name,
@@ -269,8 +273,8 @@ def _backfilled_once_each(conn: psycopg.Connection, rewritten_by_apps: int = 0) 
     assert logged == distinct, "a row was backfilled twice"
     assert logged == SEEDED - rewritten_by_apps, "a row was skipped"
     assert conn.execute("SELECT count(*) FROM history WHERE _ls_written_by = 'p'").fetchone() == (0,)
-    with engine.connect(conn.info.dsn) as c:
-        assert engine.verify(c, ADD_COLUMN.m.name).ok
+    with open_session(conn.info.dsn) as c:
+        assert phases.verify(c, ADD_COLUMN.m.name).ok
 
 
 def test_interrupted_after_some_batches_resumes_where_it_stopped(dsn: str, conn: psycopg.Connection) -> None:
@@ -358,7 +362,7 @@ def test_parallel_block_partitions(dsn: str, conn: psycopg.Connection) -> None:
     # the backfill's own row versions extend the table: the partitions cover the blocks it had before
     blocks = conn.execute("SELECT pg_relation_size('history') / current_setting('block_size')::int").fetchone()
     backfill_all(dsn, ADD_COLUMN.m.name, parallelism=3)
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         partitions = load_partitions(c, ADD_COLUMN.m.name, "history")
     assert len(partitions) == 3
     assert [p.lower for p in partitions] == [[0], partitions[0].upper[:1], partitions[1].upper[:1]]  # type: ignore[index]
@@ -374,8 +378,8 @@ def test_partitioned_table_without_a_key_is_refused(dsn: str, conn: psycopg.Conn
     m = migration(
         "name: log_lower\noperations:\n  - {op: add_column, table: log, column: {name: w, type: text}, up: lower(what)}"
     )
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.prepare(c, m, "m.yaml")
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        phases.prepare(c, m, "m.yaml")
     assert str(err.value).startswith("m.yaml: operations[0] (add_column): field 'table': table 'log'")
     assert "partitioned" in str(err.value)
     assert conn.execute("SELECT to_regnamespace('liveshift')").fetchone() == (None,)
@@ -433,8 +437,8 @@ def test_key_to_bigint_with_a_referencing_table_without_a_key(dsn: str, conn: ps
     s = PK_BIGINT
     with Run(dsn, conn, s) as run:
         run.expand()
-        with engine.connect(dsn) as c:
-            targets = {t.table: t.batches for t in engine.plan_of(engine.load_record(c, s.m.name)).backfill_targets()}
+        with open_session(dsn) as c:
+            targets = {t.table: t.batches for t in phases.plan_of(load_record(c, s.m.name)).backfill_targets()}
         assert targets == {"accounts": "key ranges", "history": "ctid block ranges"}
         run.exchange()
         run.through("cutover")

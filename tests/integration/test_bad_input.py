@@ -10,7 +10,8 @@ import psycopg
 import pytest
 import yaml
 
-from liveshift import engine
+from liveshift import phases, preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from liveshift.spec import load_migration, parse_migration
 from tests.helpers import snapshot
@@ -66,11 +67,11 @@ def refused(dsn: str, conn: psycopg.Connection, data: dict[str, Any]) -> SpecErr
     """Both validate (what `plan` runs) and prepare refuse it, and neither changes anything."""
     before = database_state(conn)
     m = parse_migration(data, file=FILE)
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as by_validate:
-        engine.validate(c, m, file=FILE)
+    with open_session(dsn) as c, pytest.raises(SpecError) as by_validate:
+        preflight.validate(c, m, file=FILE)
     assert database_state(conn) == before
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as by_prepare:
-        engine.prepare(c, m, file=FILE)
+    with open_session(dsn) as c, pytest.raises(SpecError) as by_prepare:
+        phases.prepare(c, m, file=FILE)
     assert database_state(conn) == before
     assert str(by_prepare.value) == str(by_validate.value)
     return by_validate.value
@@ -170,15 +171,15 @@ def test_unknown_schema(dsn: str, db: psycopg.Connection) -> None:
 
 def test_a_table_without_key_is_fine_when_nothing_needs_a_backfill(dsn: str, db: psycopg.Connection) -> None:
     m = parse_migration(spec(add_column(table="events", up=None)), file=FILE)
-    with engine.connect(dsn) as c:
-        assert engine.validate(c, m, file=FILE).backfill_targets() == []
+    with open_session(dsn) as c:
+        assert preflight.validate(c, m, file=FILE).backfill_targets() == []
 
 
 def test_duplicate_name_and_second_migration_in_flight(dsn: str, db: psycopg.Connection) -> None:
     first = parse_migration(spec(OK), file="first.yaml")
-    with engine.connect(dsn) as c:
-        engine.prepare(c, first)
-        engine.expand(c, first.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, first)
+        phases.expand(c, first.name)
     # same name, other content
     err = refused(dsn, db, spec(add_column(**{"column.name": "other"})))
     assert str(err) == f"{FILE}: field 'name': a migration named 'm1' already exists (status expanded)"
@@ -190,10 +191,10 @@ def test_duplicate_name_and_second_migration_in_flight(dsn: str, db: psycopg.Con
         "finish or roll it back first"
     )
     # once m1 is rolled back, the next migration of the schema is welcome
-    with engine.connect(dsn) as c:
-        engine.rollback(c, "m1")
+    with open_session(dsn) as c:
+        phases.rollback(c, "m1")
         m2 = parse_migration(spec(add_column(table="events", up=None), name="m2"), file=FILE)
-        assert engine.validate(c, m2, file=FILE).green == "public_m2"
+        assert preflight.validate(c, m2, file=FILE).green == "public_m2"
 
 
 @pytest.mark.parametrize(
@@ -269,21 +270,21 @@ def test_concurrent_prepares_on_one_schema_let_exactly_one_through(
     import threading
 
     barrier = threading.Barrier(2, timeout=30)
-    original = engine.validate
+    original = preflight.validate
 
     def validate_then_wait(*args: Any, **kwargs: Any) -> Any:
         plan = original(*args, **kwargs)
         barrier.wait()
         return plan
 
-    monkeypatch.setattr(engine, "validate", validate_then_wait)
+    monkeypatch.setattr(preflight, "validate", validate_then_wait)
     outcomes: dict[str, Exception | None] = {}
 
     def prepare(name: str, table: str) -> None:
         op = {"op": "add_column", "table": table, "column": {"name": "extra", "type": "text"}}
         try:
-            with engine.connect(dsn) as c:
-                engine.prepare(c, parse_migration(spec(op, name=name), file=FILE), file=FILE)
+            with open_session(dsn) as c:
+                phases.prepare(c, parse_migration(spec(op, name=name), file=FILE), file=FILE)
             outcomes[name] = None
         except SpecError as exc:
             outcomes[name] = exc

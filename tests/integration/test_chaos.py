@@ -4,7 +4,7 @@ must be what the plain ALTER gives. A rollback under the same load must lose not
 changes two tables: `accounts` (a primary key: keyset batches) and `ledger` (no key at all, as append-only
 tables often are: block-range batches), each with its own blue and green applications.
 
-The worker is a separate OS process (`python -m worker`); the workflow runs on the real Temporal dev server.
+The worker is a separate OS process (`python -m liveshift.worker`); the workflow runs on the real Temporal dev server.
 """
 
 from __future__ import annotations
@@ -21,16 +21,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from temporalio.client import WorkflowHandle
-
-from cli.loadgen import LoadGenerator, LostWrite, Side, Version, Workload
-from liveshift import engine
-from liveshift.backfill import Throttle
-from liveshift.ddl import run_step
-from tests.conftest import PostgresServer, TemporalServer
-from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
-from workflows.models import (
+from liveshift.cli.loadgen import LoadGenerator, LostWrite, Side, Version, Workload
+from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
     STATUS,
@@ -40,7 +32,17 @@ from workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from psycopg import sql
+from temporalio.client import WorkflowHandle
+
+from liveshift import phases
+from liveshift.backfill.walk import Throttle
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_step
+from liveshift.store.record import load_record
+from tests.conftest import PostgresServer, TemporalServer
+from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -86,7 +88,7 @@ CONNECTION_LOST = ("AdminShutdown", "OperationalError", "CannotConnectNow")
 
 
 class Worker:
-    """`python -m worker` serving one target on its own task queue; replaced by a fresh process after a kill."""
+    """`python -m liveshift.worker` serving one target on its own task queue; replaced by a fresh process after a kill."""
 
     def __init__(self, temporal: TemporalServer, target: str, dsn: str, log: Path) -> None:
         self.task_queue = f"liveshift-chaos-{uuid.uuid4().hex[:8]}"
@@ -104,7 +106,7 @@ class Worker:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "worker"], cwd=ROOT, env=self.env, stdout=out, stderr=out
+                [sys.executable, "-m", "liveshift.worker"], cwd=ROOT, env=self.env, stdout=out, stderr=out
             )
 
     def kill_and_replace(self) -> None:
@@ -307,14 +309,14 @@ def test_writes_work_between_every_step(dsn: str, accounts: psycopg.Connection, 
     rollback, a blue application inserts and updates; after every step of contract, a green one does."""
     seed(accounts, 200)
     m = migration(MIGRATION)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
+        phases.expand(conn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(conn, m.name)
-        assert engine.verify(conn, m.name).ok
-        engine.cutover(conn, m.name)
-        plan = engine.plan_of(engine.load_record(conn, m.name))
+        phases.validate_constraints(conn, m.name)
+        assert phases.verify(conn, m.name).ok
+        phases.cutover(conn, m.name)
+        plan = phases.plan_of(load_record(conn, m.name))
         steps = plan.rollback_steps() if phase == "rollback" else plan.contract_steps()
         version, row = (BLUE, BLUE.row) if phase == "rollback" else (GREEN, GREEN.row)
         app = client(dsn, version.search_path)

@@ -21,8 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
-
-from cli.stack.postgres import free_port
+from liveshift.cli.stack.postgres import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -45,7 +44,7 @@ class DevStack:
         self.info: dict[str, Any] = {}
 
     def start(self, timeout: float = 120, extra_args: tuple[str, ...] = ()) -> DevStack:
-        cmd = [sys.executable, "-m", "cli.main", "dev", "--json", "--data-dir", str(self.data_dir)]
+        cmd = [sys.executable, "-m", "liveshift.cli.main", "dev", "--json", "--data-dir", str(self.data_dir)]
         cmd += ["--port", str(self.port), "--ui-port", str(self.ui_port), *extra_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVESHIFT_")}
         self.log = (self.data_dir.parent / f"{self.data_dir.name}.stderr").open("w")
@@ -81,7 +80,7 @@ class DevStack:
 
     def cli(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "cli.main", *args],
+            [sys.executable, "-m", "liveshift.cli.main", *args],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -148,7 +147,7 @@ def test_dev_json_reports_a_stack_that_answers(stack: DevStack) -> None:
 def test_start_refuses_a_bad_file_before_talking_to_temporal(stack: DevStack, tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", "name: bad_one\noperations:\n  - op: add_column\n    table: users\n")
     result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "start", bad, "--target", "app", "--address", "127.0.0.1:1"],
+        [sys.executable, "-m", "liveshift.cli.main", "start", bad, "--target", "app", "--address", "127.0.0.1:1"],
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,

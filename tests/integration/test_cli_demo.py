@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from cli.commands.demo import Outcome
-from cli.loadgen import Report, summarize
-from cli.render import console
-from cli.stack.postgres import free_port
-from workflows.models import MigrationStatus, PhaseTransition
+from liveshift.cli.commands.demo import Outcome
+from liveshift.cli.loadgen import Report, summarize
+from liveshift.cli.render import console
+from liveshift.cli.stack.postgres import free_port
+from liveshift.workflows.models import MigrationStatus, PhaseTransition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -32,7 +31,7 @@ def test_demo_completes_with_no_errors_and_no_lost_writes() -> None:
             [
                 sys.executable,
                 "-m",
-                "cli.main",
+                "liveshift.cli.main",
                 "demo",
                 "--rows",
                 "20000",

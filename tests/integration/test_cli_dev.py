@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from liveshift.cli.stack.postgres import free_port
 
-from cli.stack.postgres import free_port
 from tests.integration.test_cli_commands import DevStack, cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -51,7 +51,7 @@ def test_state_survives_a_restart_and_a_separate_worker_serves_it(tmp_path: Path
                 assert conn.execute("SELECT count(*) FROM notes").fetchone() == (200,)
 
             worker = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", "worker", "--metrics-port", "0"],
+                [sys.executable, "-m", "liveshift.cli.main", "worker", "--metrics-port", "0"],
                 env=cli_env(Path(second.info["config"])),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

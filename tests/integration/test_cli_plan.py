@@ -20,7 +20,7 @@ EXAMPLES = ROOT / "examples"
 
 def liveshift(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "liveshift.cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
 
 

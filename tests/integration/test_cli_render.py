@@ -6,9 +6,8 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-
-from cli.render import console, status_view
-from workflows.models import MigrationStatus, PhaseTransition, TableProgress
+from liveshift.cli.render import console, status_view
+from liveshift.workflows.models import MigrationStatus, PhaseTransition, TableProgress
 
 LONG_ID = "liveshift/app/public." + "a_table_with_a_long_name" * 6 + "/cda9be44"
 

@@ -12,10 +12,11 @@ import pytest
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from liveshift import engine
+from liveshift import phases
 from liveshift.client import ClientError, NoVersion, VersionRouter, VersionUnavailable
 from liveshift.client.for_psycopg_pool import pool_callbacks
-from liveshift.state import bootstrap
+from liveshift.connections import open_session
+from liveshift.store.schema import bootstrap
 from tests.client_app import (
     BASELINE,
     BLUE,
@@ -107,11 +108,11 @@ def test_the_version_schema_only_never_the_physical_table(dsn: str, conn: psycop
 
 def test_a_canary_share_splits_keys_stably(dsn: str, conn: psycopg.Connection) -> None:
     expanded(dsn, conn)
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         backfill_all(dsn, MIGRATION.name)
-        engine.validate_constraints(c, MIGRATION.name)
-        assert engine.verify(c, MIGRATION.name).ok
-        engine.cutover(c, MIGRATION.name, percent=30)
+        phases.validate_constraints(c, MIGRATION.name)
+        assert phases.verify(c, MIGRATION.name).ok
+        phases.cutover(c, MIGRATION.name, percent=30)
     router = VersionRouter(ttl=60)
     with psycopg.connect(dsn, autocommit=True) as app:
         versions = {f"user-{i}": router.point(app, key=f"user-{i}") for i in range(400)}
@@ -127,8 +128,8 @@ def test_a_pinned_version_that_was_contracted_is_a_clear_error(dsn: str, conn: p
     with psycopg.connect(dsn, autocommit=True) as app:
         assert router.point(app) == BLUE
         cut_over(dsn)
-        with engine.connect(dsn) as c:
-            engine.contract(c, MIGRATION.name)
+        with open_session(dsn) as c:
+            phases.contract(c, MIGRATION.name)
         with psycopg.connect(dsn, autocommit=True) as late:
             with pytest.raises(VersionUnavailable) as err:
                 router.point(late)

@@ -22,8 +22,9 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client
 from django.urls import path
 
-from liveshift import engine as core
+from liveshift import phases
 from liveshift.client import ClientError, VersionUnavailable, for_django
+from liveshift.connections import open_session
 from tests.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
 
 pytestmark = pytest.mark.integration
@@ -137,8 +138,8 @@ def test_a_contracted_pinned_version_fails_the_request_clearly(dsn: str, conn: p
     client = Client()
     assert client.post("/write/1").json() == {"version": BLUE}
     cut_over(dsn)
-    with core.connect(dsn) as c:
-        core.contract(c, MIGRATION.name)
+    with open_session(dsn) as c:
+        phases.contract(c, MIGRATION.name)
     # the persistent connection is re-checked at the next request (request_started)
     with pytest.raises(VersionUnavailable, match="'public_users_baseline' of schema 'public' does not exist"):
         client.post("/write/2")

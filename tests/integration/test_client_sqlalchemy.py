@@ -10,9 +10,10 @@ from sqlalchemy import Connection, column, create_engine, insert, select, table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from liveshift import engine as core
+from liveshift import phases
 from liveshift.client import ClientError, VersionRouter, VersionUnavailable
 from liveshift.client.for_sqlalchemy import attach, version_of
+from liveshift.connections import open_session
 from tests.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
 
 pytestmark = pytest.mark.integration
@@ -65,8 +66,8 @@ def test_a_contracted_pinned_version_fails_engine_connect_clearly(dsn: str, conn
         with engine.connect() as c:
             assert c.exec_driver_sql("SHOW search_path").scalar_one() == '"public_users_baseline", pg_catalog'
         cut_over(dsn)
-        with core.connect(dsn) as c:
-            core.contract(c, MIGRATION.name)
+        with open_session(dsn) as c:
+            phases.contract(c, MIGRATION.name)
         engine.dispose()  # a new connection, as after a restart of the pool
         with pytest.raises(VersionUnavailable, match="'public_users_baseline' of schema 'public' does not exist"):
             engine.connect()

@@ -17,12 +17,23 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from liveshift.cli import control
+from liveshift.cli.stack.postgres import free_port
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import (
+    APPROVE,
+    SEARCH_ATTRIBUTES,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
+from liveshift.workflows.starter import start_migration
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli import control
-from cli.stack.postgres import free_port
 from liveshift.values import Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
@@ -44,17 +55,6 @@ from tests.integration.test_chaos import (
     until_rows_done,
 )
 from tests.proxy import Mode, TcpProxy, tcp_proxy
-from worker.main import run_worker
-from workflows.models import (
-    APPROVE,
-    SEARCH_ATTRIBUTES,
-    STATUS,
-    ApproveRequest,
-    MigrationInput,
-    MigrationOptions,
-    MigrationStatus,
-)
-from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import history
 from liveshift.errors import SpecError
-from liveshift.history import MigrationFileRef
+from liveshift.store import history
+from liveshift.store.history import MigrationFileRef
 
 
 def refs() -> list[MigrationFileRef]:

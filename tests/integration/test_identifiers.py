@@ -10,7 +10,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from liveshift.spec import parse_migration
 from tests.helpers import backfill_all, snapshot
 
@@ -113,9 +114,9 @@ def exercise(blue: psycopg.Connection, green: psycopg.Connection, n: int) -> Non
 def test_every_phase_with_hostile_names(dsn: str, conn: psycopg.Connection) -> None:
     conn.execute(SETUP)
     m = parse_migration(weird_migration(), file="weird.yaml")
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     blue, green = app(dsn, "public_base"), app(dsn, "public_weird_names")
     assert columns(blue, "Order") == ["Id", "Total Cents", "select"]
     assert columns(green, "Order") == ["Id", "Total Cents", "select", "Total EUR"]
@@ -126,16 +127,16 @@ def test_every_phase_with_hostile_names(dsn: str, conn: psycopg.Connection) -> N
     assert one(green, 'SELECT count(*) FROM "Order" WHERE "Total EUR" IS DISTINCT FROM "Total Cents" / 100.0') == 0
     assert one(green, 'SELECT "where" FROM "select" WHERE "from" = %s', "k7") == "MIXED 7"
     assert one(green, 'SELECT count(*) FROM "a ""b"" c" WHERE "d ""e"" f" IS NULL') == 0
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, m.name)
-        report = engine.verify(c, m.name)
+    with open_session(dsn) as c:
+        phases.validate_constraints(c, m.name)
+        report = phases.verify(c, m.name)
         assert report.ok, report.summary()
         assert sorted(t.table for t in report.tables) == sorted(["Order", "select", 'a "b" c', "user", HOSTILE])
-        engine.cutover(c, m.name)
+        phases.cutover(c, m.name)
     exercise(blue, green, 2)
 
-    with engine.connect(dsn) as c:
-        engine.contract(c, m.name)
+    with open_session(dsn) as c:
+        phases.contract(c, m.name)
     blue.close()
     green.execute('INSERT INTO "Order" ("Id", "Total Cents", "Total EUR") VALUES (9999, 1, 0.01)')
     assert one(green, 'SELECT count(*) FROM "user" WHERE "Order" IS NULL') == 0
@@ -162,16 +163,16 @@ def test_rollback_with_hostile_names_in_a_hostile_schema(dsn: str, conn: psycopg
     conn.execute("CREATE TABLE public.users (id int PRIMARY KEY)")
     before = snapshot(conn, schema)
     m = parse_migration(weird_migration(schema), file="weird.yaml")
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     blue, green = app(dsn, f"{schema}_base", schema), app(dsn, f"{schema}_weird_names", schema)
     exercise(blue, green, 1)
     backfill_all(dsn, m.name)
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, m.name)
-        assert engine.verify(c, m.name).ok
-        engine.rollback(c, m.name)
+    with open_session(dsn) as c:
+        phases.validate_constraints(c, m.name)
+        assert phases.verify(c, m.name).ok
+        phases.rollback(c, m.name)
     blue.close()
     green.close()
     assert snapshot(conn, schema) == before

@@ -6,10 +6,11 @@ import time
 
 import psycopg
 import pytest
+from liveshift.cli.loadgen import LoadGenerator, Version, Workload
 from prometheus_client import CollectorRegistry
 
-from cli.loadgen import LoadGenerator, Version, Workload
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from tests.conftest import PostgresServer
 from tests.helpers import backfill_all, migration
 
@@ -110,16 +111,16 @@ def test_blue_and_green_through_a_migration(dsn: str, accounts: psycopg.Connecti
     m = migration(MIGRATION)
     load.start("blue", writers=2, readers=1, rate=40)
     try:
-        with engine.connect(dsn) as conn:
-            engine.prepare(conn, m)
-            engine.expand(conn, m.name)
+        with open_session(dsn) as conn:
+            phases.prepare(conn, m)
+            phases.expand(conn, m.name)
             load.start("green", writers=2, readers=1, rate=40)
             time.sleep(0.5)
             backfill_all(dsn, m.name)
-            engine.validate_constraints(conn, m.name)
+            phases.validate_constraints(conn, m.name)
             time.sleep(0.5)
-            assert engine.verify(conn, m.name).ok
-            engine.cutover(conn, m.name)
+            assert phases.verify(conn, m.name).ok
+            phases.cutover(conn, m.name)
             time.sleep(0.5)
     finally:
         load.stop()
@@ -127,8 +128,8 @@ def test_blue_and_green_through_a_migration(dsn: str, accounts: psycopg.Connecti
     assert report.total.errors == 0, report.summary()
     assert report.sides["green"].writes > 0
     assert load.lost_writes() == []
-    with engine.connect(dsn) as conn:
-        engine.contract(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.contract(conn, m.name)
     assert load.lost_writes({"final": Version(None, green.row)}) == []
 
 
@@ -142,21 +143,21 @@ def test_flag_following_clients_are_served_by_the_version_the_flag_gives_each_us
     registry = CollectorRegistry()
     load.export_metrics(registry)
     m = migration(MIGRATION)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
+        phases.expand(conn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(conn, m.name)
-        assert engine.verify(conn, m.name).ok
-        engine.cutover(conn, m.name, 0)
+        phases.validate_constraints(conn, m.name)
+        assert phases.verify(conn, m.name).ok
+        phases.cutover(conn, m.name, 0)
         load.start_following_flag(writers=2, readers=2, rate=None)
         try:
             time.sleep(0.5)
             at_zero = load.requests_by_version("flag")
-            engine.shift(conn, m.name, 30)
+            phases.shift(conn, m.name, 30)
             time.sleep(1.0)
             at_thirty = load.requests_by_version("flag")
-            engine.shift(conn, m.name, 100)
+            phases.shift(conn, m.name, 100)
             at_hundred = load.requests_by_version("flag")
             time.sleep(0.5)
         finally:

@@ -13,11 +13,13 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from liveshift import engine
-from liveshift.ddl import run_step
+from liveshift import phases
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_step
+from liveshift.ddl.statements import create_index_concurrently
+from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted
-from liveshift.statements import create_index_concurrently
-from liveshift.steps import Step
+from liveshift.store.record import load_record
 from liveshift.values import LockPolicy, LockWait
 from tests.helpers import migration, snapshot, through_verify
 from tests.integration.test_zero_stall import Watch, wait_until_older
@@ -91,7 +93,7 @@ def run_blocked(dsn: str, block: Callable[[psycopg.Connection], None], phase: Ca
 
     def work() -> None:
         try:
-            with engine.connect(dsn) as conn:
+            with open_session(dsn) as conn:
                 phase(conn, "users_email_lower", POLICY, on_wait=waits.append)
             outcome.append(time.monotonic())
         except BaseException as exc:  # reported below
@@ -133,22 +135,22 @@ def run_blocked(dsn: str, block: Callable[[psycopg.Connection], None], phase: Ca
 
 
 def test_expand_behind_an_explicit_lock(dsn: str, users: psycopg.Connection) -> None:
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, migration(MIGRATION))
-    run_blocked(dsn, lambda h: h.execute("LOCK TABLE users IN ACCESS SHARE MODE"), engine.expand, App(dsn, None, False))
-    assert engine.load_record(users, "users_email_lower").status == "expanded"
+    with open_session(dsn) as conn:
+        phases.prepare(conn, migration(MIGRATION))
+    run_blocked(dsn, lambda h: h.execute("LOCK TABLE users IN ACCESS SHARE MODE"), phases.expand, App(dsn, None, False))
+    assert load_record(users, "users_email_lower").status == "expanded"
     assert users.execute("SELECT count(*) FROM users WHERE _ls_written_by = 'b'").fetchone()[0] > 0
 
 
 def test_contract_behind_a_long_select(dsn: str, users: psycopg.Connection) -> None:
     m = migration(MIGRATION)
     assert through_verify(dsn, m).ok
-    with engine.connect(dsn) as conn:
-        engine.cutover(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.cutover(conn, m.name)
     run_blocked(
-        dsn, lambda h: h.execute("SELECT count(*) FROM users").fetchall(), engine.contract, App(dsn, GREEN, True)
+        dsn, lambda h: h.execute("SELECT count(*) FROM users").fetchall(), phases.contract, App(dsn, GREEN, True)
     )
-    assert engine.load_record(users, m.name).status == "complete"
+    assert load_record(users, m.name).status == "complete"
     assert users.execute("SELECT count(*) FROM users WHERE email_lower IS NULL").fetchone() == (0,)
 
 
@@ -164,7 +166,7 @@ def invalid_indexes(conn: psycopg.Connection) -> list[str]:
 def test_failed_unique_index_is_cleaned_up(dsn: str, users: psycopg.Connection) -> None:
     users.execute("UPDATE users SET email = 'same' WHERE id <= 2")
     step = create_index_concurrently("public", "users", "users_email_key", ["email"], unique=True)
-    with engine.connect(dsn) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+    with open_session(dsn) as conn, pytest.raises(psycopg.errors.UniqueViolation):
         run_step(conn, step)
     assert invalid_indexes(users) == []
     assert users.execute("SELECT to_regclass('users_email_key')").fetchone() == (None,)
@@ -177,12 +179,12 @@ def test_failed_unique_index_in_expand_leaves_nothing_and_rolls_back(dsn: str, u
         "name: users_email_unique\noperations:\n"
         "  - {op: create_index, name: users_email_uq, table: users, columns: [email], unique: true}\n"
     )
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
         with pytest.raises(psycopg.errors.UniqueViolation):
-            engine.expand(conn, m.name)
+            phases.expand(conn, m.name)
         assert invalid_indexes(users) == []
-        engine.rollback(conn, m.name, reason="duplicate emails")
+        phases.rollback(conn, m.name, reason="duplicate emails")
     assert snapshot(users) == before
 
 
@@ -194,7 +196,7 @@ def test_index_build_behind_an_old_transaction(dsn: str, users: psycopg.Connecti
     old.execute("SELECT 1").fetchall()  # holds a snapshot older than the index build
     quick = LockPolicy(concurrent_lock_timeout_ms=300, backoff_initial_s=0.05, backoff_max_s=0.1, max_attempts=3)
     retries: list[int] = []
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         with pytest.raises(LockRetriesExhausted):
             run_step(conn, step, quick, lambda _s, n: retries.append(n))
         assert retries == [1, 2, 3]

@@ -15,9 +15,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import psycopg
 import pytest
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
+from liveshift.workflows.starter import start_migration
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
@@ -26,9 +30,6 @@ from tests.integration.test_op_multi import MULTI, ODD
 from tests.integration.test_op_raw_sql import RAW
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, App, Writers, green_write, seed, wait_for_phase
 from tests.scenario import Scenario, each_step_twice_equals_once, every_phase, rollback_from
-from worker.main import run_worker
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from workflows.starter import start_migration
 
 pytestmark = pytest.mark.integration
 
@@ -140,9 +141,9 @@ def superuser_dsn(pg_server_admin: str, dsn: str) -> str:
 
 
 def refusal(dsn: str) -> str:
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as refused:
-        engine.prepare(c, migration(ADD_COLUMN), file="m.yaml")
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c, pytest.raises(SpecError) as refused:
+        phases.prepare(c, migration(ADD_COLUMN), file="m.yaml")
+    with open_session(dsn) as c:
         assert c.execute("SELECT to_regnamespace('liveshift') IS NULL").fetchone() == (True,)  # nothing written
     return str(refused.value)
 
@@ -211,8 +212,8 @@ def test_liveshift_state_created_by_another_role_is_refused_clearly(
     with psycopg.connect(superuser_dsn(pg_server.admin_dsn, owner_dsn), autocommit=True) as admin:
         admin.execute("CREATE SCHEMA liveshift")  # e.g. a first run as the superuser
     user = owner_conn.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
-    with engine.connect(owner_dsn) as c, pytest.raises(SpecError) as refused:
-        engine.prepare(c, migration(ADD_COLUMN), file="m.yaml")
+    with open_session(owner_dsn) as c, pytest.raises(SpecError) as refused:
+        phases.prepare(c, migration(ADD_COLUMN), file="m.yaml")
     assert str(refused.value) == (
         f"m.yaml: field 'schema': role {user} may not use and create in schema liveshift (its internal state): "
         "grant it both, or own it"
@@ -233,9 +234,9 @@ def test_the_owner_role_of_tables_the_worker_migrates_as_a_member_uses_the_versi
         )
     )
     m = migration(ADD_COLUMN)
-    with engine.connect(owner_dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(owner_dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     app_dsn = psycopg.conninfo.make_conninfo(owner_dsn, user=app_owner)
     with psycopg.connect(app_dsn, autocommit=True, options=f"-c search_path={GREEN}") as green:
         green.execute("INSERT INTO users (email, email_lower) VALUES ('Owner@X.org', 'owner@x.org')")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import migration
 from tests.scenario import (
@@ -147,19 +148,19 @@ def test_drop_not_null_column_fills_it_from_down(dsn: str, conn: psycopg.Connect
 def test_drop_not_null_column_without_down_is_refused(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, DROP_EMAIL.tables)
     m = migration("name: d\noperations:\n  - {op: drop_column, table: users, column: email}\n")
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         with pytest.raises(SpecError) as err:
-            engine.validate(c, m, file="d.yaml")
+            preflight.validate(c, m, file="d.yaml")
         assert err.value.index == 0 and err.value.field == "down"
         assert "NOT NULL without a default" in str(err.value)
         # a NOT NULL column with a default needs no `down`
-        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_column, table: users, column: age}\n"))
+        preflight.validate(c, migration("name: d\noperations:\n  - {op: drop_column, table: users, column: age}\n"))
     bad = migration("name: d\noperations:\n  - {op: drop_column, table: users, column: email, down: 'nope +'}\n")
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, bad)
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, bad)
     assert err.value.field == "down"
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_column, table: users, column: nope}\n"))
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, migration("name: d\noperations:\n  - {op: drop_column, table: users, column: nope}\n"))
     assert err.value.field == "column"
 
 
@@ -190,8 +191,8 @@ def test_rename_column_phases(dsn: str, conn: psycopg.Connection) -> None:
 def test_rename_column_refuses_a_taken_name(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, RENAME_NAME.tables)
     m = migration("name: r\noperations:\n  - {op: rename_column, table: users, column: name, to: email}\n")
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, m)
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, m)
     assert err.value.field == "to" and "already exists" in str(err.value)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import phases, preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import migration, snapshot
 from tests.scenario import (
@@ -109,8 +110,8 @@ def test_check_phases(dsn: str, conn: psycopg.Connection) -> None:
         # after the validate phase: validated, with no lock that stops writes
         run.backfill()
         run.exchange()
-        with engine.connect(dsn) as c:
-            engine.validate_constraints(c, run.m.name)
+        with open_session(dsn) as c:
+            phases.validate_constraints(c, run.m.name)
         assert _constraint(conn, "users", "age_nonneg") == (True,)
         run.through("cutover")
         green.execute("INSERT INTO users (email, age) VALUES ('g@x.org', 2)")
@@ -126,10 +127,10 @@ def test_check_that_existing_rows_violate_fails_validation_and_rolls_back(dsn: s
     conn.execute("UPDATE users SET age = -1 WHERE id = 5")
     before = snapshot(conn)
     expand(dsn, s.m)  # NOT VALID: existing rows are not checked yet
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         with pytest.raises(psycopg.errors.CheckViolation):
-            engine.validate_constraints(c, s.m.name)
-        engine.rollback(c, s.m.name)
+            phases.validate_constraints(c, s.m.name)
+        phases.rollback(c, s.m.name)
     assert snapshot(conn) == before
 
 
@@ -168,8 +169,8 @@ def test_foreign_key_phases(dsn: str, conn: psycopg.Connection) -> None:
         run.exchange()
         run.backfill()
         run.exchange()
-        with engine.connect(dsn) as c:
-            engine.validate_constraints(c, run.m.name)
+        with open_session(dsn) as c:
+            phases.validate_constraints(c, run.m.name)
         assert _constraint(conn, "orders", "orders_user_fk") == (True,)
         run.through("cutover")
         run.contract()
@@ -218,10 +219,10 @@ def test_add_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connecti
         "{op: add_constraint, table: users, name: email_has_at, type: check, check: 'true'}": "name",
         "{op: add_constraint, table: users, name: orders_pkey, type: unique, columns: [email]}": "name",
     }
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         for op, fld in cases.items():
             with pytest.raises(SpecError) as err:
-                engine.validate(c, migration(f"name: a\noperations:\n  - {op}\n"), file="a.yaml")
+                preflight.validate(c, migration(f"name: a\noperations:\n  - {op}\n"), file="a.yaml")
             assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
 
 
@@ -232,8 +233,8 @@ def test_drop_constraint_is_refused_on_bad_input(dsn: str, conn: psycopg.Connect
         "{op: drop_constraint, table: users, name: nope}",
         "{op: drop_constraint, table: users, name: users_pkey}",
     ):
-        with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-            engine.validate(c, migration(f"name: d\noperations:\n  - {op}\n"))
+        with open_session(dsn) as c, pytest.raises(SpecError) as err:
+            preflight.validate(c, migration(f"name: d\noperations:\n  - {op}\n"))
         assert err.value.field == "name", op
 
 

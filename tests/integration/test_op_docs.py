@@ -10,7 +10,8 @@ import psycopg
 import pytest
 import yaml
 
-from liveshift import engine
+from liveshift import preflight
+from liveshift.connections import open_session
 from liveshift.operations import OPERATION_TYPES
 from tests.helpers import migration
 
@@ -49,5 +50,5 @@ def test_example_validates_against_the_live_catalog(dsn: str, conn: psycopg.Conn
     if example["op"] == "create_table":  # the example creates orders, which the others use
         conn.execute("DROP TABLE orders")
     m = migration(yaml.safe_dump({"name": "doc_example", "operations": [example]}))
-    with engine.connect(dsn) as c:
-        engine.validate(c, m, file="docs")
+    with open_session(dsn) as c:
+        preflight.validate(c, m, file="docs")

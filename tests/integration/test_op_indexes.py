@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import phases, preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import migration, snapshot
 from tests.scenario import (
@@ -172,8 +173,8 @@ def test_failed_unique_index_leaves_nothing_after_rollback(dsn: str, conn: psyco
     m = CREATE_UNIQUE.m
     with pytest.raises(psycopg.errors.UniqueViolation):
         expand(dsn, m)
-    with engine.connect(dsn) as c:
-        engine.rollback(c, m.name)
+    with open_session(dsn) as c:
+        phases.rollback(c, m.name)
     assert _index(conn, "users_email_uniq") is None
     assert snapshot(conn) == before
 
@@ -190,10 +191,10 @@ def test_create_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection
         "{op: create_index, name: i, table: users, columns: [email], method: hash, unique: true}": "unique",
         "{op: create_index, name: i, table: users, columns: [email], where: 'nope > 1'}": "where",
     }
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         for op, fld in cases.items():
             with pytest.raises(SpecError) as err:
-                engine.validate(c, migration(f"name: i\noperations:\n  - {op}\n"), file="i.yaml")
+                preflight.validate(c, migration(f"name: i\noperations:\n  - {op}\n"), file="i.yaml")
             assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
 
 
@@ -216,11 +217,11 @@ def test_drop_index_phases(dsn: str, conn: psycopg.Connection) -> None:
 def test_drop_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, DROP_NAME_IDX.tables)
     for name in ("nope", "users_pkey"):
-        with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-            engine.validate(c, migration(f"name: d\noperations:\n  - {{op: drop_index, name: {name}}}\n"))
+        with open_session(dsn) as c, pytest.raises(SpecError) as err:
+            preflight.validate(c, migration(f"name: d\noperations:\n  - {{op: drop_index, name: {name}}}\n"))
         assert err.value.field == "name", name
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_index, name: users_pkey}\n"))
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, migration("name: d\noperations:\n  - {op: drop_index, name: users_pkey}\n"))
     assert "drop_constraint" in str(err.value)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import migration
 from tests.scenario import (
@@ -159,8 +160,8 @@ def test_expressions_see_the_table_as_stored(dsn: str, conn: psycopg.Connection)
         "name: m\noperations:\n  - {op: rename_column, table: users, column: name, to: full_name}\n"
         "  - {op: add_constraint, table: users, name: c, type: check, check: \"full_name <> ''\"}\n"
     )
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, m, file="m.yaml")
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, m, file="m.yaml")
     assert (err.value.index, err.value.field) == (1, "check")
     assert "full_name" in str(err.value)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import phases, preflight
+from liveshift.connections import open_session
 from tests.helpers import migration, snapshot
 from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
@@ -84,8 +85,8 @@ def test_raw_sql_phases(dsn: str, conn: psycopg.Connection) -> None:
 
 def test_plan_flags_raw_steps_as_unchecked(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, RAW.tables)
-    with engine.connect(dsn) as c:
-        plan = engine.validate(c, RAW.m)
+    with open_session(dsn) as c:
+        plan = preflight.validate(c, RAW.m)
     ((_, _, op_plan),) = plan.ops
     assert op_plan.unchecked
     raw_steps = [s for s in plan.expand_steps() + plan.rollback_steps() if s.unchecked]
@@ -103,8 +104,8 @@ def test_a_failing_up_leaves_nothing_half_done(dsn: str, conn: psycopg.Connectio
     with pytest.raises(psycopg.errors.DivisionByZero):
         expand(dsn, m)
     assert not exists(conn, "public.half_done")
-    with engine.connect(dsn) as c:
-        engine.rollback(c, m.name)
+    with open_session(dsn) as c:
+        phases.rollback(c, m.name)
     assert snapshot(conn) == before
 
 
@@ -112,16 +113,16 @@ def test_without_down_rollback_only_forgets_that_up_ran(dsn: str, conn: psycopg.
     load_tables(conn, RAW.tables)
     conn.execute("CREATE TABLE counter (n int NOT NULL); INSERT INTO counter VALUES (0)")
     m = migration("name: raw_count\noperations:\n  - {op: raw_sql, up: 'UPDATE counter SET n = n + 1'}\n")
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
+        phases.expand(c, m.name)
         assert conn.execute("SELECT n FROM counter").fetchone() == (1,)
-        engine.rollback(c, m.name)
+        phases.rollback(c, m.name)
         assert conn.execute("SELECT n FROM counter").fetchone() == (1,)  # nothing to undo it with
         # the same migration started again runs its up again
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
         assert conn.execute("SELECT n FROM counter").fetchone() == (2,)
 
 

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from liveshift import engine
+from liveshift import preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import complete, migration, plain_alter_snapshot, snapshot
 from tests.scenario import (
@@ -223,10 +224,10 @@ def test_create_table_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection
         ),
         "{op: create_table, table: users_pkey, columns: [{name: a, type: int}]}": "table",
     }
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         for op, fld in cases.items():
             with pytest.raises(SpecError) as err:
-                engine.validate(c, migration(f"name: t\noperations:\n  - {op}\n"), file="t.yaml")
+                preflight.validate(c, migration(f"name: t\noperations:\n  - {op}\n"), file="t.yaml")
             assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
     assert not exists(conn, "public.t")
 
@@ -255,13 +256,13 @@ def test_drop_table_phases(dsn: str, conn: psycopg.Connection) -> None:
 
 def test_drop_table_refuses_a_referenced_table(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, DROP_LOG.tables)
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-        engine.validate(c, migration("name: d\noperations:\n  - {op: drop_table, table: users}\n"))
+    with open_session(dsn) as c, pytest.raises(SpecError) as err:
+        preflight.validate(c, migration("name: d\noperations:\n  - {op: drop_table, table: users}\n"))
     assert err.value.field == "table" and "audit_log_user_id_fkey" in str(err.value)
     # dropping the referencing table first in the same migration makes it possible
     both = "name: d\noperations:\n  - {op: drop_table, table: audit_log}\n  - {op: drop_table, table: users}\n"
-    with engine.connect(dsn) as c:
-        engine.validate(c, migration(both))
+    with open_session(dsn) as c:
+        preflight.validate(c, migration(both))
 
 
 def test_rename_table_phases(dsn: str, conn: psycopg.Connection) -> None:
@@ -294,8 +295,8 @@ def test_rename_table_refuses_a_taken_name(dsn: str, conn: psycopg.Connection) -
     load_tables(conn, RENAME_USERS.tables)
     for taken in ("audit_log", "users_pkey", "users_id_seq"):
         m = migration(f"name: r\noperations:\n  - {{op: rename_table, table: users, to: {taken}}}\n")
-        with engine.connect(dsn) as c, pytest.raises(SpecError) as err:
-            engine.validate(c, m)
+        with open_session(dsn) as c, pytest.raises(SpecError) as err:
+            preflight.validate(c, m)
         assert err.value.field == "to", taken
 
 

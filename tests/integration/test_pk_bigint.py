@@ -10,8 +10,10 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from liveshift import engine
-from liveshift.ddl import run_steps
+from liveshift import phases
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_steps
+from liveshift.store.record import load_record
 from tests.helpers import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
@@ -113,24 +115,24 @@ def test_phases(dsn: str, conn: psycopg.Connection, setup: str) -> None:
     before = snapshot(conn)
     m = migration(MIGRATION)
     with writing(dsn, BLUE) as blue:
-        with engine.connect(dsn) as ls:
-            plan = engine.prepare(ls, m)
+        with open_session(dsn) as ls:
+            plan = phases.prepare(ls, m)
             described = "\n".join(s.description for steps in plan.phases().values() for s in steps)
             assert "order_items" in described and "references orders.id" in described
-            engine.expand(ls, m.name)
+            phases.expand(ls, m.name)
         with writing(dsn, GREEN) as green:
             backfill_all(dsn, m.name)
-            with engine.connect(dsn) as ls:
-                engine.validate_constraints(ls, m.name)
-                report = engine.verify(ls, m.name)
+            with open_session(dsn) as ls:
+                phases.validate_constraints(ls, m.name)
+                report = phases.verify(ls, m.name)
                 assert report.ok, report.summary()
                 assert {t.table for t in report.tables} == {"orders", "order_items"}
-                engine.cutover(ls, m.name)
+                phases.cutover(ls, m.name)
             time.sleep(0.3)
             blue.stop.set()  # blue applications have moved to green before contract drops their views
             blue.join(timeout=30)
-            with engine.connect(dsn) as ls:
-                engine.contract(ls, m.name)
+            with open_session(dsn) as ls:
+                phases.contract(ls, m.name)
             time.sleep(0.3)
     # every write of both sides is there, each item still points to its own order
     for order_id, note in blue.orders + green.orders:
@@ -162,20 +164,20 @@ def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after
     _load(conn, SERIAL)
     before, sequence = snapshot(conn), _sequence(conn)
     m = migration(MIGRATION)
-    with writing(dsn, BLUE) as blue, engine.connect(dsn) as ls:
-        engine.prepare(ls, m)
-        engine.expand(ls, m.name)
+    with writing(dsn, BLUE) as blue, open_session(dsn) as ls:
+        phases.prepare(ls, m)
+        phases.expand(ls, m.name)
         with writing(dsn, GREEN) as green:
             if stop_after != "expand":
                 backfill_all(dsn, m.name)
             if stop_after in ("verify", "cutover"):
-                engine.validate_constraints(ls, m.name)
-                assert engine.verify(ls, m.name).ok
+                phases.validate_constraints(ls, m.name)
+                assert phases.verify(ls, m.name).ok
             if stop_after == "cutover":
-                engine.cutover(ls, m.name)
+                phases.cutover(ls, m.name)
             time.sleep(0.3)
-        engine.rollback(ls, m.name)
-        engine.rollback(ls, m.name)  # twice equals once
+        phases.rollback(ls, m.name)
+        phases.rollback(ls, m.name)  # twice equals once
         time.sleep(0.3)
     assert snapshot(conn) == before
     assert _sequence(conn) == sequence  # integer again, owned by orders.id
@@ -189,25 +191,25 @@ def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
     _load(conn, IDENTITY)
     m = migration(MIGRATION)
-    with engine.connect(dsn) as ls:
-        engine.prepare(ls, m)
-        engine.expand(ls, m.name)
+    with open_session(dsn) as ls:
+        phases.prepare(ls, m)
+        phases.expand(ls, m.name)
         once = snapshot(ls)
-        engine.expand(ls, m.name)
+        phases.expand(ls, m.name)
         assert snapshot(ls) == once
         backfill_all(dsn, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(ls, m.name)
+        phases.validate_constraints(ls, m.name)
         validated = snapshot(ls)
-        engine.validate_constraints(ls, m.name)
+        phases.validate_constraints(ls, m.name)
         assert snapshot(ls) == validated
-        assert engine.verify(ls, m.name).ok
-        engine.cutover(ls, m.name)
-        plan = engine.plan_of(engine.load_record(ls, m.name))
+        assert phases.verify(ls, m.name).ok
+        phases.cutover(ls, m.name)
+        plan = phases.plan_of(load_record(ls, m.name))
         # a contract interrupted after its first half and run again from the start
         steps = plan.contract_steps()
         run_steps(ls, steps[: len(steps) // 2])
-        engine.contract(ls, m.name)
+        phases.contract(ls, m.name)
         done = snapshot(ls)
         run_steps(ls, steps)
         assert snapshot(ls) == done

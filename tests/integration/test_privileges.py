@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from liveshift.cli.commands.plan import plan_json
 from psycopg import errors, sql
 
-from cli.commands.plan import plan_json
-from liveshift import engine
+from liveshift import phases, preflight
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import client, migration, reference_schema
 from tests.scenario import (
@@ -218,8 +219,8 @@ def test_plan_lists_the_grants(dsn: str, conn: psycopg.Connection, make_role: Ca
     app, clerk = make_role("app", dsn), make_role("clerk", dsn)
     grant_app(conn, app)
     grant_clerk(conn, clerk)
-    with engine.connect(dsn) as c:
-        grants = plan_json(engine.validate(c, migration(MIGRATION)), c)["grants"]
+    with open_session(dsn) as c:
+        grants = plan_json(preflight.validate(c, migration(MIGRATION)), c)["grants"]
     assert f'GRANT SELECT ON TABLE "{GREEN}"."accounts" TO "{app}"' in grants
     assert f'GRANT SELECT ("full_name") ON TABLE "{GREEN}"."accounts" TO "{clerk}"' in grants
     assert f'GRANT UPDATE ("_ls_new_email") ON TABLE "public"."accounts" TO "{clerk}"' in grants
@@ -300,9 +301,9 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
         "name: people_norm\noperations:\n  - op: add_column\n    table: people\n"
         "    column: {{name: email_norm, type: text}}\n    up: {}(email)\n"
     )
-    with engine.connect(dsn) as c:
+    with open_session(dsn) as c:
         with pytest.raises(SpecError) as refused:
-            engine.prepare(c, migration(text.format("canonical_email")), file="norm.yaml")
+            phases.prepare(c, migration(text.format("canonical_email")), file="norm.yaml")
         message = str(refused.value)
         assert message.startswith(
             "norm.yaml: operations[0] (add_column): field 'up': expression 'canonical_email(email)'"
@@ -310,8 +311,8 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
         assert "search_path = pg_catalog, pg_temp" in message and "schema-qualify" in message
         assert c.execute("SELECT to_regnamespace('liveshift') IS NULL").fetchone() == (True,)  # nothing written
         qualified = migration(text.format("public.canonical_email"))
-        engine.prepare(c, qualified)
-        engine.expand(c, qualified.name)
+        phases.prepare(c, qualified)
+        phases.expand(c, qualified.name)
     conn.execute("SET search_path = public_base")
     conn.execute("INSERT INTO people (email) VALUES ('Mixed@Case.org')")
     conn.execute("RESET search_path")

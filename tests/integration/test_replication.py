@@ -16,15 +16,28 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from liveshift.cli import control
+from liveshift.cli.stack.postgres import EmbeddedPostgres
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
+from liveshift.workflows.starter import start_migration
 from prometheus_client import REGISTRY
 from psycopg import sql
 from pydantic import SecretStr
 
-from cli import control
-from cli.stack.postgres import EmbeddedPostgres
-from liveshift import engine
-from liveshift.backfill import init_checkpoints, pending_rows, plan_partitions, run_partition
-from liveshift.replication import ReplicationProbe, logical_slots, polled_standby, primary_standbys, standby_hold
+from liveshift import phases
+from liveshift.backfill.partitions import pending_rows, plan_partitions
+from liveshift.backfill.replication import (
+    ReplicationProbe,
+    logical_slots,
+    polled_standby,
+    primary_standbys,
+    standby_hold,
+)
+from liveshift.backfill.walk import run_partition
+from liveshift.connections import open_session
+from liveshift.store.checkpoints import init_checkpoints
+from liveshift.store.record import load_record
 from liveshift.values import Progress, ReplicationLimits, Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
@@ -40,9 +53,6 @@ from tests.integration.test_chaos import (
     until_phase,
 )
 from tests.proxy import tcp_proxy
-from worker.main import run_worker
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -240,16 +250,16 @@ def test_a_slot_retaining_wal_holds_the_backfill_until_it_is_consumed(
     seed(accounts, 3_000)  # and with it a few hundred kB of WAL the slot retains
     limits = ReplicationLimits(max_slot_wal="64 KiB", check_interval_s=0.1)
     m = migration(MIGRATION)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
-        engine.expand(conn, m.name)
-        plan = engine.plan_of(engine.load_record(conn, m.name))
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
+        phases.expand(conn, m.name)
+        plan = phases.plan_of(load_record(conn, m.name))
     (target,) = plan.backfill_targets()
     reports: list[Progress] = []
     result: list[Progress] = []
 
     def backfill() -> None:
-        with engine.connect(dsn) as conn:
+        with open_session(dsn) as conn:
             init_checkpoints(conn, m.name, target, plan_partitions(conn, plan.schema, target, 1))
             probe = ReplicationProbe(limits)
             throttle = Throttle(initial_batch=100, min_batch=100, max_batch=100)

@@ -9,7 +9,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import migration
 from tests.integration.test_privileges import as_role
@@ -116,8 +117,8 @@ def test_row_level_security_with_column_grants_is_refused(
     tenants(conn, dsn, make_role)
     auditor = make_role("auditor", dsn)
     conn.execute(sql.SQL("GRANT SELECT (id, tenant) ON docs TO {}").format(sql.Identifier(auditor)))
-    with engine.connect(dsn) as c, pytest.raises(SpecError) as refused:
-        engine.prepare(c, migration(MIGRATION), file="docs.yaml")
+    with open_session(dsn) as c, pytest.raises(SpecError) as refused:
+        phases.prepare(c, migration(MIGRATION), file="docs.yaml")
     assert str(refused.value).startswith(
         f"docs.yaml: field 'schema': table public.docs has row-level security and column grants (to {auditor})"
     )

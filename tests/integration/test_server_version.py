@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from liveshift.server_version import require_supported_server
+from liveshift.preflight.server import require_supported_server
 
 pytestmark = pytest.mark.integration
 

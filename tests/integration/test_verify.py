@@ -6,8 +6,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from liveshift import engine
+from liveshift import phases
+from liveshift.connections import open_session
 from liveshift.errors import MigrationStateError
+from liveshift.store.record import load_record
 from tests.helpers import backfill_all, client, migration, through_verify
 
 pytestmark = pytest.mark.integration
@@ -28,12 +30,12 @@ def backfilled(dsn: str, conn: psycopg.Connection) -> psycopg.Connection:
     conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)")
     conn.execute("INSERT INTO users SELECT g, 'User' || g || '@Example.com' FROM generate_series(1, 1000) g")
     m = migration(MIGRATION)
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     backfill_all(dsn, m.name)
-    with engine.connect(dsn) as c:
-        engine.validate_constraints(c, m.name)
+    with open_session(dsn) as c:
+        phases.validate_constraints(c, m.name)
     return conn
 
 
@@ -45,12 +47,12 @@ def behind_the_trigger(conn: psycopg.Connection, statement: str) -> None:
 
 
 def status(conn: psycopg.Connection) -> str:
-    return engine.load_record(conn, "users_email_lower").status
+    return load_record(conn, "users_email_lower").status
 
 
 def test_clean_data_verifies(dsn: str, backfilled: psycopg.Connection) -> None:
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, "users_email_lower", chunk=64)
+    with open_session(dsn) as c:
+        report = phases.verify(c, "users_email_lower", chunk=64)
     assert report.ok, report.summary()
     assert [(t.table, t.rows_checked, t.mismatches) for t in report.tables] == [("users", 1000, 0)]
     assert report.summary() == "verified: users 1000 rows"
@@ -66,8 +68,8 @@ def test_corrupted_rows_are_counted_and_sampled_and_block_cutover(dsn: str, back
     behind_the_trigger(backfilled, "UPDATE users SET _ls_written_by = 'p' WHERE id = 420")
     # a row whose new column is stale: the old column changed behind the trigger's back
     behind_the_trigger(backfilled, "UPDATE users SET email = 'Changed@X.org' WHERE id = 1000")
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, "users_email_lower", chunk=64)  # several chunks: the sample spans them
+    with open_session(dsn) as c:
+        report = phases.verify(c, "users_email_lower", chunk=64)  # several chunks: the sample spans them
         assert not report.ok
         (table,) = report.tables
         assert (table.rows_checked, table.mismatches) == (1000, len(corrupt) + 2)
@@ -79,16 +81,16 @@ def test_corrupted_rows_are_counted_and_sampled_and_block_cutover(dsn: str, back
         with pytest.raises(
             MigrationStateError, match="cannot cut over migration 'users_email_lower': it is backfilled"
         ):
-            engine.cutover(c, "users_email_lower")
+            phases.cutover(c, "users_email_lower")
         assert c.execute("SELECT liveshift.version_for('public')").fetchone() == ("public_base",)
 
         # repairing through a blue write (the trigger recomputes up) makes it verify
         with client(dsn, "public_base") as blue:
             blue.execute("UPDATE users SET email = email WHERE id IN (SELECT id FROM users)")
-        report = engine.verify(c, "users_email_lower", chunk=64)
+        report = phases.verify(c, "users_email_lower", chunk=64)
         assert report.ok, report.summary()
         assert status(c) == "verified"
-        engine.cutover(c, "users_email_lower")
+        phases.cutover(c, "users_email_lower")
         assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN,)
 
 
@@ -97,21 +99,21 @@ def test_green_writes_violating_a_new_check_fail_verify(dsn: str, backfilled: ps
     with client(dsn, GREEN) as green:
         green.execute("INSERT INTO users (id, email, email_lower) VALUES (2001, 'x', ''), (2002, 'y', 'y')")
         green.execute("UPDATE users SET email_lower = '' WHERE id = 17")
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, "users_email_lower")
+    with open_session(dsn) as c:
+        report = phases.verify(c, "users_email_lower")
         assert (report.tables[0].rows_checked, report.mismatches, report.tables[0].sample_keys) == (1002, 2, [17, 2001])
         assert status(c) == "backfilled"
         with pytest.raises(MigrationStateError):
-            engine.cutover(c, "users_email_lower")
+            phases.cutover(c, "users_email_lower")
 
 
 def test_a_failed_verify_after_a_successful_one_keeps_its_report_honest(
     dsn: str, backfilled: psycopg.Connection
 ) -> None:
-    with engine.connect(dsn) as c:
-        assert engine.verify(c, "users_email_lower").ok
+    with open_session(dsn) as c:
+        assert phases.verify(c, "users_email_lower").ok
         behind_the_trigger(backfilled, "UPDATE users SET _ls_new_email_lower = 'late' WHERE id = 5")
-        report = engine.verify(c, "users_email_lower")
+        report = phases.verify(c, "users_email_lower")
         assert (report.mismatches, report.tables[0].sample_keys) == (1, [5])
 
 
@@ -119,13 +121,13 @@ def test_composite_key_samples_whole_keys(dsn: str, conn: psycopg.Connection) ->
     conn.execute("CREATE TABLE users (tenant text, n int, email text NOT NULL, PRIMARY KEY (tenant, n))")
     conn.execute("INSERT INTO users SELECT 't' || g % 3, g, 'E' || g FROM generate_series(1, 300) g")
     m = migration(MIGRATION.replace(", check: \"email_lower <> ''\"", ""))
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     backfill_all(dsn, m.name)
     behind_the_trigger(conn, "UPDATE users SET _ls_new_email_lower = 'x' WHERE n IN (4, 5, 299)")
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, m.name, chunk=50)
+    with open_session(dsn) as c:
+        report = phases.verify(c, m.name, chunk=50)
     assert report.mismatches == 3
     assert report.tables[0].sample_keys == [["t1", 4], ["t2", 5], ["t2", 299]]
 
@@ -145,17 +147,17 @@ operations:
     up: code
 """
     )
-    with engine.connect(dsn) as c:
-        engine.prepare(c, m)
-        engine.expand(c, m.name)
+    with open_session(dsn) as c:
+        phases.prepare(c, m)
+        phases.expand(c, m.name)
     client(dsn, None).execute("INSERT INTO items VALUES (1000, '42')")
     backfill_all(dsn, m.name)
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, m.name)
+    with open_session(dsn) as c:
+        report = phases.verify(c, m.name)
         assert report.ok, report.summary()
         assert report.tables[0].rows_checked == 501
         behind_the_trigger(conn, "UPDATE items SET _ls_new_code_number = 7 WHERE id = 5")
-        report = engine.verify(c, m.name)
+        report = phases.verify(c, m.name)
     assert (report.mismatches, report.tables[0].sample_keys) == (1, [5])
 
 
@@ -179,8 +181,8 @@ def test_every_row_is_checked_once_in_block_chunks_of_any_size(
     blocks = backfilled.execute("SELECT pg_relation_size('users') / current_setting('block_size')::int").fetchone()
     assert blocks is not None and blocks[0] > 5 and len(physical_blocks(backfilled, [1, 2, 500, 999])) > 1
     alive = backfilled.execute("SELECT count(*) FROM users").fetchone()
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, "users_email_lower", chunk=chunk)
+    with open_session(dsn) as c:
+        report = phases.verify(c, "users_email_lower", chunk=chunk)
     (table,) = report.tables
     assert (table.rows_checked, table.mismatches, table.sample_keys) == (alive[0] if alive else -1, 4, [1, 2, 500, 999])
 
@@ -192,8 +194,8 @@ def test_the_sample_is_the_smallest_bad_keys_whatever_their_blocks(dsn: str, bac
     for key in range(1000, 980, -1):
         behind_the_trigger(backfilled, f"UPDATE users SET email = {padding} WHERE id = {key}")
     assert len(physical_blocks(backfilled, list(range(981, 1001)))) >= 4
-    with engine.connect(dsn) as c:
-        report = engine.verify(c, "users_email_lower", chunk=1)  # one block per chunk
+    with open_session(dsn) as c:
+        report = phases.verify(c, "users_email_lower", chunk=1)  # one block per chunk
     assert (report.mismatches, report.tables[0].sample_keys) == (20, list(range(981, 991)))
 
 

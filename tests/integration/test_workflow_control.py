@@ -13,22 +13,8 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.exceptions import CancelledError
-
-from cli import control
-from liveshift.values import LockPolicy, Throttle
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, snapshot
-from tests.integration.test_workflow_happy import (
-    ADD_COLUMN,
-    GREEN,
-    Writers,
-    record_history,
-    seed,
-    wait_for_phase,
-)
-from workflows.models import (
+from liveshift.cli import control
+from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
     RESUME,
@@ -40,7 +26,21 @@ from workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+
+from liveshift.values import LockPolicy, Throttle
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import migration, snapshot
+from tests.integration.test_workflow_happy import (
+    ADD_COLUMN,
+    GREEN,
+    Writers,
+    record_history,
+    seed,
+    wait_for_phase,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from liveshift.cli.stack.postgres import free_port
+from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
+from liveshift.workflows.starter import start_migration
 from psycopg import sql
 
-from cli.stack.postgres import free_port
-from liveshift.backfill import Throttle
-from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.backfill.walk import Throttle
+from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, Writers, record_history, seed, wait_for_phase
-from workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -63,7 +63,7 @@ def worker_process(
     if metrics_ports:
         env["LIVESHIFT_METRICS_PORT"], env["LIVESHIFT_SDK_METRICS_PORT"] = map(str, metrics_ports)
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
+        return subprocess.Popen([sys.executable, "-m", "liveshift.worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
 def scrape(port: int) -> str:

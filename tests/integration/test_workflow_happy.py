@@ -13,13 +13,7 @@ from typing import Generic, TypeVar
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowHandle
-
-from liveshift.backfill import Throttle
-from liveshift.errors import MigrationStateError
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import client, migration
-from workflows.models import (
+from liveshift.workflows.models import (
     APPROVE,
     SA_PHASE,
     SA_TABLES,
@@ -30,7 +24,13 @@ from workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from temporalio.client import WorkflowHandle
+
+from liveshift.backfill.walk import Throttle
+from liveshift.errors import MigrationStateError
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import client, migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

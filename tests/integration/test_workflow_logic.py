@@ -11,25 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from prometheus_client import REGISTRY
-from temporalio import activity
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowFailureError,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-)
-from temporalio.exceptions import ApplicationError, CancelledError
-from temporalio.worker import Worker
-
-from cli import control
-from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
-from tests.conftest import TemporalServer
-from tests.helpers import migration
-from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
-from workflows.migration import MigrationWorkflow
-from workflows.models import (
+from liveshift.cli import control
+from liveshift.workflows.migration import MigrationWorkflow
+from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
     RESUME,
@@ -47,7 +31,23 @@ from workflows.models import (
     ProgressReport,
     RollbackRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from prometheus_client import REGISTRY
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.worker import Worker
+
+from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
+from tests.conftest import TemporalServer
+from tests.helpers import migration
+from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -13,14 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-
-from liveshift.backfill import Throttle
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, plain_alter_snapshot, snapshot
-from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
-from tests.integration.test_workflow_happy import App, record_history, view_exists, wait_for_phase
-from workflows.models import (
+from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
     SA_TABLES,
@@ -29,7 +22,14 @@ from workflows.models import (
     MigrationOptions,
     RollbackRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+
+from liveshift.backfill.walk import Throttle
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import migration, plain_alter_snapshot, snapshot
+from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
+from tests.integration.test_workflow_happy import App, record_history, view_exists, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -9,20 +9,10 @@ import time
 
 import psycopg
 import pytest
-from prometheus_client import REGISTRY, CollectorRegistry, Gauge
-
-from cli.commands import demo
-from cli.loadgen import LoadGenerator, Version, Workload
-from liveshift import engine
-from liveshift.errors import MigrationStateError
-from liveshift.health import HealthCheck, HealthResult, check_prometheus
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, through_verify
-from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase
-from tests.integration.test_workflow_logic import refused
-from tests.prometheus import prometheus_server, start_exporter
-from worker.main import run_worker
-from workflows.models import (
+from liveshift.cli.commands import demo
+from liveshift.cli.loadgen import LoadGenerator, Version, Workload
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
     SHIFT,
@@ -34,7 +24,18 @@ from workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
-from workflows.starter import start_migration
+from liveshift.workflows.starter import start_migration
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+
+from liveshift import phases
+from liveshift.connections import open_session
+from liveshift.errors import MigrationStateError
+from liveshift.health import HealthCheck, HealthResult, check_prometheus
+from tests.conftest import TemporalServer, WorkerHandle
+from tests.helpers import migration, through_verify
+from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase
+from tests.integration.test_workflow_logic import refused
+from tests.prometheus import prometheus_server, start_exporter
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -56,32 +57,32 @@ def test_version_for_distributes_keys_to_the_share_and_keeps_each_key(dsn: str, 
     seed(conn, rows=100)
     m = migration(ADD_COLUMN)
     assert through_verify(dsn, m).ok
-    with engine.connect(dsn) as ls:
+    with open_session(dsn) as ls:
         with pytest.raises(MigrationStateError, match="cannot shift migration 'users_email_lower': it is verified"):
-            engine.shift(ls, m.name, 10)  # before cutover
-        engine.cutover(ls, m.name, 0)
+            phases.shift(ls, m.name, 10)  # before cutover
+        phases.cutover(ls, m.name, 0)
         assert on_green(conn) == set()  # cut over at 0%: everyone stays on blue
         previous: set[str] = set()
         for percent in (5, 25, 50, 75):
-            engine.shift(ls, m.name, percent)
+            phases.shift(ls, m.name, percent)
             green = on_green(conn)
             assert abs(len(green) / len(KEYS) * 100 - percent) < 3, (percent, len(green))
             assert on_green(conn) == green  # stable: a key asks again, it gets the same version
             assert previous <= green  # up: the keys already on green stay there
             previous = green
-        engine.shift(ls, m.name, 10)  # down: back to a subset of what it was
+        phases.shift(ls, m.name, 10)  # down: back to a subset of what it was
         assert on_green(conn) <= previous and abs(len(on_green(conn)) / len(KEYS) * 100 - 10) < 3
-        engine.shift(ls, m.name, 0)
+        phases.shift(ls, m.name, 0)
         assert set(versions(conn).values()) == {BLUE}  # shift 0: everyone back to blue
         with pytest.raises(MigrationStateError, match="green has 0% of clients, not 100%"):
-            engine.contract(ls, m.name)
+            phases.contract(ls, m.name)
         with pytest.raises(MigrationStateError, match=r"to 101%: the share is 0\.\.100"):
-            engine.shift(ls, m.name, 101)
-        engine.shift(ls, m.name, 100)
+            phases.shift(ls, m.name, 101)
+        phases.shift(ls, m.name, 100)
         assert set(versions(conn).values()) == {GREEN}
-        engine.contract(ls, m.name)
+        phases.contract(ls, m.name)
         with pytest.raises(MigrationStateError, match="it is complete, not cut over"):
-            engine.shift(ls, m.name, 50)  # after contract
+            phases.shift(ls, m.name, 50)  # after contract
 
 
 def request(worker: WorkerHandle, **options: object) -> MigrationInput:

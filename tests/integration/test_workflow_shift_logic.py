@@ -10,16 +10,8 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.worker import Worker
-
-from liveshift.health import HealthCheck, HealthResult
-from tests.conftest import TemporalServer
-from tests.integration.test_workflow_happy import wait_for_phase
-from tests.integration.test_workflow_logic import Fake, FakeDatabase, noted, refused, status_of
-from workflows.migration import MigrationWorkflow
-from workflows.models import (
+from liveshift.workflows.migration import MigrationWorkflow
+from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
     RESUME,
@@ -31,6 +23,14 @@ from workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.worker import Worker
+
+from liveshift.health import HealthCheck, HealthResult
+from tests.conftest import TemporalServer
+from tests.integration.test_workflow_happy import wait_for_phase
+from tests.integration.test_workflow_logic import Fake, FakeDatabase, noted, refused, status_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

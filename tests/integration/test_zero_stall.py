@@ -17,16 +17,18 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from liveshift.activities.reporter import LockReporter
 from prometheus_client import REGISTRY
 
-from activities.reporter import LockReporter
-from liveshift import engine
-from liveshift.blockers import can_terminate
-from liveshift.ddl import already_applied, check_policy, run_step, wait_scope
+from liveshift import phases
+from liveshift.connections import open_session
+from liveshift.ddl.blockers import can_terminate
+from liveshift.ddl.executor import already_applied, check_policy, run_step, wait_scope
+from liveshift.ddl.grouping import group_steps
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, LABEL_MODES, MODES, stalls_applications, step_locks, strongest
+from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
-from liveshift.grouping import group_steps
-from liveshift.locks import ACCESS_EXCLUSIVE, LABEL_MODES, MODES, stalls_applications, step_locks, strongest
-from liveshift.steps import Step
+from liveshift.store.record import load_record
 from liveshift.values import LockDetails, LockPolicy, LockWait
 from tests.helpers import backfill_all, client, migration
 
@@ -203,7 +205,7 @@ def blocked_step(dsn: str, step: Step, table: str, mode: str, watch: Watch) -> l
     reports: list[LockWait] = []
     with old_transaction(dsn, table, holder_for(mode), POLICY.blocker_min_age_ms) as holder:
         pid = holder.info.backend_pid
-        with engine.connect(dsn) as conn:
+        with open_session(dsn) as conn:
             watch.active.set()
             thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=reports.append))
             wait_for(lambda: any(b.pid == pid for r in reports for b in r.blockers), f"{step.description} waits")
@@ -220,7 +222,7 @@ def blocked_step(dsn: str, step: Step, table: str, mode: str, watch: Watch) -> l
 def run_phase_blocked(dsn: str, steps: list[Step], watch: Watch) -> list[str]:
     """Every step of a phase in order; each that would stall applications runs behind an old transaction."""
     blocked = []
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         for step in steps:
             tables, mode = step_locks(step)
             existing = [t for t in tables if conn.execute("SELECT to_regclass(%s)", (".".join(t),)).fetchone()[0]]
@@ -236,16 +238,16 @@ def run_phase_blocked(dsn: str, steps: list[Step], watch: Watch) -> list[str]:
     return blocked
 
 
-def plan_of(dsn: str, name: str) -> engine.MigrationPlan:
-    with engine.connect(dsn) as conn:
-        return engine.plan_of(engine.load_record(conn, name))
+def plan_of(dsn: str, name: str) -> phases.MigrationPlan:
+    with open_session(dsn) as conn:
+        return phases.plan_of(load_record(conn, name))
 
 
 def cutover_blocked(dsn: str, name: str, table: str, watch: Watch) -> None:
     """Cutover takes no table lock: it completes while an old transaction holds the table exclusively."""
-    with old_transaction(dsn, table, "ACCESS EXCLUSIVE", POLICY.blocker_min_age_ms), engine.connect(dsn) as conn:
+    with old_transaction(dsn, table, "ACCESS EXCLUSIVE", POLICY.blocker_min_age_ms), open_session(dsn) as conn:
         watch.active.set()
-        engine.cutover(conn, name)
+        phases.cutover(conn, name)
         watch.polled(3)
         watch.pause()
     assert not watch.liveshift_waiting, watch.liveshift_waiting
@@ -264,23 +266,23 @@ def test_add_column_expand_cutover_contract(dsn: str, users: psycopg.Connection)
     green = App(dsn, "public_users_email_lower", ["INSERT INTO users (email, email_lower) VALUES ('G@x', 'g@x')"])
     watch = Watch(dsn)
     with running(blue, watch):
-        with engine.connect(dsn) as conn:
-            engine.prepare(conn, m)
+        with open_session(dsn) as conn:
+            phases.prepare(conn, m)
         blocked = run_phase_blocked(dsn, plan_of(dsn, m.name).expand_steps(), watch)
-        with engine.connect(dsn) as conn:
-            engine.expand(conn, m.name)
+        with open_session(dsn) as conn:
+            phases.expand(conn, m.name)
     assert "add row marker _ls_written_by to users (constant default: no rewrite)" in blocked
     assert "create dual-write triggers on users" in blocked
     backfill_all(dsn, m.name)
-    with engine.connect(dsn) as conn:
-        engine.validate_constraints(conn, m.name)
-        assert engine.verify(conn, m.name).ok
+    with open_session(dsn) as conn:
+        phases.validate_constraints(conn, m.name)
+        assert phases.verify(conn, m.name).ok
     watch = Watch(dsn)
     with running(green, watch):
         cutover_blocked(dsn, m.name, "users", watch)
         blocked = run_phase_blocked(dsn, plan_of(dsn, m.name).contract_steps(), watch)
-        with engine.connect(dsn) as conn:
-            engine.contract(conn, m.name)
+        with open_session(dsn) as conn:
+            phases.contract(conn, m.name)
     assert "drop dual-write triggers on users" in blocked
     assert any(d.startswith("set users.email_lower NOT NULL") for d in blocked), blocked
     assert users.execute("SELECT count(*) FROM users WHERE email_lower IS NULL").fetchone() == (0,)
@@ -301,15 +303,15 @@ def _pk_apps(dsn: str, version: str | None) -> App:
 
 def _pk_through_validate(dsn: str, watch: Watch) -> list[str]:
     m = migration(PK_BIGINT)
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
     blocked = run_phase_blocked(dsn, plan_of(dsn, m.name).expand_steps(), watch)
-    with engine.connect(dsn) as conn:
-        engine.expand(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.expand(conn, m.name)
     backfill_all(dsn, m.name)
     blocked += run_phase_blocked(dsn, plan_of(dsn, m.name).validate_steps(), watch)
-    with engine.connect(dsn) as conn:
-        engine.validate_constraints(conn, m.name)
+    with open_session(dsn) as conn:
+        phases.validate_constraints(conn, m.name)
     return blocked
 
 
@@ -320,14 +322,14 @@ def test_primary_key_swap_every_phase(dsn: str, conn: psycopg.Connection) -> Non
         blocked = _pk_through_validate(dsn, watch)
     # the two-table step: blocked by a transaction on the referenced table, which the SQL names second
     assert any(d.startswith("add foreign key") for d in blocked), blocked
-    with engine.connect(dsn) as c:
-        assert engine.verify(c, "orders_id_bigint").ok
+    with open_session(dsn) as c:
+        assert phases.verify(c, "orders_id_bigint").ok
     watch = Watch(dsn)
     with running(_pk_apps(dsn, "public_orders_id_bigint"), watch):
         cutover_blocked(dsn, "orders_id_bigint", "orders", watch)
         blocked = run_phase_blocked(dsn, plan_of(dsn, "orders_id_bigint").contract_steps(), watch)
-        with engine.connect(dsn) as c:
-            engine.contract(c, "orders_id_bigint")
+        with open_session(dsn) as c:
+            phases.contract(c, "orders_id_bigint")
     assert any(d.startswith("swap primary key") for d in blocked), blocked
     assert any(d.startswith("drop constraint order_items_order_id_fkey") for d in blocked), blocked
     assert conn.execute(
@@ -342,11 +344,11 @@ def test_primary_key_swap_rollback(dsn: str, conn: psycopg.Connection) -> None:
     with running(_pk_apps(dsn, None), watch):
         _pk_through_validate(dsn, watch)
         blocked = run_phase_blocked(dsn, plan_of(dsn, "orders_id_bigint").rollback_steps(), watch)
-        with engine.connect(dsn) as c:
-            engine.rollback(c, "orders_id_bigint", POLICY)
+        with open_session(dsn) as c:
+            phases.rollback(c, "orders_id_bigint", POLICY)
     assert any(d.startswith("drop constraint") for d in blocked), blocked
     assert any(d.startswith("drop column") for d in blocked), blocked
-    assert engine.load_record(conn, "orders_id_bigint").status == "rolled_back"
+    assert load_record(conn, "orders_id_bigint").status == "rolled_back"
 
 
 def test_control_a_queued_step_is_seen(dsn: str, users: psycopg.Connection) -> None:
@@ -357,7 +359,7 @@ def test_control_a_queued_step_is_seen(dsn: str, users: psycopg.Connection) -> N
     app = App(dsn, None, ["INSERT INTO users (email) VALUES ('B@x')"])
     with running(app, watch), old_transaction(dsn, "users", "ACCESS SHARE", 0) as holder:
         watch.active.set()
-        with engine.connect(dsn) as conn:
+        with open_session(dsn) as conn:
             thread, outcome = in_thread(lambda: run_step(conn, step, queueing))
             wait_for(lambda: bool(watch.liveshift_waiting and watch.waiting_on_liveshift), "the watcher sees it")
             watch.pause()
@@ -372,7 +374,7 @@ def test_starving_step_keeps_waiting_and_resumes(dsn: str, users: psycopg.Connec
     starving = POLICY.model_copy(update={"starving_after_s": 0.0})
     with old_transaction(dsn, "users", "ACCESS SHARE", POLICY.blocker_min_age_ms) as holder:
         reports: list[LockWait] = []
-        conn = engine.connect(dsn)
+        conn = open_session(dsn)
         thread, outcome = in_thread(lambda: run_step(conn, step, starving, on_wait=reports.append))
         wait_for(lambda: len(reports) >= 3, "the step reports its wait")
         assert all(r.starving and r.blockers[0].pid == holder.info.backend_pid for r in reports)
@@ -380,7 +382,7 @@ def test_starving_step_keeps_waiting_and_resumes(dsn: str, users: psycopg.Connec
         thread.join(WAIT_S)
         assert outcome and isinstance(outcome[0], psycopg.Error), outcome
         again: list[LockWait] = []
-        with engine.connect(dsn) as conn2:
+        with open_session(dsn) as conn2:
             thread, outcome = in_thread(lambda: run_step(conn2, step, starving, on_wait=again.append))
             wait_for(lambda: bool(again), "the restarted step waits again")
             holder.rollback()
@@ -408,7 +410,7 @@ def test_terminate_blockers(dsn: str, users: psycopg.Connection) -> None:
         old_transaction(dsn, "users", "ROW EXCLUSIVE", 1000) as writer,
         old_transaction(dsn, "users", "ACCESS SHARE", 1000) as reader,
         old_transaction(dsn, "other", "ACCESS EXCLUSIVE", 1000) as elsewhere,
-        engine.connect(dsn) as conn,
+        open_session(dsn) as conn,
     ):
         check_policy(conn, policy)
         writer_pid = writer.info.backend_pid
@@ -451,12 +453,12 @@ def test_grouped_steps_take_one_lock_and_stay_idempotent(dsn: str, users: psycop
         "  - {op: add_column, table: users, column: {name: a, type: text}, up: lower(email)}\n"
         "  - {op: add_column, table: users, column: {name: b, type: text}, up: upper(email)}\n"
     )
-    with engine.connect(dsn) as conn:
-        engine.prepare(conn, m)
+    with open_session(dsn) as conn:
+        phases.prepare(conn, m)
     steps = plan_of(dsn, m.name).expand_steps()
     grouped = group_steps(steps)
     [group] = [s for s in grouped if len(s.parts) == 3]  # two hidden columns and the row marker
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         for step in grouped[: grouped.index(group)]:
             run_step(conn, step, POLICY)
         run_step(conn, group.parts[0], POLICY)  # the first part alone, as before grouping
@@ -465,11 +467,11 @@ def test_grouped_steps_take_one_lock_and_stay_idempotent(dsn: str, users: psycop
         reports = blocked_step(dsn, group, "public.users", ACCESS_EXCLUSIVE, watch)
     assert not watch.liveshift_waiting and not watch.waiting_on_liveshift
     assert {b.pid for r in reports for b in r.blockers} and len({r.step for r in reports}) == 1
-    with engine.connect(dsn) as conn:
+    with open_session(dsn) as conn:
         assert run_step(conn, group, POLICY).skipped  # every part's guard holds now
         for step in grouped[grouped.index(group) + 1 :]:
             run_step(conn, step, POLICY)
-        engine.expand(conn, m.name)
+        phases.expand(conn, m.name)
     columns = users.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped "
         "ORDER BY attnum"
@@ -506,7 +508,7 @@ def test_the_wait_shows_in_heartbeat_details_and_gauges(dsn: str, users: psycopg
         pid = holder.info.backend_pid
         labels = {"migration": "m_gauges", "pid": str(pid), "state": "idle in transaction"}
         labels |= {"mode": "AccessShareLock", "table": "users"}
-        with engine.connect(dsn) as conn:
+        with open_session(dsn) as conn:
             thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=reporter.on_wait))
             wait_for(lambda: reporter.details() != [], "the step reports its wait")
             [details] = reporter.details()
@@ -568,19 +570,19 @@ def _every_phase_covered(dsn: str, spec: str, finish: str) -> int:
     """Prepare, then each phase through `finish` (contract, after cutover, or rollback), every step checked by
     `_declared_locks_cover_taken`; how many steps were checked."""
     m = migration(spec)
-    with engine.connect(dsn) as ls:
-        engine.prepare(ls, m)
-        plan = engine.plan_of(engine.load_record(ls, m.name))
+    with open_session(dsn) as ls:
+        phases.prepare(ls, m)
+        plan = phases.plan_of(load_record(ls, m.name))
         checked = _declared_locks_cover_taken(ls, plan.phases()["expand"])
-        engine.expand(ls, m.name)
+        phases.expand(ls, m.name)
         backfill_all(dsn, m.name)
         checked += _declared_locks_cover_taken(ls, plan.phases()["validate"])
-        engine.validate_constraints(ls, m.name)
-        assert engine.verify(ls, m.name).ok
+        phases.validate_constraints(ls, m.name)
+        assert phases.verify(ls, m.name).ok
         if finish == "contract":
-            engine.cutover(ls, m.name)
+            phases.cutover(ls, m.name)
         checked += _declared_locks_cover_taken(ls, plan.phases()[finish])
-        getattr(engine, finish)(ls, m.name)
+        getattr(phases, finish)(ls, m.name)
     return checked
 
 
@@ -593,14 +595,14 @@ def test_the_executor_waits_for_every_lock_a_step_takes(dsn: str, conn: psycopg.
 def test_the_executor_waits_for_every_lock_a_rollback_step_takes(dsn: str, conn: psycopg.Connection) -> None:
     conn.execute(PK_SETUP)
     m = migration(PK_BIGINT)
-    with engine.connect(dsn) as ls:
-        engine.prepare(ls, m)
-        engine.expand(ls, m.name)
+    with open_session(dsn) as ls:
+        phases.prepare(ls, m)
+        phases.expand(ls, m.name)
         backfill_all(dsn, m.name)
-        engine.validate_constraints(ls, m.name)
-        plan = engine.plan_of(engine.load_record(ls, m.name))
+        phases.validate_constraints(ls, m.name)
+        plan = phases.plan_of(load_record(ls, m.name))
         assert _declared_locks_cover_taken(ls, plan.phases()["rollback"]) > 3
-        engine.rollback(ls, m.name)
+        phases.rollback(ls, m.name)
 
 
 MANY_OPS = """

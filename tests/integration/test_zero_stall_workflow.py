@@ -11,18 +11,18 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+from liveshift.cli import control
+from liveshift.cli.render import console, status_view
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import ROLLBACK, MigrationInput, MigrationOptions, MigrationStatus, RollbackRequest
+from liveshift.workflows.starter import start_migration
 from temporalio.client import WorkflowHandle
 
-from cli import control
-from cli.render import console, status_view
 from liveshift.values import LockDetails, LockPolicy
 from tests.conftest import TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, record_history, seed, wait_for_phase
 from tests.integration.test_zero_stall import old_transaction
-from worker.main import run_worker
-from workflows.models import ROLLBACK, MigrationInput, MigrationOptions, MigrationStatus, RollbackRequest
-from workflows.starter import start_migration
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

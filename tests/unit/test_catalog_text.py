@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liveshift.catalog import Constraint, Index
-from liveshift.catalog_text import (
+from liveshift.catalog.text import (
     check_expression,
     foreign_key_options,
     index_key_columns,

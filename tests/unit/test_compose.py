@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from liveshift.cli.stack.dev import search_attribute_flags
 from prometheus_client import Counter, Gauge, Histogram
 
-from cli.stack.dev import search_attribute_flags
 from liveshift import metrics
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ import random
 import pytest
 from psycopg import sql
 
-from liveshift.ddl import backoff_delay
-from liveshift.grouping import group_steps
-from liveshift.locks import (
+from liveshift.ddl.executor import backoff_delay
+from liveshift.ddl.grouping import group_steps
+from liveshift.ddl.locks import (
     ACCESS_EXCLUSIVE,
     CONFLICTS,
     SHARE_ROW,
@@ -18,11 +18,11 @@ from liveshift.locks import (
     statement_locks,
     step_locks,
 )
+from liveshift.ddl.steps import CONCURRENTLY as CIC_LABEL
+from liveshift.ddl.steps import NO_TABLE_LOCK, Step
+from liveshift.ddl.steps import SHARE_ROW_EXCLUSIVE_BRIEF as SRE_LABEL
+from liveshift.ddl.steps import SHARE_UPDATE_EXCLUSIVE as SUE_LABEL
 from liveshift.plan import build_plan
-from liveshift.steps import CONCURRENTLY as CIC_LABEL
-from liveshift.steps import NO_TABLE_LOCK, Step
-from liveshift.steps import SHARE_ROW_EXCLUSIVE_BRIEF as SRE_LABEL
-from liveshift.steps import SHARE_UPDATE_EXCLUSIVE as SUE_LABEL
 from liveshift.values import LockPolicy
 from tests.unit.test_plan import add_column, catalog, migration, users
 

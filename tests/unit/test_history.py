@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from liveshift.errors import SpecError
-from liveshift.history import HistoryEntry, MigrationFileRef, pending
+from liveshift.store.history import HistoryEntry, MigrationFileRef, pending
 
 
 def ref(file: str, checksum: str = "c") -> MigrationFileRef:

@@ -3,12 +3,13 @@ the phase's terminations merged with the workflow's (once each), and the lines a
 
 from __future__ import annotations
 
-from cli import control
-from cli.render import lock_wait_lines, terminated_line
+from liveshift.cli import control
+from liveshift.cli.render import lock_wait_lines, terminated_line
+from liveshift.workflows import details
+from liveshift.workflows.models import MigrationStatus
+
 from liveshift.lifecycle import Phase
 from liveshift.values import Blocker, LockDetails, LockWait
-from workflows import details
-from workflows.models import MigrationStatus
 
 BLOCKER = Blocker(
     pid=42,

@@ -3,10 +3,10 @@ the replication hold gauge."""
 
 from __future__ import annotations
 
+from liveshift.activities.reporter import PartitionReporter
 from prometheus_client import REGISTRY
 
-from activities.reporter import PartitionReporter
-from liveshift.replication import Hold
+from liveshift.backfill.replication import Hold
 from liveshift.values import Progress
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
+from liveshift.backfill.blocks import split_blocks
 from liveshift.catalog import Catalog, Column, Constraint, IncomingForeignKey, Index, Table
-from liveshift.ctid_backfill import split_blocks, version_refusal
+from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
 from liveshift.operations.base import Transform
 from liveshift.plan import build_plan, direct_backfill
+from liveshift.preflight.keyless import version_refusal
 from liveshift.spec import parse_migration
-from liveshift.steps import Step
 
 
 def users(primary_key: bool = True, unique_not_null: bool = False) -> Table:
@@ -325,7 +326,7 @@ def test_constraints_on_new_columns_come_after_the_dual_write_trigger() -> None:
 
 
 def test_the_demos_independent_operations_on_one_table_plan_direct() -> None:
-    from cli.commands.demo import MIGRATION
+    from liveshift.cli.commands.demo import MIGRATION
 
     accounts = Table(
         name="accounts",

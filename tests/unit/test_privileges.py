@@ -6,18 +6,18 @@ from psycopg import sql
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.plan import MigrationPlan, build_plan
-from liveshift.privileges import (
+from liveshift.preflight.privileges import rls_refusal
+from liveshift.spec import parse_migration
+from liveshift.versions.grants import (
     Grant,
     LiveState,
     column_sources,
     desired_view_grants,
     hidden_column_grants,
     invoker_rights,
-    rls_refusal,
     sync_statements,
     view_statements,
 )
-from liveshift.spec import parse_migration
 
 
 def accounts() -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from liveshift.replication import SlotWal, StandbyLag, health_hold, slot_hold, standby_hold
+from liveshift.backfill.replication import SlotWal, StandbyLag, health_hold, slot_hold, standby_hold
 from liveshift.values import GIB, ReplicationLimits
 
 LIMITS = ReplicationLimits()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liveshift.errors import SpecError
-from liveshift.server_version import check_version, describe
+from liveshift.preflight.server import check_version, describe
 
 
 def test_describes_versions_as_people_write_them() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from liveshift import statements
 from liveshift.catalog import Catalog, Column, Index, Table
-from liveshift.locks import LABEL_MODES, step_locks
+from liveshift.ddl import statements
+from liveshift.ddl.locks import LABEL_MODES, step_locks
+from liveshift.ddl.steps import Step
 from liveshift.plan import build_plan
 from liveshift.spec import parse_migration
-from liveshift.steps import Step
 
 
 def text(step: Step) -> str:

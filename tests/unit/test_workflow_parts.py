@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from liveshift.workflows import details, progress, requests
+from liveshift.workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, MigrationStatus, ProgressReport, TablePlan
 
 from liveshift.lifecycle import Phase
 from liveshift.values import TableReport, VerifyReport
-from workflows import details, progress, requests
-from workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, MigrationStatus, ProgressReport, TablePlan
 
 
 def report(table: str, partition: int, rows: int, done: bool = False, rate: float = 0.0, throttled: str | None = None):  # type: ignore[no-untyped-def]

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
 
-from liveshift.locks import ACCESS_EXCLUSIVE
-from liveshift.shape import user_expression
-from liveshift.steps import (
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE
+from liveshift.ddl.steps import (
     ACCESS_EXCLUSIVE_BRIEF,
     ACCESS_EXCLUSIVE_TRIGGERS,
     CONCURRENTLY,
@@ -36,8 +35,9 @@ from liveshift.steps import (
     valid_index_exists,
     while_hidden,
 )
-from liveshift.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_names
-from liveshift.versions import SECURITY_INVOKER_SINCE
+from liveshift.shape import user_expression
+from liveshift.versions.schemas import SECURITY_INVOKER_SINCE
+from liveshift.versions.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_names
 
 if TYPE_CHECKING:
     from liveshift.catalog import Catalog, Table

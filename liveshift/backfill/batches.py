@@ -12,10 +12,10 @@ from typing import Any, NamedTuple, Protocol
 import psycopg
 from psycopg import sql
 
+from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
 from liveshift.shape import row_expression
-from liveshift.steps import qualified
-from liveshift.triggers import MARKER
+from liveshift.versions.triggers import MARKER
 
 _ROW = "_ls_r"
 

@@ -1,6 +1,6 @@
 """Checkpointed keyset backfill: each batch and its checkpoint commit in one transaction.
 
-A table without a key is walked by physical block ranges instead (ctid_backfill.py); both are batch
+A table without a key is walked by physical block ranges instead (blocks.py); both are batch
 sources (batches.py) of the same loop, `run_partition`.
 
 The batch updates rows still marked pending, one of two ways (chosen by the plan, see
@@ -25,190 +25,17 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
-from psycopg.types.json import Jsonb
-from pydantic import BaseModel
 
-from liveshift.batches import BatchOutcome, BatchSource, marking_update
-from liveshift.ctid_backfill import BlockBatches, block_partitions
+from liveshift.backfill.batches import BatchSource
+from liveshift.backfill.partitions import batch_source
+from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
-from liveshift.steps import qualified
-from liveshift.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH, MARKER
+from liveshift.store import checkpoints
+from liveshift.store.record import is_paused
 from liveshift.values import Progress, Throttle
+from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 
 log = logging.getLogger(__name__)
-
-
-class Partition(BaseModel):
-    index: int
-    lower: list[Any] | None = None  # exclusive
-    upper: list[Any] | None = None  # inclusive
-
-
-def _row(columns: tuple[str, ...]) -> sql.Composable:
-    idents = [sql.Identifier(c) for c in columns]
-    return sql.SQL("({})").format(sql.SQL(", ").join(idents)) if len(idents) > 1 else idents[0]
-
-
-def _values(values: list[Any], types: tuple[str, ...]) -> tuple[sql.Composable, list[Any]]:
-    parts = [sql.SQL("CAST(%s AS {})").format(sql.SQL(t)) for t in types]
-    row = sql.SQL("({})").format(sql.SQL(", ").join(parts)) if len(parts) > 1 else parts[0]
-    return row, [None if v is None else str(v) for v in values]
-
-
-def _key_range(
-    target: BackfillTarget, lower: list[Any] | None, upper: list[Any] | None
-) -> tuple[sql.Composable, list[Any]]:
-    """`WHERE key > lower AND key <= upper` (either bound may be absent)."""
-    key = _row(target.key)
-    conditions: list[sql.Composable] = []
-    params: list[Any] = []
-    if lower is not None:
-        row, vals = _values(lower, target.key_types)
-        conditions.append(sql.SQL("{} > {}").format(key, row))
-        params += vals
-    if upper is not None:
-        row, vals = _values(upper, target.key_types)
-        conditions.append(sql.SQL("{} <= {}").format(key, row))
-        params += vals
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    return where, params
-
-
-def _batch_end(
-    conn: psycopg.Connection,
-    schema: str,
-    target: BackfillTarget,
-    lower: list[Any] | None,
-    upper: list[Any] | None,
-    limit: int,
-) -> tuple[int, list[Any] | None]:
-    """How many keys the next batch holds, and its last key: a walk of the key index, no row locks.
-
-    Usually the range holds `limit` more keys: the `limit`-th is found by skipping (the key is built for
-    that one row only, in the outer query). Only the partition's last batch counts what is left.
-    """
-    where, params = _key_range(target, lower, upper)
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
-    desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in target.key)
-    table = qualified(schema, target.table)
-    nth = conn.execute(
-        sql.SQL(
-            "SELECT jsonb_build_array({cols}) FROM (SELECT {cols} FROM {table}{where} ORDER BY {cols} "
-            "OFFSET {skip} LIMIT 1) AS _ls_nth"
-        ).format(cols=cols, table=table, where=where, skip=sql.Literal(limit - 1)),
-        params,
-        prepare=False,
-    ).fetchone()
-    if nth is not None:
-        return limit, nth[0]
-    rest = sql.SQL(
-        "WITH batch AS (SELECT {cols} FROM {table}{where} ORDER BY {cols} LIMIT {limit}) "
-        "SELECT (SELECT count(*) FROM batch), (SELECT jsonb_build_array({cols}) FROM batch ORDER BY {desc} LIMIT 1)"
-    ).format(cols=cols, table=table, where=where, limit=sql.Literal(limit), desc=desc)
-    seen, last = conn.execute(rest, params, prepare=False).fetchone()  # type: ignore[misc]
-    return int(seen), last
-
-
-def batch_update_statement(
-    schema: str, target: BackfillTarget, lower: list[Any] | None, last: list[Any] | None, direct: bool
-) -> tuple[sql.Composable, list[Any]]:
-    """Backfill the pending rows of (lower, last]: with `direct`, assign every `up` target from its
-    expression over the row and mark the row; else only mark it (the dual-write trigger fills the rest).
-
-    A key range with known bounds (not a join with the batch's keys, which the planner may turn into a
-    hash join over the whole table for every batch) walks the key index.
-    """
-    if last is None:  # an empty batch: nothing left to mark
-        where, params = sql.SQL(" WHERE false"), []
-    else:
-        where, params = _key_range(target, lower, last)
-    return marking_update(schema, target, where, direct), params
-
-
-class KeysetBatches:
-    """Batches of `size` consecutive keys of the table's primary key (or unique NOT NULL key)."""
-
-    def __init__(self, schema: str, target: BackfillTarget) -> None:
-        self.schema, self.target = schema, target
-
-    def run(
-        self, conn: psycopg.Connection, last: list[Any] | None, upper: list[Any] | None, size: int, direct: bool
-    ) -> BatchOutcome:
-        seen, new_last = _batch_end(conn, self.schema, self.target, last, upper, size)
-        statement, params = batch_update_statement(self.schema, self.target, last, new_last, direct)
-        # never a generic plan: the bounds' actual values let the planner pick the index range scan
-        conn.execute(statement, params, prepare=False)
-        return BatchOutcome(seen=seen, last=new_last, finished=seen < size)
-
-
-def batch_source(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> BatchSource:
-    """Key ranges where the table has a key, else physical block ranges (ctid_backfill.py)."""
-    return KeysetBatches(schema, target) if target.key else BlockBatches(conn, schema, target)
-
-
-def plan_partitions(conn: psycopg.Connection, schema: str, target: BackfillTarget, parallelism: int) -> list[Partition]:
-    """Split the key range for parallel workers: even ranges of a single integer key, else one partition;
-    a table without a key: even ranges of the blocks it has now (see ctid_backfill.py)."""
-    if not target.key:
-        ranges = block_partitions(conn, schema, target.table, parallelism)
-        return [Partition(index=i, lower=lower, upper=upper) for i, (lower, upper) in enumerate(ranges)]
-    integer_key = len(target.key) == 1 and target.key_types[0] in ("integer", "bigint", "smallint")
-    if parallelism <= 1 or not integer_key:
-        return [Partition(index=0)]
-    lo, hi = conn.execute(
-        sql.SQL("SELECT min({k}), max({k}) FROM {t}").format(
-            k=sql.Identifier(target.key[0]), t=qualified(schema, target.table)
-        )
-    ).fetchone() or (None, None)
-    if lo is None:
-        return [Partition(index=0)]
-    step = max(1, (hi - lo + 1) // parallelism)
-    bounds = [lo - 1 + step * i for i in range(1, parallelism)]
-    edges: list[int | None] = [None, *bounds, None]
-    return [
-        Partition(
-            index=i,
-            lower=None if edges[i] is None else [edges[i]],
-            upper=None if edges[i + 1] is None else [edges[i + 1]],
-        )
-        for i in range(len(edges) - 1)
-    ]
-
-
-def init_checkpoints(
-    conn: psycopg.Connection, migration: str, target: BackfillTarget, partitions: list[Partition]
-) -> None:
-    """Record partitions once; a second call (a retried activity) keeps the progress already made."""
-    with conn.transaction():
-        for p in partitions:
-            conn.execute(
-                "INSERT INTO liveshift.checkpoints (migration, table_name, partition, lower_key, upper_key, last_key) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (migration, target.table, p.index, Jsonb(p.lower), Jsonb(p.upper), Jsonb(p.lower)),
-            )
-
-
-def load_partitions(conn: psycopg.Connection, migration: str, table: str) -> list[Partition]:
-    return [
-        Partition(index=i, lower=lo, upper=hi)
-        for i, lo, hi in conn.execute(
-            "SELECT partition, lower_key, upper_key FROM liveshift.checkpoints "
-            "WHERE migration = %s AND table_name = %s ORDER BY partition",
-            (migration, table),
-        )
-    ]
-
-
-def estimate_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
-    row = conn.execute(
-        "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-        (qualified(schema, table).as_string(None),),
-    ).fetchone()
-    estimate = int(row[0]) if row and row[0] is not None else -1
-    if estimate < 1_000_000:  # small or never analysed: an exact count is cheap enough
-        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(schema, table))).fetchone()
-        return int(count[0]) if count else 0
-    return estimate
 
 
 def _lock_waiters(conn: psycopg.Connection, schema: str, table: str) -> int:
@@ -217,11 +44,6 @@ def _lock_waiters(conn: psycopg.Connection, schema: str, table: str) -> int:
         (qualified(schema, table).as_string(None),),
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def _paused(conn: psycopg.Connection, migration: str) -> bool:
-    row = conn.execute("SELECT paused FROM liveshift.migrations WHERE name = %s", (migration,)).fetchone()
-    return bool(row and row[0])
 
 
 def _use_path(conn: psycopg.Connection, direct: bool) -> None:
@@ -310,14 +132,7 @@ class _Walk:
         """From the partition's checkpoint, with the session set up for the backfill."""
         _use_path(conn, target.direct)
         conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
-        row = conn.execute(
-            "SELECT last_key, upper_key, rows_done, batches, done FROM liveshift.checkpoints "
-            "WHERE migration = %s AND table_name = %s AND partition = %s",
-            (migration, target.table, partition),
-        ).fetchone()
-        if row is None:
-            raise LookupError(f"no checkpoint for {migration}/{target.table}/{partition}: call init_checkpoints first")
-        last_key, upper, rows_done, batches, done = row
+        last_key, upper, rows_done, batches, done = checkpoints.read(conn, migration, target.table, partition)
         progress = Progress(
             table=target.table, partition=partition, rows_done=rows_done, batches=batches, last_key=last_key, done=done
         )
@@ -338,7 +153,7 @@ class _Walk:
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
         """Wait while the migration is paused (reporting so); `_STOPPED` when asked to stop meanwhile."""
         throttled = None
-        while _paused(self.conn, self.migration):
+        while is_paused(self.conn, self.migration):
             throttled = "paused"
             self.on_progress(self.progress.model_copy(update={"throttled": "paused"}))
             if stop():
@@ -405,17 +220,9 @@ class _Walk:
 
     def _checkpoint(self, seen: int, new_last: list[Any] | None, finished: bool) -> None:
         """The partition's checkpoint past the batch, in the batch's transaction (only this walk writes it)."""
-        self.conn.execute(
-            "UPDATE liveshift.checkpoints SET last_key = %s, rows_done = rows_done + %s, batches = batches + 1,"
-            " done = %s, updated_at = now() WHERE migration = %s AND table_name = %s AND partition = %s",
-            (
-                Jsonb(new_last if new_last is not None else self.last_key),
-                seen,
-                finished,
-                self.migration,
-                self.target.table,
-                self.progress.partition,
-            ),
+        last_key = new_last if new_last is not None else self.last_key
+        checkpoints.advance(
+            self.conn, self.migration, self.target.table, self.progress.partition, last_key, seen, finished
         )
 
     def _back_off(self, error: str) -> None:
@@ -454,10 +261,3 @@ class _Walk:
                 self.progress = self.progress.model_copy(update={"throttled": "rows/s cap"})
                 time.sleep(ahead)
         self.on_progress(self.progress)
-
-
-def pending_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
-    row = conn.execute(
-        sql.SQL("SELECT count(*) FROM {} WHERE {} = 'p'").format(qualified(schema, table), sql.Identifier(MARKER))
-    ).fetchone()
-    return int(row[0]) if row else 0

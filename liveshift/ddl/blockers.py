@@ -19,7 +19,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from liveshift.locks import CONFLICTS, Table
+from liveshift.ddl.locks import CONFLICTS, Table
 from liveshift.values import Blocker
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from liveshift.steps import (
+from liveshift.ddl.steps import (
     ACCESS_EXCLUSIVE_BRIEF,
     ACCESS_EXCLUSIVE_TRIGGERS,
     CONCURRENTLY,

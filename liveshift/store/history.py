@@ -16,8 +16,8 @@ import psycopg
 from psycopg.rows import class_row
 from pydantic import BaseModel, Field
 
-from liveshift import state
 from liveshift.errors import SpecError
+from liveshift.store import schema as state
 
 Outcome = Literal["running", "complete", "rolled_back", "failed", "baseline"]
 APPLIED: tuple[Outcome, ...] = ("complete", "baseline")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from liveshift.locks import ACCESS_EXCLUSIVE, step_locks
-from liveshift.steps import ACCESS_EXCLUSIVE_BRIEF, Step
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, step_locks
+from liveshift.ddl.steps import ACCESS_EXCLUSIVE_BRIEF, Step
 
 
 def _group_key(step: Step) -> tuple[str, str] | None:

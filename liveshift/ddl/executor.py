@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors, sql
 
-from liveshift.blockers import can_terminate, cancel_autovacuum, find_blockers, linked_tables, terminate
+from liveshift.ddl.blockers import can_terminate, cancel_autovacuum, find_blockers, linked_tables, terminate
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
+from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted, SpecError
-from liveshift.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
-from liveshift.steps import Step
 from liveshift.values import Blocker, LockPolicy, LockWait
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,274 @@
+"""The phases of one migration against one database: each call is idempotent and retry-safe.
+
+A durable workflow calls these (through thin activities) and may call any of them twice; the
+migration's record in `liveshift.migrations` (store/record.py) and the guards on every step make that
+harmless. What refuses a migration lives in preflight/, the SQL of each phase in ddl/ (run by its
+executor), the backfill in backfill/.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import psycopg
+from psycopg import errors
+
+from liveshift import lifecycle, preflight
+from liveshift.backfill import replication
+from liveshift.backfill.partitions import estimate_rows, plan_partitions
+from liveshift.backfill.replication import Hold
+from liveshift.backfill.walk import run_partition
+from liveshift.catalog import schema_exists
+from liveshift.ddl.executor import LockWaitHook, check_policy, run_steps
+from liveshift.ddl.steps import Step
+from liveshift.errors import MigrationStateError, SpecError
+from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
+from liveshift.plan import MigrationPlan, build_plan
+from liveshift.spec import Migration
+from liveshift.store import checkpoints
+from liveshift.store import record as records
+from liveshift.store.record import MigrationRecord, load_record
+from liveshift.store.schema import bootstrap
+from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
+from liveshift.verify import verify as verify_rows
+from liveshift.versions import grants
+from liveshift.versions.schemas import candidate_share, promote, set_candidate
+
+log = logging.getLogger(__name__)
+
+LockRetryHook = Callable[[Step, int], None]
+
+
+def plan_of(record: MigrationRecord) -> MigrationPlan:
+    migration = Migration.model_validate(record.spec)
+    return build_plan(migration, record.catalog_before, None if record.created_blue else record.blue_version)
+
+
+def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> MigrationPlan:
+    """Validate against the live catalog and record the migration with its catalog snapshot.
+
+    Idempotent: preparing the same migration again returns the recorded plan.
+    """
+    preflight.privileges.check_schemas(conn, file)  # before reading liveshift's state
+    record = records.find_if_any(conn, migration.name)
+    spec = migration.model_dump(mode="json", by_alias=True)
+    if record is not None and record.status in IN_FLIGHT and record.spec == spec:
+        return plan_of(record)
+    plan = preflight.validate(conn, migration, file)  # before writing anything: bad input leaves no trace
+    bootstrap(conn)
+    if record is not None and record.status == Status.ROLLED_BACK:
+        records.delete(conn, migration.name)
+    try:
+        records.insert(conn, migration.name, spec, plan.physical, plan.blue, plan.green, plan.create_blue)
+    except errors.UniqueViolation as exc:
+        if exc.diag.constraint_name == "migrations_one_in_flight_per_schema":
+            running = ", ".join(repr(n) for n in records.in_flight(conn, plan.schema)) or "another migration"
+            raise SpecError(
+                f"migration {running} is still in flight on schema {plan.schema!r}; finish or roll it back first",
+                file=file,
+                field="operations",
+            ) from None
+        raise SpecError(f"a migration named {migration.name!r} already exists", file=file, field="name") from None
+    return plan
+
+
+def prepare_summary(
+    conn: psycopg.Connection, migration: Migration, file: str | None = None, policy: LockPolicy | None = None
+) -> Prepared:
+    """`prepare`, and what the workflow needs to know of the plan (the plan itself stays on the worker side).
+    `policy` is checked first: what a step would refuse (ending blockers without the privilege) is refused here."""
+    if policy is not None:
+        check_policy(conn, policy)
+    plan = prepare(conn, migration, file)
+    return Prepared(
+        # the tables named plus those the plan found in the catalog (e.g. every table referencing a key)
+        tables=sorted(set(migration.tables()) | set(plan.marker_tables())),
+        backfill_tables=[t.table for t in plan.backfill_targets()],
+        blue_version=plan.blue,
+        green_version=plan.green,
+    )
+
+
+# phases
+
+
+def _require(record: MigrationRecord, action: CoreAction) -> None:
+    if not action.allows(record.status):
+        raise MigrationStateError(f"cannot {action.verb} migration {record.name!r}: it is {record.status}")
+
+
+def expand(
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
+) -> None:
+    record = load_record(conn, name)
+    _require(record, lifecycle.EXPAND)
+    plan = plan_of(record)
+    run_steps(conn, plan.phases()["expand"], policy, on_lock_retry, on_wait)
+    grants.sync(conn, plan)  # the views exist now: the roles of the tables get them
+    records.set_status(conn, name, Status.EXPANDED)
+
+
+def validate_constraints(
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
+) -> None:
+    """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
+    record = load_record(conn, name)
+    _require(record, lifecycle.VALIDATE_CONSTRAINTS)
+    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry, on_wait)
+    if record.status == Status.EXPANDED:
+        records.set_status(conn, name, Status.BACKFILLED)
+
+
+def set_paused(conn: psycopg.Connection, name: str, paused: bool) -> None:
+    records.set_paused(conn, name, paused)
+
+
+def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
+    """Point applications at green (all of them, or a canary percentage). Reversible until contract."""
+    record = load_record(conn, name)
+    _require(record, lifecycle.CUTOVER)
+    grants.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
+    conn.execute(set_candidate(record.schema_name, record.green_version, percent))
+    records.set_status(conn, name, Status.CUT_OVER)  # at 0%, too: shift moves clients from there
+
+
+def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
+    """Set green's share of clients (0..100) between cutover and contract; blue stays whole through the dual
+    writes, so any share, up or down, is safe. The record's row lock orders it against a concurrent rollback
+    or contract, which change the status first."""
+    if not 0 <= percent <= 100:
+        raise MigrationStateError(f"cannot shift migration {name!r} to {percent}%: the share is 0..100")
+    load_record(conn, name)  # a clear error for an unknown migration
+    with conn.transaction():
+        records.lock_row(conn, name)
+        record = load_record(conn, name)
+        if record.status != Status.CUT_OVER:
+            raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
+        conn.execute(set_candidate(record.schema_name, record.green_version, percent))
+
+
+def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
+    """Green's share of clients now: 0 before cutover or after a rollback, 100 once promoted."""
+    row = conn.execute(candidate_share(record.schema_name)).fetchone()
+    if row is None or row[0] != record.green_version:
+        return 100 if records.current_version(conn, record.schema_name) == record.green_version else 0
+    return int(row[1])
+
+
+def contract(
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
+) -> None:
+    """Remove the old shape. Irreversible: only after cutover."""
+    record = load_record(conn, name)
+    if record.status == Status.COMPLETE:
+        return
+    _require(record, lifecycle.CONTRACT)
+    plan = plan_of(record)
+    with conn.transaction():  # the row lock orders it against a concurrent shift
+        records.lock_row(conn, name)
+        if record.status == Status.CUT_OVER and (share := green_share(conn, record)) < 100:
+            raise MigrationStateError(f"cannot contract migration {name!r}: green has {share}% of clients, not 100%")
+        if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
+            grants.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+        records.set_status(conn, name, Status.CONTRACTING)
+    run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
+    conn.execute(promote(record.schema_name, record.green_version))
+    checkpoints.clear(conn, name)
+    records.set_status(conn, name, Status.COMPLETE)
+
+
+def rollback(
+    conn: psycopg.Connection,
+    name: str,
+    policy: LockPolicy | None = None,
+    on_lock_retry: LockRetryHook | None = None,
+    reason: str | None = None,
+    *,
+    on_wait: LockWaitHook | None = None,
+) -> None:
+    """Undo everything expand did, keeping every row written meanwhile through either version."""
+    record = load_record(conn, name)
+    if record.status == Status.ROLLED_BACK:
+        return
+    if record.status not in lifecycle.ROLLBACK_STATUSES:
+        why = "contract has begun" if record.status == Status.CONTRACTING else f"it is {record.status}"
+        raise MigrationStateError(f"cannot roll back migration {name!r}: {why}")
+    records.set_status(conn, name, Status.ROLLING_BACK, reason)
+    plan = plan_of(record)
+    if schema_exists(conn, "liveshift"):
+        conn.execute(set_candidate(record.schema_name, None, 0))
+    run_steps(conn, plan.phases()["rollback"], policy, on_lock_retry, on_wait)
+    checkpoints.clear(conn, name)
+    records.set_status(conn, name, Status.ROLLED_BACK, reason)
+
+
+def verify(conn: psycopg.Connection, name: str, chunk: int = 50_000) -> VerifyReport:
+    """Compare the representations; marks the migration verified when they agree."""
+    record = load_record(conn, name)
+    _require(record, lifecycle.VERIFY)
+    plan = plan_of(record)
+    report = verify_rows(conn, plan, chunk)
+    grants.sync(conn, plan)
+    if report.ok and record.status in (Status.EXPANDED, Status.BACKFILLED):
+        records.set_status(conn, name, Status.VERIFIED)
+    return report
+
+
+# backfill
+
+
+def plan_backfill(conn: psycopg.Connection, name: str, parallelism: int) -> list[TablePlan]:
+    """Split each table's key range and record the partitions once (a repeated call keeps their progress)."""
+    plan = plan_of(load_record(conn, name))
+    tables = []
+    for target in plan.backfill_targets():
+        partitions = checkpoints.load_partitions(conn, name, target.table)
+        if not partitions:
+            partitions = plan_partitions(conn, plan.schema, target, parallelism)
+            checkpoints.init_checkpoints(conn, name, target.table, partitions)
+        total = estimate_rows(conn, plan.schema, target.table)
+        tables.append(TablePlan(table=target.table, partitions=len(partitions), rows_total=total))
+    return tables
+
+
+def backfill_partition(
+    conn: psycopg.Connection,
+    name: str,
+    table: str,
+    partition: int,
+    throttle: Throttle,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    standby_dsn: Callable[[str], str] | None = None,
+    on_hold: Callable[[Hold | None], None] | None = None,
+) -> Progress:
+    """Walk one partition `plan_backfill` recorded, from its checkpoint (see `backfill.walk.run_partition`), holding
+    for the replicas (`throttle.replication`; its standbys are worker targets `standby_dsn` resolves)."""
+    plan = plan_of(load_record(conn, name))
+    target = next((t for t in plan.backfill_targets() if t.table == table), None)
+    if target is None:
+        raise MigrationStateError(f"table {table!r} needs no backfill in {name!r}")
+    hold_reason = replication.hold_reason_hook(
+        conn, throttle.replication, standby_dsn or _no_standby_targets, on_hold or (lambda hold: None)
+    )
+    return run_partition(conn, name, plan.schema, target, partition, throttle, on_progress, should_stop, hold_reason)
+
+
+def _no_standby_targets(name: str) -> str:
+    raise MigrationStateError(f"standby {name!r} is a worker target, and this caller resolves no targets")

@@ -1,0 +1,55 @@
+"""Every check that refuses a migration before anything is written: the server, the roles, the schema, the
+plan against the live catalog, the expressions on the live rows. `liveshift plan` runs `validate`; prepare
+runs it before it records the migration, so bad input leaves no trace."""
+
+from __future__ import annotations
+
+import psycopg
+
+from liveshift.catalog import read_catalog, schema_exists
+from liveshift.errors import SpecError
+from liveshift.lifecycle import Status
+from liveshift.plan import MigrationPlan, build_plan
+from liveshift.preflight import privileges
+from liveshift.preflight.expressions import check_live
+from liveshift.preflight.server import require_supported_server
+from liveshift.spec import Migration
+from liveshift.store import record as records
+
+
+def _check_record(conn: psycopg.Connection, migration: Migration, file: str | None) -> str | None:
+    """Refuse a name already used or a schema with a migration in flight; the schema's current version."""
+    if not schema_exists(conn, "liveshift"):
+        return None
+    schema = migration.schema_name
+    record = records.find(conn, migration.name)
+    if record is not None and record.status != Status.ROLLED_BACK:
+        raise SpecError(
+            f"a migration named {migration.name!r} already exists (status {record.status})", file=file, field="name"
+        )
+    others = [n for n in records.in_flight(conn, schema) if n != migration.name]
+    if others:
+        raise SpecError(
+            f"migration {others[0]!r} is still in flight on schema {schema!r}; finish or roll it back first",
+            file=file,
+            field="operations",
+        )
+    return records.current_version(conn, schema)
+
+
+def validate(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> MigrationPlan:
+    """Everything `prepare` checks, without writing anything: what `liveshift plan` runs."""
+    require_supported_server(conn, file)
+    schema = migration.schema_name
+    privileges.check_schemas(conn, file)
+    current = _check_record(conn, migration, file)
+    if not schema_exists(conn, schema):
+        raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
+    plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    privileges.check_worker(conn, plan, file)
+    if schema_exists(conn, plan.green):
+        raise SpecError(
+            f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
+        )
+    check_live(conn, plan, file)
+    return plan
