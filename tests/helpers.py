@@ -116,7 +116,7 @@ def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle |
             partitions = load_partitions(conn, name, target.table)
             if not partitions:  # as the plan_backfill activity: planned once, a second run resumes
                 partitions = plan_partitions(conn, plan.schema, target, parallelism)
-                init_checkpoints(conn, name, target, partitions)
+                init_checkpoints(conn, name, target.table, partitions)
             for p in partitions:
                 run_partition(conn, name, plan.schema, target, p.index, throttle)
 

@@ -70,7 +70,7 @@ def expanded(dsn: str, text: str = MIGRATION) -> tuple[str, BackfillTarget]:
 def start(dsn: str, name: str, target: BackfillTarget, parallelism: int = 1) -> int:
     with open_session(dsn) as conn:
         partitions = plan_partitions(conn, "public", target, parallelism)
-        init_checkpoints(conn, name, target, partitions)
+        init_checkpoints(conn, name, target.table, partitions)
         return len(partitions)
 
 

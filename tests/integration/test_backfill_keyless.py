@@ -240,7 +240,7 @@ def _prepared(dsn: str, conn: psycopg.Connection) -> None:
     expand(dsn, ADD_COLUMN.m)
     with open_session(dsn) as c:
         target = _target(dsn, ADD_COLUMN.m.name)
-        init_checkpoints(c, ADD_COLUMN.m.name, target, plan_partitions(c, "public", target, 1))
+        init_checkpoints(c, ADD_COLUMN.m.name, target.table, plan_partitions(c, "public", target, 1))
 
 
 def _checkpoint(conn: psycopg.Connection) -> tuple[list[int], int, bool]:

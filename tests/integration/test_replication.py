@@ -260,7 +260,7 @@ def test_a_slot_retaining_wal_holds_the_backfill_until_it_is_consumed(
 
     def backfill() -> None:
         with open_session(dsn) as conn:
-            init_checkpoints(conn, m.name, target, plan_partitions(conn, plan.schema, target, 1))
+            init_checkpoints(conn, m.name, target.table, plan_partitions(conn, plan.schema, target, 1))
             probe = ReplicationProbe(limits)
             throttle = Throttle(initial_batch=100, min_batch=100, max_batch=100)
             result.append(
