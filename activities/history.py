@@ -12,7 +12,9 @@ from concurrent.futures import Executor
 from typing import TypeVar
 
 import psycopg
-from liveshift.workflows.directory_models import (
+from temporalio import activity
+
+from liveshift.activities.payloads import (
     BaselineInput,
     CloseStaleInput,
     EntriesInput,
@@ -20,8 +22,6 @@ from liveshift.workflows.directory_models import (
     RecordEndInput,
     RecordStartInput,
 )
-from temporalio import activity
-
 from liveshift.connections import open_session
 from liveshift.store import history
 from liveshift.store.history import HistoryEntry, MigrationFileRef

@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-from liveshift.activities.reporter import LockReporter, PartitionReporter
-from liveshift.workflows.models import (
-    PROGRESS,
+from temporalio import activity
+
+from liveshift import health, metrics, phases
+from liveshift.activities.payloads import (
     BackfillInput,
     HealthInput,
     PartitionInput,
@@ -27,12 +28,11 @@ from liveshift.workflows.models import (
     PhaseInput,
     PrepareInput,
 )
-from temporalio import activity
-
-from liveshift import health, metrics, phases
+from liveshift.activities.reporter import LockReporter, PartitionReporter
 from liveshift.connections import open_session
 from liveshift.health import HealthResult
 from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
+from liveshift.workflows.models import PROGRESS
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from liveshift.workflows.models import PartitionResult, ProgressReport
-
 from liveshift import metrics
+from liveshift.activities.payloads import PartitionResult, ProgressReport
 from liveshift.backfill.replication import Hold
 from liveshift.values import Blocker, LockDetails, LockWait, Progress
 

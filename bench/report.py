@@ -157,8 +157,8 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         "Temporal and the worker share these CPUs and one disk: compare the two paths and the ratios within this "
         "run, not absolute numbers across runs.",
         "",
-        "Setup: one embedded PostgreSQL, one Temporal dev server, one worker process (`python -m liveshift.worker`), all on "
-        "this machine. Each path gets its own database holding the same table. Application traffic: "
+        "Setup: one embedded PostgreSQL, one Temporal dev server, one worker process (`python -m liveshift.worker`), "
+        "all on this machine. Each path gets its own database holding the same table. Application traffic: "
         f"{traffic.writers} writer and {traffic.readers} reader threads per version, each at {traffic.rate:g} "
         "requests/s, each on its own connection, from before the change to after it; latency is each request's "
         f"own time. A long-running reader transaction begins 0.5 s before each change and holds the table for "

@@ -28,17 +28,6 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from liveshift.cli.loadgen import LoadGenerator, Report, Sample, Version
-from liveshift.cli.process import FINAL_PHASES
-from liveshift.workflows.models import (
-    APPROVE,
-    STATUS,
-    ApproveRequest,
-    MigrationInput,
-    MigrationOptions,
-    MigrationStatus,
-)
-from liveshift.workflows.starter import start_migration
 from psycopg import sql
 from temporalio.client import Client
 
@@ -49,11 +38,22 @@ from bench.scenarios import ALIASES, SCENARIOS, TABLE, Scenario
 from bench.stack import BenchStack
 from liveshift import phases
 from liveshift.backfill.keyset import batch_update_statement
+from liveshift.cli.loadgen import LoadGenerator, Report, Sample, Version
+from liveshift.cli.process import FINAL_PHASES
 from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
 from liveshift.store.record import load_record
 from liveshift.values import LockPolicy
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.workflows.models import (
+    APPROVE,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
+from liveshift.workflows.starter import start_migration
 
 
 @dataclass

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from liveshift.cli.loadgen import Version, Workload
-
 from liveshift.operations import OPERATION_TYPES
 
 TABLE = "accounts"

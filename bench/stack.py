@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from liveshift.cli.process import stop_process
-from liveshift.cli.stack.dev import search_attribute_flags
-from liveshift.cli.stack.postgres import EmbeddedPostgres
-from liveshift.cli.stack.temporal import TemporalDevServer
-from liveshift.worker.config import TARGET_PREFIX
-from liveshift.workflows.models import TASK_QUEUE
 from psycopg import sql
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+
+from liveshift.cli.process import stop_process
+from liveshift.cli.stack.dev import search_attribute_flags
+from liveshift.cli.stack.postgres import EmbeddedPostgres
+from liveshift.cli.stack.temporal import TemporalDevServer
+from liveshift.worker.config import TARGET_PREFIX
+from liveshift.workflows.models import TASK_QUEUE
 
 REPO = Path(__file__).resolve().parent.parent
 

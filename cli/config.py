@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from liveshift.worker.client import connect as worker_connect
-from liveshift.worker.config import Settings, load_settings
 from temporalio.client import Client
 
 from liveshift.errors import SpecError
+from liveshift.worker.client import connect as worker_connect
+from liveshift.worker.config import Settings, load_settings
 
 
 class CliError(Exception):

@@ -17,13 +17,6 @@ from datetime import timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote
 
-from liveshift.activities.migration import MigrationActivities
-from liveshift.cli.config import CliError, connect, settings_from
-from liveshift.cli.process import FINAL_PHASES, Exit, exit_now
-from liveshift.cli.render import console, headline
-from liveshift.worker.config import Settings
-from liveshift.workflows import progress
-from liveshift.workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus, ProgressReport
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import (
     Client,
@@ -38,8 +31,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from liveshift.activities.migration import MigrationActivities
+from liveshift.activities.payloads import ProgressReport
+from liveshift.cli.config import CliError, connect, settings_from
+from liveshift.cli.process import FINAL_PHASES, Exit, exit_now
+from liveshift.cli.render import console, headline
 from liveshift.lifecycle import Phase
 from liveshift.values import LockDetails, LockWait
+from liveshift.worker.config import Settings
+from liveshift.workflows import progress
+from liveshift.workflows.models import SA_MIGRATION, SA_PHASE, STATUS, WORKFLOW_NAME, MigrationStatus
 
 # the activity whose heartbeat details carry a backfill partition's progress
 BACKFILL_ACTIVITY = MigrationActivities.backfill_partition.__name__

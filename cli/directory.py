@@ -10,8 +10,13 @@ import uuid
 from datetime import UTC, timedelta
 from pathlib import Path
 
+from temporalio.client import Client, WorkflowFailureError
+
 from liveshift.cli.config import CliError
 from liveshift.cli.render import duration
+from liveshift.errors import SpecError
+from liveshift.spec import load_migration
+from liveshift.store.history import HistoryEntry, MigrationFileRef, checksum
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory import failure_message
 from liveshift.workflows.directory_models import (
@@ -21,11 +26,6 @@ from liveshift.workflows.directory_models import (
     HistoryAnswer,
     HistoryRequest,
 )
-from temporalio.client import Client, WorkflowFailureError
-
-from liveshift.errors import SpecError
-from liveshift.spec import load_migration
-from liveshift.store.history import HistoryEntry, MigrationFileRef, checksum
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # how long the CLI waits for a worker to answer about a target's history

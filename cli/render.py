@@ -12,15 +12,15 @@ import time
 from datetime import UTC, datetime
 from typing import TextIO
 
-from liveshift.cli.process import FINAL_PHASES
-from liveshift.workflows.models import MigrationStatus, TableProgress
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from liveshift.cli.process import FINAL_PHASES
 from liveshift.values import Blocker, LockWait
+from liveshift.workflows.models import MigrationStatus, TableProgress
 
 BAR_WIDTH = 28
 # the live line's label: migration name and the longest phase name, so the bars of successive lines align

@@ -21,11 +21,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from liveshift.cli.stack.postgres import EmbeddedPostgres
-from liveshift.worker.client import ensure_search_attributes
-from liveshift.worker.config import Settings, TemporalSettings
-from liveshift.worker.main import run_worker
-from liveshift.workflows.models import SEARCH_ATTRIBUTES
 from psycopg import sql
 from pydantic import SecretStr
 from temporalio.client import Client
@@ -33,6 +28,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from liveshift.cli.stack.postgres import EmbeddedPostgres
+from liveshift.worker.client import ensure_search_attributes
+from liveshift.worker.config import Settings, TemporalSettings
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import SEARCH_ATTRIBUTES
 from tests.helpers import ADMIN_DSN_ENV, create_login_role, drop_role
 
 

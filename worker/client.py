@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from liveshift.worker.config import Settings
-from liveshift.workflows.models import SEARCH_ATTRIBUTES
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, TLSConfig
+
+from liveshift.worker.config import Settings
+from liveshift.workflows.models import SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,6 @@ import os
 from pathlib import Path
 
 import yaml
-from liveshift.workflows.models import TASK_QUEUE
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -46,6 +45,7 @@ from pydantic_settings import (
 )
 
 from liveshift.errors import SpecError
+from liveshift.workflows.models import TASK_QUEUE
 
 ENV_PREFIX = "LIVESHIFT_"
 TARGET_PREFIX = f"{ENV_PREFIX}TARGET_"

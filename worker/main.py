@@ -8,6 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import prometheus_client
+from temporalio.client import Client
+from temporalio.worker import Worker
+
 from liveshift.activities.history import HistoryActivities
 from liveshift.activities.migration import MigrationActivities
 from liveshift.worker.client import connect, ensure_search_attributes, sdk_runtime
@@ -15,8 +18,6 @@ from liveshift.worker.config import Settings
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
 from liveshift.workflows.history import HistoryWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 log = logging.getLogger(__name__)
 

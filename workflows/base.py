@@ -12,6 +12,10 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from liveshift import metrics
+    from liveshift.activities.payloads import PhaseInput, ProgressReport
+    from liveshift.lifecycle import Phase, can_enter
+    from liveshift.values import LockDetails
     from liveshift.workflows import details, progress
     from liveshift.workflows.models import (
         SA_MIGRATION,
@@ -20,9 +24,7 @@ with workflow.unsafe.imports_passed_through():
         SA_TARGET,
         MigrationInput,
         MigrationStatus,
-        PhaseInput,
         PhaseTransition,
-        ProgressReport,
         TablePlan,
     )
     from liveshift.workflows.policies import (
@@ -33,10 +35,6 @@ with workflow.unsafe.imports_passed_through():
         is_non_retryable,
         message,
     )
-
-    from liveshift import metrics
-    from liveshift.lifecycle import Phase, can_enter
-    from liveshift.values import LockDetails
 
 
 class RollbackRequested(Exception):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from liveshift.workflows.models import MigrationStatus
-
 from liveshift.lifecycle import Phase
+from liveshift.workflows.models import MigrationStatus
 
 
 def render(s: MigrationStatus) -> str:

@@ -30,17 +30,15 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.history import HistoryActivities
+    from liveshift.activities.payloads import CloseStaleInput, PendingInput, RecordEndInput, RecordStartInput
+    from liveshift.store.history import MigrationFileRef, Outcome
     from liveshift.workflows.directory_models import (
         DIRECTORY_STATUS,
         DIRECTORY_WORKFLOW,
-        CloseStaleInput,
         DirectoryFile,
         DirectoryFileState,
         DirectoryInput,
         DirectoryStatus,
-        PendingInput,
-        RecordEndInput,
-        RecordStartInput,
     )
     from liveshift.workflows.models import (
         SA_MIGRATION,
@@ -52,8 +50,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from liveshift.workflows.models import workflow_id as migration_workflow_id
     from liveshift.workflows.starter import summary
-
-    from liveshift.store.history import MigrationFileRef, Outcome
 
 STEP_TIMEOUT = timedelta(minutes=2)
 # why an attempt still `running` when a run begins is closed (one run per target at a time: its run is gone)

@@ -11,11 +11,11 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from liveshift.workflows.models import MigrationOptions
 from pydantic import BaseModel, Field, model_validator
 
 from liveshift.spec import Migration
-from liveshift.store.history import HistoryEntry, MigrationFileRef, Outcome
+from liveshift.store.history import HistoryEntry, MigrationFileRef
+from liveshift.workflows.models import MigrationOptions
 
 DIRECTORY_WORKFLOW = "MigrateDirectoryWorkflow"
 HISTORY_WORKFLOW = "HistoryWorkflow"
@@ -62,44 +62,6 @@ class DirectoryStatus(BaseModel):
     @property
     def current(self) -> DirectoryFileState | None:
         return next((f for f in self.files if f.state == "running"), None)
-
-
-# activity and HistoryWorkflow payloads
-
-
-class PendingInput(BaseModel):
-    target: str
-    files: list[MigrationFileRef]
-
-
-class RecordStartInput(BaseModel):
-    target: str
-    ref: MigrationFileRef
-    started_by: str
-    workflow_id: str
-
-
-class RecordEndInput(BaseModel):
-    target: str
-    entry_id: int
-    outcome: Outcome
-    reason: str | None = None
-
-
-class CloseStaleInput(BaseModel):
-    target: str
-    reason: str
-
-
-class EntriesInput(BaseModel):
-    target: str
-
-
-class BaselineInput(BaseModel):
-    target: str
-    files: list[MigrationFileRef]
-    upto: str
-    started_by: str
 
 
 class HistoryRequest(BaseModel):

@@ -6,6 +6,11 @@ refused and names the running one.
 
 from __future__ import annotations
 
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from liveshift.errors import MigrationStateError
 from liveshift.workflows.directory_models import (
     DIRECTORY_WORKFLOW,
     DirectoryInput,
@@ -13,11 +18,6 @@ from liveshift.workflows.directory_models import (
     directory_workflow_id,
 )
 from liveshift.workflows.models import SA_TABLES, SA_TARGET, TASK_QUEUE
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-
-from liveshift.errors import MigrationStateError
 
 
 async def start_directory(

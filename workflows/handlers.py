@@ -12,6 +12,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
+    from liveshift.activities.payloads import ProgressReport
+    from liveshift.lifecycle import Phase
     from liveshift.workflows import progress, requests
     from liveshift.workflows.models import (
         APPROVE,
@@ -23,12 +25,9 @@ with workflow.unsafe.imports_passed_through():
         STATUS,
         ApproveRequest,
         MigrationStatus,
-        ProgressReport,
         RollbackRequest,
         ShiftRequest,
     )
-
-    from liveshift.lifecycle import Phase
 
 from liveshift.workflows.shifting import ShareControl
 

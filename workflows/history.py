@@ -16,16 +16,9 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.history import HistoryActivities
-    from liveshift.workflows.directory_models import (
-        HISTORY_WORKFLOW,
-        BaselineInput,
-        EntriesInput,
-        HistoryAnswer,
-        HistoryRequest,
-        PendingInput,
-    )
-
+    from liveshift.activities.payloads import BaselineInput, EntriesInput, PendingInput
     from liveshift.store.history import HistoryEntry, MigrationFileRef
+    from liveshift.workflows.directory_models import HISTORY_WORKFLOW, HistoryAnswer, HistoryRequest
 
 # someone waits at a terminal: a few tries, then the failure is theirs to read
 RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["SpecError"])

@@ -34,18 +34,21 @@ from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
+    from liveshift.activities.payloads import (
+        BackfillInput,
+        PartitionInput,
+        PartitionResult,
+        PrepareInput,
+        ProgressReport,
+    )
+    from liveshift.lifecycle import Phase
     from liveshift.workflows import progress
     from liveshift.workflows.models import (
         WORKFLOW_NAME,
-        BackfillInput,
         MigrationInput,
         MigrationStatus,
-        PartitionInput,
-        PartitionResult,
         PhaseTransition,
         Prepared,
-        PrepareInput,
-        ProgressReport,
         TablePlan,
         VerifyReport,
     )
@@ -56,8 +59,6 @@ with workflow.unsafe.imports_passed_through():
         is_non_retryable,
         message,
     )
-
-    from liveshift.lifecycle import Phase
 
 from liveshift.workflows.base import RollbackRequested
 from liveshift.workflows.handlers import OperatorHandlers

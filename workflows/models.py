@@ -14,11 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from temporalio.common import SearchAttributeKey
 
+from liveshift.activities.payloads import ProgressReport
 from liveshift.health import HealthCheck
 from liveshift.health import HealthResult as HealthResult  # check_health's answer
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
 from liveshift.spec import Migration
-from liveshift.values import Blocker, LockPolicy, Progress, Throttle, VerifyReport
+from liveshift.values import Blocker, LockPolicy, Throttle, VerifyReport
 from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
 from liveshift.values import TablePlan as TablePlan  # plan_backfill's answer, built by the core
 
@@ -100,19 +101,6 @@ class RollbackRequest(BaseModel):
     reason: str = "requested by operator"
 
 
-class ProgressReport(BaseModel):
-    """One backfill partition's latest progress: its activity's heartbeat details, read by `liveshift status`
-    through describe (no history event); the signal PROGRESS of workflows started before heartbeat reports."""
-
-    table: str
-    partition: int
-    rows_done: int
-    done: bool
-    throttled: str | None = None
-    rows_per_second: float = 0.0
-    error: str | None = None  # the transient error the partition's last attempt ended with
-
-
 class TableProgress(BaseModel):
     table: str
     rows_total: int = 0
@@ -181,56 +169,6 @@ class MigrationStatus(BaseModel):
     @property
     def rows_total(self) -> int:
         return sum(t.rows_total for t in self.progress)
-
-
-# activity payloads (workflow <-> activities); targets, never connection strings
-
-
-class PrepareInput(BaseModel):
-    target: str
-    migration: Migration
-    file: str | None = None
-    lock: LockPolicy | None = None  # checked at prepare (e.g. the privilege blocker termination needs)
-
-
-class PhaseInput(BaseModel):
-    target: str
-    migration: str
-    lock: LockPolicy = Field(default_factory=LockPolicy)
-    percent: int = 100  # cutover, shift
-    reason: str | None = None  # rollback
-    paused: bool = False  # set_paused
-
-
-class HealthInput(BaseModel):
-    target: str
-    migration: str
-    check: HealthCheck
-
-
-class BackfillInput(BaseModel):
-    target: str
-    migration: str
-    parallelism: int = 1
-
-
-class PartitionInput(BaseModel):
-    target: str
-    migration: str
-    table: str
-    partition: int
-    throttle: Throttle = Field(default_factory=Throttle)
-    progress_interval_s: float = 5.0
-    # signal progress to the workflow (what workflows started before heartbeat reports expect; their payloads
-    # lack this field); newer workflows read it from the heartbeat details instead
-    signal_progress: bool = True
-
-
-class PartitionResult(BaseModel):
-    progress: Progress
-    rows_this_attempt: int
-    # why an earlier attempt of this partition failed (the error report it heartbeat last), for the status
-    earlier_error: str | None = None
 
 
 def workflow_id(target: str, migration: Migration) -> str:

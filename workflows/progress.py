@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from liveshift.workflows.models import MigrationStatus, ProgressReport, TablePlan, TableProgress
-
+from liveshift.activities.payloads import ProgressReport
 from liveshift.lifecycle import Phase
+from liveshift.workflows.models import MigrationStatus, TablePlan, TableProgress
 
 # (table, partition) -> that partition's latest report
 Reports = Mapping[tuple[str, int], ProgressReport]

@@ -6,9 +6,8 @@ signals of the same names (the status notes that it was ignored).
 
 from __future__ import annotations
 
-from liveshift.workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, SHIFT, MigrationStatus
-
 from liveshift.lifecycle import FORWARD, IRREVERSIBLE, PAUSE_IN, ROLLBACK_FROM, Phase
+from liveshift.workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, SHIFT, MigrationStatus
 
 
 def refusal_of_pause(status: MigrationStatus) -> str | None:

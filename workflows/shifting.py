@@ -24,7 +24,8 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
-    from liveshift.workflows.models import HealthInput, HealthResult, HealthStatus, ShareChange
+    from liveshift.activities.payloads import HealthInput
+    from liveshift.workflows.models import HealthResult, HealthStatus, ShareChange
     from liveshift.workflows.policies import message
 
 from liveshift.workflows.base import MigrationWorkflowBase, RollbackRequested

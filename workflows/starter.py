@@ -6,6 +6,11 @@ already in flight is refused and names the running one.
 
 from __future__ import annotations
 
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from liveshift.errors import MigrationStateError
 from liveshift.workflows.models import (
     SA_MIGRATION,
     SA_PHASE,
@@ -17,11 +22,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
     workflow_id,
 )
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-
-from liveshift.errors import MigrationStateError
 
 
 def summary(request: MigrationInput) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from temporalio.client import Client
+
 from liveshift.cli import control
 from liveshift.cli.directory import add_started_by_option, ask_history, read_directory, started_by
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
+from liveshift.errors import SpecError
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory_models import HistoryRequest
-from temporalio.client import Client
-
-from liveshift.errors import SpecError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

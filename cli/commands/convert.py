@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from liveshift.cli.process import Exit
-
 from liveshift.sqlconvert.convert import convert_file
 from liveshift.sqlconvert.statements import SqlInputError
 

@@ -26,6 +26,12 @@ from typing import Any, NoReturn
 
 import psycopg
 import yaml
+from prometheus_client import CollectorRegistry, start_http_server
+from psycopg import sql
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
 from liveshift.cli import control
 from liveshift.cli.config import CliError, connect
 from liveshift.cli.loadgen import LoadGenerator, Report, Version, Workload
@@ -34,6 +40,8 @@ from liveshift.cli.process import FINAL_PHASES, Exit, exit_now, interrupt_on_sig
 from liveshift.cli.render import LiveLine, console, duration, live_line, phase_text, progress_line
 from liveshift.cli.stack.dev import DevStack
 from liveshift.cli.stack.postgres import free_port
+from liveshift.health import HealthCheck
+from liveshift.spec import parse_migration
 from liveshift.worker.config import Settings, TemporalSettings
 from liveshift.workflows.models import (
     APPROVE,
@@ -46,14 +54,6 @@ from liveshift.workflows.models import (
     RollbackRequest,
 )
 from liveshift.workflows.starter import start_migration
-from prometheus_client import CollectorRegistry, start_http_server
-from psycopg import sql
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
-from liveshift.health import HealthCheck
-from liveshift.spec import parse_migration
 
 TARGET = "demo"
 DATABASE = "liveshift_demo"

@@ -9,13 +9,14 @@ import sys
 import time
 from typing import NoReturn
 
+from temporalio.client import Client
+
 from liveshift.cli.config import connect
 from liveshift.cli.control import emit_json
 from liveshift.cli.options import add_command, add_json_option, add_stack_options
 from liveshift.cli.process import Exit, exit_now, interrupt_on_signals
 from liveshift.cli.stack.dev import DevStack, default_data_dir
 from liveshift.worker.config import Settings, TemporalSettings
-from temporalio.client import Client
 
 WORKER_RESTART_DELAY_S = 2.0
 

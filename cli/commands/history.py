@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from temporalio.client import Client
+
 from liveshift.cli import control
 from liveshift.cli.directory import ask_history, entry_json, history_table
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory_models import HistoryRequest
-from temporalio.client import Client
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

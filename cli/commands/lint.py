@@ -11,7 +11,6 @@ import json
 import sys
 
 from liveshift.cli.process import Exit
-
 from liveshift.sqlconvert.lint import StatementReport, lint_file
 from liveshift.sqlconvert.statements import SqlInputError
 

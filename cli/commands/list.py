@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rich.table import Table
+from temporalio.client import Client, WorkflowExecution
+
 from liveshift.cli import control
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
 from liveshift.cli.render import console, phase_text
 from liveshift.worker.config import Settings
 from liveshift.workflows.models import SA_TABLES, SA_TARGET
-from rich.table import Table
-from temporalio.client import Client, WorkflowExecution
 
 COLUMNS = ("MIGRATION", "PHASE", "EXECUTION", "TARGET", "TABLES", "STARTED", "WORKFLOW ID")
 

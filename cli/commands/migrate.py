@@ -6,20 +6,20 @@ import argparse
 import asyncio
 from datetime import timedelta
 
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError
+
 from liveshift.cli import control
 from liveshift.cli.commands.start import add_migration_options, options_from
 from liveshift.cli.config import CliError
 from liveshift.cli.directory import add_started_by_option, ask_history, file_line, read_directory, started_by
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
+from liveshift.errors import MigrationStateError, SpecError
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
 from liveshift.workflows.directory_starter import start_directory
 from liveshift.workflows.models import STATUS, MigrationStatus
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.service import RPCError
-
-from liveshift.errors import MigrationStateError, SpecError
 
 QUERY_ATTEMPTS = 10
 

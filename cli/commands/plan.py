@@ -13,13 +13,13 @@ import sys
 from typing import Any
 
 import psycopg
-from liveshift.cli.options import add_command, add_json_option, add_replication_options, replication_from
-from liveshift.cli.process import Exit
 from pydantic import ValidationError
 
 from liveshift import preflight
 from liveshift.backfill.partitions import estimate_rows
 from liveshift.backfill.replication import logical_slots, primary_standbys
+from liveshift.cli.options import add_command, add_json_option, add_replication_options, replication_from
+from liveshift.cli.process import Exit
 from liveshift.connections import open_session
 from liveshift.ddl.steps import Step
 from liveshift.errors import LiveshiftError, SpecError

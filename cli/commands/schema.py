@@ -8,7 +8,6 @@ import sys
 
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
-
 from liveshift.spec import json_schema
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowExecutionStatus
+
 from liveshift.cli import control
 from liveshift.cli.config import CliError
 from liveshift.cli.options import (
@@ -15,14 +18,11 @@ from liveshift.cli.options import (
 )
 from liveshift.cli.process import Exit, exit_code_of
 from liveshift.cli.render import LiveLine, console, live_line, status_view
+from liveshift.errors import MigrationStateError, SpecError
+from liveshift.spec import load_migration
 from liveshift.worker.config import Settings
 from liveshift.workflows.models import MigrationInput, MigrationOptions, workflow_id
 from liveshift.workflows.starter import start_migration
-from pydantic import ValidationError
-from temporalio.client import Client, WorkflowExecutionStatus
-
-from liveshift.errors import MigrationStateError, SpecError
-from liveshift.spec import load_migration
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

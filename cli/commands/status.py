@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from temporalio.client import Client
+
 from liveshift.cli import control
 from liveshift.cli.options import add_command, add_migration_selector
 from liveshift.cli.process import exit_code_of
 from liveshift.cli.render import console, status_view
 from liveshift.worker.config import Settings
-from temporalio.client import Client
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

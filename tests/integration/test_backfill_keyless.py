@@ -13,7 +13,6 @@ import time
 
 import psycopg
 import pytest
-from liveshift.cli.commands.plan import plan_json, render_text
 from psycopg import sql
 
 from liveshift import phases, preflight
@@ -21,6 +20,7 @@ from liveshift.backfill.batches import marking_update
 from liveshift.backfill.blocks import block_range
 from liveshift.backfill.partitions import plan_partitions
 from liveshift.backfill.walk import Throttle, run_partition
+from liveshift.cli.commands.plan import plan_json, render_text
 from liveshift.connections import open_session
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.store.checkpoints import init_checkpoints, load_partitions

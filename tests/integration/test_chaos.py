@@ -21,7 +21,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from temporalio.client import WorkflowHandle
+
+from liveshift import phases
+from liveshift.backfill.walk import Throttle
 from liveshift.cli.loadgen import LoadGenerator, LostWrite, Side, Version, Workload
+from liveshift.connections import open_session
+from liveshift.ddl.executor import run_step
+from liveshift.store.record import load_record
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -33,14 +41,6 @@ from liveshift.workflows.models import (
     RollbackRequest,
 )
 from liveshift.workflows.starter import start_migration
-from psycopg import sql
-from temporalio.client import WorkflowHandle
-
-from liveshift import phases
-from liveshift.backfill.walk import Throttle
-from liveshift.connections import open_session
-from liveshift.ddl.executor import run_step
-from liveshift.store.record import load_record
 from tests.conftest import PostgresServer, TemporalServer
 from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
 
@@ -88,7 +88,7 @@ CONNECTION_LOST = ("AdminShutdown", "OperationalError", "CannotConnectNow")
 
 
 class Worker:
-    """`python -m liveshift.worker` serving one target on its own task queue; replaced by a fresh process after a kill."""
+    """`python -m liveshift.worker` serving one target on its own task queue; a fresh process after a kill."""
 
     def __init__(self, temporal: TemporalServer, target: str, dsn: str, log: Path) -> None:
         self.task_queue = f"liveshift-chaos-{uuid.uuid4().hex[:8]}"

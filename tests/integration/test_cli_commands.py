@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from liveshift.cli.stack.postgres import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from liveshift.cli.commands.demo import Outcome
 from liveshift.cli.loadgen import Report, summarize
 from liveshift.cli.render import console

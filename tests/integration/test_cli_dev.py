@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from liveshift.cli.stack.postgres import free_port
 
+from liveshift.cli.stack.postgres import free_port
 from tests.integration.test_cli_commands import DevStack, cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+
 from liveshift.cli.render import console, status_view
 from liveshift.workflows.models import MigrationStatus, PhaseTransition, TableProgress
 

@@ -17,8 +17,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
 from liveshift.cli import control
 from liveshift.cli.stack.postgres import free_port
+from liveshift.values import Throttle
 from liveshift.worker.main import run_worker
 from liveshift.workflows.models import (
     APPROVE,
@@ -30,11 +35,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
 )
 from liveshift.workflows.starter import start_migration
-from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
-from liveshift.values import Throttle
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
 

@@ -6,10 +6,10 @@ import time
 
 import psycopg
 import pytest
-from liveshift.cli.loadgen import LoadGenerator, Version, Workload
 from prometheus_client import CollectorRegistry
 
 from liveshift import phases
+from liveshift.cli.loadgen import LoadGenerator, Version, Workload
 from liveshift.connections import open_session
 from tests.conftest import PostgresServer
 from tests.helpers import backfill_all, migration

@@ -20,10 +20,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryStatus, directory_workflow_id
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
+from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryStatus, directory_workflow_id
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
 from tests.integration.test_workflow_happy import record_history, seed
@@ -79,7 +79,12 @@ def cli(temporal: TemporalServer, task_queue: str, *args: str) -> subprocess.Com
         "LIVESHIFT_TASK_QUEUE": task_queue,
     }
     return subprocess.run(
-        [sys.executable, "-m", "liveshift.cli.main", *args], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT
+        [sys.executable, "-m", "liveshift.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        cwd=ROOT,
     )
 
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-from liveshift.cli.commands.plan import plan_json
 from psycopg import errors, sql
 
 from liveshift import phases, preflight
+from liveshift.cli.commands.plan import plan_json
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.helpers import client, migration, reference_schema

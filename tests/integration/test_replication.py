@@ -16,11 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from liveshift.cli import control
-from liveshift.cli.stack.postgres import EmbeddedPostgres
-from liveshift.worker.main import run_worker
-from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from liveshift.workflows.starter import start_migration
 from prometheus_client import REGISTRY
 from psycopg import sql
 from pydantic import SecretStr
@@ -35,10 +30,15 @@ from liveshift.backfill.replication import (
     standby_hold,
 )
 from liveshift.backfill.walk import run_partition
+from liveshift.cli import control
+from liveshift.cli.stack.postgres import EmbeddedPostgres
 from liveshift.connections import open_session
 from liveshift.store.checkpoints import init_checkpoints
 from liveshift.store.record import load_record
 from liveshift.values import Progress, ReplicationLimits, Throttle
+from liveshift.worker.main import run_worker
+from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
+from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 

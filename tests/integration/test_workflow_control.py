@@ -13,7 +13,11 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+
 from liveshift.cli import control
+from liveshift.values import LockPolicy, Throttle
 from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
@@ -27,10 +31,6 @@ from liveshift.workflows.models import (
     RollbackRequest,
 )
 from liveshift.workflows.starter import start_migration
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.exceptions import CancelledError
-
-from liveshift.values import LockPolicy, Throttle
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, snapshot
 from tests.integration.test_workflow_happy import (

@@ -13,6 +13,10 @@ from typing import Generic, TypeVar
 
 import psycopg
 import pytest
+from temporalio.client import WorkflowHandle
+
+from liveshift.backfill.walk import Throttle
+from liveshift.errors import MigrationStateError
 from liveshift.workflows.models import (
     APPROVE,
     SA_PHASE,
@@ -25,10 +29,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
 )
 from liveshift.workflows.starter import start_migration
-from temporalio.client import WorkflowHandle
-
-from liveshift.backfill.walk import Throttle
-from liveshift.errors import MigrationStateError
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import client, migration
 

@@ -11,13 +11,13 @@ import asyncio
 
 import psycopg
 import pytest
-from liveshift.cli import control
-from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
-from liveshift.workflows.starter import start_migration
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from liveshift.cli import control
 from liveshift.values import Throttle
+from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
+from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import record_history

@@ -11,27 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from liveshift.cli import control
-from liveshift.workflows.migration import MigrationWorkflow
-from liveshift.workflows.models import (
-    APPROVE,
-    PAUSE,
-    RESUME,
-    ROLLBACK,
-    STATUS,
-    ApproveRequest,
-    BackfillInput,
-    MigrationInput,
-    MigrationOptions,
-    MigrationStatus,
-    PartitionInput,
-    PartitionResult,
-    PhaseInput,
-    PrepareInput,
-    ProgressReport,
-    RollbackRequest,
-)
-from liveshift.workflows.starter import start_migration
 from prometheus_client import REGISTRY
 from temporalio import activity
 from temporalio.client import (
@@ -44,7 +23,30 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
+from liveshift.activities.payloads import (
+    BackfillInput,
+    PartitionInput,
+    PartitionResult,
+    PhaseInput,
+    PrepareInput,
+    ProgressReport,
+)
+from liveshift.cli import control
 from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
+from liveshift.workflows.migration import MigrationWorkflow
+from liveshift.workflows.models import (
+    APPROVE,
+    PAUSE,
+    RESUME,
+    ROLLBACK,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+    RollbackRequest,
+)
+from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase

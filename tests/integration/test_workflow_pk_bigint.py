@@ -13,6 +13,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+
+from liveshift.backfill.walk import Throttle
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -23,9 +26,6 @@ from liveshift.workflows.models import (
     RollbackRequest,
 )
 from liveshift.workflows.starter import start_migration
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-
-from liveshift.backfill.walk import Throttle
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, plain_alter_snapshot, snapshot
 from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from liveshift.workflows.directory import MigrateDirectoryWorkflow
-from liveshift.workflows.migration import MigrationWorkflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+
+from liveshift.workflows.directory import MigrateDirectoryWorkflow
+from liveshift.workflows.migration import MigrationWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 

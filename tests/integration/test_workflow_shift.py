@@ -9,8 +9,14 @@ import time
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+
+from liveshift import phases
 from liveshift.cli.commands import demo
 from liveshift.cli.loadgen import LoadGenerator, Version, Workload
+from liveshift.connections import open_session
+from liveshift.errors import MigrationStateError
+from liveshift.health import HealthCheck, HealthResult, check_prometheus
 from liveshift.worker.main import run_worker
 from liveshift.workflows.models import (
     APPROVE,
@@ -25,12 +31,6 @@ from liveshift.workflows.models import (
     ShiftRequest,
 )
 from liveshift.workflows.starter import start_migration
-from prometheus_client import REGISTRY, CollectorRegistry, Gauge
-
-from liveshift import phases
-from liveshift.connections import open_session
-from liveshift.errors import MigrationStateError
-from liveshift.health import HealthCheck, HealthResult, check_prometheus
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, through_verify
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase

@@ -10,6 +10,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.worker import Worker
+
+from liveshift.activities.payloads import HealthInput, PhaseInput
+from liveshift.health import HealthCheck, HealthResult
 from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import (
     APPROVE,
@@ -18,16 +24,9 @@ from liveshift.workflows.models import (
     ROLLBACK,
     SHIFT,
     ApproveRequest,
-    HealthInput,
-    PhaseInput,
     RollbackRequest,
     ShiftRequest,
 )
-from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.worker import Worker
-
-from liveshift.health import HealthCheck, HealthResult
 from tests.conftest import TemporalServer
 from tests.integration.test_workflow_happy import wait_for_phase
 from tests.integration.test_workflow_logic import Fake, FakeDatabase, noted, refused, status_of

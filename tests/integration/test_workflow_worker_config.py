@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from liveshift.worker.config import load_settings
 
 from liveshift.errors import SpecError
+from liveshift.worker.config import load_settings
 
 CONFIG = """
 [temporal]

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from liveshift.activities.reporter import LockReporter
 from prometheus_client import REGISTRY
 
 from liveshift import phases
+from liveshift.activities.reporter import LockReporter
 from liveshift.connections import open_session
 from liveshift.ddl.blockers import can_terminate
 from liveshift.ddl.executor import already_applied, check_policy, run_step, wait_scope

@@ -11,14 +11,14 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+from temporalio.client import WorkflowHandle
+
 from liveshift.cli import control
 from liveshift.cli.render import console, status_view
+from liveshift.values import LockDetails, LockPolicy
 from liveshift.worker.main import run_worker
 from liveshift.workflows.models import ROLLBACK, MigrationInput, MigrationOptions, MigrationStatus, RollbackRequest
 from liveshift.workflows.starter import start_migration
-from temporalio.client import WorkflowHandle
-
-from liveshift.values import LockDetails, LockPolicy
 from tests.conftest import TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, record_history, seed, wait_for_phase

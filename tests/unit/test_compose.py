@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
-from liveshift.cli.stack.dev import search_attribute_flags
 from prometheus_client import Counter, Gauge, Histogram
 
 from liveshift import metrics
+from liveshift.cli.stack.dev import search_attribute_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 

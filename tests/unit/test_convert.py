@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from liveshift.cli.main import main
 
+from liveshift.cli.main import main
 from liveshift.spec import parse_migration
 from liveshift.sqlconvert.convert import Conversion, convert_statements, default_name
 from liveshift.sqlconvert.statements import SqlInputError, split_sql

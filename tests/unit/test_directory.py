@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError
+
 from liveshift.cli.directory import file_line, history_table, read_directory
+from liveshift.errors import SpecError
+from liveshift.store.history import HistoryEntry, checksum
 from liveshift.workflows.directory import child_outcome, details
 from liveshift.workflows.directory_models import (
     DirectoryFileState,
@@ -15,11 +20,6 @@ from liveshift.workflows.directory_models import (
     HistoryRequest,
     directory_workflow_id,
 )
-from pydantic import ValidationError
-from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError
-
-from liveshift.errors import SpecError
-from liveshift.store.history import HistoryEntry, checksum
 
 ORDERS = "name: orders\noperations:\n  - {op: create_table, table: orders, columns: [{name: id, type: bigint}]}\n"
 INDEX = "name: orders_idx\noperations:\n  - {op: create_index, name: orders_id_idx, table: orders, columns: [id]}\n"

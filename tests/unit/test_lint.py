@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from liveshift.cli.main import main
 
+from liveshift.cli.main import main
 from liveshift.sqlconvert.lint import lint_text
 from liveshift.sqlconvert.statements import SqlInputError
 

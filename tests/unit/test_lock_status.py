@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from liveshift.cli import control
 from liveshift.cli.render import lock_wait_lines, terminated_line
-from liveshift.workflows import details
-from liveshift.workflows.models import MigrationStatus
-
 from liveshift.lifecycle import Phase
 from liveshift.values import Blocker, LockDetails, LockWait
+from liveshift.workflows import details
+from liveshift.workflows.models import MigrationStatus
 
 BLOCKER = Blocker(
     pid=42,

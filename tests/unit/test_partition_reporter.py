@@ -3,9 +3,9 @@ the replication hold gauge."""
 
 from __future__ import annotations
 
-from liveshift.activities.reporter import PartitionReporter
 from prometheus_client import REGISTRY
 
+from liveshift.activities.reporter import PartitionReporter
 from liveshift.backfill.replication import Hold
 from liveshift.values import Progress
 

@@ -8,15 +8,15 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from liveshift.cli.commands.shift import percent
 from liveshift.cli.commands.start import duration, step_list
 from liveshift.cli.render import console, headline, status_view
-from liveshift.workflows import details, requests
-from liveshift.workflows.models import APPROVE, SHIFT, HealthStatus, MigrationOptions, MigrationStatus, ShareChange
-from pydantic import ValidationError
-
 from liveshift.health import HealthCheck
 from liveshift.lifecycle import Phase
+from liveshift.workflows import details, requests
+from liveshift.workflows.models import APPROVE, SHIFT, HealthStatus, MigrationOptions, MigrationStatus, ShareChange
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from liveshift.cli.commands.start import options_from
 from liveshift.cli.config import CliError
 from liveshift.cli.main import build_parser
-
 from liveshift.values import GIB, ReplicationLimits
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from liveshift.workflows.models import workflow_id
-
 from liveshift.spec import parse_migration
+from liveshift.workflows.models import workflow_id
 
 
 def migration(name: str, tables: list[str], schema: str = "public"):

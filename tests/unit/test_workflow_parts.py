@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from liveshift.workflows import details, progress, requests
-from liveshift.workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, MigrationStatus, ProgressReport, TablePlan
 
+from liveshift.activities.payloads import ProgressReport
 from liveshift.lifecycle import Phase
 from liveshift.values import TableReport, VerifyReport
+from liveshift.workflows import details, progress, requests
+from liveshift.workflows.models import APPROVE, PAUSE, RESUME, ROLLBACK, MigrationStatus, TablePlan
 
 
 def report(table: str, partition: int, rows: int, done: bool = False, rate: float = 0.0, throttled: str | None = None):  # type: ignore[no-untyped-def]
