@@ -21,6 +21,7 @@ from temporalio import activity
 
 from liveshift import health, metrics, phases
 from liveshift.activities.payloads import (
+    PROGRESS,
     BackfillInput,
     HealthInput,
     PartitionInput,
@@ -32,7 +33,6 @@ from liveshift.activities.reporter import LockReporter, PartitionReporter
 from liveshift.connections import open_session
 from liveshift.health import HealthResult
 from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
-from liveshift.workflows.models import PROGRESS
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,10 @@ from liveshift.spec import Migration
 from liveshift.store.history import MigrationFileRef, Outcome
 from liveshift.values import LockPolicy, Progress, Throttle
 
+# the signal a backfill partition sends its workflow, for workflows started before heartbeat reports
+PROGRESS = "progress"
+
+
 # a migration's phases
 
 

@@ -45,6 +45,7 @@ from liveshift.spec import Migration, parse_migration
 from liveshift.store.record import load_record
 from liveshift.values import LockPolicy
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     STATUS,
@@ -53,7 +54,6 @@ from liveshift.workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from liveshift.workflows.starter import start_migration
 
 
 @dataclass

@@ -47,9 +47,9 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
         MigrationInput,
         MigrationStatus,
+        summary,
     )
     from liveshift.workflows.models import workflow_id as migration_workflow_id
-    from liveshift.workflows.starter import summary
 
 STEP_TIMEOUT = timedelta(minutes=2)
 # why an attempt still `running` when a run begins is closed (one run per target at a time: its run is gone)

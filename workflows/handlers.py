@@ -12,13 +12,12 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
-    from liveshift.activities.payloads import ProgressReport
+    from liveshift.activities.payloads import PROGRESS, ProgressReport
     from liveshift.lifecycle import Phase
     from liveshift.workflows import progress, requests
     from liveshift.workflows.models import (
         APPROVE,
         PAUSE,
-        PROGRESS,
         RESUME,
         ROLLBACK,
         SHIFT,

@@ -32,7 +32,6 @@ RESUME = "resume"
 ROLLBACK = "rollback"
 APPROVE = "approve"
 SHIFT = "shift"
-PROGRESS = "progress"  # signal from backfill activities to the workflow
 STATUS = "status"  # query
 
 # Custom search attributes, so the Temporal UI lists and filters migrations by phase, table and target.
@@ -177,3 +176,9 @@ def workflow_id(target: str, migration: Migration) -> str:
     readable = re.sub(r"[^A-Za-z0-9_.,-]", "_", f"{migration.schema_name}.{tables}")[:120]
     digest = hashlib.sha1(f"{target}\x00{migration.schema_name}\x00{tables}".encode()).hexdigest()[:8]
     return f"liveshift/{target}/{readable}/{digest}"
+
+
+def summary(request: MigrationInput) -> str:
+    """One line for the Temporal UI's workflow list: what this migration does, where."""
+    ops = ", ".join(f"{op.op_name} {'/'.join(op.tables())}" for op in request.migration.operations)
+    return f"liveshift {request.migration.name} on {request.target}: {ops}"[:400]

@@ -43,6 +43,8 @@ from liveshift.cli.stack.postgres import free_port
 from liveshift.health import HealthCheck
 from liveshift.spec import parse_migration
 from liveshift.worker.config import Settings, TemporalSettings
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -53,7 +55,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from liveshift.workflows.starter import start_migration
 
 TARGET = "demo"
 DATABASE = "liveshift_demo"
@@ -292,7 +293,7 @@ async def drive(stack: DevStack, args: argparse.Namespace, say: LiveLine) -> Out
     finally:
         say.done()
         await asyncio.to_thread(load.stop)
-    final = await control.status(handle)
+    final = await workflow_client.status(handle)
     # every acknowledged write, blue's included, must read back through the shape that is left: green's after
     # contract (blue's writes through `up`), blue's after a rollback
     versions = {"final": GREEN} if final.phase == "complete" else {"blue": BLUE}
@@ -332,7 +333,7 @@ async def follow(handle: Any, load: LoadGenerator, args: argparse.Namespace, say
     gates: contract once the steps have brought green to 100%, a rollback if they stopped short of it."""
     green_started = following = False
     while True:
-        current = await control.status(handle)
+        current = await workflow_client.status(handle)
         say.show(traffic_line(load, current), f"{current.phase} {current.green_percent}")
         if not green_started and current.phase in GREEN_PHASES:
             load.start("green", writers=1, readers=1, rate=args.rate)
@@ -349,14 +350,14 @@ async def follow(handle: Any, load: LoadGenerator, args: argparse.Namespace, say
             if current.green_percent != 100:
                 why = current.health.value if current.health else "no health value"
                 reason = f"the shift stopped at {current.green_percent}%: health check failed ({why})"
-                await control.request(handle, ROLLBACK, RollbackRequest(reason=reason))
+                await workflow_client.request(handle, ROLLBACK, RollbackRequest(reason=reason))
             else:
                 say.note("green has 100% of the users; approving contract")
-                await control.request(handle, APPROVE, ApproveRequest(gate="contract"))
+                await workflow_client.request(handle, APPROVE, ApproveRequest(gate="contract"))
         if current.phase in FINAL_PHASES:
             return
         if current.waiting_for == "cutover":
-            await control.request(handle, APPROVE, ApproveRequest(gate="cutover"))
+            await workflow_client.request(handle, APPROVE, ApproveRequest(gate="cutover"))
         await asyncio.sleep(0.5)
 
 

@@ -13,6 +13,7 @@ from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
 from liveshift.cli.render import console, phase_text
 from liveshift.worker.config import Settings
+from liveshift.workflows import client as workflow_client
 from liveshift.workflows.models import SA_TABLES, SA_TARGET
 
 COLUMNS = ("MIGRATION", "PHASE", "EXECUTION", "TARGET", "TABLES", "STARTED", "WORKFLOW ID")
@@ -35,8 +36,8 @@ def _row(e: WorkflowExecution) -> dict[str, Any]:
     return {
         "workflow_id": e.id,
         "run_id": e.run_id,
-        "migration": control.migration_of(e),
-        "phase": control.phase_of(e),
+        "migration": workflow_client.migration_of(e),
+        "phase": workflow_client.phase_of(e),
         "target": e.typed_search_attributes.get(SA_TARGET) or "-",
         "tables": list(e.typed_search_attributes.get(SA_TABLES) or []),
         "execution": e.status.name if e.status else "UNKNOWN",
@@ -61,7 +62,7 @@ def _table(rows: list[dict[str, Any]]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     async def body(client: Client, settings: Settings) -> int:
-        executions = await control.list_migrations(client, running_only=args.running, limit=args.limit)
+        executions = await workflow_client.list_migrations(client, running_only=args.running, limit=args.limit)
         rows = [_row(e) for e in executions]
         if args.json:
             control.emit_json(rows)

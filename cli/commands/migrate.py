@@ -15,10 +15,10 @@ from liveshift.cli.config import CliError
 from liveshift.cli.directory import add_started_by_option, ask_history, file_line, read_directory, started_by
 from liveshift.cli.options import add_command
 from liveshift.cli.process import Exit
-from liveshift.errors import MigrationStateError, SpecError
+from liveshift.errors import SpecError
 from liveshift.worker.config import Settings
+from liveshift.workflows.client import AlreadyRunning, start_directory
 from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryInput, DirectoryStatus, HistoryRequest
-from liveshift.workflows.directory_starter import start_directory
 from liveshift.workflows.models import STATUS, MigrationStatus
 
 QUERY_ATTEMPTS = 10
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             return Exit.OK
         try:
             handle = await start_directory(client, request, len(todo), settings.temporal.task_queue)
-        except MigrationStateError as exc:
+        except AlreadyRunning as exc:
             raise CliError(f"refused: {exc}") from None
         if not args.wait:
             if args.json:

@@ -18,11 +18,12 @@ from liveshift.cli.options import (
 )
 from liveshift.cli.process import Exit, exit_code_of
 from liveshift.cli.render import LiveLine, console, live_line, status_view
-from liveshift.errors import MigrationStateError, SpecError
+from liveshift.errors import SpecError
 from liveshift.spec import load_migration
 from liveshift.worker.config import Settings
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import AlreadyRunning, start_migration
 from liveshift.workflows.models import MigrationInput, MigrationOptions, workflow_id
-from liveshift.workflows.starter import start_migration
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         request = MigrationInput(target=args.target, migration=migration, options=options, file=args.file)
         try:
             handle = await start_migration(client, request, settings.temporal.task_queue)
-        except MigrationStateError as exc:
+        except AlreadyRunning as exc:
             raise CliError(f"refused: {exc}") from None
         link = control.ui_link(wid, settings.temporal.namespace)
         out = console()
@@ -145,13 +146,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             out.print(f"started migration {migration.name} on {args.target} ({tables}): workflow {wid}")
         line = LiveLine()
-        final = await control.follow(handle, lambda s: None if args.json else line.show(live_line(s), s.phase))
+        final = await workflow_client.follow(handle, lambda s: None if args.json else line.show(live_line(s), s.phase))
         line.done()
         code = exit_code_of(final.phase)
         if args.json:
             control.emit_json({"ok": code == Exit.OK, **final.model_dump(mode="json"), "ui": link})
         else:
-            execution = await control.describe(handle)
+            execution = await workflow_client.describe(handle)
             ended = None if execution == WorkflowExecutionStatus.RUNNING.name else execution
             out.print(status_view(final, ended, link))
         return code

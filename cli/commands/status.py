@@ -12,6 +12,7 @@ from liveshift.cli.options import add_command, add_migration_selector
 from liveshift.cli.process import exit_code_of
 from liveshift.cli.render import console, status_view
 from liveshift.worker.config import Settings
+from liveshift.workflows import client as workflow_client
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,10 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     async def body(client: Client, settings: Settings) -> int:
-        handle = client.get_workflow_handle(await control.resolve(client, args.id, args.migration, latest=True))
+        handle = client.get_workflow_handle(await workflow_client.resolve(client, args.id, args.migration, latest=True))
         out = console()
         while True:
-            observed = await control.observe(handle)
+            observed = await workflow_client.observe(handle)
             execution, current, wait = observed.execution, observed.status, observed.lock_wait
             if args.json:
                 lock_wait = wait.model_dump(mode="json") if wait else None

@@ -30,6 +30,7 @@ from liveshift.cli.loadgen import LoadGenerator, LostWrite, Side, Version, Workl
 from liveshift.connections import open_session
 from liveshift.ddl.executor import run_step
 from liveshift.store.record import load_record
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -40,7 +41,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer
 from tests.helpers import backfill_all, client, migration, plain_alter_snapshot, snapshot
 

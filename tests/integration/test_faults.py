@@ -21,10 +21,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from liveshift.cli import control
 from liveshift.cli.stack.postgres import free_port
 from liveshift.values import Throttle
 from liveshift.worker.main import run_worker
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     SEARCH_ATTRIBUTES,
@@ -34,7 +35,6 @@ from liveshift.workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
 from tests.helpers import migration
 
@@ -317,7 +317,7 @@ async def test_a_worker_connection_silent_without_end_is_given_up(
         proxy.set_mode("hang")
 
         async def given_up() -> bool:
-            status = await control.status(handle)
+            status = await workflow_client.status(handle)
             # the attempt on the silent connection failed on its timeout, and a retry's connection did too
             return "timed out" in (status.last_error or "") and proxy.connections >= connections + 2
 

@@ -21,8 +21,8 @@ from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from liveshift.worker.main import run_worker
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 from tests.integration import test_op_columns, test_op_constraints, test_op_indexes, test_op_tables

@@ -30,15 +30,15 @@ from liveshift.backfill.replication import (
     standby_hold,
 )
 from liveshift.backfill.walk import run_partition
-from liveshift.cli import control
 from liveshift.cli.stack.postgres import EmbeddedPostgres
 from liveshift.connections import open_session
 from liveshift.store.checkpoints import init_checkpoints
 from liveshift.store.record import load_record
 from liveshift.values import Progress, ReplicationLimits, Throttle
 from liveshift.worker.main import run_worker
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 
@@ -151,18 +151,18 @@ async def test_a_delayed_standby_holds_the_backfill_until_it_catches_up(
         load.start("green", writers=1, readers=1, rate=30)
 
         async def says_why() -> bool:
-            status = await control.status(handle)
+            status = await workflow_client.status(handle)
             return status.throttled is not None and status.throttled.startswith("replica lag")
 
         await until(says_why, "status naming the replica lag")
-        status = await control.status(handle)
+        status = await workflow_client.status(handle)
         assert status.throttled is not None and status.throttled.endswith(f"(standby {STANDBY_NAME})")
         held = {"migration": "accounts_cents", "table": "accounts", "partition": "0", "signal": "replica_lag"}
         assert REGISTRY.get_sample_value("liveshift_backfill_held", held) == 1
         # held, not slow: several progress reports later still not one batch committed
         await asyncio.sleep(2)
         assert await asyncio.to_thread(rows_done, dsn) == 0
-        assert (await control.status(handle)).phase == "backfill"
+        assert (await workflow_client.status(handle)).phase == "backfill"
 
         standby.delay_replay(None)
         final = await until_phase(handle, "awaiting_contract")
@@ -348,7 +348,7 @@ async def test_a_named_standby_the_worker_cannot_reach_holds_the_backfill(
             handle = await start_migration(temporal.client, request, settings.temporal.task_queue)
 
             async def says_why() -> bool:
-                status = await control.status(handle)
+                status = await workflow_client.status(handle)
                 return status.throttled is not None and status.throttled.startswith("standby replica unreachable: ")
 
             await until(says_why, "status naming the unreachable standby")

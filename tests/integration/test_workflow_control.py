@@ -16,8 +16,9 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
-from liveshift.cli import control
 from liveshift.values import LockPolicy, Throttle
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
@@ -30,7 +31,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, snapshot
 from tests.integration.test_workflow_happy import (
@@ -83,7 +83,7 @@ async def test_pause_stops_the_partitions_and_resume_continues_them(
     assert message == "paused in phase backfill: backfill stops at the next batch boundary"
     # the partition reports it holds (after committing the batch in flight), in its heartbeat details that the
     # CLI's status merges in: from then on no batch starts
-    while (status := await control.status(handle)).throttled != "paused":
+    while (status := await workflow_client.status(handle)).throttled != "paused":
         await asyncio.sleep(0.1)
     assert status.paused and status.phase == "backfill"
     stopped_at = checkpoint_rows(conn)

@@ -20,8 +20,8 @@ from psycopg import sql
 from liveshift.backfill.walk import Throttle
 from liveshift.cli.stack.postgres import free_port
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from liveshift.workflows.starter import start_migration
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, Writers, record_history, seed, wait_for_phase

@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 
 from liveshift.backfill.walk import Throttle
-from liveshift.errors import MigrationStateError
+from liveshift.workflows.client import AlreadyRunning, start_migration
 from liveshift.workflows.models import (
     APPROVE,
     SA_PHASE,
@@ -28,7 +28,6 @@ from liveshift.workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import client, migration
 
@@ -187,7 +186,7 @@ async def test_add_column_end_to_end(
         # a second migration of a table in flight is refused and names the running one
         other = request.model_copy(update={"migration": migration(ADD_COLUMN.replace("name: users_", "name: x_"))})
         running = "migration 'users_email_lower' of users on target 'test' is still running"
-        with pytest.raises(MigrationStateError, match=running):
+        with pytest.raises(AlreadyRunning, match=running):
             await start_migration(temporal.client, other, liveshift_worker.task_queue)
         during = await wait_for_phase(handle, "backfill", "verify", "awaiting_contract")
         status = await wait_for_phase(handle, "awaiting_contract")

@@ -14,10 +14,10 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-from liveshift.cli import control
 from liveshift.values import Throttle
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import record_history
@@ -54,7 +54,7 @@ async def watch_backfill(handle: WorkflowHandle[object, MigrationStatus]) -> lis
     """Rows done as `liveshift status` shows them, each read taken in backfill, until the migration ends."""
     seen = []
     while True:
-        status = await control.status(handle)
+        status = await workflow_client.status(handle)
         if status.phase == "backfill":
             seen.append(status.rows_done)
         if status.phase in ("complete", "failed", "rolled_back"):

@@ -31,8 +31,9 @@ from liveshift.activities.payloads import (
     PrepareInput,
     ProgressReport,
 )
-from liveshift.cli import control
 from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import (
     APPROVE,
@@ -46,7 +47,6 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
@@ -447,7 +447,7 @@ async def test_a_finished_partition_counts_at_once_and_a_running_one_through_its
     while not (own := await status_of(handle)).progress or own.progress[0].partitions_done < 1:
         await asyncio.sleep(0.05)
     assert own.phase == "backfill" and (own.progress[0].rows_done, own.rows_total) == (1000 // PARTITIONS, 1000)
-    while (live := await control.status(handle)).rows_done == own.rows_done:
+    while (live := await workflow_client.status(handle)).rows_done == own.rows_done:
         await asyncio.sleep(0.05)
     [users] = live.progress
     assert (users.rows_done, users.partitions_done, users.rows_per_second) == (1000 // PARTITIONS + LIVE_ROWS, 1, 50)

@@ -16,6 +16,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from liveshift.backfill.walk import Throttle
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -25,7 +26,6 @@ from liveshift.workflows.models import (
     MigrationOptions,
     RollbackRequest,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, plain_alter_snapshot, snapshot
 from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process

@@ -18,6 +18,7 @@ from liveshift.connections import open_session
 from liveshift.errors import MigrationStateError
 from liveshift.health import HealthCheck, HealthResult, check_prometheus
 from liveshift.worker.main import run_worker
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
     APPROVE,
     ROLLBACK,
@@ -30,7 +31,6 @@ from liveshift.workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle
 from tests.helpers import migration, through_verify
 from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase

@@ -13,12 +13,12 @@ import psycopg
 import pytest
 from temporalio.client import WorkflowHandle
 
-from liveshift.cli import control
 from liveshift.cli.render import console, status_view
 from liveshift.values import LockDetails, LockPolicy
 from liveshift.worker.main import run_worker
+from liveshift.workflows import client as workflow_client
+from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import ROLLBACK, MigrationInput, MigrationOptions, MigrationStatus, RollbackRequest
-from liveshift.workflows.starter import start_migration
 from tests.conftest import TemporalServer, WorkerHandle, worker_settings
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, record_history, seed, wait_for_phase
@@ -41,7 +41,7 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, timeou
 
 
 async def live_locks(handle: WorkflowHandle) -> LockDetails | None:
-    return control.lock_details(await control.pending_heartbeats(await handle.describe()))
+    return workflow_client.lock_details(await workflow_client.pending_heartbeats(await handle.describe()))
 
 
 def rendered(status: MigrationStatus, locks: LockDetails | None) -> str:
@@ -70,7 +70,7 @@ async def test_status_names_the_blocker_while_a_step_waits(
             return locks if locks and locks.lock_wait and locks.lock_wait.blockers else None
 
         locks = await eventually(waiting, "the expand step reports its wait in the heartbeat details")
-        status = await control.status(handle)
+        status = await workflow_client.status(handle)
         assert status.phase == "expand"
         assert locks.lock_wait is not None
         [blocker] = locks.lock_wait.blockers
@@ -106,7 +106,9 @@ async def test_starvation_is_said_in_status(
             return locks if locks and locks.lock_wait and locks.lock_wait.starving else None
 
         locks = await eventually(starved, "the wait is reported as starving")
-        assert "starving: a conflicting lock has been held all along" in rendered(await control.status(handle), locks)
+        assert "starving: a conflicting lock has been held all along" in rendered(
+            await workflow_client.status(handle), locks
+        )
         await handle.execute_update(ROLLBACK, RollbackRequest(reason="starved"))
     assert (await handle.result()).phase == "rolled_back"
 

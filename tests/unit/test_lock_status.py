@@ -3,10 +3,10 @@ the phase's terminations merged with the workflow's (once each), and the lines a
 
 from __future__ import annotations
 
-from liveshift.cli import control
 from liveshift.cli.render import lock_wait_lines, terminated_line
 from liveshift.lifecycle import Phase
 from liveshift.values import Blocker, LockDetails, LockWait
+from liveshift.workflows import client as workflow_client
 from liveshift.workflows import details
 from liveshift.workflows.models import MigrationStatus
 
@@ -34,16 +34,16 @@ def status(**fields: object) -> MigrationStatus:
 def test_the_lock_report_is_found_among_the_pending_activities() -> None:
     progress = {"table": "users", "partition": 0, "rows_done": 5, "batches": 1, "last_key": [5], "done": False}
     heartbeats = [("backfill_partition", [progress]), ("expand", [LockDetails(lock_wait=WAIT).model_dump(mode="json")])]
-    assert control.lock_details(heartbeats) == LockDetails(lock_wait=WAIT)
-    assert control.lock_details([("backfill_partition", [progress]), ("expand", [])]) is None
+    assert workflow_client.lock_details(heartbeats) == LockDetails(lock_wait=WAIT)
+    assert workflow_client.lock_details([("backfill_partition", [progress]), ("expand", [])]) is None
 
 
 def test_terminations_of_the_running_phase_join_the_workflows_once() -> None:
     other = BLOCKER.model_copy(update={"pid": 43})
     current = status(terminated_blockers=[BLOCKER])
-    merged = control.with_lock_details(current, LockDetails(terminated=[BLOCKER, other]))
+    merged = workflow_client.with_lock_details(current, LockDetails(terminated=[BLOCKER, other]))
     assert [b.pid for b in merged.terminated_blockers] == [42, 43]
-    assert control.with_lock_details(current, None) is current
+    assert workflow_client.with_lock_details(current, None) is current
 
 
 def test_the_lines_name_pid_age_state_query_mode_and_the_wait() -> None:
