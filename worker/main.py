@@ -18,6 +18,7 @@ from liveshift.worker.config import Settings
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
 from liveshift.workflows.history import HistoryWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
+from liveshift.workflows.sandbox import workflow_runner
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         activities=activities.all() + HistoryActivities(settings.dsn_for, executor).all(),
         max_concurrent_activities=DB_THREADS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        workflow_runner=workflow_runner(),
     )
 
 

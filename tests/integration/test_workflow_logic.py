@@ -47,6 +47,7 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
+from liveshift.workflows.sandbox import workflow_runner
 from tests.conftest import TemporalServer
 from tests.helpers import migration
 from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
@@ -200,7 +201,13 @@ async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
     db = FakeDatabase()
     suffix = uuid.uuid4().hex[:8]
     task_queue = f"liveshift-fake-{suffix}"
-    async with Worker(temporal.client, task_queue=task_queue, workflows=[MigrationWorkflow], activities=db.all()):
+    async with Worker(
+        temporal.client,
+        task_queue=task_queue,
+        workflows=[MigrationWorkflow],
+        activities=db.all(),
+        workflow_runner=workflow_runner(),
+    ):
         fake = Fake(db, temporal.client, task_queue, f"fake-{suffix}")
         yield fake
         for handle in fake.started:  # a test that stops halfway leaves no workflow running

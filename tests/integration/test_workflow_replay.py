@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
+from liveshift.workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
@@ -26,7 +27,11 @@ def test_histories_were_recorded() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[MigrationWorkflow, MigrateDirectoryWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure!r}"
 

@@ -27,6 +27,7 @@ from liveshift.workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
+from liveshift.workflows.sandbox import workflow_runner
 from tests.conftest import TemporalServer
 from tests.integration.test_workflow_happy import wait_for_phase
 from tests.integration.test_workflow_logic import Fake, FakeDatabase, noted, refused, status_of
@@ -71,7 +72,13 @@ async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
     db = ShiftingDatabase()
     suffix = uuid.uuid4().hex[:8]
     task_queue = f"liveshift-shift-{suffix}"
-    async with Worker(temporal.client, task_queue=task_queue, workflows=[MigrationWorkflow], activities=db.all()):
+    async with Worker(
+        temporal.client,
+        task_queue=task_queue,
+        workflows=[MigrationWorkflow],
+        activities=db.all(),
+        workflow_runner=workflow_runner(),
+    ):
         fake = Fake(db, temporal.client, task_queue, f"shift-{suffix}")
         yield fake
         for handle in fake.started:
