@@ -1,4 +1,4 @@
-"""Thin Temporal activities around liveshift's engine: resolve the target, run one idempotent core call.
+"""Thin Temporal activities around the phase calls (liveshift.phases): resolve the target, run one core call.
 
 The core is synchronous psycopg; each activity runs it on the worker's thread pool and heartbeats
 from the event loop meanwhile, so a worker that dies is noticed within the heartbeat timeout even

@@ -1,7 +1,7 @@
 """The life of one migration, in one place: its phases, the moves between them, and its record's statuses.
 
 The workflow walks the phases (`Phase`, the status query's `phase`, the `LiveshiftPhase` search attribute
-and the phase gauge's label); the engine writes the record's `Status` as each core action finishes. Both
+and the phase gauge's label); the phase calls (phases.py) write the record's `Status` as each core action finishes. Both
 are derived here: which phases accept a pause or a rollback, which record statuses each core action runs
 from, which migrations are still in flight.
 """

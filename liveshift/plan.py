@@ -1,6 +1,6 @@
 """Turns a migration plus a catalog snapshot into the full list of steps, phase by phase.
 
-Pure: no database access. `liveshift plan` prints it; the engine runs it. Contract and
+Pure: no database access. `liveshift plan` prints it; phases.py runs it. Contract and
 rollback are derived structurally (make the physical shape match the final logical one, or
 remove what expand added) plus each operation's own finishing steps.
 """
@@ -257,7 +257,7 @@ class MigrationPlan:
         return steps
 
     def phases(self) -> dict[str, list[Step]]:
-        """The steps the engine runs, as `liveshift plan` shows them: one lock acquisition per table where the
+        """The steps the phases run, as `liveshift plan` shows them: one lock acquisition per table where the
         order allows (grouping.py)."""
         return {
             "expand": group_steps(self.expand_steps()),

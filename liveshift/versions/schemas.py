@@ -3,7 +3,7 @@
 Views that select plain columns of one table are automatically updatable, so applications
 read and write through them; the dual-write trigger on the table keeps both shapes current.
 The steps creating and dropping version schemas and views are in statements.py; here are the names
-and the active-version flag the engine moves at cutover.
+and the active-version flag cutover moves (phases.cutover).
 """
 
 from __future__ import annotations
