@@ -17,15 +17,21 @@ and continue from where they were on resume, without cancelling and rescheduling
 would add history events and lose their in-memory throttle state) and without depending on the
 worker that runs them being reachable by cancellation.
 
+The operator's requests exist twice under one name, sharing their refusal (workflows/requests.py) and their
+effect: an Update (validated: a refusal reaches the caller) and a signal (fire and forget: one that cannot apply
+is ignored, and the status says why).
+
 The workflow never touches the database: every effect is an activity naming a target, and the
 worker resolves the target to a connection string.
+
+What the workflow holds is one MigrationState (workflows/state.py); it runs phases through a PhaseRunner
+(workflows/running.py) and green's share through a ShareControl (workflows/shifting.py). Every patch id it asks
+is in workflows/patches.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
@@ -35,6 +41,7 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
     from liveshift.activities.payloads import (
+        PROGRESS,
         BackfillInput,
         PartitionInput,
         PartitionResult,
@@ -42,13 +49,21 @@ with workflow.unsafe.imports_passed_through():
         ProgressReport,
     )
     from liveshift.lifecycle import Phase
-    from liveshift.workflows import progress
+    from liveshift.workflows import progress, requests
     from liveshift.workflows.models import (
+        APPROVE,
+        PAUSE,
+        RESUME,
+        ROLLBACK,
+        SHIFT,
+        STATUS,
         WORKFLOW_NAME,
+        ApproveRequest,
         MigrationInput,
         MigrationStatus,
-        PhaseTransition,
         Prepared,
+        RollbackRequest,
+        ShiftRequest,
         TablePlan,
         VerifyReport,
     )
@@ -60,51 +75,27 @@ with workflow.unsafe.imports_passed_through():
         message,
     )
 
-from liveshift.workflows.base import RollbackRequested
-from liveshift.workflows.handlers import OperatorHandlers
-
-# patch id: a Temporal cancellation becomes a rollback request (before it, it interrupted the phase in flight)
-CANCEL_ROLLS_BACK = "cancel-rolls-back"
-# patch id: backfill partitions report progress in their heartbeat details, not by signal (a signal every
-# progress interval made the history grow with the backfill's duration), and the workflow records each
-# partition's result as it finishes
-PROGRESS_IN_HEARTBEATS = "progress-in-heartbeats"
+from liveshift.workflows.patches import CANCEL_ROLLS_BACK, PROGRESS_IN_HEARTBEATS
+from liveshift.workflows.running import PhaseRunner, RollbackRequested
+from liveshift.workflows.shifting import ShareControl
+from liveshift.workflows.state import initial_state
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class MigrationWorkflow(OperatorHandlers):
+class MigrationWorkflow:
     @workflow.init
     def __init__(self, input: MigrationInput) -> None:
-        self._input = input
-        self._status = MigrationStatus(
-            workflow_id=workflow.info().workflow_id,
-            migration=input.migration.name,
-            target=input.target,
-            schema_name=input.migration.schema_name,
-            tables=input.migration.tables(),
-            phase=Phase.STARTING,
-            transitions=[PhaseTransition(phase=Phase.STARTING, at=workflow.now())],
-        )
-        # what each of these means: MigrationWorkflowBase
-        self._prepared = False
-        self._rollback_reason = None
-        self._cancelled = False
-        self._approved = set()
-        self._partitions = {}
-        self._totals = {}
-        self._flag_lock = asyncio.Lock()
-        self._shift_lock = asyncio.Lock()
-        self._taken_over = False
-        self._walking = False
-        self._legacy_contract = False
+        self._state = initial_state(input)
+        self._runner = PhaseRunner(self._state)
+        self._shares = ShareControl(self._state, self._runner)
 
     @workflow.run
     async def run(self, input: MigrationInput) -> MigrationStatus:
-        self._publish()
+        self._runner.publish()
         # The phases run in a task of their own that a Temporal cancellation does not reach: the cancellation
         # becomes a rollback request, honoured where one is (between phases, in backfill, at the gates), so
         # no step is abandoned halfway and contract always finishes.
-        phases = asyncio.create_task(self._run())
+        phases = asyncio.create_task(self._phases())
         while True:
             try:
                 status = await asyncio.shield(phases)
@@ -114,102 +105,116 @@ class MigrationWorkflow(OperatorHandlers):
                     phases.cancel()  # histories from before: the cancellation reaches the phase in flight
                     return await phases
                 self._on_cancel(workflow.cancellation_reason())
-        if self._cancelled and status.phase == Phase.ROLLED_BACK:
+        if self._state.cancelled and status.phase == Phase.ROLLED_BACK:
             raise CancelledError(f"rolled back: {status.rollback_reason}")  # ends the workflow cancelled
         return status
 
-    async def _run(self) -> MigrationStatus:
+    async def _phases(self) -> MigrationStatus:
         try:
             await self._until_contract()
         except RollbackRequested:
-            await self._roll_back(self._rollback_reason or "requested by operator")
+            await self._roll_back(self._state.rollback_reason or "requested by operator")
             return await self._finish()
         except (ActivityError, ApplicationError) as err:
             if not is_non_retryable(err):
                 raise
             reason = message(err)
-            if self._prepared:
+            if self._state.prepared:
                 await self._fail(reason, f"{reason} (rolled back)", roll_back=True)
             await self._fail(reason, reason, roll_back=False)
 
-        self._enter(Phase.CONTRACT)  # irreversible: a non-retryable failure here cannot be rolled back
+        self._runner.enter(Phase.CONTRACT)  # irreversible: a non-retryable failure here cannot be rolled back
         try:
-            await self._activity(MigrationActivities.contract, self._phase_input())
+            await self._runner.activity(MigrationActivities.contract, self._runner.phase_input())
         except (ActivityError, ApplicationError) as err:
             await self._fail(message(err), f"contract failed: {message(err)}", roll_back=False)
-        self._enter(Phase.COMPLETE)
+        self._runner.enter(Phase.COMPLETE)
         return await self._finish()
 
     async def _until_contract(self) -> None:
-        options = self._input.options
-        prepared: Prepared = await self._activity(
+        state, run = self._state, self._runner
+        options = state.input.options
+        prepared: Prepared = await run.activity(
             MigrationActivities.prepare,
             PrepareInput(
-                target=self._input.target, migration=self._input.migration, file=self._input.file, lock=options.lock
+                target=state.input.target, migration=state.input.migration, file=state.input.file, lock=options.lock
             ),
         )
-        self._prepared = True
-        self._status.tables = prepared.tables  # with the tables found in the catalog, for operators
-        await self._between_phases()
+        state.prepared = True
+        state.status.tables = prepared.tables  # with the tables found in the catalog, for operators
+        await run.between_phases()
 
-        self._enter(Phase.EXPAND)
-        await self._activity(MigrationActivities.expand, self._phase_input(), interruptible=True)
-        await self._between_phases()
+        run.enter(Phase.EXPAND)
+        await run.activity(MigrationActivities.expand, run.phase_input(), interruptible=True)
+        await run.between_phases()
 
-        self._enter(Phase.BACKFILL)
+        run.enter(Phase.BACKFILL)
         if prepared.backfill_tables:
             await self._backfill()
-        await self._between_phases()
+        await run.between_phases()
 
-        self._enter(Phase.VERIFY)
-        await self._activity(MigrationActivities.validate_constraints, self._phase_input(), interruptible=True)
-        report: VerifyReport = await self._activity(MigrationActivities.verify, self._phase_input(), interruptible=True)
-        self._status.verify = report
+        run.enter(Phase.VERIFY)
+        await run.activity(MigrationActivities.validate_constraints, run.phase_input(), interruptible=True)
+        report: VerifyReport = await run.activity(MigrationActivities.verify, run.phase_input(), interruptible=True)
+        state.status.verify = report
         if not report.ok:
             raise ApplicationError(report.summary(), type="VerificationFailed", non_retryable=True)
-        await self._between_phases()
+        await run.between_phases()
 
         if not options.auto_cutover:
-            self._enter(Phase.AWAITING_CUTOVER)
-            await self._gate("cutover")
-            await self._between_phases()
+            run.enter(Phase.AWAITING_CUTOVER)
+            await run.gate("cutover")
+            await run.between_phases()
 
-        self._enter(Phase.CUTOVER)
+        run.enter(Phase.CUTOVER)
         percent = 0 if options.canary_steps else options.cutover_percent  # the steps move green from 0%
-        await self._activity(MigrationActivities.cutover, self._phase_input(percent=percent), interruptible=True)
-        self._record_share(percent, "cutover")
-        await self._between_phases()
+        await run.activity(MigrationActivities.cutover, run.phase_input(percent=percent), interruptible=True)
+        self._shares.record_share(percent, "cutover")
+        await run.between_phases()
 
-        self._enter(Phase.AWAITING_CONTRACT)
+        run.enter(Phase.AWAITING_CONTRACT)
         if options.canary_steps:
-            await self._walk_steps()
-        await self._contract_gate(options.soak_seconds)  # holds while paused, as between phases
+            await self._shares.walk_steps()
+        await self._shares.contract_gate(options.soak_seconds)  # holds while paused, as between phases
 
     async def _fail(self, reason: str, outcome: str, roll_back: bool) -> NoReturn:
         """End on a failure no retry can fix: roll back first where that is still possible."""
-        self._status.last_error = reason
+        self._state.status.last_error = reason
         if roll_back:
             await self._roll_back(reason)
         else:
-            self._enter(Phase.FAILED)
+            self._runner.enter(Phase.FAILED)
         await self._finish()
         raise ApplicationError(outcome, type="MigrationFailed", non_retryable=True) from None
 
     async def _finish(self) -> MigrationStatus:
-        self._status.waiting_for = None
-        self._publish()
+        self._state.status.waiting_for = None
+        self._runner.publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status
+        return self._state.status
 
-    # phases
+    async def _roll_back(self, reason: str) -> None:
+        status = self._state.status
+        status.rollback_reason = reason
+        status.waiting_for = None
+        self._runner.enter(Phase.ROLLING_BACK)
+        if self._state.prepared:
+            await self._runner.activity(MigrationActivities.rollback, self._runner.phase_input(reason=reason))
+        status.paused = False
+        self._runner.enter(Phase.ROLLED_BACK)
+
+    # backfill
 
     async def _backfill(self) -> None:
+        state = self._state
         request = BackfillInput(
-            target=self._input.target, migration=self._input.migration.name, parallelism=self._input.options.parallelism
+            target=state.input.target, migration=state.input.migration.name, parallelism=state.input.options.parallelism
         )
-        plans: list[TablePlan] = await self._activity(MigrationActivities.plan_backfill, request, interruptible=True)
-        self._totals = {p.table: p for p in plans}
-        self._refresh_progress()
+        plans: list[TablePlan] = await self._runner.activity(
+            MigrationActivities.plan_backfill, request, interruptible=True
+        )
+        state.totals = {p.table: p for p in plans}
+        self._runner.refresh_progress()
         by_heartbeat = workflow.patched(PROGRESS_IN_HEARTBEATS)
         partitions = [self._start_partition(p.table, i, by_heartbeat) for p in plans for i in range(p.partitions)]
         if by_heartbeat:
@@ -219,7 +224,7 @@ class MigrationWorkflow(OperatorHandlers):
             lambda: (
                 all(t.done() for t in partitions)
                 or any(t.done() and t.exception() is not None for t in partitions)
-                or self._rollback_reason is not None
+                or state.rollback_reason is not None
             )
         )
         if not all(t.done() for t in partitions):
@@ -230,40 +235,40 @@ class MigrationWorkflow(OperatorHandlers):
             exc = t.exception() if not t.cancelled() else None
             if exc is not None and not isinstance(getattr(exc, "cause", None), CancelledError):
                 raise exc
-        if self._rollback_reason is not None:
+        if state.rollback_reason is not None:
             raise RollbackRequested()
         for t in partitions:
             self._hold_result(t.result())
-        self._refresh_progress()
+        self._runner.refresh_progress()
 
     def _hold_result(self, result: PartitionResult) -> None:
         p = result.progress
         report = ProgressReport(table=p.table, partition=p.partition, rows_done=p.rows_done, done=p.done)
-        self._partitions[(p.table, p.partition)] = report
+        self._state.partitions[(p.table, p.partition)] = report
         if result.earlier_error:  # the partition retried: the status keeps why (the signal said so before)
             failed = report.model_copy(update={"error": result.earlier_error})
-            self._status.last_error = progress.partition_error(failed)
+            self._state.status.last_error = progress.partition_error(failed)
 
     def _record_partition(self, task: asyncio.Task[PartitionResult]) -> None:
         """A partition finished: its result is the workflow's record of it (the rest still heartbeat theirs)."""
         if not task.cancelled() and task.exception() is None:
             self._hold_result(task.result())
-            self._refresh_progress()
+            self._runner.refresh_progress()
 
     def _start_partition(
         self, table: str, partition: int, by_heartbeat: bool
     ) -> workflow.ActivityHandle[PartitionResult]:
-        options = self._input.options
+        input = self._state.input
         return workflow.start_activity_method(
             MigrationActivities.backfill_partition,
             PartitionInput(
-                target=self._input.target,
-                migration=self._input.migration.name,
+                target=input.target,
+                migration=input.migration.name,
                 table=table,
                 partition=partition,
-                throttle=options.throttle,
-                progress_interval_s=options.progress_interval_s,
-                signal_progress=not by_heartbeat,
+                throttle=input.options.throttle,
+                progress_interval_s=input.options.progress_interval_s,
+                signal_progress=not by_heartbeat,  # a history from before PROGRESS_IN_HEARTBEATS: partitions signal
             ),
             start_to_close_timeout=BACKFILL_TIMEOUT,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
@@ -272,31 +277,146 @@ class MigrationWorkflow(OperatorHandlers):
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
 
-    async def _gate(self, gate: str, soak_seconds: float | None = None) -> None:
-        """Wait for approval of `gate` (or the soak timer, durable across worker restarts)."""
-        self._status.waiting_for = gate  # type: ignore[assignment]
-        if soak_seconds is not None:
-            self._status.contract_at = workflow.now() + timedelta(seconds=soak_seconds)
-        self._publish()
-        ready = lambda: gate in self._approved or self._rollback_reason is not None  # noqa: E731
-        if soak_seconds is None:
-            await workflow.wait_condition(ready)
-        elif soak_seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(ready, timeout=soak_seconds, timeout_summary=f"{gate} soak")
-        self._status.waiting_for = None
+    # what the operator's requests do (each handler below checks, then calls one of these)
 
-    async def _between_phases(self) -> None:
-        """Hold while paused; a rollback request (also while paused) ends the forward path here."""
-        await workflow.wait_condition(lambda: not self._status.paused or self._rollback_reason is not None)
-        if self._rollback_reason is not None:
-            raise RollbackRequested()
+    async def _pause(self) -> str:
+        state = self._state
+        state.status.paused = True  # the workflow holds before the next phase from now on
+        self._runner.publish()
+        async with state.flag_lock:
+            if state.prepared:  # before that, no partition runs and the record may not exist yet
+                await self._runner.activity(MigrationActivities.set_paused, self._runner.phase_input(paused=True))
+        return f"paused in phase {state.status.phase}" + (
+            ": backfill stops at the next batch boundary" if state.status.phase == Phase.BACKFILL else ""
+        )
 
-    async def _roll_back(self, reason: str) -> None:
-        self._status.rollback_reason = reason
-        self._status.waiting_for = None
-        self._enter(Phase.ROLLING_BACK)
-        if self._prepared:
-            await self._activity(MigrationActivities.rollback, self._phase_input(reason=reason))
-        self._status.paused = False
-        self._enter(Phase.ROLLED_BACK)
+    async def _resume(self) -> str:
+        state = self._state
+        async with state.flag_lock:
+            if state.prepared:
+                await self._runner.activity(MigrationActivities.set_paused, self._runner.phase_input(paused=False))
+        state.status.paused = False
+        self._runner.publish()
+        return f"resumed in phase {state.status.phase}"
+
+    def _roll_back_on_request(self, request: RollbackRequest) -> str:
+        self._state.rollback_reason = request.reason
+        return f"rolling back from phase {self._state.status.phase}: {request.reason}"
+
+    def _approve(self, request: ApproveRequest) -> str:
+        self._state.approved.add(request.gate)
+        return f"{request.gate} approved"
+
+    def _on_cancel(self, reason: str | None) -> None:
+        """A Temporal cancellation is a rollback request (refused, and noted, once contract has begun)."""
+        state = self._state
+        refusal = requests.refusal_of_cancellation(state.status)
+        if refusal is not None:
+            self._note(f"cancellation ignored: {refusal}")
+            return
+        state.cancelled = True
+        if state.rollback_reason is None:  # an operator's rollback request already under way keeps its reason
+            state.rollback_reason = "workflow cancelled through Temporal" + (f": {reason}" if reason else "")
+
+    def _validate(self, request: str, gate: str = "") -> None:
+        """An Update's validator: a refusal reaches the caller, and the Update never runs."""
+        refusal = requests.refusal(request, self._state.status, gate)
+        if refusal is not None:
+            raise ApplicationError(refusal, type="RequestRefused", non_retryable=True)
+
+    def _accepts_signal(self, request: str, gate: str = "") -> bool:
+        """A signal's check: one that cannot apply is ignored, and the status says why."""
+        refusal = requests.refusal(request, self._state.status, gate)
+        if refusal is not None:
+            self._note(f"{request} signal ignored: {refusal}")
+        return refusal is None
+
+    def _note(self, error: str) -> None:
+        self._state.status.last_error = error
+        self._runner.publish_details()
+
+    # handlers: the status query, the legacy progress signal, and each request twice under one name
+
+    @workflow.query(name=STATUS)
+    def status(self) -> MigrationStatus:
+        return self._state.status
+
+    @workflow.signal(name=PROGRESS)
+    def on_progress(self, report: ProgressReport) -> None:
+        """Only partitions of a history from before PROGRESS_IN_HEARTBEATS signal (workflows/patches.py)."""
+        state = self._state
+        if state.status.phase != Phase.BACKFILL:
+            return  # a late report from a partition that already finished
+        state.partitions[(report.table, report.partition)] = report
+        error = progress.partition_error(report)
+        if error:
+            state.status.last_error = error
+        self._runner.refresh_progress()
+
+    @workflow.update(name=PAUSE)
+    async def pause_update(self) -> str:
+        return await self._pause()
+
+    @pause_update.validator
+    def _validate_pause(self) -> None:
+        self._validate(PAUSE)
+
+    @workflow.signal(name=PAUSE)
+    async def pause_signal(self) -> None:
+        if self._accepts_signal(PAUSE):
+            await self._pause()
+
+    @workflow.update(name=RESUME)
+    async def resume_update(self) -> str:
+        return await self._resume()
+
+    @resume_update.validator
+    def _validate_resume(self) -> None:
+        self._validate(RESUME)
+
+    @workflow.signal(name=RESUME)
+    async def resume_signal(self) -> None:
+        if self._accepts_signal(RESUME):
+            await self._resume()
+
+    @workflow.update(name=ROLLBACK)
+    def rollback_update(self, request: RollbackRequest) -> str:
+        return self._roll_back_on_request(request)
+
+    @rollback_update.validator
+    def _validate_rollback(self, request: RollbackRequest) -> None:
+        self._validate(ROLLBACK)
+
+    @workflow.signal(name=ROLLBACK)
+    def rollback_signal(self, request: RollbackRequest) -> None:
+        if self._accepts_signal(ROLLBACK):
+            self._roll_back_on_request(request)
+
+    @workflow.update(name=APPROVE)
+    def approve_update(self, request: ApproveRequest) -> str:
+        return self._approve(request)
+
+    @approve_update.validator
+    def _validate_approve(self, request: ApproveRequest) -> None:
+        self._validate(APPROVE, request.gate)
+
+    @workflow.signal(name=APPROVE)
+    def approve_signal(self, request: ApproveRequest) -> None:
+        if self._state.legacy_contract:  # a history from before FULL_SHARE_BEFORE_CONTRACT: contract at any share
+            if requests.refusal_of_approval(self._state.status, request.gate, needs_full_share=False) is None:
+                self._approve(request)
+        elif self._accepts_signal(APPROVE, request.gate):
+            self._approve(request)
+
+    @workflow.update(name=SHIFT)
+    async def shift_update(self, request: ShiftRequest) -> str:
+        return await self._shares.shift(request)
+
+    @shift_update.validator
+    def _validate_shift(self, request: ShiftRequest) -> None:
+        self._validate(SHIFT)
+
+    @workflow.signal(name=SHIFT)
+    async def shift_signal(self, request: ShiftRequest) -> None:
+        if self._accepts_signal(SHIFT):
+            await self._shares.shift(request)

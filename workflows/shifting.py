@@ -9,11 +9,13 @@ Rules (docs/design.md, "Progressive shifting"):
 - an operator's shift takes over: the schedule stops where it is and the operator drives from then on;
 - contract needs 100%: an approval is refused below it, a shift below it withdraws one, and a soak counts from
   the moment green reached 100% (it waits while green has less).
+
+ShareControl is a helper MigrationWorkflow owns: it reads and writes the workflow's one MigrationState and runs
+its activities and holds through the workflow's PhaseRunner.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,79 +27,94 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
     from liveshift.activities.payloads import HealthInput
-    from liveshift.workflows.models import HealthResult, HealthStatus, ShareChange
+    from liveshift.workflows.models import HealthResult, HealthStatus, ShareChange, ShiftRequest
     from liveshift.workflows.policies import message
 
-from liveshift.workflows.base import MigrationWorkflowBase, RollbackRequested
-
-# patch id: below 100% the contract gate waits for 100% (before it, a canary share contracted after its soak)
-FULL_SHARE_BEFORE_CONTRACT = "full-share-before-contract"
+from liveshift.workflows.patches import FULL_SHARE_BEFORE_CONTRACT
+from liveshift.workflows.running import PhaseRunner, RollbackRequested
+from liveshift.workflows.state import MigrationState
 
 HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 # the smallest wait a dwell schedules: what is left of it after a timer fired is rounding, not time
 TICK_S = 0.001
 
 
-class ShareControl(MigrationWorkflowBase):
-    _shift_lock: asyncio.Lock  # shifts apply in the order they were asked for
-    _taken_over: bool  # an operator shifted: the schedule stops
-    _walking: bool  # the scheduled steps are under way
-    _legacy_contract: bool  # a history from before FULL_SHARE_BEFORE_CONTRACT: contract at the canary share
+class ShareControl:
+    def __init__(self, state: MigrationState, runner: PhaseRunner) -> None:
+        self._state = state
+        self._runner = runner
 
-    def _record_share(self, percent: int, by: str) -> None:
-        self._status.green_percent = percent
-        self._status.shifts.append(ShareChange(percent=percent, at=workflow.now(), by=by))  # type: ignore[arg-type]
-        self._publish_details()
+    def record_share(self, percent: int, by: str) -> None:
+        self._state.status.green_percent = percent
+        self._state.status.shifts.append(ShareChange(percent=percent, at=workflow.now(), by=by))  # type: ignore[arg-type]
+        self._runner.publish_details()
+
+    async def shift(self, request: ShiftRequest) -> str:
+        """An operator's shift: it takes over from the schedule, and below 100% it withdraws a contract approval."""
+        state = self._state
+        before = state.status.green_percent
+        took_over = state.walking and not state.taken_over
+        state.taken_over = True  # from now on the operator drives (a schedule stops where it is)
+        if request.percent < 100:
+            state.approved.discard("contract")  # contract needs 100%: an earlier approval no longer holds
+        await self._apply_share(request.percent, "operator")
+        return f"green has {request.percent}% of clients (was {before}%)" + (
+            "; the scheduled steps stop: the operator drives from here" if took_over else ""
+        )
 
     def _full(self) -> bool:
-        return self._status.green_percent == 100 and not self._shift_lock.locked()
+        return self._state.status.green_percent == 100 and not self._state.shift_lock.locked()
 
     async def _apply_share(self, percent: int, by: str, interruptible: bool = False) -> None:
-        async with self._shift_lock:
-            if by == "schedule" and self._taken_over:
+        async with self._state.shift_lock:
+            if by == "schedule" and self._state.taken_over:
                 return  # the operator's shift, asked for meanwhile, decides
-            await self._activity(MigrationActivities.shift, self._phase_input(percent=percent), interruptible)
-            self._record_share(percent, by)
+            await self._runner.activity(
+                MigrationActivities.shift, self._runner.phase_input(percent=percent), interruptible
+            )
+            self.record_share(percent, by)
 
     # scheduled steps
 
     def _interrupted(self) -> bool:
-        return self._taken_over or self._rollback_reason is not None
+        return self._state.taken_over or self._state.rollback_reason is not None
 
-    async def _walk_steps(self) -> None:
+    async def walk_steps(self) -> None:
         """Walk the scheduled steps; returns when they are done or stopped (unhealthy, taken over)."""
-        options = self._input.options
+        state = self._state
+        options = state.input.options
         assert options.step_seconds is not None  # MigrationOptions: steps come with their dwell
         steps = options.canary_steps
-        self._walking = True
+        state.walking = True
         for number, percent in enumerate(steps, start=1):
-            await workflow.wait_condition(lambda: not self._status.paused or self._interrupted())
+            await workflow.wait_condition(lambda: not state.status.paused or self._interrupted())
             if self._interrupted() or not await self._healthy():
                 break
-            self._status.schedule = f"step {number}/{len(steps)}: {percent}%"
+            state.status.schedule = f"step {number}/{len(steps)}: {percent}%"
             await self._apply_share(percent, "schedule", interruptible=True)
             if self._interrupted() or not await self._dwell(options.step_seconds):
                 break
         else:
-            self._status.schedule = f"done: green has {steps[-1]}%"
-        self._walking = False
-        if self._taken_over:
-            self._status.schedule = "taken over by the operator"
-        self._publish_details()
-        if self._rollback_reason is not None:
+            state.status.schedule = f"done: green has {steps[-1]}%"
+        state.walking = False
+        if state.taken_over:
+            state.status.schedule = "taken over by the operator"
+        self._runner.publish_details()
+        if state.rollback_reason is not None:
             raise RollbackRequested()
 
     async def _dwell(self, seconds: float) -> bool:
         """Stay at this step for `seconds` of unpaused time, checking health every interval; False when stopped."""
-        interval = self._input.options.health_interval_s
+        status = self._state.status
+        interval = self._state.input.options.health_interval_s
         left, since_check = seconds, 0.0
         while True:
-            paused = self._status.paused
+            paused = status.paused
             wait = interval - since_check if paused else min(interval - since_check, left)
             started = workflow.now()
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._interrupted() or self._status.paused != paused,  # noqa: B023
+                    lambda: self._interrupted() or status.paused != paused,  # noqa: B023
                     timeout=max(wait, TICK_S),
                     timeout_summary="step dwell",
                 )
@@ -115,13 +132,14 @@ class ShareControl(MigrationWorkflowBase):
 
     async def _healthy(self) -> bool:
         """Evaluate the health check (healthy without one); on failure send everyone to blue, then wait or roll back."""
-        check = self._input.options.health
+        input = self._state.input
+        check = input.options.health
         if check is None:
             return True
         try:
             result: HealthResult = await workflow.execute_activity_method(
                 MigrationActivities.check_health,
-                HealthInput(target=self._input.target, migration=self._input.migration.name, check=check),
+                HealthInput(target=input.target, migration=input.migration.name, check=check),
                 start_to_close_timeout=timedelta(seconds=check.timeout_s + 10),
                 retry_policy=HEALTH_RETRY,
             )
@@ -134,64 +152,67 @@ class ShareControl(MigrationWorkflowBase):
         return False
 
     def _note_health(self, result: HealthResult) -> None:
-        previous = self._status.health
-        self._status.health = HealthStatus(
+        previous = self._state.status.health
+        self._state.status.health = HealthStatus(
             healthy=result.healthy,
             value=result.value,
             at=workflow.now(),
             checks=(previous.checks if previous else 0) + 1,
             failing=None if result.healthy else result.value,
         )
-        self._publish_details()
+        self._runner.publish_details()
 
     async def _on_unhealthy(self, result: HealthResult) -> None:
-        if self._taken_over:
+        state = self._state
+        if state.taken_over:
             return  # the operator drives now
-        self._status.schedule = f"stopped: health check failed ({result.value})"
-        if self._status.green_percent != 0:
+        state.status.schedule = f"stopped: health check failed ({result.value})"
+        if state.status.green_percent != 0:
             await self._apply_share(0, "health check")
-        if self._input.options.on_unhealthy == "rollback" and self._rollback_reason is None:
-            self._rollback_reason = f"health check failed: {result.value}"
+        if state.input.options.on_unhealthy == "rollback" and state.rollback_reason is None:
+            state.rollback_reason = f"health check failed: {result.value}"
 
     # contract gate
 
-    async def _contract_gate(self, soak_seconds: float | None) -> None:
+    async def contract_gate(self, soak_seconds: float | None) -> None:
         """Wait for approval of contract at 100% (or a soak at 100%); a shift below 100% holds it again."""
-        if self._status.green_percent != 100 and not workflow.patched(FULL_SHARE_BEFORE_CONTRACT):
-            self._legacy_contract = True
-            await self._gate("contract", soak_seconds)
-            await self._between_phases()
+        if self._state.status.green_percent != 100 and not workflow.patched(FULL_SHARE_BEFORE_CONTRACT):
+            self._state.legacy_contract = True
+            await self._runner.gate("contract", soak_seconds)
+            await self._runner.between_phases()
             return
         while True:
             await self._wait_at_contract_gate(soak_seconds)
-            await self._between_phases()
+            await self._runner.between_phases()
             if self._full():
                 return
 
     async def _wait_at_contract_gate(self, soak_seconds: float | None) -> None:
-        self._status.waiting_for = "contract"
+        state = self._state
+        state.status.waiting_for = "contract"
         if soak_seconds is not None:
-            self._status.contract_at = workflow.now() + timedelta(seconds=soak_seconds) if self._full() else None
-        self._publish()
-        approved = lambda: ("contract" in self._approved and self._full()) or self._rollback_reason is not None  # noqa: E731
+            state.status.contract_at = workflow.now() + timedelta(seconds=soak_seconds) if self._full() else None
+        self._runner.publish()
+        approved = lambda: ("contract" in state.approved and self._full()) or state.rollback_reason is not None  # noqa: E731
         if soak_seconds is None:
             await workflow.wait_condition(approved)
         else:
             await self._soak(soak_seconds, approved)
-        self._status.waiting_for = None
+        state.status.waiting_for = None
 
     async def _soak(self, soak_seconds: float, approved: Callable[[], bool]) -> None:
         """The soak counts from when green reached 100% (it restarts after a shift below 100%)."""
+        status = self._state.status
         while not approved():
             if not self._full():
-                self._status.contract_at = None
-                self._publish_details()
+                status.contract_at = None
+                self._runner.publish_details()
                 await workflow.wait_condition(lambda: approved() or self._full())
                 continue
-            if self._status.contract_at is None:
-                self._status.contract_at = workflow.now() + timedelta(seconds=soak_seconds)
-                self._publish_details()
-            remaining = (self._status.contract_at - workflow.now()).total_seconds()
+            if status.contract_at is None:
+                status.contract_at = workflow.now() + timedelta(seconds=soak_seconds)
+                self._runner.publish_details()
+            remaining = (status.contract_at - workflow.now()).total_seconds()
             if remaining <= 0:
                 return
             try:

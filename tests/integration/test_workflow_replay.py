@@ -48,7 +48,7 @@ def test_histories_cover_progressive_shifting() -> None:
 def test_histories_from_before_the_full_share_rule() -> None:
     """Recorded with the workflow before progressive shifting (commit 06249a7, the fake activities of
     test_workflow_logic.py): a canary share of 10% contracted after its soak, and on an approval signal. They replay
-    only through the `full-share-before-contract` patch (workflows/shifting.py)."""
+    only through the `full-share-before-contract` patch (workflows/patches.py)."""
     legacy = {"add_column_canary_soak_before_full_share", "add_column_canary_approved_before_full_share"}
     assert legacy <= {p.stem for p in HISTORIES}
     for path in HISTORIES:

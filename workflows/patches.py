@@ -1,0 +1,46 @@
+"""Every `workflow.patched` id MigrationWorkflow asks, in one place: what each changed, where its legacy branches
+are, and which recorded histories (tests/histories) pin it.
+
+A patch id is written into history (a marker) the first time a run takes the new branch; a history recorded
+before the change has no marker and replays through the legacy branch. So an id's string never changes, and a
+legacy branch goes only once no running workflow (and no recorded history) needs it: then `deprecate_patch`
+first, and remove the id a release later. A history that never reached the patched call pins neither branch.
+"""
+
+from __future__ import annotations
+
+CANCEL_ROLLS_BACK = "cancel-rolls-back"
+"""A Temporal cancellation becomes a rollback request, honoured where an operator's is (between phases, in
+backfill, at the gates); before contract the database goes back and the workflow ends cancelled.
+
+Legacy (no marker): the cancellation reached the phase in flight (the phases task is cancelled).
+Legacy branch: MigrationWorkflow.run (workflows/migration.py).
+Histories: add_column_cancelled_before_cancel_rolled_back (legacy); add_column_cancelled_in_backfill and
+add_column_cancel_ignored_in_contract (marker).
+"""
+
+PROGRESS_IN_HEARTBEATS = "progress-in-heartbeats"
+"""Backfill partitions report their progress in their heartbeat details, not by signal (a signal every progress
+interval made the history grow with the backfill's duration), and the workflow records each partition's result as
+it finishes.
+
+Legacy (no marker): partitions start with `signal_progress=True` and signal PROGRESS; results are held only once
+every partition is done.
+Legacy branches: MigrationWorkflow._backfill (asks the patch; no per-partition done callback),
+MigrationWorkflow._start_partition (`signal_progress`), and the PROGRESS signal handler MigrationWorkflow.on_progress,
+which only legacy partitions call (all in workflows/migration.py).
+Histories: add_column_progress_in_heartbeats (marker); every other MigrationWorkflow history reaches backfill
+without the marker (legacy), e.g. add_column_worker_killed, pk_bigint_worker_killed.
+"""
+
+FULL_SHARE_BEFORE_CONTRACT = "full-share-before-contract"
+"""Contract needs 100% of clients on green: below 100% the contract gate waits for 100% (an approval below it is
+refused or ignored, a soak counts from 100%). Asked only when the contract gate opens below 100%.
+
+Legacy (no marker): a canary share contracted after its soak, or on approval at any share.
+Legacy branches: ShareControl.contract_gate (workflows/shifting.py: one plain gate, then contract), which sets
+`MigrationState.legacy_contract`; MigrationWorkflow.approve_signal (workflows/migration.py) then accepts an
+approval at any share.
+Histories: add_column_canary_soak_before_full_share and add_column_canary_approved_before_full_share (legacy);
+add_column_operator_shifts and add_column_canary_unhealthy_wait (marker).
+"""
