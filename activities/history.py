@@ -14,6 +14,7 @@ from typing import TypeVar
 import psycopg
 from temporalio import activity
 
+from liveshift.activities.failures import call_core
 from liveshift.activities.payloads import (
     BaselineInput,
     CloseStaleInput,
@@ -22,7 +23,6 @@ from liveshift.activities.payloads import (
     RecordEndInput,
     RecordStartInput,
 )
-from liveshift.connections import open_session
 from liveshift.store import history
 from liveshift.store.history import HistoryEntry, MigrationFileRef
 
@@ -38,11 +38,7 @@ class HistoryActivities:
         """`call` with a connection to `target`, on the pool (these calls are short: no heartbeat needed)."""
         dsn = self._resolve(target)
 
-        def run() -> T:
-            with open_session(dsn) as conn:
-                return call(conn)
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call_core, dsn, call)
 
     @activity.defn
     async def history_pending(self, request: PendingInput) -> list[MigrationFileRef]:

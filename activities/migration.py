@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from temporalio import activity
 
 from liveshift import health, metrics, phases
+from liveshift.activities.failures import call_core
 from liveshift.activities.payloads import (
     PROGRESS,
     BackfillInput,
@@ -30,7 +31,6 @@ from liveshift.activities.payloads import (
     PrepareInput,
 )
 from liveshift.activities.reporter import LockReporter, PartitionReporter
-from liveshift.connections import open_session
 from liveshift.health import HealthResult
 from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
 
@@ -53,11 +53,7 @@ class MigrationActivities:
         """`fn(conn, *args)` on a connection of its own to `target`, for the thread pool."""
         dsn = self._resolve(target)
 
-        def run() -> T:
-            with open_session(dsn) as conn:
-                return fn(conn, *args)
-
-        return run
+        return functools.partial(call_core, dsn, lambda conn: fn(conn, *args))
 
     async def _run(self, target: str, fn: Callable[..., T], *args: Any, details: Callable[[], list[Any]] = list) -> T:
         """Run the core call on the pool, heartbeating (with `details()`) until it returns (a thread cannot be

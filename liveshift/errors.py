@@ -56,3 +56,44 @@ class VerificationFailed(LiveshiftError):
 
 class LockRetriesExhausted(LiveshiftError):
     """A lock-taking statement kept timing out; transient, worth retrying later."""
+
+
+# SQLSTATE classes whose errors the same statement meets again on every retry: a retry cannot fix them, so a
+# migration meeting one fails within seconds (and rolls back before contract) instead of retrying forever.
+# 0A feature not supported, 22 data exception, 23 integrity constraint violation, 2B dependent objects still
+# exist, 2F SQL routine exception, 39 external routine invocation, 42 syntax error or access rule violation
+# (undefined objects, insufficient privilege), 44 WITH CHECK OPTION violation, P0 PL/pgSQL error.
+# Everything else is taken as transient: 08 connection, 40 serialization and deadlock, 53 insufficient
+# resources, 55 lock not available or object in use, 57 operator intervention (shutdown, statement timeout),
+# 58 system error, 25 read-only transaction (a failover), XX internal error.
+DETERMINISTIC_SQLSTATE_CLASSES = frozenset({"0A", "22", "23", "2B", "2F", "39", "42", "44", "P0"})
+
+# Python errors that are a bug or bad data on our side: the same call fails the same way again
+_PROGRAMMING_ERRORS = (TypeError, ValueError, LookupError, AttributeError, AssertionError, ArithmeticError)
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE of a server error (psycopg's `sqlstate`), without importing psycopg here."""
+    state = getattr(exc, "sqlstate", None)
+    return state if isinstance(state, str) and len(state) == 5 else None
+
+
+def is_deterministic(exc: BaseException) -> bool:
+    """Whether no retry can fix `exc` (see DETERMINISTIC_SQLSTATE_CLASSES); transient when unsure."""
+    if isinstance(exc, SpecError | MigrationStateError | VerificationFailed):
+        return True
+    if isinstance(exc, LockRetriesExhausted | OSError):
+        return False
+    state = sqlstate_of(exc)
+    if state is not None:
+        return state[:2] in DETERMINISTIC_SQLSTATE_CLASSES
+    if type(exc).__module__.startswith("psycopg"):
+        return False  # a client-side psycopg error without SQLSTATE: a lost connection, a closed cursor
+    return isinstance(exc, _PROGRAMMING_ERRORS)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for operators: the SQLSTATE and the server's message, or the error's type and message."""
+    first = (str(exc).splitlines() or [""])[0]
+    state = sqlstate_of(exc)
+    return f"{first} (SQLSTATE {state})" if state else f"{type(exc).__name__}: {first}"
