@@ -38,6 +38,7 @@ class Index(BaseModel):
     predicate: str | None = None
     definition: str = ""
     constraint: str | None = None  # the constraint this index backs, if any
+    tablespace: str | None = None  # its own, when not the database's default (pg_get_indexdef does not print it)
 
 
 class Constraint(BaseModel):
@@ -124,7 +125,8 @@ SELECT t.relname, i.relname, ix.indisunique, ix.indisprimary, ix.indisvalid, am.
        pg_get_expr(ix.indpred, ix.indrelid), pg_get_indexdef(ix.indexrelid), con.conname,
        ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-             ORDER BY k.ord)
+             ORDER BY k.ord),
+       (SELECT spcname FROM pg_tablespace WHERE oid = i.reltablespace)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -193,7 +195,8 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
-    for rel, name, unique, primary, valid, method, pred, definition, con, cols in conn.execute(_INDEXES, (schema,)):
+    for row in conn.execute(_INDEXES, (schema,)):
+        rel, name, unique, primary, valid, method, pred, definition, con, cols, tablespace = row
         tables[rel].indexes.append(
             Index(
                 name=name,
@@ -205,6 +208,7 @@ def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table
                 predicate=pred,
                 definition=definition,
                 constraint=con,
+                tablespace=tablespace,
             )
         )
         if primary:
