@@ -12,6 +12,8 @@ from typing import Literal
 import psycopg
 from pydantic import BaseModel, Field
 
+from liveshift.qualify import SchemaNames, read_schema_names
+
 
 class Column(BaseModel):
     name: str
@@ -101,6 +103,9 @@ class Catalog(BaseModel):
     schema_name: str
     tables: dict[str, Table] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
+    # what an unqualified name in an `up`/`down` may resolve to in the schema (qualify.py); empty in snapshots
+    # stored before it was recorded, whose plans then stay as they were
+    names: SchemaNames = Field(default_factory=SchemaNames)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -191,7 +196,7 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
             (schema,),
         )
     ]
-    return Catalog(schema_name=schema, tables=tables, sequences=sequences)
+    return Catalog(schema_name=schema, tables=tables, sequences=sequences, names=read_schema_names(conn, schema))
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:

@@ -8,7 +8,7 @@ remove what expand added) plus each operation's own finishing steps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from liveshift import statements
 from liveshift.catalog import Catalog, Column, Table
@@ -23,6 +23,7 @@ from liveshift.operations.base import (
     Transform,
     VerifyCheck,
 )
+from liveshift.qualify import qualify
 from liveshift.spec import Migration
 from liveshift.statements import (
     add_row_marker,
@@ -287,6 +288,16 @@ class MigrationPlan:
         return out
 
 
+def _names_qualified(op_plan: OpPlan, schema: str, physical: Catalog) -> OpPlan:
+    """The transforms run in the dual-write trigger, under the pinned search_path: their unqualified names of
+    the schema are qualified from the snapshot (qualify.py), so the trigger, the backfill, verify and the probes
+    all evaluate the same text in every phase."""
+    op_plan.transforms = [
+        replace(t, expression=qualify(t.expression, schema, physical.names)) for t in op_plan.transforms
+    ]
+    return op_plan
+
+
 def build_plan(
     migration: Migration, physical: Catalog, current_version: str | None, file: str | None = None
 ) -> MigrationPlan:
@@ -318,7 +329,7 @@ def build_plan(
     for index, (op, before, after) in enumerate(staged):
         ctx = OpContext(schema, migration.name, index, before, after, physical, logical)
         try:
-            plan.ops.append((op, ctx, op.plan(ctx)))
+            plan.ops.append((op, ctx, _names_qualified(op.plan(ctx), schema, physical)))
         except SpecError as exc:
             raise exc.located(file=file, index=index, op=op.op_name) from None
     return plan
