@@ -106,6 +106,8 @@ class Catalog(BaseModel):
     # what an unqualified name in an `up`/`down` may resolve to in the schema (qualify.py); empty in snapshots
     # stored before it was recorded, whose plans then stay as they were
     names: SchemaNames = Field(default_factory=SchemaNames)
+    # (schema, name) of the volatile functions the migration's up/down call (volatility.py), read at prepare
+    volatile_functions: list[tuple[str, str]] = Field(default_factory=list)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)

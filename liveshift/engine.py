@@ -33,6 +33,7 @@ from liveshift.steps import Step
 from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
 from liveshift.verify import verify as verify_rows
 from liveshift.versions import candidate_share, promote, set_candidate
+from liveshift.volatility import read_volatile
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,11 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
         current = current_version(conn, schema)
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
-    plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    catalog = read_catalog(conn, schema)
+    plan = build_plan(migration, catalog, current, file=file)
+    volatile = read_volatile(conn, [t.expression for t in plan.transforms])
+    if volatile:  # recorded in the snapshot, so every phase plans them alike (volatility.py)
+        plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)
     privileges.check_worker(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(

@@ -38,6 +38,7 @@ from liveshift.statements import (
 from liveshift.steps import Step
 from liveshift.triggers import MARKER
 from liveshift.versions import BASE_VERSION, version_schema
+from liveshift.volatility import is_volatile
 
 
 @dataclass(frozen=True)
@@ -288,12 +289,13 @@ class MigrationPlan:
         return out
 
 
-def _names_qualified(op_plan: OpPlan, schema: str, physical: Catalog) -> OpPlan:
+def _pinned_transforms(op_plan: OpPlan, schema: str, physical: Catalog) -> OpPlan:
     """The transforms run in the dual-write trigger, under the pinned search_path: their unqualified names of
     the schema are qualified from the snapshot (qualify.py), so the trigger, the backfill, verify and the probes
-    all evaluate the same text in every phase."""
+    all evaluate the same text in every phase; and whether each is volatile, from the snapshot too."""
+    qualified = [replace(t, expression=qualify(t.expression, schema, physical.names)) for t in op_plan.transforms]
     op_plan.transforms = [
-        replace(t, expression=qualify(t.expression, schema, physical.names)) for t in op_plan.transforms
+        replace(t, volatile=is_volatile(t.expression, physical.volatile_functions)) for t in qualified
     ]
     return op_plan
 
@@ -329,7 +331,7 @@ def build_plan(
     for index, (op, before, after) in enumerate(staged):
         ctx = OpContext(schema, migration.name, index, before, after, physical, logical)
         try:
-            plan.ops.append((op, ctx, _names_qualified(op.plan(ctx), schema, physical)))
+            plan.ops.append((op, ctx, _pinned_transforms(op.plan(ctx), schema, physical)))
         except SpecError as exc:
             raise exc.located(file=file, index=index, op=op.op_name) from None
     return plan

@@ -29,8 +29,14 @@ SAMPLE_SIZE = 10
 def _transform_ok(transform: Transform) -> sql.Composable:
     # the write stored the expression cast to the column's type: compare that (an `up` of text for an
     # integer column has no integer = text operator); the expression reads the row's columns directly where
-    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row)
-    return sql.SQL("({} IS NOT DISTINCT FROM CAST({} AS {}))").format(
+    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row).
+    # A volatile one gives another value now: the column holds one wherever the expression gives one
+    template = (
+        "({} IS NOT NULL OR CAST({} AS {}) IS NULL)"
+        if transform.volatile
+        else "({} IS NOT DISTINCT FROM CAST({} AS {}))"
+    )
+    return sql.SQL(template).format(
         sql.Identifier("_ls_r", transform.target),
         row_expression("_ls_r", transform.variables, transform.expression),
         sql.SQL(transform.target_type),
