@@ -30,15 +30,16 @@ class SchemaNames(BaseModel):
 
 _NAMES = """
 SELECT 'relation', c.relname FROM pg_class c
-WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT EXISTS (SELECT 1 FROM pg_class k WHERE k.relnamespace = 'pg_catalog'::regnamespace AND k.relname = c.relname)
 UNION
 SELECT 'type', t.typname FROM pg_type t
-WHERE t.typnamespace = %(schema)s::regnamespace
+WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
   AND NOT EXISTS (SELECT 1 FROM pg_type k WHERE k.typnamespace = 'pg_catalog'::regnamespace AND k.typname = t.typname)
 UNION
 SELECT 'function', p.proname FROM pg_proc p
-WHERE p.pronamespace = %(schema)s::regnamespace
+WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
   AND NOT EXISTS (SELECT 1 FROM pg_proc k WHERE k.pronamespace = 'pg_catalog'::regnamespace AND k.proname = p.proname)
 ORDER BY 1, 2
 """
