@@ -192,9 +192,9 @@ def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool
         sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
     )
     last = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]  # type: ignore[index]
-    statement, params = batch_update_statement(plan.schema, target, None, [last], direct)
+    statement = batch_update_statement(plan.schema, target, None, [last], direct)
     t0 = time.perf_counter()
-    conn.execute(statement, params, prepare=False)
+    conn.execute(statement, prepare=False)
     seconds = time.perf_counter() - t0
     conn.execute("RESET liveshift.version")
     return seconds, "direct" if direct else "trigger"

@@ -8,7 +8,7 @@ remove what expand added) plus each operation's own finishing steps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.ddl import statements
@@ -26,6 +26,8 @@ from liveshift.ddl.statements import (
 from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
 from liveshift.expressions import columns_read
+from liveshift.expressions.qualify import qualify
+from liveshift.expressions.volatility import is_volatile
 from liveshift.operations.base import (
     ExpressionProbe,
     OpContext,
@@ -287,6 +289,17 @@ class MigrationPlan:
         return out
 
 
+def _pinned_transforms(op_plan: OpPlan, schema: str, physical: Catalog) -> OpPlan:
+    """The transforms run in the dual-write trigger, under the pinned search_path: their unqualified names of
+    the schema are qualified from the snapshot (qualify.py), so the trigger, the backfill, verify and the probes
+    all evaluate the same text in every phase; and whether each is volatile, from the snapshot too."""
+    qualified = [replace(t, expression=qualify(t.expression, schema, physical.names)) for t in op_plan.transforms]
+    op_plan.transforms = [
+        replace(t, volatile=is_volatile(t.expression, physical.volatile_functions)) for t in qualified
+    ]
+    return op_plan
+
+
 def build_plan(
     migration: Migration, physical: Catalog, current_version: str | None, file: str | None = None
 ) -> MigrationPlan:
@@ -318,7 +331,7 @@ def build_plan(
     for index, (op, before, after) in enumerate(staged):
         ctx = OpContext(schema, migration.name, index, before, after, physical, logical)
         try:
-            plan.ops.append((op, ctx, op.plan(ctx)))
+            plan.ops.append((op, ctx, _pinned_transforms(op.plan(ctx), schema, physical)))
         except SpecError as exc:
             raise exc.located(file=file, index=index, op=op.op_name) from None
     return plan

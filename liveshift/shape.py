@@ -40,7 +40,11 @@ def shaped_relation(
 
 
 def user_expression(expression: str) -> sql.Composable:
-    """A user SQL expression, parenthesised on lines of its own so a trailing comment cannot escape."""
+    """A user SQL expression, parenthesised on lines of its own so a trailing comment cannot escape.
+
+    It is composed as SQL text, never as a template (`{}` in it stays), and a statement holding one is executed
+    without client-side parameters, its values composed as `sql.Literal`: psycopg would read a `%` of the
+    expression (`id % 1000`, `'%s'`) as a placeholder (tests/unit/test_expression_statements.py)."""
     return sql.SQL("(\n{}\n)").format(sql.SQL(expression))
 
 

@@ -29,8 +29,14 @@ SAMPLE_SIZE = 10
 def _transform_ok(transform: Transform) -> sql.Composable:
     # the write stored the expression cast to the column's type: compare that (an `up` of text for an
     # integer column has no integer = text operator); the expression reads the row's columns directly where
-    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row)
-    return sql.SQL("({} IS NOT DISTINCT FROM CAST({} AS {}))").format(
+    # their logical names are physical (no correlated sub-select per row: the chunk's one FROM item is the row).
+    # A volatile one gives another value now: the column holds one wherever the expression gives one
+    template = (
+        "({} IS NOT NULL OR CAST({} AS {}) IS NULL)"
+        if transform.volatile
+        else "({} IS NOT DISTINCT FROM CAST({} AS {}))"
+    )
+    return sql.SQL(template).format(
         sql.Identifier("_ls_r", transform.target),
         row_expression("_ls_r", transform.variables, transform.expression),
         sql.SQL(transform.target_type),
@@ -53,23 +59,24 @@ def row_ok_expression(transforms: list[Transform], checks: list[VerifyCheck]) ->
     )
 
 
-def chunk_statement(schema: str, target: BackfillTarget, ok: sql.Composable, bounded: bool) -> sql.Composable:
-    """One chunk: the rows stored in heap blocks [%s, %s) (`bounded`), or from block %s to the table's end, read
+def chunk_statement(schema: str, target: BackfillTarget, ok: sql.Composable, lo: int, hi: int | None) -> sql.Composable:
+    """One chunk: the rows stored in heap blocks [lo, hi), or from block lo to the table's end (`hi` None), read
     in one sequential pass (a TID range scan: no index, no sort, nothing materialized). Per chunk: rows seen,
-    rows not ok, and the smallest few bad keys (a key is turned into JSON only for a bad row)."""
+    rows not ok, and the smallest few bad keys (a key is turned into JSON only for a bad row). The bounds are
+    literals, not client-side parameters: `ok` carries the user's expressions (shape.py)."""
     if target.key:
         order = sql.SQL(", ").join(sql.Identifier("_ls_r", k) for k in target.key)
         as_json = sql.SQL("jsonb_build_array({})").format(order)
     else:  # a table without a key: its rows are named by ctid
         order, as_json = sql.SQL("_ls_r.ctid"), sql.SQL("jsonb_build_array(_ls_r.ctid::text)")
-    upper = sql.SQL(" AND _ls_r.ctid < ('(' || %s::bigint || ',0)')::tid") if bounded else sql.SQL("")
+    upper = sql.SQL("") if hi is None else sql.SQL(" AND _ls_r.ctid < CAST({} AS tid)").format(sql.Literal(f"({hi},0)"))
     return sql.SQL(
         "SELECT count(*), count(*) FILTER (WHERE NOT {ok}), "
         "(array_agg({json} ORDER BY {order}) FILTER (WHERE NOT {ok}))[1:{sample}] "
-        "FROM {table} AS _ls_r WHERE _ls_r.ctid >= ('(' || %s::bigint || ',0)')::tid{upper}"
+        "FROM {table} AS _ls_r WHERE _ls_r.ctid >= CAST({lower} AS tid){upper}"
     ).format(
         ok=ok, json=as_json, order=order, sample=sql.Literal(SAMPLE_SIZE), table=qualified(schema, target.table),
-        upper=upper,
+        lower=sql.Literal(f"({lo},0)"), upper=upper,
     )  # fmt: skip
 
 
@@ -91,13 +98,11 @@ def verify_table(
     (blocks appended meanwhile hold rows written during verify, which the trigger wrote: see docs/design.md)."""
     report = TableReport(table=target.table)
     ok = row_ok_expression(transforms, checks)
-    bounded, to_end = (chunk_statement(schema, target, ok, b) for b in (True, False))
     blocks, step = _blocks_and_chunk(conn, schema, target.table, chunk)
     sample: list[Any] = []
     for lo in range(0, max(blocks, 1), step):
-        last = lo + step >= blocks
-        statement, params = (to_end, [lo]) if last else (bounded, [lo, lo + step])
-        seen, bad, keys = conn.execute(statement, params).fetchone()  # type: ignore[misc]
+        statement = chunk_statement(schema, target, ok, lo, None if lo + step >= blocks else lo + step)
+        seen, bad, keys = conn.execute(statement).fetchone()  # type: ignore[misc]
         report.rows_checked += seen
         report.mismatches += bad
         sample = sorted([*sample, *(keys or [])])[:SAMPLE_SIZE]  # the smallest bad keys, in key order

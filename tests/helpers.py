@@ -16,7 +16,7 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.backfill.partitions import plan_partitions
 from liveshift.backfill.walk import Throttle, run_partition
-from liveshift.catalog import read_catalog
+from liveshift.catalog import Index, read_catalog
 from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
 from liveshift.store.checkpoints import init_checkpoints, load_partitions
@@ -47,12 +47,23 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, Any]
         out[name] = {
             "columns": sorted((c.name, c.type, c.nullable, c.default, c.identity) for c in table.columns),
             "primary_key": table.primary_key,
-            "indexes": sorted(
-                (i.name, tuple(i.columns), i.unique, i.primary, i.valid, i.predicate) for i in table.indexes
-            ),
+            "indexes": sorted(_index_row(i, schema) for i in table.indexes),
             "constraints": sorted((c.name, c.kind, c.definition, c.validated) for c in table.constraints),
         }
     return json.loads(json.dumps(out))
+
+
+def _unqualified(definition: str, schema: str) -> str:
+    """pg_get_indexdef's text without the schema of its table (with every option: method, operator classes,
+    ordering, INCLUDE, storage parameters, predicate), so that a scratch schema's index compares equal."""
+    for prefix in (f" ON {schema}.", f" ON {sql.Identifier(schema).as_string(None)}."):
+        definition = definition.replace(prefix, " ON ", 1)
+    return definition
+
+
+def _index_row(i: Index, schema: str) -> tuple[Any, ...]:
+    definition = _unqualified(i.definition, schema)
+    return (i.name, tuple(i.columns), i.unique, i.primary, i.valid, i.predicate, i.tablespace, definition)
 
 
 REFERENCE = "ls_reference"

@@ -76,10 +76,12 @@ def rows_per_block(conn: psycopg.Connection, schema: str, table: str) -> float:
     return max(1.0, (int(counted[0]) if counted else 0) / max(1, blocks))
 
 
-def block_range(start: int, end: int) -> tuple[sql.Composable, list[str]]:
-    """`WHERE` blocks [start, end) of the table aliased `_ls_r`: a TID Range Scan."""
-    where = sql.SQL(" WHERE _ls_r.ctid >= CAST(%s AS tid) AND _ls_r.ctid < CAST(%s AS tid)")
-    return where, [f"({start},0)", f"({end},0)"]
+def block_range(start: int, end: int) -> sql.Composable:
+    """`WHERE` blocks [start, end) of the table aliased `_ls_r`: a TID Range Scan. Literals, not client-side
+    parameters: the batch UPDATE carries the user's `up` expressions (shape.py)."""
+    return sql.SQL(" WHERE _ls_r.ctid >= CAST({} AS tid) AND _ls_r.ctid < CAST({} AS tid)").format(
+        sql.Literal(f"({start},0)"), sql.Literal(f"({end},0)")
+    )
 
 
 class BlockBatches:
@@ -97,10 +99,9 @@ class BlockBatches:
         stop = min(end, start + max(1, math.ceil(size / self.density)))
         updated = 0
         if start < end:
-            where, params = block_range(start, stop)
             # never a generic plan: the bounds' actual values make the TID Range Scan's cost
-            statement = marking_update(self.schema, self.target, where, direct)
-            updated = conn.execute(statement, params, prepare=False).rowcount
+            statement = marking_update(self.schema, self.target, block_range(start, stop), direct)
+            updated = conn.execute(statement, prepare=False).rowcount
         self._same_file(conn, filenode)
         return BatchOutcome(seen=max(0, updated), last=[stop], finished=stop >= end)
 

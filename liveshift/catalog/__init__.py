@@ -12,6 +12,8 @@ from typing import Literal
 import psycopg
 from pydantic import BaseModel, Field
 
+from liveshift.expressions.qualify import SchemaNames, read_schema_names
+
 
 class Column(BaseModel):
     name: str
@@ -38,6 +40,7 @@ class Index(BaseModel):
     predicate: str | None = None
     definition: str = ""
     constraint: str | None = None  # the constraint this index backs, if any
+    tablespace: str | None = None  # its own, when not the database's default (pg_get_indexdef does not print it)
 
 
 class Constraint(BaseModel):
@@ -100,6 +103,11 @@ class Catalog(BaseModel):
     schema_name: str
     tables: dict[str, Table] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
+    # what an unqualified name in an `up`/`down` may resolve to in the schema (qualify.py); empty in snapshots
+    # stored before it was recorded, whose plans then stay as they were
+    names: SchemaNames = Field(default_factory=SchemaNames)
+    # (schema, name) of the volatile functions the migration's up/down call (volatility.py), read at prepare
+    volatile_functions: list[tuple[str, str]] = Field(default_factory=list)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -124,7 +132,8 @@ SELECT t.relname, i.relname, ix.indisunique, ix.indisprimary, ix.indisvalid, am.
        pg_get_expr(ix.indpred, ix.indrelid), pg_get_indexdef(ix.indexrelid), con.conname,
        ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-             ORDER BY k.ord)
+             ORDER BY k.ord),
+       (SELECT spcname FROM pg_tablespace WHERE oid = i.reltablespace)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -189,11 +198,12 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
             (schema,),
         )
     ]
-    return Catalog(schema_name=schema, tables=tables, sequences=sequences)
+    return Catalog(schema_name=schema, tables=tables, sequences=sequences, names=read_schema_names(conn, schema))
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
-    for rel, name, unique, primary, valid, method, pred, definition, con, cols in conn.execute(_INDEXES, (schema,)):
+    for row in conn.execute(_INDEXES, (schema,)):
+        rel, name, unique, primary, valid, method, pred, definition, con, cols, tablespace = row
         tables[rel].indexes.append(
             Index(
                 name=name,
@@ -205,6 +215,7 @@ def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table
                 predicate=pred,
                 definition=definition,
                 constraint=con,
+                tablespace=tablespace,
             )
         )
         if primary:

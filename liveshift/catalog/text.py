@@ -9,11 +9,11 @@ and the swap refuses up front.
 from __future__ import annotations
 
 from pglast import ast, parse_sql
-from pglast.enums import ConstrType, SortByDir, SortByNulls
+from pglast.enums import ConstrType
 from pglast.parser import ParseError
 from pglast.visitors import Visitor
 
-from liveshift.catalog import Constraint, Index
+from liveshift.catalog import Constraint
 
 _ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
@@ -62,31 +62,6 @@ def mentions(text: str | None, name: str) -> bool:
     visitor = _ColumnNames()
     visitor(statement)
     return name in visitor.names
-
-
-def index_key_columns(definition: str) -> list[str] | None:
-    """The key columns of a CREATE INDEX over plain columns with default options (no expression, ordering,
-    operator class, collation, INCLUDE or NULLS NOT DISTINCT), else None."""
-    statement = _statement(definition)
-    if not isinstance(statement, ast.IndexStmt) or statement.indexIncludingParams or statement.nulls_not_distinct:
-        return None
-    names: list[str] = []
-    for element in statement.indexParams:
-        plain = element.name and element.expr is None and not element.opclass and not element.collation
-        if not plain or element.ordering != SortByDir.SORTBY_DEFAULT:
-            return None
-        if element.nulls_ordering != SortByNulls.SORTBY_NULLS_DEFAULT:
-            return None
-        names.append(element.name)
-    return names
-
-
-def plain_index_columns(index: Index) -> list[str] | None:
-    """The key columns of a stored index over plain columns with default options, else None."""
-    if None in index.columns:
-        return None
-    names = index_key_columns(index.definition)
-    return names if names == index.columns else None
 
 
 def foreign_key_options(constraint: Constraint) -> str | None:

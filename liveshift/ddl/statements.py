@@ -370,6 +370,19 @@ def create_index_concurrently(
     )
 
 
+def create_index_as(schema: str, table: str, name: str, statement: str, description: str) -> Step:
+    """`statement`: a `CREATE … INDEX CONCURRENTLY IF NOT EXISTS name ON schema.table …` rebuilt from catalog
+    text (index_rebuild.py), not user input."""
+    return Step(
+        description,
+        sql.SQL(statement),
+        lock=CONCURRENTLY,
+        transactional=False,
+        skip_if=valid_index_exists(schema, name),
+        index_to_clean=qualified(schema, name),
+    )
+
+
 def rename_index(schema: str, name: str, new: str) -> Step:
     return _rename_relation("INDEX", schema, name, new, relation_missing(schema, name))
 

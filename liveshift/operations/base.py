@@ -49,6 +49,8 @@ class Transform:
     variables: tuple[Column, ...]  # logical columns (with their physical storage) the expression sees
     op_index: int
     field: str = "up"
+    # calls a volatile function (volatility.py): assigned once, as a default, and verified present, not recomputed
+    volatile: bool = False
 
 
 @dataclass(frozen=True)

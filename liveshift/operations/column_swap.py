@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 from psycopg import sql
 
 from liveshift.catalog import Column, Constraint, Index, Table
-from liveshift.catalog.text import check_expression, foreign_key_options, mentions, plain_index_columns
+from liveshift.catalog.text import check_expression, foreign_key_options, mentions
 from liveshift.ddl import statements
 from liveshift.ddl.steps import Step, while_hidden
 from liveshift.errors import SpecError
-from liveshift.operations.base import OpContext, OpPlan, Transform, VerifyCheck, hidden_name
+from liveshift.operations.base import ExpressionProbe, OpContext, OpPlan, Transform, VerifyCheck, hidden_name
 from liveshift.operations.constraints import not_null_check_name
+from liveshift.operations.index_rebuild import rebuilt_index
 
 
 @dataclass
@@ -82,19 +83,16 @@ def refuse_unsupported(swap: Swap, ctx: OpContext) -> None:
 def _refuse_index(table: Table, index: Index, old: str, where: str) -> None:
     if not index.definition:
         raise SpecError(f"index {index.name!r} is created in this migration; alter {where} in a later one")
-    if None in index.columns or mentions(index.predicate, old):
+    if None in index.columns and mentions(index.definition, old):
         raise SpecError(
-            f"index {index.name!r} has an expression or a partial-index predicate over {where}; "
+            f"index {index.name!r} has an expression over {where}; "
             "drop it first (drop_index) and create it again after this migration"
         )
     con = table.constraint(index.constraint) if index.constraint else None
     if con is not None and con.kind == "exclusion":
         raise SpecError(f"exclusion constraint {con.name!r} uses {where}; liveshift cannot rebuild it")
-    if plain_index_columns(index) is None:
-        raise SpecError(
-            f"index {index.name!r} on {where} has options liveshift does not rebuild (ordering, operator "
-            f"class, collation, INCLUDE, NULLS NOT DISTINCT): {index.definition}"
-        )
+    if rebuilt_index(index.definition, "", table.physical, index.name, old, old) is None:
+        raise SpecError(f"index {index.name!r} on {where} cannot be read back: {index.definition}")
 
 
 def _refuse_constraint(ctx: OpContext, swap: Swap, con: Constraint, where: str) -> None:
@@ -202,17 +200,26 @@ def _rebuild_index(ctx: OpContext, plan: OpPlan, swap: Swap, index: Index, final
     orig = stored.index(index.name)
     assert orig is not None
     temp = hidden_name("ix", index.name)
-    columns = [swap.hidden if c == old else c for c in plain_index_columns(orig) or []]
-    plan.expand.append(
-        statements.create_index_concurrently(
-            schema, physical, temp, columns, unique=orig.unique, method=orig.method, where=orig.predicate
-        )
-    )
+    # every option it had (index_rebuild.py); its predicate over the new column is compiled before expand
+    rebuilt = rebuilt_index(orig.definition, schema, physical, temp, old, swap.hidden, orig.tablespace)
+    assert rebuilt is not None  # refuse_unsupported read it back
+    description = f"rebuild index {index.name} on {physical} as {temp} over {swap.hidden} concurrently"
+    plan.expand.append(statements.create_index_as(schema, physical, temp, rebuilt, description))
+    if orig.predicate is not None and mentions(orig.predicate, old):
+        variables = tuple(_as_new_type(c, swap) for c in stored.columns)
+        plan.expressions.append(ExpressionProbe(swap.spec_field, physical, orig.predicate, variables, "boolean"))
     con = stored.constraint(orig.constraint) if orig.constraint else None
     if con is not None and con.kind == "unique":
         plan.contract.append(statements.attach_unique_index(schema, final_table, con.name, index=temp))
     else:
         plan.contract.append(statements.rename_index(schema, temp, index.name))
+
+
+def _as_new_type(column: Column, swap: Swap) -> Column:
+    """A physical column as an index predicate reads it once swapped: the old column as the new type."""
+    if column.name != swap.column.physical:
+        return column
+    return column.model_copy(update={"type": swap.new.type, "stored_as": swap.hidden})
 
 
 def _rebuild_check(ctx: OpContext, plan: OpPlan, swap: Swap, name: str, after: tuple[Column, ...]) -> None:

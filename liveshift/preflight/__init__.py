@@ -8,6 +8,7 @@ import psycopg
 
 from liveshift.catalog import read_catalog, schema_exists
 from liveshift.errors import SpecError
+from liveshift.expressions.volatility import read_volatile
 from liveshift.lifecycle import Status
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.preflight import privileges
@@ -45,7 +46,11 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     current = _check_record(conn, migration, file)
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
-    plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
+    catalog = read_catalog(conn, schema)
+    plan = build_plan(migration, catalog, current, file=file)
+    volatile = read_volatile(conn, [t.expression for t in plan.transforms])
+    if volatile:  # recorded in the snapshot, so every phase plans them alike (expressions/volatility.py)
+        plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)
     privileges.check_worker(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(

@@ -2,8 +2,9 @@
 
 A function's search_path is pinned so that no object in a schema on the caller's path (a `lower()`
 of its own, say) can change what it computes. The `up`/`down` expressions of a migration run inside
-the dual-write trigger, so they must compile under that path too: a user function or type is then
-found only schema-qualified (`public.normalize_email(email)`).
+the dual-write trigger, so they must compile under that path too: the names of the migration's own schema
+are qualified for them (qualify.py); a function or type of another schema is found only schema-qualified
+(`other.normalize_email(email)`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def check_transforms(
         if message is not None:
             raise SpecError(
                 f"expression {transform.expression!r} does not compile with search_path = {PINNED_SEARCH_PATH}, "
-                f"the path the dual-write trigger runs with ({message}): schema-qualify functions and types "
-                "that are not in pg_catalog, e.g. public.normalize_email(email)",
+                f"the path the dual-write trigger runs with ({message}): liveshift qualifies the tables, types and "
+                "functions of the migration's schema; schema-qualify those of other schemas, e.g. "
+                "other.normalize_email(email)",
                 file=file,
                 index=index,
                 op=op_name,

@@ -61,11 +61,25 @@ def _transform_block(schema: str, table: str, transform: Transform) -> sql.Compo
     )
 
 
+def _assigned(schema: str, table: str, transform: Transform, marker: bool) -> sql.Composable:
+    """A volatile expression (volatility.py) assigns its column once, as a default does: on insert, or for an `up`
+    when the row is still pending; a later update keeps the value rather than drawing a new one."""
+    block = _transform_block(schema, table, transform)
+    if not transform.volatile:
+        return block
+    if not (marker and transform.direction == "up"):
+        return sql.SQL("IF TG_OP = 'INSERT' THEN {} END IF;").format(block)
+    # OLD exists only for an update: tested in a branch of its own
+    return sql.SQL("IF TG_OP = 'INSERT' THEN {b} ELSIF OLD.{m} = 'p' THEN {b} END IF;").format(
+        b=block, m=sql.Identifier(MARKER)
+    )
+
+
 def function_body(schema: str, table: str, transforms: list[Transform], marker: bool) -> sql.Composable:
     ups = [t for t in transforms if t.direction == "up"]
     downs = [t for t in reversed(transforms) if t.direction == "down"]
-    green_part = [_transform_block(schema, table, t) for t in downs]
-    blue_part = [_transform_block(schema, table, t) for t in ups]
+    green_part = [_assigned(schema, table, t, marker) for t in downs]
+    blue_part = [_assigned(schema, table, t, marker) for t in ups]
     if marker and ups:
         # a green UPDATE of a row not backfilled yet: its new columns are still empty, so first bring
         # those green did not set up to date from the old ones (then `down` maps them back unchanged)

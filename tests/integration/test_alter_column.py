@@ -415,8 +415,6 @@ operations:
     ("setup", "ops", "message"),
     [
         ("CREATE INDEX items_lower ON items (lower(note))", "column: note\n    type: varchar(10)", "expression"),
-        ("CREATE INDEX items_part ON items (id) WHERE note <> ''", "column: note\n    type: varchar(10)", "predicate"),
-        ("CREATE INDEX items_desc ON items (note DESC)", "column: note\n    type: varchar(10)", "options"),
         (
             "ALTER TABLE items ADD COLUMN total int GENERATED ALWAYS AS (price * 2) STORED",
             "column: price\n    type: bigint",

@@ -197,9 +197,8 @@ def test_the_batch_is_a_tid_range_scan(dsn: str, conn: psycopg.Connection) -> No
     expand(dsn, ADD_COLUMN.m)
     target = _target(dsn, ADD_COLUMN.m.name)
     for direct in (True, False):
-        where, params = block_range(3, 7)
-        statement = sql.SQL("EXPLAIN ") + marking_update("public", target, where, direct)
-        plan = "\n".join(r[0] for r in conn.execute(statement, params, prepare=False))
+        statement = sql.SQL("EXPLAIN ") + marking_update("public", target, block_range(3, 7), direct)
+        plan = "\n".join(r[0] for r in conn.execute(statement, prepare=False))
         assert "Tid Range Scan on history" in plan, plan
         assert "TID Cond: ((ctid >= '(3,0)'::tid) AND (ctid < '(7,0)'::tid))" in plan, plan
 

@@ -294,14 +294,18 @@ def test_a_hostile_function_on_the_application_search_path_does_not_change_the_t
     assert config == [(["search_path=pg_catalog, pg_temp"],)]  # the dual-write function and version_for
 
 
-def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.Connection) -> None:
+def test_an_unqualified_function_of_another_schema_in_up_is_refused(dsn: str, conn: psycopg.Connection) -> None:
+    """One of the migration's own schema is qualified for the trigger (tests/integration/test_qualified_names.py);
+    one the worker's session finds in another schema is refused."""
     conn.execute(HOSTILE)
-    conn.execute("CREATE FUNCTION public.canonical_email(text) RETURNS text LANGUAGE sql AS $$ SELECT lower($1) $$")
+    conn.execute("CREATE SCHEMA util")
+    conn.execute("CREATE FUNCTION util.canonical_email(text) RETURNS text LANGUAGE sql AS $$ SELECT lower($1) $$")
+    conn.execute("GRANT USAGE ON SCHEMA util TO PUBLIC")
     text = (
         "name: people_norm\noperations:\n  - op: add_column\n    table: people\n"
         "    column: {{name: email_norm, type: text}}\n    up: {}(email)\n"
     )
-    with open_session(dsn) as c:
+    with open_session(dsn, options="-c search_path=public,util") as c:
         with pytest.raises(SpecError) as refused:
             phases.prepare(c, migration(text.format("canonical_email")), file="norm.yaml")
         message = str(refused.value)
@@ -310,7 +314,7 @@ def test_an_unqualified_user_function_in_up_is_refused(dsn: str, conn: psycopg.C
         )
         assert "search_path = pg_catalog, pg_temp" in message and "schema-qualify" in message
         assert c.execute("SELECT to_regnamespace('liveshift') IS NULL").fetchone() == (True,)  # nothing written
-        qualified = migration(text.format("public.canonical_email"))
+        qualified = migration(text.format("util.canonical_email"))
         phases.prepare(c, qualified)
         phases.expand(c, qualified.name)
     conn.execute("SET search_path = public_base")

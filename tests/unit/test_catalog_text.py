@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from liveshift.catalog import Constraint, Index
-from liveshift.catalog.text import (
-    check_expression,
-    foreign_key_options,
-    index_key_columns,
-    mentions,
-    plain_index_columns,
-)
+from liveshift.catalog import Constraint
+from liveshift.catalog.text import check_expression, foreign_key_options, mentions
 
 
 def foreign_key(definition: str) -> Constraint:
@@ -20,35 +14,6 @@ def foreign_key(definition: str) -> Constraint:
 
 def check(definition: str) -> Constraint:
     return Constraint(name="ck", kind="check", definition=definition, columns=["a"])
-
-
-@pytest.mark.parametrize(
-    ("definition", "columns"),
-    [
-        ("CREATE INDEX i ON public.t USING btree (a)", ["a"]),
-        ('CREATE UNIQUE INDEX i ON public.t USING btree (a, "B c", "x""y")', ["a", "B c", 'x"y']),
-        ("CREATE INDEX i ON public.t USING hash (a)", ["a"]),
-        ("CREATE INDEX i ON public.t USING btree (a) WHERE (b > 0)", ["a"]),
-        ("CREATE INDEX i ON public.t USING btree (a DESC)", None),
-        ("CREATE INDEX i ON public.t USING btree (a NULLS FIRST)", None),
-        ("CREATE INDEX i ON public.t USING btree (a text_pattern_ops)", None),
-        ('CREATE INDEX i ON public.t USING btree (a COLLATE "C")', None),
-        ("CREATE INDEX i ON public.t USING btree (lower(a))", None),
-        ("CREATE INDEX i ON public.t USING btree (a) INCLUDE (b)", None),
-        ("CREATE UNIQUE INDEX i ON public.t USING btree (a) NULLS NOT DISTINCT", None),
-        ("not sql at all", None),
-    ],
-)
-def test_index_key_columns_of_plain_columns_only(definition: str, columns: list[str] | None) -> None:
-    assert index_key_columns(definition) == columns
-
-
-def test_plain_index_columns_must_agree_with_the_catalog() -> None:
-    definition = "CREATE INDEX i ON public.t USING btree (a, b)"
-    assert plain_index_columns(Index(name="i", columns=["a", "b"], definition=definition)) == ["a", "b"]
-    assert plain_index_columns(Index(name="i", columns=["b", "a"], definition=definition)) is None
-    expression = "CREATE INDEX i ON public.t USING btree (lower(a))"
-    assert plain_index_columns(Index(name="i", columns=[None], definition=expression)) is None
 
 
 @pytest.mark.parametrize(

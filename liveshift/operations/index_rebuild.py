@@ -1,0 +1,61 @@
+"""An index over a column that a column swap replaces, built again on the hidden column with every option it had.
+
+PostgreSQL's own `ALTER TABLE … ALTER COLUMN … TYPE` rebuilds such an index by parsing its definition again (the
+text pg_get_indexdef prints) against the new column. A swap does the same from the same text, parsed with pglast:
+only the index's name, the column's name (in key columns, INCLUDE, expressions and the predicate) and
+CONCURRENTLY change; the access method, operator classes (printed only where not the type's default, so a default
+one follows the new type, as with the plain statement) and their options, collations, ordering, NULLS placement,
+INCLUDE, NULLS NOT DISTINCT, the predicate, storage parameters and tablespace are kept as they are.
+"""
+
+from __future__ import annotations
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
+from pglast.stream import RawStream
+from pglast.visitors import Visitor
+
+
+class _Rename(Visitor):
+    """Column references and index elements naming `old` name `new` instead."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> ast.ColumnRef | None:
+        last = node.fields[-1]
+        if isinstance(last, ast.String) and last.sval == self.old:
+            return ast.ColumnRef(fields=(*node.fields[:-1], ast.String(sval=self.new)), location=node.location)
+        return None
+
+    def visit_IndexElem(self, ancestors: object, node: ast.IndexElem) -> None:
+        if node.name == self.old:
+            node.name = self.new
+
+
+def _index_statement(definition: str) -> ast.IndexStmt | None:
+    try:
+        statements = parse_sql(definition)
+    except ParseError:
+        return None
+    if len(statements) != 1 or not isinstance(statements[0].stmt, ast.IndexStmt):
+        return None
+    return statements[0].stmt
+
+
+def rebuilt_index(
+    definition: str, schema: str, table: str, name: str, old: str, new: str, tablespace: str | None = None
+) -> str | None:
+    """`CREATE … INDEX CONCURRENTLY IF NOT EXISTS name ON schema.table …` from `definition` (pg_get_indexdef of
+    an index on `table`) with column `old` replaced by `new`; None when the text is not one CREATE INDEX.
+    `tablespace`: the index's own (pg_get_indexdef does not print it), None for the database's default."""
+    statement = _index_statement(definition)
+    if statement is None:
+        return None
+    _Rename(old, new)(statement)
+    statement.idxname = name
+    statement.relation = ast.RangeVar(schemaname=schema, relname=table, inh=True, relpersistence="p")
+    statement.concurrent = True
+    statement.if_not_exists = True
+    statement.tableSpace = tablespace
+    return RawStream()(statement)
