@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -31,6 +30,7 @@ from liveshift.activities.payloads import (
     PrepareInput,
 )
 from liveshift.activities.reporter import LockReporter, PartitionReporter
+from liveshift.ddl.executor import StepRunner
 from liveshift.health import HealthResult
 from liveshift.values import LockDetails, Prepared, Progress, TablePlan, VerifyReport
 
@@ -49,11 +49,11 @@ class MigrationActivities:
         self._resolve = resolve_dsn
         self._executor = executor
 
-    def _call(self, target: str, fn: Callable[..., T], *args: Any) -> Callable[[], T]:
-        """`fn(conn, *args)` on a connection of its own to `target`, for the thread pool."""
+    def _call(self, target: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+        """`fn(conn, *args, **kwargs)` on a connection of its own to `target`, for the thread pool."""
         dsn = self._resolve(target)
 
-        return functools.partial(call_core, dsn, lambda conn: fn(conn, *args))
+        return functools.partial(call_core, dsn, lambda conn: fn(conn, *args, **kwargs))
 
     async def _run(self, target: str, fn: Callable[..., T], *args: Any, details: Callable[[], list[Any]] = list) -> T:
         """Run the core call on the pool, heartbeating (with `details()`) until it returns (a thread cannot be
@@ -65,15 +65,13 @@ class MigrationActivities:
                 return future.result()
             activity.heartbeat(*details())
 
-    async def _lock_phase(self, request: PhaseInput, fn: Callable[..., None], *args: Any) -> LockDetails:
-        """`fn(conn, migration, lock, on_retry, *args, on_wait=...)`: a phase of lock-taking steps; the reporter
-        counts retries and puts a wait for a blocking transaction into the heartbeat details. The answer names
-        the backends it ended, for the workflow's status."""
+    async def _lock_phase(self, request: PhaseInput, fn: Callable[..., None], **kwargs: Any) -> LockDetails:
+        """`fn(conn, migration, runner=..., **kwargs)`: a phase of lock-taking steps, run under the request's lock
+        policy; the reporter counts retries and puts a wait for a blocking transaction into the heartbeat details.
+        The answer names the backends it ended, for the workflow's status."""
         reporter = LockReporter(request.migration)
-        call = functools.partial(fn, on_wait=reporter.on_wait)
-        await self._run(
-            request.target, call, request.migration, request.lock, reporter.on_retry, *args, details=reporter.details
-        )
+        call = functools.partial(fn, runner=StepRunner(request.lock, reporter), **kwargs)
+        await self._run(request.target, call, request.migration, details=reporter.details)
         return reporter.outcome()
 
     @activity.defn
@@ -98,28 +96,24 @@ class MigrationActivities:
         a workflow started before that (`signal_progress`) is it also signalled every `progress_interval_s`.
         """
         _log_resumption(request)
-        reporter = PartitionReporter(request.migration, request.table, request.partition)
-        stop = threading.Event()
+        # standbys the replication throttle polls are worker targets too
+        reporter = PartitionReporter(request.migration, request.table, request.partition, resolve=self._resolve)
         call = self._call(
             request.target,
             phases.backfill_partition,
             request.migration,
-            request.table,
-            request.partition,
-            request.throttle,
-            reporter.on_progress,
-            stop.is_set,
-            self._resolve,  # standbys the replication throttle polls are worker targets too
-            reporter.on_hold,
+            table=request.table,
+            partition=request.partition,
+            throttle=request.throttle,
+            hooks=reporter,
         )
-        result = await self._walk(call, reporter, stop, request.progress_interval_s, request.signal_progress)
+        result = await self._walk(call, reporter, request.progress_interval_s, request.signal_progress)
         return result.model_copy(update={"earlier_error": _earlier_error()})
 
     async def _walk(
         self,
         call: Callable[[], Progress],
         reporter: PartitionReporter,
-        stop: threading.Event,
         interval_s: float,
         signal_progress: bool,
     ) -> PartitionResult:
@@ -137,7 +131,7 @@ class MigrationActivities:
                     await signal(None)
         except asyncio.CancelledError:
             # cancelled (rollback) or the worker shuts down: stop at the next batch boundary, then go
-            stop.set()
+            reporter.stop()
             await asyncio.wait({future})
             raise
         try:
@@ -192,7 +186,7 @@ class MigrationActivities:
 
     @activity.defn
     async def rollback(self, request: PhaseInput) -> LockDetails | None:
-        outcome = await self._lock_phase(request, phases.rollback, request.reason)
+        outcome = await self._lock_phase(request, phases.rollback, reason=request.reason)
         metrics.set_green_share(request.migration, 0)
         return outcome
 

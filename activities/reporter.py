@@ -3,21 +3,27 @@ a lock-taking phase's lock waits and terminated blockers."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from liveshift import metrics
 from liveshift.activities.payloads import PartitionResult, ProgressReport
 from liveshift.backfill.replication import Hold
+from liveshift.ddl.steps import Step
 from liveshift.values import Blocker, LockDetails, LockWait, Progress
 
 
 class PartitionReporter:
-    """Fed by the core after each batch (and repeatedly while it is paused or steps aside), on the DB thread;
-    read from the event loop for heartbeats (and the progress signals older workflows expect)."""
+    """A partition's hooks (backfill.walk.PartitionHooks): fed by the core after each batch (and repeatedly while
+    it is paused or steps aside), on the DB thread; read from the event loop for heartbeats (and the progress
+    signals older workflows expect), which also asks the walk to stop. `resolve` finds a worker target's DSN."""
 
-    def __init__(self, migration: str, table: str, partition: int) -> None:
+    def __init__(self, migration: str, table: str, partition: int, *, resolve: Callable[[str], str]) -> None:
         self.migration, self.table, self.partition = migration, table, partition
+        self._resolve = resolve
+        self._stop = threading.Event()
         self.latest: Progress | None = None
         self._started = time.monotonic()
         self._rows_at_start: int | None = None
@@ -35,6 +41,16 @@ class PartitionReporter:
         if progress.throttled and (new_batch or previous is None or previous.throttled != progress.throttled):
             metrics.THROTTLE_WAITS.labels(migration=self.migration, reason=self._reason_label(progress.throttled)).inc()
         self.latest = progress
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """From the event loop (cancellation, shutdown): the walk stops at its next batch boundary."""
+        self._stop.set()
+
+    def standby_dsn(self, name: str) -> str:
+        return self._resolve(name)
 
     def on_hold(self, hold: Hold | None) -> None:
         """Each answer of the replication probe (before each batch): the held gauge follows it."""
@@ -76,16 +92,19 @@ class PartitionReporter:
 
 
 class LockReporter:
-    """The safe DDL executor's callbacks during one lock-taking phase, on the DB thread: retries, the wait
-    outside the lock queue and ended blockers (terminated, or autovacuum cancelled) to metrics; read from the
-    event loop for heartbeats."""
+    """The safe DDL executor's hooks (ddl.executor.LockHooks) during one lock-taking phase, on the DB thread:
+    retries, the wait outside the lock queue and ended blockers (terminated, or autovacuum cancelled) to metrics;
+    read from the event loop for heartbeats."""
 
     def __init__(self, migration: str) -> None:
         self.migration = migration
-        self.on_retry = metrics.lock_retry_counter(migration)
+        self._count_retry = metrics.lock_retry_counter(migration)
         self.wait: LockWait | None = None
         self.terminated: list[Blocker] = []  # this phase's, over all its steps
         self._series: list[tuple[str, ...]] = []
+
+    def on_retry(self, step: Step, attempt: int) -> None:
+        self._count_retry(step, attempt)
 
     def on_wait(self, wait: LockWait) -> None:
         self.wait = wait if wait.blockers else None

@@ -9,7 +9,6 @@ executor), the backfill in backfill/.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import psycopg
 from psycopg import errors
@@ -17,11 +16,9 @@ from psycopg import errors
 from liveshift import lifecycle, preflight
 from liveshift.backfill import replication
 from liveshift.backfill.partitions import estimate_rows, plan_partitions
-from liveshift.backfill.replication import Hold
-from liveshift.backfill.walk import run_partition
+from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
-from liveshift.ddl.executor import LockWaitHook, check_policy, run_steps
-from liveshift.ddl.steps import Step
+from liveshift.ddl.executor import StepRunner, check_policy
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.plan import MigrationPlan, build_plan
@@ -37,7 +34,8 @@ from liveshift.versions.schemas import candidate_share, promote, set_candidate
 
 log = logging.getLogger(__name__)
 
-LockRetryHook = Callable[[Step, int], None]
+# the default policy, heard by nobody (the CLI and tests); an activity hands down its own runner
+QUIET = StepRunner()
 
 
 def plan_of(record: MigrationRecord) -> MigrationPlan:
@@ -98,34 +96,20 @@ def _require(record: MigrationRecord, action: CoreAction) -> None:
         raise MigrationStateError(f"cannot {action.verb} migration {record.name!r}: it is {record.status}")
 
 
-def expand(
-    conn: psycopg.Connection,
-    name: str,
-    policy: LockPolicy | None = None,
-    on_lock_retry: LockRetryHook | None = None,
-    *,
-    on_wait: LockWaitHook | None = None,
-) -> None:
+def expand(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
     record = load_record(conn, name)
     _require(record, lifecycle.EXPAND)
     plan = plan_of(record)
-    run_steps(conn, plan.phases()["expand"], policy, on_lock_retry, on_wait)
+    runner.run(conn, plan.phases()["expand"])
     grants.sync(conn, plan)  # the views exist now: the roles of the tables get them
     records.set_status(conn, name, Status.EXPANDED)
 
 
-def validate_constraints(
-    conn: psycopg.Connection,
-    name: str,
-    policy: LockPolicy | None = None,
-    on_lock_retry: LockRetryHook | None = None,
-    *,
-    on_wait: LockWaitHook | None = None,
-) -> None:
+def validate_constraints(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
     """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
     record = load_record(conn, name)
     _require(record, lifecycle.VALIDATE_CONSTRAINTS)
-    run_steps(conn, plan_of(record).validate_steps(), policy, on_lock_retry, on_wait)
+    runner.run(conn, plan_of(record).validate_steps())
     if record.status == Status.EXPANDED:
         records.set_status(conn, name, Status.BACKFILLED)
 
@@ -166,14 +150,7 @@ def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
     return int(row[1])
 
 
-def contract(
-    conn: psycopg.Connection,
-    name: str,
-    policy: LockPolicy | None = None,
-    on_lock_retry: LockRetryHook | None = None,
-    *,
-    on_wait: LockWaitHook | None = None,
-) -> None:
+def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
     """Remove the old shape. Irreversible: only after cutover."""
     record = load_record(conn, name)
     if record.status == Status.COMPLETE:
@@ -187,21 +164,13 @@ def contract(
         if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
             grants.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
         records.set_status(conn, name, Status.CONTRACTING)
-    run_steps(conn, plan.phases()["contract"], policy, on_lock_retry, on_wait)
+    runner.run(conn, plan.phases()["contract"])
     conn.execute(promote(record.schema_name, record.green_version))
     checkpoints.clear(conn, name)
     records.set_status(conn, name, Status.COMPLETE)
 
 
-def rollback(
-    conn: psycopg.Connection,
-    name: str,
-    policy: LockPolicy | None = None,
-    on_lock_retry: LockRetryHook | None = None,
-    reason: str | None = None,
-    *,
-    on_wait: LockWaitHook | None = None,
-) -> None:
+def rollback(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET, reason: str | None = None) -> None:
     """Undo everything expand did, keeping every row written meanwhile through either version."""
     record = load_record(conn, name)
     if record.status == Status.ROLLED_BACK:
@@ -213,7 +182,7 @@ def rollback(
     plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
         conn.execute(set_candidate(record.schema_name, None, 0))
-    run_steps(conn, plan.phases()["rollback"], policy, on_lock_retry, on_wait)
+    runner.run(conn, plan.phases()["rollback"])
     checkpoints.clear(conn, name)
     records.set_status(conn, name, Status.ROLLED_BACK, reason)
 
@@ -250,25 +219,26 @@ def plan_backfill(conn: psycopg.Connection, name: str, parallelism: int) -> list
 def backfill_partition(
     conn: psycopg.Connection,
     name: str,
+    *,
     table: str,
     partition: int,
     throttle: Throttle,
-    on_progress: Callable[[Progress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    standby_dsn: Callable[[str], str] | None = None,
-    on_hold: Callable[[Hold | None], None] | None = None,
+    hooks: PartitionHooks = NO_PARTITION_HOOKS,
 ) -> Progress:
     """Walk one partition `plan_backfill` recorded, from its checkpoint (see `backfill.walk.run_partition`), holding
-    for the replicas (`throttle.replication`; its standbys are worker targets `standby_dsn` resolves)."""
+    for the replicas (`throttle.replication`; its standbys are worker targets `hooks.standby_dsn` resolves)."""
     plan = plan_of(load_record(conn, name))
     target = next((t for t in plan.backfill_targets() if t.table == table), None)
     if target is None:
         raise MigrationStateError(f"table {table!r} needs no backfill in {name!r}")
-    hold_reason = replication.hold_reason_hook(
-        conn, throttle.replication, standby_dsn or _no_standby_targets, on_hold or (lambda hold: None)
+    hold_reason = replication.hold_reason_hook(conn, throttle.replication, hooks.standby_dsn, hooks.on_hold)
+    return run_partition(
+        conn,
+        migration=name,
+        schema=plan.schema,
+        target=target,
+        partition=partition,
+        throttle=throttle,
+        hooks=hooks,
+        hold_reason=hold_reason,
     )
-    return run_partition(conn, name, plan.schema, target, partition, throttle, on_progress, should_stop, hold_reason)
-
-
-def _no_standby_targets(name: str) -> str:
-    raise MigrationStateError(f"standby {name!r} is a worker target, and this caller resolves no targets")

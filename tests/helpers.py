@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -15,12 +16,15 @@ from psycopg import sql
 
 from liveshift import phases
 from liveshift.backfill.partitions import plan_partitions
-from liveshift.backfill.walk import Throttle, run_partition
+from liveshift.backfill.walk import NoPartitionHooks, PartitionHooks, Throttle, run_partition
 from liveshift.catalog import Index, read_catalog
 from liveshift.connections import open_session
+from liveshift.ddl.executor import NoLockHooks
+from liveshift.ddl.steps import Step
 from liveshift.spec import Migration, parse_migration
 from liveshift.store.checkpoints import init_checkpoints, load_partitions
 from liveshift.store.record import load_record
+from liveshift.values import LockWait, Progress
 
 
 def client(dsn: str, version: str | None, user: str | None = None, fallback: bool = True) -> psycopg.Connection:
@@ -120,6 +124,40 @@ def drop_role(admin_dsn: str, database: str, role: str) -> None:
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
+@dataclass
+class LockEvents(NoLockHooks):
+    """Lock hooks that keep what they hear: each wait's report, each retry's attempt."""
+
+    waits: list[LockWait] = field(default_factory=list)
+    retries: list[int] = field(default_factory=list)
+
+    def on_wait(self, wait: LockWait) -> None:
+        self.waits.append(wait)
+
+    def on_retry(self, step: Step, attempt: int) -> None:
+        self.retries.append(attempt)
+
+
+@dataclass
+class _Hooks(NoPartitionHooks):
+    progress: Callable[[Progress], None] | None
+    stop: Callable[[], bool] | None
+
+    def on_progress(self, progress: Progress) -> None:
+        if self.progress is not None:
+            self.progress(progress)
+
+    def should_stop(self) -> bool:
+        return self.stop is not None and self.stop()
+
+
+def partition_hooks(
+    on_progress: Callable[[Progress], None] | None = None, should_stop: Callable[[], bool] | None = None
+) -> PartitionHooks:
+    """A partition's hooks from plain functions; those not given do nothing (as no hooks at all)."""
+    return _Hooks(on_progress, should_stop)
+
+
 def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle | None = None) -> None:
     with open_session(dsn) as conn:
         plan = phases.plan_of(load_record(conn, name))
@@ -129,7 +167,9 @@ def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle |
                 partitions = plan_partitions(conn, plan.schema, target, parallelism)
                 init_checkpoints(conn, name, target.table, partitions)
             for p in partitions:
-                run_partition(conn, name, plan.schema, target, p.index, throttle)
+                run_partition(
+                    conn, migration=name, schema=plan.schema, target=target, partition=p.index, throttle=throttle
+                )
 
 
 def through_verify(dsn: str, m: Migration) -> phases.VerifyReport:

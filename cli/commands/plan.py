@@ -77,7 +77,7 @@ def _refuse(args: argparse.Namespace, message: str, error: SpecError | None = No
 def _step_json(step: Step, conn: psycopg.Connection) -> dict[str, Any]:
     return {
         "description": step.description,
-        "lock": step.lock,
+        "lock": step.label,
         "transactional": step.transactional,
         "unchecked": step.unchecked,
         "statement": step.statement.as_string(conn),

@@ -21,14 +21,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import errors, sql
 
 from liveshift.backfill.batches import BatchSource
 from liveshift.backfill.partitions import batch_source
+from liveshift.backfill.replication import Hold
 from liveshift.ddl.steps import qualified
+from liveshift.errors import MigrationStateError
 from liveshift.plan import BackfillTarget
 from liveshift.store import checkpoints
 from liveshift.store.record import is_paused
@@ -54,24 +56,60 @@ def _use_path(conn: psycopg.Connection, direct: bool) -> None:
     )
 
 
+class PartitionHooks(Protocol):
+    """What one partition's walk tells its caller and asks of it (the activity's PartitionReporter), on the DB
+    thread."""
+
+    def on_progress(self, progress: Progress) -> None:
+        """After each batch, and repeatedly while paused, held or stepping aside."""
+
+    def should_stop(self) -> bool:
+        """Asked before each batch: stop there (the activity is cancelled, or its worker shuts down)."""
+
+    def on_hold(self, hold: Hold | None) -> None:
+        """Each answer of the replication probe (before each batch)."""
+
+    def standby_dsn(self, name: str) -> str:
+        """The connection string of the standby the replication limits name (a worker target)."""
+
+
+class NoPartitionHooks:
+    """Nobody listens, nothing stops the walk, and no standby can be resolved (the CLI, tests)."""
+
+    def on_progress(self, progress: Progress) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+    def on_hold(self, hold: Hold | None) -> None:
+        pass
+
+    def standby_dsn(self, name: str) -> str:
+        raise MigrationStateError(f"standby {name!r} is a worker target, and this caller resolves no targets")
+
+
+NO_PARTITION_HOOKS = NoPartitionHooks()
+
+
 def run_partition(
     conn: psycopg.Connection,
+    *,
     migration: str,
     schema: str,
     target: BackfillTarget,
     partition: int,
     throttle: Throttle | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: PartitionHooks = NO_PARTITION_HOOKS,
     hold_reason: Callable[[], str | None] | None = None,
 ) -> Progress:
-    """Walk one key-range partition from its checkpoint to its end (or until `should_stop`); no batch
+    """Walk one key-range partition from its checkpoint to its end (or until `hooks.should_stop()`); no batch
     starts while `hold_reason()` names a reason (see `replication.hold_reason_hook`)."""
     assert conn.autocommit, "the backfill manages its own transactions"
     walk = _Walk.resume(conn, migration, schema, target, partition, throttle or Throttle())
-    walk.on_progress = on_progress or (lambda progress: None)
+    walk.on_progress = hooks.on_progress
     walk.hold_reason = hold_reason or (lambda: None)
-    stop = should_stop or (lambda: False)
+    stop = hooks.should_stop
     while not walk.progress.done:
         if stop():
             break

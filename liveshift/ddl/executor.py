@@ -15,14 +15,14 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import psycopg
 from psycopg import errors, sql
 
 from liveshift.ddl.blockers import can_terminate, cancel_autovacuum, find_blockers, linked_tables, terminate
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Table, drops_objects, stalls_applications, step_locks
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock, Table, read_lock
 from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted, SpecError
 from liveshift.values import Blocker, LockPolicy, LockWait
@@ -39,7 +39,22 @@ class StepOutcome:
     waited_s: float = 0.0  # outside the lock queue, for blockers
 
 
-LockWaitHook = Callable[[LockWait], None]
+class LockHooks(Protocol):
+    """Who hears of a phase's lock retries and waits (the activity's LockReporter), on the DB thread."""
+
+    def on_retry(self, step: Step, attempt: int) -> None: ...
+
+    def on_wait(self, wait: LockWait) -> None: ...
+
+
+class NoLockHooks:
+    """Nobody listens (the CLI, tests)."""
+
+    def on_retry(self, step: Step, attempt: int) -> None:
+        pass
+
+    def on_wait(self, wait: LockWait) -> None:
+        pass
 
 
 def backoff_delay(policy: LockPolicy, attempt: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
@@ -103,21 +118,26 @@ def _end_blockers(
             refused.add(blocker.pid)
 
 
+def lock_of(step: Step) -> Lock:
+    """What the step locks: as its builder declared it. The user's raw SQL declares nothing (liveshift cannot
+    know what arbitrary SQL locks): for it, what pglast reads from the SQL, as the executor always did; SQL it
+    cannot read locks no table it knows of (no wait outside the queue, the longer lock_timeout)."""
+    return step.lock if step.lock is not None else read_lock(step.statement.as_string(None))
+
+
 def wait_scope(conn: psycopg.Connection, step: Step) -> tuple[tuple[Table, ...], str] | None:
     """The tables whose old transactions the step waits for, and its mode; None if no application statement
     would queue behind its lock request. Dropping a key, column or table also locks the tables a foreign key
-    links it to, which the SQL does not name."""
-    tables, mode = step_locks(step)
-    if not tables or mode is None or not stalls_applications(mode):
+    links it to, which the lock does not name (`Lock.linked`)."""
+    lock = lock_of(step)
+    if not lock.stalls_applications or lock.mode is None:
         return None
-    if mode == ACCESS_EXCLUSIVE and any(drops_objects(p.statement.as_string(None)) for p in step.parts or (step,)):
-        tables = linked_tables(conn, tables)
-    return tables, mode
+    if lock.mode == ACCESS_EXCLUSIVE and lock.linked:
+        return linked_tables(conn, lock.tables), lock.mode
+    return lock.tables, lock.mode
 
 
-def wait_for_blockers(
-    conn: psycopg.Connection, step: Step, policy: LockPolicy, on_wait: LockWaitHook | None = None
-) -> float:
+def wait_for_blockers(conn: psycopg.Connection, step: Step, policy: LockPolicy, hooks: LockHooks) -> float:
     """Poll pg_locks, requesting nothing, until no old transaction holds or awaits a lock conflicting with the
     step's; seconds waited. Never gives up: a step that always finds a blocker keeps waiting (and says so)."""
     scope = wait_scope(conn, step)
@@ -145,8 +165,7 @@ def wait_for_blockers(
             terminated=terminated,
             starving=waited >= policy.starving_after_s,
         )
-        if on_wait:
-            on_wait(report)
+        hooks.on_wait(report)
         if not blockers:
             return waited
         if {b.pid for b in blockers} - seen:
@@ -173,56 +192,49 @@ def _execute(conn: psycopg.Connection, step: Step, timeout_ms: int) -> None:
 
 
 def _timeout_ms(step: Step, policy: LockPolicy) -> int:
-    _, mode = step_locks(step)
-    return policy.lock_timeout_ms if stalls_applications(mode) else policy.concurrent_lock_timeout_ms
+    return policy.lock_timeout_ms if lock_of(step).stalls_applications else policy.concurrent_lock_timeout_ms
 
 
-def run_step(
-    conn: psycopg.Connection,
-    step: Step,
-    policy: LockPolicy | None = None,
-    on_lock_retry: Callable[[Step, int], None] | None = None,
-    on_wait: LockWaitHook | None = None,
-) -> StepOutcome:
-    """Run one step on an autocommit connection; idempotent through `skip_if`."""
-    policy = policy or LockPolicy()
-    assert conn.autocommit, "the DDL executor needs an autocommit connection"
-    waited = 0.0
-    for attempt in range(policy.max_attempts):
-        try:
-            if step.index_to_clean is not None:
-                _drop_invalid_index(conn, step.index_to_clean, policy)
-            if already_applied(conn, step):
-                return StepOutcome(skipped=True, attempts=attempt, waited_s=waited)
-            waited += wait_for_blockers(conn, step, policy, on_wait)
-            _execute(conn, step, _timeout_ms(step, policy))
-            return StepOutcome(skipped=False, attempts=attempt + 1, waited_s=waited)
-        except RETRYABLE as exc:
-            delay = backoff_delay(policy, attempt)
-            log.warning("%s: %s; retry %d in %.2fs", step.description, type(exc).__name__, attempt + 1, delay)
-            if on_lock_retry:
-                on_lock_retry(step, attempt + 1)
-            time.sleep(delay)
-        except psycopg.Error:
-            # e.g. a unique index over duplicates: leave no INVALID index behind for the caller to trip on
-            if step.index_to_clean is not None and not conn.closed:
-                with contextlib.suppress(psycopg.Error):
+@dataclass(frozen=True)
+class StepRunner:
+    """Runs steps on autocommit connections under one lock policy, telling `hooks` of retries and waits: built
+    once per phase by its caller (an activity, with its LockReporter) and handed to the phase."""
+
+    policy: LockPolicy = field(default_factory=LockPolicy)
+    hooks: LockHooks = field(default_factory=NoLockHooks)
+
+    def run(self, conn: psycopg.Connection, steps: list[Step]) -> list[StepOutcome]:
+        return [self.run_step(conn, step) for step in steps]
+
+    def run_step(self, conn: psycopg.Connection, step: Step) -> StepOutcome:
+        """Run one step; idempotent through `skip_if`."""
+        policy = self.policy
+        assert conn.autocommit, "the DDL executor needs an autocommit connection"
+        waited = 0.0
+        for attempt in range(policy.max_attempts):
+            try:
+                if step.index_to_clean is not None:
                     _drop_invalid_index(conn, step.index_to_clean, policy)
-            raise
-    if step.index_to_clean is not None:
-        with contextlib.suppress(*RETRYABLE):
-            _drop_invalid_index(conn, step.index_to_clean, policy)
-    raise LockRetriesExhausted(
-        f"{step.description}: lock not acquired after {policy.max_attempts} attempts "
-        f"of lock_timeout {_timeout_ms(step, policy)} ms"
-    )
-
-
-def run_steps(
-    conn: psycopg.Connection,
-    steps: list[Step],
-    policy: LockPolicy | None = None,
-    on_lock_retry: Callable[[Step, int], None] | None = None,
-    on_wait: LockWaitHook | None = None,
-) -> list[StepOutcome]:
-    return [run_step(conn, step, policy, on_lock_retry, on_wait) for step in steps]
+                if already_applied(conn, step):
+                    return StepOutcome(skipped=True, attempts=attempt, waited_s=waited)
+                waited += wait_for_blockers(conn, step, policy, self.hooks)
+                _execute(conn, step, _timeout_ms(step, policy))
+                return StepOutcome(skipped=False, attempts=attempt + 1, waited_s=waited)
+            except RETRYABLE as exc:
+                delay = backoff_delay(policy, attempt)
+                log.warning("%s: %s; retry %d in %.2fs", step.description, type(exc).__name__, attempt + 1, delay)
+                self.hooks.on_retry(step, attempt + 1)
+                time.sleep(delay)
+            except psycopg.Error:
+                # e.g. a unique index over duplicates: leave no INVALID index behind for the caller to trip on
+                if step.index_to_clean is not None and not conn.closed:
+                    with contextlib.suppress(psycopg.Error):
+                        _drop_invalid_index(conn, step.index_to_clean, policy)
+                raise
+        if step.index_to_clean is not None:
+            with contextlib.suppress(*RETRYABLE):
+                _drop_invalid_index(conn, step.index_to_clean, policy)
+        raise LockRetriesExhausted(
+            f"{step.description}: lock not acquired after {policy.max_attempts} attempts "
+            f"of lock_timeout {_timeout_ms(step, policy)} ms"
+        )

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE, step_locks
-from liveshift.ddl.steps import ACCESS_EXCLUSIVE_BRIEF, Step
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock, Table
+from liveshift.ddl.steps import Step
 
 
-def _group_key(step: Step) -> tuple[str, str] | None:
+def _group_key(step: Step) -> Table | None:
     """The one table a step locks, if it may share a transaction with its neighbours on that table."""
-    if not step.transactional or step.unchecked or step.index_to_clean is not None or step.parts:
+    lock = step.lock
+    if lock is None or not step.transactional or step.index_to_clean is not None or step.parts:
         return None
-    if step.lock != ACCESS_EXCLUSIVE_BRIEF:  # the label says: catalog only, no scan, no rewrite
+    # catalog only (no scan, no rewrite): ACCESS EXCLUSIVE as every statement of the step takes it, not only one
+    # of them (the triggers' DROP TRIGGER)
+    if lock.mode != ACCESS_EXCLUSIVE or lock.by is not None or len(lock.tables) != 1:
         return None
-    tables, mode = step_locks(step)
-    return tables[0] if len(tables) == 1 and mode == ACCESS_EXCLUSIVE else None
+    return lock.tables[0]
 
 
 def merged(parts: list[Step]) -> Step:
@@ -32,7 +34,8 @@ def merged(parts: list[Step]) -> Step:
     """
     if len(parts) == 1:
         return parts[0]
-    table = ".".join(p for p in step_locks(parts[0])[0][0] if p)
+    locks = [p.lock for p in parts if p.lock is not None]
+    tables = locks[0].tables  # the one table every part locks (_group_key)
     guards = [p.skip_if for p in parts]
     skip_if = None
     if all(g is not None for g in guards):
@@ -40,12 +43,10 @@ def merged(parts: list[Step]) -> Step:
             sql.SQL(" AND ").join(sql.SQL("coalesce(({}), false)").format(g) for g in guards if g is not None)
         )
     return Step(
-        f"on {table}, under one lock: " + "; ".join(p.description for p in parts),
+        f"on {'.'.join(p for p in tables[0] if p)}, under one lock: " + "; ".join(p.description for p in parts),
         sql.SQL(";\n").join(p.statement for p in parts),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
+        lock=Lock(ACCESS_EXCLUSIVE, tables, linked=any(lock.linked for lock in locks)),
         skip_if=skip_if,
-        tables=step_locks(parts[0])[0],
-        lock_mode=ACCESS_EXCLUSIVE,
         parts=tuple(parts),
     )
 
@@ -54,7 +55,7 @@ def group_steps(steps: list[Step]) -> list[Step]:
     """`steps` with each run of consecutive groupable steps on the same table merged into one."""
     out: list[Step] = []
     run: list[Step] = []
-    key: tuple[str, str] | None = None
+    key: Table | None = None
     for step in steps:
         this = _group_key(step)
         if run and (this is None or this != key):

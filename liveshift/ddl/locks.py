@@ -1,23 +1,18 @@
-"""Which tables a step locks, in which mode: read from its SQL with pglast, or as its builder declared.
+"""What a step locks: PostgreSQL's table lock modes, the `Lock` each statement builder declares, and a
+reading of the same from SQL with pglast.
 
-The executor needs this before it requests anything: it waits outside PostgreSQL's lock queue while a
-long transaction holds (or waits for) a lock that conflicts with the step's (see blockers.py). The modes
-are PostgreSQL's, as pg_locks names them; the conflict table is the one in PostgreSQL's documentation
-("Table-Level Lock Modes").
+The executor needs the lock before it requests anything: it waits outside PostgreSQL's lock queue while a
+long transaction holds (or waits for) a lock that conflicts with the step's (see blockers.py). It uses the
+lock the step's builder declared (statements.py). The pglast reading (`read_lock`) is the check on those
+declarations: a unit test reads every builder's SQL and compares (tests/unit/test_statements.py); the
+executor reads it only for the user's raw SQL, which no builder declares. The modes are PostgreSQL's, as
+pg_locks names them; the conflict table is the one in PostgreSQL's documentation ("Table-Level Lock Modes").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from liveshift.ddl.steps import (
-    ACCESS_EXCLUSIVE_BRIEF,
-    ACCESS_EXCLUSIVE_TRIGGERS,
-    CONCURRENTLY,
-    SHARE_ROW_EXCLUSIVE_BRIEF,
-    SHARE_UPDATE_EXCLUSIVE,
-    Step,
-)
+from dataclasses import dataclass
 
 ACCESS_SHARE = "AccessShareLock"
 ROW_SHARE = "RowShareLock"
@@ -45,16 +40,54 @@ CONFLICTS: dict[str, frozenset[str]] = {
 # the modes application statements take: SELECT, SELECT FOR UPDATE/SHARE, INSERT/UPDATE/DELETE
 APPLICATION_MODES = (ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE)
 
-# a step whose SQL cannot be read (a DO block): the mode its label names
-LABEL_MODES = {
-    ACCESS_EXCLUSIVE_BRIEF: ACCESS_EXCLUSIVE,
-    ACCESS_EXCLUSIVE_TRIGGERS: ACCESS_EXCLUSIVE,
-    SHARE_ROW_EXCLUSIVE_BRIEF: SHARE_ROW,
-    SHARE_UPDATE_EXCLUSIVE: SHARE_UPDATE,
-    CONCURRENTLY: SHARE_UPDATE,
-}
-
 Table = tuple[str, str]
+
+# how `liveshift plan` names a mode, and what it adds in parentheses: every ACCESS EXCLUSIVE statement a
+# builder makes changes the catalog only (no scan, no rewrite), a SHARE ROW EXCLUSIVE one (a foreign key
+# NOT VALID) is as brief, and SHARE UPDATE EXCLUSIVE (VALIDATE, CONCURRENTLY) blocks no application statement
+_NOTES = {ACCESS_EXCLUSIVE: "catalog only, brief", SHARE_ROW: "brief", SHARE_UPDATE: "reads and writes continue"}
+NO_TABLE_LABEL = "none on application tables"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """What one step locks, as its builder declares it; `label` is what `liveshift plan` prints."""
+
+    # the strongest mode it takes (one of MODES); None: it locks no application table
+    mode: str | None
+    # the application tables it locks in `mode`, as (schema, table); a foreign key's referenced table too.
+    # Empty with a mode: the statement locks only an index (the label still names the mode)
+    tables: tuple[Table, ...] = ()
+    # CREATE/DROP INDEX CONCURRENTLY: outside a transaction, waiting for older snapshots but blocking no one
+    concurrently: bool = False
+    # the one statement of several that takes `mode` (the others take less): the label names it
+    by: str | None = None
+    # drops a table, column or constraint: with a foreign key, that also locks the table at its other end,
+    # which only the catalog at run time knows (blockers.linked_tables)
+    linked: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.mode is None:
+            return NO_TABLE_LABEL
+        name = _mode_name(self.mode) + (", CONCURRENTLY" if self.concurrently else "")
+        note = f"brief: {self.by}" if self.by else _NOTES.get(self.mode)
+        return f"{name} ({note})" if note else name
+
+    @property
+    def stalls_applications(self) -> bool:
+        """Whether an application statement would queue behind its request: a mode they conflict with, on an
+        application table (an index's own lock queues none of them)."""
+        return bool(self.tables) and stalls_applications(self.mode)
+
+
+NO_TABLE_LOCK = Lock(None)
+
+
+def _mode_name(mode: str) -> str:
+    """PostgreSQL's name of a mode as SQL writes it: ShareRowExclusiveLock -> SHARE ROW EXCLUSIVE."""
+    words = "".join(f" {c}" if c.isupper() else c for c in mode.removesuffix("Lock")).split()
+    return " ".join(w.upper() for w in words)
 
 
 def strongest(modes: list[str]) -> str | None:
@@ -130,6 +163,7 @@ def _statement_locks(stmt: object) -> Iterator[tuple[Table, str]]:
 
 
 def _drops(stmt: object) -> bool:
+    """Whether `stmt` drops a table, column or constraint."""
     from pglast import ast, enums
 
     if isinstance(stmt, ast.DropStmt):
@@ -138,41 +172,44 @@ def _drops(stmt: object) -> bool:
     return isinstance(stmt, ast.AlterTableStmt) and any(c.subtype in drop_cmds for c in stmt.cmds)
 
 
-def drops_objects(text: str) -> bool:
-    """Whether `text` drops a table, column or constraint: with a foreign key, that also locks the table at
-    its other end, which the SQL does not name."""
+def _concurrently(stmt: object) -> bool:
+    from pglast import ast
+
+    return isinstance(stmt, ast.IndexStmt | ast.DropStmt) and bool(stmt.concurrent)
+
+
+def _parse(text: str) -> list[object]:
+    """The statements of `text`; none for SQL pglast cannot read."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
     try:
-        return any(_drops(raw.stmt) for raw in parse_sql(text))
+        return [raw.stmt for raw in parse_sql(text)]
     except ParseError:
-        return False
+        return []
 
 
-def statement_locks(text: str) -> dict[Table, str]:
-    """The tables `text` locks and the strongest mode on each; {} for SQL it cannot read (e.g. a DO block)."""
-    from pglast import parse_sql
-    from pglast.parser import ParseError
-
-    try:
-        statements = parse_sql(text)
-    except ParseError:
-        return {}
+def _table_locks(statements: list[object]) -> dict[Table, str]:
     locks: dict[Table, str] = {}
-    for raw in statements:
-        for table, mode in _statement_locks(raw.stmt):
+    for stmt in statements:
+        for table, mode in _statement_locks(stmt):
             locks[table] = strongest([mode, *([locks[table]] if table in locks else [])]) or mode
     return locks
 
 
-def step_locks(step: Step) -> tuple[tuple[Table, ...], str | None]:
-    """The step's tables and its strongest mode: as its builder declared them, else read from its SQL."""
-    if step.parts:
-        locks = [step_locks(part) for part in step.parts]
-        tables = tuple(dict.fromkeys(t for ts, _ in locks for t in ts))
-        return tables, strongest([m for _, m in locks if m])
-    derived = statement_locks(step.statement.as_string(None)) if not step.tables else {}
-    tables = step.tables or tuple(derived)
-    mode = step.lock_mode or strongest(list(derived.values())) or (LABEL_MODES.get(step.lock) if tables else None)
-    return tables, mode
+def statement_locks(text: str) -> dict[Table, str]:
+    """The tables `text` locks and the strongest mode on each; {} for SQL it cannot read (e.g. a DO block)."""
+    return _table_locks(_parse(text))
+
+
+def read_lock(text: str) -> Lock:
+    """What `text` locks, as far as its SQL says: the tables it names (a new foreign key's target among them) in
+    the strongest mode it takes on any. SQL pglast cannot read, or a DO block's body, locks nothing it knows of."""
+    statements = _parse(text)
+    locks = _table_locks(statements)
+    return Lock(
+        strongest(list(locks.values())),
+        tuple(locks),
+        concurrently=any(_concurrently(s) for s in statements),
+        linked=any(_drops(s) for s in statements),
+    )

@@ -2,7 +2,9 @@
 
 In the spirit of pgroll's dbactions or Django's schema editor: operations decide *which* statements
 a migration needs and in which phase; this module says *what SQL* each one is, with its lock and the
-guard (`skip_if`, from steps.py) that makes it idempotent. Names are always composed as identifiers;
+guard (`skip_if`, from steps.py) that makes it idempotent. Each builder declares its step's lock (locks.Lock):
+the executor waits and times out by it, `liveshift plan` prints it, and a unit test checks it against what
+pglast reads from the SQL (tests/unit/test_statements.py). Names are always composed as identifiers;
 user expressions (defaults, checks) go through `shape.user_expression`; catalog text PostgreSQL
 printed itself (a CHECK or foreign key being rebuilt) is passed on as it was read.
 """
@@ -14,15 +16,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
 
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE_ROW, SHARE_UPDATE, Lock
 from liveshift.ddl.steps import (
-    ACCESS_EXCLUSIVE_BRIEF,
-    ACCESS_EXCLUSIVE_TRIGGERS,
-    CONCURRENTLY,
-    NO_TABLE_LOCK,
-    SHARE_ROW_EXCLUSIVE_BRIEF,
-    SHARE_UPDATE_EXCLUSIVE,
-    UNCHECKED,
     Step,
     column_exists,
     column_missing,
@@ -55,6 +50,11 @@ def _do(body: sql.Composable) -> sql.Composable:
 
 def _regclass_text(schema: str, table: str) -> sql.Literal:
     return sql.Literal(qualified(schema, table).as_string(None))
+
+
+def _exclusive(schema: str, table: str, *, linked: bool = False) -> Lock:
+    """ACCESS EXCLUSIVE on one table for a catalog-only change; `linked`: it drops something (see Lock)."""
+    return Lock(ACCESS_EXCLUSIVE, ((schema, table),), linked=linked)
 
 
 # -- lock waits ------------------------------------------------------------------------------------------
@@ -108,15 +108,17 @@ def column_definition(
 
 
 def create_table(
-    schema: str, table: str, items: list[sql.Composable], primary_key: list[str] | None, referenced: list[str]
+    schema: str, table: str, items: list[sql.Composable], primary_key: list[str] | None, referenced: dict[str, str]
 ) -> Step:
-    """CREATE TABLE with its final constraints; a foreign key locks the referenced tables briefly too."""
+    """CREATE TABLE with its final constraints; a foreign key locks the referenced tables briefly too.
+    `referenced`: each table its columns reference, by name, to the physical table, in the columns' order."""
     if primary_key:
         items = [*items, sql.SQL("PRIMARY KEY ({})").format(_names(primary_key))]
+    locked = tuple((schema, physical) for physical in dict.fromkeys(referenced.values()))
     step = Step(
-        f"create table {table}" + (f" (locks {', '.join(referenced)} briefly)" if referenced else ""),
+        f"create table {table}" + (f" (locks {', '.join(sorted(referenced))} briefly)" if referenced else ""),
         sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(qualified(schema, table), sql.SQL(", ").join(items)),
-        lock=SHARE_ROW_EXCLUSIVE_BRIEF if referenced else NO_TABLE_LOCK,
+        lock=Lock(SHARE_ROW, locked) if referenced else NO_TABLE_LOCK,
         skip_if=relation_exists(schema, table),
     )
     return two_tables(step) if referenced else step
@@ -126,21 +128,23 @@ def drop_table(schema: str, table: str, why: str = "") -> Step:
     return Step(
         f"drop table {table}{why}",
         sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(schema, table)),
+        lock=_exclusive(schema, table, linked=True),
         skip_if=relation_missing(schema, table),
     )
 
 
-def _rename_relation(kind: str, schema: str, name: str, new: str, skip_if: sql.Composable) -> Step:
+def _rename_relation(kind: str, schema: str, name: str, new: str, lock: Lock, skip_if: sql.Composable) -> Step:
     """ALTER TABLE|INDEX … RENAME TO …: `kind` is one of those two keywords."""
     return Step(
         f"rename {kind.lower()} {name} to {new}",
         sql.SQL("ALTER {} {} RENAME TO {}").format(sql.SQL(kind), qualified(schema, name), sql.Identifier(new)),
+        lock=lock,
         skip_if=skip_if,
     )
 
 
 def rename_table(schema: str, table: str, new: str) -> Step:
-    return _rename_relation("TABLE", schema, table, new, relation_exists(schema, new))
+    return _rename_relation("TABLE", schema, table, new, _exclusive(schema, table), relation_exists(schema, new))
 
 
 # -- columns ---------------------------------------------------------------------------------------------
@@ -153,6 +157,7 @@ def add_hidden_column(schema: str, table: str, column: str, type_: str, why: str
         sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
             qualified(schema, table), sql.Identifier(column), sql.SQL(type_)
         ),
+        lock=_exclusive(schema, table),
         skip_if=column_exists(schema, table, column),
     )
 
@@ -163,6 +168,7 @@ def add_row_marker(schema: str, table: str) -> Step:
         sql.SQL("ALTER TABLE {} ADD COLUMN {} text DEFAULT 'p'").format(
             qualified(schema, table), sql.Identifier(MARKER)
         ),
+        lock=_exclusive(schema, table),
         skip_if=column_exists(schema, table, MARKER),
     )
 
@@ -173,6 +179,7 @@ def set_default(schema: str, table: str, column: str, expression: str) -> Step:
         sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
             qualified(schema, table), sql.Identifier(column), user_expression(expression)
         ),
+        lock=_exclusive(schema, table),
     )
 
 
@@ -180,6 +187,7 @@ def drop_default(schema: str, table: str, column: str) -> Step:
     return Step(
         f"drop default of {table}.{column}",
         sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(qualified(schema, table), sql.Identifier(column)),
+        lock=_exclusive(schema, table),
     )
 
 
@@ -191,7 +199,7 @@ def drop_column(schema: str, table: str, column: str, successor: str | None = No
     return Step(
         f"drop column {table}.{column}",
         sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(qualified(schema, table), sql.Identifier(column)),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
+        lock=_exclusive(schema, table, linked=True),
         skip_if=skip_if,
     )
 
@@ -202,7 +210,7 @@ def rename_column(schema: str, table: str, column: str, new: str) -> Step:
         sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
             qualified(schema, table), sql.Identifier(column), sql.Identifier(new)
         ),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
+        lock=_exclusive(schema, table),
         skip_if=column_missing(schema, table, column),
     )
 
@@ -213,6 +221,7 @@ def release_old_not_null(schema: str, table: str, old: str, hidden: str) -> Step
     return Step(
         f"drop NOT NULL of the old {table}.{old} (dropped below; green no longer writes it)",
         sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(target, sql.Identifier(old)),
+        lock=_exclusive(schema, table),
         skip_if=sql.SQL("SELECT NOT ({}) OR NOT coalesce(({}), false) OR ({})").format(
             column_exists(schema, table, hidden),
             sql.SQL(
@@ -240,6 +249,7 @@ def not_null_steps(
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(
                 qualified(schema, final_table), sql.Identifier(final_column)
             ),
+            lock=_exclusive(schema, final_table),
             skip_if=column_not_null(schema, final_table, final_column),
         ),
         drop_constraint(schema, final_table, check),
@@ -261,8 +271,8 @@ def name_not_null_constraint(schema: str, table: str, column: str) -> Step:
     return Step(
         f"name the NOT NULL constraint of {table}.{column} as plain DDL would",
         _do(body),
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
         skip_if=constraint_exists(schema, table, want),
-        tables=((schema, table),),  # a DO block: its SQL does not say
     )
 
 
@@ -327,8 +337,7 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
         f"move the {'identity' if identity else 'sequence'} of {table}.{old} to {hidden}"
         + (f", widened to {new_type}" if widen else ""),
         _do(body),
-        lock=ACCESS_EXCLUSIVE_BRIEF,
-        tables=((schema, table),),  # a DO block: its SQL does not say
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
         skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({}) OR pg_get_serial_sequence({}, {}) IS NULL").format(
             column_exists(schema, table, hidden),
             column_exists(schema, table, old),
@@ -363,7 +372,7 @@ def create_index_concurrently(
     return Step(
         f"create {'unique ' if unique else ''}index {name} on {table} ({', '.join(columns)}) concurrently",
         statement,
-        lock=CONCURRENTLY,
+        lock=Lock(SHARE_UPDATE, ((schema, table),), concurrently=True),
         transactional=False,
         skip_if=valid_index_exists(schema, name),
         index_to_clean=qualified(schema, name),
@@ -376,7 +385,7 @@ def create_index_as(schema: str, table: str, name: str, statement: str, descript
     return Step(
         description,
         sql.SQL(statement),
-        lock=CONCURRENTLY,
+        lock=Lock(SHARE_UPDATE, ((schema, table),), concurrently=True),
         transactional=False,
         skip_if=valid_index_exists(schema, name),
         index_to_clean=qualified(schema, name),
@@ -384,14 +393,17 @@ def create_index_as(schema: str, table: str, name: str, statement: str, descript
 
 
 def rename_index(schema: str, name: str, new: str) -> Step:
-    return _rename_relation("INDEX", schema, name, new, relation_missing(schema, name))
+    # ALTER INDEX … RENAME locks only the index (its table is not named here): no application table waits for
+    # it. The label has always named ACCESS EXCLUSIVE, like the table's renames.
+    return _rename_relation("INDEX", schema, name, new, Lock(ACCESS_EXCLUSIVE), relation_missing(schema, name))
 
 
 def drop_index_concurrently(schema: str, name: str) -> Step:
     return Step(
         f"drop index {name} concurrently",
         sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(qualified(schema, name)),
-        lock=CONCURRENTLY,
+        # the index's table is not named here; its SHARE UPDATE EXCLUSIVE blocks no application statement
+        lock=Lock(SHARE_UPDATE, concurrently=True),
         transactional=False,
         skip_if=relation_missing(schema, name),
     )
@@ -409,6 +421,7 @@ def add_check_not_valid(
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK {} NOT VALID").format(
             qualified(schema, table), sql.Identifier(name), expression
         ),
+        lock=_exclusive(schema, table),
         skip_if=constraint_exists(schema, table, name),
     )
 
@@ -441,7 +454,8 @@ def add_foreign_key_not_valid(
                 _names(ref_columns),
                 options,
             ),
-            lock=SHARE_ROW_EXCLUSIVE_BRIEF,
+            # both tables; the referenced one first, as PostgreSQL locks them
+            lock=Lock(SHARE_ROW, ((ref_schema or schema, ref_table), (schema, table))),
             skip_if=constraint_exists(schema, table, name),
         )
     )
@@ -456,6 +470,7 @@ def attach_unique_index(schema: str, table: str, name: str, index: str | None = 
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
             qualified(schema, table), sql.Identifier(name), sql.Identifier(index)
         ),
+        lock=_exclusive(schema, table),
         skip_if=constraint_exists(schema, table, name),
     )
 
@@ -467,6 +482,7 @@ def swap_primary_key(schema: str, table: str, name: str, index: str, column: str
         sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
             qualified(schema, table), sql.Identifier(name), sql.Identifier(name), sql.Identifier(index)
         ),
+        lock=_exclusive(schema, table, linked=True),
         skip_if=relation_missing(schema, index),
     )
 
@@ -475,7 +491,7 @@ def validate_constraint(schema: str, table: str, name: str) -> Step:
     return Step(
         f"validate constraint {name} on {table}",
         sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(qualified(schema, table), sql.Identifier(name)),
-        lock=SHARE_UPDATE_EXCLUSIVE,
+        lock=Lock(SHARE_UPDATE, ((schema, table),)),
         skip_if=constraint_exists(schema, table, name, validated=True),
     )
 
@@ -484,6 +500,7 @@ def drop_constraint(schema: str, table: str, name: str) -> Step:
     return Step(
         f"drop constraint {name} on {table}",
         sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(qualified(schema, table), sql.Identifier(name)),
+        lock=_exclusive(schema, table, linked=True),
         skip_if=constraint_missing(schema, table, name),
     )
 
@@ -491,7 +508,7 @@ def drop_constraint(schema: str, table: str, name: str) -> Step:
 def drop_foreign_key(schema: str, table: str, name: str, referenced: str) -> Step:
     """Drop a foreign key of `table` to `referenced`: that locks both, though its SQL names only `table`."""
     step = two_tables(drop_constraint(schema, table, name))
-    return replace(step, tables=((schema, table), (schema, referenced)), lock_mode=ACCESS_EXCLUSIVE)
+    return replace(step, lock=Lock(ACCESS_EXCLUSIVE, ((schema, table), (schema, referenced)), linked=True))
 
 
 def drop_foreign_key_while_hidden(schema: str, table: str, name: str, referenced: str, hidden: str) -> Step:
@@ -506,6 +523,7 @@ def rename_constraint(schema: str, table: str, old: str, new: str) -> Step:
         sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
             qualified(schema, table), sql.Identifier(old), sql.Identifier(new)
         ),
+        lock=_exclusive(schema, table),
         skip_if=constraint_missing(schema, table, old),
     )
 
@@ -522,7 +540,8 @@ def drop_checks_on_columns(schema: str, table: str, columns: list[str]) -> Step:
             "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
             "c.conname); END LOOP; END $ls$"
         ).format(table=_regclass_text(schema, table), hidden=sql.Literal(columns)),
-        tables=((schema, table),),  # a DO block: its SQL does not say
+        # a DO block: its SQL does not say. It drops only CHECKs, which link no other table
+        lock=_exclusive(schema, table),
     )
 
 
@@ -536,6 +555,11 @@ def _writer_is_green(green: str) -> sql.Composable:
         "coalesce(nullif(pg_catalog.current_setting('liveshift.version', true), ''), "
         "(pg_catalog.current_schemas(false))[1]) = {}"
     ).format(sql.Literal(green))
+
+
+def _triggers(schema: str, table: str) -> Lock:
+    """DROP TRIGGER (IF EXISTS) takes ACCESS EXCLUSIVE, CREATE TRIGGER only SHARE ROW EXCLUSIVE."""
+    return Lock(ACCESS_EXCLUSIVE, ((schema, table),), by="DROP TRIGGER")
 
 
 def create_trigger_steps(
@@ -575,7 +599,7 @@ def create_trigger_steps(
                 direct=sql.Literal(BACKFILL_DIRECT),
                 fn=fn,
             ),
-            lock=ACCESS_EXCLUSIVE_TRIGGERS,
+            lock=_triggers(schema, table),
         ),
     ]
 
@@ -589,7 +613,7 @@ def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
             sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
                 blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
             ),
-            lock=ACCESS_EXCLUSIVE_TRIGGERS,
+            lock=_triggers(schema, table),
             skip_if=sql.SQL(
                 "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
                 "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"
@@ -718,7 +742,8 @@ class RawSqlSteps(NamedTuple):
 
 def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, down: str | None) -> RawSqlSteps:
     """The steps of a raw_sql operation; the user's SQL on lines of its own, so a trailing comment cannot
-    swallow what follows."""
+    swallow what follows. The user's SQL declares no lock (`lock=None`: "unknown: raw SQL, not checked"):
+    liveshift cannot know what arbitrary SQL locks, so the executor makes do with what pglast reads from it."""
     key = sql.SQL("migration = {} AND op_index = {}").format(sql.Literal(migration), sql.Literal(index))
     has_run = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(runs, key)
     forget = sql.SQL("DELETE FROM {} WHERE {}").format(runs, key)
@@ -727,17 +752,15 @@ def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, dow
         sql.SQL("{}\n;\nINSERT INTO {} VALUES ({}, {})").format(
             sql.SQL(up), runs, sql.Literal(migration), sql.Literal(index)
         ),
-        lock=UNCHECKED,
+        lock=None,
         skip_if=has_run,
-        unchecked=True,
     )
     if down is not None:
         undo = Step(
             f"raw SQL down (operation {index})",
             sql.SQL("{}\n;\n{}").format(sql.SQL(down), forget),
-            lock=UNCHECKED,
+            lock=None,
             skip_if=sql.SQL("SELECT NOT ({})").format(has_run),
-            unchecked=True,
         )
     else:
         undo = Step(f"forget raw SQL of operation {index} (no down given)", forget, lock=NO_TABLE_LOCK)

@@ -1,7 +1,7 @@
 """A migration plan is data: steps with their SQL (composed with psycopg.sql), lock and guard.
 
-This module holds the `Step` type, the locks a plan names and the guard queries (`skip_if`) that make
-steps idempotent; every step itself is built in statements.py.
+This module holds the `Step` type and the guard queries (`skip_if`) that make steps idempotent; every step
+itself is built in statements.py, which declares each one's lock (locks.Lock).
 """
 
 from __future__ import annotations
@@ -10,14 +10,9 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-# The locks our statements take, as printed by `liveshift plan`.
-ACCESS_EXCLUSIVE_BRIEF = "ACCESS EXCLUSIVE (catalog only, brief)"
-SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE (reads and writes continue)"
-CONCURRENTLY = "SHARE UPDATE EXCLUSIVE, CONCURRENTLY (reads and writes continue)"
-SHARE_ROW_EXCLUSIVE_BRIEF = "SHARE ROW EXCLUSIVE (brief)"
-# DROP TRIGGER (IF EXISTS) takes ACCESS EXCLUSIVE, CREATE TRIGGER only SHARE ROW EXCLUSIVE
-ACCESS_EXCLUSIVE_TRIGGERS = "ACCESS EXCLUSIVE (brief: DROP TRIGGER)"
-NO_TABLE_LOCK = "none on application tables"
+from liveshift.ddl.locks import Lock
+
+# the label of the user's raw SQL, whose lock nothing declares
 UNCHECKED = "unknown: raw SQL, not checked"
 
 
@@ -27,19 +22,24 @@ class Step:
 
     description: str
     statement: sql.Composable
-    lock: str = ACCESS_EXCLUSIVE_BRIEF
+    # what it locks, as its builder declares it; None only for the user's raw SQL (raw_sql_steps)
+    lock: Lock | None
     transactional: bool = True
     skip_if: sql.Composable | None = None
     # for CREATE INDEX CONCURRENTLY: the index a failed attempt may leave INVALID, dropped before a retry
     index_to_clean: sql.Composable | None = None
-    unchecked: bool = False
-    # The application tables the statement locks, as (schema, table), and its strongest lock mode as pg_locks
-    # names it (e.g. "AccessExclusiveLock"). Empty/None: the executor reads both from the statement (pglast);
-    # a builder fills them where the SQL does not say (a DO block, the referenced table of a dropped foreign key).
-    tables: tuple[tuple[str, str], ...] = ()
-    lock_mode: str | None = None
     # a step grouped from several (see grouping.group_steps): run in one transaction, each guarded by its skip_if
     parts: tuple[Step, ...] = ()
+
+    @property
+    def unchecked(self) -> bool:
+        """The user's raw SQL: liveshift does not know what it locks."""
+        return self.lock is None
+
+    @property
+    def label(self) -> str:
+        """The lock as `liveshift plan` prints it."""
+        return self.lock.label if self.lock is not None else UNCHECKED
 
 
 def qualified(schema: str, name: str) -> sql.Identifier:

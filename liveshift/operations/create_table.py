@@ -147,7 +147,10 @@ class CreateTable(OperationBase):
                 f"a relation named {self.table!r} exists in schema {ctx.schema} until this migration's contract",
             )
         items = [self._column_sql(ctx, col) for col in self.columns]
-        referenced = sorted({c.references.table for c in self.columns if c.references})
+        # each referenced table, by name, to the table PostgreSQL locks (its physical name)
+        referenced = {
+            c.references.table: ctx.before.tables[c.references.table].physical for c in self.columns if c.references
+        }
         plan = OpPlan()
         # its foreign keys lock the referenced tables too
         plan.structure.append(create_table(ctx.schema, self.table, items, self.primary_key, referenced))

@@ -12,7 +12,7 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.catalog import read_catalog
 from liveshift.connections import open_session
-from liveshift.ddl.executor import run_steps
+from liveshift.ddl.executor import StepRunner
 from liveshift.errors import SpecError
 from liveshift.plan import build_plan
 from liveshift.store.record import load_record
@@ -401,7 +401,7 @@ operations:
         phases.contract(c, m.name)
         done = snapshot(c)
         # every contract step run again (as a retried activity would, after a crash) changes nothing
-        run_steps(c, plan.contract_steps())
+        StepRunner().run(c, plan.contract_steps())
         assert snapshot(c) == done
     assert done == plain_alter_snapshot(
         conn,

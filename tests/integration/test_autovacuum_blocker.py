@@ -19,10 +19,12 @@ import pytest
 from psycopg import sql
 
 from liveshift.connections import open_session
-from liveshift.ddl.executor import run_step
+from liveshift.ddl.executor import StepRunner
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock
 from liveshift.ddl.steps import Step
 from liveshift.values import LockWait
 from tests.conftest import PostgresServer
+from tests.helpers import LockEvents
 from tests.integration.test_zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
 
 pytestmark = pytest.mark.integration
@@ -36,7 +38,11 @@ CREATE TABLE vac (id int PRIMARY KEY, pad text NOT NULL) WITH (
 INSERT INTO vac SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g;
 DELETE FROM vac WHERE id % 2 = 0;
 """
-STEP = Step("add column extra", sql.SQL("ALTER TABLE public.vac ADD COLUMN extra int"))
+STEP = Step(
+    "add column extra",
+    sql.SQL("ALTER TABLE public.vac ADD COLUMN extra int"),
+    Lock(ACCESS_EXCLUSIVE, (("public", "vac"),)),
+)
 
 
 @pytest.fixture
@@ -77,7 +83,7 @@ def test_an_autovacuum_worker_in_the_way_is_cancelled(dsn: str, conn: psycopg.Co
         pid = autovacuum_on_vac(admin_dsn)
         watch.active.set()
         with open_session(admin_dsn) as executor:
-            outcome = run_step(executor, STEP, POLICY, on_wait=reports.append)
+            outcome = StepRunner(POLICY, LockEvents(reports)).run_step(executor, STEP)
         watch.pause()
     assert not outcome.skipped
     cancelled = reports[-1].terminated
@@ -108,7 +114,7 @@ def test_without_the_privilege_the_step_waits_and_names_the_worker(
         with quick_autovacuum(admin_dsn):
             pid = autovacuum_on_vac(admin_dsn)
             with open_session(psycopg.conninfo.make_conninfo(admin_dsn, user=name)) as executor:
-                thread, outcome = in_thread(lambda: run_step(executor, STEP, POLICY, on_wait=reports.append))
+                thread, outcome = in_thread(lambda: StepRunner(POLICY, LockEvents(reports)).run_step(executor, STEP))
                 wait_for(lambda: len(reports) >= 5, "the step reports its wait")
                 assert thread.is_alive() and not outcome, "the step ran although autovacuum held the table"
                 assert [(b.pid, b.backend_type) for b in reports[-1].blockers] == [(pid, "autovacuum worker")]

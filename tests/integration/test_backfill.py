@@ -25,7 +25,7 @@ from liveshift.plan import BackfillTarget
 from liveshift.store.checkpoints import init_checkpoints
 from liveshift.store.record import load_record
 from tests.conftest import PostgresServer
-from tests.helpers import client, migration
+from tests.helpers import client, migration, partition_hooks
 
 pytestmark = pytest.mark.integration
 
@@ -74,9 +74,21 @@ def start(dsn: str, name: str, target: BackfillTarget, parallelism: int = 1) -> 
         return len(partitions)
 
 
-def run(dsn: str, name: str, target: BackfillTarget, partition: int = 0, **kwargs) -> Progress:  # type: ignore[no-untyped-def]
+def run(
+    dsn: str,
+    name: str,
+    target: BackfillTarget,
+    partition: int = 0,
+    *,
+    throttle: Throttle | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Progress:
     with open_session(dsn) as conn:
-        return run_partition(conn, name, "public", target, partition, **kwargs)
+        hooks = partition_hooks(on_progress, should_stop)
+        return run_partition(
+            conn, migration=name, schema="public", target=target, partition=partition, throttle=throttle, hooks=hooks
+        )
 
 
 def checkpoint(conn: psycopg.Connection, name: str, partition: int = 0) -> tuple:
@@ -150,7 +162,7 @@ def test_backend_killed_mid_batch_loses_only_that_batch(dsn: str, users: psycopg
 
     def work() -> None:
         try:
-            run_partition(backfill, name, "public", target, 0, fixed(100))
+            run_partition(backfill, migration=name, schema="public", target=target, partition=0, throttle=fixed(100))
         except BaseException as exc:
             failure.append(exc)
 
@@ -454,7 +466,9 @@ def backfilled_rows(dsn: str, text: str, path: str | None = None) -> tuple[Backf
     start(dsn, name, target)
     with open_session(dsn) as conn:
         conn.execute("SET track_functions = 'pl'")
-        assert run_partition(conn, name, "public", target, 0, fixed(250)).done
+        assert run_partition(
+            conn, migration=name, schema="public", target=target, partition=0, throttle=fixed(250)
+        ).done
         conn.execute("SELECT pg_stat_force_next_flush()")  # flushed before the backend reports idle
         (calls,) = conn.execute(
             "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE schemaname = 'liveshift'"

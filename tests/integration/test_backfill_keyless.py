@@ -26,7 +26,7 @@ from liveshift.errors import MigrationStateError, SpecError
 from liveshift.store.checkpoints import init_checkpoints, load_partitions
 from liveshift.store.record import load_record
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
-from tests.helpers import backfill_all, migration
+from tests.helpers import backfill_all, migration, partition_hooks
 from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
@@ -257,13 +257,15 @@ def _run(dsn: str, stop_after_batches: int | None = None) -> None:
     with open_session(dsn) as c:
         run_partition(
             c,
-            ADD_COLUMN.m.name,
-            "public",
-            _target(dsn, ADD_COLUMN.m.name),
-            0,
-            SMALL,
-            on_progress=lambda p: batches.append(p.batches),
-            should_stop=(lambda: len(batches) >= stop_after_batches) if stop_after_batches else None,
+            migration=ADD_COLUMN.m.name,
+            schema="public",
+            target=_target(dsn, ADD_COLUMN.m.name),
+            partition=0,
+            throttle=SMALL,
+            hooks=partition_hooks(
+                on_progress=lambda p: batches.append(p.batches),
+                should_stop=(lambda: len(batches) >= stop_after_batches) if stop_after_batches else None,
+            ),
         )
 
 

@@ -28,7 +28,7 @@ from liveshift import phases
 from liveshift.backfill.walk import Throttle
 from liveshift.cli.loadgen import LoadGenerator, LostWrite, Side, Version, Workload
 from liveshift.connections import open_session
-from liveshift.ddl.executor import run_step
+from liveshift.ddl.executor import StepRunner
 from liveshift.store.record import load_record
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
@@ -321,7 +321,7 @@ def test_writes_work_between_every_step(dsn: str, accounts: psycopg.Connection, 
         version, row = (BLUE, BLUE.row) if phase == "rollback" else (GREEN, GREEN.row)
         app = client(dsn, version.search_path)
         for i, step in enumerate(steps, start=1):
-            run_step(conn, step)
+            StepRunner().run_step(conn, step)
             ((column, value),) = row(1000 + i).items()
             for table in map(sql.Identifier, TABLES):
                 app.execute(sql.SQL("INSERT INTO {} ({}) VALUES (%s)").format(table, sql.Identifier(column)), [value])

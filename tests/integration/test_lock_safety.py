@@ -15,13 +15,13 @@ import pytest
 
 from liveshift import phases
 from liveshift.connections import open_session
-from liveshift.ddl.executor import run_step
+from liveshift.ddl.executor import StepRunner
 from liveshift.ddl.statements import create_index_concurrently
 from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted
 from liveshift.store.record import load_record
 from liveshift.values import LockPolicy, LockWait
-from tests.helpers import migration, snapshot, through_verify
+from tests.helpers import LockEvents, migration, snapshot, through_verify
 from tests.integration.test_zero_stall import Watch, wait_until_older
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,7 @@ def run_blocked(dsn: str, block: Callable[[psycopg.Connection], None], phase: Ca
     def work() -> None:
         try:
             with open_session(dsn) as conn:
-                phase(conn, "users_email_lower", POLICY, on_wait=waits.append)
+                phase(conn, "users_email_lower", runner=StepRunner(POLICY, LockEvents(waits)))
             outcome.append(time.monotonic())
         except BaseException as exc:  # reported below
             outcome.append(exc)
@@ -167,7 +167,7 @@ def test_failed_unique_index_is_cleaned_up(dsn: str, users: psycopg.Connection) 
     users.execute("UPDATE users SET email = 'same' WHERE id <= 2")
     step = create_index_concurrently("public", "users", "users_email_key", ["email"], unique=True)
     with open_session(dsn) as conn, pytest.raises(psycopg.errors.UniqueViolation):
-        run_step(conn, step)
+        StepRunner().run_step(conn, step)
     assert invalid_indexes(users) == []
     assert users.execute("SELECT to_regclass('users_email_key')").fetchone() == (None,)
 
@@ -195,18 +195,18 @@ def test_index_build_behind_an_old_transaction(dsn: str, users: psycopg.Connecti
     old.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     old.execute("SELECT 1").fetchall()  # holds a snapshot older than the index build
     quick = LockPolicy(concurrent_lock_timeout_ms=300, backoff_initial_s=0.05, backoff_max_s=0.1, max_attempts=3)
-    retries: list[int] = []
+    events = LockEvents()
     with open_session(dsn) as conn:
         with pytest.raises(LockRetriesExhausted):
-            run_step(conn, step, quick, lambda _s, n: retries.append(n))
-        assert retries == [1, 2, 3]
+            StepRunner(quick, events).run_step(conn, step)
+        assert events.retries == [1, 2, 3]
         assert invalid_indexes(users) == []
         assert users.execute("SELECT to_regclass('users_email_idx')").fetchone() == (None,)
 
         # the old transaction ends while the step retries: it completes with a valid index
         threading.Timer(1.0, old.rollback).start()
         patient = quick.model_copy(update={"max_attempts": 40})
-        outcome = run_step(conn, step, patient)
+        outcome = StepRunner(patient).run_step(conn, step)
     old.close()
     assert outcome.attempts > 1
     assert invalid_indexes(users) == []

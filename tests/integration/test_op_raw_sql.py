@@ -91,7 +91,7 @@ def test_plan_flags_raw_steps_as_unchecked(dsn: str, conn: psycopg.Connection) -
     assert op_plan.unchecked
     raw_steps = [s for s in plan.expand_steps() + plan.rollback_steps() if s.unchecked]
     assert [s.description for s in raw_steps] == ["raw SQL up (operation 0)", "raw SQL down (operation 0)"]
-    assert all(s.lock.startswith("unknown") for s in raw_steps)
+    assert all(s.label.startswith("unknown") and s.lock is None for s in raw_steps)
 
 
 def test_a_failing_up_leaves_nothing_half_done(dsn: str, conn: psycopg.Connection) -> None:

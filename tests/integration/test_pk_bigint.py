@@ -12,7 +12,7 @@ import pytest
 
 from liveshift import phases
 from liveshift.connections import open_session
-from liveshift.ddl.executor import run_steps
+from liveshift.ddl.executor import StepRunner
 from liveshift.store.record import load_record
 from tests.helpers import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
 
@@ -208,10 +208,10 @@ def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None
         plan = phases.plan_of(load_record(ls, m.name))
         # a contract interrupted after its first half and run again from the start
         steps = plan.contract_steps()
-        run_steps(ls, steps[: len(steps) // 2])
+        StepRunner().run(ls, steps[: len(steps) // 2])
         phases.contract(ls, m.name)
         done = snapshot(ls)
-        run_steps(ls, steps)
+        StepRunner().run(ls, steps)
         assert snapshot(ls) == done
     assert done == plain_alter_snapshot(conn, IDENTITY, PLAIN)
     next_id = conn.execute("INSERT INTO orders (note) VALUES ('x') RETURNING id").fetchone()[0]  # type: ignore[index]

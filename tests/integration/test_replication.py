@@ -40,7 +40,7 @@ from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
 from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
-from tests.helpers import migration
+from tests.helpers import migration, partition_hooks
 
 # the load generator through test_chaos, which follows where it lives
 from tests.integration.test_chaos import (
@@ -266,12 +266,12 @@ def test_a_slot_retaining_wal_holds_the_backfill_until_it_is_consumed(
             result.append(
                 run_partition(
                     conn,
-                    m.name,
-                    plan.schema,
-                    target,
-                    0,
-                    throttle,
-                    reports.append,
+                    migration=m.name,
+                    schema=plan.schema,
+                    target=target,
+                    partition=0,
+                    throttle=throttle,
+                    hooks=partition_hooks(on_progress=reports.append),
                     hold_reason=lambda: probe.hold_reason(conn),
                 )
             )

@@ -23,18 +23,19 @@ from liveshift import phases
 from liveshift.activities.reporter import LockReporter
 from liveshift.connections import open_session
 from liveshift.ddl.blockers import can_terminate
-from liveshift.ddl.executor import already_applied, check_policy, run_step, wait_scope
+from liveshift.ddl.executor import StepRunner, already_applied, check_policy, lock_of, wait_scope
 from liveshift.ddl.grouping import group_steps
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE, LABEL_MODES, MODES, stalls_applications, step_locks, strongest
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, MODES, SHARE_ROW, Lock, read_lock, stalls_applications, strongest
 from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
 from liveshift.store.record import load_record
 from liveshift.values import LockDetails, LockPolicy, LockWait
-from tests.helpers import backfill_all, client, migration
+from tests.helpers import LockEvents, backfill_all, client, migration
 
 pytestmark = pytest.mark.integration
 
 POLICY = LockPolicy(blocker_min_age_ms=200, blocker_poll_s=0.02, backoff_initial_s=0.02, backoff_max_s=0.1)
+RUNNER = StepRunner(POLICY)
 WAIT_S = 60  # generous upper bounds for events that must happen; never an assertion about speed
 WATCH_POLLS = 15  # polls of the watcher while a step waits, before the blocker ends
 
@@ -207,7 +208,7 @@ def blocked_step(dsn: str, step: Step, table: str, mode: str, watch: Watch) -> l
         pid = holder.info.backend_pid
         with open_session(dsn) as conn:
             watch.active.set()
-            thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=reports.append))
+            thread, outcome = in_thread(lambda: StepRunner(POLICY, LockEvents(reports)).run_step(conn, step))
             wait_for(lambda: any(b.pid == pid for r in reports for b in r.blockers), f"{step.description} waits")
             watch.polled(WATCH_POLLS)
             assert thread.is_alive() and not outcome, f"{step.description} ran although {table} was locked"
@@ -224,14 +225,14 @@ def run_phase_blocked(dsn: str, steps: list[Step], watch: Watch) -> list[str]:
     blocked = []
     with open_session(dsn) as conn:
         for step in steps:
-            tables, mode = step_locks(step)
-            existing = [t for t in tables if conn.execute("SELECT to_regclass(%s)", (".".join(t),)).fetchone()[0]]
-            if already_applied(conn, step) or not existing or not stalls_applications(mode):
-                run_step(conn, step, POLICY)
+            lock = lock_of(step)
+            existing = [t for t in lock.tables if conn.execute("SELECT to_regclass(%s)", (".".join(t),)).fetchone()[0]]
+            if already_applied(conn, step) or not existing or not lock.stalls_applications:
+                RUNNER.run_step(conn, step)
                 continue
             # the last table: for a foreign key, the one the statement names second (or not at all)
-            assert mode is not None
-            blocked_step(dsn, step, ".".join(existing[-1]), mode, watch)
+            assert lock.mode is not None
+            blocked_step(dsn, step, ".".join(existing[-1]), lock.mode, watch)
             blocked.append(step.description)
     assert not watch.liveshift_waiting, watch.liveshift_waiting
     assert not watch.waiting_on_liveshift, watch.waiting_on_liveshift
@@ -345,22 +346,28 @@ def test_primary_key_swap_rollback(dsn: str, conn: psycopg.Connection) -> None:
         _pk_through_validate(dsn, watch)
         blocked = run_phase_blocked(dsn, plan_of(dsn, "orders_id_bigint").rollback_steps(), watch)
         with open_session(dsn) as c:
-            phases.rollback(c, "orders_id_bigint", POLICY)
+            phases.rollback(c, "orders_id_bigint", runner=RUNNER)
     assert any(d.startswith("drop constraint") for d in blocked), blocked
     assert any(d.startswith("drop column") for d in blocked), blocked
     assert load_record(conn, "orders_id_bigint").status == "rolled_back"
 
 
+def ad_hoc(description: str, text: str, **kwargs: object) -> Step:
+    """A step of the test's own, whose declared lock is what pglast reads from its SQL (the oracle every
+    builder's lock is checked against)."""
+    return Step(description, psycopg.sql.SQL(text), read_lock(text), **kwargs)  # type: ignore[arg-type]
+
+
 def test_control_a_queued_step_is_seen(dsn: str, users: psycopg.Connection) -> None:
     """Without waiting outside (the blocker counted as young), the step queues and the app waits on it."""
-    step = Step("add column x", psycopg.sql.SQL("ALTER TABLE users ADD COLUMN x int"))
+    step = ad_hoc("add column x", "ALTER TABLE users ADD COLUMN x int")
     queueing = POLICY.model_copy(update={"blocker_min_age_ms": 3_600_000, "max_attempts": 10_000})
     watch = Watch(dsn)
     app = App(dsn, None, ["INSERT INTO users (email) VALUES ('B@x')"])
     with running(app, watch), old_transaction(dsn, "users", "ACCESS SHARE", 0) as holder:
         watch.active.set()
         with open_session(dsn) as conn:
-            thread, outcome = in_thread(lambda: run_step(conn, step, queueing))
+            thread, outcome = in_thread(lambda: StepRunner(queueing).run_step(conn, step))
             wait_for(lambda: bool(watch.liveshift_waiting and watch.waiting_on_liveshift), "the watcher sees it")
             watch.pause()
             holder.rollback()
@@ -370,12 +377,12 @@ def test_control_a_queued_step_is_seen(dsn: str, users: psycopg.Connection) -> N
 
 def test_starving_step_keeps_waiting_and_resumes(dsn: str, users: psycopg.Connection) -> None:
     """A blocker that never ends: the step waits (reported as starving), also after its worker died."""
-    step = Step("add column x", psycopg.sql.SQL("ALTER TABLE users ADD COLUMN x int"))
+    step = ad_hoc("add column x", "ALTER TABLE users ADD COLUMN x int")
     starving = POLICY.model_copy(update={"starving_after_s": 0.0})
     with old_transaction(dsn, "users", "ACCESS SHARE", POLICY.blocker_min_age_ms) as holder:
         reports: list[LockWait] = []
         conn = open_session(dsn)
-        thread, outcome = in_thread(lambda: run_step(conn, step, starving, on_wait=reports.append))
+        thread, outcome = in_thread(lambda: StepRunner(starving, LockEvents(reports)).run_step(conn, step))
         wait_for(lambda: len(reports) >= 3, "the step reports its wait")
         assert all(r.starving and r.blockers[0].pid == holder.info.backend_pid for r in reports)
         conn.close()  # the worker dies mid-wait
@@ -383,7 +390,7 @@ def test_starving_step_keeps_waiting_and_resumes(dsn: str, users: psycopg.Connec
         assert outcome and isinstance(outcome[0], psycopg.Error), outcome
         again: list[LockWait] = []
         with open_session(dsn) as conn2:
-            thread, outcome = in_thread(lambda: run_step(conn2, step, starving, on_wait=again.append))
+            thread, outcome = in_thread(lambda: StepRunner(starving, LockEvents(again)).run_step(conn2, step))
             wait_for(lambda: bool(again), "the restarted step waits again")
             holder.rollback()
             thread.join(WAIT_S)
@@ -396,14 +403,12 @@ def test_starving_step_keeps_waiting_and_resumes(dsn: str, users: psycopg.Connec
 def test_terminate_blockers(dsn: str, users: psycopg.Connection) -> None:
     """Only the backends that block the step and are older than terminate_blockers_after_s are ended."""
     users.execute("CREATE TABLE other (id int)")
-    step = Step(
+    step = ad_hoc(
         "create trigger",
-        psycopg.sql.SQL(
-            "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'; "
-            "CREATE TRIGGER t BEFORE INSERT ON public.users FOR EACH ROW EXECUTE FUNCTION f()"
-        ),
+        "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'; "
+        "CREATE TRIGGER t BEFORE INSERT ON public.users FOR EACH ROW EXECUTE FUNCTION f()",
     )
-    assert step_locks(step)[1] == "ShareRowExclusiveLock"
+    assert step.lock == Lock(SHARE_ROW, (("public", "users"),))
     policy = POLICY.model_copy(update={"terminate_blockers_after_s": 1.0})
     reports: list[LockWait] = []
     with (
@@ -414,7 +419,7 @@ def test_terminate_blockers(dsn: str, users: psycopg.Connection) -> None:
     ):
         check_policy(conn, policy)
         writer_pid = writer.info.backend_pid
-        outcome = run_step(conn, step, policy, on_wait=reports.append)
+        outcome = StepRunner(policy, LockEvents(reports)).run_step(conn, step)
         with pytest.raises(psycopg.OperationalError):
             writer.execute("SELECT 1")
         # a reader does not conflict with SHARE ROW EXCLUSIVE, the other table is not the step's
@@ -460,17 +465,17 @@ def test_grouped_steps_take_one_lock_and_stay_idempotent(dsn: str, users: psycop
     [group] = [s for s in grouped if len(s.parts) == 3]  # two hidden columns and the row marker
     with open_session(dsn) as conn:
         for step in grouped[: grouped.index(group)]:
-            run_step(conn, step, POLICY)
-        run_step(conn, group.parts[0], POLICY)  # the first part alone, as before grouping
+            RUNNER.run_step(conn, step)
+        RUNNER.run_step(conn, group.parts[0])  # the first part alone, as before grouping
     watch = Watch(dsn)
     with running(watch):
         reports = blocked_step(dsn, group, "public.users", ACCESS_EXCLUSIVE, watch)
     assert not watch.liveshift_waiting and not watch.waiting_on_liveshift
     assert {b.pid for r in reports for b in r.blockers} and len({r.step for r in reports}) == 1
     with open_session(dsn) as conn:
-        assert run_step(conn, group, POLICY).skipped  # every part's guard holds now
+        assert RUNNER.run_step(conn, group).skipped  # every part's guard holds now
         for step in grouped[grouped.index(group) + 1 :]:
-            run_step(conn, step, POLICY)
+            RUNNER.run_step(conn, step)
         phases.expand(conn, m.name)
     columns = users.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped "
@@ -483,15 +488,16 @@ def test_dropping_a_foreign_key_column_waits_for_the_referenced_table(dsn: str, 
     """DROP COLUMN of a column with a foreign key locks the referenced table too, though the SQL names only
     the first: an old reader of the referenced table is waited for outside the queue."""
     conn.execute(PK_SETUP)
-    step = Step(
+    step = ad_hoc(
         "drop column order_items.order_id",
-        psycopg.sql.SQL("ALTER TABLE public.order_items DROP COLUMN order_id"),
+        "ALTER TABLE public.order_items DROP COLUMN order_id",
         skip_if=psycopg.sql.SQL(
             "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'order_items'::regclass "
             "AND attname = 'order_id' AND NOT attisdropped)"
         ),
     )
-    assert step_locks(step) == ((("public", "order_items"),), ACCESS_EXCLUSIVE)
+    # the SQL names only order_items; the lock says it drops something, so orders is waited for too
+    assert step.lock == Lock(ACCESS_EXCLUSIVE, (("public", "order_items"),), linked=True)
     app = App(dsn, None, ["SELECT note FROM orders WHERE id = 3", "UPDATE orders SET note = note WHERE id = 9"])
     watch = Watch(dsn)
     with running(app, watch):
@@ -503,13 +509,13 @@ def test_dropping_a_foreign_key_column_waits_for_the_referenced_table(dsn: str, 
 def test_the_wait_shows_in_heartbeat_details_and_gauges(dsn: str, users: psycopg.Connection) -> None:
     """While a step waits, the activity's heartbeat details and the gauges name the blocker; after, nothing."""
     reporter = LockReporter("m_gauges")
-    step = Step("add column x", psycopg.sql.SQL("ALTER TABLE public.users ADD COLUMN x int"))
+    step = ad_hoc("add column x", "ALTER TABLE public.users ADD COLUMN x int")
     with old_transaction(dsn, "users", "ACCESS SHARE", POLICY.blocker_min_age_ms) as holder:
         pid = holder.info.backend_pid
         labels = {"migration": "m_gauges", "pid": str(pid), "state": "idle in transaction"}
         labels |= {"mode": "AccessShareLock", "table": "users"}
         with open_session(dsn) as conn:
-            thread, outcome = in_thread(lambda: run_step(conn, step, POLICY, on_wait=reporter.on_wait))
+            thread, outcome = in_thread(lambda: StepRunner(POLICY, reporter).run_step(conn, step))
             wait_for(lambda: reporter.details() != [], "the step reports its wait")
             [details] = reporter.details()
             wait = LockDetails.model_validate(details).lock_wait
@@ -542,7 +548,7 @@ def _declared_locks_cover_taken(conn: psycopg.Connection, steps: list[Step]) -> 
     checked = 0
     for step in steps:
         if not step.transactional or already_applied(conn, step):
-            run_step(conn, step, POLICY)
+            RUNNER.run_step(conn, step)
             continue
         scope = wait_scope(conn, step)
         tables, mode = scope if scope else ((), None)
@@ -558,10 +564,10 @@ def _declared_locks_cover_taken(conn: psycopg.Connection, steps: list[Step]) -> 
                 continue
             assert oid in regclasses, f"{step.description}: locks {oid} ({taken_mode}) unannounced, waits for {tables}"
             assert mode is not None and MODES.index(taken_mode) <= MODES.index(mode), (step.description, taken_mode)
-        # what `liveshift plan` prints never understates what the step took
-        label, held = LABEL_MODES.get(step.lock), strongest([m for _, m in taken if stalls_applications(m)])
+        # what `liveshift plan` prints (the declared lock's mode) never understates what the step took
+        label, held = step.lock and step.lock.mode, strongest([m for _, m in taken if stalls_applications(m)])
         if label is not None and held is not None:
-            assert MODES.index(held) <= MODES.index(label), (step.description, step.lock, held)
+            assert MODES.index(held) <= MODES.index(label), (step.description, step.label, held)
         checked += 1
     return checked
 

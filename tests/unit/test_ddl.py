@@ -1,4 +1,5 @@
-"""The safe DDL executor: backoff with full jitter; which tables and mode a step locks; grouping steps."""
+"""The safe DDL executor: backoff with full jitter; which tables and mode a step locks (declared, and as pglast
+reads SQL); grouping steps."""
 
 from __future__ import annotations
 
@@ -7,21 +8,21 @@ import random
 import pytest
 from psycopg import sql
 
-from liveshift.ddl.executor import backoff_delay
+from liveshift.ddl.executor import backoff_delay, lock_of
 from liveshift.ddl.grouping import group_steps
 from liveshift.ddl.locks import (
     ACCESS_EXCLUSIVE,
     CONFLICTS,
+    MODES,
+    NO_TABLE_LOCK,
     SHARE_ROW,
     SHARE_UPDATE,
+    Lock,
+    read_lock,
     stalls_applications,
     statement_locks,
-    step_locks,
 )
-from liveshift.ddl.steps import CONCURRENTLY as CIC_LABEL
-from liveshift.ddl.steps import NO_TABLE_LOCK, Step
-from liveshift.ddl.steps import SHARE_ROW_EXCLUSIVE_BRIEF as SRE_LABEL
-from liveshift.ddl.steps import SHARE_UPDATE_EXCLUSIVE as SUE_LABEL
+from liveshift.ddl.steps import Step
 from liveshift.plan import build_plan
 from liveshift.values import LockPolicy
 from tests.unit.test_plan import add_column, catalog, migration, users
@@ -50,8 +51,12 @@ def test_backoff_cap_and_determinism() -> None:
 # which tables and mode a step locks
 
 
-def _step(text: str, **kwargs: object) -> Step:
-    return Step(text[:40], sql.SQL(text), **kwargs)  # type: ignore[arg-type]
+ST = (("s", "t"),)
+ON_ST = Lock(ACCESS_EXCLUSIVE, ST)
+
+
+def _step(text: str, lock: Lock | None = ON_ST, **kwargs: object) -> Step:
+    return Step(text[:40], sql.SQL(text), lock, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -84,16 +89,42 @@ def test_statement_locks(text: str, expected: dict[tuple[str, str], str]) -> Non
     assert statement_locks(text) == expected
 
 
-def test_step_locks_declared_or_read() -> None:
-    assert step_locks(_step("ALTER TABLE s.t ADD COLUMN x int")) == ((("s", "t"),), ACCESS_EXCLUSIVE)
-    # a DO block: the builder names the table, the label the mode
-    do = _step("DO $$ BEGIN END $$", tables=(("s", "t"),))
-    assert step_locks(do) == ((("s", "t"),), ACCESS_EXCLUSIVE)
-    assert step_locks(_step("DO $$ BEGIN END $$")) == ((), None)
-    both = _step("ALTER TABLE s.t DROP CONSTRAINT fk", tables=(("s", "t"), ("s", "p")))
-    assert step_locks(both) == ((("s", "t"), ("s", "p")), ACCESS_EXCLUSIVE)
+def test_read_lock() -> None:
+    assert read_lock("ALTER TABLE s.t ADD COLUMN x int") == ON_ST
+    assert read_lock("ALTER TABLE s.t DROP COLUMN x") == Lock(ACCESS_EXCLUSIVE, ST, linked=True)
+    assert read_lock("CREATE INDEX CONCURRENTLY i ON s.t (a)") == Lock(SHARE_UPDATE, ST, concurrently=True)
+    # an index's table is not in its SQL
+    assert read_lock("DROP INDEX CONCURRENTLY s.i") == Lock(None, concurrently=True)
+    assert read_lock("DO $$ BEGIN ALTER TABLE s.t ADD COLUMN x int; END $$") == NO_TABLE_LOCK
+    assert read_lock("not SQL at all") == NO_TABLE_LOCK
+
+
+def test_the_executor_uses_the_declared_lock_and_reads_only_raw_sql() -> None:
+    # a DO block: its builder declares what the SQL does not say
+    assert lock_of(_step("DO $$ BEGIN END $$")) == ON_ST
+    both = _step("ALTER TABLE s.t DROP CONSTRAINT fk", Lock(ACCESS_EXCLUSIVE, (*ST, ("s", "p")), linked=True))
+    assert lock_of(both).tables == (("s", "t"), ("s", "p"))
+    # the user's raw SQL declares nothing: what pglast reads, or nothing it knows of
+    assert lock_of(_step("ALTER TABLE s.t ADD COLUMN x int", None)) == ON_ST
+    assert lock_of(_step("DO $$ BEGIN END $$", None)) == NO_TABLE_LOCK
     assert stalls_applications(ACCESS_EXCLUSIVE) and stalls_applications(SHARE_ROW)
     assert not stalls_applications(SHARE_UPDATE) and not stalls_applications(None)
+    # a lock on no application table (an index's own) makes no application statement queue
+    assert ON_ST.stalls_applications and not Lock(ACCESS_EXCLUSIVE).stalls_applications
+
+
+def test_labels_render_from_the_lock() -> None:
+    """What `liveshift plan` prints for each lock a builder declares (docs/operations.md lists them)."""
+    assert ON_ST.label == "ACCESS EXCLUSIVE (catalog only, brief)"
+    assert Lock(ACCESS_EXCLUSIVE, ST, by="DROP TRIGGER").label == "ACCESS EXCLUSIVE (brief: DROP TRIGGER)"
+    assert Lock(SHARE_ROW, ST).label == "SHARE ROW EXCLUSIVE (brief)"
+    assert Lock(SHARE_UPDATE, ST).label == "SHARE UPDATE EXCLUSIVE (reads and writes continue)"
+    concurrently = "SHARE UPDATE EXCLUSIVE, CONCURRENTLY (reads and writes continue)"
+    assert Lock(SHARE_UPDATE, ST, concurrently=True).label == concurrently
+    assert NO_TABLE_LOCK.label == "none on application tables"
+    raw = _step("SELECT 1", None)
+    assert raw.label == "unknown: raw SQL, not checked" and raw.unchecked
+    assert [Lock(m).label for m in MODES[:3]] == ["ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE"]
 
 
 def test_conflict_table_is_symmetric() -> None:
@@ -114,7 +145,7 @@ def test_consecutive_catalog_only_steps_on_one_table_merge_in_order() -> None:
     c = _guarded("ALTER TABLE s.t ADD CONSTRAINT c CHECK (a > 0) NOT VALID", "SELECT 3 = 3")
     [group] = group_steps([a, b, c])
     assert group.parts == (a, b, c)
-    assert step_locks(group) == ((("s", "t"),), ACCESS_EXCLUSIVE)
+    assert group.lock == ON_ST
     assert group.skip_if is not None
     assert group.skip_if.as_string(None) == (
         "SELECT coalesce((SELECT 1 = 1), false) AND coalesce((SELECT 2 = 2), false) AND coalesce((SELECT 3 = 3), false)"
@@ -129,13 +160,21 @@ def test_a_part_without_guard_leaves_the_group_without_one() -> None:
 
 def test_what_does_not_merge() -> None:
     t1 = _guarded("ALTER TABLE s.t ADD COLUMN a int")
-    other = _guarded("ALTER TABLE s.u ADD COLUMN a int")
-    trigger = _guarded("CREATE TRIGGER tr BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()", lock=SRE_LABEL)
-    validate = _guarded("ALTER TABLE s.t VALIDATE CONSTRAINT c", lock=SUE_LABEL)
-    concurrently = _guarded("CREATE INDEX CONCURRENTLY i ON s.t (a)", lock=CIC_LABEL, transactional=False)
+    other = _guarded("ALTER TABLE s.u ADD COLUMN a int", lock=Lock(ACCESS_EXCLUSIVE, (("s", "u"),)))
+    trigger = _guarded(
+        "CREATE TRIGGER tr BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()", lock=Lock(SHARE_ROW, ST)
+    )
+    triggers = _guarded("DROP TRIGGER IF EXISTS tr ON s.t", lock=Lock(ACCESS_EXCLUSIVE, ST, by="DROP TRIGGER"))
+    validate = _guarded("ALTER TABLE s.t VALIDATE CONSTRAINT c", lock=Lock(SHARE_UPDATE, ST))
+    concurrently = _guarded(
+        "CREATE INDEX CONCURRENTLY i ON s.t (a)", lock=Lock(SHARE_UPDATE, ST, concurrently=True), transactional=False
+    )
     view = _guarded("CREATE VIEW v.t AS SELECT a FROM s.t", lock=NO_TABLE_LOCK)
-    fk_drop = _guarded("ALTER TABLE s.t DROP CONSTRAINT fk", tables=(("s", "t"), ("s", "p")))
-    for between in (other, trigger, validate, concurrently, view, fk_drop):
+    fk_drop = _guarded(
+        "ALTER TABLE s.t DROP CONSTRAINT fk", lock=Lock(ACCESS_EXCLUSIVE, (*ST, ("s", "p")), linked=True)
+    )
+    raw = _guarded("ALTER TABLE s.t ADD COLUMN r int", lock=None)
+    for between in (other, trigger, triggers, validate, concurrently, view, fk_drop, raw):
         # a step of another kind between two on s.t keeps them apart: the planned order holds
         assert group_steps([t1, between, t1]) == [t1, between, t1]
     assert group_steps([t1]) == [t1]

@@ -1,5 +1,5 @@
 """A backfill partition's bookkeeping: each batch counted once, throttle waits when they start, rows this attempt,
-the replication hold gauge."""
+the replication hold gauge; and the rest of the partition's hooks: stopping, standbys resolved as worker targets."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def progress(rows: int, batches: int, in_batch: int, throttled: str | None = Non
     )
 
 
+def reporter_for(migration: str, partition: int = 0) -> PartitionReporter:
+    return PartitionReporter(migration, "t", partition, resolve=lambda target: f"host={target}")
+
+
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -36,7 +40,7 @@ def test_batches_and_throttle_waits_are_counted_once() -> None:
         sample("liveshift_rows_backfilled_total", **rows),
         sample("liveshift_throttle_waits_total", **waits),
     )
-    reporter = PartitionReporter("reporter", "t", 0)
+    reporter = reporter_for("reporter")
     assert reporter.report() is None  # nothing to say before the first batch
     reporter.on_progress(progress(300, 3, 0, throttled="paused"))  # resumed paused: no batch yet
     reporter.on_progress(progress(300, 3, 0, throttled="paused"))  # still paused: the same wait
@@ -52,7 +56,7 @@ def test_batches_and_throttle_waits_are_counted_once() -> None:
 
 
 def test_an_attempt_that_starts_with_a_batch_counts_it() -> None:
-    reporter = PartitionReporter("reporter2", "t", 1)
+    reporter = reporter_for("reporter2", 1)
     reporter.on_progress(progress(100, 1, 100))
     assert reporter.finished(progress(100, 1, 100)).rows_this_attempt == 100
 
@@ -60,7 +64,7 @@ def test_an_attempt_that_starts_with_a_batch_counts_it() -> None:
 def test_a_replication_hold_sets_its_gauge_and_counts_by_its_signal() -> None:
     held = {"migration": "reporter3", "table": "t", "partition": "0"}
     lag = Hold("replica_lag", "replica lag 12.4 s (standby b)")
-    reporter = PartitionReporter("reporter3", "t", 0)
+    reporter = reporter_for("reporter3")
     reporter.on_hold(lag)
     reporter.on_progress(progress(0, 0, 0, throttled=lag.reason))
     reporter.on_progress(progress(0, 0, 0, throttled=lag.reason))  # still held: the same wait
@@ -71,3 +75,11 @@ def test_a_replication_hold_sets_its_gauge_and_counts_by_its_signal() -> None:
     assert sample("liveshift_throttle_waits_total", migration="reporter3", reason=lag.reason) == 0
     reporter.on_hold(None)
     assert sample("liveshift_backfill_held", **held, signal="replica_lag") == 0
+
+
+def test_the_reporter_stops_the_walk_and_resolves_standbys_as_worker_targets() -> None:
+    reporter = reporter_for("reporter4")
+    assert not reporter.should_stop()
+    reporter.stop()  # the activity is cancelled: the walk stops at its next batch
+    assert reporter.should_stop()
+    assert reporter.standby_dsn("standby_b") == "host=standby_b"

@@ -1,12 +1,18 @@
-"""The statement catalogue and the shared constraints planner: pure, no database."""
+"""The statement catalogue and the shared constraints planner: pure, no database. Every builder's declared lock
+against what pglast reads from its SQL."""
 
 from __future__ import annotations
 
+import inspect
+import sys
+from collections.abc import Iterator
+from types import FrameType
+
 from psycopg import sql
 
-from liveshift.catalog import Catalog, Column, Index, Table
+from liveshift.catalog import Catalog, Column, Constraint, IncomingForeignKey, Index, Table
 from liveshift.ddl import statements
-from liveshift.ddl.locks import LABEL_MODES, step_locks
+from liveshift.ddl.locks import read_lock
 from liveshift.ddl.steps import Step
 from liveshift.plan import build_plan
 from liveshift.spec import parse_migration
@@ -95,21 +101,187 @@ def test_add_column_plans_what_the_column_declares_without_long_locks() -> None:
     assert [c.description for c in op_plan.checks] == ["check users_team_check"]
 
 
-LABEL_CHECK_OPS = [
+# -- every builder's declared lock against what pglast reads from its SQL ----------------------------------
+
+
+def lock_catalog() -> Catalog:
+    """Tables with what the operations below rebuild: an index, a unique key, a check, foreign keys both ways, an
+    identity key referenced by a table without a key, a serial key."""
+    fk = "FOREIGN KEY (team_id) REFERENCES teams(id)"
+    teams = Table(
+        name="teams",
+        columns=[Column(name="id", type="bigint", nullable=False)],
+        primary_key=["id"],
+        indexes=[Index(name="teams_pkey", columns=["id"], unique=True, primary=True, constraint="teams_pkey")],
+        referenced_by=[IncomingForeignKey(**_incoming("users", "users_team_id_fkey", "team_id", "id"), definition=fk)],
+    )
+    people = Table(
+        name="users",
+        columns=[
+            Column(name="id", type="bigint", nullable=False),
+            Column(name="email", type="text", nullable=False),
+            Column(name="name", type="text"),
+            Column(name="team_id", type="bigint"),
+        ],
+        primary_key=["id"],
+        indexes=[
+            Index(name="users_pkey", columns=["id"], unique=True, primary=True, constraint="users_pkey"),
+            Index(
+                name="users_email_idx", columns=["email"], definition="CREATE INDEX users_email_idx ON users (email)"
+            ),
+            Index(
+                name="users_name_key",
+                columns=["name"],
+                unique=True,
+                constraint="users_name_key",
+                definition="CREATE UNIQUE INDEX users_name_key ON users (name)",
+            ),
+        ],
+        constraints=[
+            Constraint(name="users_email_check", kind="check", definition="CHECK ((email <> ''))", columns=["email"]),
+            Constraint(name="users_name_key", kind="unique", definition="UNIQUE (name)", columns=["name"]),
+            Constraint(
+                name="users_team_id_fkey", kind="foreign_key", definition=fk, columns=["team_id"], **_to("teams")
+            ),
+        ],
+    )
+    history_fk = "FOREIGN KEY (aid) REFERENCES accounts(aid)"
+    accounts = Table(
+        name="accounts",
+        columns=[Column(name="aid", type="integer", nullable=False, identity="d")],
+        primary_key=["aid"],
+        indexes=[Index(name="accounts_pkey", columns=["aid"], unique=True, primary=True, constraint="accounts_pkey")],
+        referenced_by=[
+            IncomingForeignKey(**_incoming("history", "history_aid_fkey", "aid", "aid"), definition=history_fk)
+        ],
+    )
+    history = Table(
+        name="history",
+        columns=[Column(name="aid", type="integer"), Column(name="delta", type="integer", nullable=False)],
+        constraints=[
+            Constraint(
+                name="history_aid_fkey", kind="foreign_key", definition=history_fk, columns=["aid"], **_to("accounts")
+            )
+        ],
+    )
+    orders = Table(
+        name="orders",
+        columns=[
+            Column(name="id", type="integer", nullable=False, default="nextval('orders_id_seq'::regclass)"),
+            Column(name="note", type="text"),
+        ],
+        primary_key=["id"],
+        indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True, constraint="orders_pkey")],
+    )
+    tables = (teams, people, accounts, history, orders)
+    return Catalog(schema_name="public", tables={t.name: t for t in tables})
+
+
+def _incoming(table: str, name: str, column: str, ref_column: str) -> dict:
+    return {"schema_name": "public", "table": table, "name": name, "columns": [column], "ref_columns": [ref_column]}
+
+
+def _to(table: str) -> dict:
+    return {"ref_schema": "public", "ref_table": table, "ref_columns": ["id" if table == "teams" else "aid"]}
+
+
+# one migration each, over lock_catalog: together they call every statement builder
+LOCK_CHECK_OPS = [
     {"op": "add_column", "table": "users", "column": {"name": "team", "type": "bigint", "nullable": False,
-                                                      "unique": True, "references": {"table": "teams", "column": "id"}},
+     "default": "0", "unique": True, "check": "team >= 0", "references": {"table": "teams", "column": "id"}},
      "up": "0"},
     {"op": "alter_column", "table": "users", "column": "email", "type": "varchar(200)"},
+    {"op": "alter_column", "table": "users", "column": "team_id", "type": "integer"},
+    {"op": "alter_column", "table": "users", "column": "name", "nullable": False, "up": "coalesce(name, '')"},
+    {"op": "alter_column", "table": "users", "column": "name", "default": None},
+    {"op": "alter_column", "table": "users", "column": "name", "default": "'anon'"},
     {"op": "rename_column", "table": "users", "column": "email", "to": "mail"},
+    {"op": "drop_column", "table": "users", "column": "team_id"},
+    {"op": "add_constraint", "table": "users", "name": "users_email_key", "type": "unique", "columns": ["email"]},
+    {"op": "add_constraint", "table": "history", "name": "history_acc_fk", "type": "foreign_key", "columns": ["aid"],
+     "references": {"table": "accounts", "columns": ["aid"]}},
+    {"op": "drop_constraint", "table": "users", "name": "users_team_id_fkey"},
+    {"op": "create_index", "name": "users_nm_idx", "table": "users", "columns": ["name"], "where": "name > ''"},
+    {"op": "drop_index", "name": "users_email_idx"},
+    {"op": "create_table", "table": "pets", "columns": [{"name": "id", "type": "bigint", "nullable": False},
+     {"name": "owner", "type": "bigint", "references": {"table": "users", "column": "id"}}], "primary_key": ["id"]},
+    {"op": "drop_table", "table": "history"},
+    {"op": "rename_table", "table": "users", "to": "people"},
+    {"op": "raw_sql", "up": "ALTER TABLE users ADD COLUMN z int", "down": "ALTER TABLE users DROP COLUMN z"},
+    {"op": "raw_sql", "up": "SELECT 1"},
+    {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint"},
+    {"op": "alter_column", "table": "orders", "column": "id", "type": "bigint"},
 ]  # fmt: skip
 
+# builders whose SQL does not name every table they lock (their lock names more), and why
+NOT_IN_THE_SQL = {
+    "name_not_null_constraint": "a DO block: pglast does not read into its body",
+    "move_sequence": "a DO block: pglast does not read into its body",
+    "drop_checks_on_columns": "a DO block: pglast does not read into its body",
+    "drop_foreign_key": "dropping a foreign key locks the referenced table too, which the SQL does not name",
+    "drop_foreign_key_while_hidden": "dropping a foreign key locks the referenced table too (as drop_foreign_key)",
+}
 
-def test_every_label_names_the_lock_the_executor_waits_for() -> None:
-    """`liveshift plan` prints a step's label; the executor waits for the mode read from its SQL: they agree."""
-    for op in LABEL_CHECK_OPS:
-        plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), users(), None)
-        phases = [plan.expand_steps(), plan.validate_steps(), plan.contract_steps(), plan.rollback_steps()]
-        for step in (s for steps in phases for s in steps):
-            tables, mode = step_locks(step)
-            if tables and step.lock in LABEL_MODES:
-                assert LABEL_MODES[step.lock] == mode, (op["op"], step.description, step.lock, mode)
+BUILDERS = {
+    name
+    for name, fn in vars(statements).items()
+    if inspect.isfunction(fn) and fn.__module__ == statements.__name__ and "Step" in str(fn.__annotations__["return"])
+}
+
+
+def _steps_in(value: object) -> Iterator[Step]:
+    if isinstance(value, Step):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _steps_in(item)
+
+
+def _planned_by_builder() -> tuple[list[Step], dict[tuple[str, str], set[str]]]:
+    """Every step of every phase of LOCK_CHECK_OPS' plans (grouped and not), and the builders that returned each
+    (seen on their way out of the statements module), by description and SQL: an operation may `replace` a
+    step's guard, never its lock."""
+    made: dict[tuple[str, str], set[str]] = {}
+
+    def watch(frame: FrameType, event: str, value: object) -> None:
+        code = frame.f_code
+        if event == "return" and code.co_filename == statements.__file__ and code.co_name in BUILDERS:
+            for step in _steps_in(value):
+                made.setdefault((step.description, text(step)), set()).add(code.co_name)
+
+    steps: list[Step] = []
+    sys.setprofile(watch)
+    try:
+        for op in LOCK_CHECK_OPS:
+            plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), lock_catalog(), None)
+            steps += plan.expand_steps() + plan.validate_steps() + plan.contract_steps() + plan.rollback_steps()
+            steps += [s for phase in plan.phases().values() for s in phase if s.parts]
+    finally:
+        sys.setprofile(None)
+    return steps, made
+
+
+def _builders(step: Step, made: dict[tuple[str, str], set[str]]) -> set[str]:
+    return set().union(*(_builders(p, made) for p in step.parts)) if step.parts else made[step.description, text(step)]
+
+
+def test_every_builder_declares_the_lock_its_sql_takes() -> None:
+    """pglast's reading of each step's SQL (locks.read_lock) is the oracle for the lock its builder declared,
+    which the executor waits for and `liveshift plan` prints. The user's raw SQL declares none: nothing to check."""
+    steps, made = _planned_by_builder()
+    called = set().union(*made.values())
+    assert not BUILDERS - called, "builders no operation here calls"
+    for step in steps:
+        declared, read = step.lock, read_lock(text(step))
+        if declared is None:
+            assert step.description.startswith("raw SQL"), step.description
+            continue
+        why = step.description, declared, read
+        assert declared.concurrently == read.concurrently, why
+        assert declared.by is None or declared.by in text(step), why
+        if read.tables:  # where the SQL says
+            assert (declared.mode, declared.linked) == (read.mode, read.linked), why
+        if _builders(step, made) & NOT_IN_THE_SQL.keys():
+            assert declared.tables and set(read.tables) <= set(declared.tables), why
+        else:
+            assert declared.tables == read.tables, why
