@@ -22,8 +22,8 @@ from liveshift.connections import open_session
 from liveshift.ddl.executor import run_step
 from liveshift.ddl.steps import Step
 from liveshift.values import LockWait
-from tests.conftest import PostgresServer
-from tests.integration.test_zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
+from tests.harness.postgres import PostgresServer
+from tests.harness.zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from liveshift.ddl.steps import SHARE_ROW_EXCLUSIVE_BRIEF as SRE_LABEL
 from liveshift.ddl.steps import SHARE_UPDATE_EXCLUSIVE as SUE_LABEL
 from liveshift.plan import build_plan
 from liveshift.values import LockPolicy
-from tests.unit.test_plan import add_column, catalog, migration, users
+from tests.harness.catalogs import add_column, catalog, migration, users
 
 
 @pytest.mark.parametrize("attempt", range(12))
