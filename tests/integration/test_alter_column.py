@@ -16,17 +16,8 @@ from liveshift.ddl.executor import StepRunner
 from liveshift.errors import SpecError
 from liveshift.plan import build_plan
 from liveshift.store.record import load_record
-from tests.helpers import backfill_all, migration, plain_alter_snapshot, snapshot
-from tests.scenario import (
-    PHASES_BEFORE_CONTRACT,
-    Run,
-    Scenario,
-    Side,
-    Table,
-    count,
-    load_tables,
-    setup_sql,
-)
+from tests.harness.db import backfill_all, migration, plain_alter_snapshot, snapshot
+from tests.harness.scenario import PHASES_BEFORE_CONTRACT, Run, Scenario, Side, Table, count, load_tables, setup_sql
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,9 @@ from liveshift.ddl.executor import StepRunner
 from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock
 from liveshift.ddl.steps import Step
 from liveshift.values import LockWait
-from tests.conftest import PostgresServer
-from tests.helpers import LockEvents
-from tests.integration.test_zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
+from tests.harness.db import LockEvents
+from tests.harness.postgres import PostgresServer
+from tests.harness.zero_stall import POLICY, WAIT_S, App, Watch, in_thread, running, wait_for, wait_until_older
 
 pytestmark = pytest.mark.integration
 

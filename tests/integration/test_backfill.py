@@ -24,8 +24,8 @@ from liveshift.connections import open_session
 from liveshift.plan import BackfillTarget
 from liveshift.store.checkpoints import init_checkpoints
 from liveshift.store.record import load_record
-from tests.conftest import PostgresServer
-from tests.helpers import client, migration, partition_hooks
+from tests.harness.db import client, migration, partition_hooks
+from tests.harness.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
 

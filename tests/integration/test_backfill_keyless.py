@@ -3,7 +3,7 @@
 Every phase and a rollback from each one with blue and green writing, on both backfill paths; a backfill
 interrupted after some batches (cleanly, and by its connection dying mid-batch) resumes with no row
 skipped and at most the lost batch redone; integer -> bigint of a key a keyless table references.
-The phases run on tests/scenario.py: a keyless table is a `Table` whose columns declare no key.
+The phases run on tests/harness/scenario.py: a keyless table is a `Table` whose columns declare no key.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from liveshift.errors import MigrationStateError, SpecError
 from liveshift.store.checkpoints import init_checkpoints, load_partitions
 from liveshift.store.record import load_record
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
-from tests.helpers import backfill_all, migration, partition_hooks
-from tests.scenario import (
+from tests.harness.db import backfill_all, migration, partition_hooks
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
     Scenario,

@@ -14,7 +14,7 @@ from liveshift import phases, preflight
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from liveshift.spec import load_migration, parse_migration
-from tests.helpers import snapshot
+from tests.harness.db import snapshot
 
 pytestmark = pytest.mark.integration
 

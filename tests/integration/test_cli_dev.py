@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from liveshift.cli.stack.postgres import free_port
-from tests.integration.test_cli_commands import DevStack, cli_env
+from tests.harness.cli import DevStack, cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

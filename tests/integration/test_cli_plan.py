@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.helpers import snapshot
+from tests.harness.cli import EXAMPLES, liveshift
+from tests.harness.db import snapshot
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-
-
-def liveshift(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "liveshift.cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-
-
-@pytest.fixture
-def example_db(conn: psycopg.Connection) -> psycopg.Connection:
-    conn.execute((EXAMPLES / "setup.sql").read_text())
-    return conn
 
 
 def schemas(conn: psycopg.Connection) -> list[str]:

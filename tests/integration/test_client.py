@@ -17,7 +17,7 @@ from liveshift.client import ClientError, NoVersion, VersionRouter, VersionUnava
 from liveshift.client.for_psycopg_pool import pool_callbacks
 from liveshift.connections import open_session
 from liveshift.store.schema import bootstrap
-from tests.client_app import (
+from tests.harness.client_app import (
     BASELINE,
     BLUE,
     GREEN,
@@ -30,8 +30,8 @@ from tests.client_app import (
     roll_back,
     write,
 )
-from tests.helpers import backfill_all, complete
-from tests.scenario import app_login, expand, load_tables
+from tests.harness.db import backfill_all, complete
+from tests.harness.scenario import app_login, expand, load_tables
 
 pytestmark = pytest.mark.integration
 

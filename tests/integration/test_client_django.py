@@ -25,7 +25,7 @@ from django.urls import path
 from liveshift import phases
 from liveshift.client import ClientError, VersionUnavailable, for_django
 from liveshift.connections import open_session
-from tests.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
+from tests.harness.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from liveshift import phases
 from liveshift.client import ClientError, VersionRouter, VersionUnavailable
 from liveshift.client.for_sqlalchemy import attach, version_of
 from liveshift.connections import open_session
-from tests.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
+from tests.harness.client_app import BLUE, GREEN, MIGRATION, RunningApp, cut_over, expanded, kept, roll_back
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 
 from liveshift.sqlconvert.convert import convert_statements
 from liveshift.sqlconvert.statements import split_sql
-from tests.helpers import complete, plain_alter_snapshot, snapshot
+from tests.harness.db import complete, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.scenario import (
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Scenario,
     Side,

@@ -10,8 +10,8 @@ from temporalio.api.enums.v1 import EventType
 
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration
+from tests.harness.db import migration
+from tests.harness.temporal import TemporalServer, WorkerHandle
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from liveshift.cli.loadgen import LoadGenerator, Version, Workload
 from liveshift.cli.stack.postgres import free_port
 from liveshift.values import Throttle
 from liveshift.worker.main import run_worker
@@ -35,26 +36,22 @@ from liveshift.workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, temporal_binary, worker_settings
-from tests.helpers import migration
-
-# the load generator through test_chaos, which follows where it lives
-from tests.integration.test_chaos import (
+from tests.harness.chaos import (
     BLUE,
     CONNECTION_LOST,
     GREEN,
     MIGRATION,
     SETUP,
-    LoadGenerator,
-    Version,
-    Workload,
     rows_done,
     seed,
     until,
     until_phase,
     until_rows_done,
 )
-from tests.proxy import Mode, TcpProxy, tcp_proxy
+from tests.harness.db import migration
+from tests.harness.postgres import PostgresServer
+from tests.harness.proxy import Mode, TcpProxy, tcp_proxy
+from tests.harness.temporal import TemporalServer, WorkerHandle, temporal_binary, worker_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -8,7 +8,7 @@ import psycopg
 from prometheus_client import CollectorRegistry, Gauge
 
 from liveshift.health import HealthCheck, check_prometheus, check_sql
-from tests.prometheus import free_port, prometheus_server, start_exporter
+from tests.harness.prometheus import free_port, prometheus_server, start_exporter
 
 
 def _until(predicate, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]

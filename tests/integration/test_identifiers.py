@@ -13,7 +13,7 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.spec import parse_migration
-from tests.helpers import backfill_all, snapshot
+from tests.harness.db import backfill_all, snapshot
 
 pytestmark = pytest.mark.integration
 

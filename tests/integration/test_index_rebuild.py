@@ -8,8 +8,8 @@ import pytest
 
 from liveshift import preflight
 from liveshift.errors import SpecError
-from tests.helpers import migration, snapshot
-from tests.scenario import (
+from tests.harness.db import migration, snapshot
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Scenario,
     Side,

@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from liveshift import phases
 from liveshift.cli.loadgen import LoadGenerator, Version, Workload
 from liveshift.connections import open_session
-from tests.conftest import PostgresServer
-from tests.helpers import backfill_all, migration
+from tests.harness.db import backfill_all, migration
+from tests.harness.postgres import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -21,8 +21,8 @@ from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted
 from liveshift.store.record import load_record
 from liveshift.values import LockPolicy, LockWait
-from tests.helpers import LockEvents, migration, snapshot, through_verify
-from tests.integration.test_zero_stall import Watch, wait_until_older
+from tests.harness.db import LockEvents, migration, snapshot, through_verify
+from tests.harness.zero_stall import Watch, wait_until_older
 
 pytestmark = pytest.mark.integration
 

@@ -24,9 +24,9 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
 from liveshift.workflows.directory_models import DIRECTORY_STATUS, DirectoryStatus, directory_workflow_id
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
-from tests.integration.test_workflow_happy import record_history, seed
+from tests.harness.apps import seed
+from tests.harness.db import rows_done, until_rows_done
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

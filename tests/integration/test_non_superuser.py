@@ -2,10 +2,10 @@
 (how managed services run it) carries every operation through its phases, and a workflow end to end; what
 needs more is refused before anything is written, naming what is missing.
 
-Every operation's scenario (`SUITE`, one per scenario of the test_op_* modules) runs here with the worker
-as such a role and the clients as the harness's application role: the op suite without superuser at the
-cost of three runs per scenario (`-k non_superuser` selects this file). The whole suite runs this way
-too: LIVESHIFT_TEST_WORKER_ROLE=<role> makes every `dsn` such a database.
+Every operation's scenario (`SUITE`, one per scenario of tests/harness/operations, which the test_op_* modules
+run) runs here with the worker as such a role and the clients as the harness's application role: the op suite
+without superuser at the cost of three runs per scenario (`-k non_superuser` selects this file). The whole
+suite runs this way too: LIVESHIFT_TEST_WORKER_ROLE=<role> makes every `dsn` such a database.
 """
 
 from __future__ import annotations
@@ -23,19 +23,20 @@ from liveshift.errors import SpecError
 from liveshift.worker.main import run_worker
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
-from tests.helpers import migration
-from tests.integration import test_op_columns, test_op_constraints, test_op_indexes, test_op_tables
-from tests.integration.test_op_multi import MULTI, ODD
-from tests.integration.test_op_raw_sql import RAW
-from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, App, Writers, green_write, seed, wait_for_phase
-from tests.scenario import Scenario, each_step_twice_equals_once, every_phase, rollback_from
+from tests.harness.apps import ADD_COLUMN, GREEN, App, Writers, green_write, seed
+from tests.harness.db import migration
+from tests.harness.operations import columns, constraints, indexes, tables
+from tests.harness.operations.multi import MULTI, ODD
+from tests.harness.operations.raw_sql import RAW
+from tests.harness.postgres import PostgresServer
+from tests.harness.scenario import Scenario, each_step_twice_equals_once, every_phase, rollback_from
+from tests.harness.temporal import TemporalServer, WorkerHandle, wait_for_phase, worker_settings
 
 pytestmark = pytest.mark.integration
 
 SUITE: dict[str, Scenario] = {
-    f"{module.__name__.rsplit('.', 1)[-1].removeprefix('test_op_')}-{name}": scenario
-    for module in (test_op_columns, test_op_constraints, test_op_indexes, test_op_tables)
+    f"{module.__name__.rsplit('.', 1)[-1]}-{name}": scenario
+    for module in (columns, constraints, indexes, tables)
     for name, scenario in module.SCENARIOS.items()
 } | {"multi": MULTI, "odd_identifiers": ODD, "raw_sql": RAW}
 

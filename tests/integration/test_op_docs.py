@@ -13,7 +13,7 @@ import yaml
 from liveshift import preflight
 from liveshift.connections import open_session
 from liveshift.operations import OPERATION_TYPES
-from tests.helpers import migration
+from tests.harness.db import migration
 
 pytestmark = pytest.mark.integration
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.helpers import client
-from tests.integration.test_op_columns import RENAME_NAME
-from tests.scenario import Run, Table, app_login, count, load_tables
+from tests.harness.db import client
+from tests.harness.operations.columns import RENAME_NAME
+from tests.harness.scenario import Run, Table, app_login, count, load_tables
 
 pytestmark = pytest.mark.integration
 

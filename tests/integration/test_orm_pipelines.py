@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from liveshift.spec import Migration, load_migration
-from tests.helpers import complete, plain_alter_snapshot, snapshot
+from tests.harness.db import complete, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.ddl.executor import StepRunner
 from liveshift.store.record import load_record
-from tests.helpers import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
+from tests.harness.db import backfill_all, client, complete, migration, plain_alter_snapshot, snapshot
 
 pytestmark = pytest.mark.integration
 

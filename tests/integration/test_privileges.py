@@ -14,8 +14,8 @@ from liveshift import phases, preflight
 from liveshift.cli.commands.plan import plan_json
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
-from tests.helpers import client, migration, reference_schema
-from tests.scenario import (
+from tests.harness.db import as_role, migration, reference_schema
+from tests.harness.scenario import (
     BLUE,
     PHASES_BEFORE_CONTRACT,
     Run,
@@ -76,11 +76,6 @@ ACCOUNTS_V2 = Scenario(
         lambda c, n: c.execute("INSERT INTO accounts (email, full_name) VALUES (%s, 'g')", (f"w{n}@x.org",)), _sees
     ),
 )
-
-
-def as_role(dsn: str, role: str, search_path: str) -> psycopg.Connection:
-    """An application connection as `role`; the search_path names the version only, never the table's schema."""
-    return client(dsn, search_path, user=role, fallback=False)
 
 
 def grant_app(conn: psycopg.Connection, role: str) -> None:

@@ -9,8 +9,8 @@ import pytest
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.store.record import load_record
-from tests.helpers import migration
-from tests.scenario import (
+from tests.harness.db import migration
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Scenario,
     Side,

@@ -30,6 +30,7 @@ from liveshift.backfill.replication import (
     standby_hold,
 )
 from liveshift.backfill.walk import run_partition
+from liveshift.cli.loadgen import LoadGenerator, Workload
 from liveshift.cli.stack.postgres import EmbeddedPostgres
 from liveshift.connections import open_session
 from liveshift.store.checkpoints import init_checkpoints
@@ -39,20 +40,11 @@ from liveshift.worker.main import run_worker
 from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle, worker_settings
-from tests.helpers import migration, partition_hooks
-
-# the load generator through test_chaos, which follows where it lives
-from tests.integration.test_chaos import (
-    BLUE,
-    GREEN,
-    LoadGenerator,
-    Workload,
-    rows_done,
-    until,
-    until_phase,
-)
-from tests.proxy import tcp_proxy
+from tests.harness.chaos import BLUE, GREEN, rows_done, until, until_phase
+from tests.harness.db import migration, partition_hooks
+from tests.harness.postgres import PostgresServer
+from tests.harness.proxy import tcp_proxy
+from tests.harness.temporal import TemporalServer, WorkerHandle, worker_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -206,16 +198,6 @@ async def test_a_standby_polled_directly_reports_its_own_replay_lag(conn: psycop
     hold = standby_hold(limits, [polled_standby("replica", standby.dsn(database))])
     assert hold is not None and hold.kind == "replica_lag" and not hold.soft
     assert hold.reason.startswith("replica lag ") and hold.reason.endswith(" s (standby replica)")
-
-
-@pytest.fixture
-def logical_slot(conn: psycopg.Connection) -> Iterator[str]:
-    name = f"liveshift_test_{conn.info.dbname}"
-    conn.execute("SELECT pg_create_logical_replication_slot(%s, 'test_decoding')", (name,))
-    try:
-        yield name
-    finally:
-        conn.execute("SELECT pg_drop_replication_slot(%s)", (name,))
 
 
 async def test_a_standby_hidden_from_the_worker_holds_until_it_may_see(

@@ -7,16 +7,15 @@ import json
 import psycopg
 import pytest
 
-from tests.integration.test_cli_plan import EXAMPLES, example_db, liveshift  # noqa: F401 (a fixture)
-from tests.integration.test_replication import logical_slot  # noqa: F401 (a fixture)
+from tests.harness.cli import EXAMPLES, liveshift
 
 pytestmark = pytest.mark.integration
 
 
 def test_plan_shows_the_limits_and_the_slots_lag_now(
     dsn: str,
-    example_db: psycopg.Connection,  # noqa: F811
-    logical_slot: str,  # noqa: F811
+    example_db: psycopg.Connection,
+    logical_slot: str,
 ) -> None:
     text = liveshift("plan", str(EXAMPLES / "users_email_lower.yaml"), "--dsn", dsn)
     assert text.returncode == 0, text.stderr

@@ -12,9 +12,8 @@ from psycopg import errors, sql
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
-from tests.helpers import migration
-from tests.integration.test_privileges import as_role
-from tests.scenario import BLUE, PHASES_BEFORE_CONTRACT, STEPS, contract, expand
+from tests.harness.db import as_role, migration
+from tests.harness.scenario import BLUE, PHASES_BEFORE_CONTRACT, STEPS, contract, expand
 
 pytestmark = pytest.mark.integration
 

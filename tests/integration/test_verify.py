@@ -10,7 +10,7 @@ from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.errors import MigrationStateError
 from liveshift.store.record import load_record
-from tests.helpers import backfill_all, client, migration, through_verify
+from tests.harness.db import backfill_all, client, migration, through_verify
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.expressions.volatility import read_volatile
-from tests.helpers import backfill_all, migration
-from tests.scenario import (
+from tests.harness.db import backfill_all, migration
+from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
     Scenario,

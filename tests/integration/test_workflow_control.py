@@ -31,16 +31,9 @@ from liveshift.workflows.models import (
     MigrationStatus,
     RollbackRequest,
 )
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, snapshot
-from tests.integration.test_workflow_happy import (
-    ADD_COLUMN,
-    GREEN,
-    Writers,
-    record_history,
-    seed,
-    wait_for_phase,
-)
+from tests.harness.apps import ADD_COLUMN, GREEN, Writers, seed
+from tests.harness.db import migration, snapshot
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

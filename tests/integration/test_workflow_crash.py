@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -22,9 +19,10 @@ from liveshift.cli.stack.postgres import free_port
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from tests.conftest import PostgresServer, TemporalServer, WorkerHandle
-from tests.helpers import migration
-from tests.integration.test_workflow_happy import ADD_COLUMN, Writers, record_history, seed, wait_for_phase
+from tests.harness.apps import ADD_COLUMN, Writers, seed
+from tests.harness.db import migration, rows_done, until_rows_done
+from tests.harness.postgres import PostgresServer
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -48,24 +46,6 @@ CREATE TRIGGER count_backfill_statement AFTER UPDATE ON users
 ).format(touch=sql.Literal(BACKFILL_TOUCH), direct=sql.Literal(BACKFILL_DIRECT))
 
 
-def worker_process(
-    temporal: TemporalServer, task_queue: str, dsn: str, log: Path, metrics_ports: tuple[int, int] | None = None
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "LIVESHIFT_TEMPORAL_ADDRESS": temporal.address,
-        "LIVESHIFT_TEMPORAL_NAMESPACE": temporal.namespace,
-        "LIVESHIFT_TASK_QUEUE": task_queue,
-        "LIVESHIFT_TARGET_TEST": dsn,
-    }
-    for key in ("LIVESHIFT_CONFIG", "LIVESHIFT_METRICS_PORT", "LIVESHIFT_SDK_METRICS_PORT"):
-        env.pop(key, None)
-    if metrics_ports:
-        env["LIVESHIFT_METRICS_PORT"], env["LIVESHIFT_SDK_METRICS_PORT"] = map(str, metrics_ports)
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "liveshift.worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
-
-
 def scrape(port: int) -> str:
     deadline = time.monotonic() + 30
     while True:
@@ -76,21 +56,6 @@ def scrape(port: int) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-def rows_done(dsn: str) -> int:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        if c.execute("SELECT to_regclass('liveshift.checkpoints')").fetchone() == (None,):
-            return 0  # not prepared yet
-        return int(c.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
-
-
-async def until_rows_done(dsn: str, at_least: int, timeout: float = 60) -> int:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (done := await asyncio.to_thread(rows_done, dsn)) < at_least:
-        assert asyncio.get_running_loop().time() < deadline, f"backfill stuck at {done} rows"
-        await asyncio.sleep(0.1)
-    return done
 
 
 def seed_without_a_key(conn: psycopg.Connection, rows: int) -> int:

@@ -18,9 +18,8 @@ from liveshift.values import Throttle
 from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration
-from tests.integration.test_workflow_happy import record_history
+from tests.harness.db import migration
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

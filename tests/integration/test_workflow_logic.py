@@ -6,194 +6,35 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from prometheus_client import REGISTRY
-from temporalio import activity
 from temporalio.client import (
-    Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
-from liveshift.activities.payloads import (
-    BackfillInput,
-    PartitionInput,
-    PartitionResult,
-    PhaseInput,
-    PrepareInput,
-    ProgressReport,
-)
-from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
 from liveshift.workflows import client as workflow_client
-from liveshift.workflows.client import start_migration
 from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
     RESUME,
     ROLLBACK,
-    STATUS,
     ApproveRequest,
-    MigrationInput,
-    MigrationOptions,
-    MigrationStatus,
     RollbackRequest,
 )
 from liveshift.workflows.sandbox import workflow_runner
-from tests.conftest import TemporalServer
-from tests.helpers import migration
-from tests.integration.test_workflow_happy import ADD_COLUMN, wait_for_phase
+from tests.harness.fake_activities import LIVE_ROWS, PARTITIONS, Fake, FakeDatabase, noted, refused, status_of
+from tests.harness.temporal import TemporalServer, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 NAME = "users_email_lower"
-PARTITIONS = 2
-LIVE_ROWS = 123  # what a held partition reports in its heartbeat details
-
-
-class FakeDatabase:
-    """The activities' database side, faked: records every call in order; a test may hold a call until it
-    releases it (`hold`), or make it fail for good (`fail`); backfill partitions run until released and
-    honour the pause flag and cancellation, as the real ones do."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.reached: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
-        self.released: dict[str, asyncio.Event] = {}
-        self.failures: dict[str, ApplicationError] = {}
-        self.paused = False
-        self.pause_flags: list[bool] = []
-        self.rollback_reasons: list[str | None] = []
-        self.partitions_cancelled = 0
-        self.mismatches = 0
-        self.held_partitions: set[int] = set()  # these run (heartbeating LIVE_ROWS done) until removed
-
-    def hold(self, name: str) -> asyncio.Event:
-        self.released[name] = asyncio.Event()
-        return self.released[name]
-
-    def fail(self, name: str, error_type: str, message: str) -> None:
-        self.failures[name] = ApplicationError(message, type=error_type, non_retryable=True)
-
-    async def _call(self, name: str) -> None:
-        self.calls.append(name)
-        self.reached[name].set()
-        if name in self.failures:
-            raise self.failures[name]
-        release = self.released.get(name)
-        while release is not None and not release.is_set():
-            activity.heartbeat()  # a cancellation reaches the activity with the heartbeat's answer
-            await asyncio.sleep(0.05)
-
-    @activity.defn(name="prepare")
-    async def prepare(self, request: PrepareInput) -> Prepared:
-        await self._call("prepare")
-        return Prepared(tables=["users"], backfill_tables=["users"], blue_version="public_base", green_version="g")
-
-    @activity.defn(name="expand")
-    async def expand(self, request: PhaseInput) -> None:
-        await self._call("expand")
-
-    @activity.defn(name="plan_backfill")
-    async def plan_backfill(self, request: BackfillInput) -> list[TablePlan]:
-        await self._call("plan_backfill")
-        return [TablePlan(table="users", partitions=PARTITIONS, rows_total=1000)]
-
-    @activity.defn(name="backfill_partition")
-    async def backfill_partition(self, request: PartitionInput) -> PartitionResult:
-        try:
-            await self._call("backfill_partition")
-            while request.partition in self.held_partitions:
-                live = ProgressReport(
-                    table=request.table,
-                    partition=request.partition,
-                    rows_done=LIVE_ROWS,
-                    done=False,
-                    rows_per_second=50,
-                )
-                activity.heartbeat(live)
-                await asyncio.sleep(0.05)
-            while self.paused:  # the partition holds at its next batch boundary
-                activity.heartbeat()
-                await asyncio.sleep(0.05)
-        except asyncio.CancelledError:
-            self.partitions_cancelled += 1
-            raise
-        rows = 1000 // PARTITIONS
-        progress = Progress(
-            table=request.table, partition=request.partition, rows_done=rows, batches=1, last_key=None, done=True
-        )
-        return PartitionResult(progress=progress, rows_this_attempt=rows)
-
-    @activity.defn(name="validate_constraints")
-    async def validate_constraints(self, request: PhaseInput) -> None:
-        await self._call("validate_constraints")
-
-    @activity.defn(name="verify")
-    async def verify(self, request: PhaseInput) -> VerifyReport:
-        await self._call("verify")
-        sample = [7] if self.mismatches else []
-        return VerifyReport(
-            tables=[TableReport(table="users", rows_checked=1000, mismatches=self.mismatches, sample_keys=sample)]
-        )
-
-    @activity.defn(name="cutover")
-    async def cutover(self, request: PhaseInput) -> None:
-        await self._call("cutover")
-
-    @activity.defn(name="contract")
-    async def contract(self, request: PhaseInput) -> None:
-        await self._call("contract")
-
-    @activity.defn(name="rollback")
-    async def rollback(self, request: PhaseInput) -> None:
-        self.rollback_reasons.append(request.reason)
-        await self._call("rollback")
-
-    @activity.defn(name="set_paused")
-    async def set_paused(self, request: PhaseInput) -> None:
-        self.pause_flags.append(request.paused)
-        self.paused = request.paused
-        await self._call("set_paused")
-
-    def all(self) -> list[object]:
-        return [
-            self.prepare,
-            self.expand,
-            self.plan_backfill,
-            self.backfill_partition,
-            self.validate_constraints,
-            self.verify,
-            self.cutover,
-            self.contract,
-            self.rollback,
-            self.set_paused,
-        ]
-
-
-@dataclass
-class Fake:
-    db: FakeDatabase
-    client: Client
-    task_queue: str
-    target: str  # one per test: the workflow id derives from it
-    started: list[WorkflowHandle] = field(default_factory=list)
-
-    async def start(self, **options: object) -> WorkflowHandle:
-        request = MigrationInput(
-            target=self.target, migration=migration(ADD_COLUMN), options=MigrationOptions(**options)
-        )
-        handle = await start_migration(self.client, request, self.task_queue)
-        self.started.append(handle)
-        return handle
 
 
 @pytest.fixture
@@ -213,24 +54,6 @@ async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
         for handle in fake.started:  # a test that stops halfway leaves no workflow running
             if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
                 await handle.terminate("test over")
-
-
-async def refused(handle: WorkflowHandle, update: str, *args: object) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(update, *args, result_type=str)
-    cause = info.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "RequestRefused"
-    return cause.message
-
-
-async def status_of(handle: WorkflowHandle) -> MigrationStatus:
-    return await handle.query(STATUS, result_type=MigrationStatus)
-
-
-async def noted(handle: WorkflowHandle, error: str) -> None:
-    """Until the status notes `error` (a signal that was ignored)."""
-    while (await status_of(handle)).last_error != error:
-        await asyncio.sleep(0.05)
 
 
 async def scheduled_once_processed(handle: WorkflowHandle, activity_type: str) -> list[str]:

@@ -26,10 +26,9 @@ from liveshift.workflows.models import (
     MigrationOptions,
     RollbackRequest,
 )
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, plain_alter_snapshot, snapshot
-from tests.integration.test_workflow_crash import rows_done, until_rows_done, worker_process
-from tests.integration.test_workflow_happy import App, record_history, view_exists, wait_for_phase
+from tests.harness.apps import App, view_exists
+from tests.harness.db import migration, plain_alter_snapshot, rows_done, snapshot, until_rows_done
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -31,11 +31,11 @@ from liveshift.workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
-from tests.conftest import TemporalServer, WorkerHandle
-from tests.helpers import migration, through_verify
-from tests.integration.test_workflow_happy import ADD_COLUMN, GREEN, Writers, record_history, seed, wait_for_phase
-from tests.integration.test_workflow_logic import refused
-from tests.prometheus import prometheus_server, start_exporter
+from tests.harness.apps import ADD_COLUMN, GREEN, Writers, seed
+from tests.harness.db import migration, through_verify
+from tests.harness.fake_activities import refused
+from tests.harness.prometheus import prometheus_server, start_exporter
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

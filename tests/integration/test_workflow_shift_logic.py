@@ -28,9 +28,8 @@ from liveshift.workflows.models import (
     ShiftRequest,
 )
 from liveshift.workflows.sandbox import workflow_runner
-from tests.conftest import TemporalServer
-from tests.integration.test_workflow_happy import wait_for_phase
-from tests.integration.test_workflow_logic import Fake, FakeDatabase, noted, refused, status_of
+from tests.harness.fake_activities import Fake, FakeDatabase, noted, refused, status_of
+from tests.harness.temporal import TemporalServer, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -19,10 +19,10 @@ from liveshift.worker.main import run_worker
 from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import ROLLBACK, MigrationInput, MigrationOptions, MigrationStatus, RollbackRequest
-from tests.conftest import TemporalServer, WorkerHandle, worker_settings
-from tests.helpers import migration
-from tests.integration.test_workflow_happy import ADD_COLUMN, record_history, seed, wait_for_phase
-from tests.integration.test_zero_stall import old_transaction
+from tests.harness.apps import ADD_COLUMN, seed
+from tests.harness.db import migration
+from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase, worker_settings
+from tests.harness.zero_stall import old_transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

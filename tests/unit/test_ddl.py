@@ -25,7 +25,7 @@ from liveshift.ddl.locks import (
 from liveshift.ddl.steps import Step
 from liveshift.plan import build_plan
 from liveshift.values import LockPolicy
-from tests.unit.test_plan import add_column, catalog, migration, users
+from tests.harness.catalogs import add_column, catalog, migration, users
 
 
 @pytest.mark.parametrize("attempt", range(12))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.squawk_agreement import documented, summary, verdicts
+from tests.harness.squawk_agreement import documented, summary, verdicts
 
 DOCS = Path(__file__).parents[2] / "docs" / "lint.md"
 

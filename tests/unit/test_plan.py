@@ -6,38 +6,14 @@ import pytest
 from psycopg import sql
 
 from liveshift.backfill.blocks import split_blocks
-from liveshift.catalog import Catalog, Column, Constraint, IncomingForeignKey, Index, Table
+from liveshift.catalog import Column, Constraint, IncomingForeignKey, Index, Table
 from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
 from liveshift.operations.base import Transform
 from liveshift.plan import build_plan, direct_backfill
 from liveshift.preflight.keyless import version_refusal
 from liveshift.spec import parse_migration
-
-
-def users(primary_key: bool = True, unique_not_null: bool = False) -> Table:
-    columns = [Column(name="id", type="bigint", nullable=False), Column(name="email", type="text", nullable=False)]
-    indexes = []
-    if primary_key:
-        indexes.append(Index(name="users_pkey", columns=["id"], unique=True, primary=True))
-    if unique_not_null:
-        indexes.append(Index(name="users_email_key", columns=["email"], unique=True))
-    return Table(name="users", columns=columns, primary_key=["id"] if primary_key else [], indexes=indexes)
-
-
-def catalog(*tables: Table) -> Catalog:
-    return Catalog(schema_name="public", tables={t.name: t for t in tables})
-
-
-def add_column(table: str, name: str, up: str | None = "lower(email)", **column: object) -> dict:
-    op: dict = {"op": "add_column", "table": table, "column": {"name": name, "type": "text", **column}}
-    if up is not None:
-        op["up"] = up
-    return op
-
-
-def migration(*ops: dict, name: str = "m1"):
-    return parse_migration({"name": name, "operations": list(ops)}, file="m.yaml")
+from tests.harness.catalogs import add_column, catalog, migration, users
 
 
 def text(step: Step) -> str:

@@ -18,8 +18,8 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.client import ClientError
 from liveshift.connections import open_session
-from tests.helpers import complete, migration, through_verify
-from tests.scenario import Table, count, expand, load_tables
+from tests.harness.db import complete, migration, through_verify
+from tests.harness.scenario import Table, count, expand, load_tables
 
 # the migration under test starts from a completed one: rolling back a schema's first migration also drops
 # public_base and the schema's row in liveshift.active_versions, leaving an application no version at all

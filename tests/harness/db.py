@@ -1,10 +1,10 @@
-"""Shared test helpers: blue/green application clients, catalog snapshots, whole-phase drivers."""
+"""The database side of a test: application clients, migrations, catalog snapshots, the phases run directly
+(no workflow) and the backfill's progress as its checkpoints count it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +37,11 @@ def client(dsn: str, version: str | None, user: str | None = None, fallback: boo
     options = f"-c search_path={path}"
     extra = {"user": user} if user else {}
     return psycopg.connect(dsn, autocommit=True, options=options, **extra)
+
+
+def as_role(dsn: str, role: str, search_path: str) -> psycopg.Connection:
+    """An application connection as `role`; the search_path names the version only, never the table's schema."""
+    return client(dsn, search_path, user=role, fallback=False)
 
 
 def migration(text: str) -> Migration:
@@ -92,36 +97,6 @@ def plain_alter_snapshot(conn: psycopg.Connection, setup: str, alter: str) -> di
         conn.execute(alter)
         shape = snapshot(conn, schema)
     return json.loads(json.dumps(shape).replace(f"{schema}.", ""))
-
-
-# the superuser's DSN (set by tests/conftest.py's pg_server): roles are the cluster's, created by it
-ADMIN_DSN_ENV = "LIVESHIFT_TEST_ADMIN_DSN"
-
-
-def admin_dsn() -> str:
-    dsn = os.environ.get(ADMIN_DSN_ENV)
-    assert dsn, f"${ADMIN_DSN_ENV} is unset: the pg_server fixture sets it (take `dsn` or `conn` in the test)"
-    return dsn
-
-
-def create_login_role(admin_dsn: str, prefix: str, *attributes: str) -> str:
-    """A new login role `<prefix>_<random>` with `attributes` (e.g. BYPASSRLS), created by the admin."""
-    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    extra = sql.SQL(" ").join(sql.SQL(a) for a in attributes)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN {}").format(sql.Identifier(role), extra))
-    return role
-
-
-def drop_role(admin_dsn: str, database: str, role: str) -> None:
-    """Drop `role`: first what it holds in `database` (its grants, default privileges), if that database is left."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        alive = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-    if alive:
-        with psycopg.connect(psycopg.conninfo.make_conninfo(admin_dsn, dbname=database), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 @dataclass
@@ -188,3 +163,18 @@ def complete(dsn: str, m: Migration) -> None:
     with open_session(dsn) as conn:
         phases.cutover(conn, m.name)
         phases.contract(conn, m.name)
+
+
+def rows_done(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if c.execute("SELECT to_regclass('liveshift.checkpoints')").fetchone() == (None,):
+            return 0  # not prepared yet
+        return int(c.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
+
+
+async def until_rows_done(dsn: str, at_least: int, timeout: float = 60) -> int:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (done := await asyncio.to_thread(rows_done, dsn)) < at_least:
+        assert asyncio.get_running_loop().time() < deadline, f"backfill stuck at {done} rows"
+        await asyncio.sleep(0.1)
+    return done

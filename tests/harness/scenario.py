@@ -30,16 +30,8 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.spec import Migration
-from tests.helpers import (
-    admin_dsn,
-    backfill_all,
-    client,
-    create_login_role,
-    drop_role,
-    migration,
-    plain_alter_snapshot,
-    snapshot,
-)
+from tests.harness.db import backfill_all, client, migration, plain_alter_snapshot, snapshot
+from tests.harness.postgres import admin_dsn, create_login_role, drop_role
 
 APP_ROLE_BY_DEFAULT = True
 

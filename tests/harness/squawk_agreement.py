@@ -1,6 +1,6 @@
 """liveshift lint against squawk on tests/data/lint_corpus: statement by statement, over the hazards both name.
 
-`python -m tests.squawk_agreement` prints the table docs/lint.md carries; tests/unit/test_lint_corpus.py
+`python -m tests.harness.squawk_agreement` prints the table docs/lint.md carries; tests/unit/test_lint_corpus.py
 asserts the numbers and every disagreement are the ones documented there.
 """
 
@@ -16,7 +16,7 @@ import yaml
 
 from liveshift.sqlconvert.lint import lint_file
 
-CORPUS = Path(__file__).parent / "data" / "lint_corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "lint_corpus"
 SQUAWK = Path(sys.executable).parent / "squawk"
 
 # squawk rules about style or robustness rather than locks, rewrites, scans or breaking clients: outside the
