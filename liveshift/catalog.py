@@ -12,6 +12,9 @@ from typing import Literal
 import psycopg
 from pydantic import BaseModel, Field
 
+from liveshift.dependents import Dependent
+from liveshift.dependents_read import read_dependents
+
 
 class Column(BaseModel):
     name: str
@@ -100,6 +103,8 @@ class Catalog(BaseModel):
     schema_name: str
     tables: dict[str, Table] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
+    # objects outside the tables that read them (views, functions, policies, …): dependents.py
+    dependents: list[Dependent] = Field(default_factory=list)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -189,7 +194,8 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
             (schema,),
         )
     ]
-    return Catalog(schema_name=schema, tables=tables, sequences=sequences)
+    dependents = read_dependents(conn, schema)
+    return Catalog(schema_name=schema, tables=tables, sequences=sequences, dependents=dependents)
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
