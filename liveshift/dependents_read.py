@@ -165,7 +165,7 @@ def read_dependents(conn: psycopg.Connection, schema: str) -> list[Dependent]:
                 dependent.reads.append(Reads(schema_name=nsp, relation=rel, column=column, row_type=row_type))
         by_catalog: dict[str, dict[int, Dependent]] = {}
         for (catalog, oid), dependent in list(found.items()):
-            if _own_constraint(dependent):
+            if _table_own(dependent):
                 del found[(catalog, oid)]
                 continue
             by_catalog.setdefault(catalog, {})[oid] = dependent
@@ -176,11 +176,11 @@ def read_dependents(conn: psycopg.Connection, schema: str) -> list[Dependent]:
     return sorted(found.values(), key=lambda d: d.key)
 
 
-def _own_constraint(dependent: Dependent) -> bool:
-    """A constraint of the table it reads (its key, a CHECK, NOT NULL): the table's own, which the catalog's
-    Table models and the operations rebuild; a foreign key of another table, or one calling a function
-    found here, stays."""
-    return dependent.kind == "constraint" and not dependent.uses
+def _table_own(dependent: Dependent) -> bool:
+    """A constraint of the table it reads (its key, a CHECK, NOT NULL) or a column's own default: the table's
+    own, which the catalog's Table models and the operations rebuild; a foreign key of another table, or one
+    calling a function found here, stays."""
+    return dependent.kind in ("constraint", "column_default") and not dependent.uses
 
 
 # -- what rebuilding each takes, per catalog ---------------------------------------------------------------
