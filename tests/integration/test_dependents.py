@@ -173,8 +173,11 @@ def test_alter_type_carries_every_dependent(dsn: str, conn: psycopg.Connection) 
         after = dependents_snapshot(conn)
         assert after == _as_before(before)
         _answers(conn)
-        assert _rows(conn, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-                           "'user_scores'::regclass AND attname = 'score'") == [("bigint",)]
+        assert _rows(
+            conn,
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+            "'user_scores'::regclass AND attname = 'score'",
+        ) == [("bigint",)]
         conn.execute("UPDATE users SET score = 3000000000 WHERE id = 7")  # past integer: the trigger fires
         assert _rows(conn, "SELECT name, score_of(7) FROM users WHERE id = 7") == [("score was 7", 3000000000)]
         app = psycopg.connect(dsn, user=run.user, autocommit=True)
