@@ -118,13 +118,18 @@ def _merge(needs: dict[str, _Need], new: _Need) -> bool:
 
 
 def _seed(needs: dict[str, _Need], d: Dependent, schema: str, removals: list[Removal], renamed: Renamed) -> None:
-    """What `d` needs for what it reads of the tables themselves."""
+    """What `d` needs for what it reads of the tables themselves. What belongs to a table that is dropped goes
+    with it, as a table's own foreign keys go with (or are rebuilt on) its own columns (the operations see to it)."""
+    if d.schema_name == schema and d.on in {r.table for r in removals if r.column is None}:
+        return
     for read in (r for r in d.reads if r.schema_name == schema):
         where = f"{schema}.{read.relation}" + (f".{read.column}" if read.column else "")
         if (read.relation, read.column) in renamed or (read.relation, None) in renamed:
             _merge(needs, _Need(d, 0, f"reads {where}, which contract renames", None))
         for r in removals:
             if r.table != read.relation or (r.column is not None and (r.column != read.column or read.row_type)):
+                continue
+            if d.kind == "foreign_key" and d.on == r.table:
                 continue
             what = f"{schema}.{r.table}" + (f".{r.column}" if r.column else "")
             if r.column is None:
