@@ -9,6 +9,8 @@ statistics object), what the plain ALTER TABLE … TYPE leaves.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,6 +20,7 @@ from psycopg import sql
 from liveshift import engine
 from liveshift.errors import SpecError
 from tests.helpers import migration, reference_schema
+from tests.integration.test_cli_plan import liveshift
 from tests.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
@@ -322,3 +325,36 @@ def test_refused_at_plan(conn: psycopg.Connection, setup: str, op: str, message:
         engine.validate(conn, migration(f"name: refused\noperations:\n  - {op}"), file="m.yaml")
     assert message in str(err.value)
     assert "drop it before this migration" in str(err.value)
+
+
+# -- liveshift plan lists them ------------------------------------------------------------------------------
+
+
+def test_plan_lists_every_dependent_and_its_fate(dsn: str, conn: psycopg.Connection, tmp_path: Path) -> None:
+    load_tables(conn, SCORE_BIGINT.tables)
+    _create_dependents(conn, None)
+    conn.execute("CREATE VIEW user_names AS SELECT id, name FROM users")  # reads no changed column: not listed
+    path = tmp_path / "m.yaml"
+    path.write_text(SCORE_BIGINT.migration)
+    result = liveshift("plan", str(path), "--dsn", dsn, "--json")
+    assert result.returncode == 0, result.stderr
+    listed = {d["object"]: (d["kind"], d["action"]) for d in json.loads(result.stdout)["dependents"]}
+    assert listed == {
+        "view public.user_scores": ("view", "rebuilt"),
+        "view public.top_scores": ("view", "rebuilt"),
+        "function public.score_of(bigint)": ("function", "rebound"),
+        "policy non_negative on table public.users": ("policy", "rebound"),
+        "trigger score_changed on table public.users": ("trigger", "rebuilt"),
+        "statistics object public.users_stats": ("statistics", "rebuilt"),
+    }
+    text = liveshift("plan", str(path), "--dsn", dsn).stdout
+    assert "\ndependents (6 objects that read what contract drops or renames)" in text
+    assert "  view public.top_scores: dropped and built again from its saved definition over the new shape" in text
+    contract = text[text.index("\ncontract (") : text.index("\nrollback (")]
+    assert "on users with what reads them, in one transaction: " in contract
+    assert (
+        contract.index('DROP VIEW IF EXISTS "public"."top_scores"')
+        < contract.index('ALTER TABLE "public"."users" DROP COLUMN IF EXISTS "score"')
+        < contract.index('CREATE VIEW "public"."user_scores"')
+        < contract.index('CREATE VIEW "public"."top_scores"')
+    )
