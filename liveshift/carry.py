@@ -141,13 +141,17 @@ def _seed(needs: dict[str, _Need], d: Dependent, schema: str, removals: list[Rem
             _merge(needs, _Need(d, level, f"reads {what}, which {r.op} (operation {r.op_index}) {verb}", r, {r.table}))
 
 
+_FATE_OF_PARENT = {1: "is rebuilt", 2: "is dropped", 3: "must go first"}
+
+
 def _inherits(parent: _Need, d: Dependent) -> bool:
-    """Whether `d` must share its parent's fate: it reads a view being rebuilt, or an object being dropped."""
+    """Whether `d` shares its parent's fate: it reads a view being rebuilt, or an object being dropped (or refused:
+    the refusal then names everything that stands in the way)."""
     p = parent.dependent
     reads_it = p.relation is not None and d.reads_relation(*p.relation)
     if parent.level == 1:
         return reads_it and p.kind == "view"
-    return parent.level == 2 and (reads_it or p.key in d.uses)
+    return parent.level >= 2 and (reads_it or p.key in d.uses)
 
 
 def _propagate(needs: dict[str, _Need], dependents: list[Dependent]) -> None:
@@ -161,7 +165,7 @@ def _propagate(needs: dict[str, _Need], dependents: list[Dependent]) -> None:
                     continue
                 rebuilt = parent.level == 1
                 level = 3 if rebuilt and _by_row_type(d, parent.dependent) else parent.level
-                because = f"reads {parent.dependent.key}, which is {'rebuilt' if rebuilt else 'dropped'}"
+                because = f"reads {parent.dependent.key}, which {_FATE_OF_PARENT[parent.level]}"
                 because += ", through its row type" if level == 3 else f" ({parent.because})"
                 new = _Need(d, level, because, parent.removal, set(parent.tables), parent.depth + 1)
                 changed = _merge(needs, new) or changed

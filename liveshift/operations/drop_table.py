@@ -49,7 +49,7 @@ class DropTable(OperationBase):
                 drop_constraint(ctx.schema, fk.table, fk.name)
                 for fk in table.referenced_by
                 if fk.schema_name == ctx.schema and fk.table in gone and fk.table != table.physical
-            ]
+            ],
         )
 
 
