@@ -19,6 +19,7 @@ from liveshift import backfill, connections, lifecycle, privileges, replication
 from liveshift.catalog import Catalog, read_catalog, schema_exists
 from liveshift.ctid_backfill import refusal as block_backfill_refusal
 from liveshift.ddl import LockWaitHook, check_policy, run_steps
+from liveshift.dependents_check import check_owners
 from liveshift.errors import MigrationStateError, SpecError
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.operations.base import ExpressionProbe
@@ -226,6 +227,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
     plan = build_plan(migration, read_catalog(conn, schema), current, file=file)
     privileges.check_worker(conn, plan, file)
+    check_owners(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"

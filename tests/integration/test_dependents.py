@@ -10,6 +10,7 @@ statistics object), what the plain ALTER TABLE … TYPE leaves.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from psycopg import sql
 
 from liveshift import engine
 from liveshift.errors import SpecError
+from tests.conftest import PostgresServer
 from tests.helpers import migration, reference_schema
 from tests.integration.test_cli_plan import liveshift
 from tests.scenario import (
@@ -358,3 +360,24 @@ def test_plan_lists_every_dependent_and_its_fate(dsn: str, conn: psycopg.Connect
         < contract.index('CREATE VIEW "public"."user_scores"')
         < contract.index('CREATE VIEW "public"."top_scores"')
     )
+
+
+def test_a_dependent_the_worker_cannot_act_for_is_refused(
+    owner_dsn: str, make_role: Callable[..., str], pg_server: PostgresServer
+) -> None:
+    """The worker must be able to build an object again as its owner; a non-member is refused before expand."""
+    other = make_role("ls_other", owner_dsn)
+    with psycopg.connect(owner_dsn, autocommit=True) as owner:
+        load_tables(owner, (PLAIN_USERS,))
+        database = owner.info.dbname
+    admin = psycopg.conninfo.make_conninfo(pg_server.admin_dsn, dbname=database)
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(
+            sql.SQL("CREATE VIEW scores AS SELECT id, score FROM users; ALTER VIEW scores OWNER TO {}").format(
+                sql.Identifier(other)
+            )
+        )
+    with psycopg.connect(owner_dsn, autocommit=True) as owner, pytest.raises(SpecError) as err:
+        engine.validate(owner, migration(SCORE_BIGINT.migration), file="m.yaml")
+    assert str(err.value).startswith("m.yaml: operations[0] (alter_column): field 'column': view public.scores ")
+    assert f"is not a member of its owner {other}" in str(err.value)
