@@ -311,6 +311,12 @@ REFUSALS = [
         id="row_type_of_a_rebuilt_view",
     ),
     pytest.param(
+        "CREATE PUBLICATION ls_pub FOR TABLE users (id, score)",
+        "{op: alter_column, table: users, column: score, type: bigint}",
+        "publication of table public.users in publication ls_pub reads public.users.score, which alter_column",
+        id="publication_column_list",
+    ),
+    pytest.param(
         "CREATE VIEW v AS SELECT id FROM users",
         "{op: drop_table, table: users}",
         "view public.v reads public.users, which drop_table (operation 0) drops",
