@@ -24,6 +24,7 @@ from liveshift.ddl.statements import (
     view_default_step,
 )
 from liveshift.ddl.steps import Step
+from liveshift.dependents.carry import Carried, Removal, contract_groups, plan_dependents
 from liveshift.errors import SpecError
 from liveshift.expressions import columns_read
 from liveshift.expressions.qualify import qualify
@@ -95,6 +96,9 @@ class MigrationPlan:
     green: str  # version schema this migration creates
     create_blue: bool
     ops: list[tuple[OperationBase, OpContext, OpPlan]] = field(default_factory=list)
+    # the objects that read what contract removes or renames, and what happens to each (carry.py)
+    removals: list[Removal] = field(default_factory=list)
+    carried: list[Carried] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -209,6 +213,7 @@ class MigrationPlan:
             steps += op_plan.contract_first
         steps += self._drop_dual_write()
         schema = self.schema
+        drops: dict[str, list[Step]] = {}
         for physical in self.physical.tables.values():
             final = self.logical_table_of(physical.name)
             if final is None:
@@ -217,16 +222,20 @@ class MigrationPlan:
             kept = {c.physical for c in final.columns}
             # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
             successor = {c.name: c.physical for c in final.columns if c.physical != c.name}
-            steps += [
+            drops[physical.name] = [
                 drop_column(schema, physical.name, c.name, successor.get(c.name))
                 for c in physical.columns
                 if c.name not in kept
             ]
+        # tables with objects that read what is dropped: their drops and renames in one transaction with those
+        groups, grouped = contract_groups(schema, self.final, self.carried, self.removals, drops)
+        steps += groups
+        steps += [step for table, table_drops in drops.items() if table not in grouped for step in table_drops]
         for final in self.final.tables.values():
             steps += [
                 statements.rename_column(schema, final.physical, c.physical, c.name)
                 for c in final.columns
-                if c.physical != c.name
+                if c.physical != c.name and final.physical not in grouped
             ]
         for final in self.final.tables.values():
             if final.physical != final.name:
@@ -334,4 +343,13 @@ def build_plan(
             plan.ops.append((op, ctx, _pinned_transforms(op.plan(ctx), schema, physical)))
         except SpecError as exc:
             raise exc.located(file=file, index=index, op=op.op_name) from None
+    plan.removals = [
+        Removal(ctx.index, op.op_name, table, column, successor, p.drop_dependents)
+        for op, ctx, p in plan.ops
+        for table, column, successor in p.removes
+    ]
+    try:
+        plan.carried = plan_dependents(schema, physical, logical, plan.removals)
+    except SpecError as exc:
+        raise exc.located(file=file) from None
     return plan

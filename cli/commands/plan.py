@@ -22,6 +22,7 @@ from liveshift.cli.options import add_command, add_json_option, add_replication_
 from liveshift.cli.process import Exit
 from liveshift.connections import open_session
 from liveshift.ddl.steps import Step
+from liveshift.dependents.carry import WHAT_HAPPENS
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
 from liveshift.spec import load_migration
@@ -145,6 +146,17 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: Replication
         ]
         + [{"table": c.table, "check": c.description, "predicate": c.predicate} for c in plan.checks],
         "grants": [statement.as_string(conn) for statement in grants.planned_statements(conn, plan)],
+        # every object that reads a column or table contract removes or renames, and what happens to it
+        "dependents": [
+            {
+                "object": c.dependent.key,
+                "kind": c.dependent.kind,
+                "action": c.action,
+                "what_happens": WHAT_HAPPENS[c.action],
+                "because": c.because,
+            }
+            for c in plan.carried
+        ],
     }
 
 
@@ -197,6 +209,13 @@ def render_text(data: dict[str, Any]) -> str:
         "and again at verify, cutover and before contract"
     )
     lines += [f"  {statement}" for statement in data["grants"]]
+    lines.append("")
+    lines.append(
+        f"dependents ({len(data['dependents'])} objects that read what contract drops or renames): "
+        "untouched before contract"
+    )
+    for item in data["dependents"]:
+        lines.append(f"  {item['object']}: {item['what_happens']} ({item['because']})")
     lines.append("")
     lines.append("cutover: point liveshift.active_versions at green; no DDL, no table lock")
     phase("contract")

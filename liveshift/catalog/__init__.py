@@ -12,6 +12,8 @@ from typing import Literal
 import psycopg
 from pydantic import BaseModel, Field
 
+from liveshift.dependents import Dependent
+from liveshift.dependents.read import read_dependents
 from liveshift.expressions.qualify import SchemaNames, read_schema_names
 
 
@@ -108,6 +110,8 @@ class Catalog(BaseModel):
     names: SchemaNames = Field(default_factory=SchemaNames)
     # (schema, name) of the volatile functions the migration's up/down call (volatility.py), read at prepare
     volatile_functions: list[tuple[str, str]] = Field(default_factory=list)
+    # objects outside the tables that read them (views, functions, policies, …): dependents.py
+    dependents: list[Dependent] = Field(default_factory=list)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -198,7 +202,13 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
             (schema,),
         )
     ]
-    return Catalog(schema_name=schema, tables=tables, sequences=sequences, names=read_schema_names(conn, schema))
+    return Catalog(
+        schema_name=schema,
+        tables=tables,
+        sequences=sequences,
+        names=read_schema_names(conn, schema),
+        dependents=read_dependents(conn, schema),
+    )
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:

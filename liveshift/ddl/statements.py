@@ -30,6 +30,7 @@ from liveshift.ddl.steps import (
     valid_index_exists,
     while_hidden,
 )
+from liveshift.dependents import QUALIFIED_PATH, Dependent, Grant
 from liveshift.shape import user_expression
 from liveshift.versions.schemas import SECURITY_INVOKER_SINCE
 from liveshift.versions.triggers import BACKFILL_DIRECT, MARKER, function_body, function_name, trigger_names
@@ -66,6 +67,11 @@ SHORT_WAIT_FOR_TWO_TABLES = sql.SQL(
     "SELECT set_config('lock_timeout', (1000 * extract(epoch FROM least(current_setting('lock_timeout')::interval, "
     "current_setting('deadlock_timeout')::interval / 2)))::bigint || 'ms', true); "
 )
+
+
+def short_lock_waits() -> Step:
+    """A first part of a transaction over several relations: the parts after it wait for their locks briefly."""
+    return Step("short lock waits (several relations)", SHORT_WAIT_FOR_TWO_TABLES, NO_TABLE_LOCK)
 
 
 def two_tables(step: Step) -> Step:
@@ -766,3 +772,160 @@ def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, dow
         undo = Step(f"forget raw SQL of operation {index} (no down given)", forget, lock=NO_TABLE_LOCK)
     done = Step(f"forget raw SQL of operation {index}", forget, lock=NO_TABLE_LOCK)
     return RawSqlSteps(run_up, undo, done)
+
+
+# -- objects that read a column contract replaces (dependents.py, carry.py) --------------------------------
+# Taken off before the column is dropped and put back over its successor in the same transaction; their
+# definitions are PostgreSQL's own catalog text, printed and run again under a pg_catalog-only search_path.
+
+_PRIVILEGES = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN", "EXECUTE"}
+_ENABLE = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+
+
+def _on(d: Dependent) -> sql.Identifier:
+    return qualified(d.schema_name, d.on or "")
+
+
+def _self(d: Dependent) -> sql.Identifier:
+    return qualified(d.schema_name, d.name)
+
+
+def _catalog_text(text: str) -> sql.SQL:
+    """A definition PostgreSQL printed (pg_get_viewdef & co.), without its trailing semicolon."""
+    return sql.SQL(text.strip().rstrip(";"))
+
+
+def _qualified_path() -> sql.Composable:
+    return sql.SQL("SELECT set_config('search_path', {}, true)").format(sql.Literal(QUALIFIED_PATH))
+
+
+def _dependent_step(description: str, d: Dependent, statements: list[sql.Composable]) -> Step:
+    """One part of a contract group (grouping is the caller's): the relation it locks, as its SQL may not say."""
+    relation = d.relation or ((d.schema_name, d.on) if d.on else None)
+    return Step(
+        description,
+        sql.SQL(";\n").join(statements),
+        lock=Lock(ACCESS_EXCLUSIVE, (relation,)) if relation else NO_TABLE_LOCK,
+    )
+
+
+def _grant(d: Dependent, grant: Grant) -> sql.Composable:
+    if grant.privilege not in _PRIVILEGES:
+        raise ValueError(f"unknown privilege {grant.privilege!r} on {d.key}")
+    column = sql.SQL(" ({})").format(sql.Identifier(grant.column)) if grant.column else sql.SQL("")
+    grantee = sql.SQL("PUBLIC") if grant.grantee == "PUBLIC" else sql.Identifier(grant.grantee)
+    option = sql.SQL(" WITH GRANT OPTION") if grant.grantable else sql.SQL("")
+    return sql.SQL("GRANT {}{} ON {} TO {}{}").format(sql.SQL(grant.privilege), column, _self(d), grantee, option)
+
+
+def _view_statements(d: Dependent) -> list[sql.Composable]:
+    options = sql.SQL(" WITH ({})").format(sql.SQL(", ").join(sql.SQL(o) for o in d.options)) if d.options else None
+    out: list[sql.Composable] = [
+        sql.SQL("CREATE VIEW {}{} AS {}").format(_self(d), options or sql.SQL(""), _catalog_text(d.definition)),
+        sql.SQL("ALTER VIEW {} OWNER TO {}").format(_self(d), sql.Identifier(d.owner)),
+    ]
+    out += [_grant(d, g) for g in d.grants]
+    if d.comment is not None:
+        out.append(sql.SQL("COMMENT ON VIEW {} IS {}").format(_self(d), sql.Literal(d.comment)))
+    for column, comment in d.column_comments.items():
+        out.append(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(_self(d), sql.Identifier(column), sql.Literal(comment))
+        )
+    for column, default in d.column_defaults.items():
+        out.append(
+            sql.SQL("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}").format(
+                _self(d), sql.Identifier(column), _catalog_text(default)
+            )
+        )
+    return out
+
+
+def _comment(d: Dependent, kind: str) -> list[sql.Composable]:
+    if d.comment is None:
+        return []
+    target = sql.SQL("{} ON {}").format(sql.Identifier(d.name), _on(d)) if d.on and kind != "STATISTICS" else _self(d)
+    return [sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(kind), target, sql.Literal(d.comment))]
+
+
+def _enable(d: Dependent, kind: str) -> list[sql.Composable]:
+    if d.enabled not in _ENABLE:
+        return []
+    return [
+        sql.SQL("ALTER TABLE {} {} {} {}").format(
+            _on(d), sql.SQL(_ENABLE[d.enabled]), sql.SQL(kind), sql.Identifier(d.name)
+        )
+    ]
+
+
+def _statistics_statements(d: Dependent) -> list[sql.Composable]:
+    out: list[sql.Composable] = [
+        _catalog_text(d.definition),
+        sql.SQL("ALTER STATISTICS {} OWNER TO {}").format(_self(d), sql.Identifier(d.owner)),
+    ]
+    if d.stattarget is not None:
+        out.append(sql.SQL("ALTER STATISTICS {} SET STATISTICS {}").format(_self(d), sql.Literal(d.stattarget)))
+    return out + _comment(d, "STATISTICS")
+
+
+def _placeholder_function(d: Dependent) -> sql.Composable:
+    """The same function (its oid, owner, grants, comment, and what calls it) with a body that reads nothing."""
+    header = sql.SQL("PROCEDURE {}({})") if d.procedure else sql.SQL("FUNCTION {}({}) RETURNS {}")
+    return sql.SQL(
+        "SELECT set_config('check_function_bodies', 'off', true);\n"
+        "CREATE OR REPLACE {} LANGUAGE sql AS 'SELECT NULL';\n"
+        "SET LOCAL check_function_bodies TO DEFAULT"
+    ).format(header.format(_self(d), sql.SQL(d.arguments), sql.SQL(d.result or "")))
+
+
+def _policy_expressions(d: Dependent, using: str | None, check: str | None) -> sql.Composable:
+    parts = [sql.SQL("ALTER POLICY {} ON {}").format(sql.Identifier(d.name), _on(d))]
+    if using is not None:
+        parts.append(sql.SQL("USING ({})").format(sql.SQL(using)))
+    if check is not None:
+        parts.append(sql.SQL("WITH CHECK ({})").format(sql.SQL(check)))
+    return sql.SQL(" ").join(parts)
+
+
+def detach_dependent(d: Dependent) -> Step:
+    """Take `d` off the columns contract is about to drop: drop it, or (a function, a policy) keep the object
+    and give it a body or expressions that read nothing until `reattach_dependent` restores them."""
+    if d.kind == "function":
+        return _dependent_step(f"keep {d.key} with an empty body meanwhile", d, [_placeholder_function(d)])
+    if d.kind == "policy":
+        empty = _policy_expressions(d, "true" if d.using else None, "true" if d.check else None)
+        return _dependent_step(f"keep {d.key} with true expressions meanwhile", d, [empty])
+    return _dependent_step(f"take off {d.key}", d, [_drop_dependent(d)])
+
+
+def reattach_dependent(d: Dependent) -> Step:
+    """Build `d` again from its saved definition over the new shape, with its owner, grants and comments."""
+    if d.kind == "function":
+        statements = [_catalog_text(d.definition)]
+    elif d.kind == "policy":
+        statements = [_policy_expressions(d, d.using, d.check)]
+    elif d.kind == "view":
+        statements = _view_statements(d)
+    elif d.kind == "statistics":
+        statements = _statistics_statements(d)
+    else:  # a trigger or a rule
+        kind = "TRIGGER" if d.kind == "trigger" else "RULE"
+        statements = [_catalog_text(d.definition), *_enable(d, kind), *_comment(d, kind)]
+    return _dependent_step(f"build {d.key} again over the new shape", d, [_qualified_path(), *statements])
+
+
+def _drop_dependent(d: Dependent) -> sql.Composable:
+    simple = {"view": "VIEW", "materialized_view": "MATERIALIZED VIEW", "statistics": "STATISTICS"}
+    if d.kind in simple:
+        return sql.SQL("DROP {} IF EXISTS {}").format(sql.SQL(simple[d.kind]), _self(d))
+    if d.kind == "function":
+        kind = "PROCEDURE" if d.procedure else "FUNCTION"
+        return sql.SQL("DROP {} IF EXISTS {}").format(sql.SQL(kind), sql.SQL(d.identity))
+    if d.kind == "publication":
+        return sql.SQL("ALTER PUBLICATION {} DROP TABLE {}").format(sql.Identifier(d.name), _on(d))
+    kind = {"policy": "POLICY", "trigger": "TRIGGER", "rule": "RULE"}[d.kind]
+    return sql.SQL("DROP {} IF EXISTS {} ON {}").format(sql.SQL(kind), sql.Identifier(d.name), _on(d))
+
+
+def drop_dependent(d: Dependent) -> Step:
+    """Drop `d` for good (a drop_column with drop_dependents), in the transaction that drops the column."""
+    return _dependent_step(f"drop {d.key} (drop_dependents)", d, [_drop_dependent(d)])

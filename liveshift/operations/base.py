@@ -96,6 +96,10 @@ class OpPlan:
     types: list[tuple[str, str]] = field(default_factory=list)  # (field, type) that must exist
     expressions: list[ExpressionProbe] = field(default_factory=list)  # beyond transforms and checks
     unchecked: bool = False  # raw SQL: shown as such in the plan
+    # what contract removes for this operation, for the objects that read it (carry.py): (physical table, physical
+    # column or None for the whole table, the hidden column renamed into the column's place or None)
+    removes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    drop_dependents: bool = False  # drop what reads a removed column at contract, rather than refuse
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ def plan_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps) -> Non
     )
     _plan_hidden_column(ctx, plan, swap, first)
     _plan_old_column(ctx, swap, first)
+    plan.removes.append((physical, swap.column.physical, swap.hidden))
     for index in swap.table.indexes:
         if not index.primary and _index_touches(index, swap.column.name, swap.column.physical):
             _rebuild_index(ctx, plan, swap, index, final_table)

@@ -37,6 +37,11 @@ class DropColumn(OperationBase):
     table: str
     column: str
     down: str | None = Field(None, min_length=1)
+    drop_dependents: bool = Field(
+        False,
+        description="drop the views, functions, policies, triggers, rules and statistics objects that read the "
+        "column, at contract (as DROP COLUMN … CASCADE would); without it they are refused at plan",
+    )
 
     def check(self, catalog: Catalog) -> None:
         table = self.require_table(catalog, self.table)
@@ -63,7 +68,7 @@ class DropColumn(OperationBase):
         before = ctx.before.tables[self.table]
         column = before.column(self.column)
         assert column is not None
-        plan = OpPlan()
+        plan = OpPlan(removes=[(before.physical, column.physical, None)], drop_dependents=self.drop_dependents)
         # contract drops the physical column structurally (it is not in the final catalog)
         if self.down is not None:
             plan.transforms.append(

@@ -44,11 +44,12 @@ class DropTable(OperationBase):
         table = ctx.before.tables[self.table]
         gone = {t for t in ctx.physical.tables if not _kept(ctx, t)}
         return OpPlan(
+            removes=[(table.physical, None, None)],
             contract_first=[
                 drop_constraint(ctx.schema, fk.table, fk.name)
                 for fk in table.referenced_by
                 if fk.schema_name == ctx.schema and fk.table in gone and fk.table != table.physical
-            ]
+            ],
         )
 
 

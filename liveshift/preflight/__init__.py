@@ -12,6 +12,7 @@ from liveshift.expressions.volatility import read_volatile
 from liveshift.lifecycle import Status
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.preflight import privileges
+from liveshift.preflight.dependents import check_owners
 from liveshift.preflight.expressions import check_live
 from liveshift.preflight.server import require_supported_server
 from liveshift.spec import Migration
@@ -52,6 +53,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     if volatile:  # recorded in the snapshot, so every phase plans them alike (expressions/volatility.py)
         plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)
     privileges.check_worker(conn, plan, file)
+    check_owners(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"

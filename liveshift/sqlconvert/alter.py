@@ -169,7 +169,8 @@ def _alter_column(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known
 def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, state: State) -> None:
     shape = state.known
     sub = cmd.subtype
-    if cmd.behavior == DropBehavior.DROP_CASCADE:
+    cascade = cmd.behavior == DropBehavior.DROP_CASCADE
+    if cascade and sub != AlterTableType.AT_DropColumn:
         raise Unsupported("CASCADE")
     if sub == AlterTableType.AT_AddColumn:
         _add_column(table, cmd.def_, draft, shape)
@@ -179,6 +180,8 @@ def _plain_cmd(table: str, cmd: ast.AlterTableCmd, draft: Draft, state: State) -
         _constraint(table, cmd.def_, draft, state)
     elif sub == AlterTableType.AT_DropColumn:
         draft.op = {"op": "drop_column", "table": table, "column": cmd.name}
+        if cascade:  # what reads the column goes at contract, with it (never at expand, as raw SQL would)
+            draft.op["drop_dependents"] = True
         old = shape.tables.get(table, {}).pop(cmd.name, None)
         if old is not None and not old.nullable and old.default is None:
             value = candidate_value(old.type)

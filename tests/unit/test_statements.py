@@ -16,6 +16,7 @@ from liveshift.ddl.locks import read_lock
 from liveshift.ddl.steps import Step
 from liveshift.plan import build_plan
 from liveshift.spec import parse_migration
+from tests.harness.catalogs import function, view
 
 
 def text(step: Step) -> str:
@@ -213,6 +214,24 @@ LOCK_CHECK_OPS = [
     {"op": "alter_column", "table": "orders", "column": "id", "type": "bigint"},
 ]  # fmt: skip
 
+
+def dependents_catalog() -> Catalog:
+    """users.score read by a view and by a function with an SQL-standard body: contract carries them."""
+    users = Table(
+        name="users",
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="score", type="integer")],
+        primary_key=["id"],
+        indexes=[Index(name="users_pkey", columns=["id"], unique=True, primary=True)],
+    )
+    return Catalog(schema_name="public", tables={"users": users}, dependents=[view("v"), function()])
+
+
+# migrations over dependents_catalog: rebuilt (taken off, built again) and dropped with the column
+DEPENDENT_OPS = [
+    (dependents_catalog(), {"op": "alter_column", "table": "users", "column": "score", "type": "bigint"}),
+    (dependents_catalog(), {"op": "drop_column", "table": "users", "column": "score", "drop_dependents": True}),
+]
+
 # builders whose SQL does not name every table they lock (their lock names more), and why
 NOT_IN_THE_SQL = {
     "name_not_null_constraint": "a DO block: pglast does not read into its body",
@@ -220,6 +239,9 @@ NOT_IN_THE_SQL = {
     "drop_checks_on_columns": "a DO block: pglast does not read into its body",
     "drop_foreign_key": "dropping a foreign key locks the referenced table too, which the SQL does not name",
     "drop_foreign_key_while_hidden": "dropping a foreign key locks the referenced table too (as drop_foreign_key)",
+    "detach_dependent": "a view taken off is locked too: the reading names the tables, not the views",
+    "reattach_dependent": "a view built again is locked too (as detach_dependent)",
+    "drop_dependent": "a view dropped is locked too (as detach_dependent)",
 }
 
 BUILDERS = {
@@ -252,8 +274,8 @@ def _planned_by_builder() -> tuple[list[Step], dict[tuple[str, str], set[str]]]:
     steps: list[Step] = []
     sys.setprofile(watch)
     try:
-        for op in LOCK_CHECK_OPS:
-            plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), lock_catalog(), None)
+        for catalog, op in [*((lock_catalog(), op) for op in LOCK_CHECK_OPS), *DEPENDENT_OPS]:
+            plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), catalog, None)
             steps += plan.expand_steps() + plan.validate_steps() + plan.contract_steps() + plan.rollback_steps()
             steps += [s for phase in plan.phases().values() for s in phase if s.parts]
     finally:
