@@ -179,6 +179,11 @@ class MigrationActivities:
         return result
 
     @activity.defn
+    async def try_contract(self, request: PhaseInput) -> LockDetails | None:
+        """Contract's statements in a transaction rolled back: ContractRefused where contract would fail."""
+        return await self._lock_phase(request, phases.try_contract)
+
+    @activity.defn
     async def contract(self, request: PhaseInput) -> LockDetails | None:
         outcome = await self._lock_phase(request, phases.contract)
         metrics.set_green_share(request.migration, 100)
@@ -206,6 +211,7 @@ class MigrationActivities:
             self.cutover,
             self.shift,
             self.check_health,
+            self.try_contract,
             self.contract,
             self.rollback,
             self.set_paused,

@@ -54,6 +54,11 @@ class VerificationFailed(LiveshiftError):
     """Old and new representations disagree; the migration must not go on."""
 
 
+class ContractRefused(LiveshiftError):
+    """Contract's statements, tried in a transaction that was rolled back, fail where no retry helps: nothing was
+    dropped, the migration is still cut over, and rollback is still possible."""
+
+
 class LockRetriesExhausted(LiveshiftError):
     """A lock-taking statement kept timing out; transient, worth retrying later."""
 
@@ -80,7 +85,7 @@ def sqlstate_of(exc: BaseException) -> str | None:
 
 def is_deterministic(exc: BaseException) -> bool:
     """Whether no retry can fix `exc` (see DETERMINISTIC_SQLSTATE_CLASSES); transient when unsure."""
-    if isinstance(exc, SpecError | MigrationStateError | VerificationFailed):
+    if isinstance(exc, SpecError | MigrationStateError | VerificationFailed | ContractRefused):
         return True
     if isinstance(exc, LockRetriesExhausted | OSError):
         return False

@@ -19,7 +19,7 @@ from liveshift.backfill.partitions import estimate_rows, plan_partitions
 from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
 from liveshift.ddl.executor import StepRunner, check_policy
-from liveshift.errors import MigrationStateError, SpecError
+from liveshift.errors import ContractRefused, MigrationStateError, SpecError, describe, is_deterministic
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
 from liveshift.plan import MigrationPlan, build_plan
 from liveshift.spec import Migration
@@ -148,6 +148,21 @@ def green_share(conn: psycopg.Connection, record: MigrationRecord) -> int:
     if row is None or row[0] != record.green_version:
         return 100 if records.current_version(conn, record.schema_name) == record.green_version else 0
     return int(row[1])
+
+
+def try_contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
+    """Contract's statements tried in one transaction that is rolled back, before contract begins: a failure no
+    retry can fix (an object that reads a dropped column, created after prepare; a missing privilege) is
+    ContractRefused, with nothing changed and the migration still cut over (rollback is still possible)."""
+    record = load_record(conn, name)
+    if record.status != Status.CUT_OVER:  # contract has begun or ended: there is nothing left to try
+        return
+    try:
+        runner.trial(conn, plan_of(record).phases()["contract"])
+    except psycopg.Error as exc:
+        if not is_deterministic(exc):
+            raise
+        raise ContractRefused(f"contract would fail, nothing was changed: {describe(exc)}") from exc
 
 
 def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:

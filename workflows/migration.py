@@ -71,11 +71,12 @@ with workflow.unsafe.imports_passed_through():
         BACKFILL_RETRY,
         BACKFILL_TIMEOUT,
         HEARTBEAT_TIMEOUT,
+        failure_type,
         is_non_retryable,
         message,
     )
 
-from liveshift.workflows.patches import CANCEL_ROLLS_BACK, PROGRESS_IN_HEARTBEATS
+from liveshift.workflows.patches import CANCEL_ROLLS_BACK, CONTRACT_TRIED_FIRST, PROGRESS_IN_HEARTBEATS
 from liveshift.workflows.running import PhaseRunner, RollbackRequested
 from liveshift.workflows.shifting import ShareControl
 from liveshift.workflows.state import initial_state
@@ -176,6 +177,24 @@ class MigrationWorkflow:
         if options.canary_steps:
             await self._shares.walk_steps()
         await self._shares.contract_gate(options.soak_seconds)  # holds while paused, as between phases
+        if workflow.patched(CONTRACT_TRIED_FIRST):
+            while not await self._contract_tried():
+                await self._shares.contract_gate(None)  # refused: the operator fixes the cause and approves again
+
+    async def _contract_tried(self) -> bool:
+        """Contract's statements tried in a rolled-back transaction; False (with the error in the status, the
+        approval withdrawn) where contract would fail for good."""
+        state, run = self._state, self._runner
+        try:
+            await run.activity(MigrationActivities.try_contract, run.phase_input(), interruptible=True)
+        except ActivityError as err:
+            if failure_type(err) != "ContractRefused":
+                raise
+            state.status.last_error = message(err)
+            state.approved.discard("contract")
+            run.publish_details()
+            return False
+        return True
 
     async def _fail(self, reason: str, outcome: str, roll_back: bool) -> NoReturn:
         """End on a failure no retry can fix: roll back first where that is still possible."""

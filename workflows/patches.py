@@ -44,3 +44,14 @@ approval at any share.
 Histories: add_column_canary_soak_before_full_share and add_column_canary_approved_before_full_share (legacy);
 add_column_operator_shifts and add_column_canary_unhealthy_wait (marker).
 """
+
+CONTRACT_TRIED_FIRST = "contract-tried-first"
+"""Before contract begins, its statements are tried in a transaction that is rolled back (the try_contract
+activity): where they would fail for good (ContractRefused), the migration stays at the contract gate with the
+error, its approval withdrawn, and rollback still possible; the operator fixes the cause and approves again.
+
+Legacy (no marker): contract began at once, and such a failure ended the migration `failed`, half contracted.
+Legacy branch: MigrationWorkflow._until_contract (workflows/migration.py).
+Histories: add_column_contract_refused_then_approved (marker); every other history that reached contract, e.g.
+add_column_auto_cutover (legacy).
+"""

@@ -8,7 +8,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 # exception class names the core raises that no retry can fix
-NON_RETRYABLE = ("SpecError", "VerificationFailed", "MigrationStateError")
+NON_RETRYABLE = ("SpecError", "VerificationFailed", "MigrationStateError", "ContractRefused")
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 PHASE_TIMEOUT = timedelta(hours=24)  # a CREATE INDEX CONCURRENTLY on a big table; heartbeats catch dead workers
@@ -42,3 +42,9 @@ def message(err: BaseException) -> str:
     """What went wrong, for operators: the core's own message, not the activity wrapper's."""
     cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
     return str(cause.message if isinstance(cause, ApplicationError) else cause)
+
+
+def failure_type(err: BaseException) -> str | None:
+    """The failure's type as the activity raised it (the core's exception class name), if it is one."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    return cause.type if isinstance(cause, ApplicationError) else None

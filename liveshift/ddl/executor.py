@@ -22,7 +22,8 @@ import psycopg
 from psycopg import errors, sql
 
 from liveshift.ddl.blockers import can_terminate, cancel_autovacuum, find_blockers, linked_tables, terminate
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock, Table, read_lock
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, Lock, Table, read_lock, strongest
+from liveshift.ddl.statements import short_lock_waits
 from liveshift.ddl.steps import Step
 from liveshift.errors import LockRetriesExhausted, SpecError
 from liveshift.values import Blocker, LockPolicy, LockWait
@@ -174,7 +175,8 @@ def wait_for_blockers(conn: psycopg.Connection, step: Step, policy: LockPolicy, 
         time.sleep(policy.blocker_poll_s)
 
 
-def _execute(conn: psycopg.Connection, step: Step, timeout_ms: int) -> None:
+def _execute(conn: psycopg.Connection, step: Step, timeout_ms: int, rollback: bool = False) -> None:
+    """`rollback`: a trial, its transaction rolled back whatever happens (see StepRunner.trial)."""
     timeout = sql.Literal(f"{timeout_ms}ms")
     if not step.transactional:
         conn.execute(sql.SQL("SET lock_timeout = {}").format(timeout))
@@ -183,7 +185,7 @@ def _execute(conn: psycopg.Connection, step: Step, timeout_ms: int) -> None:
         finally:
             conn.execute("RESET lock_timeout")
         return
-    with conn.transaction():
+    with conn.transaction(force_rollback=rollback):
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
         # a grouped step: each part's guard sees the parts before it, all under one lock acquisition
         for part in step.parts or (step,):
@@ -206,8 +208,29 @@ class StepRunner:
     def run(self, conn: psycopg.Connection, steps: list[Step]) -> list[StepOutcome]:
         return [self.run_step(conn, step) for step in steps]
 
-    def run_step(self, conn: psycopg.Connection, step: Step) -> StepOutcome:
-        """Run one step; idempotent through `skip_if`."""
+    def trial(self, conn: psycopg.Connection, steps: list[Step]) -> None:
+        """Run the transactional statements of `steps` in one transaction that is then rolled back: what they
+        would fail on, found with nothing changed. Their locks are taken as the steps take them (waiting outside
+        the queue first, briefly, all at once); the CONCURRENTLY steps, which no transaction may hold, are left
+        out."""
+        parts = [part for step in steps if step.transactional for part in (step.parts or (step,))]
+        if not parts:
+            return
+        locks = [lock_of(part) for part in parts]
+        tables = tuple(dict.fromkeys(t for lock in locks for t in lock.tables))
+        if len(tables) > 1:  # an application may hold one of them while it waits for another we hold
+            parts = [short_lock_waits(), *parts]
+        mode = strongest([lock.mode for lock in locks if lock.mode is not None])
+        trial = Step(
+            "tried in one transaction, rolled back: " + "; ".join(p.description for p in parts),
+            sql.SQL(";\n").join(p.statement for p in parts),
+            lock=Lock(mode, tables, linked=any(lock.linked for lock in locks)),
+            parts=tuple(parts),
+        )
+        self.run_step(conn, trial, rollback=True)
+
+    def run_step(self, conn: psycopg.Connection, step: Step, rollback: bool = False) -> StepOutcome:
+        """Run one step; idempotent through `skip_if`. `rollback`: a trial (see `trial`)."""
         policy = self.policy
         assert conn.autocommit, "the DDL executor needs an autocommit connection"
         waited = 0.0
@@ -218,7 +241,7 @@ class StepRunner:
                 if already_applied(conn, step):
                     return StepOutcome(skipped=True, attempts=attempt, waited_s=waited)
                 waited += wait_for_blockers(conn, step, policy, self.hooks)
-                _execute(conn, step, _timeout_ms(step, policy))
+                _execute(conn, step, _timeout_ms(step, policy), rollback)
                 return StepOutcome(skipped=False, attempts=attempt + 1, waited_s=waited)
             except RETRYABLE as exc:
                 delay = backoff_delay(policy, attempt)

@@ -121,6 +121,10 @@ class FakeDatabase:
     async def cutover(self, request: PhaseInput) -> None:
         await self._call("cutover")
 
+    @activity.defn(name="try_contract")
+    async def try_contract(self, request: PhaseInput) -> None:
+        await self._call("try_contract")
+
     @activity.defn(name="contract")
     async def contract(self, request: PhaseInput) -> None:
         await self._call("contract")
@@ -145,6 +149,7 @@ class FakeDatabase:
             self.validate_constraints,
             self.verify,
             self.cutover,
+            self.try_contract,
             self.contract,
             self.rollback,
             self.set_paused,

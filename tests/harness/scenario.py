@@ -129,7 +129,10 @@ def expand(dsn: str, m: Migration) -> None:
 
 
 def contract(dsn: str, m: Migration) -> None:
+    """Contract as the workflow runs it: tried in a rolled-back transaction first (nothing may fail there that
+    contract itself would not), then for real."""
     with open_session(dsn) as c:
+        phases.try_contract(c, m.name)
         phases.contract(c, m.name)
 
 

@@ -9,9 +9,16 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from liveshift.workflows.client import start_migration
-from liveshift.workflows.models import MigrationInput, MigrationOptions, MigrationStatus
+from liveshift.workflows.models import (
+    APPROVE,
+    STATUS,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    MigrationStatus,
+)
 from tests.harness.db import migration
-from tests.harness.temporal import TemporalServer, WorkerHandle
+from tests.harness.temporal import TemporalServer, WorkerHandle, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -58,3 +65,47 @@ async def test_a_deterministic_error_at_expand_rolls_back_after_one_attempt(
     assert not [c for c in columns if c.startswith("_ls_")]
     assert conn.execute("SELECT to_regnamespace('public_users_nickname')").fetchone() == (None,)
     assert conn.execute("SELECT count(*) FROM users").fetchone() == (100,)
+
+
+SCORE_BIGINT = """
+name: users_score_bigint
+operations:
+  - op: alter_column
+    table: users
+    column: score
+    type: bigint
+"""
+
+
+async def test_a_contract_that_would_fail_leaves_everything_and_waits_for_the_operator(
+    temporal: TemporalServer, liveshift_worker: WorkerHandle, conn: psycopg.Connection
+) -> None:
+    """A view on the changed column made after prepare (so not carried through): contract's trial transaction
+    fails on it, nothing is dropped, the migration waits at the contract gate with the error; once the view is
+    gone, an approval contracts."""
+    conn.execute("CREATE TABLE users (id bigserial PRIMARY KEY, score int NOT NULL DEFAULT 0)")
+    conn.execute("INSERT INTO users (score) SELECT g FROM generate_series(1, 100) g")
+    request = MigrationInput(
+        target=liveshift_worker.target,
+        migration=migration(SCORE_BIGINT),
+        options=MigrationOptions(auto_cutover=True),
+    )
+    handle = await start_migration(temporal.client, request, task_queue=liveshift_worker.task_queue)
+    status = await wait_for_phase(handle, "awaiting_contract", timeout=60)
+    conn.execute("CREATE VIEW top_scores AS SELECT id, score FROM users WHERE score > 90")
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    while status.last_error is None:
+        status = await handle.query(STATUS, result_type=MigrationStatus)
+    assert status.last_error.startswith("contract would fail, nothing was changed: cannot drop column score")
+    assert status.last_error.endswith("(SQLSTATE 2BP01)")
+    assert (status.phase, status.waiting_for) == ("awaiting_contract", "contract")
+    columns = {r[0] for r in conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass")}
+    assert {"score", "_ls_new_score"} <= columns  # nothing dropped: blue and green both still whole
+    assert conn.execute("SELECT count(*) FROM top_scores").fetchone() == (10,)
+    conn.execute("DROP VIEW top_scores")
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await handle.result()).phase == "complete"
+    assert conn.execute(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'users'::regclass AND attname = 'score'"
+    ).fetchone() == ("bigint",)

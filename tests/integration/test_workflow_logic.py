@@ -30,7 +30,7 @@ from liveshift.workflows.models import (
 )
 from liveshift.workflows.sandbox import workflow_runner
 from tests.harness.fake_activities import LIVE_ROWS, PARTITIONS, Fake, FakeDatabase, noted, refused, status_of
-from tests.harness.temporal import TemporalServer, wait_for_phase
+from tests.harness.temporal import TemporalServer, record_history, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -135,7 +135,7 @@ async def test_pause_resume_gates_and_refusals(fake: Fake) -> None:
     assert result.phase == "complete" and phase_gauge("complete") == 1
     assert db.calls == [
         "prepare", "expand", "plan_backfill", "backfill_partition", "backfill_partition", "set_paused", "set_paused",
-        "validate_constraints", "verify", "cutover", "contract",
+        "validate_constraints", "verify", "cutover", "try_contract", "contract",
     ]  # fmt: skip
 
 
@@ -223,6 +223,39 @@ async def test_contract_failure_fails_without_a_rollback(fake: Fake) -> None:
     status = await status_of(handle)
     assert [t.phase for t in status.transitions][-2:] == ["contract", "failed"]
     assert "rollback" not in fake.db.calls and phase_gauge("failed") == 1
+
+
+async def test_a_contract_that_would_fail_waits_at_its_gate_and_may_still_roll_back(fake: Fake) -> None:
+    """try_contract (contract's statements in a rolled-back transaction) refuses: nothing was dropped, so the
+    migration waits at the contract gate with the error, its approval withdrawn; approved again once the cause is
+    gone, it contracts. Refused again, a rollback is still allowed."""
+    why = "contract would fail, nothing was changed: cannot drop column score (SQLSTATE 2BP01)"
+    fake.db.fail("try_contract", "ContractRefused", why)
+    handle = await fake.start(auto_cutover=True, soak_seconds=0)
+    status = await wait_for_phase(handle, "awaiting_contract", timeout=20)
+    while status.last_error != why:
+        status = await status_of(handle)
+    assert (status.phase, status.waiting_for) == ("awaiting_contract", "contract")
+    assert "contract" not in fake.db.calls
+    del fake.db.failures["try_contract"]  # the operator dropped what was in the way
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    result = await handle.result()
+    assert result.phase == "complete"
+    assert fake.db.calls[-3:] == ["try_contract", "try_contract", "contract"]
+    assert [t.phase for t in result.transitions][-3:] == ["awaiting_contract", "contract", "complete"]
+    record_history("add_column_contract_refused_then_approved", (await handle.fetch_history()).to_json())
+
+
+async def test_a_refused_contract_may_be_rolled_back(fake: Fake) -> None:
+    fake.db.fail("try_contract", "ContractRefused", "contract would fail, nothing was changed: x (SQLSTATE 2BP01)")
+    handle = await fake.start(auto_cutover=True, soak_seconds=0)
+    await wait_for_phase(handle, "awaiting_contract", timeout=20)
+    while (await status_of(handle)).last_error is None:
+        await asyncio.sleep(0.05)
+    await handle.execute_update(ROLLBACK, RollbackRequest(reason="view in the way"), result_type=str)
+    result = await handle.result()
+    assert (result.phase, result.rollback_reason) == ("rolled_back", "view in the way")
+    assert "contract" not in fake.db.calls and fake.db.rollback_reasons == ["view in the way"]
 
 
 @pytest.mark.parametrize("phase", ["backfill", "awaiting_contract"])

@@ -125,7 +125,7 @@ async def test_shift_up_and_down_at_the_contract_gate_and_contract_needs_100(fak
     assert [(c.percent, c.by) for c in result.shifts] == [
         (10, "cutover"), (25, "operator"), (0, "operator"), (60, "operator"), (100, "operator"),
     ]  # fmt: skip
-    assert db.calls[-2:] == ["shift 100", "contract"]
+    assert db.calls[-3:] == ["shift 100", "try_contract", "contract"]
 
 
 async def test_a_shift_below_100_withdraws_a_contract_approval(fake: Fake) -> None:
@@ -300,7 +300,7 @@ async def test_a_soak_does_not_contract_below_100(fake: Fake) -> None:
     assert "contract" not in db.calls
     await shift(handle, 100)
     result = await handle.result()
-    assert result.phase == "complete" and db.calls[-2:] == ["shift 100", "contract"]
+    assert result.phase == "complete" and db.calls[-3:] == ["shift 100", "try_contract", "contract"]
 
 
 async def test_shift_while_a_pause_holds_the_migration_after_cutover(fake: Fake) -> None:
