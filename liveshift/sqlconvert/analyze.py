@@ -1,8 +1,10 @@
-"""Per statement: the lock it takes, whether it rewrites or scans the table under that lock, and its hazards.
+"""Per statement: the locks it takes and on which relations, whether it rewrites or scans under them, and
+its hazards. ALTER TABLE's sub-commands are in analyze_alter.py.
 
-Each analyser returns a list of (Effect, hazard codes), one per ALTER TABLE sub-command or one for the
-statement. Nothing here needs a database: what depends on the live catalog (is a type change binary
-coercible? is the table empty?) is reported as the statement can do it at worst.
+Each analyser returns a list of (Effect, hazard codes). What depends on the catalog (column types, DEFAULT
+partitions, the tables using a domain, foreign keys) is read from the Scope's Knowledge (the file's own
+statements, and the live catalog with --dsn); where it is unknown the analyser notes what it assumed.
+Facts are measured against PostgreSQL by tests/integration/test_lint_facts.py.
 """
 
 from __future__ import annotations
@@ -11,190 +13,256 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType
 
+from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint
+from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
-from liveshift.sqlconvert.sqltext import is_volatile, type_name
-
-Finding = tuple[Effect, list[str]]
-AE = "ACCESS EXCLUSIVE"
-SUE = "SHARE UPDATE EXCLUSIVE"
-SRE = "SHARE ROW EXCLUSIVE"
-SERIALS = {"smallserial", "serial", "serial2", "serial4", "bigserial", "serial8"}
+from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
+from liveshift.sqlconvert.sqltext import deparse
 
 
-def _rel(node: ast.RangeVar | None) -> str:
-    if node is None:
-        return "?"
-    return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
+def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
+    if node.objtype == ObjectType.OBJECT_INDEX:
+        return alter_index(s, node)
+    table = rel(node.relation)
+    if node.objtype == ObjectType.OBJECT_SEQUENCE:
+        return [s.on(SRE, (table,), [])]
+    return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
 
 
-def _constraints(col: ast.ColumnDef) -> list[ast.Constraint]:
-    return list(col.constraints or ())
+def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
+    kind = node.renameType
+    if kind == ObjectType.OBJECT_INDEX:  # PostgreSQL 12+: SHARE UPDATE EXCLUSIVE on the index only
+        return [s.on_index(SUE, (rel(node.relation),))]
+    if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN, ObjectType.OBJECT_SCHEMA):
+        return [_quiet()]
+    if node.relation is None:
+        return [_quiet()]
+    codes = {ObjectType.OBJECT_COLUMN: ["renaming-column"], ObjectType.OBJECT_TABLE: ["renaming-table"]}
+    return [s.on(AE, (rel(node.relation),), codes.get(kind, []))]
 
 
-def _default_of(col: ast.ColumnDef) -> Any:
-    for c in _constraints(col):
-        if c.contype == ConstrType.CONSTR_DEFAULT:
-            return c.raw_expr
-    return col.raw_default
+def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
+    table = rel(node.relation)
+    name = node.idxname or f"{node.relation.relname}_idx"
+    s.k.indexes[name] = (node.relation.relname, tuple(p.name for p in node.indexParams or () if p.name))
+    tables = s.with_partitions(table) if node.relation.inh else (table,)
+    if node.concurrent:
+        return [s.on(SUE, tables, [], scans=True)]
+    return [s.on("SHARE", tables, ["require-concurrent-index-creation"], scans=True)]
 
 
-def fills_per_row(col: ast.ColumnDef) -> bool:
-    """serial, identity, stored generated or a volatile default: every existing row needs its own value."""
-    if type_name(col.typeName).lower() in SERIALS:
-        return True
-    kinds = {c.contype for c in _constraints(col)}
-    if kinds & {ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}:
-        return True
-    default = _default_of(col)
-    return default is not None and is_volatile(default)
+def _object_name(obj: Any) -> str:
+    """A DropStmt's object: a name list, one name (schemas), a type name (types, domains) or a function."""
+    if isinstance(obj, ast.String):
+        return obj.sval
+    if isinstance(obj, ast.TypeName):
+        return deparse(obj)
+    if isinstance(obj, ast.ObjectWithArgs):
+        return ".".join(part.sval for part in obj.objname)
+    if isinstance(obj, tuple | list):
+        return ".".join(part.sval if isinstance(part, ast.String) else str(part) for part in obj)
+    return str(obj)
 
 
-def _add_column(table: str, col: ast.ColumnDef) -> list[Finding]:
-    kinds = {c.contype for c in _constraints(col)}
-    per_row = fills_per_row(col)
-    codes: list[str] = ["adding-field-with-default"] if per_row else []
-    not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
-    if not_null and _default_of(col) is None and not per_row:
-        codes.append("adding-required-field")
-    found: list[Finding] = [(Effect(lock=AE, tables=(table,), rewrites=per_row), codes)]
-    for c in _constraints(col):
-        found += _constraint(table, c, inline=True)
+def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding]:
+    """ACCESS EXCLUSIVE on the table and on every table its foreign keys reference (their triggers go);
+    CASCADE reaches the tables whose foreign keys reference it too."""
+    others = {r for name in names if (info := s.k.table(name)) for r in info.references}
+    if cascade:
+        others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
+    found = [s.on(AE, names, ["ban-drop-table"])]
+    if others - set(names):
+        found.append(s.on(AE, tuple(sorted(others - set(names))), []))
     return found
 
 
-def _constraint(table: str, c: ast.Constraint, inline: bool = False) -> list[Finding]:
-    validated = not c.skip_validation
-    kind = c.contype
-    if kind == ConstrType.CONSTR_CHECK:
-        return [
-            (Effect(lock=AE, tables=(table,), scans=validated), ["constraint-missing-not-valid"] if validated else [])
-        ]
-    if kind == ConstrType.CONSTR_FOREIGN:
-        tables = (table, _rel(c.pktable))
-        codes = ["adding-foreign-key-constraint"] if validated else []
-        if validated and not inline:
-            codes.append("constraint-missing-not-valid")
-        return [(Effect(lock=SRE, tables=tables, scans=validated), codes)]
-    if kind in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
-        builds = c.indexname is None
-        code = "disallowed-unique-constraint" if kind == ConstrType.CONSTR_UNIQUE else "adding-serial-primary-key-field"
-        return [(Effect(lock=AE, tables=(table,), scans=builds), [code] if builds else [])]
-    if kind == ConstrType.CONSTR_EXCLUSION:
-        return [(Effect(lock=AE, tables=(table,), scans=True), ["adding-exclusion-constraint"])]
-    return []  # NOT NULL, DEFAULT, identity, generated: part of the column
+def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Finding]:
+    tables = tuple(s.k.indexes[n.split(".")[-1]][0] for n in names if n.split(".")[-1] in s.k.indexes)
+    if not tables:
+        s.note("the table of the index is not known; --dsn reads it")
+        tables = names
+    # without CONCURRENTLY: ACCESS EXCLUSIVE on the table, but only for a catalog change (no scan): as brief
+    # as any ALTER TABLE, and bounded the same way (lock_timeout)
+    return [s.on(SUE if node.concurrent else AE, tables, [])]
 
 
-_REWRITES = {AlterTableType.AT_SetTableSpace, AlterTableType.AT_SetLogged, AlterTableType.AT_SetUnLogged}
-_REWRITES |= {AlterTableType.AT_SetAccessMethod}
-_SHARE_UPDATE = {AlterTableType.AT_SetStatistics, AlterTableType.AT_ValidateConstraint, AlterTableType.AT_SetRelOptions}
-_SHARE_UPDATE |= {AlterTableType.AT_ResetRelOptions, AlterTableType.AT_ClusterOn, AlterTableType.AT_DropCluster}
-_CATALOG_ONLY = {
-    AlterTableType.AT_DropColumn: ["ban-drop-column"],
-    AlterTableType.AT_DropNotNull: ["ban-drop-not-null"],
-    AlterTableType.AT_DropConstraint: ["ban-drop-constraint"],
-}
+def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
+    names = tuple(_object_name(obj) for obj in node.objects or ())
+    kind = node.removeType
+    if kind == ObjectType.OBJECT_INDEX:
+        return _drop_index(s, node, names)
+    if kind == ObjectType.OBJECT_TABLE:
+        return _drop_table(s, names, node.behavior == DropBehavior.DROP_CASCADE)
+    if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
+        tables = tuple(".".join(p.sval for p in obj[:-1]) for obj in node.objects or ())  # (table…, name)
+        return [s.on(AE, tables, [])]
+    if kind == ObjectType.OBJECT_SCHEMA:
+        return _drop_schema(s, names, node.behavior == DropBehavior.DROP_CASCADE)
+    if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
+        return [s.on(AE, names, [])]
+    if kind == ObjectType.OBJECT_FOREIGN_TABLE:
+        return [s.on(AE, names, ["ban-drop-table"])]
+    return [_quiet()]  # types, domains, functions, extensions: no table lock unless CASCADE reaches one
 
 
-def _alter_cmd(table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
-    sub = cmd.subtype
-    if sub == AlterTableType.AT_AddColumn:
-        return _add_column(table, cmd.def_)
-    if sub == AlterTableType.AT_AddConstraint:
-        return _constraint(table, cmd.def_)
-    if sub == AlterTableType.AT_AlterColumnType:
-        return [(Effect(lock=AE, tables=(table,), rewrites=True), ["changing-column-type"])]
-    if sub == AlterTableType.AT_SetNotNull:
-        return [(Effect(lock=AE, tables=(table,), scans=True), ["adding-not-nullable-field"])]
-    if sub == AlterTableType.AT_ColumnDefault:
-        return [(Effect(lock=AE, tables=(table,)), [] if cmd.def_ is not None else ["ban-drop-default"])]
-    if sub in _CATALOG_ONLY:
-        return [(Effect(lock=AE, tables=(table,)), list(_CATALOG_ONLY[sub]))]
-    if sub in _REWRITES:
-        return [(Effect(lock=AE, tables=(table,), rewrites=True), ["table-rewrite"])]
-    if sub in _SHARE_UPDATE:
-        return [(Effect(lock=SUE, tables=(table,), scans=sub == AlterTableType.AT_ValidateConstraint), [])]
-    return [(Effect(lock=AE, tables=(table,)), [])]  # the default for ALTER TABLE forms not modelled here
+def _drop_schema(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding]:
+    if not cascade:
+        return [_quiet()]  # RESTRICT fails on a schema with tables in it
+    tables = tuple(sorted(t for name in names for t in s.k.schemas.get(name, ())))
+    if not tables and not s.k.live:
+        s.note("assumed the schema holds tables (each dropped under ACCESS EXCLUSIVE); --dsn lists them")
+        tables = tuple(f"{name}.*" for name in names)
+    if not tables:
+        return [_quiet()]
+    return [s.on(AE, tables, ["ban-drop-table"])]
 
 
-def _alter_table(node: ast.AlterTableStmt) -> list[Finding]:
-    table = _rel(node.relation)
-    return [found for cmd in node.cmds or () for found in _alter_cmd(table, cmd)]
-
-
-def _rename(node: ast.RenameStmt) -> list[Finding]:
-    codes = {ObjectType.OBJECT_COLUMN: ["renaming-column"], ObjectType.OBJECT_TABLE: ["renaming-table"]}
-    return [(Effect(lock=AE, tables=(_rel(node.relation),)), codes.get(node.renameType, []))]
-
-
-def _index(node: ast.IndexStmt) -> list[Finding]:
-    table = _rel(node.relation)
-    if node.concurrent:
-        return [(Effect(lock=SUE, tables=(table,), scans=True), [])]
-    return [(Effect(lock="SHARE", tables=(table,), scans=True), ["require-concurrent-index-creation"])]
-
-
-def _drop(node: ast.DropStmt) -> list[Finding]:
-    names = tuple(".".join(part.sval for part in obj) for obj in node.objects or ())
-    if node.removeType == ObjectType.OBJECT_INDEX:
-        if node.concurrent:
-            return [(Effect(lock=SUE, tables=names), [])]
-        return [(Effect(lock=AE, tables=names), ["require-concurrent-index-deletion"])]
-    if node.removeType == ObjectType.OBJECT_TABLE:
-        return [(Effect(lock=AE, tables=names), ["ban-drop-table"])]
-    return [(Effect(lock=AE, tables=names), [])]
-
-
-def _create_table(node: ast.CreateStmt) -> list[Finding]:
-    found: list[Finding] = [(Effect(lock=AE, tables=(_rel(node.relation),), existing=False), [])]
-    constraints = [c for col in node.tableElts or () if isinstance(col, ast.ColumnDef) for c in _constraints(col)]
+def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
+    learn_create(s.k, node)
+    found: list[Finding] = [(Effect(lock=AE, tables=(rel(node.relation),), existing=False), [])]
+    constraints = [c for col in node.tableElts or () if isinstance(col, ast.ColumnDef) for c in col.constraints or ()]
     constraints += [c for c in node.tableElts or () if isinstance(c, ast.Constraint)]
     for c in constraints:
         if c.contype == ConstrType.CONSTR_FOREIGN:  # the referenced table, briefly: the new one is empty
-            found.append((Effect(lock=SRE, tables=(_rel(c.pktable),)), []))
+            found.append(s.on(SRE, (rel(c.pktable),), []))
+    if node.partbound is not None and node.inhRelations:
+        found += _partition_of(s, rel(node.inhRelations[0]), node.partbound.is_default)
+    elif node.inhRelations:
+        found.append(s.on(SUE, tuple(rel(r) for r in node.inhRelations), []))
+    likes = tuple(rel(e.relation) for e in node.tableElts or () if isinstance(e, ast.TableLikeClause))
+    if likes:
+        found.append(s.on("ACCESS SHARE", likes, []))
     return found
 
 
-def _reindex(node: ast.ReindexStmt) -> list[Finding]:
+def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
+    """CREATE TABLE … PARTITION OF: ACCESS EXCLUSIVE on the parent; a DEFAULT sibling is locked the same and
+    scanned for rows the new partition would now hold."""
+    found = [s.on(AE, (parent,), [])]
+    info = s.k.table(parent)
+    default = info.default_partition if info is not None and not is_default else None
+    if info is None and not s.k.live and not is_default:
+        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
+    if default:
+        found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
+    return found
+
+
+def _reindex(s: Scope, node: ast.ReindexStmt) -> list[Finding]:
+    """REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on each index it rebuilds: queries planned on
+    the table wait for it too. CONCURRENTLY: SHARE UPDATE EXCLUSIVE."""
     concurrent = any(p.defname == "concurrently" for p in node.params or ())
-    target = (_rel(node.relation) if node.relation else str(node.name),)
+    target = rel(node.relation) if node.relation else str(node.name)
+    index = s.k.indexes.get(target.split(".")[-1])
+    table = index[0] if index else target
     if concurrent:
-        return [(Effect(lock=SUE, tables=target, scans=True), [])]
-    return [(Effect(lock=AE, tables=target, scans=True), ["require-concurrent-reindex"])]
+        return [s.on(SUE, (table,), [], scans=True)]
+    return [s.on("SHARE", (table,), ["require-concurrent-reindex"], scans=True), s.on_index(AE, (target,))]
 
 
-def _vacuum(node: ast.VacuumStmt) -> list[Finding]:
-    tables = tuple(_rel(r.relation) for r in node.rels or ())
+def _vacuum(s: Scope, node: ast.VacuumStmt) -> list[Finding]:
+    tables = tuple(rel(r.relation) for r in node.rels or ())
     full = node.is_vacuumcmd and any(o.defname == "full" for o in node.options or ())
     if full:
-        return [(Effect(lock=AE, tables=tables, rewrites=True), ["table-rewrite"])]
-    return [(Effect(lock=SUE, tables=tables, scans=True), [])]
+        return [s.on(AE, tables, ["table-rewrite"], rewrites=True)]
+    return [s.on(SUE, tables, [], scans=True)]
 
 
-def _truncate(node: ast.TruncateStmt) -> list[Finding]:
+def _truncate(s: Scope, node: ast.TruncateStmt) -> list[Finding]:
+    tables = tuple(rel(r) for r in node.relations)
     codes = ["ban-truncate-cascade"] if node.behavior == DropBehavior.DROP_CASCADE else []
-    return [(Effect(lock=AE, tables=tuple(_rel(r) for r in node.relations)), codes)]
+    if codes:
+        tables += tuple(r for t in tables for r in s.k.referencing(t) if r not in tables)
+    return [s.on(AE, tables, codes)]
 
 
-def _refresh(node: ast.RefreshMatViewStmt) -> list[Finding]:
-    table = (_rel(node.relation),)
+def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
+    """ACCESS EXCLUSIVE on the view (EXCLUSIVE CONCURRENTLY) while its query reads its sources."""
+    table = (rel(node.relation),)
+    sources = tuple(sorted(s.k.reads.get(node.relation.relname, ())))
+    found = [s.on("ACCESS SHARE", sources, [])] if sources else []
     if node.concurrent:
-        return [(Effect(lock="EXCLUSIVE", tables=table, scans=True), [])]
-    return [(Effect(lock=AE, tables=table, scans=True), ["refresh-materialized-view"])]
+        return [s.on("EXCLUSIVE", table, [], scans=True), *found]
+    return [s.on(AE, table, ["refresh-materialized-view"], rewrites=True), *found]
 
 
-def _lock(node: ast.LockStmt) -> list[Finding]:
-    return [(Effect(lock=ORDER[node.mode], tables=tuple(_rel(r) for r in node.relations)), [])]
-
-
-def _dml(node: Any) -> list[Finding]:
+def _dml(s: Scope, node: Any) -> list[Finding]:
     # row locks only; UPDATE and DELETE read the table (a long statement when they touch every row)
     reads = isinstance(node, ast.UpdateStmt | ast.DeleteStmt)
-    return [(Effect(lock="ROW EXCLUSIVE", tables=(_rel(node.relation),), scans=reads), [])]
+    return [s.on("ROW EXCLUSIVE", (rel(node.relation),), [], scans=reads)]
 
 
-ANALYSERS: dict[type, Callable[[Any], list[Finding]]] = {
+def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
+    """ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and SET NOT NULL check every column of the domain:
+    SHARE on each table using it, and a scan of each. The rest change the catalog only."""
+    domain = node.typeName[-1].sval
+    checks = node.subtype == "V" or node.subtype == "O" or (node.subtype == "C" and not node.def_.skip_validation)
+    if not checks:
+        return [_quiet()]
+    tables = tuple(sorted(s.k.domains.get(domain, ())))
+    if not tables and not s.k.live and domain not in s.k.domains:
+        s.note(f"assumed tables use domain {domain}; --dsn lists them")
+        tables = (f"(tables using {domain})",)
+    return [s.on("SHARE", tables, ["ban-alter-domain-with-add-constraint"], scans=True)] if tables else [_quiet()]
+
+
+def _create_domain(s: Scope, node: ast.CreateDomainStmt) -> list[Finding]:
+    s.k.domains.setdefault(node.domainname[-1].sval, set())
+    return [_quiet()]
+
+
+def _grant(s: Scope, node: ast.GrantStmt) -> list[Finding]:
+    if node.objtype == ObjectType.OBJECT_TABLE and node.targtype == 0:  # ACL_TARGET_OBJECT on named tables
+        return [s.on("ACCESS SHARE", tuple(rel(o) for o in node.objects or ()), [])]
+    return [_quiet()]
+
+
+def _comment(s: Scope, node: ast.CommentStmt) -> list[Finding]:
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        return [s.on(SUE, (_object_name(node.object),), [])]
+    if node.objtype == ObjectType.OBJECT_COLUMN:
+        return [s.on(SUE, (".".join(p.sval for p in node.object[:-1]),), [])]
+    return [_quiet()]
+
+
+def _reads(s: Scope, view: str, query: Any) -> list[Finding]:
+    """A view's (or CREATE TABLE AS's) query: ACCESS SHARE on each relation it reads."""
+    sources = relations_read(query)
+    s.k.reads[view] = sources
+    return [s.on("ACCESS SHARE", tuple(sorted(sources)), [])] if sources else []
+
+
+def _view(s: Scope, node: ast.ViewStmt) -> list[Finding]:
+    """CREATE OR REPLACE VIEW: ACCESS EXCLUSIVE on an existing view (readers wait briefly)."""
+    name = node.view.relname
+    exists = s.k.table(name) is not None or (node.replace and not s.k.live)
+    found = [s.on(AE, (rel(node.view),), [])] if node.replace and exists else []
+    s.k.tables.setdefault(name, Table())
+    return found + _reads(s, name, node.query) or [_quiet()]
+
+
+def _create_as(s: Scope, node: ast.CreateTableAsStmt) -> list[Finding]:
+    name = node.into.rel.relname
+    s.k.tables.setdefault(name, Table()).new = True
+    return _reads(s, name, node.query) or [_quiet()]
+
+
+def _alter_seq(s: Scope, node: ast.AlterSeqStmt) -> list[Finding]:
+    """SHARE ROW EXCLUSIVE on the sequence (nextval waits briefly); OWNED BY also ACCESS SHARE on its table."""
+    found = [s.on(SRE, (rel(node.sequence),), [])]
+    for opt in node.options or ():
+        if opt.defname == "owned_by" and len(opt.arg) > 1:
+            found.append(s.on("ACCESS SHARE", (".".join(p.sval for p in opt.arg[:-1]),), []))
+    return found
+
+
+def _quiet() -> Finding:
+    return Effect(lock="none", existing=False), []
+
+
+ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.AlterTableStmt: _alter_table,
     ast.RenameStmt: _rename,
     ast.IndexStmt: _index,
@@ -202,25 +270,46 @@ ANALYSERS: dict[type, Callable[[Any], list[Finding]]] = {
     ast.CreateStmt: _create_table,
     ast.ReindexStmt: _reindex,
     ast.VacuumStmt: _vacuum,
-    ast.ClusterStmt: lambda n: [(Effect(lock=AE, tables=(_rel(n.relation),), rewrites=True), ["table-rewrite"])],
+    ast.ClusterStmt: lambda s, n: [s.on(AE, (rel(n.relation),), ["table-rewrite"], rewrites=True)],
     ast.TruncateStmt: _truncate,
     ast.RefreshMatViewStmt: _refresh,
-    ast.LockStmt: _lock,
-    ast.DropdbStmt: lambda n: [(Effect(lock="none", tables=(), existing=False), ["ban-drop-database"])],
+    ast.LockStmt: lambda s, n: [s.on(ORDER[n.mode], tuple(rel(r) for r in n.relations), [])],
+    ast.DropdbStmt: lambda s, n: [(Effect(lock="none", existing=False), ["ban-drop-database"])],
     ast.UpdateStmt: _dml,
     ast.DeleteStmt: _dml,
     ast.InsertStmt: _dml,
+    ast.AlterDomainStmt: _alter_domain,
+    ast.CreateDomainStmt: _create_domain,
+    ast.GrantStmt: _grant,
+    ast.CommentStmt: _comment,
+    ast.ViewStmt: _view,
+    ast.AlterSeqStmt: _alter_seq,
+    ast.CreateTableAsStmt: _create_as,
+    ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
+    ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
+    ast.CreateTrigStmt: lambda s, n: [s.on(SRE, (rel(n.relation),), [])],
+    ast.RuleStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])],
+    ast.AlterOwnerStmt: lambda s, n: [_quiet()],
+    ast.AlterObjectSchemaStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])] if n.relation else [_quiet()],
 }
 
-# statements that take no lock an application would notice
-QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.SelectStmt, ast.ViewStmt, ast.CommentStmt)
-QUIET += (ast.CreateTableAsStmt, ast.CreateFunctionStmt, ast.CreateSchemaStmt, ast.CreateSeqStmt, ast.GrantStmt)
+# statements that take no lock on an existing relation: session settings, transactions, reads, and objects
+# that are not tables (types, enums, functions, schemas, extensions, sequences, roles)
+QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.SelectStmt, ast.CreateFunctionStmt)
+QUIET += (ast.CreateSchemaStmt, ast.CreateSeqStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
+QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
+QUIET += (ast.GrantRoleStmt, ast.DoStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
+QUIET += (ast.AlterTypeStmt, ast.CreateStatsStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
 
 
-def analyse(node: Any) -> list[Finding]:
+def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:
+    s = scope if scope is not None else Scope()
     analyser = ANALYSERS.get(type(node))
     if analyser is not None:
-        return analyser(node)
+        return analyser(s, node)
     if isinstance(node, QUIET):
-        return [(Effect(lock="none", existing=False), [])]
+        return [_quiet()]
     return [(Effect(lock=UNKNOWN, existing=False), [])]
+
+
+__all__ = ["analyse", "constraint"]

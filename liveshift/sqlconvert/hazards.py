@@ -72,11 +72,6 @@ HAZARDS = {
             "create_index (built CONCURRENTLY, an INVALID leftover dropped before a retry)",
         ),
         _h(
-            "require-concurrent-index-deletion",
-            "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table",
-            "drop_index (DROP INDEX CONCURRENTLY)",
-        ),
-        _h(
             "require-concurrent-reindex",
             "REINDEX without CONCURRENTLY blocks writes, and reads that use the index",
             "create_index under a new name, then drop_index of the old one",
@@ -100,11 +95,6 @@ HAZARDS = {
             "ban-drop-table",
             "dropping a table breaks every client still using it and loses its rows",
             "drop_table (gone for new clients at once, dropped at contract)",
-        ),
-        _h(
-            "ban-drop-not-null",
-            "dropping NOT NULL lets new writes store NULLs old clients do not expect",
-            "alter_column with nullable: true and `down` (old clients keep seeing values)",
         ),
         _h(
             "ban-drop-default",
@@ -135,6 +125,26 @@ HAZARDS = {
             "refresh-materialized-view",
             "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view while it runs",
             "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view)",
+        ),
+        _h(
+            "attach-partition-scan",
+            "ATTACH PARTITION scans the partition under ACCESS EXCLUSIVE to check its bound, unless a validated "
+            "CHECK constraint already implies it",
+            "add_constraint of a CHECK matching the bound (NOT VALID, VALIDATE), then raw_sql ATTACH PARTITION",
+        ),
+        _h(
+            "partition-default-scan",
+            "the parent has a DEFAULT partition: it is locked ACCESS EXCLUSIVE and scanned for rows that would "
+            "belong to the new partition",
+            "no liveshift operation; add a CHECK to the DEFAULT partition excluding the new bound first "
+            "(NOT VALID, VALIDATE), or schedule it for a maintenance window",
+        ),
+        _h(
+            "ban-alter-domain-with-add-constraint",
+            "checking a domain's constraint scans every table using the domain while holding SHARE on each "
+            "(writes block)",
+            "add the constraint NOT VALID, then VALIDATE in a maintenance window; or a CHECK per table "
+            "with add_constraint",
         ),
         _h(
             "holding-lock-in-transaction",

@@ -3,6 +3,7 @@ each naming the liveshift operation that makes the change safely."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pglast import ast
@@ -11,8 +12,14 @@ from pydantic import BaseModel
 
 from liveshift.sqlconvert.analyze import analyse
 from liveshift.sqlconvert.hazards import HAZARDS
+from liveshift.sqlconvert.knowledge import Knowledge
 from liveshift.sqlconvert.locks import UNKNOWN, Effect, blocks, strongest
-from liveshift.sqlconvert.statements import Statement, read_sql, split_sql
+from liveshift.sqlconvert.scope import Finding, Scope
+from liveshift.sqlconvert.statements import SqlInputError, Statement, read_sql, split_sql
+
+
+class LintInternalError(SqlInputError):
+    """lint itself failed on a statement (a bug): named by file, line and statement, exit 2 (not findings)."""
 
 
 class LintFinding(BaseModel):
@@ -21,6 +28,12 @@ class LintFinding(BaseModel):
     code: str
     message: str
     safe: str
+
+
+class RelationLock(BaseModel):
+    relation: str
+    mode: str
+    index: bool = False  # an index's own lock (queries planned on its table wait for it)
 
 
 class StatementReport(BaseModel):
@@ -34,6 +47,8 @@ class StatementReport(BaseModel):
     rewrites: bool
     scans_under_lock: bool
     findings: list[LintFinding]
+    locks: list[RelationLock] = []  # every relation's lock: partitions, referenced tables, indexes
+    assumed: list[str] = []  # what the verdict assumed where the catalog was not known (--dsn reads it)
 
 
 def _lock_timeout_change(node: Any) -> bool | None:
@@ -52,10 +67,25 @@ def _held_message(held: dict[str, tuple[str, int]]) -> str:
     return f"{HAZARDS['holding-lock-in-transaction'].message}: holding {taken}"
 
 
+def _relation_locks(effects: list[Effect]) -> list[RelationLock]:
+    strongest_of: dict[tuple[str, bool], str] = {}
+    for e in effects:
+        for name in e.tables:
+            key = (name, e.index)
+            strongest_of[key] = strongest([strongest_of.get(key, "none"), e.lock])
+    return [RelationLock(relation=n, mode=m, index=i) for (n, i), m in sorted(strongest_of.items())]
+
+
+def _sized(message: str, tables: list[str], k: Knowledge) -> str:
+    """With --dsn: the row estimate of the largest table involved, so a reader can rank the hazards."""
+    rows = [info.rows for t in tables if (info := k.table(t)) is not None and info.rows is not None]
+    return f"{message} (~{int(max(rows)):,} rows)" if rows else message
+
+
 def _report(
-    stmt: Statement, effects: list[Effect], codes: list[str], held: dict[str, tuple[str, int]]
+    stmt: Statement, effects: list[Effect], codes: list[str], held: dict[str, tuple[str, int]], scope: Scope
 ) -> StatementReport:
-    touched = [e for e in effects if e.existing]
+    touched = [e for e in effects if e.existing and not e.index]
     lock = (
         strongest([e.lock for e in touched])
         if touched
@@ -67,7 +97,9 @@ def _report(
             file=stmt.file,
             line=stmt.line,
             code=code,
-            message=_held_message(held) if code == "holding-lock-in-transaction" else HAZARDS[code].message,
+            message=_held_message(held)
+            if code == "holding-lock-in-transaction"
+            else _sized(HAZARDS[code].message, tables, scope.k),
             safe=HAZARDS[code].safe,
         )
         for code in dict.fromkeys(codes)
@@ -83,6 +115,8 @@ def _report(
         rewrites=any(e.rewrites for e in touched),
         scans_under_lock=any(e.scans and e.blocks != "nothing" for e in touched),
         findings=findings,
+        locks=_relation_locks([e for e in effects if e.existing]),
+        assumed=list(scope.notes),
     )
 
 
@@ -122,7 +156,22 @@ class _Transaction:
         return codes
 
 
-def lint_statements(statements: list[Statement]) -> list[StatementReport]:
+def _analyse(stmt: Statement, scope: Scope) -> list[Finding]:
+    scope.notes = []
+    try:
+        return analyse(stmt.node, scope)
+    except Exception as exc:  # a bug in lint: exit 2 naming the statement, never 1 (findings)
+        first = stmt.text.splitlines()[0] if stmt.text else stmt.kind
+        raise LintInternalError(
+            f"internal error in liveshift lint on `{first}`: {type(exc).__name__}: {exc}",
+            file=stmt.file,
+            line=stmt.line,
+        ) from exc
+
+
+def lint_statements(statements: list[Statement], knowledge: Knowledge | None = None) -> list[StatementReport]:
+    """Every statement's report. `knowledge`: the live catalog (--dsn); the file's own statements add to it."""
+    scope = Scope(k=copy.deepcopy(knowledge) if knowledge is not None else Knowledge())
     reports = []
     bounded = False  # a lock_timeout is in force
     warned = False  # the missing lock_timeout is reported once per file, at the first statement it matters for
@@ -131,7 +180,7 @@ def lint_statements(statements: list[Statement]) -> list[StatementReport]:
         change = _lock_timeout_change(stmt.node)
         if change is not None:
             bounded = change
-        found = analyse(stmt.node)
+        found = _analyse(stmt, scope)
         effects = [effect for effect, _ in found]
         codes = [code for _, cs in found for code in cs]
         held = dict(transaction.held)
@@ -139,13 +188,13 @@ def lint_statements(statements: list[Statement]) -> list[StatementReport]:
         if not bounded and not warned and any(e.blocks != "nothing" for e in effects):
             codes.append("require-lock-timeout")
             warned = True
-        reports.append(_report(stmt, effects, codes, held))
+        reports.append(_report(stmt, effects, codes, held, scope))
     return reports
 
 
-def lint_text(text: str, file: str) -> list[StatementReport]:
-    return lint_statements(split_sql(text, file))
+def lint_text(text: str, file: str, knowledge: Knowledge | None = None) -> list[StatementReport]:
+    return lint_statements(split_sql(text, file), knowledge)
 
 
-def lint_file(path: str) -> list[StatementReport]:
-    return lint_statements(read_sql(path))
+def lint_file(path: str, knowledge: Knowledge | None = None) -> list[StatementReport]:
+    return lint_statements(read_sql(path), knowledge)

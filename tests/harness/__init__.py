@@ -14,4 +14,5 @@ or from tests/conftest.py, whose fixtures hand out the types defined here (tests
 - cli: `liveshift …` in subprocesses, and `liveshift dev`'s whole stack;
 - catalogs: hand-built catalogs and migrations for the planner's unit tests;
 - proxy, prometheus, squawk_agreement: a TCP proxy that cuts connections, a real Prometheus, squawk's verdicts.
+- pg_truth: what PostgreSQL really locks, rewrites and scans for one statement (lint's facts are held to it).
 """

@@ -56,10 +56,10 @@ def test_missing_lock_timeout_reported_once_at_first_blocking_statement_and_rese
 
 
 def test_every_finding_names_a_safe_way() -> None:
-    reports = lint_text("ALTER TABLE t RENAME COLUMN a TO b;\nDROP INDEX i;", "t.sql")
+    reports = lint_text("ALTER TABLE t RENAME COLUMN a TO b;\nCREATE INDEX i ON t (a);", "t.sql")
     safe = {f.code: f.safe for r in reports for f in r.findings}
     assert safe["renaming-column"].startswith("rename_column")
-    assert safe["require-concurrent-index-deletion"].startswith("drop_index")
+    assert safe["require-concurrent-index-creation"].startswith("create_index")
 
 
 def test_lines_skip_comments_and_blank_lines() -> None:

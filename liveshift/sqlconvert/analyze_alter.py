@@ -1,0 +1,239 @@
+"""ALTER TABLE's sub-commands: the lock each takes (PostgreSQL's AlterTableGetLockLevel), on which relations
+(a foreign key's other table, a partition and its DEFAULT sibling), and whether it rewrites or scans.
+
+Facts measured against PostgreSQL 18 by tests/integration/test_lint_facts.py; version differences are noted
+where they apply (13 to 18).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType
+
+from liveshift.sqlconvert.knowledge import (
+    binary_coercible,
+    learn_column,
+    learn_constraint,
+    learn_validated,
+    widening_guess,
+)
+from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
+from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
+
+SERIALS = {"smallserial", "serial", "serial2", "serial4", "bigserial", "serial8"}
+
+
+def _default_of(col: ast.ColumnDef) -> Any:
+    for c in col.constraints or ():
+        if c.contype == ConstrType.CONSTR_DEFAULT:
+            return c.raw_expr
+    return col.raw_default
+
+
+def fills_per_row(col: ast.ColumnDef) -> bool:
+    """serial, identity, stored generated or a volatile default: every existing row needs its own value
+    (PostgreSQL 18's VIRTUAL generated columns store nothing)."""
+    if type_name(col.typeName).lower() in SERIALS:
+        return True
+    for c in col.constraints or ():
+        if c.contype == ConstrType.CONSTR_IDENTITY:
+            return True
+        if c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v":
+            return True
+    default = _default_of(col)
+    return default is not None and is_volatile(default)
+
+
+def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
+    kinds = {c.contype for c in col.constraints or ()}
+    per_row = fills_per_row(col)
+    codes: list[str] = ["adding-field-with-default"] if per_row else []
+    not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
+    if not_null and _default_of(col) is None and not per_row:
+        codes.append("adding-required-field")
+    found = [s.on(AE, s.with_partitions(table), codes, rewrites=per_row)]
+    for c in col.constraints or ():
+        found += constraint(s, table, c, inline=True)
+    learn_column(s.k, table.split(".")[-1], col)
+    return found
+
+
+def _primary_scan(s: Scope, table: str, c: ast.Constraint) -> bool:
+    """ADD PRIMARY KEY USING INDEX sets its columns NOT NULL: a scan under ACCESS EXCLUSIVE unless they are."""
+    index = s.k.indexes.get(c.indexname)
+    info = s.k.table(table)
+    if index is None or info is None:
+        s.note(f"assumed the columns of index {c.indexname} are nullable (a NOT NULL scan)")
+        return True
+    return not set(index[1]) <= info.not_null
+
+
+def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) -> list[Finding]:
+    validated = not c.skip_validation
+    kind = c.contype
+    learn_constraint(s.k, table.split(".")[-1], c)
+    if kind == ConstrType.CONSTR_CHECK:
+        return [s.on(AE, (table,), ["constraint-missing-not-valid"] if validated else [], scans=validated)]
+    if kind == ConstrType.CONSTR_FOREIGN:
+        codes = ["adding-foreign-key-constraint"] if validated else []
+        if validated and not inline:
+            codes.append("constraint-missing-not-valid")
+        return [s.on(SRE, (table, rel(c.pktable)), codes, scans=validated)]
+    if kind in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
+        if c.indexname is not None:  # USING INDEX: catalog only, unless a PRIMARY KEY must set NOT NULL
+            scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
+            return [s.on(AE, (table,), ["adding-not-nullable-field"] if scans else [], scans=scans)]
+        code = "disallowed-unique-constraint" if kind == ConstrType.CONSTR_UNIQUE else "adding-serial-primary-key-field"
+        return [s.on(AE, (table,), [code], scans=True)]
+    if kind == ConstrType.CONSTR_EXCLUSION:
+        return [s.on(AE, (table,), ["adding-exclusion-constraint"], scans=True)]
+    if kind == ConstrType.CONSTR_NOTNULL and not inline:  # PostgreSQL 18: ADD CONSTRAINT … NOT NULL col [NOT VALID]
+        return [s.on(AE, (table,), ["adding-not-nullable-field"] if validated else [], scans=validated)]
+    return []
+
+
+def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
+    new = deparse(cmd.def_.typeName)
+    old = s.k.column_type(table, cmd.name)
+    using = cmd.def_.raw_default is not None
+    if using:
+        rewrites = True
+    elif old is not None:
+        rewrites = not binary_coercible(old, new, s.k.utc)
+    else:
+        rewrites = not widening_guess(new)
+        what = "a narrower varchar, text or numeric (binary coercible)" if not rewrites else "of a type it converts"
+        s.note(f"assumed column {cmd.name} is {what}; --dsn reads its type")
+    info = s.k.table(table)
+    if info is not None:
+        info.columns[cmd.name] = new
+    return [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+
+
+def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:
+    info = s.k.table(table)
+    if info is not None and column in info.not_null:  # already NOT NULL, or a validated CHECK proves it
+        return [s.on(AE, (table,), [])]
+    if info is not None:
+        info.not_null.add(column)
+    return [s.on(AE, s.with_partitions(table), ["adding-not-nullable-field"], scans=True)]
+
+
+def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
+    """SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL 12+), ACCESS EXCLUSIVE on the partition, scanned
+    unless a CHECK implies its bound; a DEFAULT partition is locked ACCESS EXCLUSIVE and scanned too."""
+    part = rel(cmd.def_.name)
+    found = [s.on(SUE, (parent,), []), s.on(AE, (part,), ["attach-partition-scan"], scans=True)]
+    default = _default_partition(s, parent)
+    if default:
+        found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
+    info = s.k.table(part)
+    if info is not None:
+        info.parent = parent
+    return found
+
+
+def _default_partition(s: Scope, parent: str) -> str | None:
+    info = s.k.table(parent)
+    if info is None or (not s.k.live and info.default_partition is None and not info.new):
+        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
+        return None
+    return info.default_partition
+
+
+def _detach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
+    part = rel(cmd.def_.name)
+    mode = SUE if cmd.def_.concurrent else AE
+    default = _default_partition(s, parent)
+    return [s.on(mode, (parent, part) + ((default,) if default and not cmd.def_.concurrent else ()), [])]
+
+
+def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
+    """Dropping a foreign key also drops its triggers on the referenced table: ACCESS EXCLUSIVE there too."""
+    info = s.k.table(table)
+    others: tuple[str, ...] = ()
+    if info is not None and name in info.foreign_keys:
+        others = tuple(sorted(info.references))
+    return [s.on(AE, (table, *others), ["ban-drop-constraint"])]
+
+
+_REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
+_SHARE_UPDATE = {AT.AT_SetStatistics, AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_ClusterOn}
+_SHARE_UPDATE |= {AT.AT_DropCluster, AT.AT_SetOptions, AT.AT_ResetOptions}
+_TRIGGERS = {AT.AT_EnableTrig, AT.AT_EnableAlwaysTrig, AT.AT_EnableReplicaTrig, AT.AT_DisableTrig}
+_TRIGGERS |= {AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser, AT.AT_DisableTrigUser}
+
+
+def _validate(s: Scope, table: str, name: str) -> list[Finding]:
+    """VALIDATE: SHARE UPDATE EXCLUSIVE and a scan; a foreign key's referenced table ROW SHARE."""
+    learn_validated(s.k, name)
+    info = s.k.table(table)
+    others = tuple(sorted(info.references)) if info is not None and name in info.foreign_keys else ()
+    found = [s.on(SUE, (table,), [], scans=True)]
+    if others:
+        found.append(s.on("ROW SHARE", others, []))
+    return found
+
+
+def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | None:
+    sub = cmd.subtype
+    if sub in _TRIGGERS:
+        return [s.on(SRE, (table,), [])]
+    if sub in _REWRITES:
+        return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
+    if sub in _SHARE_UPDATE:
+        return [s.on(SUE, (table,), [])]
+    if sub == AT.AT_ColumnDefault:
+        return [s.on(AE, (table,), [] if cmd.def_ is not None else ["ban-drop-default"])]
+    if sub == AT.AT_DropColumn:
+        return [s.on(AE, (table,), ["ban-drop-column"])]
+    if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
+        return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
+    return None
+
+
+def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
+    sub = cmd.subtype
+    simple = _simple(s, table, cmd)
+    if simple is not None:
+        return simple
+    if sub == AT.AT_AddColumn:
+        return _add_column(s, table, cmd.def_)
+    if sub == AT.AT_AddConstraint:
+        return constraint(s, table, cmd.def_)
+    if sub == AT.AT_AlterColumnType:
+        return _type_change(s, table, cmd)
+    if sub == AT.AT_SetNotNull:
+        return _set_not_null(s, table, cmd.name)
+    if sub == AT.AT_ValidateConstraint:
+        return _validate(s, table, cmd.name)
+    if sub == AT.AT_DropConstraint:
+        return _drop_constraint(s, table, cmd.name)
+    if sub == AT.AT_AttachPartition:
+        return _attach_partition(s, table, cmd)
+    if sub == AT.AT_DetachPartition:
+        return _detach_partition(s, table, cmd)
+    if sub == AT.AT_DetachPartitionFinalize:
+        return [s.on(SUE, (table,), [])]
+    return [s.on(AE, (table,), [])]  # every other form: ACCESS EXCLUSIVE, catalog only (DROP NOT NULL, …)
+
+
+def alter_index(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
+    """ALTER INDEX: ATTACH PARTITION takes ACCESS SHARE on both tables (ACCESS EXCLUSIVE on the child index
+    only); SET (…) and RENAME take SHARE UPDATE EXCLUSIVE on the index alone; SET TABLESPACE rebuilds it."""
+    index = rel(node.relation)
+    found: list[Finding] = []
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_AttachPartition:
+            child = rel(cmd.def_.name)
+            tables = tuple(s.k.indexes[i][0] for i in (index, child) if i in s.k.indexes)
+            found.append(s.on("ACCESS SHARE", tables, []))
+            found.append(s.on_index(AE, (child,)))
+        elif cmd.subtype == AT.AT_SetTableSpace:
+            found.append(s.on_index(AE, (index,), ["table-rewrite"]))
+        else:
+            found.append(s.on_index(SUE, (index,)))
+    return found

@@ -1,0 +1,184 @@
+"""What lint knows about the schema a migration file runs against: learned from the file's own statements
+(tables it creates, columns, partitions, domains, foreign keys, validated NOT NULL checks) and, with
+`liveshift lint --dsn`, read from the live catalog first.
+
+Lint's verdicts that depend on the catalog (is this type change binary coercible? does the parent have a
+DEFAULT partition? which tables use this domain?) ask here; when nothing is known they fall back to an
+assumption that the report states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parse_sql
+from pglast.enums import ConstrType, NullTestType
+from pglast.visitors import Visitor
+
+from liveshift.sqlconvert.sqltext import deparse
+
+
+@dataclass
+class Table:
+    columns: dict[str, str] = field(default_factory=dict)  # column -> type as written (or format_type)
+    not_null: set[str] = field(default_factory=set)  # columns NOT NULL, or proven by a validated CHECK
+    new: bool = False  # created by this file: empty, nobody's traffic yet
+    empty: bool = False  # the live table has no pages
+    rows: float | None = None  # the live row estimate
+    parent: str | None = None  # partitioned parent
+    default_partition: str | None = None  # of a partitioned table
+    references: set[str] = field(default_factory=set)  # tables its foreign keys reference
+    foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
+
+
+@dataclass
+class Knowledge:
+    live: bool = False  # read from a live catalog (--dsn)
+    utc: bool | None = None  # the server's TimeZone is UTC (timestamp -> timestamptz needs no rewrite)
+    tables: dict[str, Table] = field(default_factory=dict)
+    domains: dict[str, set[str]] = field(default_factory=dict)  # domain -> tables with a column of it
+    indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # index -> (table, columns)
+    schemas: dict[str, set[str]] = field(default_factory=dict)  # schema -> its tables
+    pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
+    reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(_key(name))
+
+    def is_new(self, name: str) -> bool:
+        table = self.table(name)
+        return table is not None and (table.new or table.empty)
+
+    def column_type(self, table: str, column: str) -> str | None:
+        known = self.table(table)
+        return known.columns.get(column) if known else None
+
+    def dependents(self, name: str) -> list[str]:
+        """Views and materialized views reading `name` (DROP … CASCADE drops them too)."""
+        return sorted(view for view, tables in self.reads.items() if _key(name) in tables)
+
+    def referencing(self, name: str) -> list[str]:
+        return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
+
+
+def _key(name: str) -> str:
+    """Tables are known by their unqualified name (a file rarely uses two schemas' tables of one name)."""
+    return name.split(".")[-1]
+
+
+def normal_type(written: str) -> tuple[str, tuple[int, ...]]:
+    """A type as (PostgreSQL's internal name, typmods): `varchar(20)` and `character varying(20)` agree."""
+    try:
+        target = parse_sql(f"SELECT NULL::{written}")[0].stmt.targetList[0].val
+    except Exception:  # a type text lint cannot read: compare it as written
+        return written.lower(), ()
+    name = target.typeName
+    mods = tuple(m.val.ival for m in name.typmods or () if isinstance(m, ast.A_Const) and hasattr(m.val, "ival"))
+    base = name.names[-1].sval.lower()
+    return base + ("[]" if name.arrayBounds else ""), mods
+
+
+_TEXTLIKE = {"varchar", "text"}
+
+
+def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
+    """Whether PostgreSQL changes `old` to `new` in the catalog only (no rewrite, no scan)."""
+    (ob, om), (nb, nm) = normal_type(old), normal_type(new)
+    if (ob, om) == (nb, nm):
+        return True
+    if ob in _TEXTLIKE and nb in _TEXTLIKE:  # text/varchar to text, unbounded or wider varchar
+        return not nm or (nb == "varchar" and ob == "varchar" and bool(om) and nm[0] >= om[0])
+    if ob == nb and ob in ("numeric", "varbit", "bit varying"):  # wider precision, same scale
+        return not nm or (bool(om) and nm[0] >= om[0] and nm[1:] == om[1:])
+    if (ob, nb) == ("timestamp", "timestamptz"):
+        return bool(utc)
+    return (ob, nb) == ("cidr", "inet")
+
+
+def widening_guess(new: str) -> bool:
+    """Without the old type: a change to text, varchar or numeric is most often a widening (binary
+    coercible); one to any other type most often converts (rewrites)."""
+    base, _ = normal_type(new)
+    return base in _TEXTLIKE or base in ("numeric", "varbit")
+
+
+def learn_create(k: Knowledge, node: ast.CreateStmt) -> None:
+    name = node.relation.relname
+    table = k.tables.setdefault(name, Table())
+    table.new = True
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            learn_column(k, name, elt)
+        elif isinstance(elt, ast.Constraint):
+            learn_constraint(k, name, elt)
+    if node.partbound is not None and node.inhRelations:
+        parent = node.inhRelations[0].relname
+        table.parent = parent
+        if node.partbound.is_default:
+            k.tables.setdefault(parent, Table()).default_partition = name
+    if node.relation.schemaname:
+        k.schemas.setdefault(node.relation.schemaname, set()).add(name)
+
+
+def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
+    info = k.tables.setdefault(table, Table())
+    info.columns[col.colname] = deparse(col.typeName)
+    domain = col.typeName.names[-1].sval
+    if domain in k.domains:
+        k.domains[domain].add(table)
+    kinds = {c.contype for c in col.constraints or ()}
+    if col.is_not_null or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}:
+        info.not_null.add(col.colname)
+    for c in col.constraints or ():
+        if c.contype == ConstrType.CONSTR_FOREIGN:
+            learn_constraint(k, table, c)
+
+
+def learn_constraint(k: Knowledge, table: str, c: ast.Constraint) -> None:
+    info = k.tables.setdefault(table, Table())
+    if c.contype == ConstrType.CONSTR_FOREIGN:
+        info.references.add(c.pktable.relname)
+        if c.conname:
+            info.foreign_keys.add(c.conname)
+    elif c.contype == ConstrType.CONSTR_PRIMARY:
+        info.not_null.update(key.sval for key in c.keys or ())
+    elif c.contype == ConstrType.CONSTR_CHECK:
+        column = _is_not_null_check(c.raw_expr)
+        if column and c.skip_validation and c.conname:
+            k.pending_checks[c.conname] = (table, column)
+        elif column:
+            info.not_null.add(column)
+
+
+def learn_validated(k: Knowledge, constraint: str) -> None:
+    if constraint in k.pending_checks:
+        table, column = k.pending_checks.pop(constraint)
+        k.tables.setdefault(table, Table()).not_null.add(column)
+
+
+def _is_not_null_check(expr: object) -> str | None:
+    """`col IS NOT NULL`: the column a validated CHECK proves NOT NULL (SET NOT NULL then skips its scan)."""
+    if (
+        isinstance(expr, ast.NullTest)
+        and expr.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expr.arg, ast.ColumnRef)
+    ):
+        return expr.arg.fields[-1].sval
+    return None
+
+
+class _Relations(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+        self.names.add(node.relname)
+
+
+def relations_read(query: Any) -> set[str]:
+    """The relations a query names (a view's or CREATE TABLE AS's sources: ACCESS SHARE on each)."""
+    visitor = _Relations()
+    visitor(query)
+    return visitor.names

@@ -1,0 +1,88 @@
+"""`liveshift lint --dsn`: what lint asks of the schema, read from the live catalog (read-only queries)."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+from liveshift.sqlconvert.knowledge import Knowledge, Table
+
+_SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+_TABLES = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind IN ('r', 'm') AND pg_relation_size(c.oid) = 0, c.reltuples,
+       (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+        WHERE i.inhrelid = c.oid AND c.relispartition),
+       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
+"""
+_COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+_CONSTRAINTS = """
+SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid)
+FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c')
+"""
+_INDEXES = """
+SELECT i.relname, x.indrelid,
+       ARRAY(SELECT a.attname FROM unnest(x.indkey) k JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = ANY(%s)
+"""
+_READS = """
+SELECT DISTINCT r.ev_class, d.refobjid FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
+  AND r.ev_class = ANY(%s)
+"""
+_NOT_NULL_CHECK = re.compile(r'^CHECK \(\("?([^"()]+)"? IS NOT NULL\)\)$')
+
+
+def load(dsn: str) -> Knowledge:
+    """The live catalog's tables, columns, partitions, foreign keys, domains and indexes."""
+    k = Knowledge(live=True)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        k.utc = conn.execute("SELECT current_setting('TimeZone') IN ('UTC', 'Etc/UTC', 'GMT', 'Etc/GMT')").fetchone()[0]
+        names = _load_tables(conn, k)
+        oids = list(names)
+        _load_columns(conn, k, names, oids)
+        _load_constraints(conn, k, names, oids)
+        for index, table, columns in conn.execute(_INDEXES, (oids,)).fetchall():
+            k.indexes[index] = (names[table], tuple(columns))
+        for view, table in conn.execute(_READS, (oids,)).fetchall():
+            if table in names:
+                k.reads.setdefault(names[view], set()).add(names[table])
+    return k
+
+
+def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
+    names = {}
+    for oid, schema, name, empty, rows, parent, is_default in conn.execute(_TABLES).fetchall():
+        names[oid] = name
+        table = k.tables.setdefault(name, Table())
+        table.empty, table.rows, table.parent = bool(empty), rows if rows >= 0 else None, parent
+        k.schemas.setdefault(schema, set()).add(name)
+        if is_default:
+            k.tables.setdefault(parent, Table()).default_partition = name
+    return names
+
+
+def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
+    for rel, column, typ, not_null, is_domain, typname in conn.execute(_COLUMNS, (oids,)).fetchall():
+        table = k.tables[names[rel]]
+        table.columns[column] = typ
+        if not_null:
+            table.not_null.add(column)
+        if is_domain:
+            k.domains.setdefault(typname, set()).add(names[rel])
+
+
+def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
+    for rel, kind, name, referenced, validated, definition in conn.execute(_CONSTRAINTS, (oids,)).fetchall():
+        table = k.tables[names[rel]]
+        if kind == "f":
+            table.foreign_keys.add(name)
+            table.references.add(referenced.split(".")[-1].strip('"'))
+        elif validated and (match := _NOT_NULL_CHECK.match(definition)):
+            table.not_null.add(match.group(1))

@@ -1,0 +1,126 @@
+"""lint's facts held to PostgreSQL: for each statement class, the locks lint reports (mode and relation,
+partitions, DEFAULT partitions, referenced tables and domain users included), its rewrite and its verdict
+are compared with what the server really does, measured in a rolled-back transaction (pg_locks, relfilenode,
+pg_stat_xact_user_tables; tests/harness/pg_truth.py). lint reads the catalog as `--dsn` does.
+
+Measured on the test session's server (PostgreSQL 18 embedded; LIVESHIFT_TEST_PG_BINDIR runs another).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from liveshift.sqlconvert.lint import lint_text
+from liveshift.sqlconvert.live_catalog import load
+from tests.harness.pg_truth import case_schema, lint_dangerous, measure_statement
+
+pytestmark = pytest.mark.integration
+
+SETUP = (Path(__file__).parents[1] / "data" / "lint_facts" / "setup.sql").read_text()
+
+STATEMENTS = [
+    # column types: binary coercible changes are catalog only
+    "ALTER TABLE users ALTER COLUMN name TYPE varchar(50)",
+    "ALTER TABLE users ALTER COLUMN name TYPE text",
+    "ALTER TABLE users ALTER COLUMN name TYPE varchar(10)",
+    "ALTER TABLE users ALTER COLUMN amount TYPE numeric(12,2)",
+    "ALTER TABLE users ALTER COLUMN amount TYPE numeric(12,3)",
+    "ALTER TABLE users ALTER COLUMN amount TYPE numeric",
+    "ALTER TABLE users ALTER COLUMN age TYPE bigint",
+    "ALTER TABLE users ALTER COLUMN email TYPE varchar(100)",
+    "ALTER TABLE users ALTER COLUMN email TYPE text USING email || ''",
+    "ALTER TABLE users ALTER COLUMN age SET DATA TYPE int",
+    # NOT NULL
+    "ALTER TABLE users ALTER COLUMN nick DROP NOT NULL",
+    "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+    "ALTER TABLE checked ALTER COLUMN note SET NOT NULL",
+    "ALTER TABLE users ADD CONSTRAINT nn NOT NULL email NOT VALID",
+    "ALTER TABLE users ADD CONSTRAINT nn NOT NULL email",
+    # partitions
+    "ALTER TABLE ev ATTACH PARTITION ev_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+    "ALTER TABLE logs ATTACH PARTITION logs_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+    "ALTER TABLE ev DETACH PARTITION ev_2024",
+    "ALTER TABLE logs DETACH PARTITION logs_2024",
+    "CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    "CREATE TABLE logs_2026 PARTITION OF logs FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    "ALTER INDEX ev_id_idx ATTACH PARTITION ev_2024_id_idx",
+    "ALTER TABLE ev ADD COLUMN x int",
+    # triggers, policies, rules, sequences, domains, types, grants
+    "ALTER TABLE orders DISABLE TRIGGER t1",
+    "ALTER TABLE orders ENABLE TRIGGER ALL",
+    "CREATE TRIGGER t2 BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION trg()",
+    "DROP TRIGGER t1 ON orders",
+    "CREATE POLICY p ON users USING (true)",
+    "ALTER TABLE users ENABLE ROW LEVEL SECURITY",
+    "CREATE RULE r AS ON INSERT TO users DO ALSO NOTIFY x",
+    "ALTER SEQUENCE s1 RESTART WITH 10",
+    "ALTER SEQUENCE s1 OWNED BY users.id",
+    "ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0)",
+    "ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID",
+    "ALTER DOMAIN posint SET NOT NULL",
+    "ALTER DOMAIN posint DROP NOT NULL",
+    "ALTER DOMAIN posint SET DEFAULT 1",
+    "ALTER TYPE mood ADD VALUE 'c'",
+    "ALTER TYPE mood RENAME VALUE 'a' TO 'z'",
+    "GRANT SELECT ON users TO PUBLIC",
+    "REVOKE SELECT ON users FROM PUBLIC",
+    "COMMENT ON TABLE users IS 'accounts'",
+    # constraints and keys
+    "ALTER TABLE nopk ADD PRIMARY KEY USING INDEX nopk_v",
+    "ALTER TABLE nopk ADD PRIMARY KEY USING INDEX nopk_id",
+    "ALTER TABLE orders ADD CONSTRAINT u UNIQUE USING INDEX orders_uid_idx",
+    "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk",
+    "ALTER TABLE orders DROP CONSTRAINT orders_user_fk",
+    "ALTER TABLE orders ADD CONSTRAINT fk2 FOREIGN KEY (user_id) REFERENCES users (id)",
+    "ALTER TABLE orders ADD CONSTRAINT fk2 FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID",
+    "ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0)",
+    "ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0) NOT VALID",
+    "ALTER TABLE users ADD CONSTRAINT uq UNIQUE (email)",
+    "ALTER TABLE orders ALTER CONSTRAINT orders_user_fk DEFERRABLE",
+    # columns
+    "ALTER TABLE users ADD COLUMN g int GENERATED ALWAYS AS (age * 2) STORED",
+    "ALTER TABLE users ADD COLUMN g int GENERATED ALWAYS AS (age * 2) VIRTUAL",
+    "ALTER TABLE users ADD COLUMN z int DEFAULT 0 NOT NULL",
+    "ALTER TABLE users ADD COLUMN z uuid DEFAULT gen_random_uuid()",
+    "ALTER TABLE users ADD COLUMN z int CHECK (z > 0)",
+    "ALTER TABLE users ALTER COLUMN nick SET DEFAULT 'y'",
+    "ALTER TABLE users DROP COLUMN email",
+    "ALTER TABLE users ALTER COLUMN email SET STORAGE EXTERNAL",
+    "ALTER TABLE users ALTER COLUMN email SET STATISTICS 100",
+    "ALTER TABLE users RENAME COLUMN name TO full_name",
+    # tables, indexes, views
+    "ALTER TABLE users RENAME TO people",
+    "ALTER TABLE users SET (fillfactor = 70)",
+    "ALTER TABLE users REPLICA IDENTITY FULL",
+    "ALTER TABLE users SET SCHEMA public",
+    "DROP TABLE orders",
+    "DROP TABLE users CASCADE",
+    "REINDEX INDEX users_email_idx",
+    "CREATE INDEX ON users (name)",
+    "DROP INDEX users_email_idx",
+    "ALTER INDEX users_email_idx RENAME TO users_email_idx2",
+    "REFRESH MATERIALIZED VIEW mv",
+    "CREATE OR REPLACE VIEW v AS SELECT id, name FROM users",
+    "DROP VIEW v",
+    "CLUSTER users USING users_pkey",
+    "LOCK TABLE users IN SHARE MODE",
+    "CREATE TABLE newt (id int REFERENCES users (id))",
+    "CREATE TABLE newt (LIKE users)",
+    "CREATE TABLE ch () INHERITS (users)",
+    "UPDATE users SET name = 'x'",
+]
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+def test_lint_agrees_with_postgresql(dsn: str, statement: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn, case_schema(conn, SETUP):
+        knowledge = load(dsn)
+        truth = measure_statement(conn, statement)
+    report = lint_text(f"SET lock_timeout = '1s';\n{statement};\n", "fact.sql", knowledge)[1]
+    locks = {lock.relation: lock.mode for lock in report.locks if not lock.index}
+    assert (report.lock, locks) == (truth.lock, truth.locks)
+    assert report.rewrites == bool(truth.rewritten)
+    assert lint_dangerous(report) == truth.dangerous, [f.code for f in report.findings]
