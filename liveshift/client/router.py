@@ -101,9 +101,7 @@ class VersionRouter:
         return version
 
     @contextlib.contextmanager
-    def transaction(
-        self, conn: psycopg.Connection, key: str | None = None, hold: str | None = None
-    ) -> Iterator[str]:
+    def transaction(self, conn: psycopg.Connection, key: str | None = None, hold: str | None = None) -> Iterator[str]:
         """`with router.transaction(conn) as version:` one routed transaction (committed, or rolled back on error)."""
         conn = require_psycopg3(conn)
         with conn.transaction():

@@ -102,7 +102,8 @@ BEGIN
         RAISE EXCEPTION 'role % lacks USAGE on schema %', pg_catalog.quote_literal(current_user::text),
             pg_catalog.quote_literal(v) USING ERRCODE = 'LS003';
     END IF;
-    PERFORM pg_catalog.set_config('search_path', pg_catalog.quote_ident(v) OPERATOR(pg_catalog.||) ', pg_catalog', true);
+    PERFORM pg_catalog.set_config('search_path',
+        pg_catalog.quote_ident(v) OPERATOR(pg_catalog.||) ', pg_catalog', true);
     PERFORM pg_catalog.set_config('liveshift.version', v, true);
     RETURN v;
 END

@@ -75,7 +75,10 @@ def pgbouncer(dsn: str, users: list[str], pool_size: int = 2) -> Iterator[str]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
         run_as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     proc = subprocess.Popen(
-        [PGBOUNCER, str(folder / "pgbouncer.ini")], cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [PGBOUNCER, str(folder / "pgbouncer.ini")],
+        cwd="/",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         **run_as,  # type: ignore[arg-type]
     )
     try:

@@ -37,7 +37,8 @@ _RAN_UNDER = "SELECT (pg_catalog.current_schemas(false))[1], pg_catalog.current_
 def split_keys(conn: psycopg.Connection, percent: int, each: int) -> tuple[list[str], list[str]]:
     """`each` client keys that stay blue and `each` that go green at a canary share of `percent`."""
     rows = conn.execute(
-        "SELECT k, abs(hashtext(k)::bigint) %% 100 < %s FROM (SELECT 'client-' || g AS k FROM generate_series(1, 200) g) s",
+        "SELECT k, abs(hashtext(k)::bigint) %% 100 < %s "
+        "FROM (SELECT 'client-' || g AS k FROM generate_series(1, 200) g) s",
         (percent,),
     ).fetchall()
     return [k for k, g in rows if not g][:each], [k for k, g in rows if g][:each]
