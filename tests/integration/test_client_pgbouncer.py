@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 from liveshift import phases
-from liveshift.client import VersionRouter
+from liveshift.client import ClientError, VersionRouter
+from liveshift.client.keys import using_key
 from liveshift.connections import open_session
 from tests.harness.db import complete, through_verify
 from tests.harness.pgbouncer import pgbouncer
@@ -121,3 +122,17 @@ def test_blue_and_green_clients_through_pgbouncer_through_a_contract_at_once(
     with pgbouncer(dsn, [_user(dsn)], pool_size=2) as pooled:
         clients = _run_clients(dsn, pooled, blues + greens, steps)
     _check(conn, clients)
+
+
+def test_per_request_keys_bound_the_flag_cache_and_a_non_psycopg3_connection_is_refused(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    _set_up(conn, dsn)
+    router = VersionRouter(max_keys=100)
+    with psycopg.connect(dsn, autocommit=True) as app:
+        for i in range(2001):
+            with using_key(f"user-{i}"):
+                assert router.point(app) == BLUE
+    assert len(router.flag) == 100
+    with pytest.raises(ClientError, match="needs a psycopg 3 connection"):
+        router.point(object())  # type: ignore[arg-type]
