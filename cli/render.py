@@ -209,6 +209,9 @@ def share_lines(status: MigrationStatus) -> list[RenderableType]:
     if status.shifts:
         changes = ", ".join(f"{c.percent}% {c.at:%H:%M:%S} ({c.by})" for c in status.shifts)
         out.append(f"green share: {status.green_percent}%  [{changes}]")
+    if status.draining:
+        until = f" (drops at {status.drain_until:%H:%M:%S})" if status.drain_until else ""
+        out.append(f"draining: {status.draining}{until}")
     if status.schedule:
         out.append(f"steps: {status.schedule}")
     if status.health is not None:

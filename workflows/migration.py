@@ -76,7 +76,12 @@ with workflow.unsafe.imports_passed_through():
         message,
     )
 
-from liveshift.workflows.patches import CANCEL_ROLLS_BACK, CONTRACT_TRIED_FIRST, PROGRESS_IN_HEARTBEATS
+from liveshift.workflows.patches import (
+    CANCEL_ROLLS_BACK,
+    CONTRACT_TRIED_FIRST,
+    DRAIN_BEFORE_DROP,
+    PROGRESS_IN_HEARTBEATS,
+)
 from liveshift.workflows.running import PhaseRunner, RollbackRequested
 from liveshift.workflows.shifting import ShareControl
 from liveshift.workflows.state import initial_state
@@ -125,6 +130,8 @@ class MigrationWorkflow:
             await self._fail(reason, reason, roll_back=False)
 
         self._runner.enter(Phase.CONTRACT)  # irreversible: a non-retryable failure here cannot be rolled back
+        if workflow.patched(DRAIN_BEFORE_DROP):  # in contract: no shift can move clients back meanwhile
+            await self._shares.drain(self._blue_label())
         try:
             await self._runner.activity(MigrationActivities.contract, self._runner.phase_input())
         except (ActivityError, ApplicationError) as err:
@@ -212,11 +219,18 @@ class MigrationWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state.status
 
+    def _blue_label(self) -> str:
+        return f"blue (before {self._state.input.migration.name})"
+
     async def _roll_back(self, reason: str) -> None:
         status = self._state.status
         status.rollback_reason = reason
         status.waiting_for = None
         self._runner.enter(Phase.ROLLING_BACK)
+        if self._state.prepared and status.green_percent is not None and workflow.patched(DRAIN_BEFORE_DROP):
+            # green took traffic (cutover recorded): everyone to blue, then keep green's views until drained
+            await self._shares.send_to_blue()
+            await self._shares.drain(f"green ({self._state.input.migration.name})")
         if self._state.prepared:
             await self._runner.activity(MigrationActivities.rollback, self._runner.phase_input(reason=reason))
         status.paused = False

@@ -66,6 +66,12 @@ class MigrationOptions(BaseModel):
     health: HealthCheck | None = Field(None, description="evaluated before each step and during its dwell")
     health_interval_s: float = Field(30.0, gt=0, description="how often the health check runs during a dwell")
     on_unhealthy: OnUnhealthy = Field("wait", description="after green is back at 0%: wait at the gate, or roll back")
+    drain_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="how long a version's views outlive the share change that took its last clients (contract, "
+        "rollback after cutover): at least the clients' ttl and their longest request; a soak is never shorter",
+    )
 
     @model_validator(mode="after")
     def _schedule_is_whole(self) -> MigrationOptions:
@@ -120,7 +126,7 @@ class ShareChange(BaseModel):
 
     percent: int
     at: datetime
-    by: Literal["cutover", "operator", "schedule", "health check"]
+    by: Literal["cutover", "operator", "schedule", "health check", "rollback"]
 
 
 class HealthStatus(BaseModel):
@@ -160,6 +166,8 @@ class MigrationStatus(BaseModel):
     shifts: list[ShareChange] = Field(default_factory=list)
     schedule: str | None = None  # where the scheduled steps are (or why they stopped)
     health: HealthStatus | None = None
+    draining: str | None = None  # the version whose views are kept until its clients have drained, and why
+    drain_until: datetime | None = None  # when that drain ends (then its views are dropped)
 
     @property
     def rows_done(self) -> int:

@@ -55,3 +55,15 @@ Legacy branch: MigrationWorkflow._until_contract (workflows/migration.py).
 Histories: add_column_contract_refused_then_approved (marker); every other history that reached contract, e.g.
 add_column_auto_cutover (legacy).
 """
+
+DRAIN_BEFORE_DROP = "drain-before-drop"
+"""A version's views are dropped only once its clients have drained: contract waits `drain_seconds` after the
+share change that took blue's last clients (so a soak is never shorter than the drain), and a rollback after
+cutover first sends everyone to blue (a share of 0%, recorded as by "rollback"), then waits the drain, then drops
+green's views. The status shows the drain (`draining`, `drain_until`).
+
+Legacy (no marker): contract right after its gate; rollback set the flag back and dropped green's views at once.
+Legacy branches: MigrationWorkflow._phases and MigrationWorkflow._roll_back (workflows/migration.py).
+Histories: every history recorded before it that reached contract or rolled back after cutover (legacy), e.g.
+add_column_operator_shifts, add_column_canary_sql_rollback; add_column_drained_before_drop (marker).
+"""

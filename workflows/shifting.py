@@ -172,6 +172,31 @@ class ShareControl:
         if state.input.options.on_unhealthy == "rollback" and state.rollback_reason is None:
             state.rollback_reason = f"health check failed: {result.value}"
 
+    # drain before drop
+
+    async def send_to_blue(self) -> None:
+        """Rollback after cutover: every client back to blue first (green's views stay until drained)."""
+        if self._state.status.green_percent not in (None, 0):
+            await self._apply_share(0, "rollback")
+
+    async def drain(self, version: str) -> None:
+        """Hold until `version`'s clients have drained: `drain_seconds` after the last share change (a durable
+        timer), so a client that read the flag, or a request that holds its version, is done with it."""
+        status = self._state.status
+        seconds = self._state.input.options.drain_seconds
+        since = status.shifts[-1].at if status.shifts else workflow.now()
+        until = since + timedelta(seconds=seconds)
+        remaining = (until - workflow.now()).total_seconds()
+        if remaining <= 0:
+            return
+        status.draining = f"{version}: its views are kept until {seconds:g}s after the last share change"
+        status.drain_until = until
+        self._runner.publish()
+        await workflow.sleep(remaining, summary="drain before drop")
+        status.draining = None
+        status.drain_until = None
+        self._runner.publish()
+
     # contract gate
 
     async def contract_gate(self, soak_seconds: float | None) -> None:

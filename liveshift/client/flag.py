@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from liveshift.client.session import query_idle
 Clock = Callable[[], float]
 _VERSION_FOR = sql.SQL("SELECT liveshift.version_for(%s, %s)")
 DEFAULT_TTL = 2.0
+# readings kept at most: per-request keys (user ids) would otherwise grow the cache by one entry per key, forever
+MAX_KEYS = 1024
 
 
 @dataclass(frozen=True)
@@ -45,19 +48,26 @@ def read_version(conn: psycopg.Connection, schema: str, key: str | None) -> str:
 class VersionFlag:
     """The version each client key gets, re-read from the database once its reading is `ttl` seconds old."""
 
-    def __init__(self, schema: str = "public", ttl: float = DEFAULT_TTL, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, schema: str = "public", ttl: float = DEFAULT_TTL, clock: Clock = time.monotonic, max_keys: int = MAX_KEYS
+    ) -> None:
         if ttl < 0:
             raise ValueError(f"ttl must be >= 0 seconds, got {ttl}")
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be >= 1, got {max_keys}")
         self.schema = schema
         self.ttl = ttl
+        self.max_keys = max_keys
         self._clock = clock
-        self._readings: dict[str | None, Reading] = {}
+        self._readings: OrderedDict[str | None, Reading] = OrderedDict()  # least recently read first
         self._lock = threading.Lock()
 
     def cached(self, key: str | None) -> str | None:
         """The version read for `key` within the last `ttl` seconds, if any."""
         with self._lock:
             reading = self._readings.get(key)
+            if reading is not None:
+                self._readings.move_to_end(key)
         if reading is None or self._clock() - reading.read_at >= self.ttl:
             return None
         return reading.version
@@ -70,4 +80,10 @@ class VersionFlag:
         version = read_version(conn, self.schema, key)
         with self._lock:
             self._readings[key] = Reading(version, self._clock())
+            self._readings.move_to_end(key)
+            while len(self._readings) > self.max_keys:
+                self._readings.popitem(last=False)
         return version
+
+    def __len__(self) -> int:
+        return len(self._readings)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.pq import TransactionStatus
 
-from liveshift.client.errors import VersionUnavailable
+from liveshift.client.errors import ClientError, NoVersion, VersionUnavailable
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,54 @@ def unpoint(conn: psycopg.Connection) -> None:
     """Leave `conn` with pg_catalog alone in its search_path: no application relation resolves."""
     query_idle(conn, _UNPOINT, ())
     _pointed.pop(conn, None)
+
+
+# -- per transaction: nothing outlives the transaction (transaction poolers) ----------------------------------
+
+_ROUTE = sql.SQL("SELECT liveshift.use_version(%s, %s, %s)")
+NO_VERSION, VERSION_MISSING, NO_USAGE = "LS001", "LS002", "LS003"  # liveshift.use_version's SQLSTATEs
+
+
+def route(conn: psycopg.Connection, schema: str, key: str | None, version: str | None) -> str:
+    """Route the transaction `conn` is in (or begins now) to `version`, or to the flag's version for `key`.
+
+    `liveshift.use_version` sets search_path and `liveshift.version` for this transaction only, so the next
+    client a transaction pooler gives this server connection inherits nothing. Raises VersionUnavailable or
+    NoVersion (the transaction is then aborted: the caller rolls it back)."""
+    if conn.autocommit:
+        raise ClientError(
+            "routing per transaction needs a transaction: this connection is in autocommit mode, where each "
+            "statement is its own transaction (use router.transaction(conn), or autocommit off)"
+        )
+    try:
+        row = conn.execute(_ROUTE, (schema, key, version)).fetchone()
+    except psycopg.Error as exc:
+        raise _route_error(conn, schema, version, exc) from None
+    assert row is not None
+    return str(row[0])
+
+
+def _route_error(conn: psycopg.Connection, schema: str, version: str | None, exc: psycopg.Error) -> Exception:
+    state = exc.sqlstate
+    named = version or "the flag's version"
+    if state == VERSION_MISSING:
+        why = "does not exist (its migration was contracted or rolled back)"
+        return VersionUnavailable(schema, _quoted(exc) or named, why, missing=True)
+    if state == NO_USAGE:
+        ver = _quoted(exc, last=True) or named
+        why = f"cannot be used by role {conn.info.user!r}: it lacks USAGE on schema {ver!r}"
+        return VersionUnavailable(schema, ver, why, missing=False)
+    if state == NO_VERSION:
+        return NoVersion(schema, "no migration has registered it yet (run `liveshift init`, or a migration)")
+    if isinstance(exc, errors.UndefinedFunction | errors.InvalidSchemaName):
+        return NoVersion(schema, "liveshift is not installed in this database, or predates liveshift.use_version")
+    if isinstance(exc, errors.InsufficientPrivilege):
+        return NoVersion(schema, f"role {conn.info.user!r} may not read the flag ({exc.diag.message_primary})")
+    return exc
+
+
+def _quoted(exc: psycopg.Error, last: bool = False) -> str | None:
+    """The first (or last) 'quoted' name in use_version's message: the version it names."""
+    parts = (exc.diag.message_primary or "").split("'")
+    names = parts[1::2]
+    return (names[-1] if last else names[0]) if names else None

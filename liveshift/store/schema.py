@@ -75,6 +75,39 @@ RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, 
 $fn$;
 -- only the roles liveshift grants it to (the roles that use the migrated tables) may call it
 REVOKE ALL ON FUNCTION liveshift.version_for(text, text) FROM PUBLIC;
+-- Route the current transaction, and only it, to a version: the one the flag gives `p_client`, or `p_version`
+-- when the caller holds one (a pinned application, a request that keeps its version). Both settings are local
+-- (set_config(..., true)), so nothing outlives the transaction: it holds under a transaction pooler (PgBouncer
+-- pool_mode=transaction) where session state leaks between clients. search_path is the version schema and
+-- pg_catalog; `liveshift.version` tells the dual-write trigger's WHEN clause the side. SECURITY INVOKER and
+-- no SET clause on purpose: a function's SET clause would restore search_path when it returns; every name is
+-- qualified. Errors carry SQLSTATEs of their own for liveshift.client: LS001 no version, LS002 the version
+-- schema does not exist, LS003 no USAGE on it.
+CREATE OR REPLACE FUNCTION liveshift.use_version(p_schema text, p_client text DEFAULT NULL, p_version text DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    v text := coalesce(p_version, liveshift.version_for(p_schema, p_client));
+    ns oid;
+BEGIN
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'liveshift has no version for schema %', pg_catalog.quote_literal(p_schema)
+            USING ERRCODE = 'LS001';
+    END IF;
+    SELECT n.oid INTO ns FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) v;
+    IF ns IS NULL THEN
+        RAISE EXCEPTION 'version % of schema % does not exist', pg_catalog.quote_literal(v),
+            pg_catalog.quote_literal(p_schema) USING ERRCODE = 'LS002';
+    END IF;
+    IF NOT pg_catalog.has_schema_privilege(ns, 'USAGE') THEN
+        RAISE EXCEPTION 'role % lacks USAGE on schema %', pg_catalog.quote_literal(current_user::text),
+            pg_catalog.quote_literal(v) USING ERRCODE = 'LS003';
+    END IF;
+    PERFORM pg_catalog.set_config('search_path',
+        pg_catalog.quote_ident(v) OPERATOR(pg_catalog.||) ', pg_catalog', true);
+    PERFORM pg_catalog.set_config('liveshift.version', v, true);
+    RETURN v;
+END
+$fn$;
 """
 
 
