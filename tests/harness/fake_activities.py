@@ -47,6 +47,7 @@ class FakeDatabase:
         self.partitions_cancelled = 0
         self.mismatches = 0
         self.held_partitions: set[int] = set()  # these run (heartbeating LIVE_ROWS done) until removed
+        self.shares: list[int] = []  # each share `shift` applied (a rollback after cutover sends everyone back)
 
     def hold(self, name: str) -> asyncio.Event:
         self.released[name] = asyncio.Event()
@@ -121,6 +122,11 @@ class FakeDatabase:
     async def cutover(self, request: PhaseInput) -> None:
         await self._call("cutover")
 
+    @activity.defn(name="shift")
+    async def shift(self, request: PhaseInput) -> None:
+        self.shares.append(request.percent)
+        await self._call(f"shift {request.percent}")
+
     @activity.defn(name="try_contract")
     async def try_contract(self, request: PhaseInput) -> None:
         await self._call("try_contract")
@@ -149,6 +155,7 @@ class FakeDatabase:
             self.validate_constraints,
             self.verify,
             self.cutover,
+            self.shift,
             self.try_contract,
             self.contract,
             self.rollback,

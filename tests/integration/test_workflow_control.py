@@ -238,10 +238,11 @@ async def test_cancel_during_contract_finishes_contract(
         liveshift_worker.task_queue,
     )
     await wait_for_phase(handle, "awaiting_contract")
-    # an app transaction holding a lock keeps contract busy halfway (its views are gone, its columns not yet)
+    await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    # contract was tried (in a rolled-back transaction) and has begun: it drains the clients before it drops
+    await wait_for_phase(handle, "contract")
+    # an app transaction holding a lock keeps contract busy (before its drops or halfway through them)
     with holding(dsn, "ACCESS SHARE"):
-        await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
-        await wait_for_phase(handle, "contract")
         await handle.cancel()
         deadline = asyncio.get_running_loop().time() + 10
         while (status := await handle.query(STATUS, result_type=MigrationStatus)).last_error is None:

@@ -1,5 +1,5 @@
 """Green's share between cutover and contract (operator shifts, health-gated scheduled steps, the contract gate at
-100%) on the real Temporal dev server, against the fake activities of test_workflow_logic.py plus `shift` and
+100%) on the real Temporal dev server, against the fake activities (tests/harness/fake_activities.py, `shift` included) plus
 `check_health` under their real names. test_workflow_shift.py proves it against PostgreSQL and Prometheus."""
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ SQL_CHECK = HealthCheck(kind="sql", query="SELECT true")
 
 
 class ShiftingDatabase(FakeDatabase):
-    """Also records each share applied, and answers health checks from a script (healthy once it runs out)."""
+    """Also records the share cutover applies, and answers health checks from a script (healthy once it runs out)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.shares: list[int] = []
         self.health: list[bool] = []  # the answers still to give, in order
         self.checks = 0
 
@@ -49,11 +48,6 @@ class ShiftingDatabase(FakeDatabase):
     async def cutover(self, request: PhaseInput) -> None:
         self.shares.append(request.percent)
         await self._call("cutover")
-
-    @activity.defn(name="shift")
-    async def shift(self, request: PhaseInput) -> None:
-        self.shares.append(request.percent)
-        await self._call(f"shift {request.percent}")
 
     @activity.defn(name="check_health")
     async def check_health(self, request: HealthInput) -> HealthResult:
@@ -63,7 +57,7 @@ class ShiftingDatabase(FakeDatabase):
         return HealthResult(healthy=healthy, value="true" if healthy else "error rate 0.31")
 
     def all(self) -> list[object]:
-        return [*super().all(), self.shift, self.check_health]
+        return [*super().all(), self.check_health]
 
 
 @pytest.fixture
