@@ -1,6 +1,7 @@
 """Green's share between cutover and contract (operator shifts, health-gated scheduled steps, the contract gate at
-100%) on the real Temporal dev server, against the fake activities (tests/harness/fake_activities.py, `shift` included) plus
-`check_health` under their real names. test_workflow_shift.py proves it against PostgreSQL and Prometheus."""
+100%) on the real Temporal dev server, against the fake activities (tests/harness/fake_activities.py, `shift`
+included) plus `check_health` under their real names. test_workflow_shift.py proves it against PostgreSQL and
+Prometheus."""
 
 from __future__ import annotations
 
