@@ -10,7 +10,7 @@ from liveshift import phases, preflight
 from liveshift.backfill.walk import run_partition
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
-from liveshift.preflight.partitioned import check_partitioned
+from liveshift.preflight.partitioned import NOT_VALID_FOREIGN_KEY_SINCE, check_partitioned
 from liveshift.store.record import load_record
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, migration, partition_hooks, snapshot
@@ -20,14 +20,22 @@ from tests.harness.scenario import PHASES_BEFORE_CONTRACT, every_phase, load_tab
 pytestmark = pytest.mark.integration
 
 
+def _supported(conn: psycopg.Connection, name: str) -> None:
+    """A foreign key NOT VALID from a partitioned table needs PostgreSQL 18 (refused before: see below)."""
+    if name.startswith("foreign_key") and conn.info.server_version < NOT_VALID_FOREIGN_KEY_SINCE:
+        pytest.skip("a foreign key NOT VALID from a partitioned table is refused before PostgreSQL 18")
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_every_phase(dsn: str, conn: psycopg.Connection, name: str) -> None:
+    _supported(conn, name)
     every_phase(dsn, conn, SCENARIOS[name])
 
 
 @pytest.mark.parametrize("phase", PHASES_BEFORE_CONTRACT)
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, name: str, phase: str) -> None:
+    _supported(conn, name)
     rollback_from(dsn, conn, SCENARIOS[name], phase)
 
 
