@@ -53,6 +53,14 @@ class BackfillTarget:
     # the backfill UPDATE computes the new columns itself (see direct_backfill); else it marks rows and the
     # dual-write trigger computes them
     direct: bool = False
+    # a leaf partition of this partitioned table (physical name), whose transforms and checks the leaf's rows run:
+    # a partitioned table is backfilled and verified partition by partition, each with its own checkpoints
+    parent: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The table whose transforms and checks apply: the partitioned table for one of its partitions."""
+        return self.parent or self.table
 
     @property
     def path(self) -> str:
@@ -130,7 +138,12 @@ class MigrationPlan:
             key = table.backfill_key()
             types = tuple(next(c.type for c in table.columns if c.name == k) for k in key)
             ups = tuple(t for t in by_table[name] if t.direction == "up")
-            targets.append(BackfillTarget(name, tuple(key), types, ups, direct_backfill(ups)))
+            target = BackfillTarget(name, tuple(key), types, ups, direct_backfill(ups))
+            if table.partitioning is None:
+                targets.append(target)
+                continue
+            # its leaves, which hold its rows (each has the partitioned table's columns and its key's index)
+            targets += [replace(target, table=leaf.name, parent=name) for leaf in table.partitioning.leaves]
         return targets
 
     def filled_by(self, table: str) -> tuple[int, str]:

@@ -10,13 +10,16 @@ backfill wrote itself are checked again: docs/design.md, "Verify".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from liveshift.backfill.blocks import relation_blocks, rows_per_block
+from liveshift.catalog.partitions import live_leaves
 from liveshift.ddl.steps import qualified
+from liveshift.errors import MigrationStateError
 from liveshift.operations.base import Transform, VerifyCheck
 from liveshift.plan import BackfillTarget, MigrationPlan
 from liveshift.shape import row_expression
@@ -110,10 +113,33 @@ def verify_table(
     return report
 
 
+def verify_targets(conn: psycopg.Connection, plan: MigrationPlan) -> list[BackfillTarget]:
+    """The tables to read: each backfilled table; for a partitioned one, its leaf partitions as they are now.
+
+    A partition created since prepare holds only rows the trigger wrote; one attached since holds rows no
+    backfill touched, which verify reports as missed (pending) rows of that partition, so the migration stops
+    there with its name instead of contracting over them. A partition detached since is no longer read."""
+    targets: list[BackfillTarget] = []
+    for target in plan.backfill_targets():
+        if target.parent is None:
+            targets.append(target)
+        elif not any(t.parent == target.parent for t in targets):
+            leaves = live_leaves(conn, plan.schema, target.parent)
+            foreign = [f"{s}.{n}" for s, n in leaves if s != plan.schema]
+            if foreign:
+                raise MigrationStateError(
+                    f"partitions {foreign} of table {target.parent!r} are outside schema {plan.schema!r} "
+                    "(attached during the migration): liveshift walks partitions of the table's own schema only; "
+                    "detach them or roll the migration back"
+                )
+            targets += [replace(target, table=name) for _, name in leaves]
+    return targets
+
+
 def verify(conn: psycopg.Connection, plan: MigrationPlan, chunk: int = 50_000) -> VerifyReport:
     report = VerifyReport()
     by_table = plan.trigger_tables()
-    for target in plan.backfill_targets():
-        checks = [c for c in plan.checks if c.table == target.table]
-        report.tables.append(verify_table(conn, plan.schema, target, by_table.get(target.table, []), checks, chunk))
+    for target in verify_targets(conn, plan):
+        checks = [c for c in plan.checks if c.table == target.source]
+        report.tables.append(verify_table(conn, plan.schema, target, by_table.get(target.source, []), checks, chunk))
     return report

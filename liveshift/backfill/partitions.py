@@ -8,6 +8,7 @@ from psycopg import sql
 from liveshift.backfill.batches import BatchSource
 from liveshift.backfill.blocks import BlockBatches, block_partitions
 from liveshift.backfill.keyset import KeysetBatches
+from liveshift.catalog.partitions import is_relation, live_leaves
 from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
 from liveshift.store.checkpoints import Partition
@@ -19,9 +20,18 @@ def batch_source(conn: psycopg.Connection, schema: str, target: BackfillTarget) 
     return KeysetBatches(schema, target) if target.key else BlockBatches(conn, schema, target)
 
 
+def left_the_table(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> bool:
+    """Whether `target` is a leaf partition no longer below its partitioned table (detached, or dropped) since
+    prepare: its rows are no longer the table's, so its backfill has nothing to do."""
+    return target.parent is not None and (schema, target.table) not in live_leaves(conn, schema, target.parent)
+
+
 def plan_partitions(conn: psycopg.Connection, schema: str, target: BackfillTarget, parallelism: int) -> list[Partition]:
     """Split the key range for parallel workers: even ranges of a single integer key, else one partition;
-    a table without a key: even ranges of the blocks it has now (see ctid_backfill.py)."""
+    a table without a key: even ranges of the blocks it has now (see ctid_backfill.py). A leaf partition that
+    left its table: one partition, which its walk finishes at once."""
+    if left_the_table(conn, schema, target):
+        return [Partition(index=0)]
     if not target.key:
         ranges = block_partitions(conn, schema, target.table, parallelism)
         return [Partition(index=i, lower=lower, upper=upper) for i, (lower, upper) in enumerate(ranges)]
@@ -49,6 +59,8 @@ def plan_partitions(conn: psycopg.Connection, schema: str, target: BackfillTarge
 
 
 def estimate_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
+    if not is_relation(conn, schema, table):  # a partition dropped since prepare
+        return 0
     row = conn.execute(
         "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
         (qualified(schema, table).as_string(None),),

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import errors, sql
 
 from liveshift.backfill.batches import BatchSource
-from liveshift.backfill.partitions import batch_source
+from liveshift.backfill.partitions import batch_source, left_the_table
 from liveshift.backfill.replication import Hold
 from liveshift.ddl.steps import qualified
 from liveshift.errors import MigrationStateError
@@ -106,6 +106,8 @@ def run_partition(
     """Walk one key-range partition from its checkpoint to its end (or until `hooks.should_stop()`); no batch
     starts while `hold_reason()` names a reason (see `replication.hold_reason_hook`)."""
     assert conn.autocommit, "the backfill manages its own transactions"
+    if left_the_table(conn, schema, target):
+        return _finish_departed(conn, migration, target, partition)
     walk = _Walk.resume(conn, migration, schema, target, partition, throttle or Throttle())
     walk.on_progress = hooks.on_progress
     walk.hold_reason = hold_reason or (lambda: None)
@@ -127,6 +129,17 @@ def run_partition(
 
 
 _STOPPED = "stopped"  # asked to stop while paused or held
+
+
+def _finish_departed(conn: psycopg.Connection, migration: str, target: BackfillTarget, partition: int) -> Progress:
+    """A leaf partition detached or dropped since prepare: done, as it is no longer part of the change."""
+    log.warning("backfill %s/%s: no longer a partition of %s; done", target.table, partition, target.parent)
+    with conn.transaction():
+        last_key, _, rows_done, batches, _ = checkpoints.read(conn, migration, target.table, partition)
+        checkpoints.advance(conn, migration, target.table, partition, last_key, 0, True)
+    return Progress(
+        table=target.table, partition=partition, rows_done=rows_done, batches=batches + 1, last_key=last_key, done=True
+    )
 
 
 @dataclass

@@ -67,6 +67,41 @@ class IncomingForeignKey(BaseModel):
     definition: str
 
 
+class PartitionOf(BaseModel):
+    """One partition somewhere below a partitioned table (at any level)."""
+
+    schema_name: str
+    name: str
+    parent: str  # the partitioned table it is a partition of (its name; the root's or a sub-level's)
+    leaf: bool = True  # False: itself partitioned (a sub-level), holding no rows of its own
+    bound: str = ""  # FOR VALUES … or DEFAULT, as pg_get_expr prints it
+    key: list[str | None] = Field(default_factory=list)  # a sub-level's own partition key (None: an expression)
+
+    @property
+    def default(self) -> bool:
+        return self.bound == "DEFAULT"
+
+
+class Partitioning(BaseModel):
+    """How a partitioned table is split: its strategy, its key, and every partition below it, shallowest first.
+
+    Partitions are not tables of the catalog: applications and migrations use the partitioned table, and
+    liveshift reaches its partitions through it (partitioned.py)."""
+
+    strategy: Literal["range", "list", "hash"]
+    key: list[str | None]  # the key's columns; None where a key part is an expression
+    partitions: list[PartitionOf] = Field(default_factory=list)
+
+    @property
+    def leaves(self) -> list[PartitionOf]:
+        return [p for p in self.partitions if p.leaf]
+
+    def key_columns(self) -> set[str]:
+        """The columns of the partition keys at every level (a column a sub-level splits by too)."""
+        keys = [*self.key, *(k for p in self.partitions for k in p.key)]
+        return {k for k in keys if k is not None}
+
+
 class Table(BaseModel):
     name: str
     columns: list[Column]
@@ -75,6 +110,7 @@ class Table(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     referenced_by: list[IncomingForeignKey] = Field(default_factory=list)
     stored_as: str | None = None  # physical table name while a rename is in flight
+    partitioning: Partitioning | None = None  # a partitioned table's partitions (None: a plain table)
 
     @property
     def physical(self) -> str:
@@ -116,6 +152,14 @@ class Catalog(BaseModel):
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
 
+    def partitioned_table_of(self, name: str) -> str | None:
+        """The partitioned table that `name` (a partition of this schema, at any level) is below, if any."""
+        for table in self.tables.values():
+            parts = table.partitioning.partitions if table.partitioning else []
+            if any(p.name == name and p.schema_name == self.schema_name for p in parts):
+                return table.name
+        return None
+
     def all_index_names(self) -> set[str]:
         return {i.name for t in self.tables.values() for i in t.indexes}
 
@@ -127,7 +171,7 @@ FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum
 """
 
@@ -144,7 +188,7 @@ JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
 LEFT JOIN pg_constraint con ON con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')
-WHERE n.nspname = %s AND t.relkind IN ('r', 'p')
+WHERE n.nspname = %s AND t.relkind IN ('r', 'p') AND NOT t.relispartition
 ORDER BY t.relname, i.relname
 """
 
@@ -160,7 +204,7 @@ JOIN pg_class t ON t.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 LEFT JOIN pg_class rt ON rt.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rt.relnamespace
-WHERE n.nspname = %s AND con.contype IN ('c', 'u', 'p', 'f', 'x')
+WHERE n.nspname = %s AND con.contype IN ('c', 'u', 'p', 'f', 'x') AND NOT t.relispartition AND con.conparentid = 0
 ORDER BY t.relname, con.conname
 """
 
@@ -175,9 +219,36 @@ JOIN pg_class t ON t.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_class rt ON rt.oid = con.confrelid
 JOIN pg_namespace rn ON rn.oid = rt.relnamespace
-WHERE con.contype = 'f' AND rn.nspname = %s
+WHERE con.contype = 'f' AND rn.nspname = %s AND NOT t.relispartition AND con.conparentid = 0
 ORDER BY rt.relname, n.nspname, t.relname, con.conname
 """
+
+# every partitioned table of the schema that is not itself a partition, with the partitions below it
+_PARTITIONED = """
+SELECT c.relname, pt.partstrat::text,
+       ARRAY(SELECT a.attname FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.ord),
+       ARRAY(SELECT jsonb_build_array(pn.nspname, pc.relname, pp.relname, t.isleaf,
+                                      pg_get_expr(pc.relpartbound, pc.oid),
+                                      ARRAY(SELECT a.attname
+                                            FROM pg_partitioned_table st
+                                            CROSS JOIN LATERAL unnest(st.partattrs::int2[])
+                                                 WITH ORDINALITY k(attnum, ord)
+                                            LEFT JOIN pg_attribute a ON a.attrelid = st.partrelid
+                                                                     AND a.attnum = k.attnum
+                                            WHERE st.partrelid = pc.oid ORDER BY k.ord))
+             FROM pg_partition_tree(c.oid) t
+             JOIN pg_class pc ON pc.oid = t.relid
+             JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+             JOIN pg_class pp ON pp.oid = t.parentrelid
+             WHERE t.level > 0 ORDER BY t.level, pn.nspname, pc.relname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+WHERE n.nspname = %s AND c.relkind = 'p' AND NOT c.relispartition
+"""
+
+_STRATEGIES: dict[str, Literal["range", "list", "hash"]] = {"r": "range", "l": "list", "h": "hash"}
 
 _KINDS = {"c": "check", "u": "unique", "p": "primary_key", "f": "foreign_key", "x": "exclusion"}
 
@@ -194,6 +265,7 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
         )
     _read_indexes(conn, schema, tables)
     _read_constraints(conn, schema, tables)
+    _read_partitioning(conn, schema, tables)
     sequences = [
         r[0]
         for r in conn.execute(
@@ -259,6 +331,18 @@ def _read_constraints(conn: psycopg.Connection, schema: str, tables: dict[str, T
                     definition=definition,
                 )
             )
+
+
+def _read_partitioning(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
+    for rel, strategy, key, partitions in conn.execute(_PARTITIONED, (schema,)):
+        tables[rel].partitioning = Partitioning(
+            strategy=_STRATEGIES[strategy],
+            key=list(key),
+            partitions=[
+                PartitionOf(schema_name=s, name=n, parent=parent, leaf=leaf, bound=bound or "", key=sub_key)
+                for s, n, parent, leaf, bound, sub_key in partitions
+            ],
+        )
 
 
 def schema_exists(conn: psycopg.Connection, schema: str) -> bool:

@@ -11,12 +11,13 @@ printed itself (a CHECK or foreign key being rebuilt) is passed on as it was rea
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
 
-from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE_ROW, SHARE_UPDATE, Lock
+from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE, SHARE_ROW, SHARE_UPDATE, Lock
 from liveshift.ddl.steps import (
     Step,
     column_exists,
@@ -356,6 +357,12 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
 # -- indexes ---------------------------------------------------------------------------------------------
 
 
+def _index_body(columns: list[str], method: str, where: str | None) -> sql.Composable:
+    """` USING method (columns) [WHERE (where)]`: what follows the table in CREATE INDEX."""
+    body = sql.SQL(" USING {} ({})").format(sql.Identifier(method), _names(columns))
+    return sql.SQL("{} WHERE (\n{}\n)").format(body, sql.SQL(where)) if where else body
+
+
 def create_index_concurrently(
     schema: str,
     table: str,
@@ -366,15 +373,12 @@ def create_index_concurrently(
     method: str = "btree",
     where: str | None = None,
 ) -> Step:
-    statement = sql.SQL("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING {} ({})").format(
+    statement = sql.SQL("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}{}").format(
         sql.SQL("UNIQUE ") if unique else sql.SQL(""),
         sql.Identifier(name),
         qualified(schema, table),
-        sql.Identifier(method),
-        _names(columns),
+        _index_body(columns, method, where),
     )
-    if where:
-        statement = sql.SQL("{} WHERE (\n{}\n)").format(statement, sql.SQL(where))
     return Step(
         f"create {'unique ' if unique else ''}index {name} on {table} ({', '.join(columns)}) concurrently",
         statement,
@@ -411,6 +415,71 @@ def drop_index_concurrently(schema: str, name: str) -> Step:
         # the index's table is not named here; its SHARE UPDATE EXCLUSIVE blocks no application statement
         lock=Lock(SHARE_UPDATE, concurrently=True),
         transactional=False,
+        skip_if=relation_missing(schema, name),
+    )
+
+
+# -- indexes on a partitioned table: built CONCURRENTLY on each partition, then attached ----------------------
+
+
+def partition_index_name(name: str, partition: str) -> str:
+    """The name of index `name`'s part on `partition`: `<partition>_<name>`, hashed past 63 bytes."""
+    candidate = f"{partition}_{name}"
+    if len(candidate.encode()) <= 63:
+        return candidate
+    digest = hashlib.sha1(candidate.encode()).hexdigest()[:10]
+    return f"{candidate.encode()[:52].decode(errors='ignore')}_{digest}"
+
+
+def create_index_on_only(
+    schema: str,
+    table: str,
+    name: str,
+    columns: list[str],
+    *,
+    unique: bool = False,
+    method: str = "btree",
+    where: str | None = None,
+) -> Step:
+    """The partitioned table's own index, over no partition (ON ONLY): catalog only, so its SHARE lock is brief.
+    It is invalid until an index of each partition is attached to it, and PostgreSQL then marks it valid."""
+    statement = sql.SQL("CREATE {}INDEX IF NOT EXISTS {} ON ONLY {}{}").format(
+        sql.SQL("UNIQUE ") if unique else sql.SQL(""),
+        sql.Identifier(name),
+        qualified(schema, table),
+        _index_body(columns, method, where),
+    )
+    return Step(
+        f"create {'unique ' if unique else ''}index {name} on only {table} (partitioned; its partitions' attached)",
+        statement,
+        lock=Lock(SHARE, ((schema, table),)),
+        skip_if=relation_exists(schema, name),
+    )
+
+
+def attach_partition_index(schema: str, index: str, partition_schema: str, partition_index: str) -> Step:
+    """Attach a partition's index to its partitioned table's index: catalog only, no scan. It locks the attached
+    index (ACCESS EXCLUSIVE) and reads both tables (ACCESS SHARE), so no application table waits on it."""
+    attached = sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass({}) AND inhparent = to_regclass({}))"
+    ).format(_regclass_text(partition_schema, partition_index), _regclass_text(schema, index))
+    return Step(
+        f"attach index {partition_index} to {index}",
+        sql.SQL("ALTER INDEX {} ATTACH PARTITION {}").format(
+            qualified(schema, index), qualified(partition_schema, partition_index)
+        ),
+        lock=Lock(ACCESS_EXCLUSIVE),
+        skip_if=attached,
+    )
+
+
+def drop_partitioned_index(schema: str, table: str, name: str) -> Step:
+    """A partitioned table's index with its partitions' (PostgreSQL cannot drop it CONCURRENTLY): catalog only,
+    under ACCESS EXCLUSIVE on the table and its partitions, held briefly."""
+    return Step(
+        f"drop index {name} of partitioned table {table} (with its partitions' indexes)",
+        sql.SQL("DROP INDEX IF EXISTS {}").format(qualified(schema, name)),
+        lock=_exclusive(schema, table),
         skip_if=relation_missing(schema, name),
     )
 

@@ -151,6 +151,13 @@ class OperationBase(BaseModel):
     def require_table(self, catalog: Catalog, name: str, field_name: str = "table") -> Table:
         table = catalog.table(name)
         if table is None:
+            parent = catalog.partitioned_table_of(name)
+            if parent is not None:
+                raise self.fail(
+                    field_name,
+                    f"table {name!r} is a partition of partitioned table {parent!r}: liveshift changes a partitioned "
+                    f"table as a whole, through its partitioned table (name {parent!r} instead)",
+                )
             raise self.fail(field_name, f"table {catalog.schema_name}.{name!r} does not exist")
         return table
 

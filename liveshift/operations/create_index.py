@@ -14,6 +14,7 @@ from liveshift.catalog import Catalog, Index
 from liveshift.ddl.statements import create_index_concurrently, drop_index_concurrently
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.create_table import relation_names, stored_shape
+from liveshift.operations.partitioned_index import partition_key_missing, partitioned_index_steps
 
 
 class CreateIndex(OperationBase):
@@ -34,6 +35,10 @@ class CreateIndex(OperationBase):
             self.require_column(table, name, f"columns[{i}]")
         if self.unique and self.method != "btree":
             raise self.fail("unique", f"only btree indexes can be unique, not {self.method}")
+        if self.unique and table.partitioning is not None:
+            missing = partition_key_missing(table, self.columns)
+            if missing:
+                raise self.fail("columns", missing)
 
     def apply(self, catalog: Catalog) -> Catalog:
         table = catalog.tables[self.table]
@@ -48,18 +53,17 @@ class CreateIndex(OperationBase):
         table = ctx.before.tables[self.table]
         physical_columns = [table.column(c).physical for c in self.columns]  # type: ignore[union-attr]
         plan = OpPlan()
-        plan.expand.append(
-            create_index_concurrently(
-                ctx.schema,
-                table.physical,
-                self.name,
-                physical_columns,
-                unique=self.unique,
-                method=self.method,
-                where=self.where,
+        options = {"unique": self.unique, "method": self.method, "where": self.where}
+        if table.partitioning is not None:
+            expand, rollback = partitioned_index_steps(
+                ctx.schema, table.physical, table.partitioning, self.name, physical_columns, **options
             )
-        )
-        plan.rollback.append(drop_index_concurrently(ctx.schema, self.name))
+            plan.expand += expand
+            plan.rollback += rollback
+        else:
+            build = create_index_concurrently(ctx.schema, table.physical, self.name, physical_columns, **options)
+            plan.expand.append(build)
+            plan.rollback.append(drop_index_concurrently(ctx.schema, self.name))
         if self.where is not None:
             # the predicate runs against the table, not a view: it sees the columns as stored now
             plan.expressions.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from liveshift.catalog import Catalog, Table
-from liveshift.ddl.statements import drop_index_concurrently
+from liveshift.ddl.statements import drop_index_concurrently, drop_partitioned_index
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
 
 
@@ -38,4 +38,7 @@ class DropIndex(OperationBase):
         return replace_table(catalog, table.name, table.model_copy(update={"indexes": indexes}))
 
     def plan(self, ctx: OpContext) -> OpPlan:
+        table = table_of_index(ctx.before, self.name)
+        if table is not None and table.partitioning is not None:  # PostgreSQL cannot drop it CONCURRENTLY
+            return OpPlan(contract=[drop_partitioned_index(ctx.schema, table.physical, self.name)])
         return OpPlan(contract=[drop_index_concurrently(ctx.schema, self.name)])

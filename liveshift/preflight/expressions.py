@@ -75,7 +75,7 @@ def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file
     for target in plan.backfill_targets():
         reason = None if target.key else block_backfill_refusal(conn, plan.schema, target.table)
         if reason is not None:
-            index, op = plan.filled_by(target.table)
+            index, op = plan.filled_by(target.source)
             raise SpecError(reason, file=file, index=index, op=op, field="table")
 
 

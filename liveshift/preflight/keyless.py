@@ -31,8 +31,9 @@ def refusal(conn: psycopg.Connection, schema: str, table: str) -> str | None:
         "WHERE c.oid = to_regclass(%s)",
         (qualified(schema, table).as_string(None),),
     ).fetchone()
+    # (a partitioned table's leaf partitions are its targets, plan.BackfillTarget.parent: each a table of its own)
     if row is not None and (row[0] != "r" or row[1] != "heap"):
-        kind = "a partitioned table" if row[0] == "p" else f"a table of access method {row[1]!r}"
+        kind = f"a table of access method {row[1]!r}"
         return (
             f"table {table!r} has neither a primary key nor a unique NOT NULL key, and is {kind}: its rows cannot "
             "be backfilled by ctid block ranges (a heap table only); add a key first"

@@ -59,14 +59,18 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, Any]
             "indexes": sorted(_index_row(i, schema) for i in table.indexes),
             "constraints": sorted((c.name, c.kind, c.definition, c.validated) for c in table.constraints),
         }
+        if table.partitioning is not None:  # how it is split, and into which partitions (not their indexes' names)
+            parts = table.partitioning.partitions
+            out[name]["partitions"] = [table.partitioning.strategy, sorted((p.name, p.parent, p.bound) for p in parts)]
     return json.loads(json.dumps(out))
 
 
 def _unqualified(definition: str, schema: str) -> str:
     """pg_get_indexdef's text without the schema of its table (with every option: method, operator classes,
     ordering, INCLUDE, storage parameters, predicate), so that a scratch schema's index compares equal."""
-    for prefix in (f" ON {schema}.", f" ON {sql.Identifier(schema).as_string(None)}."):
-        definition = definition.replace(prefix, " ON ", 1)
+    for on in (" ON ", " ON ONLY "):  # ONLY: a partitioned table's index
+        for prefix in (f"{on}{schema}.", f"{on}{sql.Identifier(schema).as_string(None)}."):
+            definition = definition.replace(prefix, on, 1)
     return definition
 
 

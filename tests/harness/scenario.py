@@ -50,10 +50,15 @@ class Table:
     columns: str  # column and table-constraint definitions
     rows: int = 0
     values: dict[str, str] = field(default_factory=dict)
-    then: tuple[str, ...] = ()  # statements run after the table is created (indexes, say)
+    then: tuple[str, ...] = ()  # statements run after the table is created (indexes, partitions, say)
+    options: str = ""  # what follows the columns (PARTITION BY …)
 
     def create(self) -> sql.Composed:
-        statements = [sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(self.name), sql.SQL(self.columns))]
+        statements = [
+            sql.SQL("CREATE TABLE {} ({}) {}").format(
+                sql.Identifier(self.name), sql.SQL(self.columns), sql.SQL(self.options)
+            )
+        ]
         statements += [sql.SQL(statement) for statement in self.then]
         return sql.SQL("; ").join(statements)
 

@@ -10,7 +10,16 @@ from types import FrameType
 
 from psycopg import sql
 
-from liveshift.catalog import Catalog, Column, Constraint, IncomingForeignKey, Index, Table
+from liveshift.catalog import (
+    Catalog,
+    Column,
+    Constraint,
+    IncomingForeignKey,
+    Index,
+    Partitioning,
+    PartitionOf,
+    Table,
+)
 from liveshift.ddl import statements
 from liveshift.ddl.locks import read_lock
 from liveshift.ddl.steps import Step
@@ -232,6 +241,36 @@ DEPENDENT_OPS = [
     (dependents_catalog(), {"op": "drop_column", "table": "users", "column": "score", "drop_dependents": True}),
 ]
 
+
+def partitioned_catalog() -> Catalog:
+    """events, range-partitioned, one partition itself hash-partitioned: its indexes are built per partition."""
+    events = Table(
+        name="events",
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="day", type="date", nullable=False)],
+        primary_key=["id", "day"],
+        indexes=[
+            Index(name="events_pkey", columns=["id", "day"], unique=True, primary=True, constraint="events_pkey"),
+            Index(name="events_day_id", columns=["day", "id"]),
+        ],
+        partitioning=Partitioning(
+            strategy="range",
+            key=["day"],
+            partitions=[
+                PartitionOf(schema_name="public", name="events_a", parent="events", bound="DEFAULT"),
+                PartitionOf(schema_name="public", name="events_b", parent="events", leaf=False, key=["id"]),
+                PartitionOf(schema_name="public", name="events_b0", parent="events_b"),
+            ],
+        ),
+    )
+    return Catalog(schema_name="public", tables={"events": events})
+
+
+# migrations over partitioned_catalog: an index built per partition, and one dropped with its partitions'
+PARTITIONED_OPS = [
+    (partitioned_catalog(), {"op": "create_index", "table": "events", "name": "events_day_idx", "columns": ["day"]}),
+    (partitioned_catalog(), {"op": "drop_index", "name": "events_day_id"}),
+]
+
 # builders whose SQL does not name every table they lock (their lock names more), and why
 NOT_IN_THE_SQL = {
     "name_not_null_constraint": "a DO block: pglast does not read into its body",
@@ -242,6 +281,7 @@ NOT_IN_THE_SQL = {
     "detach_dependent": "a view taken off is locked too: the reading names the tables, not the views",
     "reattach_dependent": "a view built again is locked too (as detach_dependent)",
     "drop_dependent": "a view dropped is locked too (as detach_dependent)",
+    "drop_partitioned_index": "DROP INDEX names the index, not the partitioned table it locks with its partitions",
 }
 
 BUILDERS = {
@@ -274,7 +314,7 @@ def _planned_by_builder() -> tuple[list[Step], dict[tuple[str, str], set[str]]]:
     steps: list[Step] = []
     sys.setprofile(watch)
     try:
-        for catalog, op in [*((lock_catalog(), op) for op in LOCK_CHECK_OPS), *DEPENDENT_OPS]:
+        for catalog, op in [*((lock_catalog(), op) for op in LOCK_CHECK_OPS), *DEPENDENT_OPS, *PARTITIONED_OPS]:
             plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), catalog, None)
             steps += plan.expand_steps() + plan.validate_steps() + plan.contract_steps() + plan.rollback_steps()
             steps += [s for phase in plan.phases().values() for s in phase if s.parts]

@@ -1,0 +1,142 @@
+"""What liveshift cannot yet do on a partitioned table, refused at plan, naming the table and the reason.
+
+Most operations on a partitioned table run as on any table: PostgreSQL carries a column, a default, a CHECK, NOT
+NULL, a rename and the dual-write triggers from the partitioned table to every partition, and the backfill and
+verify walk its leaf partitions (plan.BackfillTarget.parent). What it does not carry is read here from the
+statements the plan would run (pglast), whichever operation planned them, so that nothing plan accepts fails
+later on one: an index built CONCURRENTLY on the partitioned table itself (create_index builds one per partition,
+partitioned_index.py; an index rebuilt for a column swap does not yet), a constraint attached USING INDEX, a
+foreign key NOT VALID before PostgreSQL 18, a change to a column of a partition key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast, enums, parse_sql
+from pglast.parser import ParseError
+
+from liveshift.catalog import Table
+from liveshift.ddl.steps import Step
+from liveshift.errors import SpecError
+from liveshift.plan import MigrationPlan
+
+# the first release that adds a foreign key NOT VALID to a partitioned table
+NOT_VALID_FOREIGN_KEY_SINCE = 180000
+
+
+def _steps(plan: MigrationPlan) -> Iterator[Step]:
+    """Every step of every phase: the operations' own and the structural ones (a column swap's drop at contract)."""
+    yield from plan.expand_steps()
+    yield from plan.validate_steps()
+    yield from plan.contract_steps()
+    yield from plan.rollback_steps()
+
+
+def _operation_of(plan: MigrationPlan, step: Step, table: str) -> tuple[int, str]:
+    """(index, name) of the operation that planned `step`, else of the first that changes `table`."""
+    for op, ctx, p in plan.ops:
+        lists = (p.structure, p.expand, p.validate, p.contract_first, p.contract, p.rollback_first, p.rollback)
+        if any(step in steps for steps in lists):
+            return ctx.index, op.op_name
+    changes = [(ctx.index, op.op_name) for op, ctx, _ in plan.ops if table in op.tables()]
+    return changes[0] if changes else (0, plan.ops[0][0].op_name)
+
+
+def _statements(step: Step) -> list[object]:
+    try:
+        return [raw.stmt for raw in parse_sql(step.statement.as_string(None))]
+    except ParseError:  # a DO block: nothing it does on a partitioned table is here
+        return []
+
+
+class _Reader:
+    """Why one statement cannot run on the partitioned tables of the plan's schema, or None."""
+
+    def __init__(self, plan: MigrationPlan, server_version: int) -> None:
+        self.schema = plan.schema
+        self.server_version = server_version
+        self.tables = {t.name: t for t in plan.physical.tables.values() if t.partitioning is not None}
+        self.indexes = {i.name: t.name for t in self.tables.values() for i in t.indexes}
+
+    def partitioned(self, relation: ast.RangeVar) -> Table | None:
+        if (relation.schemaname or self.schema) != self.schema:
+            return None
+        return self.tables.get(relation.relname)
+
+    def refusal(self, stmt: object) -> tuple[str, str] | None:
+        """(the partitioned table, why) when `stmt` cannot run on it."""
+        if isinstance(stmt, ast.IndexStmt) and stmt.concurrent and (table := self.partitioned(stmt.relation)):
+            return table.name, (
+                f"it builds index {stmt.idxname!r} CONCURRENTLY on partitioned table {table.name!r}, which PostgreSQL "
+                "cannot do; liveshift builds an index on a partitioned table partition by partition for create_index "
+                "only, so far"
+            )
+        if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX and stmt.concurrent:
+            dropped = [(names[-1].sval, self.indexes.get(names[-1].sval)) for names in stmt.objects]
+            for index, table_name in dropped:
+                if table_name is not None:
+                    return table_name, (
+                        f"it drops index {index!r} of partitioned table {table_name!r} CONCURRENTLY, which PostgreSQL "
+                        "cannot do"
+                    )
+        if isinstance(stmt, ast.AlterTableStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
+            table = self.partitioned(stmt.relation)
+            reasons = (self._command(table, cmd) for cmd in stmt.cmds) if table is not None else iter(())
+            reason = next(filter(None, reasons), None)
+            if table is not None and reason is not None:
+                return table.name, reason
+        return None
+
+    def _command(self, table: Table, cmd: ast.AlterTableCmd) -> str | None:
+        assert table.partitioning is not None
+        subtype, constraint = cmd.subtype, cmd.def_
+        changes = (enums.AlterTableType.AT_DropColumn, enums.AlterTableType.AT_AlterColumnType)
+        if subtype in changes and cmd.name in table.partitioning.key_columns():
+            return (
+                f"it drops or retypes column {cmd.name!r}, which is in a partition key of partitioned table "
+                f"{table.name!r}: PostgreSQL allows neither"
+            )
+        if subtype != enums.AlterTableType.AT_AddConstraint or not isinstance(constraint, ast.Constraint):
+            return None
+        if constraint.indexname:
+            return (
+                f"it adds constraint {constraint.conname!r} to partitioned table {table.name!r} USING INDEX, which "
+                "PostgreSQL cannot do on a partitioned table (a unique index including the partition key can be "
+                "built with create_index, unique: true)"
+            )
+        foreign = constraint.contype == enums.ConstrType.CONSTR_FOREIGN
+        if foreign and constraint.skip_validation and self.server_version < NOT_VALID_FOREIGN_KEY_SINCE:
+            return (
+                f"it adds foreign key {constraint.conname!r} NOT VALID to partitioned table {table.name!r}, which "
+                f"PostgreSQL supports from version 18 (this server is {self.server_version // 10000}); without it the "
+                "key would be validated under a lock held for a scan of every partition"
+            )
+        return None
+
+
+def check_partitioned(plan: MigrationPlan, server_version: int, file: str | None = None) -> None:
+    """Refuse, naming the table and the reason, what the plan would do to a partitioned table that cannot run."""
+    reader = _Reader(plan, server_version)
+    if not reader.tables:
+        return
+    for step in _steps(plan):
+        for stmt in _statements(step):
+            refused = reader.refusal(stmt)
+            if refused is not None:
+                index, op = _operation_of(plan, step, refused[0])
+                raise SpecError(f"{step.description}: {refused[1]}", file=file, index=index, op=op, field="table")
+    for name in plan.marker_tables():
+        partitioning = plan.physical.tables[name].partitioning
+        foreign = [f"{p.schema_name}.{p.name}" for p in partitioning.partitions] if partitioning else []
+        foreign = [q for q in foreign if not q.startswith(f"{plan.schema}.")]
+        if foreign:
+            index, op = plan.filled_by(name)
+            raise SpecError(
+                f"partitioned table {name!r} has partitions outside schema {plan.schema!r} ({', '.join(foreign)}): "
+                "its backfill walks the partitions of the table's own schema only",
+                file=file,
+                index=index,
+                op=op,
+                field="table",
+            )
