@@ -112,12 +112,14 @@ def _explain(conn: psycopg.Connection, statement: Statement, version: str, gener
 
 
 def check_statements(
-    conn: psycopg.Connection, statements: list[Statement], blue: str, green: str, note: str = ""
+    conn: psycopg.Connection, statements: list[Statement], blue: str, green: str, generic_plan: bool | None = None
 ) -> QueryCheck:
-    """Each statement planned under blue and under green (both version schemas exist: after expand)."""
-    row = conn.execute("SELECT current_setting('server_version_num')::int >= 160000").fetchone()
-    generic_plan = bool(row and row[0])
-    check = QueryCheck(available=True, note=note, checked=len(statements))
+    """Each statement planned under blue and under green (both version schemas exist: after expand); with
+    `EXPLAIN (GENERIC_PLAN)` where the server has it (16 and later) unless `generic_plan` says otherwise."""
+    if generic_plan is None:
+        row = conn.execute("SELECT current_setting('server_version_num')::int >= 160000").fetchone()
+        generic_plan = bool(row and row[0])
+    check = QueryCheck(available=True, checked=len(statements))
     for statement in statements:
         under_blue = _explain(conn, statement, blue, generic_plan)
         under_green = _explain(conn, statement, green, generic_plan)
