@@ -18,6 +18,7 @@ from liveshift.activities.payloads import ProgressReport
 from liveshift.health import HealthCheck
 from liveshift.health import HealthResult as HealthResult  # check_health's answer
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
+from liveshift.rehearsal.report import RehearsalReport
 from liveshift.spec import Migration
 from liveshift.values import Blocker, LockPolicy, Throttle, VerifyReport
 from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
@@ -66,6 +67,9 @@ class MigrationOptions(BaseModel):
     health: HealthCheck | None = Field(None, description="evaluated before each step and during its dwell")
     health_interval_s: float = Field(30.0, gt=0, description="how often the health check runs during a dwell")
     on_unhealthy: OnUnhealthy = Field("wait", description="after green is back at 0%: wait at the gate, or roll back")
+    rehearse: bool = Field(
+        False, description="before prepare, rehearse the whole migration on a scratch clone of the target"
+    )
 
     @model_validator(mode="after")
     def _schedule_is_whole(self) -> MigrationOptions:
@@ -160,6 +164,7 @@ class MigrationStatus(BaseModel):
     shifts: list[ShareChange] = Field(default_factory=list)
     schedule: str | None = None  # where the scheduled steps are (or why they stopped)
     health: HealthStatus | None = None
+    rehearsal: RehearsalReport | None = None  # what the rehearsal before prepare found (start --rehearse)
 
     @property
     def rows_done(self) -> int:

@@ -44,3 +44,14 @@ approval at any share.
 Histories: add_column_canary_soak_before_full_share and add_column_canary_approved_before_full_share (legacy);
 add_column_operator_shifts and add_column_canary_unhealthy_wait (marker).
 """
+
+REHEARSE_FIRST = "rehearse-first"
+"""`start --rehearse` (MigrationOptions.rehearse): before prepare, the `rehearse` activity runs the whole migration
+on a scratch clone of the target (liveshift/rehearsal/); a failed rehearsal ends the migration failed before
+anything touched the real tables, its report in the status (`rehearsal`). Asked only when the option is set, which
+no workflow started before it had.
+
+Legacy (no marker): no rehearsal; a history recorded before the option cannot have it set.
+Legacy branch: none (MigrationWorkflow._until_contract asks the patch only for a rehearsing run).
+Histories: add_column_rehearsed (marker).
+"""
