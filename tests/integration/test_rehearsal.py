@@ -148,5 +148,5 @@ def test_a_scratch_target_is_used_and_emptied(
         assert objects == (0,)
     with psycopg.connect(scratch_target, autocommit=True) as c:
         c.execute("CREATE TABLE leftover (a int)")
-    with pytest.raises(SpecError, match="scratch target .* is not empty"):
+    with pytest.raises(SpecError, match=r"scratch target .* is not empty"):
         rehearse(owner_dsn, migration(WIDEN), scratch_dsn=scratch_target)
