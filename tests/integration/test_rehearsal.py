@@ -130,9 +130,7 @@ def scratch_target(pg_server: PostgresServer) -> Iterator[str]:
         yield database
 
 
-def test_a_scratch_target_is_used_and_emptied(
-    owner_dsn: str, scratch_target: str, pg_server: PostgresServer
-) -> None:
+def test_a_scratch_target_is_used_and_emptied(owner_dsn: str, scratch_target: str, pg_server: PostgresServer) -> None:
     """The owner may not create databases; the scratch target takes the clone, and is empty again after."""
     with psycopg.connect(owner_dsn, autocommit=True) as c:
         c.execute(SETUP)

@@ -70,7 +70,7 @@ def test_the_statements_green_no_longer_compiles_are_reported(target: str) -> No
     assert queries.available and queries.checked >= 5
     broken = sorted(b.query for b in queries.broken)
     assert broken == ["SELECT nick FROM users WHERE id = $1", "UPDATE users SET nick = $1 WHERE id = $2"]
-    assert all('"nick"' in b.error and 'does not exist' in b.error and b.calls == 3 for b in queries.broken), queries
+    assert all('"nick"' in b.error and "does not exist" in b.error and b.calls == 3 for b in queries.broken), queries
     assert queries.failing_under_both >= 1  # the temporary table's (and the set-up's pg_stat_statements_reset())
     assert not report.ok and "no longer compiles under green: SELECT nick" in report.summary()
 
