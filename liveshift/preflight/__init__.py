@@ -14,6 +14,7 @@ from liveshift.plan import MigrationPlan, build_plan
 from liveshift.preflight import privileges
 from liveshift.preflight.dependents import check_owners
 from liveshift.preflight.expressions import check_live
+from liveshift.preflight.partitioned import check_partitioned
 from liveshift.preflight.server import require_supported_server
 from liveshift.spec import Migration
 from liveshift.store import record as records
@@ -54,6 +55,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
         plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)
     privileges.check_worker(conn, plan, file)
     check_owners(conn, plan, file)
+    check_partitioned(conn, plan, file)
     if schema_exists(conn, plan.green):
         raise SpecError(
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
