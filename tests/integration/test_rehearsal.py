@@ -3,7 +3,9 @@ rollback from each, the scratch database given back however it ends, and the tar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,6 +15,7 @@ from liveshift.errors import SpecError
 from liveshift.rehearsal import run as rehearsal_run
 from liveshift.rehearsal.run import rehearse
 from liveshift.rehearsal.scratch import PREFIX
+from tests.harness.cli import liveshift
 from tests.harness.db import migration, snapshot
 from tests.harness.postgres import PostgresServer, ensure_owner_role, fresh_database
 
@@ -36,6 +39,12 @@ operations:
     table: users
     column: score
     type: bigint
+"""
+
+RAW_FAILS = """
+  - op: raw_sql
+    up: ALTER TABLE users ADD CONSTRAINT score_small CHECK (score < 10)
+    down: ALTER TABLE users DROP CONSTRAINT score_small
 """
 
 EXPECTED = [
@@ -84,14 +93,7 @@ def test_every_phase_and_rollback_from_each_on_a_clone(dsn: str, conn: psycopg.C
 
 def test_a_failing_migration_is_reported_at_its_phase(dsn: str, conn: psycopg.Connection) -> None:
     conn.execute(SETUP)
-    failing = """
-name: raw_fails
-schema: public
-operations:
-  - op: raw_sql
-    up: ALTER TABLE users ADD CONSTRAINT score_small CHECK (score < 10)
-    down: ALTER TABLE users DROP CONSTRAINT score_small
-"""
+    failing = "name: raw_fails\nschema: public\noperations:" + RAW_FAILS
     report = rehearse(dsn, migration(failing))
     assert not report.ok
     assert [(p.run, p.phase, p.ok) for p in report.phases] == [("rollback from expand", "expand", False)]
@@ -148,3 +150,31 @@ def test_a_scratch_target_is_used_and_emptied(owner_dsn: str, scratch_target: st
         c.execute("CREATE TABLE leftover (a int)")
     with pytest.raises(SpecError, match=r"scratch target .* is not empty"):
         rehearse(owner_dsn, migration(WIDEN), scratch_dsn=scratch_target)
+
+
+def test_plan_rehearse_prints_every_phase(dsn: str, conn: psycopg.Connection, tmp_path: Path) -> None:
+    conn.execute(SETUP)
+    file = tmp_path / "m.yaml"
+    file.write_text(WIDEN)
+    text = liveshift("plan", str(file), "--dsn", dsn, "--rehearse", "--sample-rows", "100")
+    assert text.returncode == 0, text.stderr
+    assert "rehearsal of users_score_bigint on scratch database ls_rehearsal_" in text.stdout
+    assert "  rollback from cutover:\n" in text.stdout and "    contract: ok: " in text.stdout
+    assert "result: passed" in text.stdout
+    failing = tmp_path / "f.yaml"
+    failing.write_text(WIDEN.replace("name: users_score_bigint", "name: users_x") + RAW_FAILS)
+    out = liveshift("plan", str(failing), "--dsn", dsn, "--rehearse", "--json")
+    assert out.returncode == 1, out.stderr
+    rehearsal = json.loads(out.stdout)["rehearsal"]
+    assert rehearsal["ok"] is False and rehearsal["phases"][0]["phase"] == "expand"
+    assert scratch_databases(conn) == []
+
+
+def test_plan_rehearse_refused_names_what_is_missing(owner_dsn: str, tmp_path: Path) -> None:
+    with psycopg.connect(owner_dsn, autocommit=True) as c:
+        c.execute(SETUP)
+    file = tmp_path / "m.yaml"
+    file.write_text(WIDEN)
+    out = liveshift("plan", str(file), "--dsn", owner_dsn, "--rehearse")
+    assert out.returncode == 2
+    assert "no scratch target is configured" in out.stderr and "may not create databases" in out.stderr
