@@ -41,6 +41,12 @@ class PrepareInput(BaseModel):
     lock: LockPolicy | None = None  # checked at prepare (e.g. the privilege blocker termination needs)
 
 
+class RehearseInput(BaseModel):
+    target: str
+    migration: Migration
+    file: str | None = None
+
+
 class PhaseInput(BaseModel):
     target: str
     migration: str

@@ -17,7 +17,7 @@ class Exit(IntEnum):
     """The exit codes of every command (README and docs/operations-guide.md list them)."""
 
     OK = 0
-    FAILED = 1  # the migration failed or was rolled back (start --wait, status, demo)
+    FAILED = 1  # the migration failed or was rolled back (start --wait, status, demo); plan --rehearse: it failed
     FINDINGS = 1  # lint: hazards found
     REFUSED = 2  # bad input or a refused request, unknown migration, Temporal unreachable; dev/demo: no stack
     REVIEW = 3  # convert: written, with values marked for review

@@ -18,11 +18,14 @@ Sources, later ones winning (read by pydantic-settings, validated by pydantic):
         sdk_port = 9465    # the Temporal SDK's own metrics; omit to disable
         [targets]
         app = "postgresql://liveshift@db:5432/app"
+        [scratch]          # optional: an empty database per target for `start --rehearse`
+        app = "postgresql://rehearsal@scratch-db:5432/scratch"
 
   2. the environment: LIVESHIFT_TEMPORAL_ADDRESS, LIVESHIFT_TEMPORAL_NAMESPACE, LIVESHIFT_TASK_QUEUE,
      LIVESHIFT_TEMPORAL_TLS_CERT, LIVESHIFT_TEMPORAL_TLS_KEY, LIVESHIFT_TEMPORAL_API_KEY,
-     LIVESHIFT_METRICS_PORT, LIVESHIFT_SDK_METRICS_PORT, and LIVESHIFT_TARGET_<NAME>=<dsn> (NAME is
-     lower-cased: LIVESHIFT_TARGET_APP names target `app`).
+     LIVESHIFT_METRICS_PORT, LIVESHIFT_SDK_METRICS_PORT, LIVESHIFT_TARGET_<NAME>=<dsn> (NAME is
+     lower-cased: LIVESHIFT_TARGET_APP names target `app`) and LIVESHIFT_SCRATCH_<NAME>=<dsn> (target NAME's
+     scratch database for rehearsals; without one a rehearsal creates a database with the target's role).
 
 `Settings` is the plain value the worker and the CLI use (tests and the embedded stack build it directly);
 `load_settings` reads it from the file and the environment.
@@ -68,6 +71,12 @@ class Settings(BaseModel):
     metrics_host: str = "0.0.0.0"
     # target name -> connection string; SecretStr keeps DSNs out of reprs and logs
     targets: dict[str, SecretStr] = Field(default_factory=dict)
+    # target name -> an empty database its rehearsals may fill (liveshift/rehearsal/scratch.py)
+    scratch: dict[str, SecretStr] = Field(default_factory=dict)
+
+    def scratch_for(self, target: str) -> str | None:
+        dsn = self.scratch.get(target)
+        return dsn.get_secret_value() if dsn is not None else None
 
     def dsn_for(self, target: str) -> str:
         dsn = self.targets.get(target)
@@ -103,6 +112,7 @@ class _Sources(BaseSettings):
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     targets: dict[str, SecretStr] = Field(default_factory=dict)
+    scratch: dict[str, SecretStr] = Field(default_factory=dict)
     task_queue: str | None = None
     sdk_metrics_port: int | None = None
     target: dict[str, SecretStr] = Field(default_factory=dict)
@@ -117,6 +127,7 @@ class _Sources(BaseSettings):
             sdk_metrics_port=self.sdk_metrics_port if self.sdk_metrics_port is not None else self.metrics.sdk_port,
             metrics_host=self.metrics.host,
             targets={**self.targets, **self.target},
+            scratch=self.scratch,
         )
 
 

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from liveshift.activities.history import HistoryActivities
 from liveshift.activities.migration import MigrationActivities
+from liveshift.activities.rehearsal import RehearsalActivities
 from liveshift.worker.client import connect, ensure_search_attributes, sdk_runtime
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
@@ -35,7 +36,9 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         client,
         task_queue=settings.temporal.task_queue,
         workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow],
-        activities=activities.all() + HistoryActivities(settings.dsn_for, executor).all(),
+        activities=activities.all()
+        + HistoryActivities(settings.dsn_for, executor).all()
+        + RehearsalActivities(settings.dsn_for, settings.scratch_for, executor).all(),
         max_concurrent_activities=DB_THREADS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         workflow_runner=workflow_runner(),

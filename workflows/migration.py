@@ -47,8 +47,11 @@ with workflow.unsafe.imports_passed_through():
         PartitionResult,
         PrepareInput,
         ProgressReport,
+        RehearseInput,
     )
+    from liveshift.activities.rehearsal import RehearsalActivities
     from liveshift.lifecycle import Phase
+    from liveshift.rehearsal.report import RehearsalReport
     from liveshift.workflows import progress, requests
     from liveshift.workflows.models import (
         APPROVE,
@@ -81,6 +84,7 @@ from liveshift.workflows.patches import (
     CONTRACT_TRIED_FIRST,
     DRAIN_BEFORE_DROP,
     PROGRESS_IN_HEARTBEATS,
+    REHEARSE_FIRST,
 )
 from liveshift.workflows.running import PhaseRunner, RollbackRequested
 from liveshift.workflows.shifting import ShareControl
@@ -142,6 +146,8 @@ class MigrationWorkflow:
     async def _until_contract(self) -> None:
         state, run = self._state, self._runner
         options = state.input.options
+        if options.rehearse and workflow.patched(REHEARSE_FIRST):
+            await self._rehearse()
         prepared: Prepared = await run.activity(
             MigrationActivities.prepare,
             PrepareInput(
@@ -202,6 +208,17 @@ class MigrationWorkflow:
             run.publish_details()
             return False
         return True
+
+    async def _rehearse(self) -> None:
+        """The whole migration on a scratch clone first (an activity: only the worker knows the target's DSN); a
+        failure ends the migration before prepare, so nothing touched the real tables."""
+        state = self._state
+        request = RehearseInput(target=state.input.target, migration=state.input.migration, file=state.input.file)
+        report: RehearsalReport = await self._runner.activity(RehearsalActivities.rehearse, request, interruptible=True)
+        state.status.rehearsal = report
+        self._runner.publish()
+        if not report.ok:
+            raise ApplicationError(report.summary(), type="RehearsalFailed", non_retryable=True)
 
     async def _fail(self, reason: str, outcome: str, roll_back: bool) -> NoReturn:
         """End on a failure no retry can fix: roll back first where that is still possible."""

@@ -18,6 +18,7 @@ from liveshift.activities.payloads import ProgressReport
 from liveshift.health import HealthCheck
 from liveshift.health import HealthResult as HealthResult  # check_health's answer
 from liveshift.lifecycle import Phase as Phase  # the workflow's phases are the core's lifecycle
+from liveshift.rehearsal.report import RehearsalReport
 from liveshift.spec import Migration
 from liveshift.values import Blocker, LockPolicy, Throttle, VerifyReport
 from liveshift.values import Prepared as Prepared  # prepare's answer, built by the core
@@ -71,6 +72,9 @@ class MigrationOptions(BaseModel):
         ge=0,
         description="how long a version's views outlive the share change that took its last clients (contract, "
         "rollback after cutover): at least the clients' ttl and their longest request; a soak is never shorter",
+    )
+    rehearse: bool = Field(
+        False, description="before prepare, rehearse the whole migration on a scratch clone of the target"
     )
 
     @model_validator(mode="after")
@@ -168,6 +172,7 @@ class MigrationStatus(BaseModel):
     health: HealthStatus | None = None
     draining: str | None = None  # the version whose views are kept until its clients have drained, and why
     drain_until: datetime | None = None  # when that drain ends (then its views are dropped)
+    rehearsal: RehearsalReport | None = None  # what the rehearsal before prepare found (start --rehearse)
 
     @property
     def rows_done(self) -> int:

@@ -67,3 +67,14 @@ Legacy branches: MigrationWorkflow._phases and MigrationWorkflow._roll_back (wor
 Histories: every history recorded before it that reached contract or rolled back after cutover (legacy), e.g.
 add_column_operator_shifts, add_column_canary_sql_rollback; add_column_drained_before_drop (marker).
 """
+
+REHEARSE_FIRST = "rehearse-first"
+"""`start --rehearse` (MigrationOptions.rehearse): before prepare, the `rehearse` activity runs the whole migration
+on a scratch clone of the target (liveshift/rehearsal/); a failed rehearsal ends the migration failed before
+anything touched the real tables, its report in the status (`rehearsal`). Asked only when the option is set, which
+no workflow started before it had.
+
+Legacy (no marker): no rehearsal; a history recorded before the option cannot have it set.
+Legacy branch: none (MigrationWorkflow._until_contract asks the patch only for a rehearsing run).
+Histories: add_column_rehearsed (marker).
+"""

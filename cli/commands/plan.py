@@ -2,6 +2,10 @@
 
 Nothing is written: the session is read-only and `preflight.validate` only reads the catalog and
 compiles expressions in rolled-back read-only transactions. Exit 0 when valid, 2 when not.
+
+`--rehearse` then runs the whole migration on a scratch clone of the target (liveshift/rehearsal/): every phase
+through contract and rollback from each phase before it, and the application's recorded statements under blue
+and green; exit 1 when the rehearsal found a failure. The target itself is only read.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from liveshift import preflight
 from liveshift.backfill.partitions import estimate_rows
 from liveshift.backfill.replication import logical_slots, primary_standbys
 from liveshift.cli.options import add_command, add_json_option, add_replication_options, replication_from
-from liveshift.cli.process import Exit
+from liveshift.cli.process import Exit, interrupt_on_signals
 from liveshift.connections import open_session
 from liveshift.ddl.steps import Step
 from liveshift.dependents.carry import WHAT_HAPPENS
 from liveshift.errors import LiveshiftError, SpecError
 from liveshift.plan import MigrationPlan
-from liveshift.spec import load_migration
+from liveshift.rehearsal.clone import SAMPLE_ROWS
+from liveshift.rehearsal.report import RehearsalReport, render
+from liveshift.rehearsal.run import rehearse
+from liveshift.spec import Migration, load_migration
 from liveshift.values import ReplicationLimits
 from liveshift.versions import grants
 
@@ -45,7 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Validate FILE against the live catalog (nothing is written) and print, phase by phase, "
         "each statement with the lock it takes, the grants that give the tables' roles the versions, and the "
         "replication limits the backfill holds at (those the replication options give) with the replicas' lag "
-        "now. Exit 0 when valid, 2 when not.",
+        "now. With --rehearse, then run the whole migration on a scratch clone of the target (schema, grants, "
+        "a sample of rows): every phase through contract, rollback from each phase before it, and the "
+        "application's statements recorded by pg_stat_statements compiled under blue and green. Exit 0 when valid "
+        "(and rehearsed), 1 when the rehearsal failed, 2 when not valid or the rehearsal was refused.",
         run=run,
         json=False,
         connection=False,
@@ -58,6 +68,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_json_option(parser, "print the plan as JSON")
     add_replication_options(parser)
+    add_rehearsal_options(parser)
+
+
+def add_rehearsal_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("rehearsal (docs/operations-guide.md, Rehearsing a migration)")
+    group.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="run every phase, and rollback from each, on a scratch clone of the target first; needs a scratch "
+        "database (--scratch-dsn) or a role that may create databases (CREATEDB)",
+    )
+    group.add_argument(
+        "--scratch-dsn",
+        default=os.environ.get("LIVESHIFT_SCRATCH_DSN"),
+        help="an empty database the rehearsal may fill and empties afterwards (default: $LIVESHIFT_SCRATCH_DSN; "
+        "without it the rehearsal creates and drops a database on the target's server)",
+    )
+    group.add_argument(
+        "--sample-rows",
+        type=int,
+        default=SAMPLE_ROWS,
+        metavar="N",
+        help=f"rows of each table copied into the scratch database (default {SAMPLE_ROWS})",
+    )
 
 
 def _one_line(text: str) -> str:
@@ -249,5 +283,21 @@ def run(args: argparse.Namespace) -> int:
         except LiveshiftError as exc:
             return _refuse(args, f"{args.file}: {exc}")
         data = plan_json(plan, conn, limits)
-    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
-    return Exit.OK
+    if not args.rehearse:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
+        return Exit.OK
+    try:
+        report = _rehearse(args, migration)
+    except SpecError as exc:
+        return _refuse(args, str(exc), exc)
+    data["rehearsal"] = {**report.model_dump(mode="json"), "ok": report.ok}
+    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data) + "\n" + render(report))
+    return Exit.OK if report.ok else Exit.FAILED
+
+
+def _rehearse(args: argparse.Namespace, migration: Migration) -> RehearsalReport:
+    """The rehearsal on a scratch clone, which is dropped however it ends: SIGTERM as Ctrl-C, through `finally`."""
+    interrupt_on_signals()
+    if not args.json:
+        sys.stderr.write("liveshift plan: rehearsing on a scratch clone of the target...\n")
+    return rehearse(args.dsn, migration, file=args.file, scratch_dsn=args.scratch_dsn, rows=args.sample_rows)

@@ -19,6 +19,7 @@ from liveshift.cli.options import (
 from liveshift.cli.process import Exit, exit_code_of
 from liveshift.cli.render import LiveLine, console, live_line, status_view
 from liveshift.errors import SpecError
+from liveshift.rehearsal.report import render as render_rehearsal
 from liveshift.spec import load_migration
 from liveshift.worker.config import Settings
 from liveshift.workflows import client as workflow_client
@@ -32,8 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "start",
         help="start a migration",
         description="Validate a migration file, then start it as a durable workflow against a named target. "
-        "Exit codes: 0 started (with --wait: completed or waiting at a gate), 1 failed or rolled back, "
-        "2 bad input or refused (e.g. the tables already have a migration in flight).",
+        "With --rehearse the worker first runs the whole migration on a scratch clone of the target (every phase, "
+        "rollback from each, the application's recorded statements under both versions) and fails the migration "
+        "before prepare if the rehearsal does. Exit codes: 0 started (with --wait: completed or waiting at a "
+        "gate), 1 failed or rolled back, 2 bad input or refused (e.g. the tables already have a migration in flight).",
         run=run,
     )
     parser.add_argument("file", metavar="FILE", help="migration file (YAML or JSON)")
@@ -90,7 +93,7 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
     replication = replication_from(args)
     if replication:
         throttle["replication"] = replication
-    options: dict[str, object] = {"auto_cutover": args.auto_cutover}
+    options: dict[str, object] = {"auto_cutover": args.auto_cutover, "rehearse": args.rehearse}
     if throttle:
         options["throttle"] = throttle  # validated with the options: an error names the option's path
     lock = lock_policy_from(args)
@@ -154,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             execution = await workflow_client.describe(handle)
             ended = None if execution == WorkflowExecutionStatus.RUNNING.name else execution
+            if final.rehearsal is not None:
+                out.print(render_rehearsal(final.rehearsal), end="")
             out.print(status_view(final, ended, link))
         return code
 
@@ -163,6 +168,13 @@ def run(args: argparse.Namespace) -> int:
 def add_migration_options(parser: argparse.ArgumentParser) -> None:
     """The MigrationOptions flags (`start`, and `migrate` for each file of a directory); `options_from` reads them."""
     parser.add_argument("--auto-cutover", action="store_true", help="cut over without waiting for approval")
+    parser.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="first run the whole migration on a scratch clone of the target, on the worker (it needs [scratch] "
+        "<target> in the worker's configuration, or a target role that may create databases); a failed "
+        "rehearsal fails the migration before anything touches the real tables",
+    )
     parser.add_argument(
         "--canary", type=int, metavar="PERCENT", help="share of clients sent to green at cutover, 1..100 (default 100)"
     )

