@@ -95,8 +95,9 @@ def _schemas(stmt: Statement, state: State) -> None:
             raise stmt.error(f"a migration holds one schema; this file names {', '.join(sorted(state.schemas))}")
 
 
-def convert_statements(statements: list[Statement], file: str, name: str) -> Conversion:
-    state, notes = State(), []
+def convert_drafts(statements: list[Statement], file: str, state: State | None = None) -> tuple[State, list[str]]:
+    """The operations of `statements` as drafts (with what the caller already knows in `state`), and notes."""
+    state, notes = state or State(), []
     for stmt in statements:
         if isinstance(stmt.node, SKIPPED):
             notes.append(f"{file}:{stmt.line}: skipped {stmt.text.splitlines()[0]!r} (liveshift runs its own)")
@@ -110,25 +111,35 @@ def convert_statements(statements: list[Statement], file: str, name: str) -> Con
             state = attempt
         except Unsupported as exc:
             state.drafts.append(_raw(stmt, str(exc)))
+    return state, notes
+
+
+def finish(state: State, notes: list[str], file: str, name: str, header: str | None = None) -> Conversion:
+    """The migration file of the drafts, validated, with its reviews and notes."""
     if not state.drafts:
         raise SqlInputError("no statement to convert (only transaction or session control)", file=file)
     schema = next(iter(state.schemas), None)
-    text = render(name, schema, state.drafts, file)
+    text = render(name, schema, state.drafts, file, header)
     migration = _validated(text, state.drafts, file)
     reviews = [
         Review(file=file, line=d.line, index=i, op=d.op["op"], field=f, message=m)
         for i, d in enumerate(state.drafts)
         for f, m in d.reviews
     ]
-    notes += [
+    notes = notes + [
         f"{file}:{d.line}: operations[{i}] ({d.op['op']}): {n}" for i, d in enumerate(state.drafts) for n in d.notes
     ]
     return Conversion(text=text, migration=migration, reviews=reviews, notes=notes)
 
 
-def render(name: str, schema: str | None, drafts: list[Draft], file: str) -> str:
+def convert_statements(statements: list[Statement], file: str, name: str) -> Conversion:
+    state, notes = convert_drafts(statements, file)
+    return finish(state, notes, file, name)
+
+
+def render(name: str, schema: str | None, drafts: list[Draft], file: str, header: str | None = None) -> str:
     lines = [
-        f"# converted from {file} by `liveshift convert`",
+        header or f"# converted from {file} by `liveshift convert`",
         "# REVIEW marks a value the SQL does not give: a candidate to check before `liveshift plan` and `start`",
     ]
     header = {"name": name, **({"schema": schema} if schema else {})}
