@@ -155,6 +155,13 @@ class NewPartitionOp(PartitionBoundOp):
             parts.append(sql.SQL("({} >= {})").format(column, self._value(self.to, type_)))
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
 
+    def misplaced(self, table: Table, attached: str | None) -> list[tuple[str, sql.Composable]]:
+        """(relation, predicate) whose rows would stop the migration: rows of `attached` (the table to attach)
+        outside the bound, rows of the DEFAULT partition within it. Plan looks for them (preflight)."""
+        found = [(attached, sql.SQL("NOT {}").format(self.within(table)))] if attached else []
+        default = default_partition(table)
+        return found + ([(default, self.within(table))] if default else [])
+
     def with_partition(self, catalog: Catalog, table: Table) -> Catalog:
         """`catalog` with the new partition under `table` (it holds rows: a leaf)."""
         assert table.partitioning is not None

@@ -76,18 +76,48 @@ def test_attach_scans_neither_the_partition_nor_the_default_partition(
     assert bound == ("FOR VALUES FROM ('2030-01-01') TO ('2031-01-01')",)
 
 
-def test_a_default_partition_holding_rows_of_the_new_bound_stops_expand_naming_it(
+def test_a_default_partition_holding_rows_of_the_new_bound_is_refused_at_plan(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    scenario = SCENARIOS["create_with_default"]
+    load_tables(conn, scenario.tables)
+    conn.execute("INSERT INTO events (id, created_at, kind) VALUES (7, '2030-06-01', 'view')")  # into the DEFAULT
+    before = snapshot(conn)
+    with pytest.raises(SpecError) as refused:
+        preflight.validate(conn, scenario.m, "m.yaml")
+    assert str(refused.value) == (
+        "m.yaml: operations[0] (create_partition): field 'table': 'events_default' holds rows within the bound of "
+        "the new partition 'events_2030' of 'events': the migration would stop at their check; move them first"
+    )
+    assert snapshot(conn) == before
+
+
+def test_a_table_to_attach_holding_rows_outside_its_bound_is_refused_at_plan(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    scenario = SCENARIOS["attach"]
+    load_tables(conn, scenario.tables)
+    conn.execute("INSERT INTO ranged_2030 (id, created_at, kind) VALUES (7, '2031-06-01', 'view')")
+    with pytest.raises(SpecError) as refused:
+        preflight.validate(conn, scenario.m, "m.yaml")
+    assert "field 'partition': 'ranged_2030' holds rows outside the bound of the new partition" in str(refused.value)
+
+
+def test_rows_of_the_new_bound_written_into_the_default_partition_after_plan_stop_expand_naming_them(
     dsn: str, conn: psycopg.Connection
 ) -> None:
     """VALIDATE finds them (reads and writes continuing) where ATTACH would have under ACCESS EXCLUSIVE; rollback
     then leaves everything as it was."""
     scenario = SCENARIOS["create_with_default"]
     load_tables(conn, scenario.tables)
-    conn.execute("INSERT INTO events (id, created_at, kind) VALUES (7, '2030-06-01', 'view')")  # into the DEFAULT
     before = snapshot(conn)
-    with pytest.raises(psycopg.errors.CheckViolation) as stopped:
-        expand(dsn, scenario.m)
+    with open_session(dsn) as c:
+        phases.prepare(c, scenario.m)
+    conn.execute("INSERT INTO events (id, created_at, kind) VALUES (7, '2030-06-01', 'view')")  # into the DEFAULT
+    with pytest.raises(psycopg.errors.CheckViolation) as stopped, open_session(dsn) as c:
+        phases.expand(c, scenario.m.name)
     assert '"_ls_not_events_2030" of relation "events_default" is violated' in str(stopped.value)
+    conn.execute("DELETE FROM events WHERE id = 7")
     with open_session(dsn) as c:
         phases.rollback(c, scenario.m.name)
     assert snapshot(conn) == before
