@@ -4,14 +4,18 @@ neither the new partition nor the DEFAULT one; an interrupted DETACH CONCURRENTL
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 
 from liveshift import phases, preflight
 from liveshift.connections import open_session
+from liveshift.ddl.executor import StepRunner
 from liveshift.errors import SpecError
 from liveshift.spec import Migration
-from tests.harness.db import migration, plain_alter_snapshot, snapshot
+from liveshift.values import LockPolicy
+from tests.harness.db import LockEvents, migration, plain_alter_snapshot, snapshot
 from tests.harness.operations.partition_lifecycle import SCENARIOS
 from tests.harness.operations.partitioned import EVENTS, LOGS, TENANTS, USERS
 from tests.harness.scenario import (
@@ -214,3 +218,27 @@ def test_a_partition_operation_with_another_change_of_its_table_is_refused(conn:
         preflight.validate(conn, m, "mixed.yaml")
     assert "operation 0 (add_column) changes table 'events' too" in str(refused.value)
     assert "operations[1]" in str(refused.value)
+
+
+def test_a_detach_whose_wait_times_out_is_retried_and_finalized(dsn: str, conn: psycopg.Connection) -> None:
+    """A query open on the partitioned table longer than the concurrent lock_timeout: DETACH … CONCURRENTLY times out
+    in its wait, leaving the detach pending; the executor retries, skips the detach (pending) and FINALIZE completes
+    it once the query ends. Nothing but that query waited."""
+    scenario = SCENARIOS["detach"]
+    load_tables(conn, scenario.tables)
+    m = scenario.m
+    advance(dsn, m, "cutover")
+    events = LockEvents()
+    policy = LockPolicy(concurrent_lock_timeout_ms=200, backoff_initial_s=0.05, backoff_max_s=0.2)
+    with psycopg.connect(dsn) as reader:
+        reader.execute("SELECT count(*) FROM ranged")  # an open transaction that has used the partitioned table
+        timer = threading.Timer(1.5, reader.commit)
+        timer.start()
+        try:
+            with open_session(dsn) as c:
+                phases.contract(c, m.name, runner=StepRunner(policy, events))
+        finally:
+            timer.join()
+    assert events.retries, "the detach's wait timed out at least once"
+    assert conn.execute("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'ranged_2024'::regclass").fetchone() == (0,)
+    assert snapshot(conn) == plain_alter_snapshot(conn, scenario.setup(conn), scenario.plain)
