@@ -245,7 +245,8 @@ class MigrationPlan:
         for physical in self.physical.tables.values():
             final = self.logical_table_of(physical.name)
             if final is None:
-                steps.append(drop_table(schema, physical.name))
+                if self.final.partitioned_table_of(physical.name) is None:  # a table attached as a partition stays
+                    steps.append(drop_table(schema, physical.name))
                 continue
             kept = {c.physical for c in final.columns}
             # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
