@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
 from liveshift import preflight
 from liveshift.connections import open_session
@@ -26,6 +27,8 @@ CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, ag
 CREATE INDEX users_name_idx ON users (name);
 CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0);
 CREATE TABLE audit_log (id serial PRIMARY KEY, message text);
+CREATE TABLE events (id bigint NOT NULL, created_at date NOT NULL, kind text) PARTITION BY RANGE (created_at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 """
 
 
@@ -49,6 +52,10 @@ def test_example_validates_against_the_live_catalog(dsn: str, conn: psycopg.Conn
     conn.execute(SETUP)
     if example["op"] == "create_table":  # the example creates orders, which the others use
         conn.execute("DROP TABLE orders")
+    if example["op"] == "attach_partition":  # the table to attach, shaped like the partitioned one
+        conn.execute(
+            sql.SQL("CREATE TABLE {} (LIKE events INCLUDING ALL)").format(sql.Identifier(example["partition"]))
+        )
     m = migration(yaml.safe_dump({"name": "doc_example", "operations": [example]}))
     with open_session(dsn) as c:
         preflight.validate(c, m, file="docs")
