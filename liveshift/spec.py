@@ -22,9 +22,10 @@ class Migration(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(
-        pattern=r"^[a-z_][a-z0-9_]*$",
-        max_length=40,
-        description="Version name: lower case letters, digits and _; also names the green schema",
+        pattern=r"^[a-z0-9_][a-z0-9_-]*$",
+        max_length=100,
+        description="Version name: lower case letters, digits, _ and - (e.g. 01_create_tables); also names the "
+        "green schema, <schema>_<name>, shortened with a hash past 63 bytes",
     )
     schema_name: str = Field(
         "public", alias="schema", min_length=1, max_length=20, description="The schema holding the tables"
