@@ -12,7 +12,7 @@ printed itself (a CHECK or foreign key being rebuilt) is passed on as it was rea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
@@ -354,12 +354,70 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
     )
 
 
+# -- index options (create_index): per-column key parts, INCLUDE, NULLS NOT DISTINCT, storage, tablespace ------
+
+
+@dataclass(frozen=True)
+class KeyPart:
+    """One key column of an index with its options; `opclass` and `order`/`nulls` are checked words (spec)."""
+
+    column: str
+    collation: str | None = None
+    opclass: str | None = None
+    order: str | None = None  # ASC | DESC
+    nulls: str | None = None  # FIRST | LAST
+
+    def sql(self) -> sql.Composable:
+        parts: list[sql.Composable] = [sql.Identifier(self.column)]
+        if self.collation:
+            parts.append(sql.SQL("COLLATE {}").format(sql.Identifier(self.collation)))
+        if self.opclass:
+            parts.append(sql.SQL(".").join(sql.Identifier(p) for p in self.opclass.split(".")))
+        if self.order:
+            parts.append(sql.SQL(self.order))
+        if self.nulls:
+            parts.append(sql.SQL("NULLS {}").format(sql.SQL(self.nulls)))
+        return sql.SQL(" ").join(parts)
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """What CREATE INDEX may say beyond its columns, method and predicate."""
+
+    keys: tuple[KeyPart, ...] = ()  # the key columns with their options (empty: the plain columns)
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False  # PostgreSQL 15 and later
+    storage: tuple[tuple[str, str], ...] = ()  # WITH (name = 'value', …)
+    tablespace: str | None = None
+
+    def key_sql(self) -> sql.Composable:
+        return sql.SQL(", ").join(k.sql() for k in self.keys)
+
+    def tail_sql(self) -> sql.Composable:
+        out: sql.Composable = sql.SQL("")
+        if self.include:
+            out += sql.SQL(" INCLUDE ({})").format(_names(list(self.include)))
+        if self.nulls_not_distinct:
+            out += sql.SQL(" NULLS NOT DISTINCT")
+        if self.storage:
+            pairs = (sql.SQL("{} = {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in self.storage)
+            out += sql.SQL(" WITH ({})").format(sql.SQL(", ").join(pairs))
+        if self.tablespace:
+            out += sql.SQL(" TABLESPACE {}").format(sql.Identifier(self.tablespace))
+        return out
+
+
 # -- indexes ---------------------------------------------------------------------------------------------
 
 
-def _index_body(columns: list[str], method: str, where: str | None) -> sql.Composable:
-    """` USING method (columns) [WHERE (where)]`: what follows the table in CREATE INDEX."""
-    body = sql.SQL(" USING {} ({})").format(sql.Identifier(method), _names(columns))
+def _index_body(
+    columns: list[str], method: str, where: str | None, options: IndexOptions | None = None
+) -> sql.Composable:
+    """` USING method (columns) [options] [WHERE (where)]`: what follows the table in CREATE INDEX."""
+    keys = _names(columns) if options is None or not options.keys else options.key_sql()
+    body = sql.SQL(" USING {} ({})").format(sql.Identifier(method), keys)
+    if options is not None:
+        body += options.tail_sql()
     return sql.SQL("{} WHERE (\n{}\n)").format(body, sql.SQL(where)) if where else body
 
 
@@ -372,12 +430,13 @@ def create_index_concurrently(
     unique: bool = False,
     method: str = "btree",
     where: str | None = None,
+    options: IndexOptions | None = None,
 ) -> Step:
     statement = sql.SQL("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}{}").format(
         sql.SQL("UNIQUE ") if unique else sql.SQL(""),
         sql.Identifier(name),
         qualified(schema, table),
-        _index_body(columns, method, where),
+        _index_body(columns, method, where, options),
     )
     return Step(
         f"create {'unique ' if unique else ''}index {name} on {table} ({', '.join(columns)}) concurrently",
@@ -440,6 +499,7 @@ def create_index_on_only(
     unique: bool = False,
     method: str = "btree",
     where: str | None = None,
+    options: IndexOptions | None = None,
 ) -> Step:
     """The partitioned table's own index, over no partition (ON ONLY): catalog only, so its SHARE lock is brief.
     It is invalid until an index of each partition is attached to it, and PostgreSQL then marks it valid."""
@@ -447,7 +507,7 @@ def create_index_on_only(
         sql.SQL("UNIQUE ") if unique else sql.SQL(""),
         sql.Identifier(name),
         qualified(schema, table),
-        _index_body(columns, method, where),
+        _index_body(columns, method, where, options),
     )
     return Step(
         f"create {'unique ' if unique else ''}index {name} on only {table} (partitioned; its partitions' attached)",

@@ -221,6 +221,10 @@ LOCK_CHECK_OPS = [
     {"op": "raw_sql", "up": "SELECT 1"},
     {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint"},
     {"op": "alter_column", "table": "orders", "column": "id", "type": "bigint"},
+    # issue 22 (items 1-7, 9, 11, 12)
+    {"op": "create_index", "name": "users_em_idx", "table": "users", "columns": [{"name": "email", "opclass":
+     "text_pattern_ops", "collation": "C", "order": "desc", "nulls": "first"}], "include": ["name"],
+     "storage_parameters": {"fillfactor": 70}, "tablespace": "fast", "unique": True, "nulls_not_distinct": True},
 ]  # fmt: skip
 
 
