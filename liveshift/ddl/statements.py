@@ -92,9 +92,15 @@ def column_definition(
     primary_key: bool = False,
     unique: bool = False,
     check: str | None = None,
-    references: tuple[sql.Identifier, str, str] | None = None,
+    references: tuple[sql.Identifier, str, sql.Composable] | None = None,
+    names: tuple[str | None, str | None, str | None] = (None, None, None),
+    check_no_inherit: bool = False,
 ) -> sql.Composable:
-    """One column of CREATE TABLE; `references` is (referenced table, its column, ON DELETE action)."""
+    """One column of CREATE TABLE; `references` is (referenced table, its column, the key's options);
+    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise)."""
+    unique_name, check_name, fk_name = (
+        sql.SQL("CONSTRAINT {} ").format(sql.Identifier(n)) if n else sql.SQL("") for n in names
+    )
     parts: list[sql.Composable] = [sql.Identifier(name), sql.SQL(type_)]
     if not_null:
         parts.append(sql.SQL("NOT NULL"))
@@ -103,14 +109,13 @@ def column_definition(
     if primary_key:
         parts.append(sql.SQL("PRIMARY KEY"))
     if unique:
-        parts.append(sql.SQL("UNIQUE"))
+        parts.append(sql.SQL("{}UNIQUE").format(unique_name))
     if check:
-        parts.append(sql.SQL("CHECK {}").format(user_expression(check)))
+        no_inherit = sql.SQL(" NO INHERIT") if check_no_inherit else sql.SQL("")
+        parts.append(sql.SQL("{}CHECK {}{}").format(check_name, user_expression(check), no_inherit))
     if references is not None:
-        ref_table, ref_column, on_delete = references
-        parts.append(
-            sql.SQL("REFERENCES {} ({}) ON DELETE {}").format(ref_table, sql.Identifier(ref_column), sql.SQL(on_delete))
-        )
+        ref_table, ref_column, options = references
+        parts.append(sql.SQL("{}REFERENCES {} ({}){}").format(fk_name, ref_table, sql.Identifier(ref_column), options))
     return sql.SQL(" ").join(parts)
 
 
@@ -564,6 +569,27 @@ def add_check_not_valid(
 def on_delete(action: str) -> sql.Composable:
     """The options part of a foreign key declared in a migration file."""
     return sql.SQL(" ON DELETE {}").format(sql.SQL(action))
+
+
+def foreign_key_options(
+    on_delete_action: str,
+    on_delete_columns: list[str],
+    on_update: str,
+    match: str,
+    deferrable: bool,
+    initially_deferred: bool,
+) -> sql.Composable:
+    """Every option of a declared foreign key (words checked by the spec), in the order PostgreSQL prints them;
+    `on_delete_columns`: physical names, for SET NULL (a, b) (PostgreSQL 15 and later)."""
+    out = sql.SQL(" MATCH FULL") if match == "FULL" else sql.SQL("")
+    if on_update != "NO ACTION":
+        out += sql.SQL(" ON UPDATE {}").format(sql.SQL(on_update))
+    out += on_delete(on_delete_action)
+    if on_delete_columns:
+        out += sql.SQL(" ({})").format(_names(on_delete_columns))
+    if deferrable:
+        out += sql.SQL(" DEFERRABLE INITIALLY {}").format(sql.SQL("DEFERRED" if initially_deferred else "IMMEDIATE"))
+    return out
 
 
 def add_foreign_key_not_valid(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.ddl.statements import drop_default, set_default
@@ -29,7 +29,7 @@ from liveshift.operations.base import (
     replace_table,
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
-from liveshift.operations.columns import ForeignKeyRef, declared_constraints
+from liveshift.operations.columns import CheckDef, ForeignKeyRef, UniqueDef, declared_constraints
 from liveshift.operations.constraints import (
     DeclaredCheck,
     check_name,
@@ -39,17 +39,6 @@ from liveshift.operations.constraints import (
 )
 from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
 from liveshift.operations.rename_column import with_renamed_column
-
-
-class CheckDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=63)
-    expression: str = Field(min_length=1)
-
-
-class UniqueDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=63)
 
 
 class AlterColumn(OperationBase):
@@ -96,6 +85,9 @@ class AlterColumn(OperationBase):
             return self.unique.name
         return unique_name(table, self._new_name())
 
+    def _fk_name(self, table: str) -> str:
+        return (self.references.name if self.references else None) or fk_name(table, self._new_name())
+
     def _check_name(self, table: str) -> str | None:
         if self.check_ is None:
             return None
@@ -126,7 +118,10 @@ class AlterColumn(OperationBase):
             if name is not None and name in names:
                 raise self.fail(fld, f"a constraint or index named {name!r} already exists on table {self.table!r}")
         if self.references:
-            name = fk_name(table.name, self._new_name())
+            name = self._fk_name(table.name)
+            problem = self.references.option_problem([self._new_name()])
+            if problem:
+                raise self.fail(f"references.{problem[0]}", problem[1])
             if name in names:
                 raise self.fail("references", f"a constraint named {name!r} already exists on table {self.table!r}")
             ref = catalog.table(self.references.table)
@@ -192,7 +187,7 @@ class AlterColumn(OperationBase):
             new.name,
             unique=self._unique_name(table.name),
             check=(self._check_name(table.name) or "") if self.check_ else None,
-            foreign_key=fk_name(table.name, new.name),
+            foreign_key=self._fk_name(table.name),
             references=self.references,
         )
         columns = [new if c.name == new.name else c for c in table.columns]
@@ -284,7 +279,9 @@ class AlterColumn(OperationBase):
             self.table,
             swap.hidden,
             unique=self._unique_name(swap.table.name),
-            foreign_key=fk_name(swap.table.name, swap.new.name),
+            foreign_key=self._fk_name(swap.table.name),
             references=self.references,
-            check=DeclaredCheck(check, self.check_.expression, "check") if self.check_ and check else None,
+            check=DeclaredCheck(check, self.check_.expression, "check", self.check_.no_inherit)
+            if self.check_ and check
+            else None,
         )

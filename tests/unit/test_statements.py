@@ -225,6 +225,12 @@ LOCK_CHECK_OPS = [
     {"op": "create_index", "name": "users_em_idx", "table": "users", "columns": [{"name": "email", "opclass":
      "text_pattern_ops", "collation": "C", "order": "desc", "nulls": "first"}], "include": ["name"],
      "storage_parameters": {"fillfactor": 70}, "tablespace": "fast", "unique": True, "nulls_not_distinct": True},
+    {"op": "create_table", "table": "seats", "columns": [{"name": "a", "type": "bigint", "unique": {"name": "s_u"}},
+     {"name": "b", "type": "bigint"}], "constraints": [{"type": "foreign_key", "columns": ["b"], "references":
+     {"table": "users", "columns": ["id"], "on_delete": "SET NULL", "on_delete_columns": ["b"]}}]},
+    {"op": "add_column", "table": "users", "column": {"name": "t2", "type": "bigint", "check": {"name": "c2",
+     "expression": "t2 > 0", "no_inherit": True}, "references": {"table": "teams", "column": "id", "name": "f2",
+     "on_update": "CASCADE", "match": "full", "deferrable": True}}},
 ]  # fmt: skip
 
 
