@@ -1084,3 +1084,35 @@ def _drop_dependent(d: Dependent) -> sql.Composable:
 def drop_dependent(d: Dependent) -> Step:
     """Drop `d` for good (a drop_column with drop_dependents), in the transaction that drops the column."""
     return _dependent_step(f"drop {d.key} (drop_dependents)", d, [_drop_dependent(d)])
+
+
+# -- comments and replica identity (issue 22) -------------------------------------------------------------
+
+
+def comment_on(schema: str, table: str, target: tuple[str, str] | None, text: str | None) -> Step:
+    """COMMENT ON TABLE, or on `target` ("COLUMN" | "CONSTRAINT", its name) of `table`; `text` None removes it.
+    Catalog only, under SHARE UPDATE EXCLUSIVE (application reads and writes continue); the same again is a no-op."""
+    kind, name = target or ("TABLE", "")
+    on = qualified(schema, table)
+    if kind == "COLUMN":
+        on = sql.SQL("COLUMN {}").format(sql.Identifier(schema, table, name))
+    elif kind == "CONSTRAINT":
+        on = sql.SQL("CONSTRAINT {} ON {}").format(sql.Identifier(name), qualified(schema, table))
+    else:
+        on = sql.SQL("TABLE {}").format(on)
+    what = f"{kind.lower()} {table}" + (f".{name}" if name else "")
+    return Step(
+        f"comment on {what}" if text is not None else f"remove the comment on {what}",
+        sql.SQL("COMMENT ON {} IS {}").format(on, sql.Literal(text) if text is not None else sql.SQL("NULL")),
+        lock=Lock(SHARE_UPDATE, ((schema, table),)),
+    )
+
+
+def set_replica_identity(schema: str, table: str, identity: str, index: str | None = None) -> Step:
+    """REPLICA IDENTITY DEFAULT | FULL | NOTHING | USING INDEX: catalog only, a brief ACCESS EXCLUSIVE."""
+    what = sql.SQL("USING INDEX {}").format(sql.Identifier(index)) if index else sql.SQL(identity)
+    return Step(
+        f"set replica identity of {table} to {identity.lower()}" + (f" {index}" if index else ""),
+        sql.SQL("ALTER TABLE {} REPLICA IDENTITY {}").format(qualified(schema, table), what),
+        lock=_exclusive(schema, table),
+    )

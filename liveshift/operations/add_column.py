@@ -15,6 +15,7 @@ from liveshift.operations.base import (
     hidden_name,
 )
 from liveshift.operations.columns import ColumnDef, check_column_options, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
     DeclaredCheck,
     check_name,
@@ -101,6 +102,8 @@ class AddColumn(OperationBase):
             check=self._declared_check(before.name),
         )
         self._plan_fill(ctx, plan, hidden)
+        if self.column.comment is not None:
+            plan.contract.append(comment_step(ctx, physical, ("COLUMN", hidden), self.column.comment))
         return plan
 
     def _declared_check(self, table: str) -> DeclaredCheck | None:

@@ -30,6 +30,7 @@ from liveshift.operations.base import (
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
 from liveshift.operations.columns import CheckDef, ForeignKeyRef, UniqueDef, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
     DeclaredCheck,
     check_name,
@@ -56,6 +57,7 @@ class AlterColumn(OperationBase):
     check_: CheckDef | None = Field(None, alias="check")
     unique: bool | UniqueDef | None = None
     references: ForeignKeyRef | None = None
+    comment: str | None = Field(None, description="COMMENT ON COLUMN at contract; an explicit null removes it")
 
     @model_serializer(mode="wrap")
     def _keep_unset_default_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -63,7 +65,13 @@ class AlterColumn(OperationBase):
         data = handler(self)
         if "default" not in self.model_fields_set:
             data.pop("default", None)
+        if "comment" not in self.model_fields_set:
+            data.pop("comment", None)
         return data
+
+    @property
+    def sets_comment(self) -> bool:
+        return "comment" in self.model_fields_set
 
     # what the operation changes
 
@@ -108,7 +116,7 @@ class AlterColumn(OperationBase):
                 raise self.fail(
                     "up" if self.up is not None else "down", "up/down apply only to a type or constraint change"
                 )
-            if (self.name is None or self.name == self.column) and not self.sets_default:
+            if (self.name is None or self.name == self.column) and not self.sets_default and not self.sets_comment:
                 raise self.fail(
                     "column", "nothing to change: give name, type, nullable, default, check, unique or references"
                 )
@@ -210,6 +218,10 @@ class AlterColumn(OperationBase):
         plan = OpPlan()
         if self.type:
             plan.types.append(("type", self.type))
+        if self.sets_comment:
+            stored = ctx.after.tables[self.table].column(self._new_name())
+            assert stored is not None
+            plan.contract.append(comment_step(ctx, before.physical, ("COLUMN", stored.physical), self.comment))
         if not self._needs_swap(column):
             self._plan_in_place(ctx, plan, before, column)
             return plan

@@ -78,6 +78,7 @@ class ColumnDef(BaseModel):
     check: str | CheckDef | None = None  # an expression, or {expression, name?, no_inherit?}
     references: ForeignKeyRef | None = None
     primary_key: bool = False
+    comment: str | None = None  # COMMENT ON COLUMN, set at contract
 
     @property
     def check_def(self) -> CheckDef | None:

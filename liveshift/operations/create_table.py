@@ -14,9 +14,10 @@ from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
 from liveshift.ddl.statements import column_definition, create_table
-from liveshift.ddl.steps import qualified
+from liveshift.ddl.steps import Step, qualified
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.columns import ColumnDef, UniqueDef, check_column_options, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import check_name, fk_name, unique_name
 from liveshift.operations.table_constraints import TableConstraint
 
@@ -60,6 +61,7 @@ class CreateTable(OperationBase):
     columns: list[ColumnDef] = Field(min_length=1)
     primary_key: list[str] | None = Field(None, min_length=1)
     constraints: list[TableConstraint] = Field(default_factory=list)
+    comment: str | None = None  # COMMENT ON TABLE, set at contract (as every comment: comment.py)
 
     def tables(self) -> list[str]:
         refs = [c.references.table for c in self.columns if c.references]
@@ -192,6 +194,15 @@ class CreateTable(OperationBase):
             referenced = qualified(ctx.schema, ref.physical)
         return constraint.definition(self.table, referenced)
 
+    def _comments(self, ctx: OpContext) -> list[Step]:
+        steps = [comment_step(ctx, self.table, None, self.comment)] if self.comment is not None else []
+        steps += [comment_step(ctx, self.table, ("COLUMN", c.name), c.comment) for c in self.columns if c.comment]
+        for constraint in self.constraints:
+            if constraint.comment is not None:
+                target = ("CONSTRAINT", constraint.constraint_name(self.table))
+                steps.append(comment_step(ctx, self.table, target, constraint.comment))
+        return steps
+
     def plan(self, ctx: OpContext) -> OpPlan:
         if self.table in relation_names(ctx.physical):
             raise self.fail(
@@ -210,6 +221,7 @@ class CreateTable(OperationBase):
         plan = OpPlan()
         # its foreign keys lock the referenced tables too
         plan.structure.append(create_table(ctx.schema, self.table, items, self.primary_key, referenced))
+        plan.contract += self._comments(ctx)
         # rollback drops the table structurally (it is not in the physical catalog before)
         shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)
         for i, col in enumerate(self.columns):

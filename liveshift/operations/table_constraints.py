@@ -40,6 +40,7 @@ class TableConstraint(BaseModel):
     exclude: list[ExcludeElement] | None = Field(None, min_length=1)
     method: Literal["gist", "spgist", "btree", "hash"] = "gist"  # exclude
     where: str | None = Field(None, min_length=1)  # exclude
+    comment: str | None = None  # COMMENT ON CONSTRAINT, set at contract
 
     def key_columns(self) -> list[str]:
         return [e.column for e in self.exclude or []] if self.type == "exclude" else list(self.columns or [])

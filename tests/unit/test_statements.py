@@ -231,6 +231,10 @@ LOCK_CHECK_OPS = [
     {"op": "add_column", "table": "users", "column": {"name": "t2", "type": "bigint", "check": {"name": "c2",
      "expression": "t2 > 0", "no_inherit": True}, "references": {"table": "teams", "column": "id", "name": "f2",
      "on_update": "CASCADE", "match": "full", "deferrable": True}}},
+    {"op": "comment", "table": "users", "column": "email", "comment": "x"},
+    {"op": "comment", "table": "users", "constraint": "users_email_check", "comment": None},
+    {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
+    {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
 ]  # fmt: skip
 
 
