@@ -929,6 +929,18 @@ def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, dow
     return RawSqlSteps(run_up, undo, done)
 
 
+def raw_sql_on_complete(runs: sql.Composable, migration: str, index: int, text: str) -> Step:
+    """A raw_sql operation's `on_complete`, run at contract once: with the forgetting of the run, so that a
+    second contract (the run forgotten) skips it. Declares no lock, as every user statement (see raw_sql_steps)."""
+    key = sql.SQL("migration = {} AND op_index = {}").format(sql.Literal(migration), sql.Literal(index))
+    return Step(
+        f"raw SQL on_complete (operation {index})",
+        sql.SQL("{}\n;\nDELETE FROM {} WHERE {}").format(sql.SQL(text), runs, key),
+        lock=None,
+        skip_if=sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {} WHERE {})").format(runs, key),
+    )
+
+
 # -- objects that read a column contract replaces (dependents.py, carry.py) --------------------------------
 # Taken off before the column is dropped and put back over its successor in the same transaction; their
 # definitions are PostgreSQL's own catalog text, printed and run again under a pg_catalog-only search_path.

@@ -235,6 +235,7 @@ LOCK_CHECK_OPS = [
     {"op": "comment", "table": "users", "constraint": "users_email_check", "comment": None},
     {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
     {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
+    {"op": "raw_sql", "up": "CREATE TABLE t (a int)", "on_complete": "CREATE INDEX t_a ON t (a)"},
 ]  # fmt: skip
 
 
