@@ -19,12 +19,15 @@ from liveshift.activities.payloads import (
     BaselineInput,
     CloseStaleInput,
     EntriesInput,
+    InitInput,
+    InitResult,
     PendingInput,
     RecordEndInput,
     RecordStartInput,
 )
 from liveshift.store import history
 from liveshift.store.history import HistoryEntry, MigrationFileRef
+from liveshift.versions.base import init_schema
 
 T = TypeVar("T")
 
@@ -71,6 +74,11 @@ class HistoryActivities:
             request.target, lambda conn: history.baseline(conn, request.files, request.upto, request.started_by)
         )
 
+    @activity.defn
+    async def init_schema(self, request: InitInput) -> InitResult:
+        version, created = await self._on(request.target, lambda conn: init_schema(conn, request.schema_name))
+        return InitResult(version=version, created=created)
+
     def all(self) -> list[Callable[..., object]]:
         return [
             self.history_pending,
@@ -79,4 +87,5 @@ class HistoryActivities:
             self.history_close_stale,
             self.history_entries,
             self.history_baseline,
+            self.init_schema,
         ]

@@ -118,6 +118,16 @@ class EntriesInput(BaseModel):
     target: str
 
 
+class InitInput(BaseModel):
+    target: str
+    schema_name: str = "public"
+
+
+class InitResult(BaseModel):
+    version: str
+    created: bool
+
+
 class BaselineInput(BaseModel):
     target: str
     files: list[MigrationFileRef]

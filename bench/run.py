@@ -184,18 +184,22 @@ def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool
     """One statement over the whole expanded table: the trigger's `up` path for every row (`touch`), or the
     backfill's own batch statement with every key in one batch, on the path the plan takes."""
     plan = phases.plan_of(load_record(conn, migration))
-    (target,) = plan.backfill_targets()
-    direct = target.direct and not touch
+    targets = plan.backfill_targets()  # the table, or each leaf partition of a partitioned one
+    direct = targets[0].direct and not touch
     conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
     conn.execute("CHECKPOINT")
     conn.execute(
         sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
     )
-    last = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]  # type: ignore[index]
-    statement = batch_update_statement(plan.schema, target, None, [last], direct)
-    t0 = time.perf_counter()
-    conn.execute(statement, prepare=False)
-    seconds = time.perf_counter() - t0
+    seconds = 0.0
+    for target in targets:
+        last = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(target.table))).fetchone()[0]  # type: ignore[index]
+        if last is None:
+            continue
+        statement = batch_update_statement(plan.schema, target, None, [last], direct)
+        t0 = time.perf_counter()
+        conn.execute(statement, prepare=False)
+        seconds += time.perf_counter() - t0
     conn.execute("RESET liveshift.version")
     return seconds, "direct" if direct else "trigger"
 

@@ -21,6 +21,7 @@ class Exit(IntEnum):
     FINDINGS = 1  # lint: hazards found
     REFUSED = 2  # bad input or a refused request, unknown migration, Temporal unreachable; dev/demo: no stack
     REVIEW = 3  # convert: written, with values marked for review
+    NOTHING = 4  # convert: the SQL holds no DDL (e.g. a Django migration with only Python or no-op operations)
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -158,6 +158,21 @@ class MigrationPlan:
     def logical_table_of(self, physical: str) -> Table | None:
         return next((t for t in self.final.tables.values() if t.physical == physical), None)
 
+    def abandoned_columns(self, physical: Table) -> list[str]:
+        """Hidden columns an operation adds to `physical` that a later one drops (a column changed, then dropped):
+        neither in the table before the migration nor in its final shape, so contract and rollback drop them."""
+        existing = {c.name for c in physical.columns}
+        final = self.logical_table_of(physical.name)
+        kept = {c.physical for c in final.columns} if final is not None else set()
+        hidden = {
+            c.physical
+            for _, ctx, _ in self.ops
+            for table in ctx.after.tables.values()
+            if table.physical == physical.name
+            for c in table.columns
+        }
+        return sorted(hidden - existing - kept)
+
     # phases
 
     def expand_steps(self) -> list[Step]:
@@ -230,7 +245,8 @@ class MigrationPlan:
         for physical in self.physical.tables.values():
             final = self.logical_table_of(physical.name)
             if final is None:
-                steps.append(drop_table(schema, physical.name))
+                if self.final.partitioned_table_of(physical.name) is None:  # a table attached as a partition stays
+                    steps.append(drop_table(schema, physical.name))
                 continue
             kept = {c.physical for c in final.columns}
             # a column whose name a renamed one takes over: once that rename ran, the name is the new column's
@@ -239,7 +255,7 @@ class MigrationPlan:
                 drop_column(schema, physical.name, c.name, successor.get(c.name))
                 for c in physical.columns
                 if c.name not in kept
-            ]
+            ] + [drop_column(schema, physical.name, name) for name in self.abandoned_columns(physical)]
         # tables with objects that read what is dropped: their drops and renames in one transaction with those
         groups, grouped = contract_groups(schema, self.final, self.carried, self.removals, drops)
         steps += groups
@@ -275,6 +291,8 @@ class MigrationPlan:
             steps += [
                 drop_column(schema, final.physical, c.physical) for c in final.columns if c.physical not in existing
             ]
+        for before in self.physical.tables.values():
+            steps += [drop_column(schema, before.name, name) for name in self.abandoned_columns(before)]
         if self.create_blue:
             steps += drop_version_steps(self.blue)
             steps.append(statements.forget_version(schema, self.blue))

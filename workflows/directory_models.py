@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from liveshift.spec import Migration
 from liveshift.store.history import HistoryEntry, MigrationFileRef
@@ -67,8 +67,11 @@ class DirectoryStatus(BaseModel):
 class HistoryRequest(BaseModel):
     """What the CLI asks of a target's history (through HistoryWorkflow, since only the worker reaches targets)."""
 
-    action: Literal["entries", "pending", "baseline"]
+    model_config = ConfigDict(populate_by_name=True)
+
+    action: Literal["entries", "pending", "baseline", "init"]
     target: str = Field(min_length=1)
+    schema_name: str = Field("public", alias="schema", min_length=1)  # init: the schema whose base version to register
     files: list[MigrationFileRef] = Field(default_factory=list)
     upto: str = ""  # baseline: the last file recorded as applied
     started_by: str = ""  # baseline
@@ -83,6 +86,8 @@ class HistoryRequest(BaseModel):
 class HistoryAnswer(BaseModel):
     entries: list[HistoryEntry] = Field(default_factory=list)  # entries
     files: list[MigrationFileRef] = Field(default_factory=list)  # pending: still to apply; baseline: recorded
+    version: str = ""  # init: the schema's current version
+    created: bool = False  # init: registered now (False: the schema already had a version)
 
 
 def directory_workflow_id(target: str) -> str:

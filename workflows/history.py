@@ -2,8 +2,9 @@
 
 The CLI talks to Temporal only; the worker alone resolves a target to a connection string. So `liveshift
 history`, `liveshift baseline` and `liveshift migrate`'s pre-check run one activity through this workflow on
-the worker's task queue and read its result. A refusal (an edited applied file, a gap, an unknown file or
-target) fails the workflow with the core's message, which the CLI prints.
+the worker's task queue and read its result; so does `liveshift init` (a schema's base version registered).
+A refusal (an edited applied file, a gap, an unknown file or target) fails the workflow with the core's
+message, which the CLI prints.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.history import HistoryActivities
-    from liveshift.activities.payloads import BaselineInput, EntriesInput, PendingInput
+    from liveshift.activities.payloads import BaselineInput, EntriesInput, InitInput, InitResult, PendingInput
     from liveshift.store.history import HistoryEntry, MigrationFileRef
     from liveshift.workflows.directory_models import HISTORY_WORKFLOW, HistoryAnswer, HistoryRequest
 
@@ -38,6 +39,11 @@ class HistoryWorkflow:
                 HistoryActivities.history_entries, EntriesInput(target=request.target)
             )
             return HistoryAnswer(entries=entries)
+        if request.action == "init":  # a new action: no earlier history took this branch
+            init: InitResult = await _step(
+                HistoryActivities.init_schema, InitInput(target=request.target, schema_name=request.schema_name)
+            )
+            return HistoryAnswer(version=init.version, created=init.created)
         if request.action == "pending":
             todo: list[MigrationFileRef] = await _step(
                 HistoryActivities.history_pending, PendingInput(target=request.target, files=request.files)

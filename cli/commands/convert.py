@@ -1,7 +1,8 @@
 """`liveshift convert FILE.sql [-o OUT]`: plain DDL as a liveshift migration file. No database needed.
 
 Exit 0 when converted with nothing to review; 3 when converted but some values are candidates marked REVIEW
-(in the file and on stderr); 2 when the SQL cannot be read, parsed or converted (naming file and line).
+(in the file and on stderr); 4 when the SQL holds no DDL (nothing to convert, no file written: an ORM migration
+with only Python or no-op operations); 2 when the SQL cannot be read, parsed or converted (naming file and line).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from liveshift.cli.process import Exit
 from liveshift.sqlconvert.convert import convert_file
-from liveshift.sqlconvert.statements import SqlInputError
+from liveshift.sqlconvert.statements import NothingToConvert, SqlInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "BEGIN/COMMIT and SET are skipped. Values the SQL does not give (the way back of a type change, a value "
         "for a new NOT NULL column) are written as candidates marked REVIEW. The file is validated before it is "
         "written; check it against the database with `liveshift plan`. Exit 0 when nothing needs review, 3 when "
-        "something does, 2 when the SQL cannot be converted.",
+        "something does, 4 when the SQL holds no DDL (nothing to convert: no file is written), 2 when the SQL "
+        "cannot be read, parsed or converted.",
     )
     parser.add_argument("file", metavar="FILE", help="SQL file; - reads standard input (e.g. piped from alembic)")
     parser.add_argument("-o", "--output", metavar="OUT", help="write the migration here (default: stdout)")
@@ -39,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         conversion = convert_file(args.file, args.name)
+    except NothingToConvert as exc:  # not an error: the migration changes no schema, so no file is written
+        sys.stderr.write(f"liveshift convert: {exc}; no migration written\n")
+        return Exit.NOTHING
     except SqlInputError as exc:
         sys.stderr.write(f"liveshift convert: {exc}\n")
         return Exit.REFUSED

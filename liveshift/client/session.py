@@ -94,7 +94,7 @@ def route(conn: psycopg.Connection, schema: str, key: str | None, version: str |
     `liveshift.use_version` sets search_path and `liveshift.version` for this transaction only, so the next
     client a transaction pooler gives this server connection inherits nothing. Raises VersionUnavailable or
     NoVersion (the transaction is then aborted: the caller rolls it back)."""
-    if conn.autocommit:
+    if conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:  # not in conn.transaction()
         raise ClientError(
             "routing per transaction needs a transaction: this connection is in autocommit mode, where each "
             "statement is its own transaction (use router.transaction(conn), or autocommit off)"

@@ -58,7 +58,8 @@ class Lock:
     # the application tables it locks in `mode`, as (schema, table); a foreign key's referenced table too.
     # Empty with a mode: the statement locks only an index (the label still names the mode)
     tables: tuple[Table, ...] = ()
-    # CREATE/DROP INDEX CONCURRENTLY: outside a transaction, waiting for older snapshots but blocking no one
+    # CREATE/DROP INDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY: outside a transaction, waiting for older
+    # snapshots but blocking no one
     concurrently: bool = False
     # the one statement of several that takes `mode` (the others take less): the label names it
     by: str | None = None
@@ -120,7 +121,11 @@ def _alter_table(stmt: object) -> Iterator[tuple[Table, str]]:
         return  # ALTER INDEX/VIEW/SEQUENCE: no application table
     modes = []
     for cmd in stmt.cmds:  # type: ignore[attr-defined]
-        if cmd.subtype == enums.AlterTableType.AT_ValidateConstraint:
+        partition = _partition_cmd(cmd)
+        if partition is not None:
+            modes.append(partition[0])
+            yield _range_var(cmd.def_.name), partition[1]
+        elif cmd.subtype == enums.AlterTableType.AT_ValidateConstraint:
             modes.append(SHARE_UPDATE)
         elif cmd.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             fks = list(_foreign_key_targets([cmd.def_]))
@@ -152,6 +157,22 @@ def _commented_table(stmt: object) -> Table:
     return (schema[0] if schema else "", table)
 
 
+def _partition_cmd(cmd: object) -> tuple[str, str] | None:
+    """ATTACH or DETACH PARTITION: (mode on the partitioned table, mode on the partition), as PostgreSQL takes
+    them; None for any other subcommand. A DEFAULT partition it also locks is not named in the SQL."""
+    from pglast import enums
+
+    subtype = cmd.subtype  # type: ignore[attr-defined]
+    if subtype == enums.AlterTableType.AT_AttachPartition:
+        return SHARE_UPDATE, ACCESS_EXCLUSIVE
+    if subtype == enums.AlterTableType.AT_DetachPartitionFinalize:
+        return SHARE_UPDATE, SHARE_UPDATE
+    if subtype == enums.AlterTableType.AT_DetachPartition:
+        mode = SHARE_UPDATE if cmd.def_.concurrent else ACCESS_EXCLUSIVE  # type: ignore[attr-defined]
+        return mode, mode
+    return None
+
+
 def _statement_locks(stmt: object) -> Iterator[tuple[Table, str]]:
     from pglast import ast, enums
 
@@ -178,7 +199,10 @@ def _statement_locks(stmt: object) -> Iterator[tuple[Table, str]]:
     elif isinstance(stmt, ast.CommentStmt) and stmt.objtype in _COMMENTED_ON_TABLES:
         yield _commented_table(stmt), SHARE_UPDATE
     elif isinstance(stmt, ast.CreateStmt):
-        # a new table: only the tables its foreign keys reference are in use
+        # a new table: only the tables its foreign keys reference are in use; a new partition (PARTITION OF)
+        # changes its partitioned table's partition descriptor, under ACCESS EXCLUSIVE
+        if stmt.partbound is not None:
+            yield from ((_range_var(parent), ACCESS_EXCLUSIVE) for parent in stmt.inhRelations or ())
         columns = [c for c in stmt.tableElts or () if isinstance(c, ast.ColumnDef)]
         yield from ((t, SHARE_ROW) for t in _foreign_key_targets(stmt.tableElts))
         for column in columns:
@@ -198,6 +222,8 @@ def _drops(stmt: object) -> bool:
 def _concurrently(stmt: object) -> bool:
     from pglast import ast
 
+    if isinstance(stmt, ast.AlterTableStmt):  # DETACH PARTITION … CONCURRENTLY
+        return any(isinstance(c.def_, ast.PartitionCmd) and c.def_.concurrent for c in stmt.cmds)
     return isinstance(stmt, ast.IndexStmt | ast.DropStmt) and bool(stmt.concurrent)
 
 

@@ -25,6 +25,10 @@ from liveshift.ddl.steps import (
     column_not_null,
     constraint_exists,
     constraint_missing,
+    detach_pending,
+    either,
+    partition_attached,
+    partition_detached,
     qualified,
     relation_exists,
     relation_missing,
@@ -549,6 +553,119 @@ def drop_partitioned_index(schema: str, table: str, name: str) -> Step:
     )
 
 
+# -- the partition lifecycle: create, attach and detach without a long lock ----------------------------------
+# `bound` is a FOR VALUES clause composed by the operation (operations/partition_bounds.py). Attaching a partition
+# while a DEFAULT partition exists takes ACCESS EXCLUSIVE on the DEFAULT partition too, which the SQL does not
+# name: `default` is that partition, so the executor waits for its old transactions as well.
+
+
+def create_partition_of(schema: str, parent: str, name: str, bound: sql.Composable) -> Step:
+    """A new, empty partition: catalog only, but ACCESS EXCLUSIVE on the partitioned table (held briefly). Only
+    without a DEFAULT partition, whose rows PostgreSQL would otherwise scan under that lock."""
+    return Step(
+        f"create partition {name} of {parent} (empty: catalog only)",
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} {}").format(
+            qualified(schema, name), qualified(schema, parent), bound
+        ),
+        lock=_exclusive(schema, parent),
+        skip_if=relation_exists(schema, name),
+    )
+
+
+def create_table_like(schema: str, parent: str, name: str) -> Step:
+    """A standalone table shaped as the partitioned table's partitions must be (its columns, defaults, CHECK and
+    NOT NULL constraints, generated columns), to be attached: it reads the partitioned table's catalog only."""
+    return Step(
+        f"create table {name} like {parent} (to attach as a partition)",
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)"
+        ).format(qualified(schema, name), qualified(schema, parent)),
+        lock=NO_TABLE_LOCK,
+        skip_if=relation_exists(schema, name),
+    )
+
+
+def _partition_locks(schema: str, partition: str, parent: str, default: str | None) -> tuple[tuple[str, str], ...]:
+    """The partition first, then its partitioned table (as the SQL names them), then the DEFAULT partition."""
+    return ((schema, partition), (schema, parent), *(((schema, default),) if default else ()))
+
+
+def attach_partition(schema: str, parent: str, partition: str, bound: sql.Composable, default: str | None) -> Step:
+    """ATTACH PARTITION: SHARE UPDATE EXCLUSIVE on the partitioned table, ACCESS EXCLUSIVE on the partition and on
+    the DEFAULT partition. It scans neither when validated CHECK constraints already prove the new partition's
+    bound (on the partition) and its exclusion (on the DEFAULT partition): then it is catalog only."""
+    return Step(
+        f"attach {partition} to {parent} (its bound proven by validated checks: no scan)",
+        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} {}").format(
+            qualified(schema, parent), qualified(schema, partition), bound
+        ),
+        lock=Lock(ACCESS_EXCLUSIVE, _partition_locks(schema, partition, parent, default)),
+        skip_if=partition_attached(schema, parent, partition),
+    )
+
+
+def detach_partition_concurrently(schema: str, parent: str, partition: str) -> Step:
+    """DETACH … CONCURRENTLY (PostgreSQL 14+, no DEFAULT partition): two transactions under SHARE UPDATE EXCLUSIVE,
+    waiting between them for the queries that may see the partition. Interrupted after its first, it leaves the
+    detach pending: `finalize_detach` completes it."""
+    return Step(
+        f"detach {partition} from {parent} concurrently",
+        sql.SQL("ALTER TABLE {} DETACH PARTITION {} CONCURRENTLY").format(
+            qualified(schema, parent), qualified(schema, partition)
+        ),
+        lock=Lock(SHARE_UPDATE, _partition_locks(schema, partition, parent, None), concurrently=True),
+        transactional=False,
+        skip_if=either(
+            partition_detached(schema, parent, partition),
+            detach_pending(schema, parent, partition),
+        ),
+    )
+
+
+def finalize_detach(schema: str, parent: str, partition: str) -> Step:
+    """Complete a DETACH … CONCURRENTLY that was interrupted (a worker killed, a lock timeout in its wait); outside
+    a transaction, as it waits for older snapshots too."""
+    return Step(
+        f"finalize the pending detach of {partition} from {parent}",
+        sql.SQL("ALTER TABLE {} DETACH PARTITION {} FINALIZE").format(
+            qualified(schema, parent), qualified(schema, partition)
+        ),
+        lock=Lock(SHARE_UPDATE, _partition_locks(schema, partition, parent, None)),
+        transactional=False,
+        skip_if=sql.SQL("SELECT NOT ({})").format(detach_pending(schema, parent, partition)),
+    )
+
+
+def detach_partition(schema: str, parent: str, partition: str, default: str | None) -> Step:
+    """A plain DETACH, for a partitioned table with a DEFAULT partition (PostgreSQL refuses CONCURRENTLY there):
+    catalog only, under ACCESS EXCLUSIVE on the partitioned table, the partition and the DEFAULT partition."""
+    return Step(
+        f"detach {partition} from {parent} (catalog only)",
+        sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(qualified(schema, parent), qualified(schema, partition)),
+        lock=Lock(ACCESS_EXCLUSIVE, _partition_locks(schema, partition, parent, default)),
+        skip_if=partition_detached(schema, parent, partition),
+    )
+
+
+def drop_table_if_empty(schema: str, table: str, parent: str) -> Step:
+    """Drop a table liveshift created as a partition and has detached again, unless rows were written into it
+    meanwhile: those are kept, in the table, rather than lost."""
+    rel = _regclass_text(schema, table)
+    body = sql.SQL(
+        "DECLARE has_rows boolean; BEGIN "
+        "IF to_regclass({rel}) IS NULL OR EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass({rel})) "
+        "THEN RETURN; END IF; "
+        "EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', {rel}) INTO has_rows; "
+        "IF NOT has_rows THEN EXECUTE format('DROP TABLE %s', {rel}); END IF; END"
+    ).format(rel=rel)
+    return Step(
+        f"drop table {table} (created as a partition of {parent}) unless rows were written into it",
+        _do(body),
+        lock=_exclusive(schema, table, linked=True),  # a DO block: its SQL does not say
+        skip_if=relation_missing(schema, table),
+    )
+
+
 # -- constraints -----------------------------------------------------------------------------------------
 
 
@@ -701,6 +818,21 @@ def drop_checks_on_columns(schema: str, table: str, columns: list[str]) -> Step:
             "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', c.conrelid::regclass, "
             "c.conname); END LOOP; END $ls$"
         ).format(table=_regclass_text(schema, table), hidden=sql.Literal(columns)),
+        # a DO block: its SQL does not say. It drops only CHECKs, which link no other table
+        lock=_exclusive(schema, table),
+    )
+
+
+def drop_checks_except(schema: str, table: str, keep: list[str]) -> Step:
+    """Every CHECK of `table` but `keep`: what DETACH … CONCURRENTLY added to a table it detached (its bound, under
+    a name PostgreSQL chose), when the table goes back to the shape it had before it was attached."""
+    return Step(
+        f"drop the checks {table} did not have before it was attached",
+        sql.SQL(
+            "DO $ls$ DECLARE c record; BEGIN FOR c IN SELECT con.conname FROM pg_constraint con "
+            "WHERE con.conrelid = to_regclass({table}) AND con.contype = 'c' AND NOT con.conname = ANY({keep}) LOOP "
+            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', {table}, c.conname); END LOOP; END $ls$"
+        ).format(table=_regclass_text(schema, table), keep=sql.Literal(keep)),
         # a DO block: its SQL does not say. It drops only CHECKs, which link no other table
         lock=_exclusive(schema, table),
     )

@@ -108,3 +108,32 @@ def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
 def while_hidden(schema: str, table: str, hidden: str, done: sql.Composable) -> sql.Composable:
     """skip_if for contract_first steps: done, or the hidden column already renamed (a re-run after it)."""
     return sql.SQL("SELECT NOT ({}) OR ({})").format(column_exists(schema, table, hidden), done)
+
+
+def _inherits(schema: str, parent: str, partition: str, extra: str = "") -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass({}) AND inhparent = to_regclass({}){})"
+    ).format(
+        sql.Literal(qualified(schema, partition).as_string(None)),
+        sql.Literal(qualified(schema, parent).as_string(None)),
+        sql.SQL(extra),
+    )
+
+
+def partition_attached(schema: str, parent: str, partition: str) -> sql.Composable:
+    """Whether `partition` is a partition of `parent` (a detach pending too)."""
+    return _inherits(schema, parent, partition)
+
+
+def partition_detached(schema: str, parent: str, partition: str) -> sql.Composable:
+    return sql.SQL("SELECT NOT ({})").format(partition_attached(schema, parent, partition))
+
+
+def detach_pending(schema: str, parent: str, partition: str) -> sql.Composable:
+    """Whether a DETACH … CONCURRENTLY of `partition` was interrupted after its first transaction."""
+    return _inherits(schema, parent, partition, " AND inhdetachpending")
+
+
+def either(*guards: sql.Composable) -> sql.Composable:
+    """A guard true when any of `guards` is."""
+    return sql.SQL("SELECT {}").format(sql.SQL(" OR ").join(sql.SQL("({})").format(g) for g in guards))

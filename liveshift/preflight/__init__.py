@@ -14,6 +14,7 @@ from liveshift.plan import MigrationPlan, build_plan
 from liveshift.preflight import privileges
 from liveshift.preflight.dependents import check_owners
 from liveshift.preflight.expressions import check_live
+from liveshift.preflight.partition_bounds import check_bounds
 from liveshift.preflight.partitioned import check_partitioned
 from liveshift.preflight.server import require_supported_server
 from liveshift.spec import Migration
@@ -61,4 +62,5 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
             f"schema {plan.green!r} (the green version of {migration.name!r}) already exists", file=file, field="name"
         )
     check_live(conn, plan, file)
+    check_bounds(conn, plan, file)
     return plan

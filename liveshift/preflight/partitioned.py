@@ -23,6 +23,10 @@ from liveshift.plan import MigrationPlan
 
 # the first release that adds a foreign key NOT VALID to a partitioned table
 NOT_VALID_FOREIGN_KEY_SINCE = 180000
+# the first release with DETACH PARTITION … CONCURRENTLY
+DETACH_CONCURRENTLY_SINCE = 140000
+# the operations that attach, detach or create a partition (operations/partition_lifecycle.py)
+LIFECYCLE = {"attach_partition", "detach_partition", "create_partition"}
 
 
 def _steps(plan: MigrationPlan) -> Iterator[Step]:
@@ -80,6 +84,11 @@ class _Reader:
                         f"it drops index {index!r} of partitioned table {table_name!r} CONCURRENTLY, which PostgreSQL "
                         "cannot do"
                     )
+        if isinstance(stmt, ast.AlterTableStmt) and self._detaches_concurrently(stmt):
+            return stmt.relation.relname, (
+                f"it detaches a partition of {stmt.relation.relname!r} CONCURRENTLY, which PostgreSQL supports "
+                f"from version 14 (this server is {self.server_version // 10000})"
+            )
         if isinstance(stmt, ast.AlterTableStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
             table = self.partitioned(stmt.relation)
             reasons = (self._command(table, cmd) for cmd in stmt.cmds) if table is not None else iter(())
@@ -87,6 +96,12 @@ class _Reader:
             if table is not None and reason is not None:
                 return table.name, reason
         return None
+
+    def _detaches_concurrently(self, stmt: ast.AlterTableStmt) -> bool:
+        """DETACH PARTITION … CONCURRENTLY on a server without it."""
+        if self.server_version >= DETACH_CONCURRENTLY_SINCE:
+            return False
+        return any(isinstance(c.def_, ast.PartitionCmd) and c.def_.concurrent for c in stmt.cmds)
 
     def _command(self, table: Table, cmd: ast.AlterTableCmd) -> str | None:
         assert table.partitioning is not None
@@ -115,8 +130,29 @@ class _Reader:
         return None
 
 
+def _check_lifecycle(plan: MigrationPlan, file: str | None) -> None:
+    """A partition attached, detached or created by a migration that also changes the partitioned table: its
+    helper columns and constraints would have to be on the attached table before the attach, and its backfill
+    would have to know of a partition the snapshot does not hold. One migration each."""
+    lifecycle = [(op, ctx) for op, ctx, _ in plan.ops if op.op_name in LIFECYCLE]
+    for op, ctx in lifecycle:
+        for other, other_ctx, _ in plan.ops:
+            shared = set(op.tables()) & set(other.tables())
+            if other is not op and shared and other.op_name not in LIFECYCLE:
+                raise SpecError(
+                    f"operation {other_ctx.index} ({other.op_name}) changes table {sorted(shared)[0]!r} too: "
+                    f"{op.op_name} runs in a migration that changes no partitioned table it touches (give the "
+                    "change a migration of its own)",
+                    file=file,
+                    index=ctx.index,
+                    op=op.op_name,
+                    field="table",
+                )
+
+
 def check_partitioned(plan: MigrationPlan, server_version: int, file: str | None = None) -> None:
     """Refuse, naming the table and the reason, what the plan would do to a partitioned table that cannot run."""
+    _check_lifecycle(plan, file)
     reader = _Reader(plan, server_version)
     if not reader.tables:
         return

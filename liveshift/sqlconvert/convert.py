@@ -24,7 +24,7 @@ from liveshift.sqlconvert.alter import alter_table
 from liveshift.sqlconvert.analyze import analyse
 from liveshift.sqlconvert.draft import Draft, Review, State, Unsupported
 from liveshift.sqlconvert.sqltext import deparse
-from liveshift.sqlconvert.statements import SqlInputError, Statement, read_sql
+from liveshift.sqlconvert.statements import STDIN, NothingToConvert, SqlInputError, Statement, read_sql
 from liveshift.sqlconvert.tables import create_index, create_table, drop, rename
 
 # session and transaction control: liveshift runs each step in its own transaction with its own lock_timeout
@@ -87,6 +87,35 @@ def _fields(node: ast.Node) -> dict[str, object]:
     return {name: getattr(node, name) for name in node.__slots__}
 
 
+def _named_tables(node: object) -> set[str]:
+    """Every table a statement names: its target, a foreign key's referenced table, a DROP's objects."""
+    if isinstance(node, ast.RangeVar):
+        return {node.relname}
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        return {obj[-1].sval for obj in node.objects}
+    if isinstance(node, (list, tuple)):
+        return set().union(*(_named_tables(item) for item in node))
+    if isinstance(node, ast.Node):
+        return set().union(*(_named_tables(getattr(node, name)) for name in node.__slots__))
+    return set()
+
+
+def _on_raw_table(stmt: Statement, state: State) -> str | None:
+    """The reason `stmt` must stay raw_sql because it names a table this file creates as raw_sql, if it does."""
+    raw = sorted(_named_tables(stmt.node) & state.raw_tables)
+    if not raw:
+        return None
+    if isinstance(stmt.node, ast.RenameStmt) and stmt.node.renameType == ObjectType.OBJECT_TABLE:
+        state.raw_tables.add(stmt.node.newname)
+    return f"names {', '.join(raw)}, created by raw_sql above: liveshift does not model that table"
+
+
+def _kept_raw(stmt: Statement, reason: str, state: State) -> None:
+    state.drafts.append(_raw(stmt, reason))
+    if isinstance(stmt.node, ast.CreateStmt):
+        state.raw_tables.add(stmt.node.relation.relname)
+
+
 def _schemas(stmt: Statement, state: State) -> None:
     relation = _relation(stmt.node)
     if relation is not None and relation.schemaname:
@@ -95,8 +124,9 @@ def _schemas(stmt: Statement, state: State) -> None:
             raise stmt.error(f"a migration holds one schema; this file names {', '.join(sorted(state.schemas))}")
 
 
-def convert_statements(statements: list[Statement], file: str, name: str) -> Conversion:
-    state, notes = State(), []
+def convert_drafts(statements: list[Statement], file: str, state: State | None = None) -> tuple[State, list[str]]:
+    """The operations of `statements` as drafts (with what the caller already knows in `state`), and notes."""
+    state, notes = state or State(), []
     for stmt in statements:
         if isinstance(stmt.node, SKIPPED):
             notes.append(f"{file}:{stmt.line}: skipped {stmt.text.splitlines()[0]!r} (liveshift runs its own)")
@@ -104,31 +134,45 @@ def convert_statements(statements: list[Statement], file: str, name: str) -> Con
         if isinstance(stmt.node, OUTSIDE_TRANSACTION):
             raise stmt.error("cannot run inside a transaction (raw_sql does): run it outside the migration")
         _schemas(stmt, state)
+        reason = _on_raw_table(stmt, state)
+        if reason is not None:
+            _kept_raw(stmt, reason, state)
+            continue
         attempt = copy.deepcopy(state)
         try:
             _convert(stmt, attempt)
             state = attempt
         except Unsupported as exc:
-            state.drafts.append(_raw(stmt, str(exc)))
+            _kept_raw(stmt, str(exc), state)
+    return state, notes
+
+
+def finish(state: State, notes: list[str], file: str, name: str, header: str | None = None) -> Conversion:
+    """The migration file of the drafts, validated, with its reviews and notes."""
     if not state.drafts:
-        raise SqlInputError("no statement to convert (only transaction or session control)", file=file)
+        raise NothingToConvert(file)
     schema = next(iter(state.schemas), None)
-    text = render(name, schema, state.drafts, file)
+    text = render(name, schema, state.drafts, file, header)
     migration = _validated(text, state.drafts, file)
     reviews = [
         Review(file=file, line=d.line, index=i, op=d.op["op"], field=f, message=m)
         for i, d in enumerate(state.drafts)
         for f, m in d.reviews
     ]
-    notes += [
+    notes = notes + [
         f"{file}:{d.line}: operations[{i}] ({d.op['op']}): {n}" for i, d in enumerate(state.drafts) for n in d.notes
     ]
     return Conversion(text=text, migration=migration, reviews=reviews, notes=notes)
 
 
-def render(name: str, schema: str | None, drafts: list[Draft], file: str) -> str:
+def convert_statements(statements: list[Statement], file: str, name: str) -> Conversion:
+    state, notes = convert_drafts(statements, file)
+    return finish(state, notes, file, name)
+
+
+def render(name: str, schema: str | None, drafts: list[Draft], file: str, header: str | None = None) -> str:
     lines = [
-        f"# converted from {file} by `liveshift convert`",
+        header or f"# converted from {file} by `liveshift convert`",
         "# REVIEW marks a value the SQL does not give: a candidate to check before `liveshift plan` and `start`",
     ]
     header = {"name": name, **({"schema": schema} if schema else {})}
@@ -155,5 +199,5 @@ def _validated(text: str, drafts: list[Draft], file: str) -> Migration:
 def convert_file(path: str, name: str | None = None) -> Conversion:
     """Convert the SQL file at `path` (`-`: standard input)."""
     statements = read_sql(path)
-    label = statements[0].file if statements else path
+    label = "<stdin>" if path == STDIN else path
     return convert_statements(statements, label, name or default_name("converted" if path == "-" else path))

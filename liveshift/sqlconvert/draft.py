@@ -72,6 +72,9 @@ class State:
     # columns that exist only once this migration contracts (added or renamed by it): SQL that runs on the table
     # itself (a CHECK, an index predicate) cannot name them in the same migration
     introduced: set[tuple[str, str]] = field(default_factory=set)
+    # tables this file creates with raw_sql (a CREATE TABLE liveshift cannot express): not in liveshift's catalog,
+    # so every later statement naming one (its constraints and indexes, a foreign key to it) is raw_sql too
+    raw_tables: set[str] = field(default_factory=set)
 
     def needs_next_migration(self, draft: Draft, table: str, columns: list[str], field_name: str) -> None:
         named = sorted({c for c in columns if (table, c) in self.introduced})

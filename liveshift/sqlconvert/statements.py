@@ -22,6 +22,15 @@ class SqlInputError(LiveshiftError):
         super().__init__(f"{file}:{line}: {message}" if line is not None else f"{file}: {message}")
 
 
+class NothingToConvert(LiveshiftError):
+    """SQL that parses but holds no DDL (only transaction or session control, comments, or nothing at all): an ORM
+    migration that changes no schema. Distinct from an error: there is simply no migration to write."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        super().__init__(f"{file}: nothing to convert (no DDL: only transaction or session control, or comments)")
+
+
 @dataclass(frozen=True)
 class Statement:
     node: Any  # the pglast node of the statement (AlterTableStmt, IndexStmt, ...)

@@ -86,6 +86,8 @@ STATEMENTS = [
     "ALTER TABLE users ADD COLUMN z int DEFAULT 0 NOT NULL",
     "ALTER TABLE users ADD COLUMN z uuid DEFAULT gen_random_uuid()",
     "ALTER TABLE users ADD COLUMN z int CHECK (z > 0)",
+    "ALTER TABLE orders ADD COLUMN buyer bigint REFERENCES users (id)",
+    "ALTER TABLE orders ADD COLUMN buyer bigint DEFAULT 1 REFERENCES users (id)",
     "ALTER TABLE users ALTER COLUMN nick SET DEFAULT 'y'",
     "ALTER TABLE users DROP COLUMN email",
     "ALTER TABLE users ALTER COLUMN email SET STORAGE EXTERNAL",

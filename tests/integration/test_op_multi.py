@@ -9,12 +9,21 @@ from liveshift import preflight
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.harness.db import migration
-from tests.harness.operations.multi import MULTI, ODD, blue_write, green_write, odd_blue_write, odd_green_write
+from tests.harness.operations.multi import (
+    CHANGED_THEN_DROPPED,
+    MULTI,
+    ODD,
+    blue_write,
+    green_write,
+    odd_blue_write,
+    odd_green_write,
+)
 from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
     columns_of,
     each_step_twice_equals_once,
+    every_phase,
     load_tables,
     rollback_from,
 )
@@ -120,3 +129,18 @@ def test_odd_identifiers_rollback(dsn: str, conn: psycopg.Connection, stop_after
 
 def test_odd_identifiers_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
     each_step_twice_equals_once(dsn, conn, ODD)
+
+
+def test_a_column_changed_then_dropped_leaves_no_hidden_column(dsn: str, conn: psycopg.Connection) -> None:
+    every_phase(dsn, conn, CHANGED_THEN_DROPPED)
+    assert columns_of(conn, "kinds") == ["id", "label"]
+
+
+@pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
+def test_a_column_changed_then_dropped_rollback(dsn: str, conn: psycopg.Connection, stop_after: str) -> None:
+    rollback_from(dsn, conn, CHANGED_THEN_DROPPED, stop_after)
+    assert columns_of(conn, "kinds") == ["id", "label", "name"]
+
+
+def test_a_column_changed_then_dropped_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
+    each_step_twice_equals_once(dsn, conn, CHANGED_THEN_DROPPED)

@@ -142,3 +142,37 @@ ODD = Scenario(
     blue=Side(odd_blue_write, _odd_blue_sees),
     green=Side(odd_green_write, _odd_green_sees),
 )
+
+
+# a column changed, then dropped, in one file (Django's contenttypes 0002): the hidden copy the change adds is
+# dropped by contract and rollback too
+MIGRATION_CHANGED_THEN_DROPPED = """
+name: changed_then_dropped
+operations:
+  - {op: alter_column, table: kinds, column: name, nullable: true, down: "coalesce(name, '')"}
+  - {op: drop_column, table: kinds, column: name}
+"""
+
+KINDS = Table("kinds", "id bigserial PRIMARY KEY, label text NOT NULL, name varchar(100) NOT NULL", rows=300,
+              values={"label": "'l' || g", "name": "'n' || g"})  # fmt: skip
+
+
+def _kinds_blue_write(c: psycopg.Connection, n: int) -> None:
+    c.execute("INSERT INTO kinds (label, name) VALUES (%s, 'blue')", (f"w{n}",))
+
+
+def _kinds_green_write(c: psycopg.Connection, n: int) -> None:
+    c.execute("INSERT INTO kinds (label) VALUES (%s)", (f"w{n}",))
+
+
+def _kinds_sees(conn: psycopg.Connection, tags: list[int]) -> None:
+    assert count(conn, "SELECT count(*) FROM kinds WHERE label = ANY(%s)", [f"w{t}" for t in tags]) == len(tags)
+
+
+CHANGED_THEN_DROPPED = Scenario(
+    tables=(KINDS,),
+    migration=MIGRATION_CHANGED_THEN_DROPPED,
+    plain="ALTER TABLE kinds ALTER COLUMN name DROP NOT NULL;\nALTER TABLE kinds DROP COLUMN name;",
+    blue=Side(_kinds_blue_write, _kinds_sees),
+    green=Side(_kinds_green_write, _kinds_sees),
+)

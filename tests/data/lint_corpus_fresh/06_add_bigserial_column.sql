@@ -1,0 +1,2 @@
+-- add bigserial column
+ALTER TABLE tags ADD COLUMN position bigserial;

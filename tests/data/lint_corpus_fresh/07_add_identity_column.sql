@@ -1,0 +1,2 @@
+-- add identity column
+ALTER TABLE sessions ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;

@@ -1,0 +1,2 @@
+-- add column unique
+ALTER TABLE accounts ADD COLUMN handle text UNIQUE;

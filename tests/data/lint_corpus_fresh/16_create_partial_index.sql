@@ -1,0 +1,2 @@
+-- create partial index
+CREATE INDEX orders_open_idx ON orders (placed_at) WHERE status = 'new';

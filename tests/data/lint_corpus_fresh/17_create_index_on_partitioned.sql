@@ -1,0 +1,2 @@
+-- create index on partitioned
+CREATE INDEX events_kind_idx ON events (kind);

@@ -1,0 +1,3 @@
+-- drop index
+SET lock_timeout = '2s';
+DROP INDEX accounts_email_idx;

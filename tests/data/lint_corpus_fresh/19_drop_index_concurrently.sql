@@ -1,0 +1,2 @@
+-- drop index concurrently
+DROP INDEX CONCURRENTLY accounts_email_idx;

@@ -1,0 +1,2 @@
+-- reindex table
+REINDEX TABLE orders;

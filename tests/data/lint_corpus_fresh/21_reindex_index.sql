@@ -1,0 +1,2 @@
+-- reindex index
+REINDEX INDEX orders_account_idx;

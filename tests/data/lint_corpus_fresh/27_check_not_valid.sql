@@ -1,0 +1,2 @@
+-- check not valid
+ALTER TABLE accounts ADD CONSTRAINT accounts_age_check CHECK (age >= 0) NOT VALID;

@@ -1,0 +1,2 @@
+-- primary key on sessions
+ALTER TABLE sessions ADD PRIMARY KEY (token);

@@ -1,0 +1,2 @@
+-- set not null
+ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;

@@ -1,0 +1,2 @@
+-- drop not null
+ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;

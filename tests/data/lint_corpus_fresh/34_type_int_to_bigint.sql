@@ -1,0 +1,2 @@
+-- type int to bigint
+ALTER TABLE accounts ALTER COLUMN age TYPE bigint;

@@ -1,0 +1,2 @@
+-- type varchar widen
+ALTER TABLE order_items ALTER COLUMN sku TYPE varchar(255);

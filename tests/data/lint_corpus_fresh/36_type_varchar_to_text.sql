@@ -1,0 +1,2 @@
+-- type varchar to text
+ALTER TABLE orders ALTER COLUMN status TYPE text;

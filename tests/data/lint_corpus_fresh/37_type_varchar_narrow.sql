@@ -1,0 +1,2 @@
+-- type varchar narrow
+ALTER TABLE orders ALTER COLUMN status TYPE varchar(10);

@@ -1,0 +1,2 @@
+-- type numeric scale
+ALTER TABLE order_items ALTER COLUMN price TYPE numeric(10,4);

@@ -1,0 +1,2 @@
+-- type char to text
+ALTER TABLE accounts ALTER COLUMN country TYPE text;

@@ -1,0 +1,2 @@
+-- drop default
+ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;

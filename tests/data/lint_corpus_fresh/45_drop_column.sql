@@ -1,0 +1,2 @@
+-- drop column
+ALTER TABLE accounts DROP COLUMN legacy_flag;

@@ -1,0 +1,2 @@
+-- rename column
+ALTER TABLE orders RENAME COLUMN note TO remarks;

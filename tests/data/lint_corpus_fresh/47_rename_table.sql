@@ -1,0 +1,2 @@
+-- rename table
+ALTER TABLE tags RENAME TO labels;

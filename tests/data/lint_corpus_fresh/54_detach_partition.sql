@@ -1,0 +1,2 @@
+-- detach partition
+ALTER TABLE events DETACH PARTITION events_2024;

@@ -1,0 +1,2 @@
+-- refresh matview
+REFRESH MATERIALIZED VIEW order_totals;

@@ -1,0 +1,2 @@
+-- refresh matview concurrently
+REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;

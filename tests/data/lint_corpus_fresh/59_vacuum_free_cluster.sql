@@ -1,0 +1,2 @@
+-- vacuum free cluster
+CLUSTER orders USING orders_pkey;

@@ -1,0 +1,2 @@
+-- set statistics
+ALTER TABLE orders ALTER COLUMN status SET STATISTICS 500;

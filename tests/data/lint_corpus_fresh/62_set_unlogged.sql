@@ -1,0 +1,2 @@
+-- set unlogged
+ALTER TABLE sessions SET UNLOGGED;

@@ -1,0 +1,2 @@
+-- truncate
+TRUNCATE tags;

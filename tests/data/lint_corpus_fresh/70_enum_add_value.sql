@@ -1,0 +1,3 @@
+-- enum add value
+CREATE TYPE priority AS ENUM ('low', 'high');
+ALTER TYPE priority ADD VALUE 'urgent';

@@ -1,0 +1,247 @@
+"""liveshift lint and squawk scored against PostgreSQL on tests/data/lint_corpus_fresh (files no test had seen).
+
+Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
+outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
+then run for real; inside, the statements run in one transaction, so a lock taken earlier is still held. A
+file is dangerous when one of its statements rewrites a table the setup made, or scans one while the
+transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic.
+`CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
+documentation), block no traffic, and are left out of the lock comparison.
+
+Scored per file: lint's verdict (a finding other than those about breaking clients and the blanket
+require-lock-timeout: pg_truth.NOT_MEASURED), squawk's (its lock rules; style and client-breaking rules are
+not counted), and per statement lint's lock (mode per relation) against pg_locks.
+
+`python -m tests.harness.fresh_corpus DSN` prints the scores docs/lint.md carries.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from pglast import ast
+
+from liveshift.sqlconvert.lint import StatementReport, lint_file
+from liveshift.sqlconvert.live_catalog import load
+from liveshift.sqlconvert.statements import read_sql
+from tests.harness.pg_truth import _LOCKS, _RELATIONS, _SCANS, MODES, ORDER, case_schema, lint_dangerous
+from tests.harness.squawk_agreement import NOT_COMPARED, squawk_findings
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "lint_corpus_fresh"
+SETUP = (CORPUS / "_setup.sql").read_text()
+# squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
+SQUAWK_NOT_MEASURED = {
+    "require-timeout-settings",
+    "renaming-column",
+    "renaming-table",
+    "ban-drop-column",
+    "ban-drop-table",
+    "ban-drop-not-null",
+    "ban-drop-database",
+    "ban-truncate-cascade",
+    "adding-required-field",
+    "ban-drop-default",
+    "ban-drop-constraint",
+    "require-lock-timeout",
+    "require-enum-value-ordering",  # where a new enum value sorts: not a lock
+}
+
+
+@dataclass
+class StatementTruth:
+    line: int
+    locks: dict[str, str] | None  # pre-existing relation -> mode it took (None: not compared)
+    dangerous: bool
+
+
+@dataclass
+class FileScore:
+    file: str
+    truth: bool
+    liveshift: bool
+    squawk: bool
+    with_catalog: bool  # lint with the live catalog (--dsn)
+    lock_matches: int = 0
+    lock_compared: int = 0
+    informed_lock_matches: int = 0  # with --dsn
+    squawk_rules: set[str] = field(default_factory=set)
+    mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
+
+
+def _concurrent(node: object) -> bool:
+    return bool(getattr(node, "concurrent", False)) or (
+        isinstance(node, ast.ReindexStmt) and any(e.defname == "concurrently" for e in node.params or ())
+    )
+
+
+Relations = dict[int, tuple[str, str, int]]
+
+
+def _state(
+    conn: psycopg.Connection, known: Relations | None = None
+) -> tuple[Relations, dict[int, int], dict[str, str]]:
+    """The schema's relations, scan counts, and the locks held by name (`known` names a relation the statement
+    renamed or dropped by its name before)."""
+    relations = {oid: (name, kind, node) for oid, name, kind, node in conn.execute(_RELATIONS).fetchall()}
+    scans = dict(conn.execute(_SCANS).fetchall())
+    names = {**relations, **(known or {})}
+    held: dict[str, str] = {}
+    for oid, mode in conn.execute(_LOCKS).fetchall():
+        if oid in names and names[oid][1] in "rpvmSf":
+            name, mode = names[oid][0], MODES[mode]
+            if name not in held or ORDER.index(mode) > ORDER.index(held[name]):
+                held[name] = mode
+    return relations, scans, held
+
+
+def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_before: dict[str, str]) -> tuple:
+    """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
+    dangerous given every lock the transaction holds."""
+    before, scans_before, _ = _state(conn)
+    conn.execute(text)
+    after, scans_after, held = _state(conn, before)
+    held = {n: m for n, m in held.items() if n in setup_names}
+    rewritten = any(
+        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
+        for oid, (name, kind, node) in before.items()
+    )
+    scanned = any(
+        before[oid][0] in setup_names and n > scans_before.get(oid, 0)
+        for oid, n in scans_after.items()
+        if oid in before
+    )
+    blocking = any(ORDER.index(m) >= ORDER.index("SHARE") for m in held.values())
+    own = {n: m for n, m in held.items() if n not in held_before}
+    return own, held, rewritten or (scanned and blocking)
+
+
+def measure_file(conn: psycopg.Connection, path: Path) -> tuple[list[StatementTruth], list[StatementReport]]:
+    """What PostgreSQL does for each statement, and lint's reports with the setup's catalog (as --dsn reads it)."""
+    out: list[StatementTruth] = []
+    with case_schema(conn, SETUP):
+        informed = lint_file(str(path), load(conn.info.dsn))
+        setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
+        block: list[tuple[int, str]] | None = None
+        for stmt in read_sql(str(path)):
+            node = stmt.node
+            if isinstance(node, ast.TransactionStmt):
+                if node.kind.name == "TRANS_STMT_BEGIN":
+                    block = []
+                else:
+                    out += _run_block(conn, block or [], setup_names)
+                    block = None
+            elif block is not None:
+                block.append((stmt.line, stmt.text))
+            elif _concurrent(node):
+                conn.execute(stmt.text)
+                out.append(StatementTruth(stmt.line, None, False))
+            else:
+                out += _run_block(conn, [(stmt.line, stmt.text)], setup_names)
+    return out, informed
+
+
+def _run_block(conn: psycopg.Connection, block: list[tuple[int, str]], setup_names: set[str]) -> list[StatementTruth]:
+    out, held = [], {}
+    with conn.transaction():
+        for line, text in block:
+            own, held, dangerous = _step(conn, text, setup_names, held)
+            out.append(StatementTruth(line, own, dangerous))
+    return out
+
+
+def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> FileScore:
+    try:
+        measured, informed = measure_file(conn, path)
+        truths = {t.line: t for t in measured}
+    except psycopg.Error as exc:
+        raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
+    reports = [r for r in lint_file(str(path)) if r.line in truths]
+    rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
+    score = FileScore(
+        path.name,
+        truth=any(t.dangerous for t in truths.values()),
+        liveshift=any(lint_dangerous(r) for r in reports),
+        squawk=bool(rules),
+        with_catalog=any(lint_dangerous(r) for r in informed if r.line in truths),
+        squawk_rules=rules,
+    )
+    for report in reports:
+        truth = truths[report.line]
+        if truth.locks is None:
+            continue
+        score.lock_compared += 1
+        if _locks(report, truths) == truth.locks:
+            score.lock_matches += 1
+        else:
+            score.mismatched.append(f"{report.line}: lint {_locks(report, truths)} postgres {truth.locks}")
+    score.informed_lock_matches = sum(
+        _locks(r, truths) == truths[r.line].locks
+        for r in informed
+        if r.line in truths and truths[r.line].locks is not None
+    )
+    return score
+
+
+def _locks(report: StatementReport, truths: dict[int, StatementTruth]) -> dict[str, str]:
+    """lint's lock per relation; inside a transaction, a relation an earlier statement locked only where this
+    statement is the one PostgreSQL shows taking it."""
+    mine = {lock.relation: lock.mode for lock in report.locks if not lock.index}
+    own = truths[report.line].locks or {}
+    return {n: m for n, m in mine.items() if n in own or not _locked_earlier(truths, report.line, n)}
+
+
+def _locked_earlier(truths: dict[int, StatementTruth], line: int, relation: str) -> bool:
+    return any(t.locks and relation in t.locks for ln, t in truths.items() if ln < line)
+
+
+def score_corpus(dsn: str) -> list[FileScore]:
+    files = sorted(CORPUS.glob("[0-9]*.sql"))
+    by_file: dict[str, list[dict]] = {}
+    for finding in squawk_findings(files):
+        by_file.setdefault(Path(finding["file"]).name, []).append(finding)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        return [score_file(conn, path, by_file.get(path.name, [])) for path in files]
+
+
+def summary(scores: list[FileScore]) -> str:
+    n = len(scores)
+    ours = sum(s.liveshift == s.truth for s in scores)
+    theirs = sum(s.squawk == s.truth for s in scores)
+    matched, compared = sum(s.lock_matches for s in scores), sum(s.lock_compared for s in scores)
+    informed_locks = sum(s.informed_lock_matches for s in scores)
+    dangerous = sum(s.truth for s in scores)
+    informed = sum(s.with_catalog == s.truth for s in scores)
+    return (
+        f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
+        f"({pct(ours, n)}; with --dsn {informed}/{n}, {pct(informed, n)}), squawk's on {theirs}/{n} "
+        f"({pct(theirs, n)}); lint's lock modes right on {matched}/{compared} statements ({pct(matched, compared)}; "
+        f"with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
+    )
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%"
+
+
+def table(scores: list[FileScore]) -> str:
+    lines = ["| file | PostgreSQL | liveshift | with --dsn | squawk |", "|---|---|---|---|---|"]
+    for s in scores:
+        if s.liveshift != s.truth or s.squawk != s.truth or s.with_catalog != s.truth:
+            word = {True: "dangerous", False: "safe"}
+            rules = f" ({', '.join(sorted(s.squawk_rules))})" if s.squawk_rules else ""
+            verdicts = " | ".join(word[v] for v in (s.truth, s.liveshift, s.with_catalog, s.squawk))
+            lines.append(f"| `{s.file}` | {verdicts}{rules} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    results = score_corpus(sys.argv[1])
+    print(summary(results))
+    print(table(results))
+    for s in results:
+        for m in s.mismatched:
+            print(f"lock {s.file}:{m}", file=sys.stderr)
