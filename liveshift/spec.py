@@ -22,9 +22,10 @@ class Migration(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(
-        pattern=r"^[a-z_][a-z0-9_]*$",
-        max_length=40,
-        description="Version name: lower case letters, digits and _; also names the green schema",
+        pattern=r"^[a-z0-9_][a-z0-9_-]*$",
+        max_length=100,
+        description="Version name: lower case letters, digits, _ and - (e.g. 01_create_tables); also names the "
+        "green schema, <schema>_<name>, shortened with a hash past 63 bytes",
     )
     schema_name: str = Field(
         "public", alias="schema", min_length=1, max_length=20, description="The schema holding the tables"
@@ -48,7 +49,8 @@ class Migration(BaseModel):
 def _field_path(loc: tuple[Any, ...]) -> tuple[int | None, str]:
     """('operations', 2, 'add_column', 'column', 'type') -> (2, 'column.type')."""
     if len(loc) >= 2 and loc[0] == "operations" and isinstance(loc[1], int):
-        rest = [str(p) for p in loc[2:]]
+        # a union's branch (a model's name, or `str`) is no field of the file: left out
+        rest = [str(p) for p in loc[2:] if not (isinstance(p, str) and (p[:1].isupper() or p == "str"))]
         if rest and rest[0] in {t.op_name for t in OPERATION_TYPES}:  # type: ignore[attr-defined]
             rest = rest[1:]
         return loc[1], ".".join(rest)

@@ -136,6 +136,27 @@ def _alter_table(stmt: object) -> Iterator[tuple[Table, str]]:
     yield table, strongest(modes) or ACCESS_EXCLUSIVE
 
 
+def _commented_on_tables() -> set[object]:
+    from pglast import enums
+
+    kinds = enums.ObjectType
+    return {kinds.OBJECT_TABLE, kinds.OBJECT_COLUMN, kinds.OBJECT_TABCONSTRAINT}
+
+
+_COMMENTED_ON_TABLES = _commented_on_tables()
+
+
+def _commented_table(stmt: object) -> Table:
+    """COMMENT ON TABLE t / COLUMN t.c / CONSTRAINT c ON t: the table, which it locks in SHARE UPDATE EXCLUSIVE."""
+    from pglast import enums
+
+    names = [n.sval for n in stmt.object]  # type: ignore[attr-defined]
+    if stmt.objtype != enums.ObjectType.OBJECT_TABLE:  # type: ignore[attr-defined]
+        names = names[:-1]  # the column's or constraint's own name last
+    *schema, table = names
+    return (schema[0] if schema else "", table)
+
+
 def _partition_cmd(cmd: object) -> tuple[str, str] | None:
     """ATTACH or DETACH PARTITION: (mode on the partitioned table, mode on the partition), as PostgreSQL takes
     them; None for any other subcommand. A DEFAULT partition it also locks is not named in the SQL."""
@@ -175,6 +196,8 @@ def _statement_locks(stmt: object) -> Iterator[tuple[Table, str]]:
             yield (schema[0] if schema else "", table), ACCESS_EXCLUSIVE
     elif isinstance(stmt, ast.IndexStmt):
         yield _range_var(stmt.relation), SHARE_UPDATE if stmt.concurrent else SHARE
+    elif isinstance(stmt, ast.CommentStmt) and stmt.objtype in _COMMENTED_ON_TABLES:
+        yield _commented_table(stmt), SHARE_UPDATE
     elif isinstance(stmt, ast.CreateStmt):
         # a new table: only the tables its foreign keys reference are in use; a new partition (PARTITION OF)
         # changes its partitioned table's partition descriptor, under ACCESS EXCLUSIVE

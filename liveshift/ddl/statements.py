@@ -12,7 +12,7 @@ printed itself (a CHECK or foreign key being rebuilt) is passed on as it was rea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
@@ -96,9 +96,15 @@ def column_definition(
     primary_key: bool = False,
     unique: bool = False,
     check: str | None = None,
-    references: tuple[sql.Identifier, str, str] | None = None,
+    references: tuple[sql.Identifier, str, sql.Composable] | None = None,
+    names: tuple[str | None, str | None, str | None] = (None, None, None),
+    check_no_inherit: bool = False,
 ) -> sql.Composable:
-    """One column of CREATE TABLE; `references` is (referenced table, its column, ON DELETE action)."""
+    """One column of CREATE TABLE; `references` is (referenced table, its column, the key's options);
+    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise)."""
+    unique_name, check_name, fk_name = (
+        sql.SQL("CONSTRAINT {} ").format(sql.Identifier(n)) if n else sql.SQL("") for n in names
+    )
     parts: list[sql.Composable] = [sql.Identifier(name), sql.SQL(type_)]
     if not_null:
         parts.append(sql.SQL("NOT NULL"))
@@ -107,14 +113,13 @@ def column_definition(
     if primary_key:
         parts.append(sql.SQL("PRIMARY KEY"))
     if unique:
-        parts.append(sql.SQL("UNIQUE"))
+        parts.append(sql.SQL("{}UNIQUE").format(unique_name))
     if check:
-        parts.append(sql.SQL("CHECK {}").format(user_expression(check)))
+        no_inherit = sql.SQL(" NO INHERIT") if check_no_inherit else sql.SQL("")
+        parts.append(sql.SQL("{}CHECK {}{}").format(check_name, user_expression(check), no_inherit))
     if references is not None:
-        ref_table, ref_column, on_delete = references
-        parts.append(
-            sql.SQL("REFERENCES {} ({}) ON DELETE {}").format(ref_table, sql.Identifier(ref_column), sql.SQL(on_delete))
-        )
+        ref_table, ref_column, options = references
+        parts.append(sql.SQL("{}REFERENCES {} ({}){}").format(fk_name, ref_table, sql.Identifier(ref_column), options))
     return sql.SQL(" ").join(parts)
 
 
@@ -358,12 +363,70 @@ def move_sequence(schema: str, table: str, old: str, hidden: str, new_type: str,
     )
 
 
+# -- index options (create_index): per-column key parts, INCLUDE, NULLS NOT DISTINCT, storage, tablespace ------
+
+
+@dataclass(frozen=True)
+class KeyPart:
+    """One key column of an index with its options; `opclass` and `order`/`nulls` are checked words (spec)."""
+
+    column: str
+    collation: str | None = None
+    opclass: str | None = None
+    order: str | None = None  # ASC | DESC
+    nulls: str | None = None  # FIRST | LAST
+
+    def sql(self) -> sql.Composable:
+        parts: list[sql.Composable] = [sql.Identifier(self.column)]
+        if self.collation:
+            parts.append(sql.SQL("COLLATE {}").format(sql.Identifier(self.collation)))
+        if self.opclass:
+            parts.append(sql.SQL(".").join(sql.Identifier(p) for p in self.opclass.split(".")))
+        if self.order:
+            parts.append(sql.SQL(self.order))
+        if self.nulls:
+            parts.append(sql.SQL("NULLS {}").format(sql.SQL(self.nulls)))
+        return sql.SQL(" ").join(parts)
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """What CREATE INDEX may say beyond its columns, method and predicate."""
+
+    keys: tuple[KeyPart, ...] = ()  # the key columns with their options (empty: the plain columns)
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False  # PostgreSQL 15 and later
+    storage: tuple[tuple[str, str], ...] = ()  # WITH (name = 'value', …)
+    tablespace: str | None = None
+
+    def key_sql(self) -> sql.Composable:
+        return sql.SQL(", ").join(k.sql() for k in self.keys)
+
+    def tail_sql(self) -> sql.Composable:
+        out: sql.Composable = sql.SQL("")
+        if self.include:
+            out += sql.SQL(" INCLUDE ({})").format(_names(list(self.include)))
+        if self.nulls_not_distinct:
+            out += sql.SQL(" NULLS NOT DISTINCT")
+        if self.storage:
+            pairs = (sql.SQL("{} = {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in self.storage)
+            out += sql.SQL(" WITH ({})").format(sql.SQL(", ").join(pairs))
+        if self.tablespace:
+            out += sql.SQL(" TABLESPACE {}").format(sql.Identifier(self.tablespace))
+        return out
+
+
 # -- indexes ---------------------------------------------------------------------------------------------
 
 
-def _index_body(columns: list[str], method: str, where: str | None) -> sql.Composable:
-    """` USING method (columns) [WHERE (where)]`: what follows the table in CREATE INDEX."""
-    body = sql.SQL(" USING {} ({})").format(sql.Identifier(method), _names(columns))
+def _index_body(
+    columns: list[str], method: str, where: str | None, options: IndexOptions | None = None
+) -> sql.Composable:
+    """` USING method (columns) [options] [WHERE (where)]`: what follows the table in CREATE INDEX."""
+    keys = _names(columns) if options is None or not options.keys else options.key_sql()
+    body = sql.SQL(" USING {} ({})").format(sql.Identifier(method), keys)
+    if options is not None:
+        body += options.tail_sql()
     return sql.SQL("{} WHERE (\n{}\n)").format(body, sql.SQL(where)) if where else body
 
 
@@ -376,12 +439,13 @@ def create_index_concurrently(
     unique: bool = False,
     method: str = "btree",
     where: str | None = None,
+    options: IndexOptions | None = None,
 ) -> Step:
     statement = sql.SQL("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}{}").format(
         sql.SQL("UNIQUE ") if unique else sql.SQL(""),
         sql.Identifier(name),
         qualified(schema, table),
-        _index_body(columns, method, where),
+        _index_body(columns, method, where, options),
     )
     return Step(
         f"create {'unique ' if unique else ''}index {name} on {table} ({', '.join(columns)}) concurrently",
@@ -444,6 +508,7 @@ def create_index_on_only(
     unique: bool = False,
     method: str = "btree",
     where: str | None = None,
+    options: IndexOptions | None = None,
 ) -> Step:
     """The partitioned table's own index, over no partition (ON ONLY): catalog only, so its SHARE lock is brief.
     It is invalid until an index of each partition is attached to it, and PostgreSQL then marks it valid."""
@@ -451,7 +516,7 @@ def create_index_on_only(
         sql.SQL("UNIQUE ") if unique else sql.SQL(""),
         sql.Identifier(name),
         qualified(schema, table),
-        _index_body(columns, method, where),
+        _index_body(columns, method, where, options),
     )
     return Step(
         f"create {'unique ' if unique else ''}index {name} on only {table} (partitioned; its partitions' attached)",
@@ -621,6 +686,27 @@ def add_check_not_valid(
 def on_delete(action: str) -> sql.Composable:
     """The options part of a foreign key declared in a migration file."""
     return sql.SQL(" ON DELETE {}").format(sql.SQL(action))
+
+
+def foreign_key_options(
+    on_delete_action: str,
+    on_delete_columns: list[str],
+    on_update: str,
+    match: str,
+    deferrable: bool,
+    initially_deferred: bool,
+) -> sql.Composable:
+    """Every option of a declared foreign key (words checked by the spec), in the order PostgreSQL prints them;
+    `on_delete_columns`: physical names, for SET NULL (a, b) (PostgreSQL 15 and later)."""
+    out = sql.SQL(" MATCH FULL") if match == "FULL" else sql.SQL("")
+    if on_update != "NO ACTION":
+        out += sql.SQL(" ON UPDATE {}").format(sql.SQL(on_update))
+    out += on_delete(on_delete_action)
+    if on_delete_columns:
+        out += sql.SQL(" ({})").format(_names(on_delete_columns))
+    if deferrable:
+        out += sql.SQL(" DEFERRABLE INITIALLY {}").format(sql.SQL("DEFERRED" if initially_deferred else "IMMEDIATE"))
+    return out
 
 
 def add_foreign_key_not_valid(
@@ -975,6 +1061,18 @@ def raw_sql_steps(runs: sql.Composable, migration: str, index: int, up: str, dow
     return RawSqlSteps(run_up, undo, done)
 
 
+def raw_sql_on_complete(runs: sql.Composable, migration: str, index: int, text: str) -> Step:
+    """A raw_sql operation's `on_complete`, run at contract once: with the forgetting of the run, so that a
+    second contract (the run forgotten) skips it. Declares no lock, as every user statement (see raw_sql_steps)."""
+    key = sql.SQL("migration = {} AND op_index = {}").format(sql.Literal(migration), sql.Literal(index))
+    return Step(
+        f"raw SQL on_complete (operation {index})",
+        sql.SQL("{}\n;\nDELETE FROM {} WHERE {}").format(sql.SQL(text), runs, key),
+        lock=None,
+        skip_if=sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {} WHERE {})").format(runs, key),
+    )
+
+
 # -- objects that read a column contract replaces (dependents.py, carry.py) --------------------------------
 # Taken off before the column is dropped and put back over its successor in the same transaction; their
 # definitions are PostgreSQL's own catalog text, printed and run again under a pg_catalog-only search_path.
@@ -1130,3 +1228,35 @@ def _drop_dependent(d: Dependent) -> sql.Composable:
 def drop_dependent(d: Dependent) -> Step:
     """Drop `d` for good (a drop_column with drop_dependents), in the transaction that drops the column."""
     return _dependent_step(f"drop {d.key} (drop_dependents)", d, [_drop_dependent(d)])
+
+
+# -- comments and replica identity (issue 22) -------------------------------------------------------------
+
+
+def comment_on(schema: str, table: str, target: tuple[str, str] | None, text: str | None) -> Step:
+    """COMMENT ON TABLE, or on `target` ("COLUMN" | "CONSTRAINT", its name) of `table`; `text` None removes it.
+    Catalog only, under SHARE UPDATE EXCLUSIVE (application reads and writes continue); the same again is a no-op."""
+    kind, name = target or ("TABLE", "")
+    on = qualified(schema, table)
+    if kind == "COLUMN":
+        on = sql.SQL("COLUMN {}").format(sql.Identifier(schema, table, name))
+    elif kind == "CONSTRAINT":
+        on = sql.SQL("CONSTRAINT {} ON {}").format(sql.Identifier(name), qualified(schema, table))
+    else:
+        on = sql.SQL("TABLE {}").format(on)
+    what = f"{kind.lower()} {table}" + (f".{name}" if name else "")
+    return Step(
+        f"comment on {what}" if text is not None else f"remove the comment on {what}",
+        sql.SQL("COMMENT ON {} IS {}").format(on, sql.Literal(text) if text is not None else sql.SQL("NULL")),
+        lock=Lock(SHARE_UPDATE, ((schema, table),)),
+    )
+
+
+def set_replica_identity(schema: str, table: str, identity: str, index: str | None = None) -> Step:
+    """REPLICA IDENTITY DEFAULT | FULL | NOTHING | USING INDEX: catalog only, a brief ACCESS EXCLUSIVE."""
+    what = sql.SQL("USING INDEX {}").format(sql.Identifier(index)) if index else sql.SQL(identity)
+    return Step(
+        f"set replica identity of {table} to {identity.lower()}" + (f" {index}" if index else ""),
+        sql.SQL("ALTER TABLE {} REPLICA IDENTITY {}").format(qualified(schema, table), what),
+        lock=_exclusive(schema, table),
+    )

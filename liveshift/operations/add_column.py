@@ -14,7 +14,8 @@ from liveshift.operations.base import (
     Transform,
     hidden_name,
 )
-from liveshift.operations.columns import ColumnDef, declared_constraints
+from liveshift.operations.columns import ColumnDef, check_column_options, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
     DeclaredCheck,
     check_name,
@@ -44,6 +45,7 @@ class AddColumn(OperationBase):
                 f"column {self.column.name!r} is NOT NULL: give 'up' (an expression over the "
                 "old row) or 'default' to fill existing rows",
             )
+        check_column_options(self, self.column, "column")
         if self.column.references:
             ref = catalog.table(self.column.references.table)
             if ref is None:
@@ -60,9 +62,9 @@ class AddColumn(OperationBase):
         columns = [*table.columns, self.column.as_column(stored_as=hidden)]
         indexes, constraints = declared_constraints(
             self.column.name,
-            unique=unique_name(table.name, self.column.name) if self.column.unique else None,
+            unique=self.column.unique_name_or(unique_name(table.name, self.column.name)),
             check=None,  # the CHECK is only added at contract; later operations of the file do not see it
-            foreign_key=fk_name(table.name, self.column.name),
+            foreign_key=self.column.fk_name_or(fk_name(table.name, self.column.name)),
             references=self.column.references,
         )
         new_table = table.model_copy(
@@ -94,15 +96,22 @@ class AddColumn(OperationBase):
             plan,
             self.table,
             hidden,
-            unique=unique_name(before.name, self.column.name) if self.column.unique else None,
-            foreign_key=fk_name(before.name, self.column.name),
+            unique=self.column.unique_name_or(unique_name(before.name, self.column.name)),
+            foreign_key=self.column.fk_name_or(fk_name(before.name, self.column.name)),
             references=self.column.references,
-            check=DeclaredCheck(check_name(before.name, self.column.name), self.column.check, "column.check")
-            if self.column.check
-            else None,
+            check=self._declared_check(before.name),
         )
         self._plan_fill(ctx, plan, hidden)
+        if self.column.comment is not None:
+            plan.contract.append(comment_step(ctx, physical, ("COLUMN", hidden), self.column.comment))
         return plan
+
+    def _declared_check(self, table: str) -> DeclaredCheck | None:
+        check = self.column.check_def
+        if check is None:
+            return None
+        name = check.name or check_name(table, self.column.name)
+        return DeclaredCheck(name, check.expression, "column.check", check.no_inherit)
 
     def _plan_fill(self, ctx: OpContext, plan: OpPlan, hidden: str) -> None:
         """The `up` (or the default) that fills the column for blue writes and the backfill, and the probes."""

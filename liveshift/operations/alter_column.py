@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.ddl.statements import drop_default, set_default
@@ -29,7 +29,8 @@ from liveshift.operations.base import (
     replace_table,
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
-from liveshift.operations.columns import ForeignKeyRef, declared_constraints
+from liveshift.operations.columns import CheckDef, ForeignKeyRef, UniqueDef, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
     DeclaredCheck,
     check_name,
@@ -39,17 +40,6 @@ from liveshift.operations.constraints import (
 )
 from liveshift.operations.pk_swap import cast, plan_key_swap, referencing_columns, with_referencing_swapped
 from liveshift.operations.rename_column import with_renamed_column
-
-
-class CheckDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=63)
-    expression: str = Field(min_length=1)
-
-
-class UniqueDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=63)
 
 
 class AlterColumn(OperationBase):
@@ -67,6 +57,7 @@ class AlterColumn(OperationBase):
     check_: CheckDef | None = Field(None, alias="check")
     unique: bool | UniqueDef | None = None
     references: ForeignKeyRef | None = None
+    comment: str | None = Field(None, description="COMMENT ON COLUMN at contract; an explicit null removes it")
 
     @model_serializer(mode="wrap")
     def _keep_unset_default_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -74,7 +65,13 @@ class AlterColumn(OperationBase):
         data = handler(self)
         if "default" not in self.model_fields_set:
             data.pop("default", None)
+        if "comment" not in self.model_fields_set:
+            data.pop("comment", None)
         return data
+
+    @property
+    def sets_comment(self) -> bool:
+        return "comment" in self.model_fields_set
 
     # what the operation changes
 
@@ -96,6 +93,9 @@ class AlterColumn(OperationBase):
             return self.unique.name
         return unique_name(table, self._new_name())
 
+    def _fk_name(self, table: str) -> str:
+        return (self.references.name if self.references else None) or fk_name(table, self._new_name())
+
     def _check_name(self, table: str) -> str | None:
         if self.check_ is None:
             return None
@@ -116,7 +116,7 @@ class AlterColumn(OperationBase):
                 raise self.fail(
                     "up" if self.up is not None else "down", "up/down apply only to a type or constraint change"
                 )
-            if (self.name is None or self.name == self.column) and not self.sets_default:
+            if (self.name is None or self.name == self.column) and not self.sets_default and not self.sets_comment:
                 raise self.fail(
                     "column", "nothing to change: give name, type, nullable, default, check, unique or references"
                 )
@@ -126,7 +126,10 @@ class AlterColumn(OperationBase):
             if name is not None and name in names:
                 raise self.fail(fld, f"a constraint or index named {name!r} already exists on table {self.table!r}")
         if self.references:
-            name = fk_name(table.name, self._new_name())
+            name = self._fk_name(table.name)
+            problem = self.references.option_problem([self._new_name()])
+            if problem:
+                raise self.fail(f"references.{problem[0]}", problem[1])
             if name in names:
                 raise self.fail("references", f"a constraint named {name!r} already exists on table {self.table!r}")
             ref = catalog.table(self.references.table)
@@ -192,7 +195,7 @@ class AlterColumn(OperationBase):
             new.name,
             unique=self._unique_name(table.name),
             check=(self._check_name(table.name) or "") if self.check_ else None,
-            foreign_key=fk_name(table.name, new.name),
+            foreign_key=self._fk_name(table.name),
             references=self.references,
         )
         columns = [new if c.name == new.name else c for c in table.columns]
@@ -215,6 +218,10 @@ class AlterColumn(OperationBase):
         plan = OpPlan()
         if self.type:
             plan.types.append(("type", self.type))
+        if self.sets_comment:
+            stored = ctx.after.tables[self.table].column(self._new_name())
+            assert stored is not None
+            plan.contract.append(comment_step(ctx, before.physical, ("COLUMN", stored.physical), self.comment))
         if not self._needs_swap(column):
             self._plan_in_place(ctx, plan, before, column)
             return plan
@@ -284,7 +291,9 @@ class AlterColumn(OperationBase):
             self.table,
             swap.hidden,
             unique=self._unique_name(swap.table.name),
-            foreign_key=fk_name(swap.table.name, swap.new.name),
+            foreign_key=self._fk_name(swap.table.name),
             references=self.references,
-            check=DeclaredCheck(check, self.check_.expression, "check") if self.check_ and check else None,
+            check=DeclaredCheck(check, self.check_.expression, "check", self.check_.no_inherit)
+            if self.check_ and check
+            else None,
         )

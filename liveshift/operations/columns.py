@@ -4,16 +4,68 @@ from __future__ import annotations
 
 from typing import Literal
 
+from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshift.catalog import Column, Constraint, Index
+from liveshift.ddl.statements import foreign_key_options
+from liveshift.operations.base import OperationBase
+
+Action = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 
 
-class ForeignKeyRef(BaseModel):
+class ForeignKeyOptions(BaseModel):
+    """What a foreign key may say beyond its columns: actions, match type, deferral."""
+
     model_config = ConfigDict(extra="forbid")
+    on_delete: Action = "NO ACTION"
+    # SET NULL (a, b) / SET DEFAULT (a, b): only these referencing columns (PostgreSQL 15 and later)
+    on_delete_columns: list[str] | None = Field(None, min_length=1)
+    on_update: Action = "NO ACTION"
+    match: Literal["simple", "full"] = "simple"
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+    def option_problem(self, columns: list[str]) -> tuple[str, str] | None:
+        """(field, why) when the options cannot go together over referencing `columns`; None when they can."""
+        if self.initially_deferred and not self.deferrable:
+            return "initially_deferred", "a key initially deferred must be deferrable (deferrable: true)"
+        if self.on_delete_columns is not None:
+            if self.on_delete not in ("SET NULL", "SET DEFAULT"):
+                return "on_delete_columns", "applies to on_delete SET NULL or SET DEFAULT only"
+            stray = sorted(set(self.on_delete_columns) - set(columns))
+            if stray:
+                return "on_delete_columns", f"not among the key's referencing columns: {', '.join(stray)}"
+        return None
+
+    def options_sql(self, physical: dict[str, str]) -> sql.Composable:
+        """The options as SQL; `physical`: each referencing column's stored name (for on_delete_columns)."""
+        return foreign_key_options(
+            self.on_delete,
+            [physical[c] for c in self.on_delete_columns or []],
+            self.on_update,
+            self.match.upper(),
+            self.deferrable,
+            self.initially_deferred,
+        )
+
+
+class ForeignKeyRef(ForeignKeyOptions):
     table: str = Field(min_length=1, max_length=63)
     column: str = Field(min_length=1, max_length=63)
-    on_delete: Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"] = "NO ACTION"
+    name: str | None = Field(None, min_length=1, max_length=63, description="default <table>_<column>_fkey")
+
+
+class CheckDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=63)
+    expression: str = Field(min_length=1)
+    no_inherit: bool = False
+
+
+class UniqueDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=63)
 
 
 class ColumnDef(BaseModel):
@@ -22,10 +74,28 @@ class ColumnDef(BaseModel):
     type: str = Field(min_length=1)
     nullable: bool = True
     default: str | None = None
-    unique: bool = False
-    check: str | None = None
+    unique: bool | UniqueDef = False
+    check: str | CheckDef | None = None  # an expression, or {expression, name?, no_inherit?}
     references: ForeignKeyRef | None = None
     primary_key: bool = False
+    comment: str | None = None  # COMMENT ON COLUMN, set at contract
+
+    @property
+    def check_def(self) -> CheckDef | None:
+        return CheckDef(expression=self.check) if isinstance(self.check, str) else self.check
+
+    def unique_name_or(self, default: str) -> str | None:
+        """The unique constraint's name (given, or `default`), None without one."""
+        if isinstance(self.unique, UniqueDef):
+            return self.unique.name or default
+        return default if self.unique else None
+
+    def check_name_or(self, default: str) -> str | None:
+        check = self.check_def
+        return None if check is None else check.name or default
+
+    def fk_name_or(self, default: str) -> str:
+        return (self.references.name if self.references else None) or default
 
     def as_column(self, stored_as: str | None = None) -> Column:
         return Column(
@@ -35,6 +105,14 @@ class ColumnDef(BaseModel):
             default=self.default,
             stored_as=stored_as,
         )
+
+
+def check_column_options(op: OperationBase, column: ColumnDef, prefix: str) -> None:
+    """Refuse a column's foreign key options that cannot go together (the field under `prefix`)."""
+    if column.references is not None:
+        problem = column.references.option_problem([column.name])
+        if problem:
+            raise op.fail(f"{prefix}.references.{problem[0]}", problem[1])
 
 
 def declared_constraints(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from psycopg import sql
+
 from liveshift.catalog import Table
 from liveshift.ddl import statements
 from liveshift.operations.base import OpContext, OpPlan, VerifyCheck, hidden_name
@@ -42,6 +44,7 @@ class DeclaredCheck(NamedTuple):
     name: str
     expression: str
     field: str  # of the migration file, for errors and probes
+    no_inherit: bool = False
 
 
 def check_at_contract(
@@ -52,6 +55,8 @@ def check_at_contract(
     variables = tuple(after.columns)
     plan.checks.append(VerifyCheck(physical, f"check {check.name}", check.expression, variables, field=check.field))
     expression = user_expression(check.expression)
+    if check.no_inherit:
+        expression += sql.SQL(" NO INHERIT")
     plan.contract.append(
         statements.add_check_not_valid(schema, final_table, check.name, expression, f"add check {check.name} NOT VALID")
     )
@@ -79,7 +84,7 @@ def plan_declared_constraints(
         ref = ctx.before.tables[references.table]
         ref_col = ref.column(references.column)
         assert ref_col is not None
-        options = statements.on_delete(references.on_delete)
+        options = references.options_sql({c.name: c.physical for c in ctx.after.tables[table].columns})
         plan.expand.append(
             statements.add_foreign_key_not_valid(
                 schema, physical, foreign_key, [column], ref.physical, [ref_col.physical], options

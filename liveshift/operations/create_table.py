@@ -14,10 +14,12 @@ from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
 from liveshift.ddl.statements import column_definition, create_table
-from liveshift.ddl.steps import qualified
+from liveshift.ddl.steps import Step, qualified
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
-from liveshift.operations.columns import ColumnDef, declared_constraints
+from liveshift.operations.columns import ColumnDef, UniqueDef, check_column_options, declared_constraints
+from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import check_name, fk_name, unique_name
+from liveshift.operations.table_constraints import TableConstraint
 
 # serial types exist only in CREATE TABLE; probes compile against the integer type underneath
 _SERIAL = {"smallserial": "smallint", "serial2": "smallint", "serial": "integer", "serial4": "integer"}
@@ -58,9 +60,37 @@ class CreateTable(OperationBase):
     table: str = Field(min_length=1, max_length=63)
     columns: list[ColumnDef] = Field(min_length=1)
     primary_key: list[str] | None = Field(None, min_length=1)
+    constraints: list[TableConstraint] = Field(default_factory=list)
+    comment: str | None = None  # COMMENT ON TABLE, set at contract (as every comment: comment.py)
 
     def tables(self) -> list[str]:
-        return sorted({self.table, *(c.references.table for c in self.columns if c.references)})
+        refs = [c.references.table for c in self.columns if c.references]
+        refs += [t.references.table for t in self.constraints if t.references]
+        return sorted({self.table, *refs})
+
+    def _check_constraints(self, catalog: Catalog, columns: set[str]) -> None:
+        """The table-level constraints, and the names every constraint of the table takes."""
+        taken: set[str] = set()
+        for i, col in enumerate(self.columns):
+            check_column_options(self, col, f"columns[{i}]")
+            for name in self._column_constraint_names(col):
+                taken.add(name)
+        for i, constraint in enumerate(self.constraints):
+            problem = constraint.problem(columns, catalog)
+            if problem:
+                raise self.fail(f"constraints[{i}].{problem[0]}", problem[1])
+            name = constraint.constraint_name(self.table)
+            if name in taken or name in relation_names(catalog):
+                raise self.fail(f"constraints[{i}].name", f"the name {name!r} is taken already")
+            taken.add(name)
+
+    def _column_constraint_names(self, col: ColumnDef) -> list[str]:
+        names = [
+            col.unique_name_or(unique_name(self.table, col.name)),
+            col.check_name_or(check_name(self.table, col.name)),
+            col.fk_name_or(fk_name(self.table, col.name)) if col.references else None,
+        ]
+        return [n for n in names if n]
 
     def _key(self) -> list[str]:
         return self.primary_key or [c.name for c in self.columns if c.primary_key]
@@ -97,6 +127,7 @@ class CreateTable(OperationBase):
         for name in self.primary_key or []:
             if name not in seen:
                 raise self.fail("primary_key", f"column {name!r} is not among the table's columns")
+        self._check_constraints(catalog, seen)
 
     def apply(self, catalog: Catalog) -> Catalog:
         key = self._key()
@@ -112,11 +143,15 @@ class CreateTable(OperationBase):
         for col in self.columns:
             declared = declared_constraints(
                 col.name,
-                unique=unique_name(self.table, col.name) if col.unique else None,
-                check=check_name(self.table, col.name) if col.check else None,
-                foreign_key=fk_name(self.table, col.name),
+                unique=col.unique_name_or(unique_name(self.table, col.name)),
+                check=col.check_name_or(check_name(self.table, col.name)),
+                foreign_key=col.fk_name_or(fk_name(self.table, col.name)),
                 references=col.references,
             )
+            indexes += declared[0]
+            constraints += declared[1]
+        for table_constraint in self.constraints:
+            declared = table_constraint.logical(self.table)
             indexes += declared[0]
             constraints += declared[1]
         table = Table(name=self.table, columns=columns, primary_key=key, indexes=indexes, constraints=constraints)
@@ -128,17 +163,45 @@ class CreateTable(OperationBase):
             ref = ctx.before.tables[col.references.table]
             ref_col = ref.column(col.references.column)
             assert ref_col is not None
-            references = (qualified(ctx.schema, ref.physical), ref_col.physical, col.references.on_delete)
+            options = col.references.options_sql({col.name: col.name})
+            references = (qualified(ctx.schema, ref.physical), ref_col.physical, options)
+        check = col.check_def
+        given = (
+            col.unique.name if isinstance(col.unique, UniqueDef) else None,
+            check.name if check else None,
+            col.references.name if col.references else None,
+        )
         return column_definition(
             col.name,
             col.type,
             not_null=not col.nullable and not col.primary_key,
             default=col.default,
             primary_key=col.primary_key,
-            unique=col.unique,
-            check=col.check,
+            unique=bool(col.unique),
+            check=check.expression if check else None,
             references=references,
+            names=given,
+            check_no_inherit=bool(check and check.no_inherit),
         )
+
+    def _constraint_sql(self, ctx: OpContext, constraint: TableConstraint) -> sql.Composable:
+        referenced = None
+        if constraint.references:
+            ref = ctx.before.tables[constraint.references.table]
+            physical = [ref.column(c).physical for c in constraint.references.columns]  # type: ignore[union-attr]
+            refs = constraint.references.model_copy(update={"columns": physical})
+            constraint = constraint.model_copy(update={"references": refs})
+            referenced = qualified(ctx.schema, ref.physical)
+        return constraint.definition(self.table, referenced)
+
+    def _comments(self, ctx: OpContext) -> list[Step]:
+        steps = [comment_step(ctx, self.table, None, self.comment)] if self.comment is not None else []
+        steps += [comment_step(ctx, self.table, ("COLUMN", c.name), c.comment) for c in self.columns if c.comment]
+        for constraint in self.constraints:
+            if constraint.comment is not None:
+                target = ("CONSTRAINT", constraint.constraint_name(self.table))
+                steps.append(comment_step(ctx, self.table, target, constraint.comment))
+        return steps
 
     def plan(self, ctx: OpContext) -> OpPlan:
         if self.table in relation_names(ctx.physical):
@@ -147,13 +210,18 @@ class CreateTable(OperationBase):
                 f"a relation named {self.table!r} exists in schema {ctx.schema} until this migration's contract",
             )
         items = [self._column_sql(ctx, col) for col in self.columns]
+        items += [self._constraint_sql(ctx, constraint) for constraint in self.constraints]
         # each referenced table, by name, to the table PostgreSQL locks (its physical name)
         referenced = {
             c.references.table: ctx.before.tables[c.references.table].physical for c in self.columns if c.references
         }
+        for constraint in self.constraints:
+            if constraint.references:
+                referenced[constraint.references.table] = ctx.before.tables[constraint.references.table].physical
         plan = OpPlan()
         # its foreign keys lock the referenced tables too
         plan.structure.append(create_table(ctx.schema, self.table, items, self.primary_key, referenced))
+        plan.contract += self._comments(ctx)
         # rollback drops the table structurally (it is not in the physical catalog before)
         shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)
         for i, col in enumerate(self.columns):
@@ -162,6 +230,12 @@ class CreateTable(OperationBase):
                 plan.expressions.append(
                     ExpressionProbe(f"columns[{i}].default", self.table, col.default, (), probe_type(col.type))
                 )
-            if col.check:
-                plan.expressions.append(ExpressionProbe(f"columns[{i}].check", self.table, col.check, shape, "boolean"))
+            if col.check_def:
+                probe = ExpressionProbe(f"columns[{i}].check", self.table, col.check_def.expression, shape, "boolean")
+                plan.expressions.append(probe)
+        for i, constraint in enumerate(self.constraints):
+            for fld, expression in (("check", constraint.check_expr), ("where", constraint.where)):
+                if expression:
+                    probe = ExpressionProbe(f"constraints[{i}].{fld}", self.table, expression, shape, "boolean")
+                    plan.expressions.append(probe)
         return plan

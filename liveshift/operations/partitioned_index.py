@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from liveshift.catalog import Partitioning, Table
 from liveshift.ddl.statements import (
+    IndexOptions,
     attach_partition_index,
     create_index_concurrently,
     create_index_on_only,
@@ -32,6 +33,7 @@ def partitioned_index_steps(
     unique: bool = False,
     method: str = "btree",
     where: str | None = None,
+    options: IndexOptions | None = None,
 ) -> tuple[list[Step], list[Step]]:
     """(expand, rollback) of index `name` on partitioned `table` over physical `columns`."""
     names = {table: (schema, name)}  # the index of each partitioned table or partition, by its table's name
@@ -39,12 +41,12 @@ def partitioned_index_steps(
         names[p.name] = (p.schema_name, partition_index_name(name, p.name))
     build = [
         create_index_concurrently(
-            p.schema_name, p.name, names[p.name][1], columns, unique=unique, method=method, where=where
+            p.schema_name, p.name, names[p.name][1], columns, unique=unique, method=method, where=where, options=options
         )
         for p in partitioning.leaves
     ]
     only = [
-        create_index_on_only(s, t, names[t][1], columns, unique=unique, method=method, where=where)
+        create_index_on_only(s, t, names[t][1], columns, unique=unique, method=method, where=where, options=options)
         for s, t in [(schema, table), *((p.schema_name, p.name) for p in partitioning.partitions if not p.leaf)]
     ]
     attach = [attach_partition_index(*names[p.parent], *names[p.name]) for p in reversed(partitioning.partitions)]

@@ -1,9 +1,10 @@
-"""raw_sql: `up` runs at expand, `down` at rollback, as given; liveshift neither checks nor models them.
+"""raw_sql: `up` runs at expand, `on_complete` at contract, `down` at rollback, as given; liveshift checks none.
 
-The plan flags these steps as unchecked: their locks and effects are unknown to liveshift, and
-the logical shape (green's views) does not include what they create. Each runs once: it
-commits together with a record of it in `liveshift.raw_sql_runs`, so a retried expand does not
-run `up` twice, and rollback runs `down` only when `up` ran.
+The plan flags these steps as unchecked: their locks and effects are unknown to liveshift. Of what `up` does,
+the logical shape knows one thing: a plain CREATE TABLE of the migration's schema (read with pglast) gives a
+table green's version shows, as create_table's would. Each runs once: `up` commits together with a record of it
+in `liveshift.raw_sql_runs`, so a retried expand does not run it twice; `on_complete` (pgroll's onComplete)
+commits with the record's removal, so a retried contract does not either; rollback runs `down` only when `up` ran.
 """
 
 from __future__ import annotations
@@ -12,12 +13,38 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from liveshift.catalog import Catalog
-from liveshift.ddl.statements import raw_sql_steps
-from liveshift.operations.base import OpContext, OperationBase, OpPlan
+from liveshift.catalog import Catalog, Column, Table
+from liveshift.ddl.statements import raw_sql_on_complete, raw_sql_steps
+from liveshift.operations.base import OpContext, OperationBase, OpPlan, replace_table
 from liveshift.store.schema import internal
 
 RUNS = internal("raw_sql_runs")  # created with the internal schema (state.py)
+
+
+def created_tables(text: str, schema: str) -> list[Table]:
+    """The plain tables `text` creates in `schema` (unqualified or qualified by it), with their columns; not
+    temporary tables, partitions, inheriting or typed tables (their columns are not all in the statement)."""
+    from pglast import ast, parse_sql
+    from pglast.parser import ParseError
+    from pglast.stream import RawStream
+
+    try:
+        statements = [raw.stmt for raw in parse_sql(text)]
+    except ParseError:
+        return []
+    tables = []
+    for stmt in statements:
+        if not isinstance(stmt, ast.CreateStmt) or stmt.relation.schemaname not in (None, schema):
+            continue
+        if stmt.relation.relpersistence == "t" or stmt.partbound or stmt.inhRelations or stmt.ofTypename:
+            continue
+        columns = [
+            Column(name=c.colname, type=RawStream()(c.typeName))
+            for c in stmt.tableElts or ()
+            if isinstance(c, ast.ColumnDef)
+        ]
+        tables.append(Table(name=stmt.relation.relname, columns=columns))
+    return tables
 
 
 class RawSql(OperationBase):
@@ -25,13 +52,20 @@ class RawSql(OperationBase):
     op: Literal["raw_sql"] = "raw_sql"
     up: str = Field(min_length=1)
     down: str | None = Field(None, min_length=1)
+    on_complete: str | None = Field(None, min_length=1, description="run at contract, once")
 
     def check(self, catalog: Catalog) -> None:
         return None  # by design: raw SQL is not checked against the catalog
 
     def apply(self, catalog: Catalog) -> Catalog:
+        for table in created_tables(self.up, catalog.schema_name):
+            if table.name not in catalog.tables:
+                catalog = replace_table(catalog, table.name, table)
         return catalog
 
     def plan(self, ctx: OpContext) -> OpPlan:
         steps = raw_sql_steps(RUNS, ctx.migration, ctx.index, self.up, self.down)
-        return OpPlan(expand=[steps.expand], rollback=[steps.rollback], contract=[steps.contract], unchecked=True)
+        contract = steps.contract
+        if self.on_complete is not None:
+            contract = raw_sql_on_complete(RUNS, ctx.migration, ctx.index, self.on_complete)
+        return OpPlan(expand=[steps.expand], rollback=[steps.rollback], contract=[contract], unchecked=True)

@@ -59,10 +59,43 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, Any]
             "indexes": sorted(_index_row(i, schema) for i in table.indexes),
             "constraints": sorted((c.name, c.kind, c.definition, c.validated) for c in table.constraints),
         }
+        out[name].update(_comments_and_identity(conn, schema, name))
         if table.partitioning is not None:  # how it is split, and into which partitions (not their indexes' names)
             parts = table.partitioning.partitions
             out[name]["partitions"] = [table.partitioning.strategy, sorted((p.name, p.parent, p.bound) for p in parts)]
     return json.loads(json.dumps(out))
+
+
+_COMMENTS = """
+SELECT 'table', '', d.description FROM pg_description d
+WHERE d.objoid = %(t)s::regclass AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+UNION ALL
+SELECT 'column', a.attname, d.description FROM pg_description d
+JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
+WHERE d.objoid = %(t)s::regclass AND d.classoid = 'pg_class'::regclass AND d.objsubid > 0
+UNION ALL
+SELECT 'constraint', c.conname, d.description FROM pg_description d
+JOIN pg_constraint c ON c.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
+WHERE c.conrelid = %(t)s::regclass
+"""
+
+
+def _comments_and_identity(conn: psycopg.Connection, schema: str, table: str) -> dict[str, Any]:
+    """A table's comments (its own, its columns', its constraints') and its replica identity when not the
+    default: present only where set, so that tables without them compare as before."""
+    qualified = sql.Identifier(schema, table).as_string(conn)
+    out: dict[str, Any] = {}
+    comments = sorted(conn.execute(_COMMENTS, {"t": qualified}).fetchall())
+    if comments:
+        out["comments"] = comments
+    identity = conn.execute(
+        "SELECT c.relreplident, (SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = c.oid AND x.indisreplident) FROM pg_class c WHERE c.oid = %s::regclass",
+        (qualified,),
+    ).fetchone()
+    if identity is not None and identity[0] != "d":
+        out["replica_identity"] = list(identity)
+    return out
 
 
 def _unqualified(definition: str, schema: str) -> str:

@@ -30,6 +30,7 @@ from psycopg import sql
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.spec import Migration
+from liveshift.versions.schemas import version_schema
 from tests.harness.db import backfill_all, client, migration, plain_alter_snapshot, snapshot
 from tests.harness.postgres import admin_dsn, create_login_role, drop_role
 
@@ -107,7 +108,7 @@ class Scenario:
 
     @property
     def green_version(self) -> str:
-        return f"public_{self.m.name}"
+        return version_schema("public", self.m.name)
 
     def setup(self, conn: psycopg.Connection) -> str:
         return setup_sql(self.tables).as_string(conn)
@@ -123,7 +124,7 @@ def _verify(dsn: str, m: Migration) -> None:
 def _cutover(dsn: str, m: Migration) -> None:
     with open_session(dsn) as c:
         phases.cutover(c, m.name)
-        assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (f"public_{m.name}",)
+        assert c.execute("SELECT liveshift.version_for('public')").fetchone() == (version_schema("public", m.name),)
 
 
 def expand(dsn: str, m: Migration) -> None:

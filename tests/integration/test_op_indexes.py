@@ -94,7 +94,7 @@ def test_create_index_is_refused_on_bad_input(dsn: str, conn: psycopg.Connection
         "{op: create_index, name: users_id_seq, table: users, columns: [email]}": "name",
         "{op: create_index, name: i, table: nope, columns: [email]}": "table",
         "{op: create_index, name: i, table: users, columns: [email, nope]}": "columns[1]",
-        "{op: create_index, name: i, table: users, columns: [email], method: spgist}": "method",
+        "{op: create_index, name: i, table: users, columns: [email], method: rtree}": "method",
         "{op: create_index, name: i, table: users, columns: [email], method: hash, unique: true}": "unique",
         "{op: create_index, name: i, table: users, columns: [email], where: 'nope > 1'}": "where",
     }

@@ -71,7 +71,7 @@ def test_unknown_field_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("name", "fragment"),
-    [("Users", "should match pattern"), ("x" * 41, "at most 40"), ("base", "'base' names the version")],
+    [("Users", "should match pattern"), ("x" * 101, "at most 100"), ("base", "'base' names the version")],
 )
 def test_bad_migration_name(name: str, fragment: str) -> None:
     err = refusal({**VALID, "name": name})
@@ -136,7 +136,7 @@ def test_json_schema_covers_every_operation() -> None:
     assert schema["properties"]["schema"]["default"] == "public"
     items = schema["properties"]["operations"]["items"]
     assert set(items["discriminator"]["mapping"]) == {t.op_name for t in OPERATION_TYPES}
-    assert schema["properties"]["name"]["pattern"] == "^[a-z_][a-z0-9_]*$"
+    assert schema["properties"]["name"]["pattern"] == "^[a-z0-9_][a-z0-9_-]*$"
     json.dumps(schema)  # serialisable as is
 
 

@@ -221,6 +221,21 @@ LOCK_CHECK_OPS = [
     {"op": "raw_sql", "up": "SELECT 1"},
     {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint"},
     {"op": "alter_column", "table": "orders", "column": "id", "type": "bigint"},
+    # issue 22 (items 1-7, 9, 11, 12)
+    {"op": "create_index", "name": "users_em_idx", "table": "users", "columns": [{"name": "email", "opclass":
+     "text_pattern_ops", "collation": "C", "order": "desc", "nulls": "first"}], "include": ["name"],
+     "storage_parameters": {"fillfactor": 70}, "tablespace": "fast", "unique": True, "nulls_not_distinct": True},
+    {"op": "create_table", "table": "seats", "columns": [{"name": "a", "type": "bigint", "unique": {"name": "s_u"}},
+     {"name": "b", "type": "bigint"}], "constraints": [{"type": "foreign_key", "columns": ["b"], "references":
+     {"table": "users", "columns": ["id"], "on_delete": "SET NULL", "on_delete_columns": ["b"]}}]},
+    {"op": "add_column", "table": "users", "column": {"name": "t2", "type": "bigint", "check": {"name": "c2",
+     "expression": "t2 > 0", "no_inherit": True}, "references": {"table": "teams", "column": "id", "name": "f2",
+     "on_update": "CASCADE", "match": "full", "deferrable": True}}},
+    {"op": "comment", "table": "users", "column": "email", "comment": "x"},
+    {"op": "comment", "table": "users", "constraint": "users_email_check", "comment": None},
+    {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
+    {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
+    {"op": "raw_sql", "up": "CREATE TABLE t (a int)", "on_complete": "CREATE INDEX t_a ON t (a)"},
 ]  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.harness.scenario import Scenario, Table, count, same_side
+from tests.harness.scenario import Scenario, Side, Table, count, same_side
 
 USERS = Table(
     "users",
@@ -43,4 +43,27 @@ operations:
     plain="CREATE INDEX users_name_idx ON users (name); ALTER TABLE users ADD COLUMN nickname text",
     blue=BLUE_SIDE,
     green=GREEN_SIDE,
+)
+
+
+def _tag(c: psycopg.Connection, n: int) -> None:
+    _write(c, n)
+    c.execute("INSERT INTO tags (label) VALUES (%s)", (f"w{n}",))
+
+
+# a table up creates: green's version shows it (and writes into it); on_complete runs once, at contract
+RAW_TABLE = Scenario(
+    tables=(USERS,),
+    migration="""
+name: raw_tags
+operations:
+  - op: raw_sql
+    up: CREATE TABLE tags (id bigserial PRIMARY KEY, label text NOT NULL)
+    down: DROP TABLE tags
+    on_complete: CREATE INDEX tags_label_idx ON tags (label)
+""",
+    plain="CREATE TABLE tags (id bigserial PRIMARY KEY, label text NOT NULL); "
+    "CREATE INDEX tags_label_idx ON tags (label)",
+    blue=BLUE_SIDE,
+    green=Side(_tag, _sees),
 )
