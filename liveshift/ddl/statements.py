@@ -11,7 +11,6 @@ printed itself (a CHECK or foreign key being rebuilt) is passed on as it was rea
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -27,6 +26,7 @@ from liveshift.ddl.steps import (
     constraint_missing,
     detach_pending,
     either,
+    fitted_name,
     partition_attached,
     partition_detached,
     qualified,
@@ -492,11 +492,7 @@ def drop_index_concurrently(schema: str, name: str) -> Step:
 
 def partition_index_name(name: str, partition: str) -> str:
     """The name of index `name`'s part on `partition`: `<partition>_<name>`, hashed past 63 bytes."""
-    candidate = f"{partition}_{name}"
-    if len(candidate.encode()) <= 63:
-        return candidate
-    digest = hashlib.sha1(candidate.encode()).hexdigest()[:10]
-    return f"{candidate.encode()[:52].decode(errors='ignore')}_{digest}"
+    return fitted_name(f"{partition}_{name}")
 
 
 def create_index_on_only(

@@ -6,6 +6,7 @@ itself is built in statements.py, which declares each one's lock (locks.Lock).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from psycopg import sql
@@ -40,6 +41,18 @@ class Step:
     def label(self) -> str:
         """The lock as `liveshift plan` prints it."""
         return self.lock.label if self.lock is not None else UNCHECKED
+
+
+MAX_IDENTIFIER = 63  # bytes: PostgreSQL truncates longer names (NAMEDATALEN - 1)
+
+
+def fitted_name(name: str) -> str:
+    """`name`, or past PostgreSQL's 63 bytes a prefix and a hash of the whole, so that two long names never
+    come out as one (the way truncation would)."""
+    if len(name.encode()) <= MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+    return f"{name.encode()[: MAX_IDENTIFIER - 13].decode(errors='ignore')}_{digest}"
 
 
 def qualified(schema: str, name: str) -> sql.Identifier:

@@ -8,11 +8,9 @@ and the active-version flag cutover moves (phases.cutover).
 
 from __future__ import annotations
 
-import hashlib
-
 from psycopg import sql
 
-MAX_IDENTIFIER = 63  # bytes: PostgreSQL truncates longer names (NAMEDATALEN - 1)
+from liveshift.ddl.steps import fitted_name
 
 BASE_VERSION = "base"
 
@@ -26,11 +24,7 @@ def version_schema(schema: str, version: str) -> str:
     """`<schema>_<version>`, always quoted where used (a name may start with a digit or hold '-'); past
     PostgreSQL's 63 bytes, a prefix and a hash of the whole, so that two long names never share a schema
     (a schema of that name that exists already is refused at validation, naming `name`)."""
-    name = f"{schema}_{version}"
-    if len(name.encode()) <= MAX_IDENTIFIER:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
-    return f"{name.encode()[: MAX_IDENTIFIER - 13].decode(errors='ignore')}_{digest}"
+    return fitted_name(f"{schema}_{version}")
 
 
 def set_candidate(schema: str, candidate: str | None, percent: int) -> sql.Composable:
