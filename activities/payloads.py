@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from liveshift.fleet.members import MemberSelector
 from liveshift.health import HealthCheck
 from liveshift.spec import Migration
 from liveshift.store.history import MigrationFileRef, Outcome
@@ -133,3 +134,12 @@ class BaselineInput(BaseModel):
     files: list[MigrationFileRef]
     upto: str
     started_by: str
+
+
+# a fleet
+
+
+class ResolveInput(BaseModel):
+    """resolve_members: the members a selector names (the worker knows the targets and runs the query)."""
+
+    selector: MemberSelector

@@ -1,0 +1,448 @@
+"""FleetWorkflow: one migration rolled across a fleet's members in waves, one child MigrationWorkflow per member.
+
+    resolve members (activity) -> for each wave: gate (health check, approval) -> members, at most
+    max_concurrency in flight -> [one flip: all at their cutover gate -> approval -> cutover all -> contract all]
+
+Each member's migration is the ordinary MigrationWorkflow (its id the one `liveshift start` would give it), which
+reports each phase it enters to the fleet (MEMBER_PHASE). A failed member counts against the failure budget; one
+failure past it halts the rollout: no member starts, the members in flight finish or roll back (`on_halt`), and
+the rollout waits for the operator: retry the failed members, resume (accepting the failures), or roll back every
+member not yet contracted. A rollout that ends its waves with failed members (within the budget) halts the same
+way, so a retry can still complete it. Pause holds new members and pauses those in flight.
+
+The history stays bounded: between waves, with no member in flight, a run past `history_limit` events continues
+as new, carrying its status. A worker that dies resumes the parent and every child where they were: a child
+started is never started twice (its id is derived from the member), a child finished is recorded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from liveshift import metrics
+    from liveshift.activities.fleet import FleetActivities
+    from liveshift.activities.migration import MigrationActivities
+    from liveshift.activities.payloads import HealthInput, ResolveInput
+    from liveshift.fleet.members import Member
+    from liveshift.health import HealthResult
+    from liveshift.lifecycle import Phase
+    from liveshift.workflows.directory import child_outcome, failure_message
+    from liveshift.workflows.fleet_models import (
+        END_STATES,
+        FLEET_STATUS,
+        FLEET_WORKFLOW,
+        HALT,
+        RETRY,
+        FleetApprove,
+        FleetInput,
+        FleetRollback,
+        FleetStatus,
+        MemberStatus,
+        member_address,
+        member_migration,
+    )
+    from liveshift.workflows.fleet_waves import plan_waves, render
+    from liveshift.workflows.models import (
+        APPROVE,
+        MEMBER_PHASE,
+        PAUSE,
+        RESUME,
+        ROLLBACK,
+        SA_MIGRATION,
+        SA_TABLES,
+        WORKFLOW_NAME,
+        ApproveRequest,
+        MemberPhase,
+        MigrationInput,
+        MigrationStatus,
+        RollbackRequest,
+        summary,
+    )
+    from liveshift.workflows.models import workflow_id as migration_workflow_id
+
+STEP_TIMEOUT = timedelta(minutes=2)
+RESOLVE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=["SpecError"])
+HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
+
+
+@workflow.defn(name=FLEET_WORKFLOW)
+class FleetWorkflow:
+    @workflow.init
+    def __init__(self, input: FleetInput) -> None:
+        self._input = input
+        wid = workflow.info().workflow_id
+        if input.carried is not None:  # a continued run: the status it carries, one run more
+            self._status = input.carried.model_copy(update={"workflow_id": wid, "runs": input.carried.runs + 1})
+        else:
+            self._status = FleetStatus(workflow_id=wid, name=input.name, migration=input.migration.name)
+        self._children: dict[str, workflow.ChildWorkflowHandle[Any, MigrationStatus]] = {}
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._halt_reason: str | None = None
+        self._rollback_reason: str | None = None
+        self._approved: set[str] = set()
+        self._retry = False
+        self._resume = False
+        self._sending: asyncio.Task[None] | None = None  # rollback requests a halt sends to the members in flight
+
+    @workflow.run
+    async def run(self, input: FleetInput) -> FleetStatus:
+        status = self._status
+        if not status.members:
+            await self._resolve(input)
+        while status.state not in END_STATES:
+            if status.wave < len(status.waves):
+                await self._wave()
+            elif input.one_flip and self._in_flight and not self._stopping():
+                await self._flip()
+            elif not self._stopping() and (failed := self._unaccepted_failures()):
+                self._halt(f"{failed} members failed: retry them, resume to accept, or roll back")
+            if self._rollback_reason is not None:
+                await self._roll_back_all()
+            elif self._halt_reason is not None:
+                await self._halted()
+            elif status.wave >= len(status.waves) and not self._in_flight:
+                status.state = "complete"
+            self._publish()
+            self._continue_as_new_if_long()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return status
+
+    # members and waves
+
+    async def _resolve(self, input: FleetInput) -> None:
+        members = input.members
+        if input.selector is not None:
+            members = await workflow.execute_activity_method(
+                FleetActivities.resolve_members,
+                ResolveInput(selector=input.selector),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RESOLVE_RETRY,
+            )
+        self._status.members = [MemberStatus(member=m) for m in members]
+        self._status.waves = plan_waves(members, input.waves)
+        self._status.state = "running"
+        self._publish()
+
+    async def _wave(self) -> None:
+        """Gate the wave, then start its pending members, at most max_concurrency busy; until they settle."""
+        status = self._status
+        await self._gate()
+        if self._stopping():
+            return
+        pending = [k for k in status.waves[status.wave] if status.member(k).state == "pending"]
+        for key in pending:
+            await workflow.wait_condition(
+                lambda: self._stopping() or (not status.paused and self._busy() < self._input.waves.max_concurrency)
+            )
+            if self._stopping():
+                break
+            self._start(key)
+        await workflow.wait_condition(self._settled)
+        if not self._stopping():
+            status.wave += 1
+
+    async def _gate(self) -> None:
+        """Before each wave after the first: the health check (unhealthy halts), then the approval if asked."""
+        status, waves = self._status, self._input.waves
+        if status.wave == 0 or status.wave <= status.gated:
+            return
+        if waves.health is not None:
+            result = await self._check_health()
+            status.health = result
+            if not result.healthy:
+                self._halt(f"health check before wave {status.wave + 1}: {result.value}")
+                return
+        if waves.approve:
+            status.state = "awaiting_approval"
+            self._publish()
+            await workflow.wait_condition(lambda: "wave" in self._approved or self._stopping())
+            self._approved.discard("wave")
+            status.state = "running"
+        if not self._stopping():
+            status.gated = status.wave
+        self._publish()
+
+    async def _check_health(self) -> HealthResult:
+        """Evaluated once, on the first member of the wave just done (SQL there; PromQL from the worker)."""
+        check = self._input.waves.health
+        assert check is not None
+        member = self._status.member(self._status.waves[self._status.wave - 1][0]).member
+        request = HealthInput(target=member_address(member), migration=self._input.migration.name, check=check)
+        try:
+            return await workflow.execute_activity_method(
+                MigrationActivities.check_health,
+                request,
+                start_to_close_timeout=timedelta(seconds=check.timeout_s + 10),
+                retry_policy=HEALTH_RETRY,
+            )
+        except ActivityError as err:
+            return HealthResult(healthy=False, value=f"check failed: {failure_message(err)}")
+
+    def _busy(self) -> int:
+        """Members in flight that still work (with one flip, one waiting at its cutover gate is not busy)."""
+        return sum(1 for k in self._in_flight if not self._at_gate(k))
+
+    def _at_gate(self, key: str) -> bool:
+        return self._input.one_flip and self._status.member(key).phase == Phase.AWAITING_CUTOVER
+
+    def _settled(self) -> bool:
+        return self._busy() == 0
+
+    def _stopping(self) -> bool:
+        return self._halt_reason is not None or self._rollback_reason is not None
+
+    def _unaccepted_failures(self) -> int:
+        return self._status.summary()["failed"] - self._status.accepted_failures
+
+    # one member's migration
+
+    def _child_input(self, member: Member) -> MigrationInput:
+        options = self._input.options
+        if self._input.one_flip:  # the fleet approves every member's gates, all at once
+            options = options.model_copy(update={"auto_cutover": False, "soak_seconds": None})
+        return MigrationInput(
+            target=member.target,
+            database=member.database,
+            member=member.key,
+            migration=member_migration(self._input.migration, member),
+            options=options,
+            file=self._input.file,
+        )
+
+    def _start(self, key: str) -> None:
+        state = self._status.member(key)
+        request = self._child_input(state.member)
+        address = member_address(state.member)
+        state.state, state.phase, state.reason = "running", None, None
+        state.workflow_id = migration_workflow_id(address, request.migration)
+        state.attempts += 1
+        self._in_flight[key] = asyncio.create_task(self._child(state, request))
+        self._publish()
+
+    async def _child(self, state: MemberStatus, request: MigrationInput) -> None:
+        key = state.member.key
+        try:
+            assert state.workflow_id is not None
+            handle = await workflow.start_child_workflow(
+                WORKFLOW_NAME,
+                request,
+                id=state.workflow_id,
+                result_type=MigrationStatus,
+                # the fleet ending (terminated, timed out) asks its members in flight to roll back
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=f"fleet {self._input.name}, member {key}: " + summary(request),
+            )
+            self._children[key] = handle
+            if self._rollback_reason is not None or (self._halt_reason and self._input.on_halt == "rollback"):
+                await self._signal(key, ROLLBACK, RollbackRequest(reason=self._rollback_reason or "fleet halted"))
+            result = await handle
+            state.phase = result.phase  # its own report of the last phase may arrive after its end
+            outcome, reason = ("complete", None) if result.phase == Phase.COMPLETE else ("failed", result.last_error)
+        except WorkflowAlreadyStartedError:
+            outcome, reason = "failed", f"a migration of these tables is already running (workflow {state.workflow_id})"
+        except ChildWorkflowError as err:
+            outcome, reason = child_outcome(err, None)
+            outcome = "rolled_back" if self._rollback_reason or outcome == "rolled_back" else "failed"
+        finally:
+            self._in_flight.pop(key, None)
+            self._children.pop(key, None)
+        state.state, state.reason = outcome, reason  # type: ignore[assignment]
+        if outcome != "complete" and self._rollback_reason is None:
+            state.state = "failed"
+            if self._unaccepted_failures() > self._input.failure_budget and self._halt_reason is None:
+                self._halt(f"member {key} failed: {reason}")
+        self._publish()
+
+    async def _signal(self, key: str, name: str, arg: Any = None) -> None:
+        handle = self._children.get(key)
+        if handle is not None:
+            await (handle.signal(name) if arg is None else handle.signal(name, arg))
+
+    async def _signal_all(self, name: str, arg: Any = None, keys: list[str] | None = None) -> None:
+        targets = keys if keys is not None else list(self._children)
+        await asyncio.gather(*(self._signal(k, name, arg) for k in targets))
+
+    # halting, rolling back, the one flip
+
+    def _halt(self, reason: str) -> None:
+        self._halt_reason = reason
+        self._status.reason = reason
+        if self._input.on_halt == "rollback":
+            request = RollbackRequest(reason=f"fleet halted: {reason}")
+            self._sending = asyncio.create_task(self._signal_all(ROLLBACK, request))  # now: the halt is synchronous
+        self._publish()
+
+    async def _halted(self) -> None:
+        """Members in flight settled: wait for retry, resume or rollback."""
+        status = self._status
+        await workflow.wait_condition(self._settled)
+        status.state = "halted"
+        self._publish()
+        await workflow.wait_condition(lambda: self._retry or self._resume or self._rollback_reason is not None)
+        if self._rollback_reason is not None:
+            return
+        if self._retry:
+            failed = [m for m in status.members if m.state in ("failed", "rolled_back")]
+            for m in failed:
+                m.state = "pending"
+            keys = {m.member.key for m in failed}
+            status.wave = min((i for i, w in enumerate(status.waves) if keys & set(w)), default=status.wave)
+            status.accepted_failures = 0
+        else:  # resume: the failures so far are accepted, and the wave's gate is passed
+            status.accepted_failures = status.summary()["failed"]
+            status.gated = max(status.gated, status.wave)
+        self._retry = self._resume = False
+        self._halt_reason, status.reason, status.state = None, None, "running"
+
+    async def _roll_back_all(self) -> None:
+        """Every member not yet contracted goes back: those in flight are asked to roll back; none starts."""
+        status = self._status
+        status.state, status.reason = "rolling_back", self._rollback_reason
+        self._publish()
+        await self._signal_all(ROLLBACK, RollbackRequest(reason=f"fleet rollback: {self._rollback_reason}"))
+        await workflow.wait_condition(lambda: not self._in_flight)
+        status.state = "rolled_back"
+
+    async def _flip(self) -> None:
+        """Every member waits at its cutover gate: one approval cuts all over; once all wait at their contract
+        gate, they contract. A member that cannot flip sends every member back (none has contracted)."""
+        status = self._status
+        status.state = "awaiting_flip"
+        self._publish()
+        await workflow.wait_condition(lambda: "flip" in self._approved or self._stopping())
+        if self._stopping():
+            return
+        status.state = "running"
+        flipping = list(self._in_flight)
+        await self._signal_all(APPROVE, ApproveRequest(gate="cutover"), flipping)
+        await workflow.wait_condition(
+            lambda: (
+                self._rollback_reason is not None
+                or all(k not in self._in_flight or status.member(k).phase == Phase.AWAITING_CONTRACT for k in flipping)
+            )
+        )
+        if failed := [k for k in flipping if status.member(k).state != "running"]:
+            self._rollback_reason = f"member {failed[0]} could not flip: {status.member(failed[0]).reason}"
+            return
+        if self._rollback_reason is None:
+            await self._signal_all(APPROVE, ApproveRequest(gate="contract"), flipping)
+            await workflow.wait_condition(lambda: not self._in_flight or self._rollback_reason is not None)
+
+    def _continue_as_new_if_long(self) -> None:
+        if (
+            self._status.state not in END_STATES
+            and not self._in_flight
+            and workflow.info().get_current_history_length() > self._input.history_limit
+        ):
+            workflow.continue_as_new(self._input.model_copy(update={"carried": self._status}))
+
+    # status: the query, the Temporal UI, this worker's gauges
+
+    def _publish(self) -> None:
+        s = self._status
+        workflow.upsert_search_attributes(
+            TypedSearchAttributes(
+                [
+                    SearchAttributePair(SA_MIGRATION, s.migration),
+                    SearchAttributePair(SA_TABLES, self._input.migration.tables()),
+                ]
+            )
+        )
+        workflow.set_current_details(render(s))
+        if not workflow.unsafe.is_replaying():
+            metrics.set_fleet_members(s.name, s.summary())
+
+    @workflow.query(name=FLEET_STATUS)
+    def status(self) -> FleetStatus:
+        return self._status
+
+    @workflow.signal(name=MEMBER_PHASE)
+    def member_phase(self, report: MemberPhase) -> None:
+        member = next((m for m in self._status.members if m.member.key == report.member), None)
+        if member is not None and member.state == "running":
+            member.phase = report.phase
+            workflow.set_current_details(render(self._status))
+
+    # the operator's requests (Updates: the validator's refusal reaches the caller)
+
+    def _refuse_unless(self, ok: bool, why: str) -> None:
+        if not ok:  # the Update never runs, and the caller reads why
+            raise ApplicationError(why, type="RequestRefused", non_retryable=True)
+
+    @workflow.update(name=PAUSE)
+    async def pause(self) -> str:
+        self._status.paused = True
+        self._publish()
+        await self._signal_all(PAUSE)
+        return f"paused: no member starts; {len(self._children)} in flight paused"
+
+    @pause.validator
+    def _validate_pause(self) -> None:
+        self._refuse_unless(self._status.state not in END_STATES and not self._status.paused, self._why_not("pause"))
+
+    @workflow.update(name=RESUME)
+    async def resume(self) -> str:
+        if self._status.paused:
+            self._status.paused = False
+            self._publish()
+            await self._signal_all(RESUME)
+            return "resumed"
+        self._resume = True
+        return "resumed: the failures so far are accepted"
+
+    @resume.validator
+    def _validate_resume(self) -> None:
+        ok = self._status.paused or self._status.state == "halted"
+        self._refuse_unless(ok, f"the rollout is {self._status.state}, neither paused nor halted")
+
+    @workflow.update(name=HALT)
+    def halt(self, request: FleetRollback) -> str:
+        self._halt(f"halted by operator: {request.reason}")
+        return f"halting: members in flight {'roll back' if self._input.on_halt == 'rollback' else 'finish'}"
+
+    @halt.validator
+    def _validate_halt(self, request: FleetRollback) -> None:
+        self._refuse_unless(not self._stopping() and self._status.state not in END_STATES, self._why_not("halt"))
+
+    @workflow.update(name=ROLLBACK)
+    def rollback(self, request: FleetRollback) -> str:
+        self._rollback_reason = request.reason
+        return f"rolling back every member not yet contracted: {request.reason}"
+
+    @rollback.validator
+    def _validate_rollback(self, request: FleetRollback) -> None:
+        ok = self._rollback_reason is None and self._status.state not in END_STATES
+        self._refuse_unless(ok, self._why_not("roll back"))
+
+    @workflow.update(name=RETRY)
+    def retry(self) -> str:
+        self._retry = True
+        return f"retrying {self._status.summary()['failed']} failed members"
+
+    @retry.validator
+    def _validate_retry(self) -> None:
+        ok = self._status.state == "halted" and self._status.summary()["failed"] > 0
+        self._refuse_unless(ok, f"the rollout is {self._status.state} with {self._status.summary()['failed']} failed")
+
+    @workflow.update(name=APPROVE)
+    def approve(self, request: FleetApprove) -> str:
+        self._approved.add(request.gate)
+        return f"{request.gate} approved"
+
+    @approve.validator
+    def _validate_approve(self, request: FleetApprove) -> None:
+        waiting = {"awaiting_approval": "wave", "awaiting_flip": "flip"}.get(self._status.state)
+        why = f"the rollout is {self._status.state}, not awaiting {request.gate}"
+        self._refuse_unless(waiting == request.gate, why)
+
+    def _why_not(self, request: str) -> str:
+        s = self._status
+        return f"cannot {request}: the rollout is {s.state}" + (" and paused" if s.paused else "")
