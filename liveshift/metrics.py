@@ -121,6 +121,7 @@ def count_verified(migration: str, report: VerifyReport) -> None:
         VERIFY_ROWS.labels(**labels).inc(table.rows_checked)
         VERIFY_MISMATCHES.labels(**labels).inc(table.mismatches)
 
+
 FLEET_MEMBERS = Gauge(
     "liveshift_fleet_members",
     "Members of a fleet rollout by state: done, running, failed, pending (this worker's view)",
