@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from liveshift.workflows.client import Refused
 from liveshift.workflows.fleet_client import fleet_request, fleet_status
@@ -41,6 +42,7 @@ async def test_canary_then_waves_within_max_concurrency(fleet: FakeFleet) -> Non
     first_of_wave_three = next(i for i, (kind, wid) in enumerate(events) if wid == result.member("m4").workflow_id)
     assert {wid for kind, wid in events[:first_of_wave_three] if kind == "completed"} >= wave_two
     assert all(fleet.db.per_member[(m.target, "contract")] == 1 for m in members)
+    assert REGISTRY.get_sample_value("liveshift_fleet_members", {"fleet": fleet.prefix, "state": "done"}) == 7
     record_history("fleet_waves", (await handle.fetch_history()).to_json())
 
 
