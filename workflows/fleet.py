@@ -18,12 +18,19 @@ started is never started twice (its id is derived from the member), a child fini
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -56,8 +63,6 @@ with workflow.unsafe.imports_passed_through():
         PAUSE,
         RESUME,
         ROLLBACK,
-        SA_MIGRATION,
-        SA_TABLES,
         WORKFLOW_NAME,
         ApproveRequest,
         MemberPhase,
@@ -90,6 +95,7 @@ class FleetWorkflow:
         self._approved: set[str] = set()
         self._retry = False
         self._resume = False
+        self._shown: tuple[str, bool] | None = None  # the state and pause flag in the memo
         self._sending: asyncio.Task[None] | None = None  # rollback requests a halt sends to the members in flight
 
     @workflow.run
@@ -111,7 +117,7 @@ class FleetWorkflow:
             elif status.wave >= len(status.waves) and not self._in_flight:
                 status.state = "complete"
             self._publish()
-            self._continue_as_new_if_long()
+            await self._continue_as_new_if_long()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
@@ -263,7 +269,10 @@ class FleetWorkflow:
 
     async def _signal(self, key: str, name: str, arg: Any = None) -> None:
         handle = self._children.get(key)
-        if handle is not None:
+        if handle is None:
+            return
+        # a member that ended meanwhile (its end not yet seen here) cannot be signalled: nothing to ask of it
+        with contextlib.suppress(FailureError):
             await (handle.signal(name) if arg is None else handle.signal(name, arg))
 
     async def _signal_all(self, name: str, arg: Any = None, keys: list[str] | None = None) -> None:
@@ -336,28 +345,26 @@ class FleetWorkflow:
             await self._signal_all(APPROVE, ApproveRequest(gate="contract"), flipping)
             await workflow.wait_condition(lambda: not self._in_flight or self._rollback_reason is not None)
 
-    def _continue_as_new_if_long(self) -> None:
+    async def _continue_as_new_if_long(self) -> None:
         if (
             self._status.state not in END_STATES
             and not self._in_flight
             and workflow.info().get_current_history_length() > self._input.history_limit
         ):
+            await workflow.wait_condition(workflow.all_handlers_finished)  # no request is cut off
             workflow.continue_as_new(self._input.model_copy(update={"carried": self._status}))
 
     # status: the query, the Temporal UI, this worker's gauges
 
     def _publish(self) -> None:
+        """The UI's current details (no event) on every change; the memo (an event) when the state changes.
+        The search attributes (migration, tables) are the client's, set at start."""
         s = self._status
-        workflow.upsert_search_attributes(
-            TypedSearchAttributes(
-                [
-                    SearchAttributePair(SA_MIGRATION, s.migration),
-                    SearchAttributePair(SA_TABLES, self._input.migration.tables()),
-                ]
-            )
-        )
+        if (s.state, s.paused) != self._shown:
+            self._shown = (s.state, s.paused)
+            workflow.upsert_memo({"state": s.state, "paused": s.paused})
         workflow.set_current_details(render(s))
-        if not workflow.unsafe.is_replaying():
+        if not workflow.unsafe.is_replaying():  # this worker's view, once: a replay has reported it before
             metrics.set_fleet_members(s.name, s.summary())
 
     @workflow.query(name=FLEET_STATUS)
