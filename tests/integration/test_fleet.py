@@ -12,10 +12,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from temporalio.client import WorkflowHandle
 
 from liveshift.cli.stack.postgres import free_port
+from liveshift.fleet.members import Member
 from liveshift.workflows.fleet_client import fleet_request, start_fleet
-from liveshift.workflows.fleet_models import RETRY, FleetApprove, FleetInput, Waves
+from liveshift.workflows.fleet_models import RETRY, FleetApprove, FleetInput, FleetStatus, Waves
 from liveshift.workflows.models import APPROVE, MigrationOptions
 from tests.harness.apps import ADD_COLUMN, GREEN, Writers
 from tests.harness.db import migration
@@ -39,6 +41,29 @@ def wrong_rows(dbs: FleetDatabases) -> dict[str, object]:
     wrong = {m.key: one(dbs.dsn(m), "SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)")
              for m in dbs.members}  # fmt: skip
     return {key: n for key, n in wrong.items() if n != 0}
+
+
+def assert_wave_halted(status: FleetStatus, dbs: FleetDatabases, failing: Member) -> None:
+    """The failed member failed for its reason; the members its wave had started finished (to their cutover gate),
+    no other member started, and the databases of those not started are untouched."""
+    assert status.member(failing.key).state == "failed" and "email_lower" in (status.member(failing.key).reason or "")
+    others = [status.member(m.key) for m in dbs.members[2:] if m.key != failing.key]
+    started = [m for m in others if m.state == "running"]
+    assert started and {m.phase for m in started} == {"awaiting_cutover"}
+    assert all(m.state == "pending" for m in others if m not in started)
+    untouched = [m.member for m in others if m.state == "pending"]
+    assert all(one(dbs.dsn(m), "SELECT to_regnamespace('liveshift')") is None for m in untouched)
+    assert all(status.member(m.key).state == "pending" for m in dbs.members[13:])
+
+
+async def assert_nothing_repeated(
+    handle: WorkflowHandle, result: FleetStatus, dbs: FleetDatabases, failing: Member
+) -> None:
+    """Each member's migration started once (the failed one twice), and each database recorded one migration."""
+    starts = Counter(wid for kind, wid in await child_events(handle) if kind == "started")
+    assert sorted(starts.values()) == [1] * (len(dbs.members) - 1) + [2]
+    assert starts[result.member(failing.key).workflow_id] == 2
+    assert all(one(dbs.dsn(m), "SELECT count(*) FROM liveshift.migrations") == 1 for m in dbs.members)
 
 
 async def test_fleet_on_two_servers_halts_survives_a_kill_retries_and_flips(
@@ -80,17 +105,7 @@ async def test_fleet_on_two_servers_halts_survives_a_kill_retries_and_flips(
             second = worker_process(temporal, task_queue, pg_server.admin_dsn, log, ports, targets=dbs.targets)
 
             status = await wait_for_state(handle, "halted", timeout=180)
-            assert status.member(failing.key).state == "failed" and "email_lower" in (
-                status.member(failing.key).reason or ""
-            )
-            # the wave halted: the members it had started finished (to their cutover gate), no other started
-            others = [status.member(m.key) for m in members[2:] if m.key != failing.key]
-            started = [m for m in others if m.state == "running"]
-            assert started and {m.phase for m in started} == {"awaiting_cutover"}
-            assert all(m.state == "pending" for m in others if m not in started)
-            untouched = [m.member for m in others if m.state == "pending"]
-            assert all(one(dbs.dsn(m), "SELECT to_regnamespace('liveshift')") is None for m in untouched)
-            assert all(status.member(m.key).state == "pending" for m in members[13:])
+            assert_wave_halted(status, dbs, failing)
 
             with psycopg.connect(dbs.dsn(failing), autocommit=True) as conn:  # the cause fixed
                 conn.execute("ALTER TABLE users DROP COLUMN email_lower")
@@ -117,9 +132,5 @@ async def test_fleet_on_two_servers_halts_survives_a_kill_retries_and_flips(
         for m, w in zip(writing, writers, strict=True):
             assert one(dbs.dsn(m), "SELECT count(*) FROM users") == ROWS + len(w.written)
             assert one(dbs.dsn(m), f"SELECT count(*) FROM {GREEN}.users") == ROWS + len(w.written)
-        # nothing repeated: each member's migration started once (the failed one twice), ran and recorded once
-        starts = Counter(wid for kind, wid in await child_events(handle) if kind == "started")
-        assert sorted(starts.values()) == [1] * 23 + [2]
-        assert starts[result.member(failing.key).workflow_id] == 2
-        assert all(one(dbs.dsn(m), "SELECT count(*) FROM liveshift.migrations") == 1 for m in members)
+        await assert_nothing_repeated(handle, result, dbs, failing)
         record_history("fleet_worker_killed", (await handle.fetch_history()).to_json())
