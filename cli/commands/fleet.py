@@ -149,8 +149,8 @@ def request_from(args: argparse.Namespace) -> FleetInput:
         )
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "options"
-        raise CliError(f"{args.file}: {where}: {err['msg'].removeprefix('Value error, ')}") from None
+        where = f"option {'.'.join(str(p) for p in err['loc'])}: " if err["loc"] else ""
+        raise CliError(f"{where}{err['msg'].removeprefix('Value error, ')}") from None
 
 
 def run_start(args: argparse.Namespace) -> int:
