@@ -378,25 +378,50 @@ class FleetWorkflow:
             member.phase = report.phase
             workflow.set_current_details(render(self._status))
 
-    # the operator's requests (Updates: the validator's refusal reaches the caller)
+    # the operator's requests: each an Update (its validator's refusal reaches the caller) and a signal of the same
+    # name (fire and forget: one that cannot apply is ignored, and the status notes why)
 
-    def _refuse_unless(self, ok: bool, why: str) -> None:
-        if not ok:  # the Update never runs, and the caller reads why
-            raise ApplicationError(why, type="RequestRefused", non_retryable=True)
+    def _refusal(self, request: str, gate: str = "") -> str | None:
+        """Why `request` cannot apply now; None when it can."""
+        s, ended = self._status, self._status.state in END_STATES
+        failed = s.summary()["failed"]
+        ok = {
+            PAUSE: not ended and not s.paused,
+            RESUME: s.paused or s.state == "halted",
+            HALT: not ended and not self._stopping(),
+            ROLLBACK: not ended and self._rollback_reason is None,
+            RETRY: s.state == "halted" and failed > 0,
+            APPROVE: {"awaiting_approval": "wave", "awaiting_flip": "flip"}.get(s.state) == gate,
+        }[request]
+        if ok:
+            return None
+        if request == RESUME:
+            return f"the rollout is {s.state}, neither paused nor halted"
+        if request == RETRY:
+            return f"the rollout is {s.state} with {failed} failed"
+        if request == APPROVE:
+            return f"the rollout is {s.state}, not awaiting {gate}"
+        return f"cannot {request.replace('rollback', 'roll back')}: the rollout is {s.state}" + (
+            " and paused" if s.paused else ""
+        )
 
-    @workflow.update(name=PAUSE)
-    async def pause(self) -> str:
+    def _validate(self, request: str, gate: str = "") -> None:
+        if (refusal := self._refusal(request, gate)) is not None:  # the Update never runs; the caller reads why
+            raise ApplicationError(refusal, type="RequestRefused", non_retryable=True)
+
+    def _accepts(self, request: str, gate: str = "") -> bool:
+        if (refusal := self._refusal(request, gate)) is not None:
+            self._status.note = f"{request} signal ignored: {refusal}"
+            self._publish()
+        return refusal is None
+
+    async def _pause(self) -> str:
         self._status.paused = True
         self._publish()
         await self._signal_all(PAUSE)
         return f"paused: no member starts; {len(self._children)} in flight paused"
 
-    @pause.validator
-    def _validate_pause(self) -> None:
-        self._refuse_unless(self._status.state not in END_STATES and not self._status.paused, self._why_not("pause"))
-
-    @workflow.update(name=RESUME)
-    async def resume(self) -> str:
+    async def _resume_now(self) -> str:
         if self._status.paused:
             self._status.paused = False
             self._publish()
@@ -405,51 +430,96 @@ class FleetWorkflow:
         self._resume = True
         return "resumed: the failures so far are accepted"
 
-    @resume.validator
-    def _validate_resume(self) -> None:
-        ok = self._status.paused or self._status.state == "halted"
-        self._refuse_unless(ok, f"the rollout is {self._status.state}, neither paused nor halted")
-
-    @workflow.update(name=HALT)
-    def halt(self, request: FleetRollback) -> str:
+    def _halt_now(self, request: FleetRollback) -> str:
         self._halt(f"halted by operator: {request.reason}")
         return f"halting: members in flight {'roll back' if self._input.on_halt == 'rollback' else 'finish'}"
 
-    @halt.validator
-    def _validate_halt(self, request: FleetRollback) -> None:
-        self._refuse_unless(not self._stopping() and self._status.state not in END_STATES, self._why_not("halt"))
-
-    @workflow.update(name=ROLLBACK)
-    def rollback(self, request: FleetRollback) -> str:
+    def _roll_back_now(self, request: FleetRollback) -> str:
         self._rollback_reason = request.reason
         return f"rolling back every member not yet contracted: {request.reason}"
 
-    @rollback.validator
-    def _validate_rollback(self, request: FleetRollback) -> None:
-        ok = self._rollback_reason is None and self._status.state not in END_STATES
-        self._refuse_unless(ok, self._why_not("roll back"))
-
-    @workflow.update(name=RETRY)
-    def retry(self) -> str:
+    def _retry_now(self) -> str:
         self._retry = True
         return f"retrying {self._status.summary()['failed']} failed members"
 
-    @retry.validator
-    def _validate_retry(self) -> None:
-        ok = self._status.state == "halted" and self._status.summary()["failed"] > 0
-        self._refuse_unless(ok, f"the rollout is {self._status.state} with {self._status.summary()['failed']} failed")
-
-    @workflow.update(name=APPROVE)
-    def approve(self, request: FleetApprove) -> str:
+    def _approve(self, request: FleetApprove) -> str:
         self._approved.add(request.gate)
         return f"{request.gate} approved"
 
+    @workflow.update(name=PAUSE)
+    async def pause(self) -> str:
+        return await self._pause()
+
+    @pause.validator
+    def _validate_pause(self) -> None:
+        self._validate(PAUSE)
+
+    @workflow.signal(name=PAUSE)
+    async def pause_signal(self) -> None:
+        if self._accepts(PAUSE):
+            await self._pause()
+
+    @workflow.update(name=RESUME)
+    async def resume(self) -> str:
+        return await self._resume_now()
+
+    @resume.validator
+    def _validate_resume(self) -> None:
+        self._validate(RESUME)
+
+    @workflow.signal(name=RESUME)
+    async def resume_signal(self) -> None:
+        if self._accepts(RESUME):
+            await self._resume_now()
+
+    @workflow.update(name=HALT)
+    def halt(self, request: FleetRollback) -> str:
+        return self._halt_now(request)
+
+    @halt.validator
+    def _validate_halt(self, request: FleetRollback) -> None:
+        self._validate(HALT)
+
+    @workflow.signal(name=HALT)
+    def halt_signal(self, request: FleetRollback) -> None:
+        if self._accepts(HALT):
+            self._halt_now(request)
+
+    @workflow.update(name=ROLLBACK)
+    def rollback(self, request: FleetRollback) -> str:
+        return self._roll_back_now(request)
+
+    @rollback.validator
+    def _validate_rollback(self, request: FleetRollback) -> None:
+        self._validate(ROLLBACK)
+
+    @workflow.signal(name=ROLLBACK)
+    def rollback_signal(self, request: FleetRollback) -> None:
+        if self._accepts(ROLLBACK):
+            self._roll_back_now(request)
+
+    @workflow.update(name=RETRY)
+    def retry(self) -> str:
+        return self._retry_now()
+
+    @retry.validator
+    def _validate_retry(self) -> None:
+        self._validate(RETRY)
+
+    @workflow.signal(name=RETRY)
+    def retry_signal(self) -> None:
+        if self._accepts(RETRY):
+            self._retry_now()
+
+    @workflow.update(name=APPROVE)
+    def approve(self, request: FleetApprove) -> str:
+        return self._approve(request)
+
     @approve.validator
     def _validate_approve(self, request: FleetApprove) -> None:
-        waiting = {"awaiting_approval": "wave", "awaiting_flip": "flip"}.get(self._status.state)
-        why = f"the rollout is {self._status.state}, not awaiting {request.gate}"
-        self._refuse_unless(waiting == request.gate, why)
+        self._validate(APPROVE, request.gate)
 
-    def _why_not(self, request: str) -> str:
-        s = self._status
-        return f"cannot {request}: the rollout is {s.state}" + (" and paused" if s.paused else "")
+    @workflow.signal(name=APPROVE)
+    def approve_signal(self, request: FleetApprove) -> None:
+        if self._accepts(APPROVE, request.gate):
+            self._approve(request)

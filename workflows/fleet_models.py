@@ -94,6 +94,7 @@ class FleetStatus(BaseModel):
     wave: int = 0  # the wave under way (len(waves): all done)
     gated: int = 0  # the last wave that passed its gate (health check, approval)
     reason: str | None = None  # why the rollout halted or rolled back
+    note: str | None = None  # the last request signal ignored, and why
     accepted_failures: int = 0  # failures an operator accepted (resume after a halt): the budget counts past them
     health: HealthResult | None = None  # the last health gate's answer
     runs: int = 1  # this run and the ones it continues

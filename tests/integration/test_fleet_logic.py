@@ -122,13 +122,18 @@ async def test_health_gate_halts_and_resume_goes_on(fleet: FakeFleet) -> None:
     assert (await handle.result()).state == "complete"
 
 
-async def test_approval_between_waves(fleet: FakeFleet) -> None:
+async def test_approval_between_waves_by_update_or_signal(fleet: FakeFleet) -> None:
     handle = await fleet.start(fleet.members(2), waves={"canary": 1, "approve": True})
     status = await wait_for_state(handle, "awaiting_approval")
     assert status.summary() == {"done": 1, "running": 0, "failed": 0, "pending": 1}
     with pytest.raises(Refused, match="not awaiting flip"):
         await fleet_request(handle, APPROVE, FleetApprove(gate="flip"))
-    await fleet_request(handle, APPROVE, FleetApprove(gate="wave"))
+    await handle.signal(APPROVE, FleetApprove(gate="flip"))  # the fire-and-forget form: ignored, and noted
+    await wait_for_state(handle, "awaiting_approval", until=lambda s: s.note is not None)
+    assert (
+        await fleet_status(handle)
+    ).note == "approve signal ignored: the rollout is awaiting_approval, not awaiting flip"
+    await handle.signal(APPROVE, FleetApprove(gate="wave"))
     assert (await handle.result()).state == "complete"
 
 
