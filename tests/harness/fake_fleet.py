@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -18,12 +18,13 @@ from temporalio.worker import Worker
 from liveshift.activities.payloads import HealthInput, PhaseInput, PrepareInput
 from liveshift.fleet.members import Member
 from liveshift.health import HealthResult
+from liveshift.lifecycle import Phase
 from liveshift.values import Prepared
 from liveshift.workflows.fleet import FleetWorkflow
 from liveshift.workflows.fleet_client import fleet_status, start_fleet
 from liveshift.workflows.fleet_models import FleetInput, FleetStatus
 from liveshift.workflows.migration import MigrationWorkflow
-from liveshift.workflows.models import MigrationOptions
+from liveshift.workflows.models import WORKFLOW_NAME, MigrationInput, MigrationOptions, MigrationStatus
 from liveshift.workflows.sandbox import workflow_runner
 from tests.harness.apps import ADD_COLUMN
 from tests.harness.db import migration
@@ -152,3 +153,29 @@ def most_in_flight(events: list[tuple[str, str]]) -> int:
         in_flight += 1 if kind == "started" else -1
         top = max(top, in_flight)
     return top
+
+
+@workflow.defn(name=WORKFLOW_NAME, sandboxed=False)
+class InstantMember:
+    """A member's migration that completes at once: a fleet of 1,000 members runs in minutes on this stand-in."""
+
+    @workflow.run
+    async def run(self, input: MigrationInput) -> MigrationStatus:
+        return MigrationStatus(
+            workflow_id=workflow.info().workflow_id,
+            migration=input.migration.name,
+            target=input.target,
+            schema_name=input.migration.schema_name,
+            tables=input.migration.tables(),
+            phase=Phase.COMPLETE,
+        )
+
+
+@asynccontextmanager
+async def instant_fleet(client: Client, prefix: str) -> AsyncIterator[FakeFleet]:
+    """FleetWorkflow over InstantMember children (no activities)."""
+    task_queue = f"liveshift-instant-{prefix}"
+    async with Worker(
+        client, task_queue=task_queue, workflows=[InstantMember, FleetWorkflow], workflow_runner=workflow_runner()
+    ):
+        yield FakeFleet(FakeMembers(), client, task_queue, prefix)

@@ -5,6 +5,7 @@ gate, continue-as-new) on the real Temporal dev server, each member a real Migra
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,14 @@ from liveshift.workflows.client import Refused
 from liveshift.workflows.fleet_client import fleet_request, fleet_status
 from liveshift.workflows.fleet_models import HALT, RETRY, FleetApprove, FleetRollback
 from liveshift.workflows.models import APPROVE, RESUME, ROLLBACK
-from tests.harness.fake_fleet import FakeFleet, child_events, fake_fleet, most_in_flight, wait_for_state
+from tests.harness.fake_fleet import (
+    FakeFleet,
+    child_events,
+    fake_fleet,
+    instant_fleet,
+    most_in_flight,
+    wait_for_state,
+)
 from tests.harness.temporal import TemporalServer, record_history
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -150,3 +158,21 @@ async def test_history_stays_bounded_by_continue_as_new(fleet: FakeFleet) -> Non
         history = await fleet.client.get_workflow_handle(handle.id, run_id=run.run_id).fetch_history()
         assert len(history.events) < limit + 80
     assert (await fleet_status(handle)).runs == result.runs
+
+
+@pytest.mark.skipif(not os.environ.get("LIVESHIFT_FLEET_1000"), reason="on demand: LIVESHIFT_FLEET_1000=1 (minutes)")
+@pytest.mark.timeout(900)
+async def test_a_thousand_members_keep_every_run_bounded(temporal: TemporalServer) -> None:
+    limit = 2_000
+    async with instant_fleet(temporal.client, f"fl-{uuid.uuid4().hex[:8]}") as fleet:
+        handle = await fleet.start(
+            fleet.members(1000), history_limit=limit, waves={"canary": 1, "batch_size": 50, "max_concurrency": 50}
+        )
+        result = await handle.result()
+        assert result.state == "complete" and result.summary()["done"] == 1000
+        lengths = [
+            len((await fleet.client.get_workflow_handle(handle.id, run_id=run.run_id).fetch_history()).events)
+            async for run in fleet.client.list_workflows(f"WorkflowId = '{handle.id}'")
+        ]
+        assert len(lengths) == result.runs > 1 and max(lengths) < limit + 50 * 12
+        print(f"1,000 members: {result.runs} runs, history events per run {sorted(lengths)}")
