@@ -137,7 +137,8 @@ def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
     with conn.transaction():
         records.lock_row(conn, name)
         record = load_record(conn, name)
-        if record.status != Status.CUT_OVER:
+        # back to 0% is also safe after verify: a cutover whose answer was lost may have moved clients already
+        if record.status != Status.CUT_OVER and not (percent == 0 and record.status == Status.VERIFIED):
             raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
         conn.execute(set_candidate(record.schema_name, record.green_version, percent))
 
