@@ -142,9 +142,10 @@ class CompletedMigration(BaseModel):
 
 
 def last_completed(conn: psycopg.Connection, schema: str) -> CompletedMigration | None:
+    # through to_jsonb: a read that also works on an install whose bootstrap has not yet added the column
     row = conn.execute(
-        "SELECT name, updated_at, fingerprint FROM liveshift.migrations WHERE schema_name = %s AND status = %s "
-        "ORDER BY updated_at DESC, name DESC LIMIT 1",
+        "SELECT name, updated_at, to_jsonb(m) -> 'fingerprint' FROM liveshift.migrations m "
+        "WHERE schema_name = %s AND status = %s ORDER BY updated_at DESC, name DESC LIMIT 1",
         (schema, Status.COMPLETE.value),
     ).fetchone()
     return None if row is None else CompletedMigration(name=row[0], completed_at=row[1], fingerprint=row[2])
