@@ -1,7 +1,8 @@
 """A catalog fingerprint of one schema: a stable hash per object, read from pg_catalog.
 
 Covers tables (kind, persistence, row security, partitioning), columns (type, nullability, default, identity,
-generation, collation), constraints, indexes, views, sequences, functions, triggers and policies. It ignores what
+generation, collation), constraints (but NOT NULL, a column's nullability, which PostgreSQL 18 also lists among
+them: so a server upgraded from 17 or older keeps its fingerprint), indexes, views, sequences, functions, triggers and policies. It ignores what
 does not change the schema's meaning: OIDs, column order, physical storage, statistics, and other schemas (the
 version schemas liveshift keeps beside the migrated one). Definitions are read with the schema first on the
 search_path, so names in them come out unqualified (index and trigger definitions, which always name their
@@ -43,7 +44,7 @@ _QUERIES: dict[str, str] = {
         FROM pg_catalog.pg_constraint k
         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %(schema)s""",
+        WHERE n.nspname = %(schema)s AND k.contype <> 'n'""",
     "index": """
         SELECT c.relname, pg_catalog.replace(pg_catalog.pg_get_indexdef(c.oid), %(qualifier)s, ''), i.indisvalid
         FROM pg_catalog.pg_index i
