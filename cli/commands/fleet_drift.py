@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Exit codes: 0 no drift, 1 a member drifted or could not be read, 2 bad input (unknown fleet or target), "
         "no worker answering or Temporal unreachable.",
     )
+    parser.set_defaults(command="fleet drift")  # refusals read `liveshift fleet drift: …`
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--fleet", metavar="NAME", help="a fleet of the worker's configuration ([fleets.NAME])")
     which.add_argument("--target", action="append", metavar="NAME", help="a target (repeat for several)")

@@ -1,13 +1,13 @@
 """A catalog fingerprint of one schema: a stable hash per object, read from pg_catalog.
 
 Covers tables (kind, persistence, row security, partitioning), columns (type, nullability, default, identity,
-generation, collation), constraints (but NOT NULL, a column's nullability, which PostgreSQL 18 also lists among
-them: so a server upgraded from 17 or older keeps its fingerprint), indexes, views, sequences, functions, triggers and policies. It ignores what
-does not change the schema's meaning: OIDs, column order, physical storage, statistics, and other schemas (the
-version schemas liveshift keeps beside the migrated one). Definitions are read with the schema first on the
-search_path, so names in them come out unqualified (index and trigger definitions, which always name their
-table's schema, lose that prefix): a schema restored under another name, or the same migration
-applied to another tenant's schema, gives the same fingerprint.
+generation, collation), constraints (but NOT NULL: a column's nullability, which PostgreSQL 18 also lists among
+them, so a server upgraded from 17 or older keeps its fingerprint), indexes, views, sequences, functions,
+triggers and policies. It ignores what does not change the schema's meaning: OIDs, column order, physical
+storage, statistics, and other schemas (the version schemas liveshift keeps beside the migrated one).
+Definitions are read with the schema first on the search_path, so names in them come out unqualified (index and
+trigger definitions, which always name their table's schema, lose that prefix): a schema restored under another
+name, or the same migration applied to another tenant's schema, gives the same fingerprint.
 
 Recorded when a migration completes (phases.contract, store/record.py) and compared by liveshift.fleet.drift.
 """

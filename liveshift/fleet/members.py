@@ -17,12 +17,14 @@ from collections.abc import Callable
 from typing import Literal
 
 import psycopg
-from psycopg import conninfo
+from psycopg import conninfo, sql
 from pydantic import BaseModel, Field, model_validator
 
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 
+# a member query names members, it does not compute them: a slow one is a mistake, refused within seconds
+QUERY_TIMEOUT_MS = 30_000
 # the column types a member query may return: names are text
 _TEXT_TYPES = {"text", "varchar", "name", "bpchar"}
 # a key part kept as it is; anything else is replaced, with a hash so that two names never share a key
@@ -131,11 +133,14 @@ def _query_names(conn: psycopg.Connection, query: MemberQuery) -> list[str]:
     try:
         with conn.transaction(force_rollback=True), conn.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
-            cur.execute(query.sql.encode())
+            cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(QUERY_TIMEOUT_MS))
+            cur.execute(query.sql.encode())  # as written: bytes, so no placeholder is read into it
             if cur.description is None or len(cur.description) != 1:
                 raise SpecError(f"{where} must return exactly one column of names", field="query.sql")
             column = cur.description[0]
             rows = cur.fetchall()
+    except psycopg.errors.QueryCanceled:
+        raise SpecError(f"{where} ran over {QUERY_TIMEOUT_MS / 1000:g} s", field="query.sql") from None
     except psycopg.errors.ReadOnlySqlTransaction as exc:
         raise SpecError(f"{where} is not a read: {exc.diag.message_primary}", field="query.sql") from None
     except psycopg.Error as exc:

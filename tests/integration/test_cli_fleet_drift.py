@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from liveshift.fleet.members import MemberSelector
+from liveshift.fleet.members import MemberQuery, MemberSelector
 from liveshift.worker.main import run_worker
 from liveshift.workflows.fleet_drift import FLEET_DRIFT_WORKFLOW
 from tests.harness.cli import ROOT, cli_env
@@ -48,7 +48,11 @@ async def fleet_worker(
         settings = worker_settings(temporal, "unused").model_copy(
             update={
                 "targets": {name: SecretStr(dsn) for name, dsn in dsns.items()},
-                "fleets": {"tenants": MemberSelector(pattern="tenant_*")},
+                "fleets": {
+                    "tenants": MemberSelector(pattern="tenant_*"),
+                    # database per tenant: the same three databases, named by a query on one of them
+                    "by_query": MemberSelector(query=MemberQuery(target="tenant_00", sql=by_name(names))),
+                },
             }
         )
         config = tmp_path_factory.mktemp("fleet") / "liveshift.toml"
@@ -63,6 +67,11 @@ async def fleet_worker(
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=30)
+
+
+def by_name(names: list[str]) -> str:
+    prefix = names[0].split("_")[0]
+    return f"SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'"
 
 
 async def cli(config: Path, *args: str) -> tuple[int, str, str]:
@@ -100,6 +109,12 @@ async def test_fleet_drift_reports_versions_and_the_altered_member(
     code, out, _ = await cli(fleet_worker, "fleet", "drift", "--pattern", "tenant_0[0]")
     assert code == 1 and "changed column accounts.plan" in out and "drifted" in out
 
+    code, out, err = await cli(fleet_worker, "fleet", "drift", "--fleet", "by_query", "--json")
+    report = json.loads(out.splitlines()[-1])
+    assert code == 1, err
+    assert [m["state"] for m in report["members"]] == ["drifted", "matches", "matches"]
+    assert all(m["key"].startswith("tenant_00/") for m in report["members"])
+
     async for execution in temporal.client.list_workflows(f"WorkflowType = '{FLEET_DRIFT_WORKFLOW}'", limit=1):
         handle = temporal.client.get_workflow_handle(execution.id, run_id=execution.run_id)
         record_history("fleet_drift_report", (await handle.fetch_history()).to_json())
@@ -107,6 +122,10 @@ async def test_fleet_drift_reports_versions_and_the_altered_member(
 
 async def test_fleet_drift_refuses_an_unknown_fleet_or_target(fleet_worker: Path) -> None:
     code, _, err = await cli(fleet_worker, "fleet", "drift", "--fleet", "eu")
-    assert code == 2 and "unknown fleet 'eu': configured are tenants" in err
+    assert (
+        code == 2
+        and err.startswith("liveshift fleet drift: refused: ")
+        and "unknown fleet 'eu': configured are by_query, tenants" in err
+    )
     code, _, err = await cli(fleet_worker, "fleet", "drift", "--target", "tenant_09")
     assert code == 2 and "unknown target 'tenant_09'" in err

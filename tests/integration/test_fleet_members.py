@@ -10,6 +10,7 @@ import pytest
 from psycopg import sql
 
 from liveshift.errors import SpecError
+from liveshift.fleet import members
 from liveshift.fleet.members import MemberQuery, MemberSelector, member_dsn, resolve
 from tests.harness.fleet import many_databases
 from tests.harness.postgres import PostgresServer
@@ -78,3 +79,12 @@ def test_a_query_on_an_unknown_target_is_refused_before_connecting(conn: psycopg
     selector = MemberSelector(query=MemberQuery(target="nope", sql="SELECT 'a'"))
     with pytest.raises(SpecError, match="unknown target 'nope'"):
         resolve(lambda target: pytest.fail("connected"), ["app"], selector)
+
+
+def test_a_slow_member_query_is_refused_within_its_timeout(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(members, "QUERY_TIMEOUT_MS", 200)
+    with pytest.raises(SpecError, match=r"ran over 0\.2 s"):
+        resolve(lambda target: conn, ["app"], by_query("SELECT pg_sleep(5)::text"))
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
