@@ -4,8 +4,11 @@ across database-per-tenant and schema-per-tenant members after one is altered by
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +19,7 @@ from liveshift.catalog.fingerprint import read_fingerprint
 from liveshift.connections import open_session
 from liveshift.fleet.drift import ObjectChange, changes, drift_report
 from liveshift.fleet.members import Member, member_dsn
+from liveshift.rehearsal.clone import client_binaries
 from liveshift.store import record
 from liveshift.store.schema import bootstrap
 from tests.harness.db import complete, migration
@@ -68,6 +72,27 @@ def test_the_fingerprint_is_stable_and_ignores_names_order_and_oids(conn: psycop
     assert changes(first, read_fingerprint(conn, "tenant_b")) == []
     # the caller's search_path is left as it was
     assert conn.execute("SHOW search_path").fetchone() == ('"$user", public',)
+
+
+def test_the_fingerprint_survives_a_real_dump_and_restore(
+    conn: psycopg.Connection, dsn: str, pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    create_tenant_schema(conn)
+    major = conn.execute("SELECT current_setting('server_version_num')::int / 10000").fetchone()
+    # the server's own pg_dump and pg_restore where the test set-up started it from a bindir (PostgreSQL 15)
+    test_bindir = os.environ.get("LIVESHIFT_TEST_PG_BINDIR")
+    bindir = Path(test_bindir) if test_bindir else client_binaries(major[0] if major else 0)
+    archive = tmp_path / "schema.dump"
+    subprocess.run([bindir / "pg_dump", "--schema-only", "-Fc", "-n", "public", "-f", archive, dsn], check=True)
+    with many_databases(pg_server, 1, "restored") as (restored,):
+        restored_dsn = pg_server.dsn(restored)
+        subprocess.run(
+            [bindir / "pg_restore", "--no-owner", "--clean", "--if-exists", "-d", restored_dsn, archive],
+            check=True,
+            capture_output=True,
+        )
+        with psycopg.connect(restored_dsn, autocommit=True) as other:
+            assert changes(read_fingerprint(conn, "public"), read_fingerprint(other, "public")) == []
 
 
 @pytest.mark.parametrize(
