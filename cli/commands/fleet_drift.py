@@ -105,7 +105,9 @@ def report_json(report: DriftReport) -> dict[str, object]:
 def _change_summary(member: MemberDrift) -> str:
     if member.error:
         return member.error
-    return ", ".join(f"{c.change} {c.object}" for c in member.changes)
+    listed = ", ".join(f"{c.change} {c.object}" for c in member.changes)
+    more = member.changed_objects - len(member.changes)
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
 def drift_tables(report: DriftReport) -> list[Table]:

@@ -22,6 +22,9 @@ from liveshift.catalog.fingerprint import digest, read_fingerprint
 from liveshift.fleet.members import Member
 from liveshift.store import history, record
 
+# objects named per drifted member: the report is a workflow's result (Temporal caps a payload at 2 MB), and a
+# thousand members with a few dozen objects each stays well inside it; `changed_objects` keeps the full count
+MAX_CHANGES = 50
 State = Literal["matches", "drifted", "in_flight", "not_recorded", "unmanaged", "unreachable"]
 Connect = Callable[[Member], contextlib.AbstractContextManager[psycopg.Connection]]
 NO_VERSION = "(none)"
@@ -44,7 +47,8 @@ class MemberDrift(BaseModel):
     files_digest: str | None = Field(default=None, description="hash of the applied files' names and checksums")
     fingerprint: str | None = Field(default=None, description="digest of the catalog now")
     recorded: str | None = Field(default=None, description="digest recorded when the last migration completed")
-    changes: list[ObjectChange] = Field(default_factory=list)
+    changes: list[ObjectChange] = Field(default_factory=list, description=f"the first {MAX_CHANGES}, by object")
+    changed_objects: int = Field(default=0, description="how many objects differ")
     error: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
@@ -101,7 +105,14 @@ def member_drift(conn: psycopg.Connection, key: str, schema: str) -> MemberDrift
         return base.model_copy(update={"state": "not_recorded" if last else "unmanaged"})
     diff = changes(last.fingerprint, now)
     state: State = "drifted" if diff else "matches"
-    return base.model_copy(update={"state": state, "recorded": digest(last.fingerprint), "changes": diff})
+    return base.model_copy(
+        update={
+            "state": state,
+            "recorded": digest(last.fingerprint),
+            "changes": diff[:MAX_CHANGES],
+            "changed_objects": len(diff),
+        }
+    )
 
 
 def drift_report(members: list[Member], connect: Connect, default_schema: str = "public") -> DriftReport:

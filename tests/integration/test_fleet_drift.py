@@ -164,6 +164,7 @@ def test_drift_across_tenant_databases_names_the_member_and_objects(three_databa
         ("column accounts.plan", "changed"),
         ("index accounts_phone_idx", "added"),
     ]
+    assert drifted[0].changed_objects == 2
     groups = report.by_version()
     assert groups["plan_idx"] == [f"t/{names[0]}", f"t/{names[1]}"] and groups["add_phone"] == [f"t/{names[2]}"]
     assert "does not exist" in (report.members[3].error or "")

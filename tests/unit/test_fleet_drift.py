@@ -8,7 +8,7 @@ import io
 
 from liveshift.cli.commands.fleet_drift import PROBLEMS, drift_tables, report_json
 from liveshift.cli.render import console
-from liveshift.fleet.drift import NO_VERSION, DriftReport, MemberDrift, ObjectChange, changes
+from liveshift.fleet.drift import MAX_CHANGES, NO_VERSION, DriftReport, MemberDrift, ObjectChange, changes
 
 
 def test_changes_name_each_object_added_removed_or_changed_in_order() -> None:
@@ -64,3 +64,16 @@ def test_the_tables_name_the_members_and_what_differs() -> None:
     assert "002_b.yaml" in text and "b c" in text
     assert "changed column accounts.plan" in text and 'database "d" does not exist' in text
     assert {m.state for m in REPORT.members} & PROBLEMS == {"drifted", "unreachable"}
+
+
+def test_a_long_list_of_changes_is_cut_and_counted() -> None:
+    many = member(
+        "e",
+        state="drifted",
+        changes=[ObjectChange(object=f"index i{n:02d}", change="added") for n in range(MAX_CHANGES)],
+        changed_objects=MAX_CHANGES + 7,
+    )
+    buffer = io.StringIO()
+    for table in drift_tables(DriftReport(members=[many])):
+        console(buffer).print(table)
+    assert "added index i00" in buffer.getvalue() and "and 7 more" in buffer.getvalue()
