@@ -18,6 +18,7 @@ from liveshift.backfill import replication
 from liveshift.backfill.partitions import estimate_rows, plan_partitions
 from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
+from liveshift.catalog.fingerprint import read_fingerprint
 from liveshift.ddl.executor import StepRunner, check_policy
 from liveshift.errors import ContractRefused, MigrationStateError, SpecError, describe, is_deterministic
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
@@ -183,6 +184,8 @@ def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET)
     runner.run(conn, plan.phases()["contract"])
     conn.execute(promote(record.schema_name, record.green_version))
     checkpoints.clear(conn, name)
+    # before COMPLETE: a contract retried after a crash here records it again (`liveshift fleet drift` reads it)
+    records.record_fingerprint(conn, name, read_fingerprint(conn, record.schema_name))
     records.set_status(conn, name, Status.COMPLETE)
 
 

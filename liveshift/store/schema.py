@@ -26,6 +26,14 @@ CREATE TABLE IF NOT EXISTS liveshift.migrations (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- the catalog fingerprint of the schema when the migration completed (catalog/fingerprint.py), compared by
+-- `liveshift fleet drift`; added to installs from before it without taking the table's lock when it exists
+DO $upgrade$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'liveshift.migrations'::regclass
+                   AND attname = 'fingerprint' AND NOT attisdropped) THEN
+        ALTER TABLE liveshift.migrations ADD COLUMN fingerprint jsonb;
+    END IF;
+END $upgrade$;
 -- versions chain per schema (blue -> green -> next), so at most one migration is in flight per schema;
 -- the index makes two concurrent prepares race safely: one insert wins, the other is refused
 CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_in_flight_per_schema ON liveshift.migrations (schema_name)
