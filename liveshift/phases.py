@@ -197,6 +197,7 @@ def try_contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QU
     record = load_record(conn, name)
     if record.status != Status.CUT_OVER:  # contract has begun or ended: there is nothing left to try
         return
+    bootstrap(conn)  # a migration prepared by an older liveshift: the store its contract steps record in
     try:
         runner.trial(conn, plan_of(record).phases()["contract"])
     except psycopg.Error as exc:
@@ -211,6 +212,7 @@ def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET)
     if record.status == Status.COMPLETE:
         return
     _require(record, lifecycle.CONTRACT)
+    bootstrap(conn)  # a migration prepared by an older liveshift: the store its contract steps record in
     plan = plan_of(record)
     with conn.transaction():  # the row lock orders it against a concurrent shift
         records.lock_row(conn, name)

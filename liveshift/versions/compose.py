@@ -129,7 +129,8 @@ def check_disjoint(plan: MigrationPlan, others: list[MigrationRecord], file: str
                 file=file,
                 field="operations",
             )
-        shared = (plan.changed_tables() & reached_tables(theirs)) | (theirs.changed_tables() & reached_tables(plan))
+        # the table in the way: one the other migration changes, else one it reaches that this one changes
+        shared = theirs.changed_tables() & reached_tables(plan) or plan.changed_tables() & reached_tables(theirs)
         if shared:
             raise SpecError(
                 f"migration {other.name!r} is still in flight on schema {plan.schema!r} and changes or reads "

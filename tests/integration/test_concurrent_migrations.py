@@ -8,6 +8,7 @@ version that still exists writes a tagged row into both tables and reads back ev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,11 +17,21 @@ import pytest
 
 from liveshift import phases, preflight
 from liveshift.connections import open_session
-from liveshift.errors import VersionsBusy
+from liveshift.errors import SpecError, VersionsBusy
 from liveshift.store import record as records
 from liveshift.store.schema import bootstrap
+from liveshift.workflows.client import start_migration
+from liveshift.workflows.models import (
+    APPROVE,
+    ROLLBACK,
+    ApproveRequest,
+    MigrationInput,
+    MigrationOptions,
+    RollbackRequest,
+)
 from tests.harness.db import backfill_all, client, migration, snapshot
 from tests.harness.scenario import app_login, no_leftovers
+from tests.harness.temporal import TemporalServer, WorkerHandle, wait_for_phase
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +239,74 @@ def test_a_rolled_back_while_b_is_cut_over_keeps_the_shared_blue(
     del apps.shapes[BASE]
     apps.exchange()
     assert current_version(conn) == GREEN_B and no_leftovers(conn, BASE)
+
+
+@pytest.mark.parametrize(
+    ("link", "second", "table"),
+    [
+        # the same table
+        (
+            None,
+            "name: other\noperations:\n  - {op: add_column, table: accounts, column: {name: x, type: int}}",
+            "accounts",
+        ),
+        # a foreign key between the two tables
+        ("ALTER TABLE orders ADD COLUMN account_id bigint REFERENCES accounts (id)", B, "accounts"),
+        # an object that reads both (contract would carry it through from either migration)
+        (
+            "CREATE VIEW account_orders AS SELECT a.email, o.note FROM accounts a JOIN orders o ON o.id = a.id",
+            B,
+            "accounts",
+        ),
+    ],
+    ids=["same-table", "foreign-key", "view-over-both"],
+)
+def test_overlapping_migrations_are_refused_at_plan(
+    dsn: str, conn: psycopg.Connection, apps: Apps, link: str | None, second: object, table: str
+) -> None:
+    if link:
+        conn.execute(link)
+    with session(dsn) as c:
+        phases.prepare(c, A)
+        phases.expand(c, A.name)
+    other = second if not isinstance(second, str) else migration(second)
+    for call in (preflight.validate, phases.prepare):
+        with session(dsn) as c, pytest.raises(SpecError) as refused:
+            call(c, other, "second.yaml")  # type: ignore[operator]
+        assert refused.value.field == "operations"
+        assert str(refused.value) == (
+            f"second.yaml: field 'operations': migration 'accounts_lower' is still in flight on schema 'public' and "
+            f"changes or reads table {table!r}, which this migration changes or reads; finish or roll it back first"
+        )
+    with session(dsn) as c:
+        assert records.in_flight(c, "public") == [A.name]
+
+
+@pytest.mark.timeout(180)
+async def test_two_workflows_on_one_schema(
+    dsn: str, conn: psycopg.Connection, apps: Apps, temporal: TemporalServer, liveshift_worker: WorkerHandle
+) -> None:
+    """Two MigrationWorkflows in flight on one schema: B's cutover waits (retrying, visibly) while A holds the
+    candidate version; B is rolled back while A waits at its contract gate; then A completes."""
+    options = MigrationOptions(auto_cutover=True, progress_interval_s=0.5)
+    queue = liveshift_worker.task_queue
+    start = [MigrationInput(target=liveshift_worker.target, migration=m, options=options) for m in (A, B)]
+    first = await start_migration(temporal.client, start[0], queue)
+    await wait_for_phase(first, "awaiting_contract")
+    second = await start_migration(temporal.client, start[1], queue)
+    await wait_for_phase(second, "cutover")
+    apps.shapes |= {GREEN_A: (True, False), GREEN_B: (False, True)}
+    await asyncio.to_thread(apps.exchange)
+    assert conn.execute("SELECT liveshift.version_for('public')").fetchone() == (GREEN_A,)
+
+    await second.execute_update(ROLLBACK, RollbackRequest(reason="B goes back"), result_type=str)
+    assert (await second.result()).phase == "rolled_back"
+    del apps.shapes[GREEN_B]
+    await asyncio.to_thread(apps.exchange)
+
+    await first.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
+    assert (await first.result()).phase == "complete"
+    del apps.shapes[BASE]
+    await asyncio.to_thread(apps.exchange)
+    assert current_version(conn) == GREEN_A and no_leftovers(conn, GREEN_B)
+    assert [c[0] for c in snapshot(conn)["orders"]["columns"]] == ["amount", "id", "note"]
