@@ -65,7 +65,8 @@ def views_lock(conn: psycopg.Connection, schema: str) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (VIEWS_LOCK, schema))
+        if not conn.closed and not conn.broken:  # a lost session has released it
+            conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (VIEWS_LOCK, schema))
 
 
 def others_in_flight(conn: psycopg.Connection, schema: str, name: str) -> list[MigrationRecord]:
