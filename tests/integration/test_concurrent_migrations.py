@@ -310,3 +310,61 @@ async def test_two_workflows_on_one_schema(
     await asyncio.to_thread(apps.exchange)
     assert current_version(conn) == GREEN_A and no_leftovers(conn, GREEN_B)
     assert [c[0] for c in snapshot(conn)["orders"]["columns"]] == ["amount", "id", "note"]
+
+
+D = migration("""
+name: orders_renamed
+operations:
+  - {op: rename_table, table: orders, to: purchases}
+  - {op: drop_table, table: legacy}
+""")
+GREEN_D = "public_orders_renamed"
+
+
+@pytest.mark.parametrize("a_expanded", [False, True], ids=["a-expands-after", "a-expanded-before"])
+def test_a_table_renamed_and_one_dropped_by_a_migration_that_completes_while_another_is_in_flight(
+    dsn: str, conn: psycopg.Connection, apps: Apps, a_expanded: bool
+) -> None:
+    """A and D prepared before either expanded (both would create the base version); D, which renames a table
+    and drops another, completes first. A expands either afterwards, from the snapshot D handed over, or before
+    D's contract, whose hand-over then renames and drops the views of A's green."""
+    conn.execute("CREATE TABLE legacy (id int PRIMARY KEY)")
+    with session(dsn) as c:
+        phases.prepare(c, A)
+        phases.prepare(c, D)
+        phases.expand(c, D.name)
+        if a_expanded:
+            phases.expand(c, A.name)
+    with client(dsn, GREEN_D, user=apps.user, fallback=False) as green:
+        green.execute("INSERT INTO purchases (amount, note) VALUES (1, 'via D')")
+        assert columns(green, "purchases") == ["id", "amount", "note"]
+    for step in (phases.verify, phases.cutover):
+        with session(dsn) as c:
+            step(c, D.name)
+    contract(dsn, D.name)
+    with session(dsn) as c:
+        record = records.find(c, A.name)
+        assert record is not None and record.blue_version == GREEN_D and not record.created_blue
+        assert set(record.catalog_before.tables) == {"accounts", "purchases"}
+        if not a_expanded:
+            phases.expand(c, A.name)  # its green shows purchases, never orders or legacy
+    with client(dsn, GREEN_A, user=apps.user, fallback=False) as green:
+        relations = {
+            r[0]
+            for r in green.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (GREEN_A,)
+            )
+        }
+        assert relations == {"accounts", "purchases"}
+        green.execute("INSERT INTO purchases (amount, note) VALUES (2, 'via A')")
+        green.execute("INSERT INTO accounts (email, email_lower) VALUES ('Z@X.org', 'z@x.org')")
+    backfill_all(dsn, A.name)
+    with session(dsn) as c:
+        for step in (phases.validate_constraints, phases.verify, phases.cutover):
+            step(c, A.name)
+    contract(dsn, A.name)
+    assert current_version(conn) == GREEN_A and no_leftovers(conn, GREEN_D) and no_leftovers(conn, BASE)
+    assert conn.execute("SELECT note FROM purchases WHERE amount IN (1, 2) ORDER BY amount").fetchall() == [
+        ("via D",),
+        ("via A",),
+    ]
