@@ -197,7 +197,7 @@ def _settled_catalog(catalog: Catalog, plan: MigrationPlan, changed: set[str]) -
     return catalog.model_copy(update={"tables": tables})
 
 
-def hand_over(conn: psycopg.Connection, plan: MigrationPlan) -> list[str]:
+def hand_over(conn: psycopg.Connection, plan: MigrationPlan, lock_timeout_ms: int = 2000) -> list[str]:
     """As `plan`'s contract begins, in the caller's transaction (the one that marks it contracting): the schema's
     other in-flight migrations take its green as their blue (contract drops the blue they shared, and its green
     becomes the current version) and its tables, as contract leaves them, into their snapshots. Their greens'
@@ -205,6 +205,8 @@ def hand_over(conn: psycopg.Connection, plan: MigrationPlan) -> list[str]:
     Returns the names of the migrations handed over to."""
     if not others_in_flight(conn, plan.schema, plan.migration.name):
         return []
+    # bounded waits: behind another migration's expand or rollback, contract fails transiently and is retried
+    conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
     lock_versions(conn, plan.schema)
     # an expand of another migration reading its record and creating its views finishes first (and the next
     # waits for this contract: `expand_may_start`)

@@ -286,8 +286,8 @@ def test_overlapping_migrations_are_refused_at_plan(
 async def test_two_workflows_on_one_schema(
     dsn: str, conn: psycopg.Connection, apps: Apps, temporal: TemporalServer, liveshift_worker: WorkerHandle
 ) -> None:
-    """Two MigrationWorkflows in flight on one schema: B's cutover waits (retrying, visibly) while A holds the
-    candidate version; B is rolled back while A waits at its contract gate; then A completes."""
+    """Two MigrationWorkflows in flight on one schema: B's cutover waits (its activity retried) while A holds the
+    candidate version; B is rolled back from there while A waits at its contract gate; then A completes."""
     options = MigrationOptions(auto_cutover=True, progress_interval_s=0.5)
     queue = liveshift_worker.task_queue
     start = [MigrationInput(target=liveshift_worker.target, migration=m, options=options) for m in (A, B)]
