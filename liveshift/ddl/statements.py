@@ -1080,8 +1080,8 @@ def mirror_views_step(
     done = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE migration = {} AND table_name = {})").format(
         HANDOVERS, sql.Literal(migration), sql.Literal(physical)
     )
-    label = table.name if table else physical
-    return Step(f"show {label} as it is now in the other in-flight versions", statement, lock=lock, skip_if=done)
+    description = f"show {table.name if table else physical} as contract leaves it in other in-flight greens, if any"
+    return Step(description, statement, lock=lock, skip_if=done)
 
 
 def register_version(schema: str, version: str) -> Step:

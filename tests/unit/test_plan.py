@@ -57,7 +57,7 @@ def test_contract_and_rollback_structure() -> None:
     # the other in-flight versions see users in its final shape from the transaction that drops its trigger on
     (handover,) = [s for s in plan.contract_steps() if s.parts]
     assert descriptions(list(handover.parts)) == [
-        "show users as it is now in the other in-flight versions",
+        "show users as contract leaves it in other in-flight greens, if any",
         "drop dual-write triggers on users",
     ]
     assert contract.index("drop dual-write triggers on users") < contract.index("drop column users._ls_written_by")
