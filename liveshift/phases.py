@@ -178,8 +178,9 @@ def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
     with conn.transaction():
         records.lock_row(conn, name)
         record = load_record(conn, name)
-        # back to 0% is also safe after verify: a cutover whose answer was lost may have moved clients already
-        if record.status != Status.CUT_OVER and not (percent == 0 and record.status == Status.VERIFIED):
+        if percent == 0 and record.status == Status.VERIFIED:
+            return  # a rollback after a cutover whose answer was lost: it did not commit, no client is on green
+        if record.status != Status.CUT_OVER:
             raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
         conn.execute(set_candidate(record.schema_name, record.green_version, percent))
 
