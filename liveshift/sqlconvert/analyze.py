@@ -18,6 +18,7 @@ from pglast.enums import ConstrType, DropBehavior, ObjectType
 from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
+from liveshift.sqlconvert.plpgsql import do_statements
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse
 
@@ -50,7 +51,19 @@ def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
     tables = s.with_partitions(table) if node.relation.inh else (table,)
     if node.concurrent:
         return [s.on(SUE, tables, [], scans=True)]
+    if not node.relation.inh and _partitioned(s, table):  # ON ONLY: an invalid index, partitions attached later
+        return [s.on("SHARE", tables, [])]
     return [s.on("SHARE", tables, ["require-concurrent-index-creation"], scans=True)]
+
+
+def _partitioned(s: Scope, table: str) -> bool:
+    """Whether `table` is partitioned; unknown, a CREATE INDEX … ON ONLY is assumed to be on a partitioned
+    table (on a plain one ONLY changes nothing, so nobody writes it there)."""
+    info = s.k.table(table)
+    if info is not None and (info.partitioned or s.k.live or info.new):
+        return info.partitioned
+    s.note(f"assumed {table} is partitioned (ON ONLY builds no index on it); --dsn reads it")
+    return True
 
 
 def _object_name(obj: Any) -> str:
@@ -70,6 +83,7 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
     """ACCESS EXCLUSIVE on the table and on every table its foreign keys reference (their triggers go);
     CASCADE reaches the tables whose foreign keys reference it too."""
     others = {r for name in names if (info := s.k.table(name)) for r in info.references}
+    others |= {info.parent for name in names if (info := s.k.table(name)) and info.parent}  # a partition's parent
     if cascade:
         others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
     found = [s.on(AE, names, ["ban-drop-table"])]
@@ -191,13 +205,41 @@ def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
 def _dml(s: Scope, node: Any) -> list[Finding]:
     # row locks only; UPDATE and DELETE read the table (a long statement when they touch every row)
     reads = isinstance(node, ast.UpdateStmt | ast.DeleteStmt)
-    return [s.on("ROW EXCLUSIVE", (rel(node.relation),), [], scans=reads)]
+    target = rel(node.relation)
+    sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
+    return [s.on("ROW EXCLUSIVE", (target,), [], scans=reads), *_select(s, sources, exclude=target)]
+
+
+def _select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
+    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
+    if not query:
+        return []
+    names = tuple(sorted(n for n in relations_read(query) if not n.startswith("pg_") and n != exclude))
+    return [s.on("ACCESS SHARE", names, [])] if names else []
+
+
+def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
+    """A DO block's statements, each as if it ran (every branch: a migration's conditional DDL is there to run)."""
+    inner = do_statements(node)
+    if inner:
+        s.note("read the DO block's statements as if every branch runs")
+    return [found for stmt in inner for found in analyse(stmt, s)] or [_quiet()]
+
+
+def _create_seq(s: Scope, node: ast.CreateSeqStmt) -> list[Finding]:
+    """OWNED BY takes ACCESS SHARE on the owning table (measured)."""
+    for opt in node.options or ():
+        if opt.defname == "owned_by" and len(opt.arg) > 1:
+            return [s.on("ACCESS SHARE", (".".join(p.sval for p in opt.arg[:-1]),), [])]
+    return [_quiet()]
 
 
 def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
     """ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and SET NOT NULL check every column of the domain:
     SHARE on each table using it, and a scan of each. The rest change the catalog only."""
     domain = node.typeName[-1].sval
+    if node.subtype in ("C", "O"):  # ADD CONSTRAINT, SET NOT NULL: a new column of it now rewrites
+        s.k.constrained.add(domain)
     checks = node.subtype == "V" or node.subtype == "O" or (node.subtype == "C" and not node.def_.skip_validation)
     if not checks:
         return [_quiet()]
@@ -210,11 +252,14 @@ def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
 
 def _create_domain(s: Scope, node: ast.CreateDomainStmt) -> list[Finding]:
     s.k.domains.setdefault(node.domainname[-1].sval, set())
+    if node.constraints:
+        s.k.constrained.add(node.domainname[-1].sval)
     return [_quiet()]
 
 
 def _grant(s: Scope, node: ast.GrantStmt) -> list[Finding]:
-    if node.objtype == ObjectType.OBJECT_TABLE and node.targtype == 0:  # ACL_TARGET_OBJECT on named tables
+    named = node.targtype == 0  # ACL_TARGET_OBJECT: named relations, not ALL TABLES IN SCHEMA
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named:
         return [s.on("ACCESS SHARE", tuple(rel(o) for o in node.objects or ()), [])]
     return [_quiet()]
 
@@ -284,6 +329,9 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.CommentStmt: _comment,
     ast.ViewStmt: _view,
     ast.AlterSeqStmt: _alter_seq,
+    ast.CreateSeqStmt: _create_seq,
+    ast.DoStmt: _do,
+    ast.SelectStmt: lambda s, n: _select(s, n) or [_quiet()],
     ast.CreateTableAsStmt: _create_as,
     ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
@@ -295,10 +343,10 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
 
 # statements that take no lock on an existing relation: session settings, transactions, reads, and objects
 # that are not tables (types, enums, functions, schemas, extensions, sequences, roles)
-QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.SelectStmt, ast.CreateFunctionStmt)
-QUIET += (ast.CreateSchemaStmt, ast.CreateSeqStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
+QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.CreateFunctionStmt)
+QUIET += (ast.CreateSchemaStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
 QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
-QUIET += (ast.GrantRoleStmt, ast.DoStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
+QUIET += (ast.GrantRoleStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
 QUIET += (ast.AlterTypeStmt, ast.CreateStatsStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
 
 

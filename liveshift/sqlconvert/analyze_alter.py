@@ -17,8 +17,9 @@ from liveshift.sqlconvert.knowledge import (
     binary_coercible,
     learn_column,
     learn_constraint,
+    coercible_guess,
     learn_validated,
-    widening_guess,
+    may_be_constrained_domain,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -47,9 +48,19 @@ def fills_per_row(col: ast.ColumnDef) -> bool:
     return default is not None and is_volatile(default)
 
 
+def _checks_domain(s: Scope, col: ast.ColumnDef) -> bool:
+    """A column of a domain with constraints: PostgreSQL checks every existing row's value (NULL or the
+    default) against them by rewriting the table (measured on 18)."""
+    written = deparse(col.typeName)
+    constrained = may_be_constrained_domain(s.k, written)
+    if constrained is None:
+        s.note(f"assumed type {written} is not a domain with constraints (that rewrites); --dsn reads it")
+    return bool(constrained)
+
+
 def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     kinds = {c.contype for c in col.constraints or ()}
-    per_row = fills_per_row(col)
+    per_row = fills_per_row(col) or _checks_domain(s, col)
     codes: list[str] = ["adding-field-with-default"] if per_row else []
     not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
     if not_null and _default_of(col) is None and not per_row:
@@ -109,8 +120,8 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     elif old is not None:
         rewrites = not binary_coercible(old, new, s.k.utc)
     else:
-        rewrites = not widening_guess(new)
-        what = "a narrower varchar, text or numeric (binary coercible)" if not rewrites else "of a type it converts"
+        coercible, what = coercible_guess(new)
+        rewrites = not coercible
         s.note(f"assumed column {cmd.name} is {what}; --dsn reads its type")
     info = s.k.table(table)
     if info is not None:

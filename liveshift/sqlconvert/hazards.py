@@ -22,7 +22,8 @@ HAZARDS = {
     for h in [
         _h(
             "adding-field-with-default",
-            "a volatile default (or serial, identity, generated column) rewrites the table under ACCESS EXCLUSIVE",
+            "a volatile default (or serial, identity, generated column, a domain with constraints) rewrites the "
+            "table under ACCESS EXCLUSIVE",
             "add_column (nullable hidden column; `up`/`default` fill existing rows in batches)",
         ),
         _h(

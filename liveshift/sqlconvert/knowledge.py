@@ -27,6 +27,7 @@ class Table:
     empty: bool = False  # the live table has no pages
     rows: float | None = None  # the live row estimate
     parent: str | None = None  # partitioned parent
+    partitioned: bool = False  # PARTITION BY: a parent, holding no rows itself
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
@@ -38,6 +39,7 @@ class Knowledge:
     utc: bool | None = None  # the server's TimeZone is UTC (timestamp -> timestamptz needs no rewrite)
     tables: dict[str, Table] = field(default_factory=dict)
     domains: dict[str, set[str]] = field(default_factory=dict)  # domain -> tables with a column of it
+    constrained: set[str] = field(default_factory=set)  # domains with a CHECK or NOT NULL
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # index -> (table, columns)
     schemas: dict[str, set[str]] = field(default_factory=dict)  # schema -> its tables
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
@@ -96,17 +98,44 @@ def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
     return (ob, nb) == ("cidr", "inet")
 
 
-def widening_guess(new: str) -> bool:
-    """Without the old type: a change to text, varchar or numeric is most often a widening (binary
-    coercible); one to any other type most often converts (rewrites)."""
+def coercible_guess(new: str) -> tuple[bool, str]:
+    """Without the old type: whether a change to `new` (without USING) is binary coercible, and what that
+    assumes. A change to text, varchar or numeric is most often a widening; without USING only cidr converts
+    to inet (the one assignment cast), and timestamptz most often comes from timestamp, which a UTC server
+    changes in the catalog only; any other change most often converts (rewrites)."""
     base, _ = normal_type(new)
-    return base in _TEXTLIKE or base in ("numeric", "varbit")
+    if base in _TEXTLIKE or base in ("numeric", "varbit"):
+        return True, "a narrower varchar, text or numeric (binary coercible)"
+    if base == "inet":
+        return True, "cidr (the one type converting to inet without USING: binary coercible)"
+    if base == "timestamptz":
+        return True, "timestamp on a server whose TimeZone is UTC (binary coercible)"
+    return False, "of a type it converts"
+
+
+# the built-in types a column is commonly declared with: any other name may be a domain (or enum, composite)
+BUILTIN = {"int2", "int4", "int8", "float4", "float8", "numeric", "text", "varchar", "bpchar", "bool", "date"}
+BUILTIN |= {"time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "json", "jsonb", "bytea", "inet"}
+BUILTIN |= {"cidr", "macaddr", "money", "xml", "tsvector", "oid", "bit", "varbit", "citext", "point"}
+
+
+def may_be_constrained_domain(k: Knowledge, written: str) -> bool | None:
+    """Whether a new column of type `written` must be checked against a domain's constraints (a rewrite):
+    None when lint cannot tell (a type neither built in, created by the file, nor read with --dsn)."""
+    base, _ = normal_type(written)
+    name = written.split("(")[0].split(".")[-1].strip().strip('"')
+    if name in k.constrained:
+        return True
+    if base.rstrip("[]") in BUILTIN or "serial" in base or name in k.domains or k.live:
+        return False
+    return None
 
 
 def learn_create(k: Knowledge, node: ast.CreateStmt) -> None:
     name = node.relation.relname
     table = k.tables.setdefault(name, Table())
     table.new = True
+    table.partitioned = node.partspec is not None
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             learn_column(k, name, elt)

@@ -30,8 +30,9 @@ from liveshift.sqlconvert.statements import read_sql
 from tests.harness.pg_truth import _LOCKS, _RELATIONS, _SCANS, MODES, ORDER, case_schema, lint_dangerous
 from tests.harness.squawk_agreement import NOT_COMPARED, squawk_findings
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "lint_corpus_fresh"
-SETUP = (CORPUS / "_setup.sql").read_text()
+DATA = Path(__file__).resolve().parents[1] / "data"
+# the corpora: the first (71 files), and a second written later by someone who had not read lint's rules
+CORPORA = {"fresh": DATA / "lint_corpus_fresh", "fresh2": DATA / "lint_corpus_fresh2"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -121,7 +122,7 @@ def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_befor
 def measure_file(conn: psycopg.Connection, path: Path) -> tuple[list[StatementTruth], list[StatementReport]]:
     """What PostgreSQL does for each statement, and lint's reports with the setup's catalog (as --dsn reads it)."""
     out: list[StatementTruth] = []
-    with case_schema(conn, SETUP):
+    with case_schema(conn, (path.parent / "_setup.sql").read_text()):
         informed = lint_file(str(path), load(conn.info.dsn))
         setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
         block: list[tuple[int, str]] | None = None
@@ -197,8 +198,8 @@ def _locked_earlier(truths: dict[int, StatementTruth], line: int, relation: str)
     return any(t.locks and relation in t.locks for ln, t in truths.items() if ln < line)
 
 
-def score_corpus(dsn: str) -> list[FileScore]:
-    files = sorted(CORPUS.glob("[0-9]*.sql"))
+def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
+    files = sorted(CORPORA[corpus].glob("[0-9]*.sql"))
     by_file: dict[str, list[dict]] = {}
     for finding in squawk_findings(files):
         by_file.setdefault(Path(finding["file"]).name, []).append(finding)
@@ -239,7 +240,7 @@ def table(scores: list[FileScore]) -> str:
 
 
 if __name__ == "__main__":
-    results = score_corpus(sys.argv[1])
+    results = score_corpus(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "fresh")
     print(summary(results))
     print(table(results))
     for s in results:
