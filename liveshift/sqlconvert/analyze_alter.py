@@ -15,9 +15,9 @@ from pglast.enums import ConstrType
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
+    coercible_guess,
     learn_column,
     learn_constraint,
-    coercible_guess,
     learn_validated,
     may_be_constrained_domain,
 )
