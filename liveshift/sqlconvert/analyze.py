@@ -16,6 +16,7 @@ from pglast import ast
 from pglast.enums import ConstrType, DropBehavior, ObjectType
 
 from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint
+from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
 from liveshift.sqlconvert.plpgsql import do_statements
@@ -83,7 +84,11 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
     """ACCESS EXCLUSIVE on the table and on every table its foreign keys reference (their triggers go);
     CASCADE reaches the tables whose foreign keys reference it too."""
     others = {r for name in names if (info := s.k.table(name)) for r in info.references}
-    others |= {info.parent for name in names if (info := s.k.table(name)) and info.parent}  # a partition's parent
+    for name in names:  # a partition: its parent, and the parent's DEFAULT partition (its bound changes)
+        if (info := s.k.table(name)) is not None and info.parent:
+            others.add(info.parent)
+            if (parent := s.k.table(info.parent)) is not None and parent.default_partition:
+                others.add(parent.default_partition)
     if cascade:
         others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
     found = [s.on(AE, names, ["ban-drop-table"])]
@@ -202,22 +207,6 @@ def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
     return [s.on(AE, table, ["refresh-materialized-view"], rewrites=True), *found]
 
 
-def _dml(s: Scope, node: Any) -> list[Finding]:
-    # row locks only; UPDATE and DELETE read the table (a long statement when they touch every row)
-    reads = isinstance(node, ast.UpdateStmt | ast.DeleteStmt)
-    target = rel(node.relation)
-    sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
-    return [s.on("ROW EXCLUSIVE", (target,), [], scans=reads), *_select(s, sources, exclude=target)]
-
-
-def _select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
-    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
-    if not query:
-        return []
-    names = tuple(sorted(n for n in relations_read(query) if not n.startswith("pg_") and n != exclude))
-    return [s.on("ACCESS SHARE", names, [])] if names else []
-
-
 def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
     """A DO block's statements, each as if it ran (every branch: a migration's conditional DDL is there to run)."""
     inner = do_statements(node)
@@ -320,9 +309,9 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.RefreshMatViewStmt: _refresh,
     ast.LockStmt: lambda s, n: [s.on(ORDER[n.mode], tuple(rel(r) for r in n.relations), [])],
     ast.DropdbStmt: lambda s, n: [(Effect(lock="none", existing=False), ["ban-drop-database"])],
-    ast.UpdateStmt: _dml,
-    ast.DeleteStmt: _dml,
-    ast.InsertStmt: _dml,
+    ast.UpdateStmt: dml,
+    ast.DeleteStmt: dml,
+    ast.InsertStmt: dml,
     ast.AlterDomainStmt: _alter_domain,
     ast.CreateDomainStmt: _create_domain,
     ast.GrantStmt: _grant,
@@ -331,7 +320,7 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.AlterSeqStmt: _alter_seq,
     ast.CreateSeqStmt: _create_seq,
     ast.DoStmt: _do,
-    ast.SelectStmt: lambda s, n: _select(s, n) or [_quiet()],
+    ast.SelectStmt: lambda s, n: select(s, n) or [_quiet()],
     ast.CreateTableAsStmt: _create_as,
     ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],

@@ -20,6 +20,7 @@ from liveshift.sqlconvert.knowledge import (
     learn_constraint,
     learn_validated,
     may_be_constrained_domain,
+    normal_type,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -119,6 +120,10 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
         rewrites = True
     elif old is not None:
         rewrites = not binary_coercible(old, new, s.k.utc)
+        if s.k.utc is None and (normal_type(old)[0], normal_type(new)[0]) == ("timestamp", "timestamptz"):
+            s.note(
+                "assumed the server's TimeZone is UTC (timestamp to timestamptz in the catalog only); --dsn reads it"
+            )
     else:
         coercible, what = coercible_guess(new)
         rewrites = not coercible

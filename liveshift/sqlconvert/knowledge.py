@@ -93,8 +93,8 @@ def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
         return not nm or (nb == "varchar" and ob == "varchar" and bool(om) and nm[0] >= om[0])
     if ob == nb and ob in ("numeric", "varbit", "bit varying"):  # wider precision, same scale
         return not nm or (bool(om) and nm[0] >= om[0] and nm[1:] == om[1:])
-    if (ob, nb) == ("timestamp", "timestamptz"):
-        return bool(utc)
+    if (ob, nb) == ("timestamp", "timestamptz"):  # unknown (no --dsn): assumed UTC, as the report says
+        return utc is not False
     return (ob, nb) == ("cidr", "inet")
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
-from liveshift.sqlconvert.lint import StatementReport, lint_file
+from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import read_sql
 from tests.harness.pg_truth import _LOCKS, _RELATIONS, _SCANS, MODES, ORDER, case_schema, lint_dangerous
@@ -65,9 +65,11 @@ class FileScore:
     liveshift: bool
     squawk: bool
     with_catalog: bool  # lint with the live catalog (--dsn)
+    with_schema: bool  # lint with the corpus's _setup.sql as its schema file (--schema), no database
     lock_matches: int = 0
     lock_compared: int = 0
     informed_lock_matches: int = 0  # with --dsn
+    schema_lock_matches: int = 0  # with --schema
     squawk_rules: set[str] = field(default_factory=set)
     mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
 
@@ -160,6 +162,7 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
     except psycopg.Error as exc:
         raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
     reports = [r for r in lint_file(str(path)) if r.line in truths]
+    schema = [r for r in lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))) if r.line in truths]
     rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
     score = FileScore(
         path.name,
@@ -167,6 +170,7 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
         liveshift=any(lint_dangerous(r) for r in reports),
         squawk=bool(rules),
         with_catalog=any(lint_dangerous(r) for r in informed if r.line in truths),
+        with_schema=any(lint_dangerous(r) for r in schema),
         squawk_rules=rules,
     )
     for report in reports:
@@ -178,12 +182,17 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
             score.lock_matches += 1
         else:
             score.mismatched.append(f"{report.line}: lint {_locks(report, truths)} postgres {truth.locks}")
-    score.informed_lock_matches = sum(
+    score.informed_lock_matches = _lock_matches(informed, truths)
+    score.schema_lock_matches = _lock_matches(schema, truths)
+    return score
+
+
+def _lock_matches(reports: list[StatementReport], truths: dict[int, StatementTruth]) -> int:
+    return sum(
         _locks(r, truths) == truths[r.line].locks
-        for r in informed
+        for r in reports
         if r.line in truths and truths[r.line].locks is not None
     )
-    return score
 
 
 def _locks(report: StatementReport, truths: dict[int, StatementTruth]) -> dict[str, str]:
@@ -216,11 +225,14 @@ def summary(scores: list[FileScore]) -> str:
     informed_locks = sum(s.informed_lock_matches for s in scores)
     dangerous = sum(s.truth for s in scores)
     informed = sum(s.with_catalog == s.truth for s in scores)
+    schema = sum(s.with_schema == s.truth for s in scores)
+    schema_locks = sum(s.schema_lock_matches for s in scores)
     return (
         f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
-        f"({pct(ours, n)}; with --dsn {informed}/{n}, {pct(informed, n)}), squawk's on {theirs}/{n} "
-        f"({pct(theirs, n)}); lint's lock modes right on {matched}/{compared} statements ({pct(matched, compared)}; "
-        f"with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
+        f"({pct(ours, n)}; with --schema {schema}/{n}, {pct(schema, n)}; with --dsn {informed}/{n}, "
+        f"{pct(informed, n)}), squawk's on {theirs}/{n} ({pct(theirs, n)}); lint's lock modes right on "
+        f"{matched}/{compared} statements ({pct(matched, compared)}; with --schema {schema_locks}/{compared}, "
+        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
     )
 
 
@@ -229,12 +241,13 @@ def pct(part: int, whole: int) -> str:
 
 
 def table(scores: list[FileScore]) -> str:
-    lines = ["| file | PostgreSQL | liveshift | with --dsn | squawk |", "|---|---|---|---|---|"]
+    lines = ["| file | PostgreSQL | liveshift | with --schema | with --dsn | squawk |", "|---|---|---|---|---|---|"]
     for s in scores:
-        if s.liveshift != s.truth or s.squawk != s.truth or s.with_catalog != s.truth:
+        verdicts_of = (s.truth, s.liveshift, s.with_schema, s.with_catalog, s.squawk)
+        if len(set(verdicts_of)) > 1:
             word = {True: "dangerous", False: "safe"}
             rules = f" ({', '.join(sorted(s.squawk_rules))})" if s.squawk_rules else ""
-            verdicts = " | ".join(word[v] for v in (s.truth, s.liveshift, s.with_catalog, s.squawk))
+            verdicts = " | ".join(word[v] for v in verdicts_of)
             lines.append(f"| `{s.file}` | {verdicts}{rules} |")
     return "\n".join(lines)
 

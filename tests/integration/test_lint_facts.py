@@ -113,6 +113,18 @@ STATEMENTS = [
     "CREATE TABLE newt (LIKE users)",
     "CREATE TABLE ch () INHERITS (users)",
     "UPDATE users SET name = 'x'",
+    # found by the second fresh corpus (tests/data/lint_corpus_fresh2)
+    "ALTER TABLE users ADD COLUMN z cposint",
+    "ALTER TABLE users ADD COLUMN z posint",
+    "CREATE INDEX ev_at_idx ON ONLY ev (at)",
+    "CREATE SEQUENCE s2 OWNED BY users.id",
+    "GRANT USAGE, SELECT ON SEQUENCE s1 TO PUBLIC",
+    "SELECT count(*) FROM users",
+    "INSERT INTO orders SELECT id + 100, NULL, 0 FROM users",
+    "UPDATE users SET name = 'x' WHERE id = 1",
+    "DROP TABLE ev_2024",
+    "DO $$BEGIN ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0); END$$",
+    "DO $$BEGIN IF true THEN EXECUTE 'CREATE INDEX ON users (name)'; END IF; END$$",
 ]
 
 
