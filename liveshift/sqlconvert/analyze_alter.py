@@ -70,7 +70,7 @@ def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     for c in col.constraints or ():
         # a new column without a default holds only NULLs: PostgreSQL checks its foreign key without a scan (measured)
         if c.contype == ConstrType.CONSTR_FOREIGN and _default_of(col) is None and not per_row:
-            learn_constraint(s.k, table.split(".")[-1], c)
+            learn_constraint(s.k, table.split(".")[-1], c, col.colname)
             found.append(s.on(SRE, (table, rel(c.pktable)), [], scans=False))
             continue
         found += constraint(s, table, c, inline=True)

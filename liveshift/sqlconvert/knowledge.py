@@ -161,15 +161,17 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
         info.not_null.add(col.colname)
     for c in col.constraints or ():
         if c.contype == ConstrType.CONSTR_FOREIGN:
-            learn_constraint(k, table, c)
+            learn_constraint(k, table, c, col.colname)
 
 
-def learn_constraint(k: Knowledge, table: str, c: ast.Constraint) -> None:
+def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | None = None) -> None:
+    """`column`: the column a constraint is declared on (REFERENCES in a column definition)."""
     info = k.tables.setdefault(table, Table())
     if c.contype == ConstrType.CONSTR_FOREIGN:
         info.references.add(c.pktable.relname)
-        if c.conname:
-            info.foreign_keys.add(c.conname)
+        columns = [column] if column else [a.sval for a in c.fk_attrs or ()]
+        # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
+        info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
     elif c.contype == ConstrType.CONSTR_PRIMARY:
         info.not_null.update(key.sval for key in c.keys or ())
     elif c.contype == ConstrType.CONSTR_CHECK:
