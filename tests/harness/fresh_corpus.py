@@ -1,4 +1,6 @@
-"""liveshift lint and squawk scored against PostgreSQL on tests/data/lint_corpus_fresh (files no test had seen).
+"""liveshift lint and squawk scored against PostgreSQL on a fresh corpus (files no other test uses):
+tests/data/lint_corpus_fresh (`fresh`) or tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
+lint's rules).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -8,11 +10,12 @@ transaction holds a lock that blocks traffic. Tables the file itself creates are
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
 documentation), block no traffic, and are left out of the lock comparison.
 
-Scored per file: lint's verdict (a finding other than those about breaking clients and the blanket
-require-lock-timeout: pg_truth.NOT_MEASURED), squawk's (its lock rules; style and client-breaking rules are
+Scored per file: lint's verdict on the file alone, with `_setup.sql` as its --schema, and with --dsn (a
+finding other than those about breaking clients and the blanket require-lock-timeout: pg_truth.NOT_MEASURED),
+squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2]` prints the scores docs/lint.md carries.
 """
 
 from __future__ import annotations
