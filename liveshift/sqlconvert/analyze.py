@@ -248,7 +248,8 @@ def _create_domain(s: Scope, node: ast.CreateDomainStmt) -> list[Finding]:
 
 def _grant(s: Scope, node: ast.GrantStmt) -> list[Finding]:
     named = node.targtype == 0  # ACL_TARGET_OBJECT: named relations, not ALL TABLES IN SCHEMA
-    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named:
+    # ACCESS SHARE on each relation on 18 (measured); 15 takes none (measured; 16 and 17 are not)
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named and (s.k.version or 18) >= 18:
         return [s.on("ACCESS SHARE", tuple(rel(o) for o in node.objects or ()), [])]
     return [_quiet()]
 

@@ -37,6 +37,7 @@ class Table:
 class Knowledge:
     live: bool = False  # read from a live catalog (--dsn)
     utc: bool | None = None  # the server's TimeZone is UTC (timestamp -> timestamptz needs no rewrite)
+    version: int | None = None  # the server's major version (--dsn); unknown, the newest lint knows (18)
     tables: dict[str, Table] = field(default_factory=dict)
     domains: dict[str, set[str]] = field(default_factory=dict)  # domain -> tables with a column of it
     constrained: set[str] = field(default_factory=set)  # domains with a CHECK or NOT NULL

@@ -49,6 +49,7 @@ def load(dsn: str) -> Knowledge:
     """The live catalog's tables, columns, partitions, foreign keys, domains and indexes."""
     k = Knowledge(live=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        k.version = conn.execute("SELECT current_setting('server_version_num')::int / 10000").fetchone()[0]
         k.utc = conn.execute("SELECT current_setting('TimeZone') IN ('UTC', 'Etc/UTC', 'GMT', 'Etc/GMT')").fetchone()[0]
         names = _load_tables(conn, k)
         oids = list(names)
