@@ -15,7 +15,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import ConstrType, DropBehavior, ObjectType
 
-from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint
+from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint, unknown_default
 from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
@@ -162,8 +162,11 @@ def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
     found = [s.on(AE, (parent,), [])]
     info = s.k.table(parent)
     default = info.default_partition if info is not None and not is_default else None
-    if info is None and not s.k.live and not is_default:
-        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
+    if not default and not is_default and unknown_default(s, parent):
+        # unknown: the hazardous case is assumed (as a nullable key or an unknown function's volatility are);
+        # its name is not known, so no relation is named for the lock
+        s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+        found.append(s.on(AE, (), ["partition-default-scan"], scans=True))
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     return found
@@ -190,11 +193,12 @@ def _vacuum(s: Scope, node: ast.VacuumStmt) -> list[Finding]:
 
 
 def _truncate(s: Scope, node: ast.TruncateStmt) -> list[Finding]:
+    """ACCESS EXCLUSIVE, and new (empty) files for each table: a new relfilenode, as a rewrite has (measured)."""
     tables = tuple(rel(r) for r in node.relations)
     codes = ["ban-truncate-cascade"] if node.behavior == DropBehavior.DROP_CASCADE else []
     if codes:
         tables += tuple(r for t in tables for r in s.k.referencing(t) if r not in tables)
-    return [s.on(AE, tables, codes)]
+    return [s.on(AE, tables, ["truncate-table", *codes], rewrites=True)]
 
 
 def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:

@@ -151,24 +151,32 @@ def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
+    elif unknown_default(s, parent):  # the hazardous case assumed; its name unknown, no relation is named
+        s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+        found.append(s.on(AE, (), ["partition-default-scan"], scans=True))
     info = s.k.table(part)
     if info is not None:
         info.parent = parent
     return found
 
 
+def unknown_default(s: Scope, parent: str) -> bool:
+    """Whether lint cannot tell if `parent` has a DEFAULT partition (no catalog, and the file did not say)."""
+    info = s.k.table(parent)
+    return info is None or (not s.k.live and info.default_partition is None and not info.new)
+
+
 def _default_partition(s: Scope, parent: str) -> str | None:
     info = s.k.table(parent)
-    if info is None or (not s.k.live and info.default_partition is None and not info.new):
-        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
-        return None
-    return info.default_partition
+    return None if info is None else info.default_partition
 
 
 def _detach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     part = rel(cmd.def_.name)
     mode = SUE if cmd.def_.concurrent else AE
     default = _default_partition(s, parent)
+    if unknown_default(s, parent) and not cmd.def_.concurrent:
+        s.note(f"a DEFAULT partition of {parent}, if any, is locked ACCESS EXCLUSIVE too (not named); --dsn reads it")
     return [s.on(mode, (parent, part) + ((default,) if default and not cmd.def_.concurrent else ()), [])]
 
 

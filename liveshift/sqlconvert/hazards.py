@@ -134,6 +134,12 @@ HAZARDS = {
             "add_constraint of a CHECK matching the bound (NOT VALID, VALIDATE), then raw_sql ATTACH PARTITION",
         ),
         _h(
+            "truncate-table",
+            "TRUNCATE gives the table new, empty files under ACCESS EXCLUSIVE, and is not MVCC-safe: "
+            "transactions whose snapshot predates it see the table empty",
+            "no liveshift operation; DELETE in batches, or schedule it for a maintenance window",
+        ),
+        _h(
             "partition-default-scan",
             "the parent has a DEFAULT partition: it is locked ACCESS EXCLUSIVE and scanned for rows that would "
             "belong to the new partition",

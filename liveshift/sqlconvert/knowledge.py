@@ -35,7 +35,7 @@ class Table:
 
 @dataclass
 class Knowledge:
-    live: bool = False  # read from a live catalog (--dsn)
+    live: bool = False  # the whole catalog is known: read from a live one (--dsn) or a schema file (--schema)
     utc: bool | None = None  # the server's TimeZone is UTC (timestamp -> timestamptz needs no rewrite)
     version: int | None = None  # the server's major version (--dsn); unknown, the newest lint knows (18)
     tables: dict[str, Table] = field(default_factory=dict)
@@ -161,7 +161,7 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     if col.is_not_null or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}:
         info.not_null.add(col.colname)
     for c in col.constraints or ():
-        if c.contype == ConstrType.CONSTR_FOREIGN:
+        if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             learn_constraint(k, table, c, col.colname)
 
 
@@ -173,8 +173,13 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         columns = [column] if column else [a.sval for a in c.fk_attrs or ()]
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
         info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
-    elif c.contype == ConstrType.CONSTR_PRIMARY:
-        info.not_null.update(key.sval for key in c.keys or ())
+    elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        keys = [column] if column else [key.sval for key in c.keys or ()]
+        if c.contype == ConstrType.CONSTR_PRIMARY:
+            info.not_null.update(keys)
+        # its index, by PostgreSQL's name for it unless named (UPDATE … WHERE key = … finds rows through it)
+        suffix = [table, "pkey"] if c.contype == ConstrType.CONSTR_PRIMARY else [table, *keys, "key"]
+        k.indexes.setdefault(c.conname or "_".join(suffix), (table, tuple(keys)))
     elif c.contype == ConstrType.CONSTR_CHECK:
         column = _is_not_null_check(c.raw_expr)
         if column and c.skip_validation and c.conname:

@@ -201,6 +201,7 @@ def learn_schema(path: str, knowledge: Knowledge | None = None) -> Knowledge:
         _analyse(stmt, scope)
     for table in scope.k.tables.values():
         table.new = False
+    scope.k.live = True  # what the file does not declare does not exist, as in a live catalog
     return scope.k
 
 

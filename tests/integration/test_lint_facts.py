@@ -126,6 +126,7 @@ STATEMENTS = [
     "DROP TABLE ev_2024",
     "DO $$BEGIN ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0); END$$",
     "DO $$BEGIN IF true THEN EXECUTE 'CREATE INDEX ON users (name)'; END IF; END$$",
+    "TRUNCATE dm2",
 ]
 
 
