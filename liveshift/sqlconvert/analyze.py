@@ -15,7 +15,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import ConstrType, DropBehavior, ObjectType
 
-from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint, unknown_default
+from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, assumed_default_scan, constraint
 from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
@@ -162,11 +162,8 @@ def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
     found = [s.on(AE, (parent,), [])]
     info = s.k.table(parent)
     default = info.default_partition if info is not None and not is_default else None
-    if not default and not is_default and unknown_default(s, parent):
-        # unknown: the hazardous case is assumed (as a nullable key or an unknown function's volatility are);
-        # its name is not known, so no relation is named for the lock
-        s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
-        found.append(s.on(AE, (), ["partition-default-scan"], scans=True))
+    if not default and not is_default:
+        found += assumed_default_scan(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     return found

@@ -151,9 +151,8 @@ def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
-    elif unknown_default(s, parent):  # the hazardous case assumed; its name unknown, no relation is named
-        s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
-        found.append(s.on(AE, (), ["partition-default-scan"], scans=True))
+    else:
+        found += assumed_default_scan(s, parent)
     info = s.k.table(part)
     if info is not None:
         info.parent = parent
@@ -164,6 +163,15 @@ def unknown_default(s: Scope, parent: str) -> bool:
     """Whether lint cannot tell if `parent` has a DEFAULT partition (no catalog, and the file did not say)."""
     info = s.k.table(parent)
     return info is None or (not s.k.live and info.default_partition is None and not info.new)
+
+
+def assumed_default_scan(s: Scope, parent: str) -> list[Finding]:
+    """Where lint cannot tell, the hazardous case is assumed (as a nullable key or an unknown function's
+    volatility are): a DEFAULT partition, locked and scanned. Its name is not known: no relation is named."""
+    if not unknown_default(s, parent):
+        return []
+    s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+    return [s.on(AE, (), ["partition-default-scan"], scans=True)]
 
 
 def _default_partition(s: Scope, parent: str) -> str | None:
