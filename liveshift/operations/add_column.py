@@ -24,6 +24,7 @@ from liveshift.operations.constraints import (
     plan_declared_constraints,
     unique_name,
 )
+from liveshift.operations.partitioned_index import partition_key_missing
 
 
 class AddColumn(OperationBase):
@@ -46,6 +47,9 @@ class AddColumn(OperationBase):
                 "old row) or 'default' to fill existing rows",
             )
         check_column_options(self, self.column, "column")
+        if self.column.unique and table.partitioning is not None:
+            # a new column is in no partition key: PostgreSQL allows no unique key on it alone
+            raise self.fail("column.unique", partition_key_missing(table, [self.column.name]) or "")
         if self.column.references:
             ref = catalog.table(self.column.references.table)
             if ref is None:

@@ -1,0 +1,24 @@
+"""Indexes and keys on partitioned tables that plan once refused: a column swap's rebuilt indexes and unique
+constraints (per partition CONCURRENTLY, attached), on range (a DEFAULT partition, a hash sub-level), list and
+hash parents, through every phase and rolled back from each, contract's catalog the plain statement's."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.harness.operations.partitioned_keys import SCENARIOS
+from tests.harness.scenario import PHASES_BEFORE_CONTRACT, every_phase, rollback_from
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_phase(dsn: str, conn: psycopg.Connection, name: str) -> None:
+    every_phase(dsn, conn, SCENARIOS[name])
+
+
+@pytest.mark.parametrize("phase", PHASES_BEFORE_CONTRACT)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, name: str, phase: str) -> None:
+    rollback_from(dsn, conn, SCENARIOS[name], phase)
