@@ -1,6 +1,8 @@
-"""Indexes and keys on partitioned tables that plan once refused: a column swap's rebuilt indexes and unique
-constraints (per partition CONCURRENTLY, attached), on range (a DEFAULT partition, a hash sub-level), list and
-hash parents, through every phase and rolled back from each, contract's catalog the plain statement's."""
+"""Indexes and keys on partitioned tables that plan once refused: a column swap's rebuilt indexes, unique
+constraints and foreign keys, unique constraints added (per partition CONCURRENTLY, attached), foreign keys
+validated per partition before PostgreSQL 18, on range (a DEFAULT partition, a hash sub-level), list and hash
+parents (tests/harness/operations/partitioned_keys.py), through every phase and rolled back from each,
+contract's catalog the plain statements'. On PostgreSQL 15 too (./dev's SECOND_PG_TESTS)."""
 
 from __future__ import annotations
 

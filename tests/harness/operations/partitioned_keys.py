@@ -1,7 +1,8 @@
 """Scenarios of indexes and keys on partitioned tables (tests/integration/test_partitioned_keys.py), on range (a
 DEFAULT partition and a hash-partitioned second level: `events`), list (a DEFAULT partition: `logs`) and hash
 (`tenants`) parents: a column swap that rebuilds an index, a unique constraint and a foreign key per partition; a
-primary key swapped under a partitioned table's foreign key; a unique constraint and a foreign key added."""
+primary key swapped under a partitioned table's foreign key; a unique constraint added; a foreign key referencing
+a partitioned table."""
 
 from __future__ import annotations
 
@@ -76,6 +77,14 @@ def _swap(table: str, column: str, tables: tuple[Table, ...], sides: tuple[Side,
     return Scenario(tables, migration, "; ".join(plain), sides[0], sides[1])
 
 
+# a plain table whose rows reference events' rows (its key includes its partition key)
+CLICKS = Table(
+    "clicks",
+    "id int PRIMARY KEY, event_id bigint, event_day date",
+    rows=300,
+    values={"id": "g", "event_id": "g", "event_day": "date '2024-06-01' + (g * 3 % 900)"},
+)
+
 SCENARIOS = {
     # the index, the unique constraint and the foreign key over the column rebuilt per partition; a unique
     # constraint added per partition
@@ -87,6 +96,15 @@ SCENARIOS = {
         (OWNERS, EVENTS_KEYED),
         "name: owners_id_bigint\noperations:\n  - {op: alter_column, table: owners, column: id, type: bigint}\n",
         "ALTER TABLE owners ALTER COLUMN id TYPE bigint; ALTER TABLE events ALTER COLUMN n TYPE bigint",
+        *BOTH,
+    ),
+    # a foreign key referencing a partitioned table: NOT VALID, then validated, as any (15 as 18)
+    "references_range": Scenario(
+        (EVENTS, CLICKS),
+        "name: clicks_event_fk\noperations:\n  - {op: add_constraint, table: clicks, name: clicks_event_fk, "
+        "type: foreign_key, columns: [event_id, event_day], references: {table: events, columns: [id, created_at]}}\n",
+        "ALTER TABLE clicks ADD CONSTRAINT clicks_event_fk FOREIGN KEY (event_id, event_day) "
+        "REFERENCES events (id, created_at)",
         *BOTH,
     ),
 }
