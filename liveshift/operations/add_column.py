@@ -47,9 +47,9 @@ class AddColumn(OperationBase):
                 "old row) or 'default' to fill existing rows",
             )
         check_column_options(self, self.column, "column")
-        if self.column.unique and table.partitioning is not None:
-            # a new column is in no partition key: PostgreSQL allows no unique key on it alone
-            raise self.fail("column.unique", partition_key_missing(table, [self.column.name]) or "")
+        missing = partition_key_missing(table, [self.column.name]) if table.partitioning is not None else None
+        if self.column.unique and missing:  # a new column is in no partition key: no unique key on it alone
+            raise self.fail("column.unique", missing)
         if self.column.references:
             ref = catalog.table(self.column.references.table)
             if ref is None:

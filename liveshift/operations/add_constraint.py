@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshift.catalog import Catalog, Constraint, Index
+from liveshift.catalog import Catalog, Constraint, Index, Table
 from liveshift.ddl.statements import (
     add_check_not_valid,
     add_foreign_key_not_valid,
@@ -116,6 +116,9 @@ class AddConstraint(OperationBase):
         columns = [table.column(c).physical for c in self.columns or []]  # type: ignore[union-attr]
         final_table, _ = ctx.final_name_of(table.physical)
         plan = OpPlan()
+        if self.type == "unique":
+            self._plan_unique(ctx, plan, table, columns)
+            return plan
         if self.type == "check":
             assert self.check_expr is not None
             description = f"add check {self.name} on {table.physical} NOT VALID (holds for new writes)"
@@ -125,37 +128,44 @@ class AddConstraint(OperationBase):
             plan.expressions.append(
                 ExpressionProbe("check", table.physical, self.check_expr, stored_shape(ctx, table), "boolean")
             )
-        elif self.type == "foreign_key":
-            assert self.references is not None
-            ref = ctx.before.tables[self.references.table]
-            ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
-            options = on_delete(self.references.on_delete)
-            target = (self.name, columns, ref.physical, ref_columns, options)
-            if table.partitioning is not None and per_partition(ctx.physical):  # partitioned_foreign_key.py
-                expand, validate = partitioned_foreign_key_steps(schema, table.physical, table.partitioning, *target)
-                plan.expand += expand
-                plan.validate += validate
-                plan.rollback += partitioned_foreign_key_rollback(
-                    schema, table.physical, table.partitioning, self.name, ref.physical
-                )
-                return plan
-            plan.expand.append(add_foreign_key_not_valid(schema, table.physical, *target))
-        if self.type in ("check", "foreign_key"):
-            plan.validate.append(validate_constraint(schema, table.physical, self.name))
-            # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way
-            plan.contract.append(validate_constraint(schema, final_table, self.name))
-            plan.rollback.append(drop_constraint(schema, table.physical, self.name))
-        else:
-            if self.name in relation_names(ctx.physical):
-                raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
-            if table.partitioning is not None:
-                expand, rollback = partitioned_unique_steps(
-                    schema, table.physical, table.partitioning, self.name, columns
-                )
-                plan.expand += expand
-                plan.rollback += rollback
-                return plan
-            plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
-            plan.contract.append(attach_unique_index(schema, final_table, self.name))
-            plan.rollback.append(drop_index_concurrently(schema, self.name))
+        elif self._plan_foreign_key(ctx, plan, table, columns):
+            return plan
+        plan.validate.append(validate_constraint(schema, table.physical, self.name))
+        # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way
+        plan.contract.append(validate_constraint(schema, final_table, self.name))
+        plan.rollback.append(drop_constraint(schema, table.physical, self.name))
         return plan
+
+    def _plan_foreign_key(self, ctx: OpContext, plan: OpPlan, table: Table, columns: list[str]) -> bool:
+        """The key NOT VALID at expand; True when it is planned whole (per partition, partitioned_foreign_key.py),
+        False when it is validated as a CHECK is."""
+        assert self.references is not None
+        ref = ctx.before.tables[self.references.table]
+        ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
+        target = (self.name, columns, ref.physical, ref_columns, on_delete(self.references.on_delete))
+        if table.partitioning is None or not per_partition(ctx.physical):
+            plan.expand.append(add_foreign_key_not_valid(ctx.schema, table.physical, *target))
+            return False
+        expand, validate = partitioned_foreign_key_steps(ctx.schema, table.physical, table.partitioning, *target)
+        plan.expand += expand
+        plan.validate += validate
+        plan.rollback += partitioned_foreign_key_rollback(
+            ctx.schema, table.physical, table.partitioning, self.name, ref.physical
+        )
+        return True
+
+    def _plan_unique(self, ctx: OpContext, plan: OpPlan, table: Table, columns: list[str]) -> None:
+        """A unique index CONCURRENTLY, attached as the constraint at contract; on a partitioned table, per
+        partition at expand (partitioned_index.partitioned_unique_steps)."""
+        schema = ctx.schema
+        if self.name in relation_names(ctx.physical):
+            raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
+        if table.partitioning is not None:
+            expand, rollback = partitioned_unique_steps(schema, table.physical, table.partitioning, self.name, columns)
+            plan.expand += expand
+            plan.rollback += rollback
+            return
+        final_table, _ = ctx.final_name_of(table.physical)
+        plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
+        plan.contract.append(attach_unique_index(schema, final_table, self.name))
+        plan.rollback.append(drop_index_concurrently(schema, self.name))

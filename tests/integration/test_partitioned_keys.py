@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.harness.operations.partitioned_keys import SCENARIOS
-from tests.harness.scenario import PHASES_BEFORE_CONTRACT, every_phase, rollback_from
+from tests.harness.scenario import PHASES_BEFORE_CONTRACT, each_step_twice_equals_once, every_phase, rollback_from
 
 pytestmark = pytest.mark.integration
 
@@ -24,3 +24,9 @@ def test_every_phase(dsn: str, conn: psycopg.Connection, name: str) -> None:
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, name: str, phase: str) -> None:
     rollback_from(dsn, conn, SCENARIOS[name], phase)
+
+
+def test_each_phase_twice_equals_once(dsn: str, conn: psycopg.Connection) -> None:
+    """Every step of the range scenario (an index, a unique and a foreign key rebuilt, a unique added) run twice:
+    each partition's steps are guarded as a plain table's."""
+    each_step_twice_equals_once(dsn, conn, SCENARIOS["range"])
