@@ -136,10 +136,19 @@ class BaselineInput(BaseModel):
     started_by: str
 
 
-# a fleet
+# fleets
+
+
+class FleetDriftInput(BaseModel):
+    """`liveshift fleet drift`: the members of a configured fleet (`fleet`) or of a selector given inline."""
+
+    fleet: str | None = None
+    selector: MemberSelector | None = None
+    schema_name: str = "public"  # the migrated schema of members that do not name one (schema per tenant do)
 
 
 class ResolveInput(BaseModel):
-    """resolve_members: the members a selector names (the worker knows the targets and runs the query)."""
+    """resolve_members (a fleet rollout): the members of a configured fleet (`fleet`) or of a selector."""
 
-    selector: MemberSelector
+    fleet: str | None = None
+    selector: MemberSelector | None = None

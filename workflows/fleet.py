@@ -125,10 +125,10 @@ class FleetWorkflow:
 
     async def _resolve(self, input: FleetInput) -> None:
         members = input.members
-        if input.selector is not None:
+        if not members:
             members = await workflow.execute_activity_method(
                 FleetActivities.resolve_members,
-                ResolveInput(selector=input.selector),
+                ResolveInput(fleet=input.fleet, selector=input.selector),
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=RESOLVE_RETRY,
             )

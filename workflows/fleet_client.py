@@ -18,7 +18,9 @@ from liveshift.workflows.models import SA_MIGRATION, SA_TABLES, TASK_QUEUE
 
 def fleet_summary(request: FleetInput) -> str:
     """One line for the Temporal UI's workflow list."""
-    members = f"{len(request.members)} members" if request.members else "members by selector"
+    members = (
+        f"{len(request.members)} members" if request.members else f"the members of {request.fleet or 'a selector'}"
+    )
     flip = ", one flip" if request.one_flip else ""
     return f"liveshift fleet {request.name}: {request.migration.name} across {members}{flip}"[:400]
 

@@ -52,6 +52,7 @@ class FleetInput(BaseModel):
     options: MigrationOptions = Field(default_factory=MigrationOptions, description="each member's migration's")
     members: list[Member] = Field(default_factory=list, description="explicit members (else the selector's)")
     selector: MemberSelector | None = None
+    fleet: str | None = Field(None, description="a fleet of the worker's configuration ([fleets.NAME])")
     waves: Waves = Field(default_factory=Waves)
     failure_budget: int = Field(0, ge=0, description="failed members tolerated; one more halts the rollout")
     on_halt: OnHalt = Field("finish", description="members in flight when the rollout halts: finish or roll back")
@@ -62,8 +63,8 @@ class FleetInput(BaseModel):
 
     @model_validator(mode="after")
     def _members_named_once(self) -> FleetInput:
-        if bool(self.members) == (self.selector is not None):
-            raise ValueError("give members or a selector (one of them)")
+        if sum((bool(self.members), self.selector is not None, self.fleet is not None)) != 1:
+            raise ValueError("give members, a selector or a configured fleet (one of them)")
         keys = Counter(m.key for m in self.members)
         if twice := sorted(k for k, n in keys.items() if n > 1):
             raise ValueError(f"members named twice: {', '.join(twice)}")

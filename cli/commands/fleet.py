@@ -12,7 +12,7 @@ from temporalio.client import Client
 from liveshift.cli import control
 from liveshift.cli.commands.start import add_migration_options, options_from
 from liveshift.cli.config import CliError
-from liveshift.cli.options import add_command
+from liveshift.cli.options import add_command, command_group
 from liveshift.cli.process import Exit
 from liveshift.errors import SpecError
 from liveshift.fleet.members import Member, MemberQuery, MemberSelector
@@ -27,21 +27,25 @@ EXIT_HELP = "Exit codes: 0 done, 2 bad input, refused, or unknown rollout."
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    commands = command_group(
+        subparsers,
         "fleet",
-        help="roll one migration across many databases or schemas, in waves",
+        help="roll one migration across many databases or schemas in waves; report drift",
         description="A fleet rollout: one migration across members (configured targets, databases on a target's "
-        "server, or schemas), canary first, then waves of at most --max-concurrency members, each member its own "
-        "migration workflow. A failed member past --failure-budget halts the rollout: retry, resume or roll back.",
+        "server, schemas, or a fleet of the configuration: [fleets.NAME]), canary first, then waves of at most "
+        "--max-concurrency members, each member its own migration workflow. A failed member past --failure-budget "
+        "halts the rollout: retry, resume or roll back. `fleet drift` reports each member's version and drift. See "
+        "docs/operations-guide.md, Fleets.",
     )
-    commands = parser.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
     start = add_command(
         commands, "start", help="start a rollout", description=f"Start a rollout. {EXIT_HELP}", run=run_start
     )
+    start.set_defaults(command="fleet start")  # refusals read `liveshift fleet start: …`
     add_start_options(start)
     status = add_command(
         commands, "status", help="each member's state and phase", description=EXIT_HELP, run=run_status
     )
+    status.set_defaults(command="fleet status")
     status.add_argument("name", help="the rollout's name")
     for name, update, help in (
         ("pause", PAUSE, "no member starts; those in flight pause"),
@@ -49,18 +53,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("retry", RETRY, "a halted rollout runs its failed members again"),
     ):
         cmd = add_command(commands, name, help=help, description=f"{help}. {EXIT_HELP}", run=request_runner(update))
+        cmd.set_defaults(command=f"fleet {name}")
         cmd.add_argument("name", help="the rollout's name")
     for name, update, help in (
         ("halt", HALT, "no member starts; those in flight finish or roll back (--on-halt)"),
         ("rollback", ROLLBACK, "roll back every member not yet contracted"),
     ):
         cmd = add_command(commands, name, help=help, description=f"{help}. {EXIT_HELP}", run=request_runner(update))
+        cmd.set_defaults(command=f"fleet {name}")
         cmd.add_argument("name", help="the rollout's name")
         cmd.add_argument("--reason", default="requested by operator")
     approve = add_command(
         commands, "approve", help="open the next wave, or flip every member", description=EXIT_HELP,
         run=request_runner(APPROVE),
     )  # fmt: skip
+    approve.set_defaults(command="fleet approve")
     approve.add_argument("gate", choices=["wave", "flip"])
     approve.add_argument("name", help="the rollout's name")
 
@@ -72,6 +79,7 @@ def add_start_options(parser: argparse.ArgumentParser) -> None:
     members.add_argument(
         "--member", action="append", default=[], metavar="TARGET[@DATABASE][:SCHEMA]", help="one member (repeat)"
     )
+    members.add_argument("--fleet", metavar="NAME", help="a fleet of the worker's configuration ([fleets.NAME])")
     members.add_argument("--targets", type=names, default=[], metavar="A,B", help="these configured targets")
     members.add_argument("--pattern", metavar="GLOB", help="the configured targets whose name matches")
     members.add_argument("--schemas", type=names, default=[], metavar="S1,S2", help="these schemas of each target")
@@ -140,6 +148,7 @@ def request_from(args: argparse.Namespace) -> FleetInput:
                 "options": options_from(args),
                 "members": [member_of(m) for m in args.member],
                 "selector": selector_of(args),
+                "fleet": args.fleet,
                 "waves": waves,
                 "failure_budget": args.failure_budget,
                 "on_halt": args.on_halt,

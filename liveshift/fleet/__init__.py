@@ -1,1 +1,2 @@
-"""Fleets: one migration across many databases or schemas (members), chosen from the worker's targets."""
+"""Fleets: one schema in many databases or schemas. members.py names them; drift.py reports their versions and
+whether each one's catalog still matches what its last migration recorded. No Temporal imports."""

@@ -1,80 +1,90 @@
-"""A fleet's members from the worker's targets (liveshift/fleet/members.py) on a real server, and a schema-per-tenant
-rollout started, followed and refused through `liveshift fleet` as an operator runs it."""
+"""A fleet's members named by a query on real PostgreSQL: database per tenant (30 databases), schema per tenant,
+and the queries refused (a write, a column that is not text, no rows, a failing query)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from liveshift.errors import SpecError
-from liveshift.fleet.members import Member, MemberQuery, MemberSelector, resolve
-from liveshift.workflows.fleet_client import fleet_handle
-from tests.harness.apps import ADD_COLUMN, seed
-from tests.harness.temporal import TemporalServer, WorkerHandle
+from liveshift.fleet import members
+from liveshift.fleet.members import MemberQuery, MemberSelector, member_dsn, resolve
+from tests.harness.fleet import many_databases
+from tests.harness.postgres import PostgresServer
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_selectors_resolve_on_the_worker(dsn: str, conn: psycopg.Connection) -> None:
-    targets = {"shard1": dsn, "shard2": dsn, "other": dsn}
-    conn_for = lambda target: psycopg.connect(targets[target], autocommit=True)  # noqa: E731
-    named = resolve(conn_for, list(targets), MemberSelector(targets=["other"], pattern="shard*"))
-    assert named == [Member(key=t, target=t) for t in ("other", "shard1", "shard2")]
-    per_schema = resolve(conn_for, list(targets), MemberSelector(targets=["shard1"], schemas=["t1", "t2"]))
-    assert [(m.key, m.schema_name) for m in per_schema] == [("shard1/t1", "t1"), ("shard1/t2", "t2")]
-    dbname = conn.info.dbname
-    query = MemberQuery(target="shard1", sql=f"SELECT datname FROM pg_database WHERE datname = '{dbname}'")
-    [member] = resolve(conn_for, list(targets), MemberSelector(query=query))
-    assert member == Member(key=f"shard1/{dbname}", target="shard1", database=dbname)
-    schemas = MemberQuery(target="shard2", sql="SELECT 'tenant_' || g FROM generate_series(1, 3) g", kind="schema")
-    assert len(resolve(conn_for, list(targets), MemberSelector(query=schemas))) == 3
-    with pytest.raises(SpecError, match="unknown targets nope"):
-        resolve(conn_for, list(targets), MemberSelector(targets=["nope"]))
-    with pytest.raises(SpecError, match="names no member"):
-        resolve(conn_for, list(targets), MemberSelector(pattern="db*"))
-    with pytest.raises(SpecError, match="members named twice"):
-        twice = MemberQuery(target="shard1", sql="SELECT 'x'", kind="schema")  # shard1/x, as the schemas name it
-        resolve(conn_for, list(targets), MemberSelector(targets=["shard1"], schemas=["x"], query=twice))
+pytestmark = pytest.mark.integration
+TENANTS = 30
 
 
-def fleet_cli(worker: WorkerHandle, temporal: TemporalServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVESHIFT_")}
-    env |= {"LIVESHIFT_TEMPORAL_ADDRESS": temporal.address, "LIVESHIFT_TASK_QUEUE": worker.task_queue}
-    return subprocess.run(
-        [sys.executable, "-m", "liveshift.cli.main", "fleet", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+@pytest.fixture
+def tenant_databases(pg_server: PostgresServer) -> Iterator[list[str]]:
+    with many_databases(pg_server, TENANTS) as names:
+        yield names
 
 
-async def test_schema_per_tenant_through_the_cli(
-    dsn: str, conn: psycopg.Connection, temporal: TemporalServer, liveshift_worker: WorkerHandle, tmp_path: Path
+def by_query(query: str, kind: str = "database") -> MemberSelector:
+    return MemberSelector(query=MemberQuery(target="app", sql=query, kind=kind))
+
+
+def test_a_query_names_thirty_tenant_databases(conn: psycopg.Connection, dsn: str, tenant_databases: list[str]) -> None:
+    prefix = tenant_databases[0].split("_")[0]
+    query = f"SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%' ORDER BY random()"
+    members = resolve(lambda target: conn, ["app", "other"], by_query(query))
+    assert [m.database for m in members] == tenant_databases  # sorted by key, whatever order the rows came in
+    assert [m.key for m in members] == [f"app/{name}" for name in tenant_databases]
+    assert {m.target for m in members} == {"app"}
+    for member in members:  # each member's DSN reaches its own database
+        with psycopg.connect(member_dsn(dsn, member)) as member_conn:
+            assert member_conn.execute("SELECT current_database()").fetchone() == (member.database,)
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_query_names_the_schemas_of_a_schema_per_tenant_database(conn: psycopg.Connection) -> None:
+    for i in range(3):
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(f"tenant_{i}")))
+    conn.execute('CREATE SCHEMA "Tenant Odd"')
+    query = "SELECT nspname FROM pg_namespace WHERE nspname ILIKE 'tenant%'"
+    members = resolve(lambda target: conn, ["app"], by_query(query, kind="schema"))
+    assert [m.schema_name for m in members if m.schema_name != "Tenant Odd"] == ["tenant_0", "tenant_1", "tenant_2"]
+    odd = next(m for m in members if m.schema_name == "Tenant Odd")
+    assert odd.key.startswith("app/Tenant_Odd-") and odd.database is None
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("INSERT INTO names VALUES ('x') RETURNING name", "is not a read"),
+        ("SELECT nextval('seq')::text", "is not a read"),
+        ("SELECT 1", "returns a column of type int4, not text"),
+        ("SELECT 'a'::text, 'b'::text", "exactly one column"),
+        ("SELECT name FROM names WHERE false", "returned no rows"),
+        ("SELECT NULL::text", "empty or NULL name"),
+        ("SELECT nope FROM names", 'failed: column "nope" does not exist'),
+    ],
+)
+def test_bad_member_queries_are_refused_and_write_nothing(conn: psycopg.Connection, query: str, words: str) -> None:
+    conn.execute("CREATE TABLE names (name text); CREATE SEQUENCE seq")
+    with pytest.raises(SpecError) as refused:
+        resolve(lambda target: conn, ["app"], by_query(query))
+    assert refused.value.field == "query.sql" and "query on target 'app'" in str(refused.value)
+    assert words in str(refused.value)
+    assert conn.execute("SELECT count(*) FROM names").fetchone() == (0,)
+    assert conn.execute("SELECT last_value, is_called FROM seq").fetchone() == (1, False)
+
+
+def test_a_query_on_an_unknown_target_is_refused_before_connecting(conn: psycopg.Connection) -> None:
+    selector = MemberSelector(query=MemberQuery(target="nope", sql="SELECT 'a'"))
+    with pytest.raises(SpecError, match="unknown target 'nope'"):
+        resolve(lambda target: pytest.fail("connected"), ["app"], selector)
+
+
+def test_a_slow_member_query_is_refused_within_its_timeout(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for schema in ("t1", "t2"):
-        conn.execute(sql.SQL("CREATE SCHEMA {s}; SET search_path = {s}").format(s=sql.Identifier(schema)))
-        seed(conn, rows=100)
-    conn.execute("RESET search_path")
-    file = tmp_path / "add_column.yaml"
-    file.write_text(ADD_COLUMN)
-    name = f"schemas-{os.getpid()}"
-    selector = ["--targets", liveshift_worker.target, "--schemas", "t1,t2", "--canary-members", "0"]
-    started = await asyncio.to_thread(
-        fleet_cli, liveshift_worker, temporal, "start", str(file), "--name", name, *selector, "--auto-cutover",
-        "--soak", "0", "--json",
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
-    result = await asyncio.wait_for(fleet_handle(temporal.client, name).result(), 60)
-    assert result.state == "complete" and result.summary()["done"] == 2
-    for schema in ("t1", "t2"):
-        query = sql.SQL("SELECT count(*) FROM {}.users WHERE email_lower IS DISTINCT FROM lower(email)")
-        assert conn.execute(query.format(sql.Identifier(schema))).fetchone() == (0,)
-    text = await asyncio.to_thread(fleet_cli, liveshift_worker, temporal, "status", name)
-    assert f"fleet {name} (users_email_lower): complete" in text.stdout and "test/t2" in text.stdout
+    monkeypatch.setattr(members, "QUERY_TIMEOUT_MS", 200)
+    with pytest.raises(SpecError, match=r"ran over 0\.2 s"):
+        resolve(lambda target: conn, ["app"], by_query("SELECT pg_sleep(5)::text"))
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

@@ -53,7 +53,7 @@ def test_members_as_the_cli_names_them() -> None:
 
 def test_the_input_names_its_members_once() -> None:
     base = {"name": "f", "migration": migration(ADD_COLUMN)}
-    with pytest.raises(ValidationError, match="give members or a selector"):
+    with pytest.raises(ValidationError, match="give members, a selector or a configured fleet"):
         FleetInput.model_validate(base)
     with pytest.raises(ValidationError, match="members named twice: m0"):
         FleetInput.model_validate(base | {"members": [MEMBERS[0], MEMBERS[0]]})
