@@ -20,6 +20,7 @@ from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE, SHARE_RO
 from liveshift.ddl.steps import (
     Step,
     column_exists,
+    column_is_identity,
     column_missing,
     column_not_null,
     constraint_exists,
@@ -99,9 +100,11 @@ def column_definition(
     references: tuple[sql.Identifier, str, sql.Composable] | None = None,
     names: tuple[str | None, str | None, str | None] = (None, None, None),
     check_no_inherit: bool = False,
+    generated: sql.Composable | None = None,
 ) -> sql.Composable:
     """One column of CREATE TABLE; `references` is (referenced table, its column, the key's options);
-    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise)."""
+    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise);
+    `generated`: its identity_clause or generated_clause."""
     unique_name, check_name, fk_name = (
         sql.SQL("CONSTRAINT {} ").format(sql.Identifier(n)) if n else sql.SQL("") for n in names
     )
@@ -110,6 +113,8 @@ def column_definition(
         parts.append(sql.SQL("NOT NULL"))
     if default is not None:
         parts.append(sql.SQL("DEFAULT {}").format(user_expression(default)))
+    if generated is not None:
+        parts.append(generated)
     if primary_key:
         parts.append(sql.SQL("PRIMARY KEY"))
     if unique:
@@ -1255,4 +1260,128 @@ def set_replica_identity(schema: str, table: str, identity: str, index: str | No
         f"set replica identity of {table} to {identity.lower()}" + (f" {index}" if index else ""),
         sql.SQL("ALTER TABLE {} REPLICA IDENTITY {}").format(qualified(schema, table), what),
         lock=_exclusive(schema, table),
+    )
+
+
+# -- identity and generated columns (issue 22) -----------------------------------------------------------
+
+SequenceOptions = list[tuple[str, "int | None"]]  # (START WITH, 1), (CYCLE, None)…: IdentityDef.sequence_options
+
+
+def _sequence_options(options: SequenceOptions) -> sql.Composable:
+    return sql.SQL(" ").join(
+        sql.SQL(key) if value is None else sql.SQL("{} {}").format(sql.SQL(key), sql.Literal(value))
+        for key, value in options
+    )
+
+
+def identity_clause(always: bool, options: SequenceOptions) -> sql.Composable:
+    """`GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY [(options)]`, in a column definition or ADD GENERATED."""
+    clause = sql.SQL("GENERATED {} AS IDENTITY").format(sql.SQL("ALWAYS" if always else "BY DEFAULT"))
+    return clause + sql.SQL(" ({})").format(_sequence_options(options)) if options else clause
+
+
+def generated_clause(expression: str, stored: bool) -> sql.Composable:
+    return sql.SQL("GENERATED ALWAYS AS {} {}").format(
+        user_expression(expression), sql.SQL("STORED" if stored else "VIRTUAL")
+    )
+
+
+def add_virtual_column(schema: str, table: str, column: str, type_: str, expression: str) -> Step:
+    """A virtual generated column (PostgreSQL 18): computed when read, so adding it rewrites nothing."""
+    return Step(
+        f"add virtual generated column {table}.{column} (computed when read: no rewrite)",
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {} {}").format(
+            qualified(schema, table), sql.Identifier(column), sql.SQL(type_), generated_clause(expression, False)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=column_exists(schema, table, column),
+    )
+
+
+def create_fill_sequence(
+    schema: str, table: str, column: str, sequence: str, type_: str, options: SequenceOptions
+) -> Step:
+    """The sequence a new identity column is filled from until contract: the identity's options, OWNED BY the
+    column (so dropping the column at rollback drops it, and pg_get_serial_sequence finds it)."""
+    body = sql.SQL(" {}").format(_sequence_options(options)) if options else sql.SQL("")
+    return Step(
+        f"create sequence {sequence} filling {table}.{column} until contract",
+        sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {}{} OWNED BY {}").format(
+            qualified(schema, sequence), sql.SQL(type_), body, sql.Identifier(schema, table, column)
+        ),
+        lock=NO_TABLE_LOCK,  # ACCESS SHARE on the table, for OWNED BY: blocks no application statement
+        skip_if=relation_exists(schema, sequence),
+    )
+
+
+def identity_from_fill_sequence(
+    schema: str, table: str, column: str, sequence: str, always: bool, options: SequenceOptions
+) -> Step:
+    """Contract: the column filled from `sequence` becomes an identity column with the declared options, its own
+    sequence (named as plain DDL names it) continuing where `sequence` stood; `sequence` is dropped."""
+    body = sql.SQL(
+        "DECLARE nxt bigint; BEGIN LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+        "nxt := nextval({seq}::regclass); "
+        "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT; "
+        "DROP SEQUENCE {seqi}; "
+        "ALTER TABLE {table} ALTER COLUMN {col} ADD {identity}; "
+        "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I RESTART WITH %s', {rel}, {colname}, nxt); END"
+    ).format(
+        table=qualified(schema, table),
+        seq=_regclass_text(schema, sequence),
+        seqi=qualified(schema, sequence),
+        col=sql.Identifier(column),
+        identity=identity_clause(always, options),
+        rel=_regclass_text(schema, table),
+        colname=sql.Literal(column),
+    )
+    return Step(
+        f"make {table}.{column} an identity column continuing {sequence} (drops it)",
+        _do(body),
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
+        skip_if=column_is_identity(schema, table, column),
+    )
+
+
+def add_identity_past_max(schema: str, table: str, column: str, always: bool, options: SequenceOptions) -> Step:
+    """Contract: an existing column becomes an identity column. Under the one brief lock: its default and the
+    sequence it owns (serial) go, the identity is added and restarted past max(column), read through the column's
+    index (plan requires one), so no row written before the lock can collide with a value it draws."""
+    body = sql.SQL(
+        "DECLARE mx bigint; owned text := pg_get_serial_sequence({rel}, {colname}); BEGIN "
+        "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+        "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT; "
+        "IF owned IS NOT NULL THEN EXECUTE format('DROP SEQUENCE %s', owned); END IF; "
+        "ALTER TABLE {table} ALTER COLUMN {col} ADD {identity}; "
+        "SELECT max({col}) INTO mx FROM {table}; "
+        "IF mx >= (SELECT seqstart FROM pg_sequence "
+        "WHERE seqrelid = pg_get_serial_sequence({rel}, {colname})::regclass) THEN "
+        "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I RESTART WITH %s', {rel}, {colname}, mx + 1); "
+        "END IF; END"
+    ).format(
+        table=qualified(schema, table),
+        col=sql.Identifier(column),
+        identity=identity_clause(always, options),
+        rel=_regclass_text(schema, table),
+        colname=sql.Literal(column),
+    )
+    return Step(
+        f"make {table}.{column} an identity column, restarted past max({column}) (index read under the lock)",
+        _do(body),
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
+        skip_if=column_is_identity(schema, table, column),
+    )
+
+
+def add_primary_key_using_index(schema: str, table: str, name: str, index: str) -> Step:
+    """The unique index built CONCURRENTLY becomes the primary key (its columns' NOT NULL already proven: no
+    scan); the index takes the constraint's name."""
+    return Step(
+        f"add primary key {name} on {table} using index {index} (NOT NULL proven, no scan)",
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            qualified(schema, table), sql.Identifier(name), sql.Identifier(index)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=constraint_exists(schema, table, name),
     )

@@ -51,6 +51,8 @@ class Transform:
     field: str = "up"
     # calls a volatile function (volatility.py): assigned once, as a default, and verified present, not recomputed
     volatile: bool = False
+    # tried on existing rows at plan; not one drawing from a sequence that expand creates
+    sample: bool = True
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,12 @@ LOCK_CHECK_OPS = [
     {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
     {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
     {"op": "raw_sql", "up": "CREATE TABLE t (a int)", "on_complete": "CREATE INDEX t_a ON t (a)"},
+    # issue 22, items 2 and 7: identity and generated columns, primary keys
+    {"op": "add_column", "table": "users", "column": {"name": "n", "type": "bigint", "identity": {"start": 5}}},
+    {"op": "add_column", "table": "users", "column": {"name": "v", "type": "bigint",
+     "generated": {"expression": "id * 2", "stored": False}}},
+    {"op": "alter_column", "table": "orders", "column": "id", "identity": "always"},
+    {"op": "add_primary_key", "table": "history", "columns": ["aid"]},
 ]  # fmt: skip
 
 
@@ -320,6 +326,8 @@ NOT_IN_THE_SQL = {
     "detach_partition": "DETACH locks the DEFAULT partition too, which the SQL does not name",
     "drop_table_if_empty": "a DO block: pglast does not read into its body",
     "drop_checks_except": "a DO block: pglast does not read into its body",
+    "identity_from_fill_sequence": "a DO block: pglast does not read into its body",
+    "add_identity_past_max": "a DO block: pglast does not read into its body",
 }
 
 BUILDERS = {
