@@ -1385,3 +1385,59 @@ def add_primary_key_using_index(schema: str, table: str, name: str, index: str) 
         lock=_exclusive(schema, table),
         skip_if=constraint_exists(schema, table, name),
     )
+
+
+class MovedForeignKey(NamedTuple):
+    """A foreign key to a primary key being changed, rebuilt onto the unique constraint its columns keep."""
+
+    table: str  # the referencing table (physical)
+    name: str
+    columns: list[str]
+    ref_columns: list[str]
+    options: str  # as PostgreSQL printed them (catalog.text.foreign_key_options)
+
+
+def move_primary_key(
+    schema: str, table: str, name: str, index: str, unique: str | None, moved: list[MovedForeignKey]
+) -> Step:
+    """One transaction of catalog-only changes under brief locks: the foreign keys to the old key are dropped, the
+    primary key moves to `index` (built CONCURRENTLY, its NOT NULL proven), the old key's columns keep a unique
+    constraint `unique` (its index built CONCURRENTLY too), and the keys are added again NOT VALID (no scan): they
+    hold for every write from here, and VALIDATE (reads and writes go on) follows as its own step."""
+    target = qualified(schema, table)
+    statements = [
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(qualified(schema, fk.table), sql.Identifier(fk.name))
+        for fk in moved
+    ]
+    statements.append(
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            target, sql.Identifier(name), sql.Identifier(name), sql.Identifier(index)
+        )
+    )
+    if unique is not None:
+        statements.append(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+                target, sql.Identifier(unique), sql.Identifier(unique)
+            )
+        )
+    statements += [
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID").format(
+            qualified(schema, fk.table),
+            sql.Identifier(fk.name),
+            _names(fk.columns),
+            target,
+            _names(fk.ref_columns),
+            sql.SQL(fk.options),
+        )
+        for fk in moved
+    ]
+    # in the order the statements take them: the referencing tables' keys are dropped first
+    tables = tuple(dict.fromkeys([*((schema, fk.table) for fk in moved), (schema, table)]))
+    step = Step(
+        f"move primary key {name} of {table} to the unique index {index} (NOT NULL proven, no scan)"
+        + (f"; {', '.join(fk.name for fk in moved)} moved to {unique} NOT VALID" if moved else ""),
+        sql.SQL("; ").join(statements),
+        lock=Lock(ACCESS_EXCLUSIVE, tables, linked=True),
+        skip_if=relation_missing(schema, index),
+    )
+    return two_tables(step) if moved else step

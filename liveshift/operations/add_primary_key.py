@@ -7,8 +7,8 @@ brief lock_timeout-bounded locks only: SET NOT NULL uses the validated check as 
 the check is dropped, and `ADD CONSTRAINT … PRIMARY KEY USING INDEX` makes the index the key (it
 takes the constraint's name). Neither version's view changes. Rollback drops the index and the checks.
 
-Named as Django's and pgroll's vocabulary would read it next to add_constraint: a table has one primary
-key, added here and changed with alter_column (a single-column key's type, with the foreign keys to it).
+An operation of its own beside add_constraint (whose types are those Django's AddConstraint and pgroll's
+create_constraint take: check, unique, foreign_key), as alter_primary_key is for changing the key's columns.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from liveshift.catalog import Catalog, Constraint, Index
+from liveshift.catalog import Catalog, Constraint, Index, Table
 from liveshift.ddl.statements import (
     add_primary_key_using_index,
     create_index_concurrently,
@@ -72,26 +72,28 @@ class AddPrimaryKey(OperationBase):
 
     def plan(self, ctx: OpContext) -> OpPlan:
         schema, table = ctx.schema, ctx.before.tables[self.table]
-        physical = table.physical
-        stored = [table.column(c) for c in self.columns]
         index = hidden_name("pk", self.key_name())
         plan = OpPlan()
-        plan.expand.append(
-            create_index_concurrently(schema, physical, index, [c.physical for c in stored if c], unique=True)
-        )
+        physical = [c.physical for c in table.columns if c.name in self.columns]
+        plan.expand.append(create_index_concurrently(schema, table.physical, index, physical, unique=True))
         plan.rollback.append(drop_index_concurrently(schema, index))
-        final_table = ctx.final_name_of(physical)[0]
-        for column in stored:
-            if column is None or not column.nullable:
-                continue
-            check = not_null_check_name(column.physical)
-            final_column = ctx.final_name_of(physical, column.physical)[1]
-            expand, validate, contract = not_null_steps(
-                schema, physical, column.physical, check, final_table, final_column
-            )
-            plan.expand += expand
-            plan.validate += validate
-            plan.contract += contract
-            plan.rollback.append(drop_constraint(schema, physical, check))
+        prove_not_null(ctx, plan, table, self.columns)
+        final_table = ctx.final_name_of(table.physical)[0]
         plan.contract.append(add_primary_key_using_index(schema, final_table, self.key_name(), index))
         return plan
+
+
+def prove_not_null(ctx: OpContext, plan: OpPlan, table: Table, columns: list[str]) -> None:
+    """NOT NULL for each of `columns` that accepts NULL, without a long lock: a CHECK NOT VALID at expand, VALIDATEd
+    after the backfill, then SET NOT NULL at contract uses it as its proof (no scan) and drops it."""
+    final_table = ctx.final_name_of(table.physical)[0]
+    for column in table.columns:
+        if column.name not in columns or not column.nullable:
+            continue
+        check = not_null_check_name(column.physical)
+        final_column = ctx.final_name_of(table.physical, column.physical)[1]
+        steps = not_null_steps(ctx.schema, table.physical, column.physical, check, final_table, final_column)
+        plan.expand += steps[0]
+        plan.validate += steps[1]
+        plan.contract += steps[2]
+        plan.rollback.append(drop_constraint(ctx.schema, table.physical, check))

@@ -15,6 +15,7 @@ from tests.harness.db import migration, snapshot
 from tests.harness.operations.identity import (
     ADD_IDENTITY_COLUMN,
     ADD_PRIMARY_KEY,
+    ALTER_PRIMARY_KEY,
     ALTER_TO_IDENTITY,
     EVENTS,
     ITEMS,
@@ -139,3 +140,21 @@ def test_refusals_name_the_field_and_say_why(dsn: str, conn: psycopg.Connection)
             assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
             assert why in str(err.value), (op, str(err.value))
     assert snapshot(conn) == before
+
+
+def test_alter_primary_key_moves_the_foreign_keys_onto_the_old_columns_unique_constraint(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    with Run(dsn, conn, ALTER_PRIMARY_KEY) as run:
+        run.through("cutover")
+        # until contract the old key still stands, and the foreign key is still on its index
+        fk_index = "SELECT conindid::regclass::text FROM pg_constraint WHERE conname = 'transfers_account_id_fkey'"
+        assert conn.execute(fk_index).fetchone() == ("accounts_pkey",)
+        run.contract()
+    assert conn.execute(fk_index).fetchone() == ("accounts_id_key",)
+    validated = "SELECT convalidated FROM pg_constraint WHERE conname = 'transfers_account_id_fkey'"
+    assert conn.execute(validated).fetchone() == (True,)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO transfers (account_id) VALUES (-1)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO accounts (id, code) VALUES (-1, 'c1')")

@@ -120,7 +120,7 @@ def lock_catalog() -> Catalog:
     fk = "FOREIGN KEY (team_id) REFERENCES teams(id)"
     teams = Table(
         name="teams",
-        columns=[Column(name="id", type="bigint", nullable=False)],
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="code", type="text")],
         primary_key=["id"],
         indexes=[Index(name="teams_pkey", columns=["id"], unique=True, primary=True, constraint="teams_pkey")],
         referenced_by=[IncomingForeignKey(**_incoming("users", "users_team_id_fkey", "team_id", "id"), definition=fk)],
@@ -242,6 +242,8 @@ LOCK_CHECK_OPS = [
      "generated": {"expression": "id * 2", "stored": False}}},
     {"op": "alter_column", "table": "orders", "column": "id", "identity": "always"},
     {"op": "add_primary_key", "table": "history", "columns": ["aid"]},
+    {"op": "alter_primary_key", "table": "teams", "columns": ["code"]},
+    {"op": "alter_primary_key", "table": "orders", "columns": ["id", "note"]},
 ]  # fmt: skip
 
 

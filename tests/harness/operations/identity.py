@@ -164,10 +164,54 @@ operations:
     green=Side(_event_write, _events_sees),
 )
 
+
+ACCOUNTS = (
+    Table("accounts", "id bigint PRIMARY KEY, code text", rows=300, values={"id": "g", "code": "'c' || g"}),
+    Table(
+        "transfers",
+        "id bigserial PRIMARY KEY, account_id bigint REFERENCES accounts (id) ON DELETE CASCADE",
+        rows=300,
+        values={"account_id": "g"},
+    ),
+)
+
+
+def _account_write(c: psycopg.Connection, n: int) -> None:
+    c.execute("INSERT INTO accounts (id, code) VALUES (%s, %s)", (1000 + n, f"w{n}"))
+    c.execute("INSERT INTO transfers (account_id) VALUES (%s)", (1000 + n,))
+
+
+def _accounts_sees(c: psycopg.Connection, tags: list[int]) -> None:
+    query = "SELECT count(*) FROM accounts JOIN transfers ON transfers.account_id = accounts.id WHERE code = ANY(%s)"
+    assert count(c, query, [f"w{t}" for t in tags]) == len(tags)
+
+
+ACCOUNT_SIDE = Side(_account_write, _accounts_sees)
+
+ALTER_PRIMARY_KEY = Scenario(
+    tables=ACCOUNTS,
+    migration="""
+name: accounts_by_code
+operations:
+  - op: alter_primary_key
+    table: accounts
+    columns: [code]
+""",
+    plain="""ALTER TABLE transfers DROP CONSTRAINT transfers_account_id_fkey;
+        ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
+        ALTER TABLE accounts ADD PRIMARY KEY (code);
+        ALTER TABLE accounts ADD CONSTRAINT accounts_id_key UNIQUE (id);
+        ALTER TABLE transfers ADD CONSTRAINT transfers_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts (id)
+            ON DELETE CASCADE""",
+    blue=ACCOUNT_SIDE,
+    green=ACCOUNT_SIDE,
+)
+
 SCENARIOS = {
     "create_table_identity_generated": CREATE_WITH_IDENTITY,
     "add_identity_column": ADD_IDENTITY_COLUMN,
     "alter_column_identity": ALTER_TO_IDENTITY,
     "add_virtual_generated_column": ADD_VIRTUAL,
     "add_primary_key": ADD_PRIMARY_KEY,
+    "alter_primary_key": ALTER_PRIMARY_KEY,
 }
