@@ -68,10 +68,18 @@ def refuse_unsupported(swap: Swap, ctx: OpContext) -> None:
     if stored is None or stored.column(old) is None or old.startswith("_ls_"):
         raise SpecError(f"{where} is created or changed earlier in this migration; alter it in a later one")
     if col.generated:
-        raise SpecError(f"{where} is a generated column; liveshift cannot change it")
+        raise SpecError(
+            f"{where} is a generated column: PostgreSQL computes it, so there is no copy to fill; change its "
+            "expression by dropping it (drop_column) and adding it again (a virtual one adds without a rewrite)"
+        )
     for other in stored.columns:
         if other.generated and other.name != old and mentions(other.default, old):
-            raise SpecError(f"generated column {other.name!r} depends on {where}; liveshift cannot change it")
+            raise SpecError(
+                f"generated column {other.name!r} reads {where}: PostgreSQL drops or retypes no column a generated "
+                "column reads, and recomputing a stored one over the new column rewrites the table under ACCESS "
+                f"EXCLUSIVE; drop {other.name!r} (drop_column) in a migration before this one and add it again "
+                "after (a virtual one adds without a rewrite)"
+            )
     for index in table.indexes:
         if not index.primary and _index_touches(index, col.name, old):
             _refuse_index(table, index, old, where)

@@ -108,6 +108,7 @@ def test_add_primary_key_proves_not_null_without_a_scan_under_the_lock(dsn: str,
 def test_refusals_name_the_field_and_say_why(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, (USERS, ITEMS, EVENTS))
     conn.execute("CREATE TABLE plain_ids (id integer NOT NULL, n integer)")
+    conn.execute("CREATE TABLE prices (id int PRIMARY KEY, p int, g int GENERATED ALWAYS AS (p * 2) STORED)")
     cases = {
         # a stored generated column on a live table needs a rewrite
         "{op: add_column, table: users, column: {name: c, type: int, generated: 'price * 2'}}": (
@@ -121,7 +122,9 @@ def test_refusals_name_the_field_and_say_why(dsn: str, conn: psycopg.Connection)
         "{op: alter_column, table: users, column: price, identity: always}": ("identity", "accepts NULL"),
         "{op: alter_column, table: plain_ids, column: id, identity: always}": ("identity", "no btree index"),
         "{op: alter_column, table: items, column: id, identity: always, type: bigint}": ("identity", "alone"),
+        "{op: alter_column, table: prices, column: p, type: bigint}": ("column", "generated column 'g' reads"),
         "{op: add_primary_key, table: users, columns: [email]}": ("table", "has a primary key already"),
+        "{op: alter_primary_key, table: events, columns: [kind]}": ("table", "has no primary key"),
         "{op: add_primary_key, table: events, columns: [nope]}": ("columns[0]", "does not exist"),
         "{op: create_table, table: t, columns: [{name: a, type: int, identity: always, default: '1'}]}": (
             "columns[0].identity",
