@@ -171,9 +171,10 @@ class AddColumn(OperationBase):
         schema, physical = ctx.schema, ctx.before.tables[self.table].physical
         options = identity.sequence_options()
         sequence = hidden_name("seq", f"{physical}_{self.column.name}")
-        plan.expand.append(create_fill_sequence(schema, physical, hidden, sequence, self.column.type, options))
+        # before the trigger and the NOT NULL check (structure): from the first insert on, each row draws a number
+        plan.structure.append(create_fill_sequence(schema, physical, hidden, sequence, self.column.type, options))
         draw = sql.SQL("nextval({}::regclass)").format(sql.Literal(qualified(schema, sequence).as_string(None)))
-        plan.expand.append(set_default(schema, physical, hidden, draw.as_string(None)))
+        plan.structure.append(set_default(schema, physical, hidden, draw.as_string(None)))
         # the backfill finds the sequence through its column: it does not exist yet when plan compiles this
         owned = sql.SQL("nextval(pg_get_serial_sequence({}, {})::regclass)").format(
             sql.Literal(qualified(schema, physical).as_string(None)), sql.Literal(hidden)

@@ -64,6 +64,12 @@ def test_a_new_identity_column_numbers_every_row_and_continues_after_contract(
     dsn: str, conn: psycopg.Connection
 ) -> None:
     with Run(dsn, conn, ADD_IDENTITY_COLUMN) as run:
+        expand = [s.description for s in build_plan(run.m, read_catalog(conn, "public"), None).expand_steps()]
+        # each expand step commits on its own: the sequence and the default exist before the trigger draws from
+        # the sequence and before the NOT NULL check, so no insert between two steps meets a NULL number
+        first = {key: next(i for i, d in enumerate(expand) if key in d) for key in ("sequence", "default", "trigger")}
+        check = next(i for i, d in enumerate(expand) if "IS NOT NULL" in d)
+        assert first["sequence"] < first["default"] < min(first["trigger"], check)
         run.expand()
         # blue's insert (its view has no such column) draws a number too
         run.blue.execute("INSERT INTO users (email) VALUES ('blue@x.org')")
