@@ -1,4 +1,8 @@
-"""add_column: a hidden nullable column only green sees; filled by `up` for blue writes and the backfill."""
+"""add_column: a hidden nullable column only green sees; filled by `up` for blue writes and the backfill.
+
+An identity column is filled from a sequence instead (and becomes the identity at contract); a virtual generated
+column is added as such (no rewrite); a stored generated one cannot be added without a rewrite and is refused.
+"""
 
 from __future__ import annotations
 
