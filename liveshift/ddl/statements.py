@@ -1299,6 +1299,21 @@ def add_virtual_column(schema: str, table: str, column: str, type_: str, express
     )
 
 
+def set_generation_expression(schema: str, table: str, column: str, expression: str, old: str, hidden: str) -> Step:
+    """Contract, before the old column `old` is dropped: the virtual generated column reads `hidden`, its successor,
+    instead (catalog only for a virtual column: nothing is stored to recompute). `expression`: catalog text."""
+    return Step(
+        f"virtual generated column {table}.{column} reads {hidden} instead of {old} (catalog only)",
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET EXPRESSION AS ({})").format(
+            qualified(schema, table), sql.Identifier(column), sql.SQL(expression)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({})").format(
+            column_exists(schema, table, hidden), column_exists(schema, table, old)
+        ),
+    )
+
+
 def create_fill_sequence(
     schema: str, table: str, column: str, sequence: str, type_: str, options: SequenceOptions
 ) -> Step:

@@ -179,6 +179,7 @@ def lock_catalog() -> Catalog:
         columns=[
             Column(name="id", type="integer", nullable=False, default="nextval('orders_id_seq'::regclass)"),
             Column(name="note", type="text"),
+            Column(name="note_len", type="integer", default="length(note)", generated=True, virtual=True),
         ],
         primary_key=["id"],
         indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True, constraint="orders_pkey")],
@@ -244,6 +245,7 @@ LOCK_CHECK_OPS = [
     {"op": "add_primary_key", "table": "history", "columns": ["aid"]},
     {"op": "alter_primary_key", "table": "teams", "columns": ["code"]},
     {"op": "alter_primary_key", "table": "orders", "columns": ["id", "note"]},
+    {"op": "alter_column", "table": "orders", "column": "note", "type": "varchar(100)"},
 ]  # fmt: skip
 
 

@@ -211,8 +211,40 @@ operations:
     green=ACCOUNT_SIDE,
 )
 
+GOODS = Table(
+    "goods",
+    "id bigserial PRIMARY KEY, price integer, cents bigint GENERATED ALWAYS AS (price * 100) VIRTUAL",
+    rows=300,
+    values={"price": "g"},
+)
+
+
+def _goods_write(c: psycopg.Connection, n: int) -> None:
+    c.execute("INSERT INTO goods (price) VALUES (%s)", (100000 + n,))
+
+
+def _goods_sees(c: psycopg.Connection, tags: list[int]) -> None:
+    prices = [100000 + t for t in tags]
+    assert count(c, "SELECT count(*) FROM goods WHERE price = ANY(%s) AND cents = price * 100", prices) == len(tags)
+
+
+# PostgreSQL refuses the plain ALTER … TYPE of a column a generated column reads: its plain equivalent drops the
+# (virtual) generated column and adds it again
+RETYPE_READ_BY_VIRTUAL = Scenario(
+    tables=(GOODS,),
+    migration="""
+name: goods_bigint
+operations:
+  - {op: alter_column, table: goods, column: price, type: bigint}
+""",
+    plain="""ALTER TABLE goods DROP COLUMN cents; ALTER TABLE goods ALTER COLUMN price TYPE bigint;
+        ALTER TABLE goods ADD COLUMN cents bigint GENERATED ALWAYS AS (price * 100) VIRTUAL""",
+    blue=Side(_goods_write, _goods_sees),
+    green=Side(_goods_write, _goods_sees),
+)
+
 # virtual generated columns: PostgreSQL 18 (plan refuses them before; the second version's run skips these)
-NEEDS_18 = {"add_virtual_generated_column"}
+NEEDS_18 = {"add_virtual_generated_column", "alter_column_read_by_virtual_column"}
 
 SCENARIOS = {
     "create_table_identity_generated": CREATE_WITH_IDENTITY,
@@ -221,4 +253,5 @@ SCENARIOS = {
     "add_virtual_generated_column": ADD_VIRTUAL,
     "add_primary_key": ADD_PRIMARY_KEY,
     "alter_primary_key": ALTER_PRIMARY_KEY,
+    "alter_column_read_by_virtual_column": RETYPE_READ_BY_VIRTUAL,
 }
