@@ -149,6 +149,9 @@ class Catalog(BaseModel):
     volatile_functions: list[tuple[str, str]] = Field(default_factory=list)
     # objects outside the tables that read them (views, functions, policies, …): dependents.py
     dependents: list[Dependent] = Field(default_factory=list)
+    # the server's server_version_num when read (what it can do decides a few plans:
+    # operations/partitioned_foreign_key.py); 0 in snapshots stored before it was recorded, planned as they were
+    server_version: int = 0
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -278,6 +281,7 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
         sequences=sequences,
         names=read_schema_names(conn, schema),
         dependents=read_dependents(conn, schema),
+        server_version=conn.info.server_version,
     )
 
 
