@@ -116,6 +116,7 @@ class AlterPrimaryKey(OperationBase):
             plan.rollback.append(drop_index_concurrently(schema, unique))
         prove_not_null(ctx, plan, table, self.columns)
         moved = [self._moved(ctx, fk) for fk in table.referenced_by]
+        plan.alters = sorted({fk.table for fk in table.referenced_by if fk.table != table.physical})
         final = ctx.final_name_of(table.physical)[0]
         plan.contract.append(move_primary_key(schema, final, name, index, unique, moved))
         for fk, move in zip(table.referenced_by, moved, strict=True):
