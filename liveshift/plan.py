@@ -356,7 +356,7 @@ class MigrationPlan:
             for t in p.transforms:
                 # an `up` can be tried on real rows before anything runs (columns an earlier operation of
                 # this migration adds are NULL in that trial)
-                sample = t.direction == "up" and t.table in self.physical.tables
+                sample = t.sample and t.direction == "up" and t.table in self.physical.tables
                 probe = ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type, sample=sample)
                 out.append((ctx.index, t.field, op, probe))
             for c in p.checks:

@@ -24,6 +24,7 @@ class Column(BaseModel):
     default: str | None = None
     identity: Literal["", "a", "d"] = ""
     generated: bool = False
+    virtual: bool = False  # a generated column computed when read (PostgreSQL 18), not stored
     # physical column holding this logical column while a migration is in flight
     stored_as: str | None = None
 
@@ -169,7 +170,7 @@ class Catalog(BaseModel):
 
 _COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated <> ''
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated <> '', a.attgenerated::text = 'v'
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -259,13 +260,10 @@ _KINDS = {"c": "check", "u": "unique", "p": "primary_key", "f": "foreign_key", "
 def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
     """Snapshot the tables of `schema` (one consistent read, no locks beyond catalog reads)."""
     tables: dict[str, Table] = {}
-    for rel, name, typ, nullable, default, identity, generated in conn.execute(_COLUMNS, (schema,)):
+    for rel, name, typ, nullable, default, identity, generated, virtual in conn.execute(_COLUMNS, (schema,)):
         table = tables.setdefault(rel, Table(name=rel, columns=[]))
-        table.columns.append(
-            Column(
-                name=name, type=typ, nullable=nullable, default=default, identity=identity or "", generated=generated
-            )
-        )
+        column = Column(name=name, type=typ, nullable=nullable, default=default, identity=identity or "")
+        table.columns.append(column.model_copy(update={"generated": generated, "virtual": virtual}))
     _read_indexes(conn, schema, tables)
     _read_constraints(conn, schema, tables)
     _read_partitioning(conn, schema, tables)

@@ -51,6 +51,8 @@ class Transform:
     field: str = "up"
     # calls a volatile function (volatility.py): assigned once, as a default, and verified present, not recomputed
     volatile: bool = False
+    # tried on existing rows at plan; not one drawing from a sequence that expand creates
+    sample: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class OpPlan:
     # column or None for the whole table, the hidden column renamed into the column's place or None)
     removes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     drop_dependents: bool = False  # drop what reads a removed column at contract, rather than refuse
+    # physical tables the operation alters beyond those it names (alter_primary_key: the tables whose foreign keys
+    # it moves): the worker must own them too (preflight/privileges.py)
+    alters: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

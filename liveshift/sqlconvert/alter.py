@@ -7,7 +7,14 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior
 
-from liveshift.sqlconvert.columns import ON_DELETE, candidate_value, check_supported_fk, column_mapping, known
+from liveshift.sqlconvert.columns import (
+    ON_DELETE,
+    candidate_value,
+    check_supported_fk,
+    column_mapping,
+    identity_mapping,
+    known,
+)
 from liveshift.sqlconvert.draft import Draft, Known, State, Unsupported
 from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name, type_name
 
@@ -17,7 +24,11 @@ def _add_column(table: str, col: ast.ColumnDef, draft: Draft, shape: Known) -> N
     draft.op = {"op": "add_column", "table": table, "column": mapping}
     if mapping.get("primary_key"):
         raise Unsupported("ADD COLUMN … PRIMARY KEY (add_column cannot add a primary key)")
-    if mapping.get("nullable") is False and "default" not in mapping:
+    generated = mapping.get("generated")
+    if generated is not None and not isinstance(generated, dict):
+        raise Unsupported("ADD COLUMN … GENERATED … STORED (PostgreSQL adds it by rewriting the table; VIRTUAL is not)")
+    filled = any(k in mapping for k in ("default", "identity", "generated"))
+    if mapping.get("nullable") is False and not filled:
         value = candidate_value(mapping["type"])
         draft.op["up"] = value or "NULL"
         draft.review(
@@ -42,6 +53,10 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> No
         columns = [k.sval for k in c.keys]
         name = c.conname or pg_name(table, columns, "key")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "unique", "columns": columns}
+    elif c.contype == ConstrType.CONSTR_PRIMARY and c.indexname is None and not c.including:
+        draft.op = {"op": "add_primary_key", "table": table, "columns": [k.sval for k in c.keys]}
+        if c.conname and c.conname != f"{table}_pkey":
+            draft.op["name"] = c.conname
     elif c.contype == ConstrType.CONSTR_FOREIGN:
         check_supported_fk(c)
         if c.pktable.schemaname:
@@ -132,6 +147,12 @@ def _fold_into_added(cmd: ast.AlterTableCmd, draft: Draft) -> bool:
     if sub == AlterTableType.AT_DropNotNull:
         column.pop("nullable", None)
         return True
+    if sub == AlterTableType.AT_AddIdentity:
+        column["identity"] = identity_mapping(cmd.def_)
+        column.pop("nullable", None)  # implied; the sequence fills the rows, not a candidate `up`
+        op.pop("up", None)
+        draft.reviews = [r for r in draft.reviews if r[0] != "up"]
+        return True
     if sub == AlterTableType.AT_SetNotNull:
         column["nullable"] = False
         if "up" not in op and "default" not in column:
@@ -147,6 +168,7 @@ _COLUMN_CMDS = {
     AlterTableType.AT_SetNotNull,
     AlterTableType.AT_DropNotNull,
     AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AddIdentity,
 }
 
 
@@ -159,6 +181,8 @@ def _alter_column(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known
         _set_not_null(table, cmd.name, op, draft, shape)
     elif sub == AlterTableType.AT_DropNotNull:
         _drop_not_null(table, cmd.name, op, draft, shape)
+    elif sub == AlterTableType.AT_AddIdentity:
+        op["identity"] = identity_mapping(cmd.def_)
     else:
         op["default"] = deparse(cmd.def_) if cmd.def_ is not None else None
         old = shape.column(table, cmd.name)

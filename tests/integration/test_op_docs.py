@@ -27,6 +27,7 @@ CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, ag
 CREATE INDEX users_name_idx ON users (name);
 CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0);
 CREATE TABLE audit_log (id serial PRIMARY KEY, message text);
+CREATE TABLE page_views (id bigint, path text);
 CREATE TABLE events (id bigint NOT NULL, created_at date NOT NULL, kind text) PARTITION BY RANGE (created_at);
 CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 """
