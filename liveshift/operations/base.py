@@ -51,6 +51,9 @@ class Transform:
     field: str = "up"
     # calls a volatile function (volatility.py): assigned once, as a default, and verified present, not recomputed
     volatile: bool = False
+    # liveshift's own expression over a type the migration creates (an enum type swap): nothing of the user's
+    # to compile before expand, and the type does not exist until expand
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class OpPlan:
     # writes without the trigger would violate (e.g. a foreign key between two hidden columns)
     rollback_first: list[Step] = field(default_factory=list)
     rollback: list[Step] = field(default_factory=list)
+    # rollback, last: after the columns and tables expand added are dropped (a type they used)
+    rollback_last: list[Step] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
     checks: list[VerifyCheck] = field(default_factory=list)
     types: list[tuple[str, str]] = field(default_factory=list)  # (field, type) that must exist

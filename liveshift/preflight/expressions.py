@@ -38,6 +38,8 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
         where = {"file": file, "index": index, "op": op.op_name, "field": fld}
         if isinstance(probe, tuple):
             _, typ = probe
+            if _created_here(plan, typ):
+                continue  # an enum type the migration creates first: not there to compile against yet
             try:
                 with conn.transaction(force_rollback=True):
                     conn.execute(sql.SQL("SELECT CAST(NULL AS {})").format(sql.SQL(typ)), prepare=True)
@@ -66,8 +68,15 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 **where,
             ) from None
     existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
-    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
+    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms if not t.generated]
     check_transforms(conn, plan.schema, existing, transforms, file)
+
+
+def _created_here(plan: MigrationPlan, typ: str) -> bool:
+    """Whether `typ` (maybe schema-qualified, maybe an array) names an enum type this migration creates."""
+    created = set(plan.final.enums) - set(plan.physical.enums)
+    name = typ.strip().removesuffix("[]").replace('"', "")
+    return name in created or name.removeprefix(f"{plan.schema}.") in created
 
 
 def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file: str | None) -> None:

@@ -132,6 +132,7 @@ def lock_catalog() -> Catalog:
             Column(name="email", type="text", nullable=False),
             Column(name="name", type="text"),
             Column(name="team_id", type="bigint"),
+            Column(name="mood", type="mood"),
         ],
         primary_key=["id"],
         indexes=[
@@ -184,7 +185,8 @@ def lock_catalog() -> Catalog:
         indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True, constraint="orders_pkey")],
     )
     tables = (teams, people, accounts, history, orders)
-    return Catalog(schema_name="public", tables={t.name: t for t in tables})
+    enums = {"mood": ["happy", "ok", "sad"], "legacy": ["a"]}
+    return Catalog(schema_name="public", tables={t.name: t for t in tables}, enums=enums)
 
 
 def _incoming(table: str, name: str, column: str, ref_column: str) -> dict:
@@ -236,6 +238,12 @@ LOCK_CHECK_OPS = [
     {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
     {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
     {"op": "raw_sql", "up": "CREATE TABLE t (a int)", "on_complete": "CREATE INDEX t_a ON t (a)"},
+    # issue 22 (item 10)
+    {"op": "create_enum", "name": "size", "values": ["s", "m"]},
+    {"op": "drop_enum", "name": "legacy"},
+    {"op": "add_enum_value", "enum": "mood", "value": "meh", "before": "sad"},
+    {"op": "rename_enum_value", "enum": "mood", "value": "sad", "to": "down"},
+    {"op": "remove_enum_value", "enum": "mood", "value": "sad", "replacement": "ok", "columns": ["users.mood"]},
 ]  # fmt: skip
 
 
