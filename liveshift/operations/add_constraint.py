@@ -3,6 +3,10 @@
 check and foreign_key are added NOT VALID at expand (they hold for new writes of both versions
 from then on) and VALIDATEd after the backfill (reads and writes continue). unique is a unique
 index built CONCURRENTLY at expand and attached as the constraint at contract.
+
+With `up` (and `down`), rows that would violate the constraint are fixed into a hidden copy of the column,
+which carries the constraint and takes the column's place at contract (constraint_fix.py); `not_null` always
+goes that way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from liveshift.ddl.statements import (
     validate_constraint,
 )
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.constraint_fix import apply_fixed, check_fixed, plan_fixed
 from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
 from liveshift.shape import user_expression
 
@@ -41,17 +46,31 @@ class AddConstraint(OperationBase):
     op: Literal["add_constraint"] = "add_constraint"
     table: str
     name: str = Field(min_length=1, max_length=63)
-    type: Literal["check", "unique", "foreign_key"]
+    type: Literal["check", "unique", "foreign_key", "not_null"]
     # `check` in the file; renamed here because `check` is the protocol's method
     check_expr: str | None = Field(None, alias="check", min_length=1)
     columns: list[str] | None = Field(None, min_length=1)
     references: References | None = None
+    up: dict[str, str] | None = Field(
+        None, description="column -> SQL over blue's row giving a value that satisfies the constraint"
+    )
+    down: dict[str, str] | None = Field(None, description="column -> SQL over green's row for blue's column")
+
+    @property
+    def fixes_rows(self) -> bool:
+        """Through a hidden copy of the column (constraint_fix.py) rather than on the column itself."""
+        return self.up is not None or self.down is not None or self.type == "not_null"
 
     def tables(self) -> list[str]:
         return sorted({self.table, *([self.references.table] if self.references else [])})
 
     def _require_fields(self) -> None:
-        wanted = {"check": {"check"}, "unique": {"columns"}, "foreign_key": {"columns", "references"}}[self.type]
+        wanted = {
+            "check": {"check", "columns"} if self.fixes_rows else {"check"},
+            "unique": {"columns"},
+            "foreign_key": {"columns", "references"},
+            "not_null": {"columns"},
+        }[self.type]
         given_fields = {"check": self.check_expr, "columns": self.columns, "references": self.references}
         for field_name, value in given_fields.items():
             given = value is not None
@@ -63,6 +82,11 @@ class AddConstraint(OperationBase):
     def check(self, catalog: Catalog) -> None:
         self._require_fields()
         table = self.require_table(catalog, self.table)
+        if self.fixes_rows:
+            if table.constraint(self.name) is not None:
+                raise self.fail("name", f"constraint {self.name!r} already exists on table {self.table!r}")
+            check_fixed(self, catalog)
+            return
         if table.constraint(self.name) is not None:
             raise self.fail("name", f"constraint {self.name!r} already exists on table {self.table!r}")
         if self.type == "unique" and self.name in relation_names(catalog):
@@ -84,6 +108,8 @@ class AddConstraint(OperationBase):
                 )
 
     def apply(self, catalog: Catalog) -> Catalog:
+        if self.fixes_rows:
+            return apply_fixed(self, catalog)
         table = catalog.tables[self.table]
         constraint = Constraint(
             name=self.name,
@@ -100,6 +126,8 @@ class AddConstraint(OperationBase):
         return replace_table(catalog, self.table, new_table)
 
     def plan(self, ctx: OpContext) -> OpPlan:
+        if self.fixes_rows:
+            return plan_fixed(self, ctx)
         schema, table = ctx.schema, ctx.before.tables[self.table]
         columns = [table.column(c).physical for c in self.columns or []]  # type: ignore[union-attr]
         final_table, _ = ctx.final_name_of(table.physical)
