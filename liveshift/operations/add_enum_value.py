@@ -25,11 +25,17 @@ class AddEnumValue(OperationBase):
     value: str = Field(min_length=1)
     before: str | None = Field(None, min_length=1, description="the existing value it sorts before")
     after: str | None = Field(None, min_length=1, description="the existing value it sorts after")
+    if_not_exists: bool = Field(False, description="a value the type has already: nothing to do, not refused")
+
+    def _present(self, catalog: Catalog) -> bool:
+        return self.if_not_exists and self.value in catalog.enums.get(self.enum, [])
 
     def check(self, catalog: Catalog) -> None:
         labels = require_enum(catalog, self.enum, self.op_name)
         if len(self.value.encode()) > 63:
             raise self.fail("value", "an enum label has 1 to 63 bytes")
+        if self._present(catalog):
+            return
         if self.value in labels:
             raise self.fail("value", f"enum type {self.enum!r} already has value {self.value!r}")
         if self.before is not None and self.after is not None:
@@ -40,6 +46,8 @@ class AddEnumValue(OperationBase):
                 require_label(labels, neighbour, self.enum, self.op_name, field_name)
 
     def apply(self, catalog: Catalog) -> Catalog:
+        if self._present(catalog):
+            return catalog
         labels = list(catalog.enums[self.enum])
         at = len(labels)
         if self.before is not None:
@@ -50,4 +58,6 @@ class AddEnumValue(OperationBase):
         return catalog.model_copy(update={"enums": {**catalog.enums, self.enum: labels}})
 
     def plan(self, ctx: OpContext) -> OpPlan:
+        if self._present(ctx.before):
+            return OpPlan()
         return OpPlan(expand=[add_enum_value(ctx.schema, self.enum, self.value, self.before, self.after)])

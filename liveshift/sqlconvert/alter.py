@@ -53,6 +53,11 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> No
         name = c.conname or pg_name(table, columns, "fkey")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "foreign_key", "columns": columns}
         draft.op["references"] = references
+    elif c.contype == ConstrType.CONSTR_NOTNULL and not c.is_no_inherit:
+        columns = [k.sval for k in c.keys]
+        name = c.conname or pg_name(table, columns, "not_null")
+        draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "not_null", "columns": columns}
+        draft.notes.append("NOT NULL through a hidden copy of the column: rows that are NULL fail verify; give up")
     else:
         raise Unsupported(f"ADD CONSTRAINT … {c.contype.name.removeprefix('CONSTR_')}")
 

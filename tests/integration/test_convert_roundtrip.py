@@ -13,9 +13,11 @@ from tests.harness.db import complete, plain_alter_snapshot, snapshot
 pytestmark = pytest.mark.integration
 
 SETUP = """
+CREATE TYPE state AS ENUM ('new', 'done');
+CREATE TYPE legacy_kind AS ENUM ('a', 'b');
 CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name varchar(50), age int NOT NULL DEFAULT 0,
                     legacy text, code text);
-CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric(10,2), note text, state state);
 CREATE INDEX users_name_idx ON users (name);
 ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);
 """
@@ -84,6 +86,14 @@ CASES = {
     ),
     "DROP TABLE": ("DROP TABLE orders", ["drop_table"]),
     "RENAME TABLE": ("ALTER TABLE orders RENAME TO purchases", ["rename_table"]),
+    "ADD CONSTRAINT NOT NULL": ("ALTER TABLE users ADD CONSTRAINT users_code_nn NOT NULL code", ["add_constraint"]),
+    "CREATE TYPE AS ENUM, a column of it": (
+        "CREATE TYPE priority AS ENUM ('low', 'high'); ALTER TABLE users ADD COLUMN priority priority DEFAULT 'low'",
+        ["create_enum", "add_column"],
+    ),
+    "ALTER TYPE ADD VALUE": ("ALTER TYPE state ADD VALUE IF NOT EXISTS 'paid' AFTER 'new'", ["add_enum_value"]),
+    "ALTER TYPE RENAME VALUE": ("ALTER TYPE state RENAME VALUE 'done' TO 'closed'", ["rename_enum_value"]),
+    "DROP TYPE": ("DROP TYPE legacy_kind", ["drop_enum"]),
     "raw SQL: NOT VALID constraint": (
         "ALTER TABLE users ADD CONSTRAINT users_email_at CHECK (email LIKE '%@%') NOT VALID",
         ["raw_sql"],

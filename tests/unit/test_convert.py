@@ -178,3 +178,32 @@ def test_cli_writes_the_file_and_exit_codes_tell_review_apart(
 def test_an_invalid_name_is_refused_as_the_migration_validation_says() -> None:
     with pytest.raises(SqlInputError, match=r"^m.sql: the converted migration is not valid: field 'name': String"):
         convert_statements(split_sql("DROP TABLE t", "m.sql"), "m.sql", "Bad Name")
+
+
+def test_enum_types_and_their_values() -> None:
+    assert ops(
+        "CREATE TYPE app.mood AS ENUM ('happy', 'sad');\n"
+        "ALTER TYPE app.mood ADD VALUE 'ok' BEFORE 'sad';\n"
+        "ALTER TYPE app.mood ADD VALUE IF NOT EXISTS 'meh';\n"
+        "ALTER TYPE app.mood RENAME VALUE 'sad' TO 'down';\n"
+        "DROP TYPE app.legacy, app.old;"
+    ) == [
+        {"op": "create_enum", "name": "mood", "values": ["happy", "sad"]},
+        {"op": "add_enum_value", "enum": "mood", "value": "ok", "before": "sad"},
+        {"op": "add_enum_value", "enum": "mood", "value": "meh", "if_not_exists": True},
+        {"op": "rename_enum_value", "enum": "mood", "value": "sad", "to": "down"},
+        {"op": "drop_enum", "name": "legacy"},
+        {"op": "drop_enum", "name": "old"},
+    ]
+    assert convert("CREATE TYPE app.mood AS ENUM ('a')").migration.schema_name == "app"
+    assert ops("DROP TYPE mood CASCADE")[0]["op"] == "raw_sql"
+
+
+def test_add_constraint_on_existing_columns_not_null_included() -> None:
+    assert ops(
+        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);\n"
+        "ALTER TABLE users ADD CONSTRAINT users_nick_nn NOT NULL nick;"
+    ) == [
+        {"op": "add_constraint", "table": "users", "name": "age_pos", "type": "check", "check": "age > 0"},
+        {"op": "add_constraint", "table": "users", "name": "users_nick_nn", "type": "not_null", "columns": ["nick"]},
+    ]
