@@ -22,6 +22,7 @@ from liveshift.errors import SpecError
 from liveshift.spec import Migration, parse_migration
 from liveshift.sqlconvert.alter import alter_table
 from liveshift.sqlconvert.analyze import analyse
+from liveshift.sqlconvert.comments import comment
 from liveshift.sqlconvert.draft import Draft, Review, State, Unsupported
 from liveshift.sqlconvert.enums import alter_enum, create_enum, drop_types
 from liveshift.sqlconvert.sqltext import deparse
@@ -64,6 +65,7 @@ def _convert(stmt: Statement, state: State) -> None:
         ast.RenameStmt: rename,
         ast.CreateEnumStmt: create_enum,
         ast.AlterEnumStmt: alter_enum,
+        ast.CommentStmt: comment,
     }
     if isinstance(node, ast.DropStmt):
         (drop_types if node.removeType == ObjectType.OBJECT_TYPE else drop)(node, stmt.line, source, state)

@@ -10,7 +10,7 @@ from liveshift import phases, preflight
 from liveshift.connections import open_session
 from liveshift.errors import SpecError
 from tests.harness.db import migration, snapshot
-from tests.harness.operations.enums import SCENARIOS
+from tests.harness.operations.enums import MATRIX, SCENARIOS
 from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
     Run,
@@ -26,15 +26,15 @@ pytestmark = pytest.mark.integration
 ROLLBACK_KEEPS = {"add_enum_value"}
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("name", list(MATRIX))
 def test_every_phase(dsn: str, conn: psycopg.Connection, name: str) -> None:
-    every_phase(dsn, conn, SCENARIOS[name])
+    every_phase(dsn, conn, MATRIX[name])
 
 
-@pytest.mark.parametrize("name", [n for n in SCENARIOS if n not in ROLLBACK_KEEPS])
+@pytest.mark.parametrize("name", [n for n in MATRIX if n not in ROLLBACK_KEEPS])
 @pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
 def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, name: str, stop_after: str) -> None:
-    rollback_from(dsn, conn, SCENARIOS[name], stop_after)
+    rollback_from(dsn, conn, MATRIX[name], stop_after)
 
 
 @pytest.mark.parametrize("stop_after", PHASES_BEFORE_CONTRACT)
@@ -53,9 +53,9 @@ def test_add_enum_value_rollback_keeps_the_value(dsn: str, conn: psycopg.Connect
         s.blue.sees(conn, run.acked)
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("name", list(MATRIX))
 def test_each_step_twice_equals_once(dsn: str, conn: psycopg.Connection, name: str) -> None:
-    each_step_twice_equals_once(dsn, conn, SCENARIOS[name])
+    each_step_twice_equals_once(dsn, conn, MATRIX[name])
 
 
 def _moods(c: psycopg.Connection, names: list[str]) -> set[str]:

@@ -72,11 +72,11 @@ def test_django_style_add_with_default_then_drop_default_is_one_add_column() -> 
 
 
 def test_anything_else_is_raw_sql_with_its_reason_and_lint_findings() -> None:
-    conversion = convert("CREATE INDEX i ON t (lower(a));\nCOMMENT ON TABLE t IS 'x';")
+    conversion = convert("CREATE INDEX i ON t (lower(a));\nCREATE VIEW v AS SELECT 1;")
     assert [op.op for op in conversion.migration.operations] == ["raw_sql", "raw_sql"]
     assert "lint: require-concurrent-index-creation" in conversion.text
     assert any(
-        "m.sql:2: operations[1] (raw_sql): kept as raw_sql (no liveshift operation for Comment)" in n
+        "m.sql:2: operations[1] (raw_sql): kept as raw_sql (no liveshift operation for View)" in n
         for n in conversion.notes
     )
 
@@ -206,4 +206,20 @@ def test_add_constraint_on_existing_columns_not_null_included() -> None:
     ) == [
         {"op": "add_constraint", "table": "users", "name": "age_pos", "type": "check", "check": "age > 0"},
         {"op": "add_constraint", "table": "users", "name": "users_nick_nn", "type": "not_null", "columns": ["nick"]},
+    ]
+
+
+def test_comments_and_a_renamed_constraint() -> None:
+    assert ops(
+        "COMMENT ON TABLE users IS 'people';\n"
+        "COMMENT ON COLUMN users.email IS NULL;\n"
+        "COMMENT ON CONSTRAINT c ON users IS 'why';\n"
+        "ALTER TABLE users RENAME CONSTRAINT a TO b;\n"
+        "COMMENT ON INDEX i IS 'x';"
+    ) == [
+        {"op": "comment", "table": "users", "comment": "people"},
+        {"op": "comment", "table": "users", "column": "email", "comment": None},
+        {"op": "comment", "table": "users", "constraint": "c", "comment": "why"},
+        {"op": "rename_constraint", "table": "users", "name": "a", "to": "b"},
+        {"op": "raw_sql", "up": "COMMENT ON INDEX i IS 'x'"},
     ]

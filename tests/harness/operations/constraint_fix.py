@@ -79,3 +79,13 @@ NOT_NULL = scenario(
 )
 
 SCENARIOS = {"check": CHECK, "unique": UNIQUE, "foreign_key": FOREIGN_KEY, "not_null": NOT_NULL}
+
+
+def _together() -> Scenario:
+    """The four in one migration (four columns of one table swapped at once): what the phase matrix runs."""
+    ops = "".join(s.migration.split("operations:\n", 1)[1] for s in SCENARIOS.values())
+    plain = "; ".join(s.plain for s in SCENARIOS.values())
+    return Scenario(TABLES, f"name: all_four\noperations:\n{ops}", plain, CHECK.blue, CHECK.green)
+
+
+ALL_FOUR = _together()

@@ -4,6 +4,7 @@ add_enum_value, rename_enum_value, remove_enum_value, and alter_column between a
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from tests.harness.scenario import Scenario, Side, Table, count
 
@@ -24,11 +25,19 @@ TABLES = (
 )
 
 
-def _write(mood: str, column: str = "mood") -> Side:
-    """Writes a person of `mood` into `column`; sees every acknowledged one by name."""
+def _write(mood: str, column: str = "mood", **more: str) -> Side:
+    """Writes a person of `mood` into `column` (and the values of `more` into theirs); sees every acknowledged one
+    by name."""
+    values = {column: mood, **more}
 
     def write(c: psycopg.Connection, n: int) -> None:
-        c.execute(f"INSERT INTO people (name, {column}) VALUES (%s, %s)", (f"w{n}", mood))
+        names = sql.SQL(", ").join(sql.Identifier(k) for k in ("name", *values))
+        c.execute(
+            sql.SQL("INSERT INTO people ({}) VALUES (%s, {})").format(
+                names, sql.SQL(", ").join(sql.Placeholder() * len(values))
+            ),
+            (f"w{n}", *values.values()),
+        )
 
     def sees(c: psycopg.Connection, tags: list[int]) -> None:
         assert count(c, "SELECT count(*) FROM people WHERE name = ANY(%s)", [f"w{t}" for t in tags]) == len(tags)
@@ -108,4 +117,24 @@ SCENARIOS = {
     "remove_enum_value": REMOVE_VALUE,
     "enum_to_text": TO_TEXT,
     "text_to_enum": FROM_TEXT,
+}
+
+
+def _together(name: str, parts: tuple[Scenario, ...], blue: Side, green: Side) -> Scenario:
+    ops = "".join(s.migration.split("operations:\n", 1)[1] for s in parts)
+    return scenario(name, ops, "; ".join(s.plain for s in parts), blue, green)
+
+
+# what the phase matrix runs: the catalog-only operations in one migration, the column swaps in another (a type
+# swap and the changes between an enum and text are column swaps alike), remove_enum_value alone (it swaps every
+# column of the type) and add_enum_value alone (its rollback keeps the value)
+MATRIX = {
+    "catalog_only": _together(
+        "enum_catalog", (CREATE, DROP, RENAME_VALUE), _write("sad"), _write("happy", priority="high")
+    ),
+    "to_and_from_text": _together(
+        "enum_text", (TO_TEXT, FROM_TEXT), _write("sad", note="x"), _write("angry", note="ok")
+    ),
+    "remove_enum_value": REMOVE_VALUE,
+    "add_enum_value": ADD_VALUE,
 }
