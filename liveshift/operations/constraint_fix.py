@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from liveshift.operations.add_constraint import AddConstraint
 
 # alter_column's fields, as add_constraint names them
-_FIELDS = {"check": "check", "unique": "name", "references": "references", "nullable": "type"}
+_FIELDS = {"column": "columns", "check": "check", "unique": "name", "references": "references", "nullable": "type"}
 
 
 def fixed_column(op: AddConstraint) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from liveshift.catalog import Catalog
 from liveshift.errors import SpecError
+from liveshift.operations.base import hidden_name
 
 
 def _bare(type_: str, schema: str) -> str:
@@ -28,6 +29,13 @@ def require_enum(catalog: Catalog, name: str, op: str, field: str = "enum") -> l
     labels = catalog.enums.get(name)
     if labels is None:
         raise SpecError(f"enum type {catalog.schema_name}.{name!r} does not exist", op=op, field=field)
+    if hidden_name("enum", name) in catalog.enums:
+        raise SpecError(
+            f"enum type {name!r} is swapped for a new one by remove_enum_value (here, or in a migration in flight); "
+            "change it in a later migration",
+            op=op,
+            field=field,
+        )
     return labels
 
 

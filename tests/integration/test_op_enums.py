@@ -122,6 +122,12 @@ REFUSED = {
     ),
 }
 
+# a second operation on a type remove_enum_value swaps in the same file: refused, naming that operation
+AFTER_A_SWAP = [
+    "{op: remove_enum_value, enum: mood, value: sad, replacement: ok, columns: [people.mood, people.later]}",
+    "{op: drop_enum, name: mood}",
+]
+
 
 def test_enum_operations_are_refused_on_bad_input(dsn: str, conn: psycopg.Connection) -> None:
     load_tables(conn, SCENARIOS["create_enum"].tables)
@@ -130,6 +136,10 @@ def test_enum_operations_are_refused_on_bad_input(dsn: str, conn: psycopg.Connec
             with pytest.raises(SpecError) as err:
                 preflight.validate(c, migration(f"name: e\noperations:\n  - {op}\n"), file="e.yaml")
             assert (err.value.index, err.value.field) == (0, fld), (op, str(err.value))
+        ops = "".join(f"\n  - {op}" for op in AFTER_A_SWAP)
+        with pytest.raises(SpecError, match="swapped for a new one") as err:
+            preflight.validate(c, migration(f"name: e\noperations:{ops}\n"), file="e.yaml")
+        assert (err.value.index, err.value.op) == (1, "drop_enum")
 
 
 def test_remove_enum_value_refuses_what_the_swap_cannot_carry(dsn: str, conn: psycopg.Connection) -> None:
