@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from liveshift.fleet.members import MemberSelector
 from liveshift.health import HealthCheck
 from liveshift.spec import Migration
 from liveshift.store.history import MigrationFileRef, Outcome
@@ -133,3 +134,14 @@ class BaselineInput(BaseModel):
     files: list[MigrationFileRef]
     upto: str
     started_by: str
+
+
+# fleets
+
+
+class FleetDriftInput(BaseModel):
+    """`liveshift fleet drift`: the members of a configured fleet (`fleet`) or of a selector given inline."""
+
+    fleet: str | None = None
+    selector: MemberSelector | None = None
+    schema_name: str = "public"  # the migrated schema of members that do not name one (schema per tenant do)

@@ -33,6 +33,21 @@ def add_command(
     return parser
 
 
+def command_group(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str
+) -> argparse._SubParsersAction:
+    """The subcommands of a command group (`liveshift fleet drift`, `liveshift fleet start`): the first module to
+    ask creates the group, the others add their subcommands to it (cli/main.py registers modules by name)."""
+    parser = subparsers.choices.get(name)
+    if parser is None:
+        parser = subparsers.add_parser(name, help=help, description=description)
+        nested = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+        parser.set_defaults(group_subparsers=nested)
+    nested = parser.get_default("group_subparsers")
+    assert isinstance(nested, argparse._SubParsersAction)
+    return nested
+
+
 def add_json_option(parser: argparse.ArgumentParser, help: str = "machine-readable JSON on stdout") -> None:
     parser.add_argument("--json", action="store_true", help=help)
 

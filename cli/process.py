@@ -18,7 +18,7 @@ class Exit(IntEnum):
 
     OK = 0
     FAILED = 1  # the migration failed or was rolled back (start --wait, status, demo); plan --rehearse: it failed
-    FINDINGS = 1  # lint: hazards found
+    FINDINGS = 1  # lint: hazards found; fleet drift: a member drifted or could not be read
     REFUSED = 2  # bad input or a refused request, unknown migration, Temporal unreachable; dev/demo: no stack
     REVIEW = 3  # convert: written, with values marked for review
     NOTHING = 4  # convert: the SQL holds no DDL (e.g. a Django migration with only Python or no-op operations)

@@ -59,6 +59,11 @@ class ContractRefused(LiveshiftError):
     dropped, the migration is still cut over, and rollback is still possible."""
 
 
+class VersionsBusy(LiveshiftError):
+    """Another migration of the schema holds what this step needs (the candidate version, the schema's versions
+    while they change hands); transient, retried until that migration completes or rolls back."""
+
+
 class LockRetriesExhausted(LiveshiftError):
     """A lock-taking statement kept timing out; transient, worth retrying later."""
 

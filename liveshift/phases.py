@@ -18,10 +18,18 @@ from liveshift.backfill import replication
 from liveshift.backfill.partitions import estimate_rows, plan_partitions
 from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
+from liveshift.catalog.fingerprint import read_fingerprint
 from liveshift.ddl.executor import StepRunner, check_policy
-from liveshift.errors import ContractRefused, MigrationStateError, SpecError, describe, is_deterministic
+from liveshift.errors import (
+    ContractRefused,
+    MigrationStateError,
+    SpecError,
+    VersionsBusy,
+    describe,
+    is_deterministic,
+)
 from liveshift.lifecycle import IN_FLIGHT, CoreAction, Status
-from liveshift.plan import MigrationPlan, build_plan
+from liveshift.plan import MigrationPlan
 from liveshift.spec import Migration
 from liveshift.store import checkpoints
 from liveshift.store import record as records
@@ -29,18 +37,14 @@ from liveshift.store.record import MigrationRecord, load_record
 from liveshift.store.schema import bootstrap
 from liveshift.values import LockPolicy, Prepared, Progress, TablePlan, Throttle, VerifyReport
 from liveshift.verify import verify as verify_rows
-from liveshift.versions import grants
+from liveshift.versions import compose, grants
+from liveshift.versions.compose import plan_of
 from liveshift.versions.schemas import candidate_share, promote, set_candidate
 
 log = logging.getLogger(__name__)
 
 # the default policy, heard by nobody (the CLI and tests); an activity hands down its own runner
 QUIET = StepRunner()
-
-
-def plan_of(record: MigrationRecord) -> MigrationPlan:
-    migration = Migration.model_validate(record.spec)
-    return build_plan(migration, record.catalog_before, None if record.created_blue else record.blue_version)
 
 
 def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = None) -> MigrationPlan:
@@ -53,22 +57,54 @@ def prepare(conn: psycopg.Connection, migration: Migration, file: str | None = N
     spec = migration.model_dump(mode="json", by_alias=True)
     if record is not None and record.status in IN_FLIGHT and record.spec == spec:
         return plan_of(record)
-    plan = preflight.validate(conn, migration, file)  # before writing anything: bad input leaves no trace
-    bootstrap(conn)
-    if record is not None and record.status == Status.ROLLED_BACK:
-        records.delete(conn, migration.name)
-    try:
-        records.insert(conn, migration.name, spec, plan.physical, plan.blue, plan.green, plan.create_blue)
-    except errors.UniqueViolation as exc:
-        if exc.diag.constraint_name == "migrations_one_in_flight_per_schema":
-            running = ", ".join(repr(n) for n in records.in_flight(conn, plan.schema)) or "another migration"
-            raise SpecError(
-                f"migration {running} is still in flight on schema {plan.schema!r}; finish or roll it back first",
-                file=file,
-                field="operations",
-            ) from None
-        raise SpecError(f"a migration named {migration.name!r} already exists", file=file, field="name") from None
-    return plan
+    for _ in range(_PLAN_AGAIN):
+        versions = _versions_now(conn, migration)
+        plan = preflight.validate(conn, migration, file)  # before writing anything: bad input leaves no trace
+        bootstrap(conn)
+        if _record(conn, migration, plan, versions, file):
+            return plan
+    raise VersionsBusy(
+        f"the versions of schema {migration.schema_name!r} kept changing while {migration.name!r} was planned"
+    )
+
+
+# how many times prepare plans again when the schema's versions changed while it planned (a migration of other
+# tables prepared, completed or rolled back meanwhile)
+_PLAN_AGAIN = 3
+
+
+def _record(
+    conn: psycopg.Connection,
+    migration: Migration,
+    plan: MigrationPlan,
+    versions: tuple[str | None, list[str]],
+    file: str | None,
+) -> bool:
+    """Record the prepared migration under the schema's lock, which orders prepares and contracts: False when the
+    schema's versions changed since it was planned (its snapshot may be stale), refused when it overlaps."""
+    with conn.transaction():
+        compose.lock_versions(conn, plan.schema)
+        compose.check_disjoint(plan, compose.others_in_flight(conn, plan.schema, migration.name), file)
+        if _versions_now(conn, migration) != versions:
+            return False
+        record = records.find(conn, migration.name)
+        if record is not None and record.status == Status.ROLLED_BACK:
+            records.delete(conn, migration.name)
+        spec = migration.model_dump(mode="json", by_alias=True)
+        try:
+            records.insert(conn, migration.name, spec, plan.physical, plan.blue, plan.green, plan.create_blue)
+        except errors.UniqueViolation:
+            raise SpecError(f"a migration named {migration.name!r} already exists", file=file, field="name") from None
+    return True
+
+
+def _versions_now(conn: psycopg.Connection, migration: Migration) -> tuple[str | None, list[str]]:
+    """The schema's current version and its other in-flight migrations: what a plan was made against."""
+    if not schema_exists(conn, "liveshift"):
+        return None, []
+    schema = migration.schema_name
+    others = [n for n in records.in_flight(conn, schema) if n != migration.name]
+    return records.current_version(conn, schema), others
 
 
 def prepare_summary(
@@ -99,8 +135,10 @@ def _require(record: MigrationRecord, action: CoreAction) -> None:
 def expand(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
     record = load_record(conn, name)
     _require(record, lifecycle.EXPAND)
-    plan = plan_of(record)
-    runner.run(conn, plan.phases()["expand"])
+    with compose.views_lock(conn, record.schema_name):  # no hand-over between reading the record and the views
+        compose.expand_may_start(conn, record.schema_name, name)
+        plan = plan_of(load_record(conn, name))
+        runner.run(conn, plan.phases()["expand"])
     grants.sync(conn, plan)  # the views exist now: the roles of the tables get them
     records.set_status(conn, name, Status.EXPANDED)
 
@@ -123,8 +161,11 @@ def cutover(conn: psycopg.Connection, name: str, percent: int = 100) -> None:
     record = load_record(conn, name)
     _require(record, lifecycle.CUTOVER)
     grants.sync(conn, plan_of(record))  # grants made on the tables meanwhile reach green first
-    conn.execute(set_candidate(record.schema_name, record.green_version, percent))
-    records.set_status(conn, name, Status.CUT_OVER)  # at 0%, too: shift moves clients from there
+    with conn.transaction():  # one migration of the schema at a time holds the candidate version
+        compose.lock_versions(conn, record.schema_name)
+        compose.claim_candidate(conn, record.schema_name, record.green_version)
+        conn.execute(set_candidate(record.schema_name, record.green_version, percent))
+        records.set_status(conn, name, Status.CUT_OVER)  # at 0%, too: shift moves clients from there
 
 
 def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
@@ -137,6 +178,8 @@ def shift(conn: psycopg.Connection, name: str, percent: int) -> None:
     with conn.transaction():
         records.lock_row(conn, name)
         record = load_record(conn, name)
+        if percent == 0 and record.status == Status.VERIFIED:
+            return  # a rollback after a cutover whose answer was lost: it did not commit, no client is on green
         if record.status != Status.CUT_OVER:
             raise MigrationStateError(f"cannot shift migration {name!r}: it is {record.status}, not cut over")
         conn.execute(set_candidate(record.schema_name, record.green_version, percent))
@@ -157,6 +200,7 @@ def try_contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QU
     record = load_record(conn, name)
     if record.status != Status.CUT_OVER:  # contract has begun or ended: there is nothing left to try
         return
+    bootstrap(conn)  # a migration prepared by an older liveshift: the store its contract steps record in
     try:
         runner.trial(conn, plan_of(record).phases()["contract"])
     except psycopg.Error as exc:
@@ -171,6 +215,7 @@ def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET)
     if record.status == Status.COMPLETE:
         return
     _require(record, lifecycle.CONTRACT)
+    bootstrap(conn)  # a migration prepared by an older liveshift: the store its contract steps record in
     plan = plan_of(record)
     with conn.transaction():  # the row lock orders it against a concurrent shift
         records.lock_row(conn, name)
@@ -178,10 +223,14 @@ def contract(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET)
             raise MigrationStateError(f"cannot contract migration {name!r}: green has {share}% of clients, not 100%")
         if record.status == Status.CUT_OVER:  # once contract has begun, the columns the sync knows may be renamed
             grants.sync(conn, plan)  # the hidden columns' grants are the ones contract gives the table's columns
+            compose.hand_over(conn, plan)  # other in-flight migrations of the schema: their greens and records
         records.set_status(conn, name, Status.CONTRACTING)
     runner.run(conn, plan.phases()["contract"])
     conn.execute(promote(record.schema_name, record.green_version))
     checkpoints.clear(conn, name)
+    compose.forget_handovers(conn, name)
+    # before COMPLETE: a contract retried after a crash here records it again (`liveshift fleet drift` reads it)
+    records.record_fingerprint(conn, name, read_fingerprint(conn, record.schema_name))
     records.set_status(conn, name, Status.COMPLETE)
 
 
@@ -194,10 +243,14 @@ def rollback(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET,
         why = "contract has begun" if record.status == Status.CONTRACTING else f"it is {record.status}"
         raise MigrationStateError(f"cannot roll back migration {name!r}: {why}")
     records.set_status(conn, name, Status.ROLLING_BACK, reason)
-    plan = plan_of(record)
     if schema_exists(conn, "liveshift"):
-        conn.execute(set_candidate(record.schema_name, None, 0))
-    runner.run(conn, plan.phases()["rollback"])
+        conn.execute(compose.release_candidate(record.schema_name, record.green_version))
+    with compose.views_lock(conn, record.schema_name):  # a hand-over rebuilds no view of a green being dropped
+        record = load_record(conn, name)
+        if record.created_blue and compose.others_in_flight(conn, record.schema_name, name):
+            # the other migrations' blue too: it stays, as a schema's version registered by `liveshift init` does
+            record = record.model_copy(update={"created_blue": False})
+        runner.run(conn, plan_of(record).phases()["rollback"])
     checkpoints.clear(conn, name)
     records.set_status(conn, name, Status.ROLLED_BACK, reason)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.ddl import statements
-from liveshift.ddl.grouping import group_steps
+from liveshift.ddl.grouping import group_steps, merged
+from liveshift.ddl.locks import NO_TABLE_LOCK as NO_LOCK
 from liveshift.ddl.statements import (
     add_row_marker,
     create_trigger_steps,
@@ -21,6 +22,8 @@ from liveshift.ddl.statements import (
     drop_table,
     drop_trigger_steps,
     drop_version_steps,
+    mirror_views_step,
+    triggers_lock,
     view_default_step,
 )
 from liveshift.ddl.steps import Step
@@ -155,6 +158,19 @@ class MigrationPlan:
             if any(t.table == table and t.direction == "up" for t in p.transforms)
         )
 
+    def changed_tables(self) -> set[str]:
+        """Every table name (logical and physical) the migration changes, creates, drops or renames: the tables its
+        operations name, those it fills or triggers, and those whose shape differs at its end."""
+        names = set(self.migration.tables()) | set(self.marker_tables()) | set(self.trigger_tables())
+        for table in self.physical.tables.values():
+            final = self.logical_table_of(table.name)
+            if final is None or final != table:
+                names |= {table.name} | ({final.name} if final is not None else set())
+        for table in self.final.tables.values():
+            if table.physical not in self.physical.tables:
+                names |= {table.name, table.physical}
+        return names
+
     def logical_table_of(self, physical: str) -> Table | None:
         return next((t for t in self.final.tables.values() if t.physical == physical), None)
 
@@ -178,8 +194,7 @@ class MigrationPlan:
     def expand_steps(self) -> list[Step]:
         steps: list[Step] = []
         if self.create_blue:
-            steps += create_version_steps(self.blue, self.schema, self.physical)
-            steps.append(statements.register_version(self.schema, self.blue))
+            steps += statements.create_blue_steps(self.blue, self.schema, self.physical)
         # the tables and columns the dual write fills, then the triggers, then the rest: a constraint on a
         # new column (NOT NULL's CHECK is enforced for new rows even NOT VALID) must not exist before the
         # trigger fills the column, or application writes fail in between
@@ -214,10 +229,15 @@ class MigrationPlan:
     def validate_steps(self) -> list[Step]:
         return [s for _, _, p in self.ops for s in p.validate]
 
-    def _drop_dual_write(self) -> list[Step]:
+    def _drop_dual_write(self, mirrors: dict[str, Step] | None = None) -> list[Step]:
+        """The triggers and row markers; at contract, each table's trigger drop in one transaction with showing the
+        table in its final shape to the other in-flight versions (`mirrors`): a write through one of them goes to
+        the old columns, which the trigger carries over, until that moment, and to the final ones after it."""
         steps: list[Step] = []
         for table in self.trigger_tables():
-            steps += drop_trigger_steps(self.schema, table, self.migration.name)
+            drop_trigger, *rest = drop_trigger_steps(self.schema, table, self.migration.name)
+            mirror = (mirrors or {}).get(table)
+            steps += [merged([mirror, drop_trigger]) if mirror else drop_trigger, *rest]
         for table in self.marker_tables():
             steps.append(drop_column(self.schema, table, MARKER))
         return steps
@@ -235,11 +255,30 @@ class MigrationPlan:
             steps.append(statements.drop_checks_on_columns(self.schema, final.physical, hidden))
         return steps
 
+    def _mirror_steps(self) -> dict[str, Step]:
+        """Per physical table the migration changes: the step that shows it as contract leaves it (or drops it)
+        in the other in-flight versions of the schema (statements.mirror_views_step)."""
+        changed, schema, name = self.changed_tables(), self.schema, self.migration.name
+        out: dict[str, Step] = {}
+        for table in self.physical.tables.values():
+            if table.name in changed and self.logical_table_of(table.name) is None:
+                gone = [table.name]
+                out[table.name] = mirror_views_step(schema, name, self.green, table.name, None, gone, NO_LOCK)
+        for table in self.final.tables.values():
+            if table.name in changed or table.physical in changed:
+                lock = triggers_lock(schema, table.physical) if table.physical in self.trigger_tables() else NO_LOCK
+                old = [table.physical] if table.physical in self.physical.tables else []
+                out[table.physical] = mirror_views_step(schema, name, self.green, table.physical, table, old, lock)
+        return out
+
     def contract_steps(self) -> list[Step]:
         steps = drop_version_steps(self.blue)
+        mirrors = self._mirror_steps()
+        triggered = self.trigger_tables()
+        steps += [step for table, step in mirrors.items() if table not in triggered]
         for _, _, op_plan in self.ops:
             steps += op_plan.contract_first
-        steps += self._drop_dual_write()
+        steps += self._drop_dual_write(mirrors)
         schema = self.schema
         drops: dict[str, list[Step]] = {}
         for physical in self.physical.tables.values():

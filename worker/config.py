@@ -20,6 +20,12 @@ Sources, later ones winning (read by pydantic-settings, validated by pydantic):
         app = "postgresql://liveshift@db:5432/app"
         [scratch]          # optional: an empty database per target for `start --rehearse`
         app = "postgresql://rehearsal@scratch-db:5432/scratch"
+        [fleets.shards]    # named fleets (liveshift/fleet/members.py): targets, pattern or query
+        pattern = "shard*"
+        [fleets.tenants.query]   # database per tenant: one member per name the query returns
+        target = "app"
+        kind = "database"  # or "schema": schema per tenant
+        sql = "SELECT datname FROM pg_database WHERE datname LIKE 'tenant%'"
 
   2. the environment: LIVESHIFT_TEMPORAL_ADDRESS, LIVESHIFT_TEMPORAL_NAMESPACE, LIVESHIFT_TASK_QUEUE,
      LIVESHIFT_TEMPORAL_TLS_CERT, LIVESHIFT_TEMPORAL_TLS_KEY, LIVESHIFT_TEMPORAL_API_KEY,
@@ -48,6 +54,7 @@ from pydantic_settings import (
 )
 
 from liveshift.errors import SpecError
+from liveshift.fleet.members import MemberSelector
 from liveshift.workflows.models import TASK_QUEUE
 
 ENV_PREFIX = "LIVESHIFT_"
@@ -73,6 +80,17 @@ class Settings(BaseModel):
     targets: dict[str, SecretStr] = Field(default_factory=dict)
     # target name -> an empty database its rehearsals may fill (liveshift/rehearsal/scratch.py)
     scratch: dict[str, SecretStr] = Field(default_factory=dict)
+    # fleet name -> the selector naming its members (`liveshift fleet … --fleet NAME`)
+    fleets: dict[str, MemberSelector] = Field(default_factory=dict)
+
+    def fleet(self, name: str) -> MemberSelector:
+        selector = self.fleets.get(name)
+        if selector is None:
+            known = ", ".join(sorted(self.fleets)) or "none"
+            raise SpecError(
+                f"unknown fleet {name!r}: configured are {known} ([fleets.NAME] in LIVESHIFT_CONFIG)", field="fleet"
+            )
+        return selector
 
     def scratch_for(self, target: str) -> str | None:
         dsn = self.scratch.get(target)
@@ -113,6 +131,7 @@ class _Sources(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     targets: dict[str, SecretStr] = Field(default_factory=dict)
     scratch: dict[str, SecretStr] = Field(default_factory=dict)
+    fleets: dict[str, MemberSelector] = Field(default_factory=dict)
     task_queue: str | None = None
     sdk_metrics_port: int | None = None
     target: dict[str, SecretStr] = Field(default_factory=dict)
@@ -128,6 +147,7 @@ class _Sources(BaseSettings):
             metrics_host=self.metrics.host,
             targets={**self.targets, **self.target},
             scratch=self.scratch,
+            fleets=self.fleets,
         )
 
 

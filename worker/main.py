@@ -11,12 +11,14 @@ import prometheus_client
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from liveshift.activities.fleet_drift import FleetDriftActivities
 from liveshift.activities.history import HistoryActivities
 from liveshift.activities.migration import MigrationActivities
 from liveshift.activities.rehearsal import RehearsalActivities
 from liveshift.worker.client import connect, ensure_search_attributes, sdk_runtime
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
+from liveshift.workflows.fleet_drift import FleetDriftWorkflow
 from liveshift.workflows.history import HistoryWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.sandbox import workflow_runner
@@ -35,10 +37,11 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow],
+        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow, FleetDriftWorkflow],
         activities=activities.all()
         + HistoryActivities(settings.dsn_for, executor).all()
-        + RehearsalActivities(settings.dsn_for, settings.scratch_for, executor).all(),
+        + RehearsalActivities(settings.dsn_for, settings.scratch_for, executor).all()
+        + FleetDriftActivities(settings, executor).all(),
         max_concurrent_activities=DB_THREADS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         workflow_runner=workflow_runner(),

@@ -82,6 +82,7 @@ with workflow.unsafe.imports_passed_through():
 from liveshift.workflows.patches import (
     CANCEL_ROLLS_BACK,
     CONTRACT_TRIED_FIRST,
+    DRAIN_AFTER_UNCONFIRMED_CUTOVER,
     DRAIN_BEFORE_DROP,
     PROGRESS_IN_HEARTBEATS,
     REHEARSE_FIRST,
@@ -243,10 +244,15 @@ class MigrationWorkflow:
         status = self._state.status
         status.rollback_reason = reason
         status.waiting_for = None
+        # the cutover activity waits to retry: it may have committed, and clients may be on green already
+        unconfirmed = status.phase == Phase.CUTOVER and status.green_percent is None
         self._runner.enter(Phase.ROLLING_BACK)
-        if self._state.prepared and status.green_percent is not None and workflow.patched(DRAIN_BEFORE_DROP):
+        took_traffic = status.green_percent is not None or (
+            unconfirmed and workflow.patched(DRAIN_AFTER_UNCONFIRMED_CUTOVER)
+        )
+        if self._state.prepared and took_traffic and workflow.patched(DRAIN_BEFORE_DROP):
             # green took traffic (cutover recorded): everyone to blue, then keep green's views until drained
-            await self._shares.send_to_blue()
+            await self._shares.send_to_blue(unconfirmed)
             await self._shares.drain(f"green ({self._state.input.migration.name})")
         if self._state.prepared:
             await self._runner.activity(MigrationActivities.rollback, self._runner.phase_input(reason=reason))

@@ -68,6 +68,16 @@ Histories: every history recorded before it that reached contract or rolled back
 add_column_operator_shifts, add_column_canary_sql_rollback; add_column_drained_before_drop (marker).
 """
 
+DRAIN_AFTER_UNCONFIRMED_CUTOVER = "drain-after-unconfirmed-cutover"
+"""A rollback that arrives while the cutover activity waits to retry (it may have committed, and clients may have
+followed the flag to green, though its answer was lost) is treated as a rollback after cutover: a share of 0%
+first, the drain, then green's views dropped.
+
+Legacy (no marker): such a rollback skipped the share change and the drain, as before any cutover.
+Legacy branch: MigrationWorkflow._roll_back (workflows/migration.py).
+Histories: add_column_rollback_during_cutover_retry (marker); every other history (the branch is not reached).
+"""
+
 REHEARSE_FIRST = "rehearse-first"
 """`start --rehearse` (MigrationOptions.rehearse): before prepare, the `rehearse` activity runs the whole migration
 on a scratch clone of the target (liveshift/rehearsal/); a failed rehearsal ends the migration failed before

@@ -174,9 +174,10 @@ class ShareControl:
 
     # drain before drop
 
-    async def send_to_blue(self) -> None:
-        """Rollback after cutover: every client back to blue first (green's views stay until drained)."""
-        if self._state.status.green_percent not in (None, 0):
+    async def send_to_blue(self, unconfirmed: bool = False) -> None:
+        """Rollback after cutover: every client back to blue first (green's views stay until drained). An
+        `unconfirmed` cutover (its answer lost) may have moved clients: they are sent back all the same."""
+        if unconfirmed or self._state.status.green_percent not in (None, 0):
             await self._apply_share(0, "rollback")
 
     async def drain(self, version: str) -> None:

@@ -1,6 +1,7 @@
 """`liveshift lint FILE.sql…`: the lock each statement takes, whether it rewrites or scans the table under it,
 and the hazards, each with the liveshift operation that does the change safely. No database needed; --dsn
-reads the live catalog (column types, sizes, partitions, domains) to decide what depends on it.
+reads the live catalog (column types, sizes, partitions, domains) to decide what depends on it, and --schema
+reads the same from a schema file (CREATE statements) without a database.
 
 Exit 0 when no statement has a finding, 1 when some do, 2 when a file cannot be read or parsed, the catalog
 cannot be read, or lint itself fails (the error names the file and the statement).
@@ -17,7 +18,7 @@ import psycopg
 from liveshift.cli.process import Exit
 from liveshift.sqlconvert import lint_formats
 from liveshift.sqlconvert.knowledge import Knowledge
-from liveshift.sqlconvert.lint import StatementReport, lint_file
+from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import SqlInputError
 
@@ -37,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dsn",
         help="read the live catalog (read-only): column types, table sizes, partitions, domains, foreign keys",
+    )
+    parser.add_argument(
+        "--schema",
+        action="append",
+        default=[],
+        metavar="SCHEMA.sql",
+        help="a schema file the migrations run against (pg_dump --schema-only, Rails' db/structure.sql): "
+        "column types, indexes, partitions, domains, without a database; with --dsn, read after the catalog",
     )
     parser.add_argument(
         "--format",
@@ -76,20 +85,23 @@ def render_text(reports: list[StatementReport], findings_only: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _knowledge(dsn: str | None) -> Knowledge | None:
-    if dsn is None:
-        return None
-    try:
-        return load(dsn)
-    except psycopg.Error as exc:
-        raise SqlInputError(f"cannot read the catalog: {str(exc).strip()}", file="--dsn") from None
+def _knowledge(dsn: str | None, schemas: list[str]) -> Knowledge | None:
+    knowledge = None
+    if dsn is not None:
+        try:
+            knowledge = load(dsn)
+        except psycopg.Error as exc:
+            raise SqlInputError(f"cannot read the catalog: {str(exc).strip()}", file="--dsn") from None
+    for schema in schemas:
+        knowledge = learn_schema(schema, knowledge)
+    return knowledge
 
 
 def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     reports: list[StatementReport] = []
     try:
-        knowledge = _knowledge(args.dsn)
+        knowledge = _knowledge(args.dsn, args.schema)
         for path in args.files:
             reports += lint_file(path, knowledge)
     except SqlInputError as exc:  # includes lint's own failures (LintInternalError): 2, never 1 (findings)

@@ -153,6 +153,9 @@ class Catalog(BaseModel):
     # what else uses each enum type (or its array type) besides this schema's tables and the views: functions,
     # domains, other types, tables of other schemas (pg_describe_object's words); a type swap refuses them
     enum_dependents: dict[str, list[str]] = Field(default_factory=dict)
+    # the server's server_version_num when read (what it can do decides a few plans:
+    # operations/partitioned_foreign_key.py); 0 in snapshots stored before it was recorded, planned as they were
+    server_version: int = 0
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -287,6 +290,7 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
         dependents=read_dependents(conn, schema),
         enums=read_enums(conn, schema),
         enum_dependents=read_enum_dependents(conn, schema),
+        server_version=conn.info.server_version,
     )
 
 

@@ -549,6 +549,29 @@ def drop_partitioned_index(schema: str, table: str, name: str) -> Step:
     )
 
 
+def create_index_on_only_as(schema: str, table: str, name: str, statement: str, description: str) -> Step:
+    """`statement`: a `CREATE … INDEX IF NOT EXISTS name ON ONLY schema.table …` rebuilt from catalog text
+    (index_rebuild.py, not user input): as create_index_on_only, catalog only."""
+    return Step(
+        description, sql.SQL(statement), lock=Lock(SHARE, ((schema, table),)), skip_if=relation_exists(schema, name)
+    )
+
+
+def add_unique_on_only(schema: str, table: str, name: str, definition: sql.Composable) -> Step:
+    """`ALTER TABLE ONLY table ADD CONSTRAINT name UNIQUE …` on a partitioned table: its index is created over no
+    partition (catalog only; ACCESS EXCLUSIVE and SHARE on this table alone, held briefly) and is invalid until
+    each partition's constraint index is attached to it. PostgreSQL has no `USING INDEX` on a partitioned table.
+    `definition`: `UNIQUE (…)` as composed by the operation, or as PostgreSQL printed it (catalog text)."""
+    return Step(
+        f"add constraint {name} on only {table} (partitioned; its partitions' attached)",
+        sql.SQL("ALTER TABLE ONLY {} ADD CONSTRAINT {} {}").format(
+            qualified(schema, table), sql.Identifier(name), definition
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=constraint_exists(schema, table, name),
+    )
+
+
 # -- the partition lifecycle: create, attach and detach without a long lock ----------------------------------
 # `bound` is a FOR VALUES clause composed by the operation (operations/partition_bounds.py). Attaching a partition
 # while a DEFAULT partition exists takes ACCESS EXCLUSIVE on the DEFAULT partition too, which the SQL does not
@@ -735,6 +758,38 @@ def add_foreign_key_not_valid(
     )
 
 
+def add_foreign_key_over_partitions(
+    schema: str,
+    table: str,
+    name: str,
+    columns: list[str],
+    ref_table: str,
+    ref_columns: list[str],
+    options: sql.Composable,
+    ref_schema: str | None = None,
+) -> Step:
+    """FOREIGN KEY on a partitioned table whose leaf partitions each hold the same key, validated: PostgreSQL
+    attaches those instead of checking their rows (catalog only), and creates it on each sub-level. It holds SHARE
+    ROW EXCLUSIVE on the table and every partition and ACCESS EXCLUSIVE on the referenced table (measured on 15
+    and 18, as for NOT VALID on 18), briefly (operations/partitioned_foreign_key.py)."""
+    return two_tables(
+        Step(
+            f"add foreign key {name} on partitioned {table} ({', '.join(columns)}) -> {ref_table}, attaching its "
+            "partitions' validated keys (catalog only)",
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}").format(
+                qualified(schema, table),
+                sql.Identifier(name),
+                _names(columns),
+                qualified(ref_schema or schema, ref_table),
+                _names(ref_columns),
+                options,
+            ),
+            lock=Lock(ACCESS_EXCLUSIVE, ((ref_schema or schema, ref_table), (schema, table))),
+            skip_if=constraint_exists(schema, table, name),
+        )
+    )
+
+
 def attach_unique_index(schema: str, table: str, name: str, index: str | None = None) -> Step:
     """A unique index built concurrently at expand becomes constraint `name` (brief lock); the index (by
     default of the same name) takes the constraint's name."""
@@ -846,7 +901,7 @@ def _writer_is_green(green: str) -> sql.Composable:
     ).format(sql.Literal(green))
 
 
-def _triggers(schema: str, table: str) -> Lock:
+def triggers_lock(schema: str, table: str) -> Lock:
     """DROP TRIGGER (IF EXISTS) takes ACCESS EXCLUSIVE, CREATE TRIGGER only SHARE ROW EXCLUSIVE."""
     return Lock(ACCESS_EXCLUSIVE, ((schema, table),), by="DROP TRIGGER")
 
@@ -888,7 +943,7 @@ def create_trigger_steps(
                 direct=sql.Literal(BACKFILL_DIRECT),
                 fn=fn,
             ),
-            lock=_triggers(schema, table),
+            lock=triggers_lock(schema, table),
         ),
     ]
 
@@ -902,7 +957,7 @@ def drop_trigger_steps(schema: str, table: str, migration: str) -> list[Step]:
             sql.SQL("DROP TRIGGER IF EXISTS {blue} ON {table}; DROP TRIGGER IF EXISTS {green} ON {table}").format(
                 blue=sql.Identifier(names[0]), green=sql.Identifier(names[1]), table=qualified(schema, table)
             ),
-            lock=_triggers(schema, table),
+            lock=triggers_lock(schema, table),
             skip_if=sql.SQL(
                 "SELECT to_regclass({}) IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger "
                 "WHERE tgrelid = to_regclass({}) AND tgname = ANY({}))"
@@ -979,6 +1034,19 @@ def create_version_steps(version: str, schema: str, catalog: Catalog) -> list[St
     return steps
 
 
+def create_blue_steps(version: str, schema: str, catalog: Catalog) -> list[Step]:
+    """The schema's first version, unless it is registered already: another migration in flight on the schema,
+    prepared before either expanded, created it (its views hold their grants), or this expand ran them before."""
+    registered = sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM liveshift.active_versions WHERE schema_name = {} AND current_version = {})"
+    ).format(sql.Literal(schema), sql.Literal(version))
+    steps = []
+    for step in create_version_steps(version, schema, catalog):
+        guard = registered if step.skip_if is None else sql.SQL("SELECT ({}) OR ({})").format(registered, step.skip_if)
+        steps.append(replace(step, skip_if=guard))
+    return [*steps, register_version(schema, version)]
+
+
 def drop_version_steps(version: str) -> list[Step]:
     """Drop our views, then the schema: RESTRICT, so a user object built on a view stops us loudly."""
     drop_views = sql.SQL(
@@ -997,6 +1065,78 @@ def drop_version_steps(version: str) -> list[Step]:
             skip_if=gone,
         ),
     ]
+
+
+HANDOVERS = sql.Identifier("liveshift", "view_handovers")
+# the key of the advisory lock an expand or a rollback holds while it creates or drops a green's views
+VIEWS_LOCK = 0x6C737677  # 'lsvw'
+
+_MIRROR = """DO $ls$ DECLARE v text; g record; src oid := to_regclass({source}); BEGIN
+PERFORM pg_advisory_xact_lock({lock_key}, hashtext({schema}));
+FOR v IN SELECT m.green_version FROM liveshift.migrations m JOIN pg_namespace n ON n.nspname = m.green_version
+    WHERE m.schema_name = {schema} AND m.name <> {migration}
+    AND m.status NOT IN ('complete', 'rolled_back', 'rolling_back') LOOP
+  {drops}
+  IF {create} THEN
+    EXECUTE format('CREATE VIEW %I.%I AS ', v, {view}) || {select};
+    IF current_setting('server_version_num')::int >= {invoker_since} THEN
+      EXECUTE format('ALTER VIEW %I.%I SET (security_invoker = %s)', v, {view},
+        coalesce((SELECT c.reloptions @> ARRAY['security_invoker=true'] FROM pg_class c WHERE c.oid = src), false));
+    END IF;
+    FOR g IN SELECT a.privilege_type AS p, NULL::name AS col, a.grantee FROM pg_class c
+        CROSS JOIN LATERAL aclexplode(c.relacl) a WHERE c.oid = src AND a.grantee <> c.relowner
+      UNION ALL SELECT a.privilege_type, att.attname, a.grantee FROM pg_attribute att
+        JOIN pg_class c ON c.oid = att.attrelid CROSS JOIN LATERAL aclexplode(att.attacl) a
+        WHERE att.attrelid = src AND att.attnum > 0 AND NOT att.attisdropped AND a.grantee <> c.relowner LOOP
+      EXECUTE format('GRANT %s%s ON %I.%I TO %s', g.p, CASE WHEN g.col IS NULL THEN '' ELSE format(' (%I)', g.col)
+        END, v, {view}, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END);
+    END LOOP;
+    FOR g IN SELECT att.attname AS col, pg_get_expr(d.adbin, d.adrelid) AS expr FROM pg_attrdef d
+        JOIN pg_attribute att ON att.attrelid = d.adrelid AND att.attnum = d.adnum WHERE d.adrelid = src LOOP
+      EXECUTE format('ALTER VIEW %I.%I ALTER COLUMN %I SET DEFAULT %s', v, {view}, g.col, g.expr);
+    END LOOP;
+  END IF;
+END LOOP;
+INSERT INTO liveshift.view_handovers VALUES ({migration}, {table}) ON CONFLICT DO NOTHING;
+END $ls$"""
+
+
+def mirror_views_step(
+    schema: str, migration: str, green: str, physical: str, table: Table | None, old_names: list[str], lock: Lock
+) -> Step:
+    """At contract, show a table the migration changed (`table`: its final shape; None: dropped) in the greens of
+    the schema's other in-flight migrations as it is now: their views of it, under its old names, are replaced by
+    a copy of this migration's green view (over the same columns, with its rights, grants and defaults). Once per
+    table (recorded in liveshift.view_handovers, in the same transaction): a view over the hidden columns could not
+    be built again after contract's renames. The advisory lock waits for an expand or rollback of another
+    migration that is creating or dropping its green's views."""
+    drops = sql.SQL("\n  ").join(
+        sql.SQL("EXECUTE format('DROP VIEW IF EXISTS %I.%I', v, {});").format(sql.Literal(name))
+        for name in sorted({*old_names, *([table.name] if table else [])})
+    )
+    select = sql.SQL("")
+    if table is not None:
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(sql.Identifier(c.physical), sql.Identifier(c.name)) for c in table.columns
+        )
+        select = sql.SQL("SELECT {} FROM {}").format(columns, qualified(schema, table.physical))
+    statement = sql.SQL(_MIRROR).format(
+        source=sql.Literal(qualified(green, table.name).as_string(None) if table else ""),
+        lock_key=sql.Literal(VIEWS_LOCK),
+        schema=sql.Literal(schema),
+        migration=sql.Literal(migration),
+        drops=drops,
+        create=sql.SQL("true" if table is not None else "false"),
+        view=sql.Literal(table.name if table else ""),
+        select=sql.Literal(select.as_string(None)),
+        invoker_since=sql.Literal(SECURITY_INVOKER_SINCE),
+        table=sql.Literal(physical),
+    )
+    done = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE migration = {} AND table_name = {})").format(
+        HANDOVERS, sql.Literal(migration), sql.Literal(physical)
+    )
+    description = f"show {table.name if table else physical} as contract leaves it in other in-flight greens, if any"
+    return Step(description, statement, lock=lock, skip_if=done)
 
 
 def register_version(schema: str, version: str) -> Step:

@@ -24,6 +24,7 @@ from liveshift.operations.constraints import (
     plan_declared_constraints,
     unique_name,
 )
+from liveshift.operations.partitioned_index import partition_key_missing
 
 
 class AddColumn(OperationBase):
@@ -46,6 +47,9 @@ class AddColumn(OperationBase):
                 "old row) or 'default' to fill existing rows",
             )
         check_column_options(self, self.column, "column")
+        missing = partition_key_missing(table, [self.column.name]) if table.partitioning is not None else None
+        if self.column.unique and missing:  # a new column is in no partition key: no unique key on it alone
+            raise self.fail("column.unique", missing)
         if self.column.references:
             ref = catalog.table(self.column.references.table)
             if ref is None:

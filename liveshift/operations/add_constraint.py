@@ -2,7 +2,9 @@
 
 check and foreign_key are added NOT VALID at expand (they hold for new writes of both versions
 from then on) and VALIDATEd after the backfill (reads and writes continue). unique is a unique
-index built CONCURRENTLY at expand and attached as the constraint at contract.
+index built CONCURRENTLY at expand and attached as the constraint at contract; on a partitioned table,
+where PostgreSQL attaches no constraint USING INDEX, the constraint is built per partition and attached at
+expand (partitioned_index.partitioned_unique_steps).
 
 With `up` (and `down`), rows that would violate the constraint are fixed into a hidden copy of the column,
 which carries the constraint and takes the column's place at contract (constraint_fix.py); `not_null` always
@@ -15,7 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshift.catalog import Catalog, Constraint, Index
+from liveshift.catalog import Catalog, Constraint, Index, Table
 from liveshift.ddl.statements import (
     add_check_not_valid,
     add_foreign_key_not_valid,
@@ -29,6 +31,12 @@ from liveshift.ddl.statements import (
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.constraint_fix import apply_fixed, check_fixed, plan_fixed
 from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
+from liveshift.operations.partitioned_foreign_key import (
+    partitioned_foreign_key_rollback,
+    partitioned_foreign_key_steps,
+    per_partition,
+)
+from liveshift.operations.partitioned_index import partition_key_missing, partitioned_unique_steps
 from liveshift.shape import user_expression
 
 OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
@@ -93,6 +101,10 @@ class AddConstraint(OperationBase):
             raise self.fail("name", f"a relation named {self.name!r} already exists in schema {catalog.schema_name}")
         for i, name in enumerate(self.columns or []):
             self.require_column(table, name, f"columns[{i}]")
+        if self.type == "unique" and table.partitioning is not None:
+            missing = partition_key_missing(table, list(self.columns or []))
+            if missing:
+                raise self.fail("columns", missing)
         if self.references is not None:
             assert self.columns is not None
             ref = self.require_table(catalog, self.references.table, "references.table")
@@ -132,6 +144,9 @@ class AddConstraint(OperationBase):
         columns = [table.column(c).physical for c in self.columns or []]  # type: ignore[union-attr]
         final_table, _ = ctx.final_name_of(table.physical)
         plan = OpPlan()
+        if self.type == "unique":
+            self._plan_unique(ctx, plan, table, columns)
+            return plan
         if self.type == "check":
             assert self.check_expr is not None
             description = f"add check {self.name} on {table.physical} NOT VALID (holds for new writes)"
@@ -141,23 +156,44 @@ class AddConstraint(OperationBase):
             plan.expressions.append(
                 ExpressionProbe("check", table.physical, self.check_expr, stored_shape(ctx, table), "boolean")
             )
-        elif self.type == "foreign_key":
-            assert self.references is not None
-            ref = ctx.before.tables[self.references.table]
-            ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
-            options = on_delete(self.references.on_delete)
-            name = self.name
-            fk = add_foreign_key_not_valid(schema, table.physical, name, columns, ref.physical, ref_columns, options)
-            plan.expand.append(fk)
-        if self.type in ("check", "foreign_key"):
-            plan.validate.append(validate_constraint(schema, table.physical, self.name))
-            # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way
-            plan.contract.append(validate_constraint(schema, final_table, self.name))
-            plan.rollback.append(drop_constraint(schema, table.physical, self.name))
-        else:
-            if self.name in relation_names(ctx.physical):
-                raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
-            plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
-            plan.contract.append(attach_unique_index(schema, final_table, self.name))
-            plan.rollback.append(drop_index_concurrently(schema, self.name))
+        elif self._plan_foreign_key(ctx, plan, table, columns):
+            return plan
+        plan.validate.append(validate_constraint(schema, table.physical, self.name))
+        # a no-op when the validate phase ran; keeps contract's result the plain ALTER's either way
+        plan.contract.append(validate_constraint(schema, final_table, self.name))
+        plan.rollback.append(drop_constraint(schema, table.physical, self.name))
         return plan
+
+    def _plan_foreign_key(self, ctx: OpContext, plan: OpPlan, table: Table, columns: list[str]) -> bool:
+        """The key NOT VALID at expand; True when it is planned whole (per partition, partitioned_foreign_key.py),
+        False when it is validated as a CHECK is."""
+        assert self.references is not None
+        ref = ctx.before.tables[self.references.table]
+        ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
+        target = (self.name, columns, ref.physical, ref_columns, on_delete(self.references.on_delete))
+        if table.partitioning is None or not per_partition(ctx.physical):
+            plan.expand.append(add_foreign_key_not_valid(ctx.schema, table.physical, *target))
+            return False
+        expand, validate = partitioned_foreign_key_steps(ctx.schema, table.physical, table.partitioning, *target)
+        plan.expand += expand
+        plan.validate += validate
+        plan.rollback += partitioned_foreign_key_rollback(
+            ctx.schema, table.physical, table.partitioning, self.name, ref.physical
+        )
+        return True
+
+    def _plan_unique(self, ctx: OpContext, plan: OpPlan, table: Table, columns: list[str]) -> None:
+        """A unique index CONCURRENTLY, attached as the constraint at contract; on a partitioned table, per
+        partition at expand (partitioned_index.partitioned_unique_steps)."""
+        schema = ctx.schema
+        if self.name in relation_names(ctx.physical):
+            raise self.fail("name", f"a relation named {self.name!r} exists in schema {schema} until contract")
+        if table.partitioning is not None:
+            expand, rollback = partitioned_unique_steps(schema, table.physical, table.partitioning, self.name, columns)
+            plan.expand += expand
+            plan.rollback += rollback
+            return
+        final_table, _ = ctx.final_name_of(table.physical)
+        plan.expand.append(create_index_concurrently(schema, table.physical, self.name, columns, unique=True))
+        plan.contract.append(attach_unique_index(schema, final_table, self.name))
+        plan.rollback.append(drop_index_concurrently(schema, self.name))

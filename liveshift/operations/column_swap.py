@@ -25,7 +25,9 @@ from liveshift.ddl.steps import Step, while_hidden
 from liveshift.errors import SpecError
 from liveshift.operations.base import ExpressionProbe, OpContext, OpPlan, Transform, VerifyCheck, hidden_name
 from liveshift.operations.constraints import not_null_check_name
-from liveshift.operations.index_rebuild import rebuilt_index
+from liveshift.operations.index_rebuild import rebuilt_index, rebuilt_unique
+from liveshift.operations.partitioned_foreign_key import partitioned_foreign_key_steps, per_partition
+from liveshift.operations.partitioned_index import rebuilt_partitioned_index
 
 
 @dataclass
@@ -93,6 +95,8 @@ def _refuse_index(table: Table, index: Index, old: str, where: str) -> None:
         raise SpecError(f"exclusion constraint {con.name!r} uses {where}; liveshift cannot rebuild it")
     if rebuilt_index(index.definition, "", table.physical, index.name, old, old) is None:
         raise SpecError(f"index {index.name!r} on {where} cannot be read back: {index.definition}")
+    if con is not None and con.kind == "unique" and rebuilt_unique(con.definition, old, old) is None:
+        raise SpecError(f"constraint {con.name!r} on {where} cannot be read back: {con.definition}")
 
 
 def _refuse_constraint(ctx: OpContext, swap: Swap, con: Constraint, where: str) -> None:
@@ -201,15 +205,22 @@ def _rebuild_index(ctx: OpContext, plan: OpPlan, swap: Swap, index: Index, final
     orig = stored.index(index.name)
     assert orig is not None
     temp = hidden_name("ix", index.name)
-    # every option it had (index_rebuild.py); its predicate over the new column is compiled before expand
+    if orig.predicate is not None and mentions(orig.predicate, old):
+        # its predicate over the new column is compiled before expand
+        variables = tuple(_as_new_type(c, swap) for c in stored.columns)
+        plan.expressions.append(ExpressionProbe(swap.spec_field, physical, orig.predicate, variables, "boolean"))
+    con = stored.constraint(orig.constraint) if orig.constraint else None
+    if stored.partitioning is not None:  # per partition (partitioned_index.py)
+        unique = con if con is not None and con.kind == "unique" else None
+        expand, contract = rebuilt_partitioned_index(schema, stored, orig, unique, temp, old, swap.hidden)
+        plan.expand += expand
+        plan.contract += contract
+        return
+    # every option it had (index_rebuild.py)
     rebuilt = rebuilt_index(orig.definition, schema, physical, temp, old, swap.hidden, orig.tablespace)
     assert rebuilt is not None  # refuse_unsupported read it back
     description = f"rebuild index {index.name} on {physical} as {temp} over {swap.hidden} concurrently"
     plan.expand.append(statements.create_index_as(schema, physical, temp, rebuilt, description))
-    if orig.predicate is not None and mentions(orig.predicate, old):
-        variables = tuple(_as_new_type(c, swap) for c in stored.columns)
-        plan.expressions.append(ExpressionProbe(swap.spec_field, physical, orig.predicate, variables, "boolean"))
-    con = stored.constraint(orig.constraint) if orig.constraint else None
     if con is not None and con.kind == "unique":
         plan.contract.append(statements.attach_unique_index(schema, final_table, con.name, index=temp))
     else:
@@ -246,18 +257,19 @@ def _rebuild_foreign_key(ctx: OpContext, plan: OpPlan, swap: Swap, name: str, fi
     assert orig is not None
     temp = hidden_name("fk", name)
     columns = [swap.hidden if c == swap.column.physical else c for c in orig.columns]
-    plan.expand.append(
-        statements.add_foreign_key_not_valid(
-            schema,
-            physical,
-            temp,
-            columns,
-            orig.ref_table or "",
-            orig.ref_columns,
-            sql.SQL(foreign_key_options(orig) or ""),
-            ref_schema=orig.ref_schema or schema,
+    target = (temp, columns, orig.ref_table or "", orig.ref_columns, sql.SQL(foreign_key_options(orig) or ""))
+    partitioning = ctx.physical.tables[physical].partitioning
+    if partitioning is not None and orig.validated and per_partition(ctx.physical):  # partitioned_foreign_key.py
+        expand, validate = partitioned_foreign_key_steps(
+            schema, physical, partitioning, *target, ref_schema=orig.ref_schema or schema
         )
-    )
-    if orig.validated:
-        plan.validate.append(statements.validate_constraint(schema, physical, temp))
+        plan.expand += expand
+        plan.validate += validate
+    else:
+        plan.expand.append(
+            statements.add_foreign_key_not_valid(schema, physical, *target, ref_schema=orig.ref_schema or schema)
+        )
+        if orig.validated:
+            plan.validate.append(statements.validate_constraint(schema, physical, temp))
+    # a partitioned table's partitions keep theirs under the temporary name: PostgreSQL renames this one alone
     plan.contract.append(statements.rename_constraint(schema, final_table, temp, name))

@@ -16,6 +16,7 @@ from liveshift.catalog import Table
 from liveshift.ddl import statements
 from liveshift.operations.base import OpContext, OpPlan, VerifyCheck, hidden_name
 from liveshift.operations.columns import ForeignKeyRef
+from liveshift.operations.partitioned_foreign_key import partitioned_foreign_key_steps, per_partition
 from liveshift.shape import user_expression
 
 
@@ -85,11 +86,15 @@ def plan_declared_constraints(
         ref_col = ref.column(references.column)
         assert ref_col is not None
         options = references.options_sql({c.name: c.physical for c in ctx.after.tables[table].columns})
-        plan.expand.append(
-            statements.add_foreign_key_not_valid(
-                schema, physical, foreign_key, [column], ref.physical, [ref_col.physical], options
-            )
-        )
-        plan.validate.append(statements.validate_constraint(schema, physical, foreign_key))
+        target = (foreign_key, [column], ref.physical, [ref_col.physical], options)
+        partitioning = ctx.before.tables[table].partitioning
+        # validated per partition before 18 (partitioned_foreign_key.py); rollback drops the column and the keys
+        if partitioning is not None and per_partition(ctx.physical):
+            expand, validate = partitioned_foreign_key_steps(schema, physical, partitioning, *target)
+            plan.expand += expand
+            plan.validate += validate
+        else:
+            plan.expand.append(statements.add_foreign_key_not_valid(schema, physical, *target))
+            plan.validate.append(statements.validate_constraint(schema, physical, foreign_key))
     if check:
         check_at_contract(plan, schema, physical, final_table, check, ctx.after.tables[table])

@@ -44,18 +44,49 @@ def _index_statement(definition: str) -> ast.IndexStmt | None:
 
 
 def rebuilt_index(
-    definition: str, schema: str, table: str, name: str, old: str, new: str, tablespace: str | None = None
+    definition: str,
+    schema: str,
+    table: str,
+    name: str,
+    old: str,
+    new: str,
+    tablespace: str | None = None,
+    *,
+    on_only: bool = False,
 ) -> str | None:
     """`CREATE … INDEX CONCURRENTLY IF NOT EXISTS name ON schema.table …` from `definition` (pg_get_indexdef of
-    an index on `table`) with column `old` replaced by `new`; None when the text is not one CREATE INDEX.
-    `tablespace`: the index's own (pg_get_indexdef does not print it), None for the database's default."""
+    an index on `table`, or on the partitioned table `table` is a partition of) with column `old` replaced by
+    `new`; None when the text is not one CREATE INDEX. `tablespace`: the index's own (pg_get_indexdef does not
+    print it), None for the database's default. `on_only`: `CREATE … INDEX … ON ONLY` instead, not concurrently
+    (a partitioned table's own index, partitioned_index.py)."""
     statement = _index_statement(definition)
     if statement is None:
         return None
     _Rename(old, new)(statement)
     statement.idxname = name
-    statement.relation = ast.RangeVar(schemaname=schema, relname=table, inh=True, relpersistence="p")
-    statement.concurrent = True
+    statement.relation = ast.RangeVar(schemaname=schema, relname=table, inh=not on_only, relpersistence="p")
+    statement.concurrent = not on_only
     statement.if_not_exists = True
     statement.tableSpace = tablespace
     return RawStream()(statement)
+
+
+def rebuilt_unique(definition: str, old: str, new: str) -> str | None:
+    """A unique constraint's `definition` (pg_get_constraintdef: `UNIQUE [NULLS NOT DISTINCT] (…) [INCLUDE (…)]
+    [WITH (…)]`) with column `old` replaced by `new`; None when it is not one such constraint. For a
+    partitioned table, whose constraint cannot be attached USING INDEX (partitioned_index.py)."""
+    try:
+        statements = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {definition}")
+    except ParseError:
+        return None
+    statement = statements[0].stmt if len(statements) == 1 else None
+    constraint = statement.cmds[0].def_ if isinstance(statement, ast.AlterTableStmt) else None
+    if not isinstance(constraint, ast.Constraint) or constraint.keys is None:
+        return None
+
+    def renamed(names: tuple[ast.String, ...] | None) -> tuple[ast.String, ...] | None:
+        return None if names is None else tuple(ast.String(sval=new if n.sval == old else n.sval) for n in names)
+
+    constraint.keys, constraint.including = renamed(constraint.keys), renamed(constraint.including)
+    constraint.conname = None
+    return RawStream()(constraint)

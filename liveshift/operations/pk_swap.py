@@ -21,6 +21,7 @@ from liveshift.ddl import statements
 from liveshift.errors import SpecError
 from liveshift.operations.base import OpContext, OpPlan, hidden_name, replace_table
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
+from liveshift.operations.partitioned_foreign_key import partitioned_foreign_key_steps, per_partition
 
 
 def cast(column: str, type_: str) -> str:
@@ -86,13 +87,15 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
             raise SpecError(f"foreign key {fk.name!r} of table {source.name!r} cannot be rebuilt: {fk.definition}")
         temp = hidden_name("fk", fk.name)
         # after the backfill every parent row has its new key: only now can the new key be enforced
-        plan.validate.append(
-            statements.add_foreign_key_not_valid(
-                schema, source.physical, temp, [ref_swap.hidden], physical, [swap.hidden], sql.SQL(options)
-            )
-        )
-        if original.validated:
-            plan.validate.append(statements.validate_constraint(schema, source.physical, temp))
+        target = (temp, [ref_swap.hidden], physical, [swap.hidden], sql.SQL(options))
+        partitioning = ctx.physical.tables[source.physical].partitioning
+        if partitioning is not None and original.validated and per_partition(ctx.physical):
+            expand, validate = partitioned_foreign_key_steps(schema, source.physical, partitioning, *target)
+            plan.validate += expand + validate
+        else:
+            plan.validate.append(statements.add_foreign_key_not_valid(schema, source.physical, *target))
+            if original.validated:
+                plan.validate.append(statements.validate_constraint(schema, source.physical, temp))
         first.key_swap.append(
             statements.drop_foreign_key_while_hidden(schema, source.physical, fk.name, physical, ref_swap.hidden)
         )

@@ -19,10 +19,11 @@ from liveshift.preflight.partitioned import check_partitioned
 from liveshift.preflight.server import require_supported_server
 from liveshift.spec import Migration
 from liveshift.store import record as records
+from liveshift.versions import compose
 
 
 def _check_record(conn: psycopg.Connection, migration: Migration, file: str | None) -> str | None:
-    """Refuse a name already used or a schema with a migration in flight; the schema's current version."""
+    """Refuse a name already used; the schema's current version."""
     if not schema_exists(conn, "liveshift"):
         return None
     schema = migration.schema_name
@@ -30,13 +31,6 @@ def _check_record(conn: psycopg.Connection, migration: Migration, file: str | No
     if record is not None and record.status != Status.ROLLED_BACK:
         raise SpecError(
             f"a migration named {migration.name!r} already exists (status {record.status})", file=file, field="name"
-        )
-    others = [n for n in records.in_flight(conn, schema) if n != migration.name]
-    if others:
-        raise SpecError(
-            f"migration {others[0]!r} is still in flight on schema {schema!r}; finish or roll it back first",
-            file=file,
-            field="operations",
         )
     return records.current_version(conn, schema)
 
@@ -49,8 +43,11 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     current = _check_record(conn, migration, file)
     if not schema_exists(conn, schema):
         raise SpecError(f"schema {schema!r} does not exist", file=file, field="schema")
-    catalog = read_catalog(conn, schema)
+    # other migrations in flight on the schema: their tables as they were before their expand, and none shared
+    others = compose.others_in_flight(conn, schema, migration.name)
+    catalog = compose.current_shape(read_catalog(conn, schema), others)
     plan = build_plan(migration, catalog, current, file=file)
+    compose.check_disjoint(plan, others, file)
     volatile = read_volatile(conn, [t.expression for t in plan.transforms])
     if volatile:  # recorded in the snapshot, so every phase plans them alike (expressions/volatility.py)
         plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)

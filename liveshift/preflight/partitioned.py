@@ -4,9 +4,11 @@ Most operations on a partitioned table run as on any table: PostgreSQL carries a
 NULL, a rename and the dual-write triggers from the partitioned table to every partition, and the backfill and
 verify walk its leaf partitions (plan.BackfillTarget.parent). What it does not carry is read here from the
 statements the plan would run (pglast), whichever operation planned them, so that nothing plan accepts fails
-later on one: an index built CONCURRENTLY on the partitioned table itself (create_index builds one per partition,
-partitioned_index.py; an index rebuilt for a column swap does not yet), a constraint attached USING INDEX, a
-foreign key NOT VALID before PostgreSQL 18, a change to a column of a partition key.
+later on one: an index built CONCURRENTLY on the partitioned table itself, a constraint attached USING INDEX (the
+operations build both per partition instead: operations/partitioned_index.py; these refusals catch a path that
+does not), a foreign key left NOT VALID on it before PostgreSQL 18 (a validated one is validated per partition
+and attached: operations/partitioned_foreign_key.py; a NOT VALID one rebuilt by a column swap stays NOT VALID),
+a change to a column of a partition key.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from pglast.parser import ParseError
 from liveshift.catalog import Table
 from liveshift.ddl.steps import Step
 from liveshift.errors import SpecError
+from liveshift.operations.partitioned_foreign_key import NOT_VALID_FOREIGN_KEY_SINCE
 from liveshift.plan import MigrationPlan
 
-# the first release that adds a foreign key NOT VALID to a partitioned table
-NOT_VALID_FOREIGN_KEY_SINCE = 180000
 # the first release with DETACH PARTITION … CONCURRENTLY
 DETACH_CONCURRENTLY_SINCE = 140000
 # the operations that attach, detach or create a partition (operations/partition_lifecycle.py)
@@ -73,8 +74,8 @@ class _Reader:
         if isinstance(stmt, ast.IndexStmt) and stmt.concurrent and (table := self.partitioned(stmt.relation)):
             return table.name, (
                 f"it builds index {stmt.idxname!r} CONCURRENTLY on partitioned table {table.name!r}, which PostgreSQL "
-                "cannot do; liveshift builds an index on a partitioned table partition by partition for create_index "
-                "only, so far"
+                "cannot do (liveshift builds create_index's, add_constraint's and a column swap's indexes partition "
+                "by partition, not this one)"
             )
         if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX and stmt.concurrent:
             dropped = [(names[-1].sval, self.indexes.get(names[-1].sval)) for names in stmt.objects]
@@ -124,8 +125,9 @@ class _Reader:
         if foreign and constraint.skip_validation and self.server_version < NOT_VALID_FOREIGN_KEY_SINCE:
             return (
                 f"it adds foreign key {constraint.conname!r} NOT VALID to partitioned table {table.name!r}, which "
-                f"PostgreSQL supports from version 18 (this server is {self.server_version // 10000}); without it the "
-                "key would be validated under a lock held for a scan of every partition"
+                f"PostgreSQL supports from version 18 (this server is {self.server_version // 10000}); a key left "
+                "NOT VALID (as this one was before the change) cannot be attached to its partitions' keys, so it "
+                "would be validated under a lock held for a scan of every partition (validate it first)"
             )
         return None
 

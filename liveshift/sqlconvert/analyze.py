@@ -15,9 +15,11 @@ from typing import Any
 from pglast import ast
 from pglast.enums import ConstrType, DropBehavior, ObjectType
 
-from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, constraint
+from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, assumed_default_scan, constraint
+from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
+from liveshift.sqlconvert.plpgsql import do_statements
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse
 
@@ -50,7 +52,19 @@ def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
     tables = s.with_partitions(table) if node.relation.inh else (table,)
     if node.concurrent:
         return [s.on(SUE, tables, [], scans=True)]
+    if not node.relation.inh and _partitioned(s, table):  # ON ONLY: an invalid index, partitions attached later
+        return [s.on("SHARE", tables, [])]
     return [s.on("SHARE", tables, ["require-concurrent-index-creation"], scans=True)]
+
+
+def _partitioned(s: Scope, table: str) -> bool:
+    """Whether `table` is partitioned; unknown, a CREATE INDEX … ON ONLY is assumed to be on a partitioned
+    table (on a plain one ONLY changes nothing, so nobody writes it there)."""
+    info = s.k.table(table)
+    if info is not None and (info.partitioned or s.k.live or info.new):
+        return info.partitioned
+    s.note(f"assumed {table} is partitioned (ON ONLY builds no index on it); --dsn reads it")
+    return True
 
 
 def _object_name(obj: Any) -> str:
@@ -70,6 +84,11 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
     """ACCESS EXCLUSIVE on the table and on every table its foreign keys reference (their triggers go);
     CASCADE reaches the tables whose foreign keys reference it too."""
     others = {r for name in names if (info := s.k.table(name)) for r in info.references}
+    for name in names:  # a partition: its parent, and the parent's DEFAULT partition (its bound changes)
+        if (info := s.k.table(name)) is not None and info.parent:
+            others.add(info.parent)
+            if (parent := s.k.table(info.parent)) is not None and parent.default_partition:
+                others.add(parent.default_partition)
     if cascade:
         others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
     found = [s.on(AE, names, ["ban-drop-table"])]
@@ -143,8 +162,8 @@ def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
     found = [s.on(AE, (parent,), [])]
     info = s.k.table(parent)
     default = info.default_partition if info is not None and not is_default else None
-    if info is None and not s.k.live and not is_default:
-        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
+    if not default and not is_default:
+        found += assumed_default_scan(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     return found
@@ -171,11 +190,12 @@ def _vacuum(s: Scope, node: ast.VacuumStmt) -> list[Finding]:
 
 
 def _truncate(s: Scope, node: ast.TruncateStmt) -> list[Finding]:
+    """ACCESS EXCLUSIVE, and new (empty) files for each table: a new relfilenode, as a rewrite has (measured)."""
     tables = tuple(rel(r) for r in node.relations)
     codes = ["ban-truncate-cascade"] if node.behavior == DropBehavior.DROP_CASCADE else []
     if codes:
         tables += tuple(r for t in tables for r in s.k.referencing(t) if r not in tables)
-    return [s.on(AE, tables, codes)]
+    return [s.on(AE, tables, ["truncate-table", *codes], rewrites=True)]
 
 
 def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
@@ -188,16 +208,28 @@ def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
     return [s.on(AE, table, ["refresh-materialized-view"], rewrites=True), *found]
 
 
-def _dml(s: Scope, node: Any) -> list[Finding]:
-    # row locks only; UPDATE and DELETE read the table (a long statement when they touch every row)
-    reads = isinstance(node, ast.UpdateStmt | ast.DeleteStmt)
-    return [s.on("ROW EXCLUSIVE", (rel(node.relation),), [], scans=reads)]
+def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
+    """A DO block's statements, each as if it ran (every branch: a migration's conditional DDL is there to run)."""
+    inner = do_statements(node)
+    if inner:
+        s.note("read the DO block's statements as if every branch runs")
+    return [found for stmt in inner for found in analyse(stmt, s)] or [_quiet()]
+
+
+def _create_seq(s: Scope, node: ast.CreateSeqStmt) -> list[Finding]:
+    """OWNED BY takes ACCESS SHARE on the owning table (measured)."""
+    for opt in node.options or ():
+        if opt.defname == "owned_by" and len(opt.arg) > 1:
+            return [s.on("ACCESS SHARE", (".".join(p.sval for p in opt.arg[:-1]),), [])]
+    return [_quiet()]
 
 
 def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
     """ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and SET NOT NULL check every column of the domain:
     SHARE on each table using it, and a scan of each. The rest change the catalog only."""
     domain = node.typeName[-1].sval
+    if node.subtype in ("C", "O"):  # ADD CONSTRAINT, SET NOT NULL: a new column of it now rewrites
+        s.k.constrained.add(domain)
     checks = node.subtype == "V" or node.subtype == "O" or (node.subtype == "C" and not node.def_.skip_validation)
     if not checks:
         return [_quiet()]
@@ -210,11 +242,15 @@ def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
 
 def _create_domain(s: Scope, node: ast.CreateDomainStmt) -> list[Finding]:
     s.k.domains.setdefault(node.domainname[-1].sval, set())
+    if node.constraints:
+        s.k.constrained.add(node.domainname[-1].sval)
     return [_quiet()]
 
 
 def _grant(s: Scope, node: ast.GrantStmt) -> list[Finding]:
-    if node.objtype == ObjectType.OBJECT_TABLE and node.targtype == 0:  # ACL_TARGET_OBJECT on named tables
+    named = node.targtype == 0  # ACL_TARGET_OBJECT: named relations, not ALL TABLES IN SCHEMA
+    # ACCESS SHARE on each relation on 18 (measured); 15 takes none (measured; 16 and 17 are not)
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named and (s.k.version or 18) >= 18:
         return [s.on("ACCESS SHARE", tuple(rel(o) for o in node.objects or ()), [])]
     return [_quiet()]
 
@@ -275,15 +311,18 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.RefreshMatViewStmt: _refresh,
     ast.LockStmt: lambda s, n: [s.on(ORDER[n.mode], tuple(rel(r) for r in n.relations), [])],
     ast.DropdbStmt: lambda s, n: [(Effect(lock="none", existing=False), ["ban-drop-database"])],
-    ast.UpdateStmt: _dml,
-    ast.DeleteStmt: _dml,
-    ast.InsertStmt: _dml,
+    ast.UpdateStmt: dml,
+    ast.DeleteStmt: dml,
+    ast.InsertStmt: dml,
     ast.AlterDomainStmt: _alter_domain,
     ast.CreateDomainStmt: _create_domain,
     ast.GrantStmt: _grant,
     ast.CommentStmt: _comment,
     ast.ViewStmt: _view,
     ast.AlterSeqStmt: _alter_seq,
+    ast.CreateSeqStmt: _create_seq,
+    ast.DoStmt: _do,
+    ast.SelectStmt: lambda s, n: select(s, n) or [_quiet()],
     ast.CreateTableAsStmt: _create_as,
     ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
@@ -295,10 +334,10 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
 
 # statements that take no lock on an existing relation: session settings, transactions, reads, and objects
 # that are not tables (types, enums, functions, schemas, extensions, sequences, roles)
-QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.SelectStmt, ast.CreateFunctionStmt)
-QUIET += (ast.CreateSchemaStmt, ast.CreateSeqStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
+QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.CreateFunctionStmt)
+QUIET += (ast.CreateSchemaStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
 QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
-QUIET += (ast.GrantRoleStmt, ast.DoStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
+QUIET += (ast.GrantRoleStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
 QUIET += (ast.AlterTypeStmt, ast.CreateStatsStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
 
 

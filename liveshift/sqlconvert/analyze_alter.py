@@ -15,10 +15,12 @@ from pglast.enums import ConstrType
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
+    coercible_guess,
     learn_column,
     learn_constraint,
     learn_validated,
-    widening_guess,
+    may_be_constrained_domain,
+    normal_type,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -47,9 +49,19 @@ def fills_per_row(col: ast.ColumnDef) -> bool:
     return default is not None and is_volatile(default)
 
 
+def _checks_domain(s: Scope, col: ast.ColumnDef) -> bool:
+    """A column of a domain with constraints: PostgreSQL checks every existing row's value (NULL or the
+    default) against them by rewriting the table (measured on 18)."""
+    written = deparse(col.typeName)
+    constrained = may_be_constrained_domain(s.k, written)
+    if constrained is None:
+        s.note(f"assumed type {written} is not a domain with constraints (that rewrites); --dsn reads it")
+    return bool(constrained)
+
+
 def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     kinds = {c.contype for c in col.constraints or ()}
-    per_row = fills_per_row(col)
+    per_row = fills_per_row(col) or _checks_domain(s, col)
     codes: list[str] = ["adding-field-with-default"] if per_row else []
     not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
     if not_null and _default_of(col) is None and not per_row:
@@ -58,7 +70,7 @@ def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     for c in col.constraints or ():
         # a new column without a default holds only NULLs: PostgreSQL checks its foreign key without a scan (measured)
         if c.contype == ConstrType.CONSTR_FOREIGN and _default_of(col) is None and not per_row:
-            learn_constraint(s.k, table.split(".")[-1], c)
+            learn_constraint(s.k, table.split(".")[-1], c, col.colname)
             found.append(s.on(SRE, (table, rel(c.pktable)), [], scans=False))
             continue
         found += constraint(s, table, c, inline=True)
@@ -108,9 +120,13 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
         rewrites = True
     elif old is not None:
         rewrites = not binary_coercible(old, new, s.k.utc)
+        if s.k.utc is None and (normal_type(old)[0], normal_type(new)[0]) == ("timestamp", "timestamptz"):
+            s.note(
+                "assumed the server's TimeZone is UTC (timestamp to timestamptz in the catalog only); --dsn reads it"
+            )
     else:
-        rewrites = not widening_guess(new)
-        what = "a narrower varchar, text or numeric (binary coercible)" if not rewrites else "of a type it converts"
+        coercible, what = coercible_guess(new)
+        rewrites = not coercible
         s.note(f"assumed column {cmd.name} is {what}; --dsn reads its type")
     info = s.k.table(table)
     if info is not None:
@@ -135,24 +151,40 @@ def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
+    else:
+        found += assumed_default_scan(s, parent)
     info = s.k.table(part)
     if info is not None:
         info.parent = parent
     return found
 
 
+def unknown_default(s: Scope, parent: str) -> bool:
+    """Whether lint cannot tell if `parent` has a DEFAULT partition (no catalog, and the file did not say)."""
+    info = s.k.table(parent)
+    return info is None or (not s.k.live and info.default_partition is None and not info.new)
+
+
+def assumed_default_scan(s: Scope, parent: str) -> list[Finding]:
+    """Where lint cannot tell, the hazardous case is assumed (as a nullable key or an unknown function's
+    volatility are): a DEFAULT partition, locked and scanned. Its name is not known: no relation is named."""
+    if not unknown_default(s, parent):
+        return []
+    s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+    return [s.on(AE, (), ["partition-default-scan"], scans=True)]
+
+
 def _default_partition(s: Scope, parent: str) -> str | None:
     info = s.k.table(parent)
-    if info is None or (not s.k.live and info.default_partition is None and not info.new):
-        s.note(f"assumed {parent} has no DEFAULT partition; --dsn reads it")
-        return None
-    return info.default_partition
+    return None if info is None else info.default_partition
 
 
 def _detach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     part = rel(cmd.def_.name)
     mode = SUE if cmd.def_.concurrent else AE
     default = _default_partition(s, parent)
+    if unknown_default(s, parent) and not cmd.def_.concurrent:
+        s.note(f"a DEFAULT partition of {parent}, if any, is locked ACCESS EXCLUSIVE too (not named); --dsn reads it")
     return [s.on(mode, (parent, part) + ((default,) if default and not cmd.def_.concurrent else ()), [])]
 
 

@@ -22,7 +22,8 @@ HAZARDS = {
     for h in [
         _h(
             "adding-field-with-default",
-            "a volatile default (or serial, identity, generated column) rewrites the table under ACCESS EXCLUSIVE",
+            "a volatile default (or serial, identity, generated column, a domain with constraints) rewrites the "
+            "table under ACCESS EXCLUSIVE",
             "add_column (nullable hidden column; `up`/`default` fill existing rows in batches)",
         ),
         _h(
@@ -131,6 +132,12 @@ HAZARDS = {
             "ATTACH PARTITION scans the partition under ACCESS EXCLUSIVE to check its bound, unless a validated "
             "CHECK constraint already implies it",
             "add_constraint of a CHECK matching the bound (NOT VALID, VALIDATE), then raw_sql ATTACH PARTITION",
+        ),
+        _h(
+            "truncate-table",
+            "TRUNCATE gives the table new, empty files under ACCESS EXCLUSIVE, and is not MVCC-safe: "
+            "transactions whose snapshot predates it see the table empty",
+            "no liveshift operation; DELETE in batches, or schedule it for a maintenance window",
         ),
         _h(
             "partition-default-scan",

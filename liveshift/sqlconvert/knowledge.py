@@ -27,6 +27,7 @@ class Table:
     empty: bool = False  # the live table has no pages
     rows: float | None = None  # the live row estimate
     parent: str | None = None  # partitioned parent
+    partitioned: bool = False  # PARTITION BY: a parent, holding no rows itself
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
@@ -34,10 +35,12 @@ class Table:
 
 @dataclass
 class Knowledge:
-    live: bool = False  # read from a live catalog (--dsn)
+    live: bool = False  # the whole catalog is known: read from a live one (--dsn) or a schema file (--schema)
     utc: bool | None = None  # the server's TimeZone is UTC (timestamp -> timestamptz needs no rewrite)
+    version: int | None = None  # the server's major version (--dsn); unknown, the newest lint knows (18)
     tables: dict[str, Table] = field(default_factory=dict)
     domains: dict[str, set[str]] = field(default_factory=dict)  # domain -> tables with a column of it
+    constrained: set[str] = field(default_factory=set)  # domains with a CHECK or NOT NULL
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # index -> (table, columns)
     schemas: dict[str, set[str]] = field(default_factory=dict)  # schema -> its tables
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
@@ -91,22 +94,49 @@ def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
         return not nm or (nb == "varchar" and ob == "varchar" and bool(om) and nm[0] >= om[0])
     if ob == nb and ob in ("numeric", "varbit", "bit varying"):  # wider precision, same scale
         return not nm or (bool(om) and nm[0] >= om[0] and nm[1:] == om[1:])
-    if (ob, nb) == ("timestamp", "timestamptz"):
-        return bool(utc)
+    if (ob, nb) == ("timestamp", "timestamptz"):  # unknown (no --dsn): assumed UTC, as the report says
+        return utc is not False
     return (ob, nb) == ("cidr", "inet")
 
 
-def widening_guess(new: str) -> bool:
-    """Without the old type: a change to text, varchar or numeric is most often a widening (binary
-    coercible); one to any other type most often converts (rewrites)."""
+def coercible_guess(new: str) -> tuple[bool, str]:
+    """Without the old type: whether a change to `new` (without USING) is binary coercible, and what that
+    assumes. A change to text, varchar or numeric is most often a widening; without USING only cidr converts
+    to inet (the one assignment cast), and timestamptz most often comes from timestamp, which a UTC server
+    changes in the catalog only; any other change most often converts (rewrites)."""
     base, _ = normal_type(new)
-    return base in _TEXTLIKE or base in ("numeric", "varbit")
+    if base in _TEXTLIKE or base in ("numeric", "varbit"):
+        return True, "a narrower varchar, text or numeric (binary coercible)"
+    if base == "inet":
+        return True, "cidr (the one type converting to inet without USING: binary coercible)"
+    if base == "timestamptz":
+        return True, "timestamp on a server whose TimeZone is UTC (binary coercible)"
+    return False, "of a type it converts"
+
+
+# the built-in types a column is commonly declared with: any other name may be a domain (or enum, composite)
+BUILTIN = {"int2", "int4", "int8", "float4", "float8", "numeric", "text", "varchar", "bpchar", "bool", "date"}
+BUILTIN |= {"time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "json", "jsonb", "bytea", "inet"}
+BUILTIN |= {"cidr", "macaddr", "money", "xml", "tsvector", "oid", "bit", "varbit", "citext", "point"}
+
+
+def may_be_constrained_domain(k: Knowledge, written: str) -> bool | None:
+    """Whether a new column of type `written` must be checked against a domain's constraints (a rewrite):
+    None when lint cannot tell (a type neither built in, created by the file, nor read with --dsn)."""
+    base, _ = normal_type(written)
+    name = written.split("(")[0].split(".")[-1].strip().strip('"')
+    if name in k.constrained:
+        return True
+    if base.rstrip("[]") in BUILTIN or "serial" in base or name in k.domains or k.live:
+        return False
+    return None
 
 
 def learn_create(k: Knowledge, node: ast.CreateStmt) -> None:
     name = node.relation.relname
     table = k.tables.setdefault(name, Table())
     table.new = True
+    table.partitioned = node.partspec is not None
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             learn_column(k, name, elt)
@@ -131,18 +161,25 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     if col.is_not_null or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}:
         info.not_null.add(col.colname)
     for c in col.constraints or ():
-        if c.contype == ConstrType.CONSTR_FOREIGN:
-            learn_constraint(k, table, c)
+        if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+            learn_constraint(k, table, c, col.colname)
 
 
-def learn_constraint(k: Knowledge, table: str, c: ast.Constraint) -> None:
+def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | None = None) -> None:
+    """`column`: the column a constraint is declared on (REFERENCES in a column definition)."""
     info = k.tables.setdefault(table, Table())
     if c.contype == ConstrType.CONSTR_FOREIGN:
         info.references.add(c.pktable.relname)
-        if c.conname:
-            info.foreign_keys.add(c.conname)
-    elif c.contype == ConstrType.CONSTR_PRIMARY:
-        info.not_null.update(key.sval for key in c.keys or ())
+        columns = [column] if column else [a.sval for a in c.fk_attrs or ()]
+        # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
+        info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
+    elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        keys = [column] if column else [key.sval for key in c.keys or ()]
+        if c.contype == ConstrType.CONSTR_PRIMARY:
+            info.not_null.update(keys)
+        # its index, by PostgreSQL's name for it unless named (UPDATE … WHERE key = … finds rows through it)
+        suffix = [table, "pkey"] if c.contype == ConstrType.CONSTR_PRIMARY else [table, *keys, "key"]
+        k.indexes.setdefault(c.conname or "_".join(suffix), (table, tuple(keys)))
     elif c.contype == ConstrType.CONSTR_CHECK:
         column = _is_not_null_check(c.raw_expr)
         if column and c.skip_validation and c.conname:

@@ -192,6 +192,19 @@ def lint_statements(statements: list[Statement], knowledge: Knowledge | None = N
     return reports
 
 
+def learn_schema(path: str, knowledge: Knowledge | None = None) -> Knowledge:
+    """What a schema file (CREATE statements: a pg_dump --schema-only, Rails' db/structure.sql, a test's
+    setup) tells of the tables migrations run against: column types, NOT NULLs, indexes, partitions and
+    DEFAULT partitions, domains, foreign keys. Its tables exist and carry traffic: none counts as new."""
+    scope = Scope(k=copy.deepcopy(knowledge) if knowledge is not None else Knowledge())
+    for stmt in read_sql(path):
+        _analyse(stmt, scope)
+    for table in scope.k.tables.values():
+        table.new = False
+    scope.k.live = True  # what the file does not declare does not exist, as in a live catalog
+    return scope.k
+
+
 def lint_text(text: str, file: str, knowledge: Knowledge | None = None) -> list[StatementReport]:
     return lint_statements(split_sql(text, file), knowledge)
 

@@ -10,7 +10,7 @@ from liveshift.sqlconvert.knowledge import Knowledge, Table
 
 _SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 _TABLES = f"""
-SELECT c.oid, n.nspname, c.relname, c.relkind IN ('r', 'm') AND pg_relation_size(c.oid) = 0, c.reltuples,
+SELECT c.oid, n.nspname, c.relname, c.relkind = 'r' AND pg_relation_size(c.oid) = 0, c.reltuples, c.relkind = 'p',
        (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhrelid = c.oid AND c.relispartition),
        c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
@@ -36,6 +36,12 @@ SELECT DISTINCT r.ev_class, d.refobjid FROM pg_depend d JOIN pg_rewrite r ON r.o
 WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
   AND r.ev_class = ANY(%s)
 """
+# domains whose constraints every new column of theirs must be checked against (ADD COLUMN rewrites)
+_CONSTRAINED_DOMAINS = """
+SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'd' AND (t.typnotnull OR EXISTS (SELECT FROM pg_constraint c WHERE c.contypid = t.oid))
+  AND {system}
+"""
 _NOT_NULL_CHECK = re.compile(r'^CHECK \(\("?([^"()]+)"? IS NOT NULL\)\)$')
 
 
@@ -43,6 +49,7 @@ def load(dsn: str) -> Knowledge:
     """The live catalog's tables, columns, partitions, foreign keys, domains and indexes."""
     k = Knowledge(live=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        k.version = conn.execute("SELECT current_setting('server_version_num')::int / 10000").fetchone()[0]
         k.utc = conn.execute("SELECT current_setting('TimeZone') IN ('UTC', 'Etc/UTC', 'GMT', 'Etc/GMT')").fetchone()[0]
         names = _load_tables(conn, k)
         oids = list(names)
@@ -50,6 +57,7 @@ def load(dsn: str) -> Knowledge:
         _load_constraints(conn, k, names, oids)
         for index, table, columns in conn.execute(_INDEXES, (oids,)).fetchall():
             k.indexes[index] = (names[table], tuple(columns))
+        k.constrained = {name for (name,) in conn.execute(_CONSTRAINED_DOMAINS.format(system=_SYSTEM)).fetchall()}
         for view, table in conn.execute(_READS, (oids,)).fetchall():
             if table in names:
                 k.reads.setdefault(names[view], set()).add(names[table])
@@ -58,10 +66,11 @@ def load(dsn: str) -> Knowledge:
 
 def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
     names = {}
-    for oid, schema, name, empty, rows, parent, is_default in conn.execute(_TABLES).fetchall():
+    for oid, schema, name, empty, rows, partitioned, parent, is_default in conn.execute(_TABLES).fetchall():
         names[oid] = name
         table = k.tables.setdefault(name, Table())
         table.empty, table.rows, table.parent = bool(empty), rows if rows >= 0 else None, parent
+        table.partitioned = partitioned
         k.schemas.setdefault(schema, set()).add(name)
         if is_default:
             k.tables.setdefault(parent, Table()).default_partition = name

@@ -168,3 +168,17 @@ def baseline(conn: psycopg.Connection, files: list[MigrationFileRef], upto: str,
                 (ref.file, ref.migration, ref.checksum, started_by),
             )
     return [ref.file for ref in todo]
+
+
+def applied_files(conn: psycopg.Connection) -> list[MigrationFileRef]:
+    """The applied files (complete or baseline), in order, read without creating anything: [] where
+    `liveshift migrate` never ran (a read for reports such as `liveshift fleet drift`)."""
+    row = conn.execute("SELECT pg_catalog.to_regclass('liveshift.history') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        return []
+    with conn.cursor(row_factory=class_row(MigrationFileRef)) as cur:
+        return cur.execute(
+            "SELECT DISTINCT ON (file) file, migration, checksum FROM liveshift.history "
+            "WHERE outcome = ANY(%s) ORDER BY file, id DESC",
+            (list(APPLIED),),
+        ).fetchall()

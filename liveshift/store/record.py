@@ -6,6 +6,7 @@ phase on a worker that restarted, sees exactly the same steps.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -125,3 +126,26 @@ def in_flight(conn: psycopg.Connection, schema: str) -> list[str]:
             (schema, [s.value for s in IN_FLIGHT]),
         )
     ]
+
+
+def record_fingerprint(conn: psycopg.Connection, name: str, fingerprint: dict[str, str]) -> None:
+    """The schema's catalog fingerprint as the migration completes (liveshift.catalog.fingerprint)."""
+    conn.execute("UPDATE liveshift.migrations SET fingerprint = %s WHERE name = %s", (Jsonb(fingerprint), name))
+
+
+class CompletedMigration(BaseModel):
+    """The last migration that completed on a schema, and the fingerprint it recorded (None before it was kept)."""
+
+    name: str
+    completed_at: datetime
+    fingerprint: dict[str, str] | None = None
+
+
+def last_completed(conn: psycopg.Connection, schema: str) -> CompletedMigration | None:
+    # through to_jsonb: a read that also works on an install whose bootstrap has not yet added the column
+    row = conn.execute(
+        "SELECT name, updated_at, to_jsonb(m) -> 'fingerprint' FROM liveshift.migrations m "
+        "WHERE schema_name = %s AND status = %s ORDER BY updated_at DESC, name DESC LIMIT 1",
+        (schema, Status.COMPLETE.value),
+    ).fetchone()
+    return None if row is None else CompletedMigration(name=row[0], completed_at=row[1], fingerprint=row[2])

@@ -26,10 +26,17 @@ CREATE TABLE IF NOT EXISTS liveshift.migrations (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
--- versions chain per schema (blue -> green -> next), so at most one migration is in flight per schema;
--- the index makes two concurrent prepares race safely: one insert wins, the other is refused
-CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_in_flight_per_schema ON liveshift.migrations (schema_name)
-    WHERE status NOT IN ('complete', 'rolled_back');
+-- the catalog fingerprint of the schema when the migration completed (catalog/fingerprint.py), compared by
+-- `liveshift fleet drift`; added to installs from before it without taking the table's lock when it exists
+DO $upgrade$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'liveshift.migrations'::regclass
+                   AND attname = 'fingerprint' AND NOT attisdropped) THEN
+        ALTER TABLE liveshift.migrations ADD COLUMN fingerprint jsonb;
+    END IF;
+END $upgrade$;
+-- Installs made before several migrations could be in flight on one schema (versions/compose.py) refused a
+-- second one with this index; prepare now checks that they are disjoint under an advisory lock.
+DROP INDEX IF EXISTS liveshift.migrations_one_in_flight_per_schema;
 CREATE TABLE IF NOT EXISTS liveshift.checkpoints (
     migration text NOT NULL,
     table_name text NOT NULL,
@@ -48,6 +55,13 @@ CREATE TABLE IF NOT EXISTS liveshift.raw_sql_runs (
     migration text NOT NULL,
     op_index int NOT NULL,
     PRIMARY KEY (migration, op_index)
+);
+-- the tables a contracting migration has shown in their final shape in the other in-flight greens
+-- (statements.mirror_views_step), each once, in the transaction that did it
+CREATE TABLE IF NOT EXISTS liveshift.view_handovers (
+    migration text NOT NULL,
+    table_name text NOT NULL,
+    PRIMARY KEY (migration, table_name)
 );
 CREATE TABLE IF NOT EXISTS liveshift.active_versions (
     schema_name text PRIMARY KEY,

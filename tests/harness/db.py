@@ -205,13 +205,13 @@ def complete(dsn: str, m: Migration) -> None:
 
 
 def rows_done(dsn: str) -> int:
-    with psycopg.connect(dsn, autocommit=True) as c:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as c:
         if c.execute("SELECT to_regclass('liveshift.checkpoints')").fetchone() == (None,):
             return 0  # not prepared yet
         return int(c.execute("SELECT coalesce(sum(rows_done), 0) FROM liveshift.checkpoints").fetchone()[0])  # type: ignore[index]
 
 
-async def until_rows_done(dsn: str, at_least: int, timeout: float = 60) -> int:
+async def until_rows_done(dsn: str, at_least: int, timeout: float = 90) -> int:
     deadline = asyncio.get_running_loop().time() + timeout
     while (done := await asyncio.to_thread(rows_done, dsn)) < at_least:
         assert asyncio.get_running_loop().time() < deadline, f"backfill stuck at {done} rows"

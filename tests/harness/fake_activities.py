@@ -5,13 +5,17 @@ workflow's updates, signals and status that those tests share."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
 from liveshift.activities.payloads import (
     BackfillInput,
@@ -23,7 +27,9 @@ from liveshift.activities.payloads import (
 )
 from liveshift.values import Prepared, Progress, TablePlan, TableReport, VerifyReport
 from liveshift.workflows.client import start_migration
+from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import STATUS, MigrationInput, MigrationOptions, MigrationStatus
+from liveshift.workflows.sandbox import workflow_runner
 from tests.harness.apps import ADD_COLUMN
 from tests.harness.db import migration
 
@@ -33,14 +39,15 @@ LIVE_ROWS = 123  # what a held partition reports in its heartbeat details
 
 class FakeDatabase:
     """The activities' database side, faked: records every call in order; a test may hold a call until it
-    releases it (`hold`), or make it fail for good (`fail`); backfill partitions run until released and
-    honour the pause flag and cancellation, as the real ones do."""
+    releases it (`hold`), make it fail for good (`fail`) or for a while (`transient`); backfill partitions run
+    until released and honour the pause flag and cancellation, as the real ones do."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.reached: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.released: dict[str, asyncio.Event] = {}
         self.failures: dict[str, ApplicationError] = {}
+        self.transient: dict[str, str] = {}  # name -> message: the call fails, retryably, until removed
         self.paused = False
         self.pause_flags: list[bool] = []
         self.rollback_reasons: list[str | None] = []
@@ -61,6 +68,8 @@ class FakeDatabase:
         self.reached[name].set()
         if name in self.failures:
             raise self.failures[name]
+        if name in self.transient:
+            raise ApplicationError(self.transient[name], type="OperationalError")
         release = self.released.get(name)
         while release is not None and not release.is_set():
             activity.heartbeat()  # a cancellation reaches the activity with the heartbeat's answer
@@ -196,3 +205,23 @@ async def noted(handle: WorkflowHandle, error: str) -> None:
     """Until the status notes `error` (a signal that was ignored)."""
     while (await status_of(handle)).last_error != error:
         await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def fake_worker(client: Client, db: FakeDatabase, prefix: str) -> AsyncIterator[Fake]:
+    """A worker running MigrationWorkflow over `db`'s activities on a task queue of its own; a test that stops
+    halfway leaves no workflow running."""
+    suffix = uuid.uuid4().hex[:8]
+    task_queue = f"liveshift-{prefix}-{suffix}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[MigrationWorkflow],
+        activities=db.all(),
+        workflow_runner=workflow_runner(),
+    ):
+        fake = Fake(db, client, task_queue, f"{prefix}-{suffix}")
+        yield fake
+        for handle in fake.started:
+            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test over")

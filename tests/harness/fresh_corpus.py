@@ -1,4 +1,6 @@
-"""liveshift lint and squawk scored against PostgreSQL on tests/data/lint_corpus_fresh (files no test had seen).
+"""liveshift lint and squawk scored against PostgreSQL on a fresh corpus (files no other test uses):
+tests/data/lint_corpus_fresh (`fresh`) or tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
+lint's rules).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -8,11 +10,12 @@ transaction holds a lock that blocks traffic. Tables the file itself creates are
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
 documentation), block no traffic, and are left out of the lock comparison.
 
-Scored per file: lint's verdict (a finding other than those about breaking clients and the blanket
-require-lock-timeout: pg_truth.NOT_MEASURED), squawk's (its lock rules; style and client-breaking rules are
+Scored per file: lint's verdict on the file alone, with `_setup.sql` as its --schema, and with --dsn (a
+finding other than those about breaking clients and the blanket require-lock-timeout: pg_truth.NOT_MEASURED),
+squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2]` prints the scores docs/lint.md carries.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
-from liveshift.sqlconvert.lint import StatementReport, lint_file
+from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import read_sql
 from tests.harness.pg_truth import _LOCKS, _RELATIONS, _SCANS, MODES, ORDER, case_schema, lint_dangerous
 from tests.harness.squawk_agreement import NOT_COMPARED, squawk_findings
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "lint_corpus_fresh"
-SETUP = (CORPUS / "_setup.sql").read_text()
+DATA = Path(__file__).resolve().parents[1] / "data"
+# the corpora: the first (71 files), and a second written later by someone who had not read lint's rules
+CORPORA = {"fresh": DATA / "lint_corpus_fresh", "fresh2": DATA / "lint_corpus_fresh2"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -64,9 +68,11 @@ class FileScore:
     liveshift: bool
     squawk: bool
     with_catalog: bool  # lint with the live catalog (--dsn)
+    with_schema: bool  # lint with the corpus's _setup.sql as its schema file (--schema), no database
     lock_matches: int = 0
     lock_compared: int = 0
     informed_lock_matches: int = 0  # with --dsn
+    schema_lock_matches: int = 0  # with --schema
     squawk_rules: set[str] = field(default_factory=set)
     mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
 
@@ -121,7 +127,7 @@ def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_befor
 def measure_file(conn: psycopg.Connection, path: Path) -> tuple[list[StatementTruth], list[StatementReport]]:
     """What PostgreSQL does for each statement, and lint's reports with the setup's catalog (as --dsn reads it)."""
     out: list[StatementTruth] = []
-    with case_schema(conn, SETUP):
+    with case_schema(conn, (path.parent / "_setup.sql").read_text()):
         informed = lint_file(str(path), load(conn.info.dsn))
         setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
         block: list[tuple[int, str]] | None = None
@@ -159,6 +165,7 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
     except psycopg.Error as exc:
         raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
     reports = [r for r in lint_file(str(path)) if r.line in truths]
+    schema = [r for r in lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))) if r.line in truths]
     rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
     score = FileScore(
         path.name,
@@ -166,6 +173,7 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
         liveshift=any(lint_dangerous(r) for r in reports),
         squawk=bool(rules),
         with_catalog=any(lint_dangerous(r) for r in informed if r.line in truths),
+        with_schema=any(lint_dangerous(r) for r in schema),
         squawk_rules=rules,
     )
     for report in reports:
@@ -177,12 +185,17 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> File
             score.lock_matches += 1
         else:
             score.mismatched.append(f"{report.line}: lint {_locks(report, truths)} postgres {truth.locks}")
-    score.informed_lock_matches = sum(
+    score.informed_lock_matches = _lock_matches(informed, truths)
+    score.schema_lock_matches = _lock_matches(schema, truths)
+    return score
+
+
+def _lock_matches(reports: list[StatementReport], truths: dict[int, StatementTruth]) -> int:
+    return sum(
         _locks(r, truths) == truths[r.line].locks
-        for r in informed
+        for r in reports
         if r.line in truths and truths[r.line].locks is not None
     )
-    return score
 
 
 def _locks(report: StatementReport, truths: dict[int, StatementTruth]) -> dict[str, str]:
@@ -197,8 +210,8 @@ def _locked_earlier(truths: dict[int, StatementTruth], line: int, relation: str)
     return any(t.locks and relation in t.locks for ln, t in truths.items() if ln < line)
 
 
-def score_corpus(dsn: str) -> list[FileScore]:
-    files = sorted(CORPUS.glob("[0-9]*.sql"))
+def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
+    files = sorted(CORPORA[corpus].glob("[0-9]*.sql"))
     by_file: dict[str, list[dict]] = {}
     for finding in squawk_findings(files):
         by_file.setdefault(Path(finding["file"]).name, []).append(finding)
@@ -215,11 +228,14 @@ def summary(scores: list[FileScore]) -> str:
     informed_locks = sum(s.informed_lock_matches for s in scores)
     dangerous = sum(s.truth for s in scores)
     informed = sum(s.with_catalog == s.truth for s in scores)
+    schema = sum(s.with_schema == s.truth for s in scores)
+    schema_locks = sum(s.schema_lock_matches for s in scores)
     return (
         f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
-        f"({pct(ours, n)}; with --dsn {informed}/{n}, {pct(informed, n)}), squawk's on {theirs}/{n} "
-        f"({pct(theirs, n)}); lint's lock modes right on {matched}/{compared} statements ({pct(matched, compared)}; "
-        f"with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
+        f"({pct(ours, n)}; with --schema {schema}/{n}, {pct(schema, n)}; with --dsn {informed}/{n}, "
+        f"{pct(informed, n)}), squawk's on {theirs}/{n} ({pct(theirs, n)}); lint's lock modes right on "
+        f"{matched}/{compared} statements ({pct(matched, compared)}; with --schema {schema_locks}/{compared}, "
+        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
     )
 
 
@@ -228,18 +244,19 @@ def pct(part: int, whole: int) -> str:
 
 
 def table(scores: list[FileScore]) -> str:
-    lines = ["| file | PostgreSQL | liveshift | with --dsn | squawk |", "|---|---|---|---|---|"]
+    lines = ["| file | PostgreSQL | liveshift | with --schema | with --dsn | squawk |", "|---|---|---|---|---|---|"]
     for s in scores:
-        if s.liveshift != s.truth or s.squawk != s.truth or s.with_catalog != s.truth:
+        verdicts_of = (s.truth, s.liveshift, s.with_schema, s.with_catalog, s.squawk)
+        if len(set(verdicts_of)) > 1:
             word = {True: "dangerous", False: "safe"}
             rules = f" ({', '.join(sorted(s.squawk_rules))})" if s.squawk_rules else ""
-            verdicts = " | ".join(word[v] for v in (s.truth, s.liveshift, s.with_catalog, s.squawk))
+            verdicts = " | ".join(word[v] for v in verdicts_of)
             lines.append(f"| `{s.file}` | {verdicts}{rules} |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    results = score_corpus(sys.argv[1])
+    results = score_corpus(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "fresh")
     print(summary(results))
     print(table(results))
     for s in results:

@@ -79,7 +79,7 @@ def worker_process(
         return subprocess.Popen([sys.executable, "-m", "liveshift.worker"], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
-async def wait_for_phase(handle: WorkflowHandle, *phases: str, timeout: float = 60) -> MigrationStatus:
+async def wait_for_phase(handle: WorkflowHandle, *phases: str, timeout: float = 90) -> MigrationStatus:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         status = await handle.query(STATUS, result_type=MigrationStatus)

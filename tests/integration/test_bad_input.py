@@ -183,18 +183,24 @@ def test_duplicate_name_and_second_migration_in_flight(dsn: str, db: psycopg.Con
     # same name, other content
     err = refused(dsn, db, spec(add_column(**{"column.name": "other"})))
     assert str(err) == f"{FILE}: field 'name': a migration named 'm1' already exists (status expanded)"
-    # another migration of the same schema (even of another table) while m1 is in flight
-    err = refused(dsn, db, spec(add_column(table="events", up=None), name="m2"))
+    # another migration of a table m1 changes, while m1 is in flight: refused, naming m1 and the table
+    err = refused(dsn, db, spec(add_column(**{"column.name": "other"}), name="m2"))
     assert err.field == "operations"
     assert str(err) == (
-        f"{FILE}: field 'operations': migration 'm1' is still in flight on schema 'public'; "
-        "finish or roll it back first"
+        f"{FILE}: field 'operations': migration 'm1' is still in flight on schema 'public' and changes or reads "
+        "table 'users', which this migration changes or reads; finish or roll it back first"
     )
-    # once m1 is rolled back, the next migration of the schema is welcome
+    # a migration of another table may run beside it, planned against the tables' current shape
+    with open_session(dsn) as c:
+        m2 = parse_migration(spec(add_column(table="events", up=None), name="m2"), file=FILE)
+        plan = preflight.validate(c, m2, file=FILE)
+        assert plan.green == "public_m2" and plan.blue == "public_base"
+        assert [c.name for c in plan.physical.tables["users"].columns] == ["id", "email", "age"]  # no hidden column
+    # once m1 is rolled back, the next migration of its table is welcome
     with open_session(dsn) as c:
         phases.rollback(c, "m1")
-        m2 = parse_migration(spec(add_column(table="events", up=None), name="m2"), file=FILE)
-        assert preflight.validate(c, m2, file=FILE).green == "public_m2"
+        m3 = parse_migration(spec(add_column(**{"column.name": "other"}), name="m3"), file=FILE)
+        assert preflight.validate(c, m3, file=FILE).green == "public_m3"
 
 
 @pytest.mark.parametrize(
@@ -263,25 +269,31 @@ def test_refusal_messages_read_well(dsn: str, db: psycopg.Connection) -> None:
     )
 
 
-def test_concurrent_prepares_on_one_schema_let_exactly_one_through(
-    dsn: str, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("second_table", ["users", "other"])
+def test_concurrent_prepares_on_one_schema(
+    dsn: str, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, second_table: str
 ) -> None:
-    """Both pass validation before either records itself (the race window); the database lets one in."""
+    """Both pass validation before either records itself (the race window): of two on one table, the schema's
+    lock lets one in and refuses the other, naming it; of two on disjoint tables, both are recorded (the second
+    plans again, against the versions as the first left them)."""
     import threading
 
     barrier = threading.Barrier(2, timeout=30)
     original = preflight.validate
+    waited = threading.local()
 
     def validate_then_wait(*args: Any, **kwargs: Any) -> Any:
         plan = original(*args, **kwargs)
-        barrier.wait()
+        if not getattr(waited, "once", False):
+            waited.once = True
+            barrier.wait()
         return plan
 
     monkeypatch.setattr(preflight, "validate", validate_then_wait)
     outcomes: dict[str, Exception | None] = {}
 
     def prepare(name: str, table: str) -> None:
-        op = {"op": "add_column", "table": table, "column": {"name": "extra", "type": "text"}}
+        op = {"op": "add_column", "table": table, "column": {"name": f"extra_{name}", "type": "text"}}
         try:
             with open_session(dsn) as c:
                 phases.prepare(c, parse_migration(spec(op, name=name), file=FILE), file=FILE)
@@ -290,12 +302,16 @@ def test_concurrent_prepares_on_one_schema_let_exactly_one_through(
             outcomes[name] = exc
 
     db.execute("CREATE TABLE other (id int PRIMARY KEY)")
-    threads = [threading.Thread(target=prepare, args=a) for a in (("m_users", "users"), ("m_other", "other"))]
+    threads = [threading.Thread(target=prepare, args=a) for a in (("m_users", "users"), ("m_second", second_table))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     refused = [e for e in outcomes.values() if e is not None]
-    assert len(outcomes) == 2 and len(refused) == 1, outcomes
-    assert "is still in flight on schema 'public'" in str(refused[0])
+    assert len(outcomes) == 2, outcomes
+    if second_table == "other":
+        assert refused == []
+        return
+    assert len(refused) == 1, outcomes
+    assert "is still in flight on schema 'public' and changes or reads table 'users'" in str(refused[0])
     assert refused[0].field == "operations"

@@ -39,21 +39,10 @@ from liveshift.workflows.models import (
     MigrationOptions,
     RollbackRequest,
 )
-from tests.harness.chaos import (
-    BLUE,
-    CONNECTION_LOST,
-    GREEN,
-    MIGRATION,
-    PLAIN,
-    SETUP,
-    TABLES,
-    seed,
-    until_phase,
-    until_rows_done,
-)
-from tests.harness.db import backfill_all, client, migration, plain_alter_snapshot, snapshot
+from tests.harness.chaos import BLUE, CONNECTION_LOST, GREEN, MIGRATION, PLAIN, SETUP, TABLES, seed
+from tests.harness.db import backfill_all, client, migration, plain_alter_snapshot, snapshot, until_rows_done
 from tests.harness.postgres import PostgresServer
-from tests.harness.temporal import TemporalServer
+from tests.harness.temporal import TemporalServer, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -162,7 +151,7 @@ async def test_zero_lost_writes_under_chaos(
     loads.start("blue")
     try:
         handle = await begin(worker_for, temporal, auto_cutover=True)
-        await until_phase(handle, "backfill")
+        await wait_for_phase(handle, "backfill")
         loads.start("green")
 
         # rows done in both tables together: each kill and the restart hit both backfills mid-way
@@ -176,7 +165,7 @@ async def test_zero_lost_writes_under_chaos(
         await asyncio.to_thread(pg_server.restart)
         restart = (restart_began, time.time())
 
-        status = await until_phase(handle, "awaiting_contract")
+        status = await wait_for_phase(handle, "awaiting_contract")
         assert status.verify is not None and status.verify.ok, status.verify
         assert [t.phase for t in status.transitions].count("backfill") == 1
     finally:
@@ -217,7 +206,7 @@ async def test_rollback_under_load_loses_nothing(
     loads.start("blue")
     try:
         handle = await begin(worker_for, temporal)
-        await until_phase(handle, "backfill")
+        await wait_for_phase(handle, "backfill")
         loads.start("green")
         await until_rows_done(dsn, 2_000)
         worker_for.kill_and_replace()

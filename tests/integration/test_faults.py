@@ -36,22 +36,11 @@ from liveshift.workflows.models import (
     MigrationOptions,
     MigrationStatus,
 )
-from tests.harness.chaos import (
-    BLUE,
-    CONNECTION_LOST,
-    GREEN,
-    MIGRATION,
-    SETUP,
-    rows_done,
-    seed,
-    until,
-    until_phase,
-    until_rows_done,
-)
-from tests.harness.db import migration
+from tests.harness.chaos import BLUE, CONNECTION_LOST, GREEN, MIGRATION, SETUP, seed, until
+from tests.harness.db import migration, rows_done, until_rows_done
 from tests.harness.postgres import PostgresServer
 from tests.harness.proxy import Mode, TcpProxy, tcp_proxy
-from tests.harness.temporal import TemporalServer, WorkerHandle, temporal_binary, worker_settings
+from tests.harness.temporal import TemporalServer, WorkerHandle, temporal_binary, wait_for_phase, worker_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -124,9 +113,9 @@ async def test_postgres_restarted_during_expand(
     load.start("blue", writers=2, readers=1, rate=30)
     handle = await begin(temporal.client, liveshift_worker.target, liveshift_worker.task_queue)
     restart = await restart_while_a_step_waits(dsn, pg_server)
-    status = await until_phase(handle, "backfill", "awaiting_contract")
+    status = await wait_for_phase(handle, "backfill", "awaiting_contract")
     load.start("green", writers=2, readers=1, rate=30)
-    status = await until_phase(handle, "awaiting_contract")
+    status = await wait_for_phase(handle, "awaiting_contract")
     load.stop()
     assert status.verify is not None and status.verify.ok, status.verify
     assert [t.phase for t in status.transitions].count("expand") == 1  # retried inside the phase
@@ -143,9 +132,9 @@ async def test_postgres_restarted_during_contract(
 ) -> None:
     load.start("blue", writers=2, readers=1, rate=30)
     handle = await begin(temporal.client, liveshift_worker.target, liveshift_worker.task_queue)
-    await until_phase(handle, "backfill")
+    await wait_for_phase(handle, "backfill")
     load.start("green", writers=2, readers=1, rate=30)
-    await until_phase(handle, "awaiting_contract")
+    await wait_for_phase(handle, "awaiting_contract")
     load.stop()
     assert load.lost_writes() == []
     load.start("green", writers=2, readers=1, rate=30)  # blue has left before its version does
@@ -204,7 +193,7 @@ async def settled_rows_done(dsn: str) -> int:
 
 async def finish(handle: WorkflowHandle, load: LoadGenerator) -> None:
     """Through verify, no write lost, then contract: the migration completes."""
-    status: MigrationStatus = await until_phase(handle, "awaiting_contract")
+    status: MigrationStatus = await wait_for_phase(handle, "awaiting_contract")
     load.stop()
     assert status.verify is not None and status.verify.ok, status.verify
     for phase in ("expand", "backfill"):
@@ -226,7 +215,7 @@ async def test_worker_connections_cut_for_a_while_mid_backfill(
     worker, proxy = proxied_worker
     load.start("blue", writers=2, readers=1, rate=30)
     handle = await begin(temporal.client, worker.target, worker.task_queue)
-    await until_phase(handle, "backfill")
+    await wait_for_phase(handle, "backfill")
     load.start("green", writers=2, readers=1, rate=30)
     await until_rows_done(dsn, 500)
     connections = proxy.connections
@@ -271,7 +260,7 @@ async def test_worker_connections_cut_for_a_while_mid_ddl(
     await asyncio.sleep(2)
     assert (await handle.query(STATUS, result_type=MigrationStatus)).phase == "expand"
     proxy.set_mode("pass")
-    await until_phase(handle, "backfill", "awaiting_contract")
+    await wait_for_phase(handle, "backfill", "awaiting_contract")
     load.start("green", writers=2, readers=1, rate=30)
     await finish(handle, load)
 
@@ -307,7 +296,7 @@ async def test_a_worker_connection_silent_without_end_is_given_up(
     async with worker_through_proxy(temporal, dsn, **GIVE_UP_QUICKLY) as (worker, proxy):
         load.start("blue", writers=2, readers=1, rate=30)
         handle = await begin(temporal.client, worker.target, worker.task_queue)
-        await until_phase(handle, "backfill")
+        await wait_for_phase(handle, "backfill")
         load.start("green", writers=2, readers=1, rate=30)
         await until_rows_done(dsn, 500)
         connections = proxy.connections
@@ -354,7 +343,7 @@ async def test_temporal_server_restarted_mid_backfill(dsn: str, load: LoadGenera
     try:
         load.start("blue", writers=2, readers=1, rate=30)
         handle = await begin(client, "test", settings.temporal.task_queue)
-        await until_phase(handle, "backfill")
+        await wait_for_phase(handle, "backfill")
         load.start("green", writers=2, readers=1, rate=30)
         await until_rows_done(dsn, 500)
         await server.shutdown()

@@ -1,6 +1,8 @@
-"""liveshift lint and squawk scored against PostgreSQL on tests/data/lint_corpus_fresh (71 migration files no
-other test uses): the numbers docs/lint.md gives ('A fresh corpus, measured'). A change in any verdict or
-lock mode fails here until the page is updated with it (`python -m tests.harness.fresh_corpus DSN`)."""
+"""liveshift lint and squawk scored against PostgreSQL on the two fresh corpora (tests/data/lint_corpus_fresh,
+71 files, and lint_corpus_fresh2, 90 files written before reading lint's rules; no other test uses them): the
+numbers docs/lint.md gives ('Fresh corpora, measured'). A change in any verdict or lock mode fails here until
+the page is updated with it (`python -m tests.harness.fresh_corpus DSN [fresh|fresh2]`), and falling below
+92% of verdicts without a database (95% with --schema or --dsn) fails as a regression."""
 
 from __future__ import annotations
 
@@ -10,13 +12,29 @@ from tests.harness.fresh_corpus import score_corpus
 
 pytestmark = pytest.mark.integration
 
+# files, dangerous, verdicts right: no database, --schema, --dsn, squawk; lock modes right: compared, none,
+# --schema, --dsn
+DOCUMENTED = {
+    "fresh": ((71, 34), (68, 71, 71, 53), (93, 85, 93, 93)),
+    "fresh2": ((90, 31), (83, 90, 90, 67), (127, 119, 127, 127)),
+}
 
-def test_fresh_corpus_scores_are_the_documented_ones(dsn: str) -> None:
-    scores = score_corpus(dsn)
-    assert len(scores) == 71
-    assert sum(s.truth for s in scores) == 34
-    assert sum(s.liveshift == s.truth for s in scores) == 64
-    assert sum(s.with_catalog == s.truth for s in scores) == 68
-    assert sum(s.squawk == s.truth for s in scores) == 53
-    assert (sum(s.lock_matches for s in scores), sum(s.lock_compared for s in scores)) == (84, 93)
-    assert sum(s.informed_lock_matches for s in scores) == 91
+
+@pytest.mark.parametrize("corpus", sorted(DOCUMENTED))
+def test_fresh_corpus_scores_are_the_documented_ones(dsn: str, corpus: str) -> None:
+    scores = score_corpus(dsn, corpus)
+    sizes = (len(scores), sum(s.truth for s in scores))
+    verdicts = tuple(
+        sum(getattr(s, mode) == s.truth for s in scores)
+        for mode in ("liveshift", "with_schema", "with_catalog", "squawk")
+    )
+    locks = (
+        sum(s.lock_compared for s in scores),
+        sum(s.lock_matches for s in scores),
+        sum(s.schema_lock_matches for s in scores),
+        sum(s.informed_lock_matches for s in scores),
+    )
+    assert (sizes, verdicts, locks) == DOCUMENTED[corpus]
+    # regressions: without a database, the bar reached so far (issue 26 asks 95% of verdicts); with the catalog
+    assert verdicts[0] >= 0.92 * sizes[0] and locks[1] >= 0.91 * locks[0]
+    assert min(verdicts[1:3]) >= 0.95 * sizes[0] and min(locks[2:]) >= 0.95 * locks[0]

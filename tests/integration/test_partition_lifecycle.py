@@ -16,7 +16,7 @@ from liveshift.errors import SpecError
 from liveshift.spec import Migration
 from liveshift.values import LockPolicy
 from tests.harness.db import LockEvents, migration, plain_alter_snapshot, snapshot
-from tests.harness.operations.partition_lifecycle import SCENARIOS
+from tests.harness.operations.partition_lifecycle import READINGS, SCENARIOS
 from tests.harness.operations.partitioned import EVENTS, LOGS, TENANTS, USERS
 from tests.harness.scenario import (
     PHASES_BEFORE_CONTRACT,
@@ -167,6 +167,16 @@ REFUSED = {
         "table 'tenants' is partitioned by hash over 1 key part(s): create_partition handles range and list "
         "partitioning by one column, so far",
     ),
+    "hash partitioned, attached": (
+        "{op: attach_partition, table: tenants, partition: bare_2030, in: [1]}",
+        "table 'tenants' is partitioned by hash over 1 key part(s): attach_partition handles range and list "
+        "partitioning by one column, so far",
+    ),
+    "range over two columns": (
+        "{op: create_partition, table: readings, partition: readings_2, from: '2', to: '3'}",
+        "table 'readings' is partitioned by range over 2 key part(s): create_partition handles range and list "
+        "partitioning by one column, so far",
+    ),
     "a range bound given as a list": (
         "{op: create_partition, table: events, partition: events_2030, in: ['2030-01-01']}",
         "table 'events' is partitioned by range: give 'from' and 'to'",
@@ -197,7 +207,7 @@ REFUSED = {
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_refused_at_plan_naming_the_field(conn: psycopg.Connection, case: str) -> None:
     op, reason = REFUSED[case]
-    load_tables(conn, (USERS, EVENTS, LOGS, TENANTS))
+    load_tables(conn, (USERS, EVENTS, LOGS, TENANTS, READINGS))
     conn.execute("CREATE TABLE bare_2030 (LIKE events)")
     m = migration(f"name: refused\noperations:\n  - {op}\n")
     before = snapshot(conn)

@@ -3,8 +3,6 @@ checkpoints, the new worker resumes each where it stopped, and no row is backfil
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import uuid
 from pathlib import Path
 
@@ -12,11 +10,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from liveshift.backfill.walk import Throttle
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from liveshift.workflows.client import start_migration
-from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from tests.harness.db import migration, rows_done, until_rows_done
+from liveshift.workflows.models import APPROVE, ApproveRequest
+from tests.harness.crash import kill_mid_backfill, slow_request, stop
 from tests.harness.scenario import Table, load_tables
 from tests.harness.temporal import TemporalServer, wait_for_phase, worker_process
 
@@ -106,22 +103,8 @@ async def test_worker_killed_mid_backfill_resumes_partition_by_partition(
     first = worker_process(temporal, task_queue, dsn, log)
     second = None
     try:
-        request = MigrationInput(
-            target="test",
-            migration=migration(MIGRATION),
-            options=MigrationOptions(
-                auto_cutover=True,
-                parallelism=2,
-                progress_interval_s=1.0,
-                throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=300),
-            ),
-        )
-        handle = await start_migration(temporal.client, request, task_queue)
-        await until_rows_done(dsn, 600)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-        killed_at = await asyncio.to_thread(rows_done, dsn)
-        assert killed_at < ROWS, "the backfill finished before the kill: slow it down"
+        handle = await start_migration(temporal.client, slow_request(MIGRATION), task_queue)
+        await kill_mid_backfill(first, dsn, 600, ROWS)
         at_kill = checkpoints(conn)
         assert {leaf for leaf, _ in at_kill} == set(LEAVES), "a backfill target, with checkpoints, per leaf"
         stopped = {key for key, (_, _, done) in at_kill.items() if not done}
@@ -158,7 +141,4 @@ async def test_worker_killed_mid_backfill_resumes_partition_by_partition(
         wrong = conn.execute("SELECT count(*) FROM events WHERE kind_lower IS DISTINCT FROM lower(kind)").fetchone()
         assert wrong == (0,)
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+        stop(first, second)

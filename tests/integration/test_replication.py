@@ -40,11 +40,11 @@ from liveshift.worker.main import run_worker
 from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
-from tests.harness.chaos import BLUE, GREEN, rows_done, until, until_phase
-from tests.harness.db import migration, partition_hooks
+from tests.harness.chaos import BLUE, GREEN, until
+from tests.harness.db import migration, partition_hooks, rows_done
 from tests.harness.postgres import PostgresServer
 from tests.harness.proxy import tcp_proxy
-from tests.harness.temporal import TemporalServer, WorkerHandle, worker_settings
+from tests.harness.temporal import TemporalServer, WorkerHandle, wait_for_phase, worker_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -139,7 +139,7 @@ async def test_a_delayed_standby_holds_the_backfill_until_it_catches_up(
             options=MigrationOptions(progress_interval_s=0.3, auto_cutover=True, throttle=THROTTLE),
         )
         handle = await start_migration(temporal.client, request, liveshift_worker.task_queue)
-        await until_phase(handle, "backfill")
+        await wait_for_phase(handle, "backfill")
         load.start("green", writers=1, readers=1, rate=30)
 
         async def says_why() -> bool:
@@ -157,7 +157,7 @@ async def test_a_delayed_standby_holds_the_backfill_until_it_catches_up(
         assert (await workflow_client.status(handle)).phase == "backfill"
 
         standby.delay_replay(None)
-        final = await until_phase(handle, "awaiting_contract")
+        final = await wait_for_phase(handle, "awaiting_contract")
         assert final.verify is not None and final.verify.ok, final.verify
         assert final.throttled is None
         assert REGISTRY.get_sample_value("liveshift_backfill_held", held) == 0
@@ -336,7 +336,7 @@ async def test_a_named_standby_the_worker_cannot_reach_holds_the_backfill(
             await until(says_why, "status naming the unreachable standby")
             assert await asyncio.to_thread(rows_done, dsn) == 0
             proxy.set_mode("pass")
-            final = await until_phase(handle, "awaiting_contract")
+            final = await wait_for_phase(handle, "awaiting_contract")
             assert final.verify is not None and final.verify.ok, final.verify
             await handle.execute_update(APPROVE, ApproveRequest(gate="contract"), result_type=str)
             assert (await handle.result()).phase == "complete"

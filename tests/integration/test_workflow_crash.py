@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import time
 import urllib.request
 import uuid
@@ -20,6 +19,7 @@ from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import APPROVE, ApproveRequest, MigrationInput, MigrationOptions
 from tests.harness.apps import ADD_COLUMN, Writers, seed
+from tests.harness.crash import kill_mid_backfill, slow_request, stop
 from tests.harness.db import migration, rows_done, until_rows_done
 from tests.harness.postgres import PostgresServer
 from tests.harness.temporal import TemporalServer, WorkerHandle, record_history, wait_for_phase, worker_process
@@ -82,22 +82,8 @@ async def test_worker_killed_mid_backfill(
     first = worker_process(temporal, task_queue, dsn, log)
     second = None
     try:
-        request = MigrationInput(
-            target="test",
-            migration=migration(ADD_COLUMN),
-            options=MigrationOptions(
-                auto_cutover=True,
-                parallelism=2,
-                progress_interval_s=1.0,
-                throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=300),
-            ),
-        )
-        handle = await start_migration(temporal.client, request, task_queue)
-        await until_rows_done(dsn, 600)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-        killed_at = await asyncio.to_thread(rows_done, dsn)
-        assert killed_at < 3000, "the backfill finished before the kill: slow it down"
+        handle = await start_migration(temporal.client, slow_request(ADD_COLUMN), task_queue)
+        killed_at = await kill_mid_backfill(first, dsn, 600, 3000)
         await asyncio.sleep(2)
         assert await asyncio.to_thread(rows_done, dsn) == killed_at, "nothing runs without a worker"
         lowers = [r[0] for r in conn.execute("SELECT lower_key FROM liveshift.checkpoints ORDER BY partition")]
@@ -139,10 +125,7 @@ async def test_worker_killed_mid_backfill(
         name = "add_column_worker_killed" + ("" if keyed else "_no_key")
         record_history(name, (await handle.fetch_history()).to_json())
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+        stop(first, second)
 
 
 async def test_postgres_restarted_mid_backfill(

@@ -5,7 +5,6 @@ PostgreSQL, seconds per test. test_workflow_control.py proves the same against a
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,10 +15,8 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.exceptions import ApplicationError, CancelledError
-from temporalio.worker import Worker
 
 from liveshift.workflows import client as workflow_client
-from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
@@ -28,8 +25,16 @@ from liveshift.workflows.models import (
     ApproveRequest,
     RollbackRequest,
 )
-from liveshift.workflows.sandbox import workflow_runner
-from tests.harness.fake_activities import LIVE_ROWS, PARTITIONS, Fake, FakeDatabase, noted, refused, status_of
+from tests.harness.fake_activities import (
+    LIVE_ROWS,
+    PARTITIONS,
+    Fake,
+    FakeDatabase,
+    fake_worker,
+    noted,
+    refused,
+    status_of,
+)
 from tests.harness.temporal import TemporalServer, record_history, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -39,21 +44,8 @@ NAME = "users_email_lower"
 
 @pytest.fixture
 async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
-    db = FakeDatabase()
-    suffix = uuid.uuid4().hex[:8]
-    task_queue = f"liveshift-fake-{suffix}"
-    async with Worker(
-        temporal.client,
-        task_queue=task_queue,
-        workflows=[MigrationWorkflow],
-        activities=db.all(),
-        workflow_runner=workflow_runner(),
-    ):
-        fake = Fake(db, temporal.client, task_queue, f"fake-{suffix}")
+    async with fake_worker(temporal.client, FakeDatabase(), "fake") as fake:
         yield fake
-        for handle in fake.started:  # a test that stops halfway leaves no workflow running
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test over")
 
 
 async def scheduled_once_processed(handle: WorkflowHandle, activity_type: str) -> list[str]:

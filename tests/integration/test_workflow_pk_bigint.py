@@ -251,7 +251,7 @@ async def test_bigint_key_rollback_mid_backfill(
         async with terminated_if_left_running(handle):
             await wait_for_phase(handle, "backfill")
             # The workflow id derives from the tables the file names (the starter cannot read the catalog):
-            # a migration of order_items starts, and the database's per-schema in-flight check refuses it.
+            # a migration of order_items starts, and the database refuses it at plan: the key change reaches it.
             other = await start_migration(
                 temporal.client,
                 request.model_copy(update={"migration": migration(ITEMS_NOTE)}),
@@ -259,7 +259,10 @@ async def test_bigint_key_rollback_mid_backfill(
             )
             with pytest.raises(WorkflowFailureError) as info:
                 await other.result()
-            assert "migration 'orders_id_bigint' is still in flight on schema 'public'" in str(info.value.cause)
+            assert (
+                "migration 'orders_id_bigint' is still in flight on schema 'public' and changes or reads table "
+                "'order_items'"
+            ) in str(info.value.cause)
             await until_rows_done(dsn, 500)
             assert await asyncio.to_thread(rows_done, dsn) < ORDERS + ITEMS
             writers.green.halt()  # green applications leave before their version does

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.client import WorkflowHandle
 
 from liveshift.activities.payloads import HealthInput, PhaseInput
 from liveshift.health import HealthCheck, HealthResult
-from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.models import (
     APPROVE,
     PAUSE,
@@ -28,9 +25,8 @@ from liveshift.workflows.models import (
     RollbackRequest,
     ShiftRequest,
 )
-from liveshift.workflows.sandbox import workflow_runner
-from tests.harness.fake_activities import Fake, FakeDatabase, noted, refused, status_of
-from tests.harness.temporal import TemporalServer, wait_for_phase
+from tests.harness.fake_activities import Fake, FakeDatabase, fake_worker, noted, refused, status_of
+from tests.harness.temporal import TemporalServer, record_history, wait_for_phase
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -63,21 +59,8 @@ class ShiftingDatabase(FakeDatabase):
 
 @pytest.fixture
 async def fake(temporal: TemporalServer) -> AsyncIterator[Fake]:
-    db = ShiftingDatabase()
-    suffix = uuid.uuid4().hex[:8]
-    task_queue = f"liveshift-shift-{suffix}"
-    async with Worker(
-        temporal.client,
-        task_queue=task_queue,
-        workflows=[MigrationWorkflow],
-        activities=db.all(),
-        workflow_runner=workflow_runner(),
-    ):
-        fake = Fake(db, temporal.client, task_queue, f"shift-{suffix}")
+    async with fake_worker(temporal.client, ShiftingDatabase(), "shift") as fake:
         yield fake
-        for handle in fake.started:
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:  # a test that stopped halfway
-                await handle.terminate("test over")
 
 
 async def shift(handle: WorkflowHandle, percent: int) -> str:
@@ -185,6 +168,23 @@ async def test_shift_refused_while_rolling_back(fake: Fake) -> None:
     assert await refused(handle, SHIFT, ShiftRequest(percent=50)) == "cannot shift: the migration is rolling back"
     rollback.set()
     assert (await handle.result()).phase == "rolled_back"
+
+
+async def test_a_rollback_while_the_cutover_waits_to_retry_sends_everyone_to_blue_and_drains(fake: Fake) -> None:
+    """The cutover's answer was lost (it may have committed, and clients followed the flag): the rollback treats
+    it as a rollback after cutover, share 0% first, then the drain, then green's views dropped."""
+    db = db_of(fake)
+    db.transient["cutover"] = "server closed the connection unexpectedly"
+    handle = await fake.start(auto_cutover=True, drain_seconds=2)
+    await until(handle, lambda s: s.phase == "cutover" and (s.last_error or "").startswith("cutover:"))
+    await handle.execute_update(ROLLBACK, RollbackRequest(reason="lost answer"), result_type=str)
+    result = await handle.result()
+    assert result.phase == "rolled_back"
+    assert db.calls[-2:] == ["shift 0", "rollback"]
+    assert [(c.percent, c.by) for c in result.shifts] == [(0, "rollback")]
+    drained = (result.transitions[-1].at - result.shifts[-1].at).total_seconds()
+    assert drained >= 2  # green's views went only after the drain
+    record_history("add_column_rollback_during_cutover_retry", (await handle.fetch_history()).to_json())
 
 
 def steps_options(**extra: object) -> dict[str, object]:

@@ -196,6 +196,7 @@ def test_real_plan_groups_expand_and_contract_per_table() -> None:
     ]
     contract = group_steps(plan.contract_steps())
     assert len(contract) < len(plan.contract_steps())
-    # nothing lost, nothing reordered
+    # nothing lost, nothing reordered (a table's trigger drop comes merged already with its hand-over to the
+    # other in-flight versions: plan.MigrationPlan._drop_dual_write)
     flat = [p for s in contract for p in (s.parts or (s,))]
-    assert flat == plan.contract_steps()
+    assert flat == [p for s in plan.contract_steps() for p in (s.parts or (s,))]

@@ -54,7 +54,11 @@ def test_partition_of_a_parent_with_a_default_partition_scans_it() -> None:
     assert [(lock.relation, lock.mode) for lock in report.locks] == [("ev_2025", "ACCESS EXCLUSIVE")]
     assert [f.code for f in report.findings] == ["attach-partition-scan"]
     existing = "SET lock_timeout = '1s';\n" + text.split("\n", 3)[3]
-    assert lint_text(existing, "p.sql")[1].assumed == ["assumed ev has no DEFAULT partition; --dsn reads it"]
+    unknown = lint_text(existing, "p.sql")[1]  # the hazardous case is assumed, and said
+    assert unknown.assumed == [
+        "assumed ev has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it"
+    ]
+    assert [f.code for f in unknown.findings] == ["attach-partition-scan", "partition-default-scan"]
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ INSERT INTO logs VALUES (1, '2024-02-02');
 CREATE TABLE logs_2025 (id bigint, at date NOT NULL);
 INSERT INTO logs_2025 VALUES (1, '2025-02-02');
 CREATE DOMAIN posint AS int;
+CREATE DOMAIN cposint AS int CHECK (VALUE > 0);
 CREATE TABLE dm (id int, v posint);
 INSERT INTO dm VALUES (1, 1);
 CREATE TABLE dm2 (id int, v posint);

@@ -1,12 +1,13 @@
 """Scenarios of the partition lifecycle (tests/integration/test_partition_lifecycle.py): a partition created,
 attached and detached on `events` (range by day, a hash sub-level, and a DEFAULT partition, as partitioned.py
-declares it) and on `ranged`, the same without a DEFAULT partition (where DETACH runs CONCURRENTLY)."""
+declares it) and on `ranged`, the same without a DEFAULT partition (where DETACH runs CONCURRENTLY); a partition
+detached from `tenants` (hash) and from `readings` (range over two columns, a DEFAULT partition)."""
 
 from __future__ import annotations
 
 import psycopg
 
-from tests.harness.operations.partitioned import EVENTS, FIRST_WRITE, ROWS
+from tests.harness.operations.partitioned import EVENTS, FIRST_WRITE, ROWS, TENANTS
 from tests.harness.scenario import Scenario, Side, Table, count
 
 COLUMNS = (
@@ -55,6 +56,59 @@ def side(table: str, days: tuple[str, ...]) -> Side:
     def sees(c: psycopg.Connection, tags: list[int]) -> None:
         ids = [FIRST_WRITE + t for t in tags]
         assert count(c, f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", ids) == len(tags)
+
+    return Side(write, sees)
+
+
+# range over two columns, with a DEFAULT partition
+READINGS = Table(
+    "readings",
+    "site int NOT NULL, day date NOT NULL, v int, PRIMARY KEY (site, day, v)",
+    rows=ROWS,
+    values={"site": "g % 3", "day": "date '2024-01-01' + (g % 700)", "v": "g"},
+    options="PARTITION BY RANGE (site, day)",
+    then=(
+        "CREATE TABLE readings_0 PARTITION OF readings FOR VALUES FROM (0, MINVALUE) TO (1, MINVALUE)",
+        "CREATE TABLE readings_1_2024 PARTITION OF readings FOR VALUES FROM (1, '2024-01-01') TO (1, '2025-01-01')",
+        "CREATE TABLE readings_default PARTITION OF readings DEFAULT",
+    ),
+)
+
+
+def readings_side() -> Side:
+    """Rows of site 0 and 2 (readings_1_2024 is the one detached)."""
+
+    def write(c: psycopg.Connection, n: int) -> None:
+        c.execute("INSERT INTO readings (site, day, v) VALUES (%s, '2024-06-01', %s)", (2 * (n % 2), FIRST_WRITE + n))
+
+    def sees(c: psycopg.Connection, tags: list[int]) -> None:
+        vs = [FIRST_WRITE + t for t in tags]
+        assert count(c, "SELECT count(*) FROM readings WHERE v = ANY(%s)", vs) == len(tags)
+
+    return Side(write, sees)
+
+
+# the n-th id of tenants' hash partitions 0 and 1 (tenants_h2 is the one detached)
+_TENANT_ID = (
+    "SELECT g FROM generate_series(%s::bigint, %s::bigint + 1000) g WHERE satisfies_hash_partition("
+    "'public.tenants'::regclass, 3, 0, g) OR satisfies_hash_partition('public.tenants'::regclass, 3, 1, g) "
+    "ORDER BY g LIMIT 1"
+)
+
+
+def _tenant_id(c: psycopg.Connection, n: int) -> int:
+    row = c.execute(_TENANT_ID, (FIRST_WRITE + 1000 * n, FIRST_WRITE + 1000 * n)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def tenants_side() -> Side:
+    def write(c: psycopg.Connection, n: int) -> None:
+        c.execute("INSERT INTO tenants (id, name, seats) VALUES (%s, 'w', %s)", (_tenant_id(c, n), n))
+
+    def sees(c: psycopg.Connection, tags: list[int]) -> None:
+        ids = [_tenant_id(c, t) for t in tags]
+        assert count(c, "SELECT count(*) FROM tenants WHERE id = ANY(%s)", ids) == len(tags)
 
     return Side(write, sees)
 
@@ -114,5 +168,19 @@ SCENARIOS = {
         "ALTER TABLE ranged DETACH PARTITION ranged_2024 CONCURRENTLY",
         (RANGED,),
         side("ranged", RANGED_DAYS[1:]),
+    ),
+    "detach_hash": scenario(
+        "tenants_detach_h2",
+        "{op: detach_partition, table: tenants, partition: tenants_h2}",
+        "ALTER TABLE tenants DETACH PARTITION tenants_h2 CONCURRENTLY",
+        (TENANTS,),
+        tenants_side(),
+    ),
+    "detach_two_columns": scenario(
+        "readings_detach_1_2024",
+        "{op: detach_partition, table: readings, partition: readings_1_2024}",
+        "ALTER TABLE readings DETACH PARTITION readings_1_2024",
+        (READINGS,),
+        readings_side(),
     ),
 }

@@ -1,0 +1,58 @@
+"""INSERT, UPDATE, DELETE and SELECT in a migration: row locks on the target, ACCESS SHARE on what the query
+reads, and whether the statement reads the whole table (a long statement under any lock the transaction
+already holds) or finds its rows through an index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglast import ast
+from pglast.enums import A_Expr_Kind, BoolExprType
+
+from liveshift.sqlconvert.knowledge import relations_read
+from liveshift.sqlconvert.scope import Finding, Scope, rel
+
+
+def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
+    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
+    if not query:
+        return []
+    names = tuple(sorted(n for n in relations_read(query) if not n.startswith("pg_") and n != exclude))
+    return [s.on("ACCESS SHARE", names, [])] if names else []
+
+
+def dml(s: Scope, node: Any) -> list[Finding]:
+    """ROW EXCLUSIVE on the target; UPDATE and DELETE read the table unless their WHERE pins an indexed
+    column to constants (a lookup, not a scan)."""
+    target = rel(node.relation)
+    scans = isinstance(node, ast.UpdateStmt | ast.DeleteStmt) and not _looked_up(s, target, node.whereClause)
+    sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
+    return [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+
+
+def _pinned(where: Any) -> set[str]:
+    """The columns a WHERE clause pins to constants: `col = const`, `col IN (consts)`, under AND."""
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        return {c for arg in where.args for c in _pinned(arg)}
+    if not isinstance(where, ast.A_Expr) or not isinstance(where.lexpr, ast.ColumnRef):
+        return set()
+    constant = isinstance(where.rexpr, ast.A_Const) or (
+        isinstance(where.rexpr, tuple) and all(isinstance(v, ast.A_Const) for v in where.rexpr)
+    )
+    equality = where.name and where.name[-1].sval == "=" and where.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
+    column = where.lexpr.fields[-1]
+    return {column.sval} if constant and equality and isinstance(column, ast.String) else set()
+
+
+def _looked_up(s: Scope, table: str, where: Any) -> bool:
+    pinned = _pinned(where)
+    if not pinned:
+        return False
+    key = table.split(".")[-1]
+    leading = {columns[0] for t, columns in s.k.indexes.values() if t == key and columns}
+    if pinned & leading:
+        return True
+    if s.k.live or "id" not in pinned:
+        return False
+    s.note(f"assumed {key}.id is the primary key (an index lookup, not a scan); --dsn reads the indexes")
+    return True

@@ -1,0 +1,2 @@
+-- Rails: add_column :users, :nickname, :string
+ALTER TABLE "users" ADD "nickname" character varying;

@@ -1,0 +1,1 @@
+ALTER TABLE posts ALTER COLUMN published_at SET NOT NULL;

@@ -1,0 +1,2 @@
+-- Django: null=True on Post.body
+ALTER TABLE "posts" ALTER COLUMN "body" DROP NOT NULL;

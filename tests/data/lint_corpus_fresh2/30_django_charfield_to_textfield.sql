@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE "posts" ALTER COLUMN "title" TYPE text;
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER TABLE comments ALTER COLUMN post_id TYPE bigint;

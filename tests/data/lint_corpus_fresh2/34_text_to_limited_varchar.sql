@@ -1,0 +1,1 @@
+ALTER TABLE comments ALTER COLUMN content TYPE varchar(500);

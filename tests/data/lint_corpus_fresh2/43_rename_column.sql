@@ -1,0 +1,1 @@
+ALTER TABLE invoices RENAME COLUMN issued_on TO issued_at;

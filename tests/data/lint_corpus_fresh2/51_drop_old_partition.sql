@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS measurements_2024;

@@ -1,0 +1,1 @@
+ALTER TYPE post_state ADD VALUE IF NOT EXISTS 'archived';

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TYPE post_state ADD VALUE 'hidden' BEFORE 'published';
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER TYPE post_state RENAME VALUE 'draft' TO 'unpublished';

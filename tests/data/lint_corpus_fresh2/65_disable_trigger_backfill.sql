@@ -1,0 +1,3 @@
+ALTER TABLE posts DISABLE TRIGGER posts_touch;
+UPDATE posts SET views = 0 WHERE views IS NULL;
+ALTER TABLE posts ENABLE TRIGGER posts_touch;

@@ -1,0 +1,1 @@
+REINDEX INDEX CONCURRENTLY comments_post_idx;

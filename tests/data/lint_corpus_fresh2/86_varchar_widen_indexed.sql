@@ -1,0 +1,2 @@
+-- sku has a unique index
+ALTER TABLE products ALTER COLUMN sku TYPE varchar(60);

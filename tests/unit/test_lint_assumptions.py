@@ -1,0 +1,135 @@
+"""What lint assumes without the catalog, and what it learns instead from the file, a schema file (--schema)
+or a DO block's statements: each verdict says what it assumed, and knowing the catalog replaces the guess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liveshift.cli.main import main
+from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_text
+
+SCHEMA = """
+CREATE DOMAIN checked_int AS int CHECK (VALUE > 0);
+CREATE TABLE users (id bigint PRIMARY KEY, name varchar(40), code text, born timestamp, ip cidr);
+CREATE TABLE posts (id int PRIMARY KEY, user_id bigint REFERENCES users (id), slug text);
+CREATE INDEX posts_slug_idx ON posts (slug);
+CREATE TABLE ev (at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE ev_default PARTITION OF ev DEFAULT;
+"""
+
+
+def report(sql: str, schema: Path | None = None) -> StatementReport:
+    knowledge = learn_schema(str(schema)) if schema else None
+    return lint_text(f"SET lock_timeout = '1s';\n{sql};\n", "m.sql", knowledge)[-1]
+
+
+@pytest.fixture
+def schema(tmp_path: Path) -> Path:
+    path = tmp_path / "structure.sql"
+    path.write_text(SCHEMA)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sql", "rewrites", "assumed"),
+    [
+        ("ALTER TABLE users ALTER COLUMN name TYPE varchar(80)", False, "a narrower varchar"),
+        ("ALTER TABLE users ALTER COLUMN ip TYPE inet", False, "cidr"),
+        ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz", False, "UTC"),
+        ("ALTER TABLE users ALTER COLUMN id TYPE numeric(30, 0)", False, "a narrower varchar, text or numeric"),
+        ("ALTER TABLE users ALTER COLUMN id TYPE int", True, "of a type it converts"),
+        ("ALTER TABLE users ADD COLUMN level checked_int", False, "not a domain with constraints"),
+    ],
+)
+def test_without_the_catalog_the_guess_is_stated(sql: str, rewrites: bool, assumed: str) -> None:
+    found = report(sql)
+    assert found.rewrites == rewrites
+    assert any(assumed in note for note in found.assumed), found.assumed
+
+
+@pytest.mark.parametrize(
+    ("sql", "rewrites"),
+    [
+        ("ALTER TABLE users ALTER COLUMN name TYPE varchar(80)", False),
+        ("ALTER TABLE users ALTER COLUMN name TYPE varchar(10)", True),
+        ("ALTER TABLE users ALTER COLUMN code TYPE varchar(10)", True),
+        ("ALTER TABLE users ALTER COLUMN id TYPE numeric(30, 0)", True),
+        ("ALTER TABLE users ADD COLUMN level checked_int", True),
+    ],
+)
+def test_a_schema_file_replaces_the_guess(schema: Path, sql: str, rewrites: bool) -> None:
+    found = report(sql, schema)
+    assert found.rewrites == rewrites
+    assert not [n for n in found.assumed if "--dsn reads" in n and "TimeZone" not in n]
+
+
+def test_a_schema_file_names_partitions_parents_and_referenced_tables(schema: Path) -> None:
+    created = report("CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')", schema)
+    assert {lock.relation: lock.mode for lock in created.locks} == {
+        "ev": "ACCESS EXCLUSIVE",
+        "ev_default": "ACCESS EXCLUSIVE",
+    }
+    assert created.scans_under_lock and [f.code for f in created.findings] == ["partition-default-scan"]
+    dropped = report("DROP TABLE ev_2024", schema)
+    assert {lock.relation for lock in dropped.locks} == {"ev", "ev_2024", "ev_default"}
+    unnamed_fk = report("ALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey", schema)
+    assert {lock.relation for lock in unnamed_fk.locks} == {"posts", "users"}
+    sql = "BEGIN;\nLOCK TABLE posts;\nUPDATE posts SET slug = 'x' WHERE slug = 'y';\nCOMMIT;\n"
+    indexed = lint_text(sql, "m.sql", learn_schema(str(schema)))[2]  # posts_slug_idx: a lookup
+    assert (indexed.findings, indexed.assumed) == ([], [])
+
+
+def test_schema_tables_are_traffic_not_new(schema: Path) -> None:
+    assert [f.code for f in report("CREATE INDEX ON users (name)", schema).findings] == [
+        "require-concurrent-index-creation"
+    ]
+
+
+def test_an_update_pinned_to_the_key_is_a_lookup() -> None:
+    sql = "BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\nUPDATE users SET name = 'x' WHERE id = 1;\nCOMMIT;\n"
+    update = lint_text(sql, "m.sql")[2]
+    assert not [f.code for f in update.findings if f.code == "holding-lock-in-transaction"]
+    assert any("primary key" in note for note in update.assumed)
+    scanning = lint_text(sql.replace("id = 1", "name IS NULL"), "m.sql")[2]
+    assert "holding-lock-in-transaction" in [f.code for f in scanning.findings]
+
+
+def test_on_only_builds_no_index() -> None:
+    found = report("CREATE INDEX ev_at ON ONLY ev (at)")
+    assert (found.lock, found.scans_under_lock, found.findings) == ("SHARE", False, [])
+    assert any("partitioned" in note for note in found.assumed)
+
+
+def test_do_blocks_are_read_statement_by_statement() -> None:
+    body = """DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'c') THEN
+    ALTER TABLE invoices ADD CONSTRAINT c CHECK (amount > 0);
+  END IF;
+  EXECUTE 'CREATE INDEX invoices_at ON invoices (at)';
+  EXECUTE format('DROP TABLE %I', 'other');
+END
+$$"""
+    found = report(body)
+    assert found.lock == "ACCESS EXCLUSIVE" and found.tables == ["invoices"]
+    assert {f.code for f in found.findings} == {"constraint-missing-not-valid", "require-concurrent-index-creation"}
+    assert report("DO LANGUAGE plv8 $$ plv8.execute('ALTER TABLE t DROP COLUMN a') $$").findings == []
+
+
+def test_queries_take_access_share_on_what_they_read() -> None:
+    assert {lock.relation: lock.mode for lock in report("SELECT count(*) FROM users JOIN pg_class ON true").locks} == {
+        "users": "ACCESS SHARE"
+    }
+    copied = report("INSERT INTO archive SELECT * FROM orders")
+    assert {lock.relation: lock.mode for lock in copied.locks} == {"archive": "ROW EXCLUSIVE", "orders": "ACCESS SHARE"}
+
+
+def test_cli_schema_option(schema: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    migration = tmp_path / "0001.sql"
+    migration.write_text("SET lock_timeout = '1s';\nALTER TABLE users ALTER COLUMN name TYPE varchar(10);\n")
+    assert main(["lint", str(migration), "--findings-only"]) == 0  # assumed a widening
+    assert main(["lint", str(migration), "--schema", str(schema), "--findings-only"]) == 1
+    assert "changing-column-type" in capsys.readouterr().out
