@@ -20,6 +20,7 @@ from liveshift.operations.enum_types import require_enum, require_label
 
 class AddEnumValue(OperationBase):
     op_name: ClassVar[str] = "add_enum_value"
+    changes_types: ClassVar[bool] = True
     op: Literal["add_enum_value"] = "add_enum_value"
     enum: str = Field(min_length=1, max_length=63)
     value: str = Field(min_length=1)

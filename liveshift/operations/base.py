@@ -133,6 +133,8 @@ class OpContext:
 class OperationBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     op_name: ClassVar[str]
+    # creates, drops or changes a type (an enum) that any table of the schema may use: runs alone (compose.py)
+    changes_types: ClassVar[bool] = False
 
     def check(self, catalog: Catalog) -> None:
         raise NotImplementedError

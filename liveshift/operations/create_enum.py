@@ -18,6 +18,7 @@ from liveshift.operations.create_table import relation_names
 
 class CreateEnum(OperationBase):
     op_name: ClassVar[str] = "create_enum"
+    changes_types: ClassVar[bool] = True
     op: Literal["create_enum"] = "create_enum"
     name: str = Field(min_length=1, max_length=63)
     values: list[str] = Field(min_length=1, description="the labels, in their sort order")

@@ -18,6 +18,7 @@ from liveshift.operations.enum_types import enum_columns, require_enum
 
 class DropEnum(OperationBase):
     op_name: ClassVar[str] = "drop_enum"
+    changes_types: ClassVar[bool] = True
     op: Literal["drop_enum"] = "drop_enum"
     name: str = Field(min_length=1, max_length=63)
 

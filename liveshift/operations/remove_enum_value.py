@@ -33,6 +33,7 @@ _LABEL_DEFAULT = re.compile(r"^'((?:[^']|'')*)'::.+$", re.DOTALL)
 
 class RemoveEnumValue(OperationBase):
     op_name: ClassVar[str] = "remove_enum_value"
+    changes_types: ClassVar[bool] = True
     op: Literal["remove_enum_value"] = "remove_enum_value"
     enum: str = Field(min_length=1, max_length=63)
     value: str = Field(min_length=1)

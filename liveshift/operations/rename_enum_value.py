@@ -20,6 +20,7 @@ from liveshift.operations.enum_types import require_enum, require_label
 
 class RenameEnumValue(OperationBase):
     op_name: ClassVar[str] = "rename_enum_value"
+    changes_types: ClassVar[bool] = True
     op: Literal["rename_enum_value"] = "rename_enum_value"
     enum: str = Field(min_length=1, max_length=63)
     value: str = Field(min_length=1)

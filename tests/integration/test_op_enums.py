@@ -160,3 +160,20 @@ def test_remove_enum_value_refuses_what_the_swap_cannot_carry(dsn: str, conn: ps
     # with each gone, the same migration is accepted
     with open_session(dsn) as c:
         preflight.validate(c, migration(f"name: e\noperations:\n  - {op}\n"), file="e.yaml")
+
+
+def test_an_enum_operation_runs_alone(dsn: str, conn: psycopg.Connection) -> None:
+    """Another migration in flight on the schema: an enum operation (which any table may use) is refused at plan,
+    and the other way round, naming the migration in flight."""
+    load_tables(conn, SCENARIOS["create_enum"].tables)
+    column = migration(
+        "name: nick\noperations:\n  - {op: add_column, table: people, column: {name: nick, type: text}}\n"
+    )
+    enum = migration("name: meh\noperations:\n  - {op: add_enum_value, enum: mood, value: meh}\n")
+    for first, second in ((column, enum), (enum, column)):
+        with open_session(dsn) as c:
+            phases.prepare(c, first)
+            phases.expand(c, first.name)
+            with pytest.raises(SpecError, match=f"migration '{first.name}' is in flight .* changes an enum type"):
+                preflight.validate(c, second, file="second.yaml")
+            phases.rollback(c, first.name)
