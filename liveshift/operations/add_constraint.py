@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from liveshift.catalog import Catalog, Constraint, Index, Table
 from liveshift.ddl.statements import (
@@ -25,10 +25,10 @@ from liveshift.ddl.statements import (
     create_index_concurrently,
     drop_constraint,
     drop_index_concurrently,
-    on_delete,
     validate_constraint,
 )
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.columns import ForeignKeyOptions
 from liveshift.operations.constraint_fix import apply_fixed, check_fixed, plan_fixed
 from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
 from liveshift.operations.partitioned_foreign_key import (
@@ -39,14 +39,12 @@ from liveshift.operations.partitioned_foreign_key import (
 from liveshift.operations.partitioned_index import partition_key_missing, partitioned_unique_steps
 from liveshift.shape import user_expression
 
-OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 
+class References(ForeignKeyOptions):
+    """The referenced table and columns, and the key's options (on_delete, on_update, match, deferrable, …)."""
 
-class References(BaseModel):
-    model_config = ConfigDict(extra="forbid")
     table: str
     columns: list[str] = Field(min_length=1)
-    on_delete: OnDelete = "NO ACTION"
 
 
 class AddConstraint(OperationBase):
@@ -112,6 +110,9 @@ class AddConstraint(OperationBase):
                 self.require_column(ref, name, f"references.columns[{i}]")
             if len(self.references.columns) != len(self.columns):
                 raise self.fail("references.columns", "give as many referenced columns as 'columns'")
+            problem = self.references.option_problem(self.columns)
+            if problem:
+                raise self.fail(f"references.{problem[0]}", problem[1])
             if not has_unique_key(ref, self.references.columns):
                 raise self.fail(
                     "references.columns",
@@ -170,7 +171,8 @@ class AddConstraint(OperationBase):
         assert self.references is not None
         ref = ctx.before.tables[self.references.table]
         ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
-        target = (self.name, columns, ref.physical, ref_columns, on_delete(self.references.on_delete))
+        options = self.references.options_sql({c.name: c.physical for c in table.columns})
+        target = (self.name, columns, ref.physical, ref_columns, options)
         if table.partitioning is None or not per_partition(ctx.physical):
             plan.expand.append(add_foreign_key_not_valid(ctx.schema, table.physical, *target))
             return False

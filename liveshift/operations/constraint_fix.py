@@ -63,8 +63,9 @@ def as_alter_column(op: AddConstraint) -> AlterColumn:
         fields["unique"] = UniqueDef(name=op.name)
     elif op.type == "foreign_key":
         assert op.references is not None
+        options = op.references.model_dump(exclude={"table", "columns"})
         fields["references"] = ForeignKeyRef(
-            table=op.references.table, column=op.references.columns[0], name=op.name, on_delete=op.references.on_delete
+            table=op.references.table, column=op.references.columns[0], name=op.name, **options
         )
     else:
         fields["nullable"] = False

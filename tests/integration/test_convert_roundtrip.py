@@ -63,6 +63,11 @@ CASES = {
         "ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL",
         ["add_constraint"],
     ),
+    "ADD FOREIGN KEY with options": (
+        "ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) MATCH FULL "
+        "ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED",
+        ["add_constraint"],
+    ),
     "ADD FOREIGN KEY unnamed": (
         "ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id)",
         ["add_constraint"],

@@ -223,3 +223,15 @@ def test_comments_and_a_renamed_constraint() -> None:
         {"op": "rename_constraint", "table": "users", "name": "a", "to": "b"},
         {"op": "raw_sql", "up": "COMMENT ON INDEX i IS 'x'"},
     ]
+
+
+def test_a_foreign_key_with_its_options_is_add_constraint() -> None:
+    assert ops(
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) MATCH FULL "
+        "ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED"
+    ) == [
+        {"op": "add_constraint", "table": "orders", "name": "orders_user_fk", "type": "foreign_key",
+         "columns": ["user_id"], "references": {"table": "users", "columns": ["id"], "on_delete": "SET NULL",
+         "on_update": "CASCADE", "match": "full", "deferrable": True, "initially_deferred": True}},
+    ]  # fmt: skip
+    assert ops("ALTER TABLE o ADD FOREIGN KEY (a, b) REFERENCES u (x, y) ON DELETE SET NULL (a)")[0]["op"] == "raw_sql"
