@@ -1596,3 +1596,91 @@ def move_primary_key(
         skip_if=relation_missing(schema, index),
     )
     return two_tables(step) if moved else step
+
+
+# -- enum types (operations/create_enum.py, drop_enum.py, add_enum_value.py, rename_enum_value.py,
+# remove_enum_value.py): catalog only, no application table locked (a column's type is found by its OID)
+
+
+def _type_exists(schema: str, name: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE n.nspname = {} AND t.typname = {})"
+    ).format(sql.Literal(schema), sql.Literal(name))
+
+
+def _label_exists(schema: str, name: str, label: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = {} AND t.typname = {} AND e.enumlabel = {})"
+    ).format(sql.Literal(schema), sql.Literal(name), sql.Literal(label))
+
+
+def create_enum(schema: str, name: str, labels: list[str], why: str = "") -> Step:
+    return Step(
+        f"create enum type {name}{why}",
+        sql.SQL("CREATE TYPE {} AS ENUM ({})").format(
+            qualified(schema, name), sql.SQL(", ").join(sql.Literal(label) for label in labels)
+        ),
+        lock=NO_TABLE_LOCK,
+        skip_if=_type_exists(schema, name),
+    )
+
+
+def drop_type(schema: str, name: str, why: str = "") -> Step:
+    """DROP TYPE, refused by PostgreSQL while a column still uses it (no CASCADE)."""
+    return Step(
+        f"drop type {name}{why}",
+        sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, name)),
+    )
+
+
+def drop_type_replaced(schema: str, name: str, successor: str) -> Step:
+    """The old enum type of a type swap, once no column uses it: skipped once its successor took its name."""
+    return Step(
+        f"drop type {name} (replaced by {successor})",
+        sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, successor)),
+    )
+
+
+def rename_type(schema: str, name: str, new: str) -> Step:
+    return Step(
+        f"rename type {name} to {new}",
+        sql.SQL("ALTER TYPE {} RENAME TO {}").format(qualified(schema, name), sql.Identifier(new)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, name)),
+    )
+
+
+def add_enum_value(schema: str, name: str, label: str, before: str | None = None, after: str | None = None) -> Step:
+    """ALTER TYPE … ADD VALUE IF NOT EXISTS, outside a transaction block: committed on its own, so that no
+    transaction that then writes the value is refused it ("unsafe use of new value")."""
+    where = sql.SQL("")
+    if before is not None:
+        where = sql.SQL(" BEFORE {}").format(sql.Literal(before))
+    elif after is not None:
+        where = sql.SQL(" AFTER {}").format(sql.Literal(after))
+    return Step(
+        f"add value {label!r} to enum type {name}",
+        sql.SQL("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{}").format(
+            qualified(schema, name), sql.Literal(label), where
+        ),
+        lock=NO_TABLE_LOCK,
+        transactional=False,
+        skip_if=_label_exists(schema, name, label),
+    )
+
+
+def rename_enum_value(schema: str, name: str, old: str, new: str) -> Step:
+    return Step(
+        f"rename value {old!r} of enum type {name} to {new!r}",
+        sql.SQL("ALTER TYPE {} RENAME VALUE {} TO {}").format(
+            qualified(schema, name), sql.Literal(old), sql.Literal(new)
+        ),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_label_exists(schema, name, old)),
+    )

@@ -10,7 +10,6 @@ from pglast.enums import AlterTableType, ConstrType, DropBehavior
 from liveshift.sqlconvert.columns import (
     ON_DELETE,
     candidate_value,
-    check_supported_fk,
     column_mapping,
     identity_mapping,
     known,
@@ -39,10 +38,28 @@ def _add_column(table: str, col: ast.ColumnDef, draft: Draft, shape: Known) -> N
     shape.tables.setdefault(table, {})[col.colname] = known(mapping)
 
 
+def _fk_options(c: ast.Constraint) -> dict[str, Any]:
+    """A foreign key's options as add_constraint's `references` takes them; only those that differ from the default."""
+    options: dict[str, Any] = {}
+    if c.fk_del_action not in ("a", "\x00", None):
+        options["on_delete"] = ON_DELETE[c.fk_del_action]
+    if c.fk_upd_action not in ("a", "\x00", None):
+        options["on_update"] = ON_DELETE[c.fk_upd_action]
+    if c.fk_matchtype == "f":
+        options["match"] = "full"
+    elif c.fk_matchtype not in ("s", "\x00", None):
+        raise Unsupported("MATCH PARTIAL of a foreign key")
+    if c.deferrable:
+        options["deferrable"] = True
+    if c.initdeferred:
+        options["initially_deferred"] = True
+    return options
+
+
 def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> None:
     if c.skip_validation:
         raise Unsupported("a NOT VALID constraint (already brief: kept as written)")
-    if c.deferrable or c.initdeferred:
+    if (c.deferrable or c.initdeferred) and c.contype != ConstrType.CONSTR_FOREIGN:
         raise Unsupported("a DEFERRABLE constraint")
     if c.contype == ConstrType.CONSTR_CHECK and not c.is_no_inherit:
         refs = column_refs(c.raw_expr)
@@ -58,16 +75,22 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> No
         if c.conname and c.conname != f"{table}_pkey":
             draft.op["name"] = c.conname
     elif c.contype == ConstrType.CONSTR_FOREIGN:
-        check_supported_fk(c)
+        if not c.pk_attrs:
+            raise Unsupported("a foreign key without its referenced columns (liveshift names them)")
         if c.pktable.schemaname:
             raise Unsupported("a foreign key to a table in another schema")
+        if c.fk_del_set_cols:
+            raise Unsupported("ON DELETE SET NULL/DEFAULT (columns) of a foreign key")
         columns = [a.sval for a in c.fk_attrs]
-        references = {"table": c.pktable.relname, "columns": [a.sval for a in c.pk_attrs]}
-        if c.fk_del_action not in ("a", "\x00", None):
-            references["on_delete"] = ON_DELETE[c.fk_del_action]
+        references = {"table": c.pktable.relname, "columns": [a.sval for a in c.pk_attrs], **_fk_options(c)}
         name = c.conname or pg_name(table, columns, "fkey")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "foreign_key", "columns": columns}
         draft.op["references"] = references
+    elif c.contype == ConstrType.CONSTR_NOTNULL and not c.is_no_inherit:
+        columns = [k.sval for k in c.keys]
+        name = c.conname or pg_name(table, columns, "not_null")
+        draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "not_null", "columns": columns}
+        draft.notes.append("NOT NULL through a hidden copy of the column: rows that are NULL fail verify; give up")
     else:
         raise Unsupported(f"ADD CONSTRAINT … {c.contype.name.removeprefix('CONSTR_')}")
 

@@ -13,9 +13,11 @@ from tests.harness.db import complete, plain_alter_snapshot, snapshot
 pytestmark = pytest.mark.integration
 
 SETUP = """
+CREATE TYPE state AS ENUM ('new', 'done');
+CREATE TYPE legacy_kind AS ENUM ('a', 'b');
 CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name varchar(50), age int NOT NULL DEFAULT 0,
                     legacy text, code text);
-CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric(10,2), note text);
+CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric(10,2), note text, state state);
 CREATE INDEX users_name_idx ON users (name);
 ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);
 CREATE TABLE visits (id int NOT NULL, user_id bigint, day date);
@@ -63,6 +65,11 @@ CASES = {
         "ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL",
         ["add_constraint"],
     ),
+    "ADD FOREIGN KEY with options": (
+        "ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) MATCH FULL "
+        "ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED",
+        ["add_constraint"],
+    ),
     "ADD FOREIGN KEY unnamed": (
         "ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id)",
         ["add_constraint"],
@@ -97,6 +104,14 @@ CASES = {
         "euros numeric GENERATED ALWAYS AS (cents / 100.0) STORED)",
         ["create_table"],
     ),
+    "ADD CONSTRAINT NOT NULL": ("ALTER TABLE users ADD CONSTRAINT users_code_nn NOT NULL code", ["add_constraint"]),
+    "CREATE TYPE AS ENUM, a column of it": (
+        "CREATE TYPE priority AS ENUM ('low', 'high'); ALTER TABLE users ADD COLUMN priority priority DEFAULT 'low'",
+        ["create_enum", "add_column"],
+    ),
+    "ALTER TYPE ADD VALUE": ("ALTER TYPE state ADD VALUE IF NOT EXISTS 'paid' AFTER 'new'", ["add_enum_value"]),
+    "ALTER TYPE RENAME VALUE": ("ALTER TYPE state RENAME VALUE 'done' TO 'closed'", ["rename_enum_value"]),
+    "DROP TYPE": ("DROP TYPE legacy_kind", ["drop_enum"]),
     "raw SQL: NOT VALID constraint": (
         "ALTER TABLE users ADD CONSTRAINT users_email_at CHECK (email LIKE '%@%') NOT VALID",
         ["raw_sql"],

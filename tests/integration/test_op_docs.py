@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "operations.md", ROOT / "README.md")
 
 SETUP = """
-CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int, legacy_code text,
+CREATE TYPE mood AS ENUM ('happy', 'ok', 'sad');
+CREATE TYPE legacy_state AS ENUM ('on', 'off');
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int, legacy_code text, mood mood,
                     CONSTRAINT email_has_at CHECK (position('@' IN email) > 0));
 CREATE INDEX users_name_idx ON users (name);
 CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0);

@@ -72,11 +72,11 @@ def test_django_style_add_with_default_then_drop_default_is_one_add_column() -> 
 
 
 def test_anything_else_is_raw_sql_with_its_reason_and_lint_findings() -> None:
-    conversion = convert("CREATE INDEX i ON t (lower(a));\nCOMMENT ON TABLE t IS 'x';")
+    conversion = convert("CREATE INDEX i ON t (lower(a));\nCREATE VIEW v AS SELECT 1;")
     assert [op.op for op in conversion.migration.operations] == ["raw_sql", "raw_sql"]
     assert "lint: require-concurrent-index-creation" in conversion.text
     assert any(
-        "m.sql:2: operations[1] (raw_sql): kept as raw_sql (no liveshift operation for Comment)" in n
+        "m.sql:2: operations[1] (raw_sql): kept as raw_sql (no liveshift operation for View)" in n
         for n in conversion.notes
     )
 
@@ -206,3 +206,60 @@ def test_cli_writes_the_file_and_exit_codes_tell_review_apart(
 def test_an_invalid_name_is_refused_as_the_migration_validation_says() -> None:
     with pytest.raises(SqlInputError, match=r"^m.sql: the converted migration is not valid: field 'name': String"):
         convert_statements(split_sql("DROP TABLE t", "m.sql"), "m.sql", "Bad Name")
+
+
+def test_enum_types_and_their_values() -> None:
+    assert ops(
+        "CREATE TYPE app.mood AS ENUM ('happy', 'sad');\n"
+        "ALTER TYPE app.mood ADD VALUE 'ok' BEFORE 'sad';\n"
+        "ALTER TYPE app.mood ADD VALUE IF NOT EXISTS 'meh';\n"
+        "ALTER TYPE app.mood RENAME VALUE 'sad' TO 'down';\n"
+        "DROP TYPE app.legacy, app.old;"
+    ) == [
+        {"op": "create_enum", "name": "mood", "values": ["happy", "sad"]},
+        {"op": "add_enum_value", "enum": "mood", "value": "ok", "before": "sad"},
+        {"op": "add_enum_value", "enum": "mood", "value": "meh", "if_not_exists": True},
+        {"op": "rename_enum_value", "enum": "mood", "value": "sad", "to": "down"},
+        {"op": "drop_enum", "name": "legacy"},
+        {"op": "drop_enum", "name": "old"},
+    ]
+    assert convert("CREATE TYPE app.mood AS ENUM ('a')").migration.schema_name == "app"
+    assert ops("DROP TYPE mood CASCADE")[0]["op"] == "raw_sql"
+
+
+def test_add_constraint_on_existing_columns_not_null_included() -> None:
+    assert ops(
+        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);\n"
+        "ALTER TABLE users ADD CONSTRAINT users_nick_nn NOT NULL nick;"
+    ) == [
+        {"op": "add_constraint", "table": "users", "name": "age_pos", "type": "check", "check": "age > 0"},
+        {"op": "add_constraint", "table": "users", "name": "users_nick_nn", "type": "not_null", "columns": ["nick"]},
+    ]
+
+
+def test_comments_and_a_renamed_constraint() -> None:
+    assert ops(
+        "COMMENT ON TABLE users IS 'people';\n"
+        "COMMENT ON COLUMN users.email IS NULL;\n"
+        "COMMENT ON CONSTRAINT c ON users IS 'why';\n"
+        "ALTER TABLE users RENAME CONSTRAINT a TO b;\n"
+        "COMMENT ON INDEX i IS 'x';"
+    ) == [
+        {"op": "comment", "table": "users", "comment": "people"},
+        {"op": "comment", "table": "users", "column": "email", "comment": None},
+        {"op": "comment", "table": "users", "constraint": "c", "comment": "why"},
+        {"op": "rename_constraint", "table": "users", "name": "a", "to": "b"},
+        {"op": "raw_sql", "up": "COMMENT ON INDEX i IS 'x'"},
+    ]
+
+
+def test_a_foreign_key_with_its_options_is_add_constraint() -> None:
+    assert ops(
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) MATCH FULL "
+        "ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED"
+    ) == [
+        {"op": "add_constraint", "table": "orders", "name": "orders_user_fk", "type": "foreign_key",
+         "columns": ["user_id"], "references": {"table": "users", "columns": ["id"], "on_delete": "SET NULL",
+         "on_update": "CASCADE", "match": "full", "deferrable": True, "initially_deferred": True}},
+    ]  # fmt: skip
+    assert ops("ALTER TABLE o ADD FOREIGN KEY (a, b) REFERENCES u (x, y) ON DELETE SET NULL (a)")[0]["op"] == "raw_sql"

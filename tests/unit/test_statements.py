@@ -132,6 +132,7 @@ def lock_catalog() -> Catalog:
             Column(name="email", type="text", nullable=False),
             Column(name="name", type="text"),
             Column(name="team_id", type="bigint"),
+            Column(name="mood", type="mood"),
         ],
         primary_key=["id"],
         indexes=[
@@ -185,7 +186,8 @@ def lock_catalog() -> Catalog:
         indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True, constraint="orders_pkey")],
     )
     tables = (teams, people, accounts, history, orders)
-    return Catalog(schema_name="public", tables={t.name: t for t in tables})
+    enums = {"mood": ["happy", "ok", "sad"], "legacy": ["a"]}
+    return Catalog(schema_name="public", tables={t.name: t for t in tables}, enums=enums)
 
 
 def _incoming(table: str, name: str, column: str, ref_column: str) -> dict:
@@ -246,6 +248,12 @@ LOCK_CHECK_OPS = [
     {"op": "alter_primary_key", "table": "teams", "columns": ["code"]},
     {"op": "alter_primary_key", "table": "orders", "columns": ["id", "note"]},
     {"op": "alter_column", "table": "orders", "column": "note", "type": "varchar(100)"},
+    # issue 22 (item 10)
+    {"op": "create_enum", "name": "size", "values": ["s", "m"]},
+    {"op": "drop_enum", "name": "legacy"},
+    {"op": "add_enum_value", "enum": "mood", "value": "meh", "before": "sad"},
+    {"op": "rename_enum_value", "enum": "mood", "value": "sad", "to": "down"},
+    {"op": "remove_enum_value", "enum": "mood", "value": "sad", "replacement": "ok", "columns": ["users.mood"]},
 ]  # fmt: skip
 
 
