@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
 from liveshift.ddl.steps import qualified
 
@@ -75,7 +75,13 @@ class Reclaimer:
     def vacuum(self, conn: psycopg.Connection) -> None:
         assert conn.autocommit, "VACUUM cannot run inside a transaction block"
         t0 = time.monotonic()
-        conn.execute(_VACUUM.format(qualified(self.schema, self.table)))
+        try:
+            conn.execute(_VACUUM.format(qualified(self.schema, self.table)))
+        except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
+            # SKIP_LOCKED covers the table; an index under an ACCESS EXCLUSIVE lock (a DROP INDEX, say) still makes
+            # it wait, up to the walk's lock_timeout, or a statement_timeout ends it: the next interval tries again
+            log.warning("backfill %s: vacuum skipped (%s)", self.table, exc)
+            return
         self.vacuums += 1
         self.seconds += time.monotonic() - t0
         log.debug("backfill %s: vacuum %d took %.3f s", self.table, self.vacuums, time.monotonic() - t0)
