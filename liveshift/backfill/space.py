@@ -84,13 +84,16 @@ def _guessed_width(conn: psycopg.Connection, target: BackfillTarget) -> float:
 
 
 def _sampled_widths(conn: psycopg.Connection, schema: str, target: BackfillTarget, rows: int) -> tuple[float, float]:
-    """(row now, row with its new columns and marker), averaged over the sample; both 0 for an empty table."""
+    """(row now, row with its new columns and marker), averaged over the sample; both 0 for an empty table. The
+    new values follow the row in the order expand adds them: the hidden columns, then the marker."""
     news = [
         sql.SQL("CAST({} AS {})").format(row_expression("_ls_r", t.variables, t.expression), sql.SQL(t.target_type))
         for t in target.ups
     ]
     query = sql.SQL(
-        "SELECT coalesce(avg(pg_column_size(_ls_r.*)), 0), coalesce(avg(pg_column_size(ROW(_ls_r.*, {news}))), 0) "
+        # a heap tuple is as long as the row's datum, rounded up to 8 bytes (MAXALIGN) in its page
+        "SELECT coalesce(avg((pg_column_size(_ls_r.*) + 7) / 8 * 8), 0), "
+        "coalesce(avg((pg_column_size(ROW(_ls_r.*, {news})) + 7) / 8 * 8), 0) "
         "FROM (SELECT * FROM {table}{sample} LIMIT {limit}) AS _ls_r"
     ).format(
         news=sql.SQL(", ").join([*news, sql.SQL("CAST('b' AS text)")]),

@@ -193,5 +193,5 @@ def test_the_plans_estimate_is_what_a_backfill_takes(dsn: str, accounts: psycopg
     assert estimate.rows == ROWS and estimate.row_after > estimate.row_before
     migrate(dsn, reuse(every))
     grown = size(accounts, "accounts") - before
-    assert 0.75 <= grown / estimate.peak_extra <= 1.33, (grown, estimate)
+    assert 0.85 <= grown / estimate.peak_extra <= 1.18, (grown, estimate)  # measured here: 0.98 and 1.01
     assert estimate.remains == estimate.peak_extra  # the files do not shrink
