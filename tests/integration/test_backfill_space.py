@@ -22,6 +22,7 @@ from liveshift.backfill import space
 from liveshift.connections import open_session
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, client, migration
+from tests.harness.zero_stall import App, Watch, running
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +47,9 @@ BLUE = "public_base"
 
 
 def reuse(every: float) -> Throttle:
-    """A VACUUM after every `every` of the rows (0: never), whatever the table's size."""
-    return Throttle(reclaim_every=every, reclaim_min_rows=1)
+    """A VACUUM after every `every` of the rows (0: never), whatever the table's size; batches no larger than an
+    interval, so the count of VACUUMs does not depend on how fast this machine runs them."""
+    return Throttle(reclaim_every=every, reclaim_min_rows=1, max_batch=1500)
 
 
 def create(conn: psycopg.Connection, name: str, key: bool = True) -> None:
@@ -124,6 +126,34 @@ def test_the_vacuum_skips_a_locked_table_and_the_walk_does_not_wait(dsn: str, ac
         assert waiting == (0,)
         holder.rollback()
     assert vacuums(accounts, "accounts") == base
+
+
+# the relation locks application statements take: none conflicts with VACUUM's SHARE UPDATE EXCLUSIVE
+APPLICATION_MODES = {"AccessShareLock", "RowShareLock", "RowExclusiveLock"}
+
+
+def test_applications_never_wait_on_the_vacuums(dsn: str, accounts: psycopg.Connection) -> None:
+    """Who waits on whom while the backfill vacuums between batches: blue reads, updates and inserts all along,
+    and no application statement waits on a relation lock a liveshift session holds or requests (a row the
+    running batch holds is another matter: that wait is the batch's, bounded by its size)."""
+    name = expand(dsn)
+    base = vacuums(accounts, "accounts")
+    statements = [
+        "SELECT count(*) FROM accounts WHERE id < 200",
+        "UPDATE accounts SET amount = amount + 1 WHERE id = 17",
+        "INSERT INTO accounts (amount, note) VALUES (1, 'app')",
+        "UPDATE accounts SET note = 'app' WHERE id = 59001",
+    ]
+    watch = Watch(dsn)
+    with running(watch, App(dsn, BLUE, statements)):
+        watch.active.set()
+        backfill_all(dsn, name, throttle=Throttle(reclaim_every=0.05, reclaim_min_rows=1, max_batch=2000))
+        watch.pause()
+    assert watch.polls > 10 and vacuums(accounts, "accounts") - base >= 10
+    on_relations = [w for w in watch.waiting_on_liveshift if w[3] in APPLICATION_MODES]
+    assert on_relations == []
+    # and the VACUUM never queued itself (SKIP_LOCKED)
+    assert all(w[3] != "ShareUpdateExclusiveLock" for w in watch.liveshift_waiting)
 
 
 def expand(dsn: str) -> str:
