@@ -28,6 +28,7 @@ from psycopg import sql
 from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
 from liveshift.shape import row_expression
+from liveshift.values import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +119,21 @@ def row_widths(conn: psycopg.Connection, schema: str, target: BackfillTarget, ro
     return before, after
 
 
-def estimate(conn: psycopg.Connection, schema: str, target: BackfillTarget, reclaim_every: float) -> SpaceEstimate:
+def estimate(
+    conn: psycopg.Connection,
+    schema: str,
+    target: BackfillTarget,
+    reclaim_every: float,
+    reclaim_min_rows: int = Throttle().reclaim_min_rows,
+) -> SpaceEstimate:
     rows, heap, indexes = _sizes(conn, qualified(schema, target.table).as_string(None))
     before, after = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
     if before:
         grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)  # every row at its new width
-        # with reuse: the new width, plus one interval's versions not reclaimed yet; else: old and new versions
-        heap_after = grown + heap * reclaim_every if reclaim_every > 0 else heap + grown
+        # with reuse: the new width, plus one interval's versions not reclaimed yet (as Reclaimer.for_table sets
+        # it); else: old and new versions
+        interval = min(1.0, max(reclaim_every, reclaim_min_rows / rows))
+        heap_after = grown + heap * interval if reclaim_every > 0 else heap + grown
     else:
         heap_after = heap
     return SpaceEstimate(

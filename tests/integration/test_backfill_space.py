@@ -218,7 +218,7 @@ def test_the_plans_estimate_is_what_a_backfill_takes(dsn: str, accounts: psycopg
     with open_session(dsn) as conn:
         plan = preflight.validate(conn, migration(MIGRATION))
         (target,) = plan.backfill_targets()
-        estimate = space.estimate(conn, plan.schema, target, every)
+        estimate = space.estimate(conn, plan.schema, target, every, reuse(every).reclaim_min_rows)
     before = size(accounts, "accounts")
     assert estimate.rows == ROWS and estimate.row_after > estimate.row_before
     migrate(dsn, reuse(every))
