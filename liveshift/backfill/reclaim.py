@@ -51,16 +51,24 @@ class Reclaimer:
 
     schema: str
     table: str
-    interval: int
+    every: float  # the interval: this fraction of the table's rows ...
+    min_rows: int  # ... but at least this many (a small table is not worth a vacuum)
+    interval: int = 0
     since: int = 0
     vacuums: int = 0
     seconds: float = 0.0
 
     @classmethod
     def for_table(cls, conn: psycopg.Connection, schema: str, table: str, every: float, min_rows: int) -> Reclaimer:
-        """`every` a fraction of the table's rows, at least `min_rows` (a small table is not worth a vacuum)."""
-        interval = 0 if every <= 0 else max(min_rows, int(table_rows(conn, schema, table) * every))
-        return cls(schema=schema, table=table, interval=interval)
+        reclaimer = cls(schema=schema, table=table, every=every, min_rows=min_rows)
+        reclaimer.measure(conn)
+        return reclaimer
+
+    def measure(self, conn: psycopg.Connection) -> None:
+        """The interval from the table's row count; a table never analysed counts 0 rows, and its first VACUUM
+        (after `min_rows`) sets the count that the next intervals follow."""
+        rows = table_rows(conn, self.schema, self.table)
+        self.interval = 0 if self.every <= 0 else max(self.min_rows, int(rows * self.every))
 
     def after_batch(self, conn: psycopg.Connection, rows: int) -> None:
         """After a committed batch of `rows`: vacuum once an interval's rows are done since the last time."""
@@ -84,4 +92,5 @@ class Reclaimer:
             return
         self.vacuums += 1
         self.seconds += time.monotonic() - t0
+        self.measure(conn)
         log.debug("backfill %s: vacuum %d took %.3f s", self.table, self.vacuums, time.monotonic() - t0)
