@@ -32,8 +32,15 @@ from liveshift.ddl.steps import qualified
 
 log = logging.getLogger(__name__)
 
-# not in a transaction block (VACUUM cannot be); no datfrozenxid scan of pg_class each time
-_VACUUM = sql.SQL("VACUUM (SKIP_LOCKED, TRUNCATE false, SKIP_DATABASE_STATS) {}")
+# not in a transaction block (VACUUM cannot be); from PostgreSQL 16 on, without the scan of pg_class that updates
+# the database's datfrozenxid after each one
+_VACUUM = sql.SQL("VACUUM (SKIP_LOCKED, TRUNCATE false) {}")
+_VACUUM_16 = sql.SQL("VACUUM (SKIP_LOCKED, TRUNCATE false, SKIP_DATABASE_STATS) {}")
+
+
+def vacuum_statement(conn: psycopg.Connection, schema: str, table: str) -> sql.Composable:
+    statement = _VACUUM_16 if conn.info.server_version >= 160000 else _VACUUM
+    return statement.format(qualified(schema, table))
 
 
 def table_rows(conn: psycopg.Connection, schema: str, table: str) -> int:
@@ -84,7 +91,7 @@ class Reclaimer:
         assert conn.autocommit, "VACUUM cannot run inside a transaction block"
         t0 = time.monotonic()
         try:
-            conn.execute(_VACUUM.format(qualified(self.schema, self.table)))
+            conn.execute(vacuum_statement(conn, self.schema, self.table))
         except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
             # SKIP_LOCKED covers the table; an index under an ACCESS EXCLUSIVE lock (a DROP INDEX, say) still makes
             # it wait, up to the walk's lock_timeout, or a statement_timeout ends it: the next interval tries again
