@@ -225,3 +225,21 @@ def test_the_plans_estimate_is_what_a_backfill_takes(dsn: str, accounts: psycopg
     grown = size(accounts, "accounts") - before
     assert 0.85 <= grown / estimate.peak_extra <= 1.18, (grown, estimate)  # measured here: 0.98 and 1.01
     assert estimate.remains == estimate.peak_extra  # the files do not shrink
+
+
+CHAINED = """
+name: chained
+operations:
+  - {op: add_column, table: accounts, column: {name: note_lower, type: text}, up: lower(note)}
+  - {op: add_column, table: accounts, column: {name: tag, type: text}, up: "note_lower || '#'"}
+"""
+
+
+def test_an_up_the_sample_cannot_compute_is_estimated_by_the_new_types(dsn: str, accounts: psycopg.Connection) -> None:
+    """An `up` reading what an earlier operation adds cannot be evaluated before expand: `liveshift plan` does not
+    fail, and counts each new column by its type (text: GUESS_VARLENA bytes) and the marker."""
+    with open_session(dsn) as conn:
+        plan = preflight.validate(conn, migration(CHAINED))
+        (target,) = plan.backfill_targets()
+        estimate = space.estimate(conn, plan.schema, target, 0.05)
+    assert estimate.row_after == estimate.row_before + 2 * space.GUESS_VARLENA + space.MARKER_BYTES
