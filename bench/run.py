@@ -10,8 +10,9 @@ On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server a
   (b) liveshift: the migration as a Temporal workflow, the same long reader holding the table as it starts.
 Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand and
 blue leaves at the contract gate (old code drained, as in a real rollout). Also measured in the same run:
-a single UPDATE of the whole table (the physical limit of the backfill), and write throughput with and
-without the dual-write trigger.
+a single UPDATE of the whole table (the physical limit of the backfill), write throughput with and
+without the dual-write trigger, the table's size before, at its sampled peak and after each path (bench/space.py),
+and the traffic's latency in the window before each change (the baseline its p99 and stalls are judged against).
 """
 
 from __future__ import annotations
