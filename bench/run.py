@@ -10,14 +10,16 @@ On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server a
   (b) liveshift: the migration as a Temporal workflow, the same long reader holding the table as it starts.
 Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand and
 blue leaves at the contract gate (old code drained, as in a real rollout). Also measured in the same run:
-a single UPDATE of the whole table (the physical limit of the backfill), and write throughput with and
-without the dual-write trigger.
+a single UPDATE of the whole table (the physical limit of the backfill), write throughput with and
+without the dual-write trigger, the table's size before, at its sampled peak and after each path (bench/space.py),
+and the traffic's latency in the window before each change (the baseline its p99 and stalls are judged against).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import itertools
 import sys
@@ -35,6 +37,7 @@ from bench.lockwaits import LockWaitSampler, summary
 from bench.memory import RssSampler
 from bench.report import machine, write_markdown, write_plot
 from bench.scenarios import ALIASES, SCENARIOS, TABLE, Scenario
+from bench.space import PeakSampler, Size
 from bench.stack import BenchStack
 from liveshift import phases
 from liveshift.backfill.keyset import batch_update_statement
@@ -43,7 +46,7 @@ from liveshift.cli.process import FINAL_PHASES
 from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
 from liveshift.store.record import load_record
-from liveshift.values import LockPolicy
+from liveshift.values import LockPolicy, Throttle
 from liveshift.versions.triggers import BACKFILL_DIRECT, BACKFILL_TOUCH
 from liveshift.workflows.client import start_migration
 from liveshift.workflows.models import (
@@ -66,6 +69,13 @@ class Traffic:
     hold: float = 5.0  # the long reader's transaction, seconds
     parallelism: int = 1  # liveshift backfill partitions
     lock_timeout_ms: int = LockPolicy().lock_timeout_ms  # liveshift option
+    reclaim_every: float = Throttle().reclaim_every  # liveshift option: vacuum between batches (0: never)
+
+    def for_scenario(self, scenario: Scenario) -> Traffic:
+        """This traffic with the liveshift options the scenario sets itself (the pgroll-like one)."""
+        lock = scenario.lock_timeout_ms if scenario.lock_timeout_ms is not None else self.lock_timeout_ms
+        reclaim = scenario.reclaim_every if scenario.reclaim_every is not None else self.reclaim_every
+        return dataclasses.replace(self, lock_timeout_ms=lock, reclaim_every=reclaim)
 
 
 @dataclass
@@ -77,6 +87,8 @@ class PathResult:
     samples: list[Sample]
     events: list[tuple[float, str]] = field(default_factory=list)  # (wall clock, what happened)
     waits: list[str] = field(default_factory=list)  # the sampler's application waits over 20 ms, by cause
+    sizes: tuple[Size, int, Size] | None = None  # the table before the change, at its sampled peak, after it
+    baseline: Report | None = None  # the same traffic in the window before the change (the warm-up)
 
 
 @dataclass
@@ -120,6 +132,7 @@ class ScenarioResult:
     acknowledged_writes: int
     lost_writes: int
     lock_timeout_ms: int
+    reclaim_every: float
     worker_rss_first: int  # bytes, when the liveshift path starts
     worker_rss_peak: int  # bytes, the highest sample until the workflow completed
 
@@ -260,6 +273,8 @@ def run_naive(dsn: str, scenario: Scenario, rows: int, traffic: Traffic) -> Path
         events: list[tuple[float, str]] = []
         reader = LongReader(dsn, traffic.hold, events).begin()
         time.sleep(0.5)
+        space = PeakSampler(dsn, TABLE)
+        space.start()
         t0 = time.time()
         events.append((t0, "ALTER issued"))
         with psycopg.connect(dsn, application_name="plain-alter") as conn:
@@ -268,12 +283,15 @@ def run_naive(dsn: str, scenario: Scenario, rows: int, traffic: Traffic) -> Path
             conn.commit()
         t1 = time.time()
         events.append((t1, "ALTER committed"))
+        sizes = space.halt()
         reader.join()
         time.sleep(traffic.cooldown)
         end = time.time()
     finally:
         load.stop()
-    return PathResult("plain ALTER", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events)
+    report, samples = load.report(origin, end), load.samples(origin, end)
+    before = load.report(origin - traffic.warmup, t0)
+    return PathResult("plain ALTER", origin, t1 - t0, report, samples, events, sizes=sizes, baseline=before)
 
 
 async def run_liveshift(
@@ -300,6 +318,8 @@ async def _drive_liveshift(
         events: list[tuple[float, str]] = []
         reader = LongReader(dsn, traffic.hold, events).begin()
         await asyncio.sleep(0.5)
+        space = PeakSampler(dsn, TABLE)
+        space.start()
         t0 = time.time()
         handle = await start_migration(
             client,
@@ -307,7 +327,9 @@ async def _drive_liveshift(
                 target=target,
                 migration=migration_of(scenario),
                 options=MigrationOptions(
-                    parallelism=traffic.parallelism, lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms)
+                    parallelism=traffic.parallelism,
+                    lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms),
+                    throttle=Throttle(reclaim_every=traffic.reclaim_every),
                 ),
             ),
         )
@@ -329,6 +351,7 @@ async def _drive_liveshift(
             await asyncio.sleep(0.2)
         result = await handle.result()
         t1 = time.time()
+        sizes = space.halt()
         reader.join()
         await asyncio.sleep(traffic.cooldown)
         end = time.time()
@@ -342,7 +365,9 @@ async def _drive_liveshift(
         say(f"[{scenario.name}] application waits: {line}")
     events += [(t.at.timestamp(), t.phase) for t in result.transitions if t.phase not in ("starting", "complete")]
     history = await handle.fetch_history()
-    path = PathResult("liveshift", origin, t1 - t0, load.report(origin, end), load.samples(origin, end), events, lines)
+    report, samples = load.report(origin, end), load.samples(origin, end)
+    before = load.report(origin - traffic.warmup, t0)
+    path = PathResult("liveshift", origin, t1 - t0, report, samples, events, lines, sizes, before)
     return path, result, len(history.events), load
 
 
@@ -370,6 +395,7 @@ def run_scenario(
     update_s = single_update_seconds(live_dsn, scenario)
     say(f"[{scenario.name}] write throughput and a bulk UPDATE, without / with the dual-write trigger")
     trigger = trigger_cost(trigger_dsn, scenario, min(rows, 100_000), trigger_s)
+    traffic = traffic.for_scenario(scenario)
     say(f"[{scenario.name}] (a) plain ALTER under traffic")
     naive = run_naive(naive_dsn, scenario, rows, traffic)
     say(f"[{scenario.name}] (b) liveshift workflow under traffic")
@@ -389,6 +415,7 @@ def run_scenario(
         acknowledged_writes=load.acknowledged_writes(),
         lost_writes=len(lost),
         lock_timeout_ms=traffic.lock_timeout_ms,
+        reclaim_every=traffic.reclaim_every,
         worker_rss_first=rss.first,
         worker_rss_peak=rss.peak,
     )
@@ -427,6 +454,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--lock-timeout-ms", type=int, default=LockPolicy().lock_timeout_ms, help="liveshift's lock_timeout option"
     )
+    parser.add_argument(
+        "--reclaim-every",
+        type=float,
+        default=Throttle().reclaim_every,
+        help="liveshift's throttle: vacuum the table after every this fraction of its rows (0: never)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -449,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         args.hold,
         args.parallelism,
         args.lock_timeout_ms,
+        args.reclaim_every,
     )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()

@@ -7,6 +7,7 @@ application's two versions for the load generator.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,9 @@ class Scenario:
     # the table hash-partitioned by id into this many partitions (0: a plain table); the single-UPDATE baseline
     # runs on a plain copy, so the comparison shows what walking the partitions costs
     partitions: int = 0
+    # liveshift options this scenario sets itself, over the run's (None: the run's): the pgroll-like comparison
+    lock_timeout_ms: int | None = None
+    reclaim_every: float | None = None
 
     @property
     def green_schema(self) -> str:
@@ -166,7 +170,18 @@ PARTITIONED = Scenario(
     partitions=12,
 )
 
-SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PARTITIONED)}
+# issue 24: the type change done as pgroll does it, for comparison: a 500 ms lock_timeout and an in-place backfill
+# that leaves every old row version behind (no vacuum between batches)
+PGROLL_LIKE = dataclasses.replace(
+    ALTER_TYPE,
+    name="bench_pgroll_bigint",
+    title="ALTER COLUMN amount TYPE bigint, pgroll-like (lock_timeout 500 ms, in-place backfill, no vacuum)",
+    migration=ALTER_TYPE.migration.replace("name: bench_amount_bigint", "name: bench_pgroll_bigint"),
+    lock_timeout_ms=500,
+    reclaim_every=0.0,
+)
+
+SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PARTITIONED, PGROLL_LIKE)}
 
 # short names for --scenarios
 ALIASES = {
@@ -174,4 +189,5 @@ ALIASES = {
     "add_column": ADD_COLUMN.name,
     "pk_bigint": PRIMARY_KEY.name,
     "partitioned": PARTITIONED.name,
+    "pgroll_like": PGROLL_LIKE.name,
 }

@@ -150,3 +150,26 @@ def replication_from(args: argparse.Namespace) -> dict[str, object]:
         )
         if value is not None
     }
+
+
+def reclaim_fraction(value: str) -> float:
+    """--reclaim-every: a fraction of the table's rows, 0 to 1."""
+    try:
+        fraction = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: a fraction of the table's rows, e.g. 0.05") from None
+    if not 0 <= fraction <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: between 0 (never) and 1")
+    return fraction
+
+
+def add_reclaim_option(parser: argparse.ArgumentParser) -> None:
+    """Free-space reuse during the backfill (liveshift/backfill/reclaim.py): `liveshift start` sets it, `liveshift
+    plan` estimates the space with it."""
+    parser.add_argument(
+        "--reclaim-every",
+        type=reclaim_fraction,
+        metavar="FRACTION",
+        help="VACUUM the table after every FRACTION of its rows backfilled, so later batches reuse the space of "
+        "the rows done (default 0.05; 0: never, the table ends about twice its size)",
+    )

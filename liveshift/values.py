@@ -68,6 +68,10 @@ class Throttle(BaseModel):
     # others waiting on locks of the table: step aside this long before the next batch
     lock_wait_backoff_s: float = 0.5
     pause_poll_s: float = 0.2
+    # free-space reuse (backfill/reclaim.py): VACUUM the walked table after every this fraction of its rows, so
+    # later batches' new row versions fill the pages the earlier ones freed (0: never, the table doubles)
+    reclaim_every: float = Field(0.05, ge=0, le=1)
+    reclaim_min_rows: int = Field(10_000, ge=1)  # but not more often than after this many rows
     # hold before each batch while a standby lags or a logical slot retains WAL (see liveshift.replication)
     replication: ReplicationLimits = Field(default_factory=ReplicationLimits)
 

@@ -20,9 +20,16 @@ import psycopg
 from pydantic import ValidationError
 
 from liveshift import preflight
+from liveshift.backfill import space
 from liveshift.backfill.partitions import estimate_rows
 from liveshift.backfill.replication import logical_slots, primary_standbys
-from liveshift.cli.options import add_command, add_json_option, add_replication_options, replication_from
+from liveshift.cli.options import (
+    add_command,
+    add_json_option,
+    add_reclaim_option,
+    add_replication_options,
+    replication_from,
+)
 from liveshift.cli.process import Exit, interrupt_on_signals
 from liveshift.connections import open_session
 from liveshift.ddl.steps import Step
@@ -33,7 +40,7 @@ from liveshift.rehearsal.clone import SAMPLE_ROWS
 from liveshift.rehearsal.report import RehearsalReport, render
 from liveshift.rehearsal.run import rehearse
 from liveshift.spec import Migration, load_migration
-from liveshift.values import ReplicationLimits
+from liveshift.values import ReplicationLimits, Throttle
 from liveshift.versions import grants
 
 PHASE_NOTES = {
@@ -67,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
     )
     add_json_option(parser, "print the plan as JSON")
+    add_reclaim_option(parser)
     add_replication_options(parser)
     add_rehearsal_options(parser)
 
@@ -152,9 +160,15 @@ def _throttle_lines(throttle: dict[str, Any]) -> list[str]:
     return lines
 
 
-def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: ReplicationLimits | None = None) -> dict[str, Any]:
+def plan_json(
+    plan: MigrationPlan,
+    conn: psycopg.Connection,
+    limits: ReplicationLimits | None = None,
+    reclaim_every: float | None = None,
+) -> dict[str, Any]:
     """The plan as plain data: what `--json` prints and what the human rendering is made from (with the
-    replication limits given, else the defaults)."""
+    replication limits and free-space reuse given, else the defaults)."""
+    reclaim = Throttle().reclaim_every if reclaim_every is None else reclaim_every
     return {
         "valid": True,
         "migration": plan.migration.name,
@@ -170,6 +184,7 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: Replication
                 "key": list(target.key),
                 "path": target.path,
                 "rows_estimate": estimate_rows(conn, plan.schema, target.table),
+                "space": _space_json(space.estimate(conn, plan.schema, target, reclaim), reclaim),
             }
             for target in plan.backfill_targets()
         ],
@@ -192,6 +207,38 @@ def plan_json(plan: MigrationPlan, conn: psycopg.Connection, limits: Replication
             for c in plan.carried
         ],
     }
+
+
+def _space_json(estimate: space.SpaceEstimate, reclaim_every: float) -> dict[str, Any]:
+    return {
+        "heap_bytes": estimate.heap,
+        "index_bytes": estimate.indexes,
+        "row_bytes_before": round(estimate.row_before, 1),
+        "row_bytes_after": round(estimate.row_after, 1),
+        "reclaim_every": reclaim_every,
+        "peak_extra_bytes": estimate.peak_extra,
+        "heap_extra_bytes": estimate.heap_extra,
+        "index_extra_bytes": estimate.index_extra,
+        "remains_bytes": estimate.remains,
+    }
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:,.1f} MiB"
+
+
+def _space_line(s: dict[str, Any]) -> str:
+    reuse = (
+        f"a VACUUM after every {s['reclaim_every']:.0%} of the rows reuses the space of the rows done"
+        if s["reclaim_every"]
+        else "no free-space reuse: every old row version stays"
+    )
+    return (
+        f"    space: {_mib(s['heap_bytes'])} heap + {_mib(s['index_bytes'])} indexes now; rows "
+        f"{s['row_bytes_before']:g} -> {s['row_bytes_after']:g} bytes; at the peak +{_mib(s['peak_extra_bytes'])} "
+        f"(heap +{_mib(s['heap_extra_bytes'])}, indexes +{_mib(s['index_extra_bytes'])}), of which "
+        f"+{_mib(s['remains_bytes'])} remains after contract (files do not shrink); {reuse}"
+    )
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -228,6 +275,7 @@ def render_text(data: dict[str, Any]) -> str:
             "trigger": "the dual-write trigger computes the new columns (chained up expressions)",
         }[target["path"]]
         lines.append(f"  {target['table']}: {key}, about {target['rows_estimate']} rows; row locks only; {how}")
+        lines.append(_space_line(target["space"]))
     lines.extend(_throttle_lines(data["throttle"]))
     phase("validate")
     lines.append("")
@@ -282,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(args, str(exc), exc)
         except LiveshiftError as exc:
             return _refuse(args, f"{args.file}: {exc}")
-        data = plan_json(plan, conn, limits)
+        data = plan_json(plan, conn, limits, args.reclaim_every)
     if not args.rehearse:
         sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
         return Exit.OK

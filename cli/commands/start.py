@@ -12,6 +12,7 @@ from liveshift.cli.config import CliError
 from liveshift.cli.options import (
     add_command,
     add_lock_options,
+    add_reclaim_option,
     add_replication_options,
     lock_policy_from,
     replication_from,
@@ -87,6 +88,7 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
             ("max_batch", args.max_batch),
             ("target_batch_ms", args.target_batch_ms),
             ("max_rows_per_second", args.max_rows_per_second),
+            ("reclaim_every", args.reclaim_every),
         )
         if value is not None
     }
@@ -192,6 +194,7 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
         "batch waits up to that long)",
     )
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
+    add_reclaim_option(parser)
     add_lock_options(parser)
     add_replication_options(parser)
     add_shifting_options(parser)

@@ -28,6 +28,7 @@ from psycopg import errors, sql
 
 from liveshift.backfill.batches import BatchSource
 from liveshift.backfill.partitions import batch_source, left_the_table
+from liveshift.backfill.reclaim import Reclaimer
 from liveshift.backfill.replication import Hold
 from liveshift.ddl.steps import qualified
 from liveshift.errors import MigrationStateError
@@ -165,6 +166,7 @@ class _Walk:
     batch_size: int
     direct: bool
     source: BatchSource
+    reclaimer: Reclaimer
     started: float = field(default_factory=time.monotonic)
     rows_since_start: int = 0
     on_progress: Callable[[Progress], None] = lambda progress: None
@@ -199,6 +201,9 @@ class _Walk:
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
             source=batch_source(conn, schema, target),
+            reclaimer=Reclaimer.for_table(
+                conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows
+            ),
         )
 
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
@@ -303,6 +308,9 @@ class _Walk:
             rows_in_batch=batch.seen,
             throttled=throttled,
         )
+        # between batches, holding no row lock: the space of the versions done so far, for the next batches
+        if not batch.finished:
+            self.reclaimer.after_batch(self.conn, batch.seen)
         # adapt: aim at the target batch time, change by at most 2x per batch
         ratio = (self.throttle.target_batch_ms / 1000) / max(batch.seconds, 1e-3)
         self.batch_size = self.throttle.bounded(self.batch_size * min(2.0, max(0.5, ratio)))

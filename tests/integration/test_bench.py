@@ -31,6 +31,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert plain_stall and int(plain_stall.group(1).replace(",", "")) >= 600, page
     assert re.search(r"lost writes \| - \| 0 of [\d,]+ acknowledged", page), page
     assert re.search(r"Temporal history events of the workflow \| - \| \d+", page), page
+    # sizes against the plain ALTER's (issue 24), and the window before the change
+    assert re.search(r"table size after: heap \+ indexes \| [\d,]+ MiB \+ [\d,]+ MiB \| .* = [\d.]+x", page), page
+    assert re.search(r"peak size during the change .* = [\d.]+x what the plain ALTER leaves", page), page
+    assert "p99 / longest stall before the change" in page
 
 
 def test_bench_smoke_partitioned(tmp_path: Path) -> None:

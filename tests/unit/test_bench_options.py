@@ -21,7 +21,7 @@ def test_scenarios_by_alias_or_name_in_order() -> None:
 
 
 def test_an_unknown_scenario_is_refused_naming_the_known_ones() -> None:
-    known = r"unknown scenario 'typo' \(known: add_column, partitioned, pk_bigint"
+    known = r"unknown scenario 'typo' \(known: add_column, partitioned, pgroll_like, pk_bigint"
     with pytest.raises(argparse.ArgumentTypeError, match=known):
         scenario_names("type_change,typo")
 

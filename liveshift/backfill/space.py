@@ -1,0 +1,148 @@
+"""What a backfill will take on disk: the extra space at its peak and what remains after the migration.
+
+An estimate for `liveshift plan`, from the table as it is (pg_class, the relation sizes) and a sample of its rows:
+
+- the row's new width: a sample of rows is read with the `up` expressions evaluated over them (as the backfill
+  will), `pg_column_size` of the row before and of the row with its new columns and the row marker, so alignment
+  and the values' real widths count; where an expression cannot be evaluated here (it reads a column an earlier
+  operation of the migration adds), the new type's fixed length or 32 bytes is assumed;
+- the heap: every row gets a new version, at the new width. With free-space reuse (`Throttle.reclaim_every`,
+  reclaim.py) the versions fill the space the earlier batches freed, so the heap ends at the new width plus about
+  one interval's rows not reclaimed yet; without it the old versions stay, and the heap is old plus new;
+- the indexes the table has: every backfilled row adds an entry to each (no HOT update is possible on a full
+  page), and the pages split while both entries are live, so each index ends at about twice its size;
+- nothing of it is given back: PostgreSQL does not shrink a table's or an index's file (only a rewrite does), so
+  what the backfill added remains after contract (the dropped old columns' bytes stay in the rows, too).
+Indexes expand builds on the new columns are not counted (an index the plan adds is in its expand steps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from liveshift.ddl.steps import qualified
+from liveshift.plan import BackfillTarget
+from liveshift.shape import row_expression
+from liveshift.values import Throttle
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 1000
+GUESS_VARLENA = 32  # bytes of a variable-length new value the sample could not compute
+MARKER_BYTES = 2  # the row marker's 'b': a one-byte varlena header and the letter
+LINE_POINTER = 4  # bytes a heap tuple costs in its page besides itself
+
+
+@dataclass(frozen=True)
+class SpaceEstimate:
+    table: str
+    rows: int
+    heap: int  # bytes now, with TOAST, free space and visibility maps
+    indexes: int
+    row_before: float  # bytes of a row as stored now (sampled)
+    row_after: float  # bytes with its new columns and the marker
+    heap_extra: int  # bytes the heap grows by
+    index_extra: int
+
+    @property
+    def peak_extra(self) -> int:
+        """Extra bytes at the end of the backfill, the largest the table gets."""
+        return self.heap_extra + self.index_extra
+
+    @property
+    def remains(self) -> int:
+        """Extra bytes after contract: the files do not shrink."""
+        return self.peak_extra
+
+
+def _sizes(conn: psycopg.Connection, regclass: str) -> tuple[int, int, int]:
+    row = conn.execute(
+        "SELECT greatest(reltuples, 0)::bigint, pg_table_size(oid), pg_indexes_size(oid) FROM pg_class "
+        "WHERE oid = to_regclass(%s)",
+        (regclass,),
+    ).fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
+def _sample_clause(rows: int) -> sql.Composable:
+    """A block sample of about SAMPLE_ROWS rows (all of a small table), repeatable so the estimate is stable."""
+    percent = 100.0 if rows <= SAMPLE_ROWS else min(100.0, 100.0 * 2 * SAMPLE_ROWS / rows)
+    return sql.SQL(" TABLESAMPLE SYSTEM ({}) REPEATABLE (24)").format(sql.Literal(percent))
+
+
+def _guessed_width(conn: psycopg.Connection, target: BackfillTarget) -> float:
+    """The new columns' bytes by their types alone: a fixed length, else GUESS_VARLENA."""
+    total = 0.0
+    for t in target.ups:
+        row = conn.execute("SELECT typlen FROM pg_type WHERE oid = to_regtype(%s)", (t.target_type,)).fetchone()
+        total += row[0] if row and row[0] > 0 else GUESS_VARLENA
+    return total + MARKER_BYTES
+
+
+def _sampled_widths(conn: psycopg.Connection, schema: str, target: BackfillTarget, rows: int) -> tuple[float, float]:
+    """(row now, row with its new columns and marker), averaged over the sample; both 0 for an empty table. The
+    new values follow the row in the order expand adds them: the hidden columns, then the marker."""
+    news = [
+        sql.SQL("CAST({} AS {})").format(row_expression("_ls_r", t.variables, t.expression), sql.SQL(t.target_type))
+        for t in target.ups
+    ]
+    query = sql.SQL(
+        # a heap tuple is as long as the row's datum, rounded up to 8 bytes (MAXALIGN) in its page
+        "SELECT coalesce(avg((pg_column_size(_ls_r.*) + 7) / 8 * 8), 0), "
+        "coalesce(avg((pg_column_size(ROW(_ls_r.*, {news})) + 7) / 8 * 8), 0) "
+        "FROM (SELECT * FROM {table}{sample} LIMIT {limit}) AS _ls_r"
+    ).format(
+        news=sql.SQL(", ").join([*news, sql.SQL("CAST('b' AS text)")]),
+        table=qualified(schema, target.table),
+        sample=_sample_clause(rows),
+        limit=sql.Literal(SAMPLE_ROWS),
+    )
+    row = conn.execute(query, prepare=False).fetchone()
+    assert row is not None
+    return float(row[0]), float(row[1])
+
+
+def row_widths(conn: psycopg.Connection, schema: str, target: BackfillTarget, rows: int) -> tuple[float, float]:
+    """The row's bytes now and after its backfill: sampled, or by the new types where the sample cannot be read."""
+    try:
+        with conn.transaction():  # a savepoint inside the caller's transaction
+            before, after = _sampled_widths(conn, schema, target, rows)
+    except psycopg.DatabaseError as exc:  # an `up` that fails on a sampled row, or reads what expand adds
+        log.info("space estimate of %s: sample not computed (%s); by the new types", target.table, exc)
+        before, _ = _sampled_widths(conn, schema, dataclasses.replace(target, ups=()), rows)
+        after = before + _guessed_width(conn, target)
+    return before, after
+
+
+def estimate(
+    conn: psycopg.Connection,
+    schema: str,
+    target: BackfillTarget,
+    reclaim_every: float,
+    reclaim_min_rows: int = Throttle().reclaim_min_rows,
+) -> SpaceEstimate:
+    rows, heap, indexes = _sizes(conn, qualified(schema, target.table).as_string(None))
+    before, after = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
+    if before:
+        grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)  # every row at its new width
+        # with reuse: the new width, plus one interval's versions not reclaimed yet (as Reclaimer.for_table sets
+        # it); else: old and new versions
+        interval = min(1.0, max(reclaim_every, reclaim_min_rows / rows))
+        heap_after = grown + heap * interval if reclaim_every > 0 else heap + grown
+    else:
+        heap_after = heap
+    return SpaceEstimate(
+        table=target.table,
+        rows=rows,
+        heap=heap,
+        indexes=indexes,
+        row_before=before,
+        row_after=after,
+        heap_extra=max(0, int(heap_after - heap)),
+        index_extra=indexes if rows else 0,
+    )
