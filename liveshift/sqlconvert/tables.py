@@ -11,7 +11,7 @@ from liveshift.sqlconvert.columns import column_mapping, known
 from liveshift.sqlconvert.draft import Draft, State, Unsupported
 from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name
 
-METHODS = {"btree", "hash", "gin", "gist", "brin"}
+METHODS = {"btree", "hash", "gin", "gist", "brin", "spgist"}
 
 
 def _plain_table(node: ast.CreateStmt) -> None:
@@ -53,27 +53,64 @@ def create_table(node: ast.CreateStmt, draft: Draft, state: State) -> None:
     state.known.tables[table] = {name: known(mapping) for name, mapping in columns.items()}
 
 
-def _index_columns(node: ast.IndexStmt) -> list[str]:
-    columns = []
-    for element in node.indexParams:
-        plain = (
-            element.ordering == SortByDir.SORTBY_DEFAULT and element.nulls_ordering == SortByNulls.SORTBY_NULLS_DEFAULT
-        )
-        if element.name is None or not plain or element.opclass or element.collation:
-            raise Unsupported("an index on an expression, with an operator class, collation or ordering")
-        columns.append(element.name)
-    return columns
+ORDER = {SortByDir.SORTBY_ASC: "asc", SortByDir.SORTBY_DESC: "desc"}
+NULLS = {SortByNulls.SORTBY_NULLS_FIRST: "first", SortByNulls.SORTBY_NULLS_LAST: "last"}
+
+
+def _index_column(element: ast.IndexElem) -> str | dict[str, Any]:
+    """A key column: its name, or `{name, opclass, collation, order, nulls}` when it has options."""
+    if element.name is None:
+        raise Unsupported("an index on an expression")
+    if element.ordering == SortByDir.SORTBY_USING or element.opclassopts:
+        raise Unsupported("an index ordered USING an operator, or an operator class with parameters")
+    column: dict[str, Any] = {"name": element.name}
+    if element.opclass:
+        column["opclass"] = ".".join(n.sval for n in element.opclass)
+    if element.collation:
+        column["collation"] = element.collation[-1].sval
+    if element.ordering in ORDER:
+        column["order"] = ORDER[element.ordering]
+    if element.nulls_ordering in NULLS:
+        column["nulls"] = NULLS[element.nulls_ordering]
+    return column if len(column) > 1 else element.name
+
+
+def _storage_value(arg: Any) -> str | int | float | bool:
+    if isinstance(arg, ast.Integer):
+        return arg.ival
+    if isinstance(arg, ast.Float):
+        return float(arg.fval)
+    if isinstance(arg, ast.Boolean):
+        return arg.boolval
+    if isinstance(arg, ast.String):
+        return arg.sval
+    if isinstance(arg, ast.TypeName):  # a bare word: `deduplicate_items = off`
+        return arg.names[-1].sval
+    raise Unsupported(f"the storage parameter value {arg}")
+
+
+def _index_options(node: ast.IndexStmt) -> dict[str, Any]:
+    """INCLUDE, NULLS NOT DISTINCT, storage parameters and tablespace, as create_index's fields."""
+    options: dict[str, Any] = {}
+    if node.indexIncludingParams:
+        options["include"] = [e.name for e in node.indexIncludingParams]
+    if node.nulls_not_distinct:
+        options["nulls_not_distinct"] = True
+    if node.options:
+        options["storage_parameters"] = {o.defname: _storage_value(o.arg) for o in node.options}
+    if node.tableSpace:
+        options["tablespace"] = node.tableSpace
+    return options
 
 
 def create_index(node: ast.IndexStmt, draft: Draft, state: State) -> None:
-    if node.indexIncludingParams or node.nulls_not_distinct or node.options or node.tableSpace:
-        raise Unsupported("INCLUDE, NULLS NOT DISTINCT, storage options or a tablespace")
     if node.accessMethod not in METHODS:
         raise Unsupported(f"the index method {node.accessMethod}")
-    columns = _index_columns(node)
+    keys = [_index_column(e) for e in node.indexParams]
+    columns = [k if isinstance(k, str) else k["name"] for k in keys]
     table = node.relation.relname
     op: dict[str, Any] = {"op": "create_index", "name": node.idxname or pg_name(table, columns, "idx")}
-    op |= {"table": table, "columns": columns}
+    op |= {"table": table, "columns": keys}
     if node.unique:
         op["unique"] = True
     if node.accessMethod != "btree":
@@ -81,7 +118,7 @@ def create_index(node: ast.IndexStmt, draft: Draft, state: State) -> None:
     if node.whereClause is not None:
         op["where"] = deparse(node.whereClause)
         state.needs_next_migration(draft, table, column_refs(node.whereClause), "where")
-    draft.op = op
+    draft.op = op | _index_options(node)
     if node.if_not_exists:
         draft.notes.append("IF NOT EXISTS dropped: liveshift plan refuses the migration when the name is taken")
     if not node.concurrent:

@@ -77,6 +77,15 @@ CASES = {
     "DROP CONSTRAINT": ("ALTER TABLE orders DROP CONSTRAINT orders_total_check", ["drop_constraint"]),
     "CREATE INDEX": ("CREATE INDEX users_age_idx ON users (age, name) WHERE age >= 18", ["create_index"]),
     "CREATE UNIQUE INDEX unnamed": ("CREATE UNIQUE INDEX ON users (code)", ["create_index"]),
+    "CREATE INDEX with per-column options (Django's _like)": (
+        'CREATE INDEX users_email_like ON users (email varchar_pattern_ops, name COLLATE "C" DESC NULLS LAST)',
+        ["create_index"],
+    ),
+    "CREATE UNIQUE INDEX with INCLUDE, NULLS NOT DISTINCT, storage": (
+        "CREATE UNIQUE INDEX CONCURRENTLY users_code_incl ON users (code) INCLUDE (email) NULLS NOT DISTINCT "
+        "WITH (fillfactor = 70, deduplicate_items = off)",
+        ["create_index"],
+    ),
     "CREATE INDEX using hash": (
         "CREATE INDEX CONCURRENTLY users_email_hash ON users USING hash (email)",
         ["create_index"],
