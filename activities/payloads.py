@@ -145,3 +145,10 @@ class FleetDriftInput(BaseModel):
     fleet: str | None = None
     selector: MemberSelector | None = None
     schema_name: str = "public"  # the migrated schema of members that do not name one (schema per tenant do)
+
+
+class ResolveInput(BaseModel):
+    """resolve_members (a fleet rollout): the members of a configured fleet (`fleet`) or of a selector."""
+
+    fleet: str | None = None
+    selector: MemberSelector | None = None

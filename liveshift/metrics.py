@@ -120,3 +120,15 @@ def count_verified(migration: str, report: VerifyReport) -> None:
         labels = {"migration": migration, "table": table.table}
         VERIFY_ROWS.labels(**labels).inc(table.rows_checked)
         VERIFY_MISMATCHES.labels(**labels).inc(table.mismatches)
+
+
+FLEET_MEMBERS = Gauge(
+    "liveshift_fleet_members",
+    "Members of a fleet rollout by state: done, running, failed, pending (this worker's view)",
+    ["fleet", "state"],
+)
+
+
+def set_fleet_members(fleet: str, summary: dict[str, int]) -> None:
+    for state, count in summary.items():
+        FLEET_MEMBERS.labels(fleet=fleet, state=state).set(count)

@@ -332,6 +332,8 @@ class MigrationPlan:
             ]
         for before in self.physical.tables.values():
             steps += [drop_column(schema, before.name, name) for name in self.abandoned_columns(before)]
+        for _, _, op_plan in reversed(self.ops):
+            steps += op_plan.rollback_last
         if self.create_blue:
             steps += drop_version_steps(self.blue)
             steps.append(statements.forget_version(schema, self.blue))
@@ -353,10 +355,10 @@ class MigrationPlan:
         for op, ctx, p in self.ops:
             for fld, typ in p.types:
                 out.append((ctx.index, fld, op, (fld, typ)))
-            for t in p.transforms:
+            for t in (t for t in p.transforms if not t.generated):
                 # an `up` can be tried on real rows before anything runs (columns an earlier operation of
                 # this migration adds are NULL in that trial)
-                sample = t.direction == "up" and t.table in self.physical.tables
+                sample = t.sample and t.direction == "up" and t.table in self.physical.tables
                 probe = ExpressionProbe(t.field, t.table, t.expression, t.variables, t.target_type, sample=sample)
                 out.append((ctx.index, t.field, op, probe))
             for c in p.checks:

@@ -54,8 +54,8 @@ from pydantic_settings import (
 )
 
 from liveshift.errors import SpecError
-from liveshift.fleet.members import MemberSelector
-from liveshift.workflows.models import TASK_QUEUE
+from liveshift.fleet.members import Member, MemberSelector, member_dsn
+from liveshift.workflows.models import DATABASE_SEPARATOR, TASK_QUEUE
 
 ENV_PREFIX = "LIVESHIFT_"
 TARGET_PREFIX = f"{ENV_PREFIX}TARGET_"
@@ -97,6 +97,10 @@ class Settings(BaseModel):
         return dsn.get_secret_value() if dsn is not None else None
 
     def dsn_for(self, target: str) -> str:
+        """The target's DSN; `target@database` (a fleet member's database): the target's, with that dbname."""
+        base, sep, database = target.partition(DATABASE_SEPARATOR)
+        if sep and target not in self.targets and base in self.targets and database:
+            return member_dsn(self.dsn_for(base), Member(key=target, target=base, database=database))
         dsn = self.targets.get(target)
         if dsn is None:
             known = ", ".join(sorted(self.targets)) or "none"

@@ -11,6 +11,7 @@ import prometheus_client
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from liveshift.activities.fleet import FleetActivities
 from liveshift.activities.fleet_drift import FleetDriftActivities
 from liveshift.activities.history import HistoryActivities
 from liveshift.activities.migration import MigrationActivities
@@ -18,6 +19,7 @@ from liveshift.activities.rehearsal import RehearsalActivities
 from liveshift.worker.client import connect, ensure_search_attributes, sdk_runtime
 from liveshift.worker.config import Settings
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
+from liveshift.workflows.fleet import FleetWorkflow
 from liveshift.workflows.fleet_drift import FleetDriftWorkflow
 from liveshift.workflows.history import HistoryWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
@@ -37,10 +39,11 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow, FleetDriftWorkflow],
+        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, HistoryWorkflow, FleetWorkflow, FleetDriftWorkflow],
         activities=activities.all()
         + HistoryActivities(settings.dsn_for, executor).all()
         + RehearsalActivities(settings.dsn_for, settings.scratch_for, executor).all()
+        + FleetActivities(settings, executor).all()
         + FleetDriftActivities(settings, executor).all(),
         max_concurrent_activities=DB_THREADS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,

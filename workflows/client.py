@@ -50,6 +50,7 @@ from liveshift.workflows.models import (
     WORKFLOW_NAME,
     MigrationInput,
     MigrationStatus,
+    activity_target,
     summary,
     workflow_id,
 )
@@ -86,7 +87,7 @@ async def start_migration(
 ) -> WorkflowHandle[object, MigrationStatus]:
     """Start a migration the one right way: derived id, UI summary, search attributes, memo. A second migration
     of tables already in flight is refused and names the running one."""
-    wid = workflow_id(request.target, request.migration)
+    wid = workflow_id(activity_target(request), request.migration)
     tables = request.migration.tables()
     try:
         return await client.start_workflow(

@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         ShiftRequest,
         TablePlan,
         VerifyReport,
+        activity_target,
     )
     from liveshift.workflows.policies import (
         BACKFILL_RETRY,
@@ -152,7 +153,10 @@ class MigrationWorkflow:
         prepared: Prepared = await run.activity(
             MigrationActivities.prepare,
             PrepareInput(
-                target=state.input.target, migration=state.input.migration, file=state.input.file, lock=options.lock
+                target=activity_target(state.input),
+                migration=state.input.migration,
+                file=state.input.file,
+                lock=options.lock,
             ),
         )
         state.prepared = True
@@ -214,7 +218,9 @@ class MigrationWorkflow:
         """The whole migration on a scratch clone first (an activity: only the worker knows the target's DSN); a
         failure ends the migration before prepare, so nothing touched the real tables."""
         state = self._state
-        request = RehearseInput(target=state.input.target, migration=state.input.migration, file=state.input.file)
+        request = RehearseInput(
+            target=activity_target(state.input), migration=state.input.migration, file=state.input.file
+        )
         report: RehearsalReport = await self._runner.activity(RehearsalActivities.rehearse, request, interruptible=True)
         state.status.rehearsal = report
         self._runner.publish()
@@ -264,7 +270,9 @@ class MigrationWorkflow:
     async def _backfill(self) -> None:
         state = self._state
         request = BackfillInput(
-            target=state.input.target, migration=state.input.migration.name, parallelism=state.input.options.parallelism
+            target=activity_target(state.input),
+            migration=state.input.migration.name,
+            parallelism=state.input.options.parallelism,
         )
         plans: list[TablePlan] = await self._runner.activity(
             MigrationActivities.plan_backfill, request, interruptible=True
@@ -318,7 +326,7 @@ class MigrationWorkflow:
         return workflow.start_activity_method(
             MigrationActivities.backfill_partition,
             PartitionInput(
-                target=input.target,
+                target=activity_target(input),
                 migration=input.migration.name,
                 table=table,
                 partition=partition,

@@ -44,6 +44,11 @@ SA_TARGET = SearchAttributeKey.for_keyword("LiveshiftTarget")
 SA_MIGRATION = SearchAttributeKey.for_keyword("LiveshiftMigration")
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (SA_PHASE, SA_TABLES, SA_TARGET, SA_MIGRATION)
 
+# `target@database`: a database on a configured target's server (fleet members), resolved by the worker
+DATABASE_SEPARATOR = "@"
+# the signal a fleet member's migration sends its fleet (the parent workflow) on each phase change
+MEMBER_PHASE = "member_phase"
+
 Gate = Literal["cutover", "contract"]
 OnUnhealthy = Literal["wait", "rollback"]
 
@@ -96,6 +101,22 @@ class MigrationInput(BaseModel):
     migration: Migration
     options: MigrationOptions = Field(default_factory=MigrationOptions)
     file: str | None = None  # for error messages only
+    # a fleet member's own database on the target's server (database per tenant): the worker resolves
+    # `target@database` (worker/config.py); None: the target's own database
+    database: str | None = None
+    member: str | None = None  # the fleet member this run migrates: it reports its phases to its fleet (the parent)
+
+
+def activity_target(input: MigrationInput) -> str:
+    """What the migration's activities name: the target, or `target@database` for a fleet member's database."""
+    return input.target if input.database is None else f"{input.target}{DATABASE_SEPARATOR}{input.database}"
+
+
+class MemberPhase(BaseModel):
+    """MEMBER_PHASE's payload: the member's migration entered `phase`."""
+
+    member: str
+    phase: Phase
 
 
 class ApproveRequest(BaseModel):

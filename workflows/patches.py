@@ -88,3 +88,14 @@ Legacy (no marker): no rehearsal; a history recorded before the option cannot ha
 Legacy branch: none (MigrationWorkflow._until_contract asks the patch only for a rehearsing run).
 Histories: add_column_rehearsed (marker).
 """
+
+MEMBER_PHASES = "member-phases"
+"""A fleet member's migration (MigrationInput.member set, started as a child of FleetWorkflow) signals MEMBER_PHASE
+to its fleet on each phase it enters: the fleet's status shows every member's phase, and a one-flip fleet approves
+the members' gates once all of them wait there. Asked only when `member` is set, which no workflow before fleets
+had. (Activity targets naming a member's database, `target@database`, change no command: no patch.)
+
+Legacy (no marker): no report.
+Legacy branch: none (PhaseRunner._report_to_fleet, workflows/running.py, asks the patch only for a member).
+Histories: fleet_member_reports_phases (marker: a member of the one-flip fleet of fleet_one_flip).
+"""

@@ -5,13 +5,14 @@ A helper the workflow and its share control call, over the one MigrationState (w
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from liveshift import metrics
@@ -19,7 +20,16 @@ with workflow.unsafe.imports_passed_through():
     from liveshift.lifecycle import Phase, can_enter
     from liveshift.values import LockDetails
     from liveshift.workflows import details, progress
-    from liveshift.workflows.models import SA_MIGRATION, SA_PHASE, SA_TABLES, SA_TARGET, PhaseTransition
+    from liveshift.workflows.models import (
+        MEMBER_PHASE,
+        SA_MIGRATION,
+        SA_PHASE,
+        SA_TABLES,
+        SA_TARGET,
+        MemberPhase,
+        PhaseTransition,
+        activity_target,
+    )
     from liveshift.workflows.policies import (
         HEARTBEAT_TIMEOUT,
         PHASE_TIMEOUT,
@@ -29,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         message,
     )
 
+from liveshift.workflows.patches import MEMBER_PHASES
 from liveshift.workflows.state import MigrationState
 
 
@@ -39,6 +50,7 @@ class RollbackRequested(Exception):
 class PhaseRunner:
     def __init__(self, state: MigrationState) -> None:
         self._state = state
+        self._reports: set[asyncio.Task[None]] = set()  # phase reports to the fleet still being sent
 
     async def activity(self, fn: Any, arg: Any, interruptible: bool = False) -> Any:
         """Run one activity to completion; transient failures are retried forever, visibly.
@@ -73,7 +85,9 @@ class PhaseRunner:
 
     def phase_input(self, **kwargs: Any) -> PhaseInput:
         input = self._state.input
-        return PhaseInput(target=input.target, migration=input.migration.name, lock=input.options.lock, **kwargs)
+        return PhaseInput(
+            target=activity_target(input), migration=input.migration.name, lock=input.options.lock, **kwargs
+        )
 
     # holds: between phases and at gates
 
@@ -108,6 +122,24 @@ class PhaseRunner:
         status.phase = phase
         status.transitions.append(PhaseTransition(phase=phase, at=workflow.now()))
         self.publish()
+        self._report_to_fleet(phase)
+
+    def _report_to_fleet(self, phase: Phase) -> None:
+        """A fleet member's migration tells its fleet (the parent) each phase it enters: the fleet's status shows
+        it, and a one-flip fleet approves its members' gates once all of them wait there. Only fleet members (a
+        field no workflow before fleets set) ask the patch."""
+        parent = workflow.info().parent
+        member = self._state.input.member
+        if member is None or parent is None or not workflow.patched(MEMBER_PHASES):
+            return
+        task = asyncio.create_task(self._send_report(parent.workflow_id, MemberPhase(member=member, phase=phase)))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _send_report(self, fleet_id: str, report: MemberPhase) -> None:
+        # no run id: the fleet's current run, after a continue-as-new too; a fleet that has ended ignores it
+        with contextlib.suppress(FailureError):
+            await workflow.get_external_workflow_handle(fleet_id).signal(MEMBER_PHASE, report)
 
     def publish(self) -> None:
         """Phase, tables and target where the Temporal UI shows them (one event per phase change)."""

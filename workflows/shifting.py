@@ -27,7 +27,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.migration import MigrationActivities
     from liveshift.activities.payloads import HealthInput
-    from liveshift.workflows.models import HealthResult, HealthStatus, ShareChange, ShiftRequest
+    from liveshift.workflows.models import HealthResult, HealthStatus, ShareChange, ShiftRequest, activity_target
     from liveshift.workflows.policies import message
 
 from liveshift.workflows.patches import FULL_SHARE_BEFORE_CONTRACT
@@ -139,7 +139,7 @@ class ShareControl:
         try:
             result: HealthResult = await workflow.execute_activity_method(
                 MigrationActivities.check_health,
-                HealthInput(target=input.target, migration=input.migration.name, check=check),
+                HealthInput(target=activity_target(input), migration=input.migration.name, check=check),
                 start_to_close_timeout=timedelta(seconds=check.timeout_s + 10),
                 retry_policy=HEALTH_RETRY,
             )

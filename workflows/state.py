@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from liveshift.activities.payloads import ProgressReport
     from liveshift.lifecycle import Phase
-    from liveshift.workflows.models import MigrationInput, MigrationStatus, PhaseTransition, TablePlan
+    from liveshift.workflows.models import MigrationInput, MigrationStatus, PhaseTransition, TablePlan, activity_target
 
 
 @dataclass
@@ -37,7 +37,7 @@ def initial_state(input: MigrationInput) -> MigrationState:
     status = MigrationStatus(
         workflow_id=workflow.info().workflow_id,
         migration=input.migration.name,
-        target=input.target,
+        target=activity_target(input),  # a fleet member's database: target@database
         schema_name=input.migration.schema_name,
         tables=input.migration.tables(),
         phase=Phase.STARTING,

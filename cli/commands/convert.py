@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "convert",
         help="turn plain SQL DDL into a liveshift migration file (no database needed)",
         description="Convert the statements of FILE (plain SQL, e.g. `alembic upgrade --sql` or Django's "
-        "`sqlmigrate` output) into a liveshift migration: ALTER TABLE ADD/DROP/RENAME/ALTER COLUMN, ADD/DROP "
-        "CONSTRAINT, CREATE/DROP INDEX, CREATE/DROP/RENAME TABLE become their operations, anything else raw_sql; "
+        "`sqlmigrate` output) into a liveshift migration: ALTER TABLE ADD/DROP/RENAME/ALTER COLUMN, ADD/DROP/RENAME "
+        "CONSTRAINT, CREATE/DROP INDEX, CREATE/DROP/RENAME TABLE, COMMENT ON TABLE/COLUMN/CONSTRAINT, CREATE TYPE "
+        "AS ENUM, ALTER TYPE ADD/RENAME VALUE and DROP TYPE become their operations, anything else raw_sql; "
         "BEGIN/COMMIT and SET are skipped. Values the SQL does not give (the way back of a type change, a value "
         "for a new NOT NULL column) are written as candidates marked REVIEW. The file is validated before it is "
         "written; check it against the database with `liveshift plan`. Exit 0 when nothing needs review, 3 when "

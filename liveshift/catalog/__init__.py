@@ -24,6 +24,7 @@ class Column(BaseModel):
     default: str | None = None
     identity: Literal["", "a", "d"] = ""
     generated: bool = False
+    virtual: bool = False  # a generated column computed when read (PostgreSQL 18), not stored
     # physical column holding this logical column while a migration is in flight
     stored_as: str | None = None
 
@@ -148,6 +149,11 @@ class Catalog(BaseModel):
     volatile_functions: list[tuple[str, str]] = Field(default_factory=list)
     # objects outside the tables that read them (views, functions, policies, …): dependents.py
     dependents: list[Dependent] = Field(default_factory=list)
+    # the schema's enum types: name -> labels in their sort order (empty in snapshots stored before it was read)
+    enums: dict[str, list[str]] = Field(default_factory=dict)
+    # what else uses each enum type (or its array type) besides this schema's tables and the views: functions,
+    # domains, other types, tables of other schemas (pg_describe_object's words); a type swap refuses them
+    enum_dependents: dict[str, list[str]] = Field(default_factory=dict)
     # the server's server_version_num when read (what it can do decides a few plans:
     # operations/partitioned_foreign_key.py); 0 in snapshots stored before it was recorded, planned as they were
     server_version: int = 0
@@ -169,7 +175,7 @@ class Catalog(BaseModel):
 
 _COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated <> ''
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated <> '', a.attgenerated::text = 'v'
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -259,13 +265,10 @@ _KINDS = {"c": "check", "u": "unique", "p": "primary_key", "f": "foreign_key", "
 def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
     """Snapshot the tables of `schema` (one consistent read, no locks beyond catalog reads)."""
     tables: dict[str, Table] = {}
-    for rel, name, typ, nullable, default, identity, generated in conn.execute(_COLUMNS, (schema,)):
+    for rel, name, typ, nullable, default, identity, generated, virtual in conn.execute(_COLUMNS, (schema,)):
         table = tables.setdefault(rel, Table(name=rel, columns=[]))
-        table.columns.append(
-            Column(
-                name=name, type=typ, nullable=nullable, default=default, identity=identity or "", generated=generated
-            )
-        )
+        column = Column(name=name, type=typ, nullable=nullable, default=default, identity=identity or "")
+        table.columns.append(column.model_copy(update={"generated": generated, "virtual": virtual}))
     _read_indexes(conn, schema, tables)
     _read_constraints(conn, schema, tables)
     _read_partitioning(conn, schema, tables)
@@ -283,8 +286,44 @@ def read_catalog(conn: psycopg.Connection, schema: str) -> Catalog:
         sequences=sequences,
         names=read_schema_names(conn, schema),
         dependents=read_dependents(conn, schema),
+        enums=read_enums(conn, schema),
+        enum_dependents=read_enum_dependents(conn, schema),
         server_version=conn.info.server_version,
     )
+
+
+_ENUMS = """
+SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_enum e ON e.enumtypid = t.oid
+WHERE n.nspname = %s
+GROUP BY t.typname
+ORDER BY t.typname
+"""
+
+
+def read_enums(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
+    return {name: list(labels) for name, labels in conn.execute(_ENUMS, (schema,))}
+
+
+_ENUM_DEPENDENTS = """
+SELECT t.typname, array_agg(pg_describe_object(d.classid, d.objid, d.objsubid) ORDER BY d.classid, d.objid)
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_depend d ON d.refclassid = 'pg_type'::regclass AND d.refobjid IN (t.oid, t.typarray) AND d.deptype = 'n'
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+LEFT JOIN pg_class c ON c.oid = CASE WHEN d.classid = 'pg_class'::regclass THEN d.objid ELSE ad.adrelid END
+WHERE n.nspname = %s AND t.typtype = 'e'
+  -- a view, or a plain column of this schema's tables (its default, its index): the operations see those
+  AND NOT coalesce(c.relkind = 'v' OR (c.relkind IN ('r', 'p', 'i') AND c.relnamespace = n.oid AND d.refobjid = t.oid),
+                   false)
+GROUP BY t.typname
+"""
+
+
+def read_enum_dependents(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
+    return {name: list(found) for name, found in conn.execute(_ENUM_DEPENDENTS, (schema,))}
 
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:

@@ -20,6 +20,7 @@ from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE, SHARE_RO
 from liveshift.ddl.steps import (
     Step,
     column_exists,
+    column_is_identity,
     column_missing,
     column_not_null,
     constraint_exists,
@@ -99,9 +100,11 @@ def column_definition(
     references: tuple[sql.Identifier, str, sql.Composable] | None = None,
     names: tuple[str | None, str | None, str | None] = (None, None, None),
     check_no_inherit: bool = False,
+    generated: sql.Composable | None = None,
 ) -> sql.Composable:
     """One column of CREATE TABLE; `references` is (referenced table, its column, the key's options);
-    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise)."""
+    `names`: the unique, check and foreign key constraints' names where given (PostgreSQL's own otherwise);
+    `generated`: its identity_clause or generated_clause."""
     unique_name, check_name, fk_name = (
         sql.SQL("CONSTRAINT {} ").format(sql.Identifier(n)) if n else sql.SQL("") for n in names
     )
@@ -110,6 +113,8 @@ def column_definition(
         parts.append(sql.SQL("NOT NULL"))
     if default is not None:
         parts.append(sql.SQL("DEFAULT {}").format(user_expression(default)))
+    if generated is not None:
+        parts.append(generated)
     if primary_key:
         parts.append(sql.SQL("PRIMARY KEY"))
     if unique:
@@ -1402,4 +1407,287 @@ def set_replica_identity(schema: str, table: str, identity: str, index: str | No
         f"set replica identity of {table} to {identity.lower()}" + (f" {index}" if index else ""),
         sql.SQL("ALTER TABLE {} REPLICA IDENTITY {}").format(qualified(schema, table), what),
         lock=_exclusive(schema, table),
+    )
+
+
+# -- identity and generated columns (issue 22) -----------------------------------------------------------
+
+SequenceOptions = list[tuple[str, "int | None"]]  # (START WITH, 1), (CYCLE, None)…: IdentityDef.sequence_options
+
+
+def _sequence_options(options: SequenceOptions) -> sql.Composable:
+    return sql.SQL(" ").join(
+        sql.SQL(key) if value is None else sql.SQL("{} {}").format(sql.SQL(key), sql.Literal(value))
+        for key, value in options
+    )
+
+
+def identity_clause(always: bool, options: SequenceOptions) -> sql.Composable:
+    """`GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY [(options)]`, in a column definition or ADD GENERATED."""
+    clause = sql.SQL("GENERATED {} AS IDENTITY").format(sql.SQL("ALWAYS" if always else "BY DEFAULT"))
+    return clause + sql.SQL(" ({})").format(_sequence_options(options)) if options else clause
+
+
+def generated_clause(expression: str, stored: bool) -> sql.Composable:
+    return sql.SQL("GENERATED ALWAYS AS {} {}").format(
+        user_expression(expression), sql.SQL("STORED" if stored else "VIRTUAL")
+    )
+
+
+def add_virtual_column(schema: str, table: str, column: str, type_: str, expression: str) -> Step:
+    """A virtual generated column (PostgreSQL 18): computed when read, so adding it rewrites nothing."""
+    return Step(
+        f"add virtual generated column {table}.{column} (computed when read: no rewrite)",
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {} {}").format(
+            qualified(schema, table), sql.Identifier(column), sql.SQL(type_), generated_clause(expression, False)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=column_exists(schema, table, column),
+    )
+
+
+def set_generation_expression(schema: str, table: str, column: str, expression: str, old: str, hidden: str) -> Step:
+    """Contract, before the old column `old` is dropped: the virtual generated column reads `hidden`, its successor,
+    instead (catalog only for a virtual column: nothing is stored to recompute). `expression`: catalog text."""
+    return Step(
+        f"virtual generated column {table}.{column} reads {hidden} instead of {old} (catalog only)",
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET EXPRESSION AS ({})").format(
+            qualified(schema, table), sql.Identifier(column), sql.SQL(expression)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=sql.SQL("SELECT NOT ({}) OR NOT ({})").format(
+            column_exists(schema, table, hidden), column_exists(schema, table, old)
+        ),
+    )
+
+
+def create_fill_sequence(
+    schema: str, table: str, column: str, sequence: str, type_: str, options: SequenceOptions
+) -> Step:
+    """The sequence a new identity column is filled from until contract: the identity's options, OWNED BY the
+    column (so dropping the column at rollback drops it, and pg_get_serial_sequence finds it)."""
+    body = sql.SQL(" {}").format(_sequence_options(options)) if options else sql.SQL("")
+    return Step(
+        f"create sequence {sequence} filling {table}.{column} until contract",
+        sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {}{} OWNED BY {}").format(
+            qualified(schema, sequence), sql.SQL(type_), body, sql.Identifier(schema, table, column)
+        ),
+        lock=NO_TABLE_LOCK,  # ACCESS SHARE on the table, for OWNED BY: blocks no application statement
+        skip_if=relation_exists(schema, sequence),
+    )
+
+
+def identity_from_fill_sequence(
+    schema: str, table: str, column: str, sequence: str, always: bool, options: SequenceOptions
+) -> Step:
+    """Contract: the column filled from `sequence` becomes an identity column with the declared options, its own
+    sequence (named as plain DDL names it) continuing where `sequence` stood; `sequence` is dropped."""
+    body = sql.SQL(
+        "DECLARE nxt bigint; BEGIN LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+        "nxt := nextval({seq}::regclass); "
+        "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT; "
+        "DROP SEQUENCE {seqi}; "
+        "ALTER TABLE {table} ALTER COLUMN {col} ADD {identity}; "
+        "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I RESTART WITH %s', {rel}, {colname}, nxt); END"
+    ).format(
+        table=qualified(schema, table),
+        seq=_regclass_text(schema, sequence),
+        seqi=qualified(schema, sequence),
+        col=sql.Identifier(column),
+        identity=identity_clause(always, options),
+        rel=_regclass_text(schema, table),
+        colname=sql.Literal(column),
+    )
+    return Step(
+        f"make {table}.{column} an identity column continuing {sequence} (drops it)",
+        _do(body),
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
+        skip_if=column_is_identity(schema, table, column),
+    )
+
+
+def add_identity_past_max(schema: str, table: str, column: str, always: bool, options: SequenceOptions) -> Step:
+    """Contract: an existing column becomes an identity column. Under the one brief lock: its default and the
+    sequence it owns (serial) go, the identity is added and restarted past max(column), read through the column's
+    index (plan requires one), so no row written before the lock can collide with a value it draws."""
+    body = sql.SQL(
+        "DECLARE mx bigint; owned text := pg_get_serial_sequence({rel}, {colname}); BEGIN "
+        "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+        "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT; "
+        "IF owned IS NOT NULL THEN EXECUTE format('DROP SEQUENCE %s', owned); END IF; "
+        "ALTER TABLE {table} ALTER COLUMN {col} ADD {identity}; "
+        "SELECT max({col}) INTO mx FROM {table}; "
+        "IF mx >= (SELECT seqstart FROM pg_sequence "
+        "WHERE seqrelid = pg_get_serial_sequence({rel}, {colname})::regclass) THEN "
+        "EXECUTE format('ALTER TABLE %s ALTER COLUMN %I RESTART WITH %s', {rel}, {colname}, mx + 1); "
+        "END IF; END"
+    ).format(
+        table=qualified(schema, table),
+        col=sql.Identifier(column),
+        identity=identity_clause(always, options),
+        rel=_regclass_text(schema, table),
+        colname=sql.Literal(column),
+    )
+    return Step(
+        f"make {table}.{column} an identity column, restarted past max({column}) (index read under the lock)",
+        _do(body),
+        lock=_exclusive(schema, table),  # a DO block: its SQL does not say
+        skip_if=column_is_identity(schema, table, column),
+    )
+
+
+def add_primary_key_using_index(schema: str, table: str, name: str, index: str) -> Step:
+    """The unique index built CONCURRENTLY becomes the primary key (its columns' NOT NULL already proven: no
+    scan); the index takes the constraint's name."""
+    return Step(
+        f"add primary key {name} on {table} using index {index} (NOT NULL proven, no scan)",
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            qualified(schema, table), sql.Identifier(name), sql.Identifier(index)
+        ),
+        lock=_exclusive(schema, table),
+        skip_if=constraint_exists(schema, table, name),
+    )
+
+
+class MovedForeignKey(NamedTuple):
+    """A foreign key to a primary key being changed, rebuilt onto the unique constraint its columns keep."""
+
+    table: str  # the referencing table (physical)
+    name: str
+    columns: list[str]
+    ref_columns: list[str]
+    options: str  # as PostgreSQL printed them (catalog.text.foreign_key_options)
+
+
+def move_primary_key(
+    schema: str, table: str, name: str, index: str, unique: str | None, moved: list[MovedForeignKey]
+) -> Step:
+    """One transaction of catalog-only changes under brief locks: the foreign keys to the old key are dropped, the
+    primary key moves to `index` (built CONCURRENTLY, its NOT NULL proven), the old key's columns keep a unique
+    constraint `unique` (its index built CONCURRENTLY too), and the keys are added again NOT VALID (no scan): they
+    hold for every write from here, and VALIDATE (reads and writes go on) follows as its own step."""
+    target = qualified(schema, table)
+    statements = [
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(qualified(schema, fk.table), sql.Identifier(fk.name))
+        for fk in moved
+    ]
+    statements.append(
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            target, sql.Identifier(name), sql.Identifier(name), sql.Identifier(index)
+        )
+    )
+    if unique is not None:
+        statements.append(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+                target, sql.Identifier(unique), sql.Identifier(unique)
+            )
+        )
+    statements += [
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID").format(
+            qualified(schema, fk.table),
+            sql.Identifier(fk.name),
+            _names(fk.columns),
+            target,
+            _names(fk.ref_columns),
+            sql.SQL(fk.options),
+        )
+        for fk in moved
+    ]
+    # in the order the statements take them: the referencing tables' keys are dropped first
+    tables = tuple(dict.fromkeys([*((schema, fk.table) for fk in moved), (schema, table)]))
+    step = Step(
+        f"move primary key {name} of {table} to the unique index {index} (NOT NULL proven, no scan)"
+        + (f"; {', '.join(fk.name for fk in moved)} moved to {unique} NOT VALID" if moved else ""),
+        sql.SQL("; ").join(statements),
+        lock=Lock(ACCESS_EXCLUSIVE, tables, linked=True),
+        skip_if=relation_missing(schema, index),
+    )
+    return two_tables(step) if moved else step
+
+
+# -- enum types (operations/create_enum.py, drop_enum.py, add_enum_value.py, rename_enum_value.py,
+# remove_enum_value.py): catalog only, no application table locked (a column's type is found by its OID)
+
+
+def _type_exists(schema: str, name: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE n.nspname = {} AND t.typname = {})"
+    ).format(sql.Literal(schema), sql.Literal(name))
+
+
+def _label_exists(schema: str, name: str, label: str) -> sql.Composable:
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = {} AND t.typname = {} AND e.enumlabel = {})"
+    ).format(sql.Literal(schema), sql.Literal(name), sql.Literal(label))
+
+
+def create_enum(schema: str, name: str, labels: list[str], why: str = "") -> Step:
+    return Step(
+        f"create enum type {name}{why}",
+        sql.SQL("CREATE TYPE {} AS ENUM ({})").format(
+            qualified(schema, name), sql.SQL(", ").join(sql.Literal(label) for label in labels)
+        ),
+        lock=NO_TABLE_LOCK,
+        skip_if=_type_exists(schema, name),
+    )
+
+
+def drop_type(schema: str, name: str, why: str = "") -> Step:
+    """DROP TYPE, refused by PostgreSQL while a column still uses it (no CASCADE)."""
+    return Step(
+        f"drop type {name}{why}",
+        sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, name)),
+    )
+
+
+def drop_type_replaced(schema: str, name: str, successor: str) -> Step:
+    """The old enum type of a type swap, once no column uses it: skipped once its successor took its name."""
+    return Step(
+        f"drop type {name} (replaced by {successor})",
+        sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, successor)),
+    )
+
+
+def rename_type(schema: str, name: str, new: str) -> Step:
+    return Step(
+        f"rename type {name} to {new}",
+        sql.SQL("ALTER TYPE {} RENAME TO {}").format(qualified(schema, name), sql.Identifier(new)),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, name)),
+    )
+
+
+def add_enum_value(schema: str, name: str, label: str, before: str | None = None, after: str | None = None) -> Step:
+    """ALTER TYPE … ADD VALUE IF NOT EXISTS, outside a transaction block: committed on its own, so that no
+    transaction that then writes the value is refused it ("unsafe use of new value")."""
+    where = sql.SQL("")
+    if before is not None:
+        where = sql.SQL(" BEFORE {}").format(sql.Literal(before))
+    elif after is not None:
+        where = sql.SQL(" AFTER {}").format(sql.Literal(after))
+    return Step(
+        f"add value {label!r} to enum type {name}",
+        sql.SQL("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{}").format(
+            qualified(schema, name), sql.Literal(label), where
+        ),
+        lock=NO_TABLE_LOCK,
+        transactional=False,
+        skip_if=_label_exists(schema, name, label),
+    )
+
+
+def rename_enum_value(schema: str, name: str, old: str, new: str) -> Step:
+    return Step(
+        f"rename value {old!r} of enum type {name} to {new!r}",
+        sql.SQL("ALTER TYPE {} RENAME VALUE {} TO {}").format(
+            qualified(schema, name), sql.Literal(old), sql.Literal(new)
+        ),
+        lock=NO_TABLE_LOCK,
+        skip_if=sql.SQL("SELECT NOT ({})").format(_label_exists(schema, name, old)),
     )

@@ -118,6 +118,13 @@ def column_not_null(schema: str, table: str, column: str) -> sql.Composable:
     )
 
 
+def column_is_identity(schema: str, table: str, column: str) -> sql.Composable:
+    """The column is an identity column (true as well when it is missing: nothing left to do)."""
+    return sql.SQL("SELECT coalesce((SELECT a.attidentity <> '' {} AND NOT a.attisdropped), true)").format(
+        _attribute(schema, table, column)
+    )
+
+
 def while_hidden(schema: str, table: str, hidden: str, done: sql.Composable) -> sql.Composable:
     """skip_if for contract_first steps: done, or the hidden column already renamed (a re-run after it)."""
     return sql.SQL("SELECT NOT ({}) OR ({})").format(column_exists(schema, table, hidden), done)

@@ -19,7 +19,8 @@ table, transitively through the views that are built again:
 
 Refused even when carried through: a materialized view (building it again WITH DATA would read the whole
 table under contract's ACCESS EXCLUSIVE lock; WITH NO DATA leaves it unreadable until a refresh), a
-publication's column list or row filter, a generated column, an object that uses a rebuilt view's row type,
+publication's column list or row filter, a stored generated column (a virtual one reading a swapped column follows
+the swap: column_swap.py), an object that uses a rebuilt view's row type,
 grants that were not given by the object's owner, and anything else PostgreSQL records that liveshift cannot
 rebuild. Pure: no database access.
 """
@@ -219,6 +220,8 @@ def plan_dependents(schema: str, physical: Catalog, final: Catalog, removals: li
     for d in physical.dependents:
         _seed(needs, d, schema, removals, renamed)
     _propagate(needs, physical.dependents)
+    for key in [k for k, need in needs.items() if _follows_the_swap(need, physical)]:
+        del needs[key]
     refused = [(need, refusal) for need in needs.values() if (refusal := _refusal(need)) is not None]
     if refused:
         refused.sort(key=lambda item: (item[0].removal.op_index if item[0].removal else 0, item[0].dependent.key))
@@ -236,6 +239,17 @@ def plan_dependents(schema: str, physical: Catalog, final: Catalog, removals: li
             continue  # calls a function kept in place
         carried.append(Carried(need.dependent, _action(need), need.because, need.tables, need.depth))
     return carried
+
+
+def _follows_the_swap(need: _Need, physical: Catalog) -> bool:
+    """A virtual generated column reading a column a swap replaces: the swap moves it onto the successor at contract
+    (column_swap.py; nothing stored, so nothing recomputed). A stored one stays refused."""
+    d, removal = need.dependent, need.removal
+    if d.kind != "generated_column" or need.level != 1 or removal is None or removal.successor is None:
+        return False
+    table = physical.tables.get(d.on or "")
+    column = table.column(d.name) if table else None
+    return bool(column and column.virtual and d.schema_name == physical.schema_name)
 
 
 def _renamed(physical: Catalog, final: Catalog) -> Renamed:

@@ -11,7 +11,16 @@ import pkgutil
 
 from liveshift.operations.base import OperationBase
 
-_SUPPORT = {"base", "columns", "constraints", "column_swap", "partition_lifecycle", "pk_swap"}
+_SUPPORT = {
+    "base",
+    "columns",
+    "constraints",
+    "constraint_fix",
+    "column_swap",
+    "enum_types",
+    "partition_lifecycle",
+    "pk_swap",
+}
 
 
 def _discover() -> tuple[type[OperationBase], ...]:

@@ -5,13 +5,17 @@ from then on) and VALIDATEd after the backfill (reads and writes continue). uniq
 index built CONCURRENTLY at expand and attached as the constraint at contract; on a partitioned table,
 where PostgreSQL attaches no constraint USING INDEX, the constraint is built per partition and attached at
 expand (partitioned_index.partitioned_unique_steps).
+
+With `up` (and `down`), rows that would violate the constraint are fixed into a hidden copy of the column,
+which carries the constraint and takes the column's place at contract (constraint_fix.py); `not_null` always
+goes that way.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from liveshift.catalog import Catalog, Constraint, Index, Table
 from liveshift.ddl.statements import (
@@ -21,10 +25,11 @@ from liveshift.ddl.statements import (
     create_index_concurrently,
     drop_constraint,
     drop_index_concurrently,
-    on_delete,
     validate_constraint,
 )
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
+from liveshift.operations.columns import ForeignKeyOptions
+from liveshift.operations.constraint_fix import apply_fixed, check_fixed, plan_fixed
 from liveshift.operations.create_table import has_unique_key, relation_names, stored_shape
 from liveshift.operations.partitioned_foreign_key import (
     partitioned_foreign_key_rollback,
@@ -34,14 +39,12 @@ from liveshift.operations.partitioned_foreign_key import (
 from liveshift.operations.partitioned_index import partition_key_missing, partitioned_unique_steps
 from liveshift.shape import user_expression
 
-OnDelete = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 
+class References(ForeignKeyOptions):
+    """The referenced table and columns, and the key's options (on_delete, on_update, match, deferrable, …)."""
 
-class References(BaseModel):
-    model_config = ConfigDict(extra="forbid")
     table: str
     columns: list[str] = Field(min_length=1)
-    on_delete: OnDelete = "NO ACTION"
 
 
 class AddConstraint(OperationBase):
@@ -49,17 +52,31 @@ class AddConstraint(OperationBase):
     op: Literal["add_constraint"] = "add_constraint"
     table: str
     name: str = Field(min_length=1, max_length=63)
-    type: Literal["check", "unique", "foreign_key"]
+    type: Literal["check", "unique", "foreign_key", "not_null"]
     # `check` in the file; renamed here because `check` is the protocol's method
     check_expr: str | None = Field(None, alias="check", min_length=1)
     columns: list[str] | None = Field(None, min_length=1)
     references: References | None = None
+    up: dict[str, str] | None = Field(
+        None, description="column -> SQL over blue's row giving a value that satisfies the constraint"
+    )
+    down: dict[str, str] | None = Field(None, description="column -> SQL over green's row for blue's column")
+
+    @property
+    def fixes_rows(self) -> bool:
+        """Through a hidden copy of the column (constraint_fix.py) rather than on the column itself."""
+        return self.up is not None or self.down is not None or self.type == "not_null"
 
     def tables(self) -> list[str]:
         return sorted({self.table, *([self.references.table] if self.references else [])})
 
     def _require_fields(self) -> None:
-        wanted = {"check": {"check"}, "unique": {"columns"}, "foreign_key": {"columns", "references"}}[self.type]
+        wanted = {
+            "check": {"check", "columns"} if self.fixes_rows else {"check"},
+            "unique": {"columns"},
+            "foreign_key": {"columns", "references"},
+            "not_null": {"columns"},
+        }[self.type]
         given_fields = {"check": self.check_expr, "columns": self.columns, "references": self.references}
         for field_name, value in given_fields.items():
             given = value is not None
@@ -71,6 +88,11 @@ class AddConstraint(OperationBase):
     def check(self, catalog: Catalog) -> None:
         self._require_fields()
         table = self.require_table(catalog, self.table)
+        if self.fixes_rows:
+            if table.constraint(self.name) is not None:
+                raise self.fail("name", f"constraint {self.name!r} already exists on table {self.table!r}")
+            check_fixed(self, catalog)
+            return
         if table.constraint(self.name) is not None:
             raise self.fail("name", f"constraint {self.name!r} already exists on table {self.table!r}")
         if self.type == "unique" and self.name in relation_names(catalog):
@@ -88,6 +110,9 @@ class AddConstraint(OperationBase):
                 self.require_column(ref, name, f"references.columns[{i}]")
             if len(self.references.columns) != len(self.columns):
                 raise self.fail("references.columns", "give as many referenced columns as 'columns'")
+            problem = self.references.option_problem(self.columns)
+            if problem:
+                raise self.fail(f"references.{problem[0]}", problem[1])
             if not has_unique_key(ref, self.references.columns):
                 raise self.fail(
                     "references.columns",
@@ -96,6 +121,8 @@ class AddConstraint(OperationBase):
                 )
 
     def apply(self, catalog: Catalog) -> Catalog:
+        if self.fixes_rows:
+            return apply_fixed(self, catalog)
         table = catalog.tables[self.table]
         constraint = Constraint(
             name=self.name,
@@ -112,6 +139,8 @@ class AddConstraint(OperationBase):
         return replace_table(catalog, self.table, new_table)
 
     def plan(self, ctx: OpContext) -> OpPlan:
+        if self.fixes_rows:
+            return plan_fixed(self, ctx)
         schema, table = ctx.schema, ctx.before.tables[self.table]
         columns = [table.column(c).physical for c in self.columns or []]  # type: ignore[union-attr]
         final_table, _ = ctx.final_name_of(table.physical)
@@ -142,7 +171,8 @@ class AddConstraint(OperationBase):
         assert self.references is not None
         ref = ctx.before.tables[self.references.table]
         ref_columns = [ref.column(c).physical for c in self.references.columns]  # type: ignore[union-attr]
-        target = (self.name, columns, ref.physical, ref_columns, on_delete(self.references.on_delete))
+        options = self.references.options_sql({c.name: c.physical for c in table.columns})
+        target = (self.name, columns, ref.physical, ref_columns, options)
         if table.partitioning is None or not per_partition(ctx.physical):
             plan.expand.append(add_foreign_key_not_valid(ctx.schema, table.physical, *target))
             return False

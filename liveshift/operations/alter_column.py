@@ -17,7 +17,7 @@ from psycopg import sql
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from liveshift.catalog import Catalog, Column, Table
-from liveshift.ddl.statements import drop_default, set_default
+from liveshift.ddl.statements import add_identity_past_max, drop_default, set_default
 from liveshift.ddl.steps import qualified
 from liveshift.errors import SpecError
 from liveshift.operations.base import (
@@ -29,7 +29,7 @@ from liveshift.operations.base import (
     replace_table,
 )
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
-from liveshift.operations.columns import CheckDef, ForeignKeyRef, UniqueDef, declared_constraints
+from liveshift.operations.columns import CheckDef, ForeignKeyRef, IdentityDef, UniqueDef, declared_constraints
 from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
     DeclaredCheck,
@@ -58,6 +58,7 @@ class AlterColumn(OperationBase):
     unique: bool | UniqueDef | None = None
     references: ForeignKeyRef | None = None
     comment: str | None = Field(None, description="COMMENT ON COLUMN at contract; an explicit null removes it")
+    identity: Literal["always", "by_default"] | IdentityDef | None = None
 
     @model_serializer(mode="wrap")
     def _keep_unset_default_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -116,11 +117,16 @@ class AlterColumn(OperationBase):
                 raise self.fail(
                     "up" if self.up is not None else "down", "up/down apply only to a type or constraint change"
                 )
-            if (self.name is None or self.name == self.column) and not self.sets_default and not self.sets_comment:
+            renames = self.name is not None and self.name != self.column
+            if not (renames or self.sets_default or self.sets_comment or self.identity):
                 raise self.fail(
-                    "column", "nothing to change: give name, type, nullable, default, check, unique or references"
+                    "column",
+                    "nothing to change: give name, type, nullable, default, check, unique, references or identity",
                 )
+            self._check_identity(table, column)
             return
+        if self.identity is not None:
+            raise self.fail("identity", "adding an identity goes alone (with name or comment at most)")
         names = {c.name for c in table.constraints} | {i.name for i in table.indexes}
         for fld, name in (("unique", self._unique_name(table.name)), ("check", self._check_name(table.name))):
             if name is not None and name in names:
@@ -140,6 +146,34 @@ class AlterColumn(OperationBase):
                     "references.column", f"column {self.references.column!r} does not exist in table {ref.name!r}"
                 )
         self._check_key(catalog, table, column)
+
+    def _check_identity(self, table: Table, column: Column) -> None:
+        """An identity is added at contract under one brief lock, restarted past max(column): that maximum must be
+        read through an index, and the column must already be an integer NOT NULL column of no identity."""
+        if self.identity is None:
+            return
+        if self.sets_default:
+            raise self.fail("identity", "an identity column has no default: give identity or default, not both")
+        if column.identity or column.generated:
+            raise self.fail("identity", f"column {column.name!r} is an identity or generated column already")
+        if column.type.strip().lower() not in ("smallint", "integer", "bigint"):
+            raise self.fail("identity", f"an identity column must be smallint, integer or bigint, not {column.type!r}")
+        if column.nullable:
+            raise self.fail(
+                "identity",
+                f"column {column.name!r} accepts NULL; an identity column cannot: make it NOT NULL first "
+                "(alter_column nullable: false, in a migration of its own)",
+            )
+        if not any(
+            i.columns[:1] in ([column.name], [column.physical]) and i.method == "btree" and i.valid
+            for i in table.indexes
+        ):
+            raise self.fail(
+                "identity",
+                f"no btree index of {self.table!r} starts with {column.name!r}: the identity is restarted past "
+                f"max({column.name}) under ACCESS EXCLUSIVE, which without one is a scan of the table under that "
+                "lock; create the index first (create_index, in a migration of its own)",
+            )
 
     def _check_key(self, catalog: Catalog, table: Table, column: Column) -> None:
         """A key column changes only as a single-column primary key, with what references it swapped along."""
@@ -176,6 +210,9 @@ class AlterColumn(OperationBase):
             update["nullable"] = self.nullable
         if self.sets_default:
             update["default"] = self.default
+        identity = IdentityDef(generated=self.identity) if isinstance(self.identity, str) else self.identity
+        if identity is not None:
+            update.update(default=None, identity="a" if identity.always else "d")
         if hidden:
             update["stored_as"] = hidden
         return column.model_copy(update=update)
@@ -271,10 +308,16 @@ class AlterColumn(OperationBase):
         return column.default
 
     def _plan_in_place(self, ctx: OpContext, plan: OpPlan, table: Table, column: Column) -> None:
-        """Rename and default changes: the plan renames structurally; green's view shows the default."""
+        """Rename, default and identity changes: the plan renames structurally; green's view shows the default; the
+        identity is added at contract (until then inserts of both versions get the column's default, if any)."""
+        final_table, final_column = ctx.final_name_of(table.physical, column.physical)
+        identity = IdentityDef(generated=self.identity) if isinstance(self.identity, str) else self.identity
+        if identity is not None:
+            options = identity.sequence_options()
+            step = add_identity_past_max(ctx.schema, final_table, final_column, identity.always, options)
+            plan.contract.append(step)
         if not self.sets_default:
             return
-        final_table, final_column = ctx.final_name_of(table.physical, column.physical)
         if self.default is None:
             plan.contract.append(drop_default(ctx.schema, final_table, final_column))
             return

@@ -51,6 +51,11 @@ class Transform:
     field: str = "up"
     # calls a volatile function (volatility.py): assigned once, as a default, and verified present, not recomputed
     volatile: bool = False
+    # tried on existing rows at plan; not one drawing from a sequence that expand creates
+    sample: bool = True
+    # liveshift's own expression over a type the migration creates (an enum type swap): nothing of the user's
+    # to compile before expand, and the type does not exist until expand
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class OpPlan:
     # writes without the trigger would violate (e.g. a foreign key between two hidden columns)
     rollback_first: list[Step] = field(default_factory=list)
     rollback: list[Step] = field(default_factory=list)
+    # rollback, last: after the columns and tables expand added are dropped (a type they used)
+    rollback_last: list[Step] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
     checks: list[VerifyCheck] = field(default_factory=list)
     types: list[tuple[str, str]] = field(default_factory=list)  # (field, type) that must exist
@@ -100,6 +107,9 @@ class OpPlan:
     # column or None for the whole table, the hidden column renamed into the column's place or None)
     removes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     drop_dependents: bool = False  # drop what reads a removed column at contract, rather than refuse
+    # physical tables the operation alters beyond those it names (alter_primary_key: the tables whose foreign keys
+    # it moves): the worker must own them too (preflight/privileges.py)
+    alters: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,8 @@ class OpContext:
 class OperationBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     op_name: ClassVar[str]
+    # creates, drops or changes a type (an enum) that any table of the schema may use: runs alone (compose.py)
+    changes_types: ClassVar[bool] = False
 
     def check(self, catalog: Catalog) -> None:
         raise NotImplementedError

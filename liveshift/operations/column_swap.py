@@ -25,7 +25,7 @@ from liveshift.ddl.steps import Step, while_hidden
 from liveshift.errors import SpecError
 from liveshift.operations.base import ExpressionProbe, OpContext, OpPlan, Transform, VerifyCheck, hidden_name
 from liveshift.operations.constraints import not_null_check_name
-from liveshift.operations.index_rebuild import rebuilt_index, rebuilt_unique
+from liveshift.operations.index_rebuild import rebuilt_index, rebuilt_unique, renamed_expression
 from liveshift.operations.partitioned_foreign_key import partitioned_foreign_key_steps, per_partition
 from liveshift.operations.partitioned_index import rebuilt_partitioned_index
 
@@ -55,10 +55,11 @@ class SwapSteps:
     set_not_null: list[Step] = field(default_factory=list)
     key_swap: list[Step] = field(default_factory=list)
     sequences: list[Step] = field(default_factory=list)
+    generated: list[Step] = field(default_factory=list)  # virtual generated columns move to the hidden column
     release_old: list[Step] = field(default_factory=list)
 
     def all(self) -> list[Step]:
-        return self.set_not_null + self.key_swap + self.sequences + self.release_old
+        return self.set_not_null + self.key_swap + self.sequences + self.generated + self.release_old
 
 
 def refuse_unsupported(swap: Swap, ctx: OpContext) -> None:
@@ -70,10 +71,22 @@ def refuse_unsupported(swap: Swap, ctx: OpContext) -> None:
     if stored is None or stored.column(old) is None or old.startswith("_ls_"):
         raise SpecError(f"{where} is created or changed earlier in this migration; alter it in a later one")
     if col.generated:
-        raise SpecError(f"{where} is a generated column; liveshift cannot change it")
+        raise SpecError(
+            f"{where} is a generated column: PostgreSQL computes it, so there is no copy to fill; change its "
+            "expression by dropping it (drop_column) and adding it again (a virtual one adds without a rewrite)"
+        )
     for other in stored.columns:
-        if other.generated and other.name != old and mentions(other.default, old):
-            raise SpecError(f"generated column {other.name!r} depends on {where}; liveshift cannot change it")
+        if not other.generated or other.name == old or not mentions(other.default, old):
+            continue
+        if not other.virtual:
+            raise SpecError(
+                f"stored generated column {other.name!r} reads {where}: PostgreSQL drops or retypes no column a "
+                "generated column reads, and recomputing a stored one over the new column rewrites the table under "
+                f"ACCESS EXCLUSIVE; drop {other.name!r} (drop_column) in a migration before this one and add it "
+                "again after (as a virtual one it adds without a rewrite, and follows such a change)"
+            )
+        if renamed_expression(other.default or "", old, swap.hidden) is None:
+            raise SpecError(f"generated column {other.name!r} reads {where}; its expression cannot be read back")
     for index in table.indexes:
         if not index.primary and _index_touches(index, col.name, old):
             _refuse_index(table, index, old, where)
@@ -143,6 +156,7 @@ def plan_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps) -> Non
     )
     _plan_hidden_column(ctx, plan, swap, first)
     _plan_old_column(ctx, swap, first)
+    _plan_generated(ctx, plan, swap, first)
     plan.removes.append((physical, swap.column.physical, swap.hidden))
     for index in swap.table.indexes:
         if not index.primary and _index_touches(index, swap.column.name, swap.column.physical):
@@ -195,6 +209,24 @@ def _plan_old_column(ctx: OpContext, swap: Swap, first: SwapSteps) -> None:
         first.sequences.append(
             statements.move_sequence(schema, physical, old, swap.hidden, swap.new.type, col.identity)
         )
+
+
+def _plan_generated(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps) -> None:
+    """A virtual generated column reading the old column reads the hidden one from contract on, before the old
+    one is dropped (PostgreSQL drops no column a generated column reads); nothing is stored, so nothing is
+    recomputed. Its expression over the new type is compiled before expand."""
+    schema, physical, old = ctx.schema, swap.table.physical, swap.column.physical
+    stored = ctx.physical.tables[physical]
+    variables = tuple(_as_new_type(c, swap) for c in stored.columns)
+    for other in stored.columns:
+        if not other.virtual or other.name == old or not mentions(other.default, old):
+            continue
+        expression = renamed_expression(other.default or "", old, swap.hidden)
+        assert expression is not None  # refuse_unsupported read it back
+        step = statements.set_generation_expression(schema, physical, other.name, expression, old, swap.hidden)
+        first.generated.append(step)
+        probe = ExpressionProbe(swap.spec_field, physical, other.default or "", variables, other.type)
+        plan.expressions.append(probe)
 
 
 def _rebuild_index(ctx: OpContext, plan: OpPlan, swap: Swap, index: Index, final_table: str) -> None:

@@ -68,6 +68,43 @@ class UniqueDef(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=63)
 
 
+class IdentityDef(BaseModel):
+    """`GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY` with its sequence options (PostgreSQL's defaults when left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    generated: Literal["always", "by_default"] = "by_default"
+    start: int | None = None
+    increment: int | None = Field(None, description="not 0")
+    min_value: int | None = None
+    max_value: int | None = None
+    cache: int | None = Field(None, ge=1)
+    cycle: bool = False
+
+    @property
+    def always(self) -> bool:
+        return self.generated == "always"
+
+    def sequence_options(self) -> list[tuple[str, int | None]]:
+        """(option, value) as CREATE SEQUENCE and the identity clause spell them; CYCLE has no value."""
+        values = (
+            ("START WITH", self.start),
+            ("INCREMENT BY", self.increment),
+            ("MINVALUE", self.min_value),
+            ("MAXVALUE", self.max_value),
+            ("CACHE", self.cache),
+        )
+        options: list[tuple[str, int | None]] = [(k, v) for k, v in values if v is not None]
+        return [*options, ("CYCLE", None)] if self.cycle else options
+
+
+class GeneratedDef(BaseModel):
+    """`GENERATED ALWAYS AS (expression) STORED` (or VIRTUAL, PostgreSQL 18: computed when read)."""
+
+    model_config = ConfigDict(extra="forbid")
+    expression: str = Field(min_length=1)
+    stored: bool = True
+
+
 class ColumnDef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=63)
@@ -79,6 +116,16 @@ class ColumnDef(BaseModel):
     references: ForeignKeyRef | None = None
     primary_key: bool = False
     comment: str | None = None  # COMMENT ON COLUMN, set at contract
+    identity: Literal["always", "by_default"] | IdentityDef | None = None
+    generated: str | GeneratedDef | None = None  # an expression (stored), or {expression, stored?}
+
+    @property
+    def identity_def(self) -> IdentityDef | None:
+        return IdentityDef(generated=self.identity) if isinstance(self.identity, str) else self.identity
+
+    @property
+    def generated_def(self) -> GeneratedDef | None:
+        return GeneratedDef(expression=self.generated) if isinstance(self.generated, str) else self.generated
 
     @property
     def check_def(self) -> CheckDef | None:
@@ -98,17 +145,23 @@ class ColumnDef(BaseModel):
         return (self.references.name if self.references else None) or default
 
     def as_column(self, stored_as: str | None = None) -> Column:
+        identity = self.identity_def
         return Column(
             name=self.name,
             type=self.type,
-            nullable=self.nullable and not self.primary_key,
+            nullable=self.nullable and not self.primary_key and self.identity is None,
             default=self.default,
             stored_as=stored_as,
+            identity=("a" if identity.always else "d") if identity else "",
+            generated=self.generated is not None,
         )
 
 
 def check_column_options(op: OperationBase, column: ColumnDef, prefix: str) -> None:
-    """Refuse a column's foreign key options that cannot go together (the field under `prefix`)."""
+    """Refuse a column's options that cannot go together (the field under `prefix`)."""
+    problem = _identity_problem(column)
+    if problem:
+        raise op.fail(f"{prefix}.{problem[0]}", problem[1])
     if column.references is not None:
         problem = column.references.option_problem([column.name])
         if problem:
@@ -139,3 +192,24 @@ def declared_constraints(
             )
         )
     return indexes, constraints
+
+
+_INTEGER_TYPES = {"smallint", "integer", "bigint", "int2", "int4", "int8", "int"}
+
+
+def _identity_problem(column: ColumnDef) -> tuple[str, str] | None:
+    """(field, why) when identity or generated cannot go with the column's other options."""
+    identity, generated = column.identity_def, column.generated_def
+    if identity is not None:
+        if column.type.strip().lower() not in _INTEGER_TYPES:
+            return "identity", f"an identity column must be smallint, integer or bigint, not {column.type!r}"
+        if column.default is not None or generated is not None:
+            return "identity", "an identity column has no default or generation expression of its own"
+        if identity.increment == 0:
+            return "identity.increment", "the increment cannot be 0"
+    if generated is not None:
+        if column.default is not None:
+            return "generated", "a generated column has no default"
+        if column.primary_key and not generated.stored:
+            return "generated.stored", "a virtual generated column cannot be a primary key"
+    return None

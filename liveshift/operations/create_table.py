@@ -13,7 +13,7 @@ from psycopg import sql
 from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Constraint, Index, Table
-from liveshift.ddl.statements import column_definition, create_table
+from liveshift.ddl.statements import column_definition, create_table, generated_clause, identity_clause
 from liveshift.ddl.steps import Step, qualified
 from liveshift.operations.base import ExpressionProbe, OpContext, OperationBase, OpPlan, replace_table
 from liveshift.operations.columns import ColumnDef, UniqueDef, check_column_options, declared_constraints
@@ -184,7 +184,7 @@ class CreateTable(OperationBase):
         return column_definition(
             col.name,
             col.type,
-            not_null=not col.nullable and not col.primary_key,
+            not_null=not col.nullable and not col.primary_key and col.identity is None,
             default=col.default,
             primary_key=col.primary_key,
             unique=bool(col.unique),
@@ -192,7 +192,15 @@ class CreateTable(OperationBase):
             references=references,
             names=given,
             check_no_inherit=bool(check and check.no_inherit),
+            generated=self._generated_sql(col),
         )
+
+    @staticmethod
+    def _generated_sql(col: ColumnDef) -> sql.Composable | None:
+        identity, generated = col.identity_def, col.generated_def
+        if identity is not None:
+            return identity_clause(identity.always, identity.sequence_options())
+        return generated_clause(generated.expression, generated.stored) if generated else None
 
     def _constraint_sql(self, ctx: OpContext, constraint: TableConstraint) -> sql.Composable:
         referenced = None
@@ -245,6 +253,9 @@ class CreateTable(OperationBase):
             if col.check_def:
                 probe = ExpressionProbe(f"columns[{i}].check", self.table, col.check_def.expression, shape, "boolean")
                 plan.expressions.append(probe)
+            if col.generated_def:
+                expression, typ = col.generated_def.expression, probe_type(col.type)
+                plan.expressions.append(ExpressionProbe(f"columns[{i}].generated", self.table, expression, shape, typ))
         for i, constraint in enumerate(self.constraints):
             for fld, expression in (("check", constraint.check_expr), ("where", constraint.where)):
                 if expression:

@@ -90,3 +90,17 @@ def rebuilt_unique(definition: str, old: str, new: str) -> str | None:
     constraint.keys, constraint.including = renamed(constraint.keys), renamed(constraint.including)
     constraint.conname = None
     return RawStream()(constraint)
+
+
+def renamed_expression(expression: str, old: str, new: str) -> str | None:
+    """`expression` (catalog text, e.g. a generated column's) with column `old` named `new`; None when it does not
+    read as one expression."""
+    try:
+        statements = parse_sql(f"SELECT ({expression})")
+    except ParseError:
+        return None
+    select = statements[0].stmt if len(statements) == 1 else None
+    if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
+        return None
+    _Rename(old, new)(select)
+    return RawStream()(select.targetList[0].val)

@@ -16,7 +16,7 @@ from liveshift.preflight.dependents import check_owners
 from liveshift.preflight.expressions import check_live
 from liveshift.preflight.partition_bounds import check_bounds
 from liveshift.preflight.partitioned import check_partitioned
-from liveshift.preflight.server import require_supported_server
+from liveshift.preflight.server import check_features, require_supported_server
 from liveshift.spec import Migration
 from liveshift.store import record as records
 from liveshift.versions import compose
@@ -52,6 +52,7 @@ def validate(conn: psycopg.Connection, migration: Migration, file: str | None = 
     if volatile:  # recorded in the snapshot, so every phase plans them alike (expressions/volatility.py)
         plan = build_plan(migration, catalog.model_copy(update={"volatile_functions": volatile}), current, file=file)
     check_partitioned(plan, conn.info.server_version, file)
+    check_features(plan, conn.info.server_version, file)
     privileges.check_worker(conn, plan, file)
     check_owners(conn, plan, file)
     if schema_exists(conn, plan.green):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from liveshift.catalog import Column
 from liveshift.errors import SpecError
 from liveshift.operations.base import ExpressionProbe
 from liveshift.plan import MigrationPlan
@@ -38,12 +39,16 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
         where = {"file": file, "index": index, "op": op.op_name, "field": fld}
         if isinstance(probe, tuple):
             _, typ = probe
+            if _created_here(plan, typ):
+                continue  # an enum type the migration creates first: not there to compile against yet
             try:
                 with conn.transaction(force_rollback=True):
                     conn.execute(sql.SQL("SELECT CAST(NULL AS {})").format(sql.SQL(typ)), prepare=True)
             except psycopg.Error as exc:
                 raise SpecError(f"unknown type {typ!r}: {_first_line(exc)}", **where) from None
             continue
+        if _uses_created(plan, probe.type, probe.variables):
+            continue  # over an enum type the migration creates first: nothing to compile against before expand
         try:
             with conn.transaction(force_rollback=True):
                 conn.execute("SET TRANSACTION READ ONLY")
@@ -66,8 +71,24 @@ def check_live(conn: psycopg.Connection, plan: MigrationPlan, file: str | None =
                 **where,
             ) from None
     existing = {name: {c.name for c in t.columns} for name, t in plan.physical.tables.items()}
-    transforms = [(ctx.index, op.op_name, t) for op, ctx, p in plan.ops for t in p.transforms]
+    transforms = [
+        (ctx.index, op.op_name, t)
+        for op, ctx, p in plan.ops
+        for t in p.transforms
+        if not t.generated and not _uses_created(plan, t.target_type, t.variables)
+    ]
     check_transforms(conn, plan.schema, existing, transforms, file)
+
+
+def _created_here(plan: MigrationPlan, typ: str) -> bool:
+    """Whether `typ` (maybe schema-qualified, maybe an array) names an enum type this migration creates."""
+    created = set(plan.final.enums) - set(plan.physical.enums)
+    name = typ.strip().removesuffix("[]").replace('"', "")
+    return name in created or name.removeprefix(f"{plan.schema}.") in created
+
+
+def _uses_created(plan: MigrationPlan, typ: str | None, variables: tuple[Column, ...]) -> bool:
+    return any(_created_here(plan, t) for t in (typ, *(c.type for c in variables)) if t)
 
 
 def _check_keyless_backfills(conn: psycopg.Connection, plan: MigrationPlan, file: str | None) -> None:

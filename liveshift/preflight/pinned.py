@@ -21,16 +21,31 @@ PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 
 def _compiles_pinned(conn: psycopg.Connection, schema: str, transform: Transform, existing: set[str]) -> str | None:
     """None when the expression compiles under the pinned path, else the server's message."""
-    relation = shaped_relation(schema, transform.table, transform.variables, existing)
-    statement = sql.SQL("SELECT {} FROM {} AS _ls_row LIMIT 0").format(user_expression(transform.expression), relation)
     try:
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION READ ONLY")
+            oids = [conn.execute("SELECT to_regtype(%s)::oid", (c.type,)).fetchone() for c in transform.variables]
             conn.execute(sql.SQL("SET LOCAL search_path = {}").format(sql.SQL(PINNED_SEARCH_PATH)))
+            # a column not created yet is a typed NULL in the relation: its type (a type of the schema, say) named
+            # as the trigger never has to, qualified, so that only the expression is held to the pinned path
+            variables = [
+                c if not oid or oid[0] is None else c.model_copy(update={"type": _type_name(conn, oid[0])})
+                for c, oid in zip(transform.variables, oids, strict=True)
+            ]
+            relation = shaped_relation(schema, transform.table, variables, existing)
+            statement = sql.SQL("SELECT {} FROM {} AS _ls_row LIMIT 0").format(
+                user_expression(transform.expression), relation
+            )
             conn.execute(statement, prepare=True)
     except psycopg.Error as exc:
         return (exc.diag.message_primary or str(exc)).splitlines()[0]
     return None
+
+
+def _type_name(conn: psycopg.Connection, oid: int) -> str:
+    row = conn.execute("SELECT format_type(%s, NULL)", (oid,)).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def check_transforms(

@@ -33,6 +33,8 @@ def touched_tables(plan: MigrationPlan) -> dict[str, tuple[int, str]]:
         for transform in op_plan.transforms:
             if transform.table in plan.physical.tables:
                 out.setdefault(transform.table, (ctx.index, op.op_name))
+        for name in op_plan.alters:
+            out.setdefault(name, (ctx.index, op.op_name))
     return out
 
 

@@ -7,7 +7,13 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior
 
-from liveshift.sqlconvert.columns import ON_DELETE, candidate_value, check_supported_fk, column_mapping, known
+from liveshift.sqlconvert.columns import (
+    ON_DELETE,
+    candidate_value,
+    column_mapping,
+    identity_mapping,
+    known,
+)
 from liveshift.sqlconvert.draft import Draft, Known, State, Unsupported
 from liveshift.sqlconvert.sqltext import column_refs, deparse, pg_name, type_name
 
@@ -17,7 +23,11 @@ def _add_column(table: str, col: ast.ColumnDef, draft: Draft, shape: Known) -> N
     draft.op = {"op": "add_column", "table": table, "column": mapping}
     if mapping.get("primary_key"):
         raise Unsupported("ADD COLUMN … PRIMARY KEY (add_column cannot add a primary key)")
-    if mapping.get("nullable") is False and "default" not in mapping:
+    generated = mapping.get("generated")
+    if generated is not None and not isinstance(generated, dict):
+        raise Unsupported("ADD COLUMN … GENERATED … STORED (PostgreSQL adds it by rewriting the table; VIRTUAL is not)")
+    filled = any(k in mapping for k in ("default", "identity", "generated"))
+    if mapping.get("nullable") is False and not filled:
         value = candidate_value(mapping["type"])
         draft.op["up"] = value or "NULL"
         draft.review(
@@ -28,10 +38,28 @@ def _add_column(table: str, col: ast.ColumnDef, draft: Draft, shape: Known) -> N
     shape.tables.setdefault(table, {})[col.colname] = known(mapping)
 
 
+def _fk_options(c: ast.Constraint) -> dict[str, Any]:
+    """A foreign key's options as add_constraint's `references` takes them; only those that differ from the default."""
+    options: dict[str, Any] = {}
+    if c.fk_del_action not in ("a", "\x00", None):
+        options["on_delete"] = ON_DELETE[c.fk_del_action]
+    if c.fk_upd_action not in ("a", "\x00", None):
+        options["on_update"] = ON_DELETE[c.fk_upd_action]
+    if c.fk_matchtype == "f":
+        options["match"] = "full"
+    elif c.fk_matchtype not in ("s", "\x00", None):
+        raise Unsupported("MATCH PARTIAL of a foreign key")
+    if c.deferrable:
+        options["deferrable"] = True
+    if c.initdeferred:
+        options["initially_deferred"] = True
+    return options
+
+
 def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> None:
     if c.skip_validation:
         raise Unsupported("a NOT VALID constraint (already brief: kept as written)")
-    if c.deferrable or c.initdeferred:
+    if (c.deferrable or c.initdeferred) and c.contype != ConstrType.CONSTR_FOREIGN:
         raise Unsupported("a DEFERRABLE constraint")
     if c.contype == ConstrType.CONSTR_CHECK and not c.is_no_inherit:
         refs = column_refs(c.raw_expr)
@@ -42,17 +70,27 @@ def _constraint(table: str, c: ast.Constraint, draft: Draft, state: State) -> No
         columns = [k.sval for k in c.keys]
         name = c.conname or pg_name(table, columns, "key")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "unique", "columns": columns}
+    elif c.contype == ConstrType.CONSTR_PRIMARY and c.indexname is None and not c.including:
+        draft.op = {"op": "add_primary_key", "table": table, "columns": [k.sval for k in c.keys]}
+        if c.conname and c.conname != f"{table}_pkey":
+            draft.op["name"] = c.conname
     elif c.contype == ConstrType.CONSTR_FOREIGN:
-        check_supported_fk(c)
+        if not c.pk_attrs:
+            raise Unsupported("a foreign key without its referenced columns (liveshift names them)")
         if c.pktable.schemaname:
             raise Unsupported("a foreign key to a table in another schema")
+        if c.fk_del_set_cols:
+            raise Unsupported("ON DELETE SET NULL/DEFAULT (columns) of a foreign key")
         columns = [a.sval for a in c.fk_attrs]
-        references = {"table": c.pktable.relname, "columns": [a.sval for a in c.pk_attrs]}
-        if c.fk_del_action not in ("a", "\x00", None):
-            references["on_delete"] = ON_DELETE[c.fk_del_action]
+        references = {"table": c.pktable.relname, "columns": [a.sval for a in c.pk_attrs], **_fk_options(c)}
         name = c.conname or pg_name(table, columns, "fkey")
         draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "foreign_key", "columns": columns}
         draft.op["references"] = references
+    elif c.contype == ConstrType.CONSTR_NOTNULL and not c.is_no_inherit:
+        columns = [k.sval for k in c.keys]
+        name = c.conname or pg_name(table, columns, "not_null")
+        draft.op = {"op": "add_constraint", "table": table, "name": name, "type": "not_null", "columns": columns}
+        draft.notes.append("NOT NULL through a hidden copy of the column: rows that are NULL fail verify; give up")
     else:
         raise Unsupported(f"ADD CONSTRAINT … {c.contype.name.removeprefix('CONSTR_')}")
 
@@ -132,6 +170,12 @@ def _fold_into_added(cmd: ast.AlterTableCmd, draft: Draft) -> bool:
     if sub == AlterTableType.AT_DropNotNull:
         column.pop("nullable", None)
         return True
+    if sub == AlterTableType.AT_AddIdentity:
+        column["identity"] = identity_mapping(cmd.def_)
+        column.pop("nullable", None)  # implied; the sequence fills the rows, not a candidate `up`
+        op.pop("up", None)
+        draft.reviews = [r for r in draft.reviews if r[0] != "up"]
+        return True
     if sub == AlterTableType.AT_SetNotNull:
         column["nullable"] = False
         if "up" not in op and "default" not in column:
@@ -147,6 +191,7 @@ _COLUMN_CMDS = {
     AlterTableType.AT_SetNotNull,
     AlterTableType.AT_DropNotNull,
     AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AddIdentity,
 }
 
 
@@ -159,6 +204,8 @@ def _alter_column(table: str, cmd: ast.AlterTableCmd, draft: Draft, shape: Known
         _set_not_null(table, cmd.name, op, draft, shape)
     elif sub == AlterTableType.AT_DropNotNull:
         _drop_not_null(table, cmd.name, op, draft, shape)
+    elif sub == AlterTableType.AT_AddIdentity:
+        op["identity"] = identity_mapping(cmd.def_)
     else:
         op["default"] = deparse(cmd.def_) if cmd.def_ is not None else None
         old = shape.column(table, cmd.name)

@@ -53,11 +53,50 @@ def _expect_name(c: ast.Constraint, default: str) -> None:
         raise Unsupported(f"a constraint named {c.conname!r} (liveshift names it {default!r})")
 
 
+# an identity's sequence options, as IdentityDef (operations/columns.py) names them
+_SEQUENCE_OPTIONS = {
+    "start": "start",
+    "increment": "increment",
+    "minvalue": "min_value",
+    "maxvalue": "max_value",
+    "cache": "cache",
+    "cycle": "cycle",
+}
+
+
+def _option_value(arg: Any) -> int | bool:
+    if isinstance(arg, ast.Boolean):
+        return bool(arg.boolval)
+    if isinstance(arg, ast.Float):  # past 32 bits the parser keeps the number as text
+        return int(arg.fval)
+    return int(arg.ival)
+
+
+def identity_mapping(c: ast.Constraint) -> str | dict[str, Any]:
+    """`GENERATED … AS IDENTITY [(options)]` as the `identity` field: a word, or a mapping with options."""
+    out: dict[str, Any] = {"generated": "always" if c.generated_when == "a" else "by_default"}
+    for option in c.options or ():
+        key = _SEQUENCE_OPTIONS.get(option.defname)
+        if key is None:
+            raise Unsupported(f"the identity sequence option {option.defname.upper()}")
+        if option.arg is None:  # NO MINVALUE, NO MAXVALUE: the default
+            continue
+        value = _option_value(option.arg)
+        if value is not False:
+            out[key] = value
+    return out["generated"] if len(out) == 1 else out
+
+
+def _generated_mapping(c: ast.Constraint) -> str | dict[str, Any]:
+    expression = deparse(c.raw_expr)
+    return expression if c.generated_kind != "v" else {"expression": expression, "stored": False}
+
+
 def column_mapping(table: str, col: ast.ColumnDef) -> dict[str, Any]:
     """liveshift's column fields for `col`, or Unsupported naming what liveshift cannot express."""
     set_chars = [c for c in (col.identity, col.generated, col.storage) if c not in (None, "", "\x00")]
     if col.collClause is not None or set_chars or col.fdwoptions or col.compression:
-        raise Unsupported("a collation, identity, generated or storage clause on a column")
+        raise Unsupported("a collation or storage clause on a column")
     out: dict[str, Any] = {"name": col.colname, "type": type_name(col.typeName)}
     for c in col.constraints or ():
         kind = c.contype
@@ -67,6 +106,10 @@ def column_mapping(table: str, col: ast.ColumnDef) -> dict[str, Any]:
             out["nullable"] = True
         elif kind == ConstrType.CONSTR_DEFAULT:
             out["default"] = deparse(c.raw_expr)
+        elif kind == ConstrType.CONSTR_IDENTITY:
+            out["identity"] = identity_mapping(c)
+        elif kind == ConstrType.CONSTR_GENERATED:
+            out["generated"] = _generated_mapping(c)
         elif kind == ConstrType.CONSTR_PRIMARY:
             _expect_name(c, f"{table}_pkey")
             out["primary_key"] = True
@@ -89,5 +132,5 @@ def column_mapping(table: str, col: ast.ColumnDef) -> dict[str, Any]:
 
 
 def known(mapping: dict[str, Any]) -> KnownColumn:
-    nullable = mapping.get("nullable", True) and not mapping.get("primary_key", False)
+    nullable = mapping.get("nullable", True) and not mapping.get("primary_key", False) and "identity" not in mapping
     return KnownColumn(type=mapping["type"], nullable=nullable, default=mapping.get("default"))

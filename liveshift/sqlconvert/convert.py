@@ -22,7 +22,9 @@ from liveshift.errors import SpecError
 from liveshift.spec import Migration, parse_migration
 from liveshift.sqlconvert.alter import alter_table
 from liveshift.sqlconvert.analyze import analyse
+from liveshift.sqlconvert.comments import comment
 from liveshift.sqlconvert.draft import Draft, Review, State, Unsupported
+from liveshift.sqlconvert.enums import alter_enum, create_enum, drop_types
 from liveshift.sqlconvert.sqltext import deparse
 from liveshift.sqlconvert.statements import STDIN, NothingToConvert, SqlInputError, Statement, read_sql
 from liveshift.sqlconvert.tables import create_index, create_table, drop, rename
@@ -57,9 +59,16 @@ def _convert(stmt: Statement, state: State) -> None:
             raise Unsupported("ALTER TABLE IF EXISTS, or ALTER of a view, index, sequence or type")
         alter_table(node, stmt.line, source, state)
         return
-    handlers = {ast.CreateStmt: create_table, ast.IndexStmt: create_index, ast.RenameStmt: rename}
+    handlers = {
+        ast.CreateStmt: create_table,
+        ast.IndexStmt: create_index,
+        ast.RenameStmt: rename,
+        ast.CreateEnumStmt: create_enum,
+        ast.AlterEnumStmt: alter_enum,
+        ast.CommentStmt: comment,
+    }
     if isinstance(node, ast.DropStmt):
-        drop(node, stmt.line, source, state)
+        (drop_types if node.removeType == ObjectType.OBJECT_TYPE else drop)(node, stmt.line, source, state)
         return
     handler = handlers.get(type(node))
     if handler is None:

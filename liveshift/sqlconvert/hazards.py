@@ -24,7 +24,8 @@ HAZARDS = {
             "adding-field-with-default",
             "a volatile default (or serial, identity, generated column, a domain with constraints) rewrites the "
             "table under ACCESS EXCLUSIVE",
-            "add_column (nullable hidden column; `up`/`default` fill existing rows in batches)",
+            "add_column (nullable hidden column; `up`/`default` fill existing rows in batches; an identity from a "
+            "sequence the backfill draws from; a generated column: virtual, no rewrite)",
         ),
         _h(
             "adding-required-field",
@@ -54,7 +55,7 @@ HAZARDS = {
         _h(
             "adding-serial-primary-key-field",
             "a PRIMARY KEY without USING INDEX builds its index under ACCESS EXCLUSIVE",
-            "create_index unique: true, then raw_sql ADD CONSTRAINT … PRIMARY KEY USING INDEX",
+            "add_primary_key (index built CONCURRENTLY, NOT NULL proven by a validated CHECK, then USING INDEX)",
         ),
         _h(
             "adding-exclusion-constraint",

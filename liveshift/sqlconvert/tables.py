@@ -117,6 +117,8 @@ def rename(node: ast.RenameStmt, draft: Draft, state: State) -> None:
         columns = state.known.tables.get(table, {})
         if node.subname in columns:
             columns[node.newname] = columns.pop(node.subname)
+    elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT:
+        draft.op = {"op": "rename_constraint", "table": table, "name": node.subname, "to": node.newname}
     elif node.renameType == ObjectType.OBJECT_TABLE:
         draft.op = {"op": "rename_table", "table": table, "to": node.newname}
         if table in state.known.tables:

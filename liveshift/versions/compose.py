@@ -112,6 +112,10 @@ def _has_raw_sql(plan: MigrationPlan) -> bool:
     return any(op.op_name == "raw_sql" for op, _, _ in plan.ops)
 
 
+def _changes_types(plan: MigrationPlan) -> bool:
+    return any(op.changes_types for op, _, _ in plan.ops)
+
+
 def check_disjoint(plan: MigrationPlan, others: list[MigrationRecord], file: str | None) -> None:
     """Refuse a migration that overlaps one in flight on its schema, naming that migration and a shared table."""
     for other in others:
@@ -127,6 +131,14 @@ def check_disjoint(plan: MigrationPlan, others: list[MigrationRecord], file: str
             raise SpecError(
                 f"migration {other.name!r} is in flight on schema {plan.schema!r}, and {which!r} runs raw_sql, "
                 "which may touch any table: it runs alone; finish or roll back the other first",
+                file=file,
+                field="operations",
+            )
+        if _changes_types(plan) or _changes_types(theirs):
+            which = plan.migration.name if _changes_types(plan) else other.name
+            raise SpecError(
+                f"migration {other.name!r} is in flight on schema {plan.schema!r}, and {which!r} changes an enum "
+                "type, which any table may use: it runs alone; finish or roll back the other first",
                 file=file,
                 field="operations",
             )

@@ -63,6 +63,8 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, Any]
         if table.partitioning is not None:  # how it is split, and into which partitions (not their indexes' names)
             parts = table.partitioning.partitions
             out[name]["partitions"] = [table.partitioning.strategy, sorted((p.name, p.parent, p.bound) for p in parts)]
+    if catalog.enums:  # present only where the schema has some, so that snapshots without them compare as before
+        out["enum types"] = catalog.enums
     return json.loads(json.dumps(out))
 
 

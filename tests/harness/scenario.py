@@ -53,13 +53,15 @@ class Table:
     values: dict[str, str] = field(default_factory=dict)
     then: tuple[str, ...] = ()  # statements run after the table is created (indexes, partitions, say)
     options: str = ""  # what follows the columns (PARTITION BY …)
+    first: tuple[str, ...] = ()  # statements run before the table is created (the types it uses, say)
 
     def create(self) -> sql.Composed:
-        statements = [
+        statements = [sql.SQL(statement) for statement in self.first]
+        statements.append(
             sql.SQL("CREATE TABLE {} ({}) {}").format(
                 sql.Identifier(self.name), sql.SQL(self.columns), sql.SQL(self.options)
             )
-        ]
+        )
         statements += [sql.SQL(statement) for statement in self.then]
         return sql.SQL("; ").join(statements)
 

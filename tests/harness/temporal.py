@@ -62,15 +62,21 @@ def worker_settings(temporal: TemporalServer, dsn: str, target: str = "test") ->
 
 
 def worker_process(
-    temporal: TemporalServer, task_queue: str, dsn: str, log: Path, metrics_ports: tuple[int, int] | None = None
+    temporal: TemporalServer,
+    task_queue: str,
+    dsn: str,
+    log: Path,
+    metrics_ports: tuple[int, int] | None = None,
+    targets: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """`python -m liveshift.worker` serving target `test` -> `dsn` (and `targets`, name -> DSN)."""
     env = {
         **os.environ,
         "LIVESHIFT_TEMPORAL_ADDRESS": temporal.address,
         "LIVESHIFT_TEMPORAL_NAMESPACE": temporal.namespace,
         "LIVESHIFT_TASK_QUEUE": task_queue,
         "LIVESHIFT_TARGET_TEST": dsn,
-    }
+    } | {f"LIVESHIFT_TARGET_{name.upper()}": target_dsn for name, target_dsn in (targets or {}).items()}
     for key in ("LIVESHIFT_CONFIG", "LIVESHIFT_METRICS_PORT", "LIVESHIFT_SDK_METRICS_PORT"):
         env.pop(key, None)
     if metrics_ports:

@@ -22,11 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "operations.md", ROOT / "README.md")
 
 SETUP = """
-CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int, legacy_code text,
+CREATE TYPE mood AS ENUM ('happy', 'ok', 'sad');
+CREATE TYPE legacy_state AS ENUM ('on', 'off');
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text, age int, legacy_code text, mood mood,
                     CONSTRAINT email_has_at CHECK (position('@' IN email) > 0));
 CREATE INDEX users_name_idx ON users (name);
 CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint, total numeric NOT NULL DEFAULT 0);
 CREATE TABLE audit_log (id serial PRIMARY KEY, message text);
+CREATE TABLE page_views (id bigint, path text);
 CREATE TABLE events (id bigint NOT NULL, created_at date NOT NULL, kind text) PARTITION BY RANGE (created_at);
 CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 """

@@ -14,6 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from liveshift.workflows.directory import MigrateDirectoryWorkflow
+from liveshift.workflows.fleet import FleetWorkflow
 from liveshift.workflows.fleet_drift import FleetDriftWorkflow
 from liveshift.workflows.migration import MigrationWorkflow
 from liveshift.workflows.sandbox import workflow_runner
@@ -29,7 +30,7 @@ def test_histories_were_recorded() -> None:
 async def test_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
-        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, FleetDriftWorkflow],
+        workflows=[MigrationWorkflow, MigrateDirectoryWorkflow, FleetWorkflow, FleetDriftWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )

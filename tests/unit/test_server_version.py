@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from liveshift.catalog import Catalog, Column, Table
 from liveshift.errors import SpecError
-from liveshift.preflight.server import check_version, describe
+from liveshift.plan import build_plan
+from liveshift.preflight.server import check_features, check_version, describe
+from liveshift.spec import parse_migration
 
 
 def test_describes_versions_as_people_write_them() -> None:
@@ -25,3 +28,15 @@ def test_older_than_13_is_refused_naming_the_version_and_the_file(version_num: i
 @pytest.mark.parametrize("version_num", [130000, 150018, 180001])
 def test_13_and_later_pass(version_num: int) -> None:
     check_version(version_num)
+
+
+def test_a_virtual_generated_column_is_refused_before_18_naming_the_field() -> None:
+    catalog = Catalog(schema_name="public", tables={"t": Table(name="t", columns=[Column(name="a", type="int")])})
+    virtual = {"name": "v", "type": "int", "generated": {"expression": "a * 2", "stored": False}}
+    ops = [{"op": "create_table", "table": "u", "columns": [{"name": "a", "type": "int"}, virtual]}]
+    plan = build_plan(parse_migration({"name": "m", "operations": ops}, file="m.yaml"), catalog, None)
+    with pytest.raises(SpecError) as refused:
+        check_features(plan, 150018, file="m.yaml")
+    assert (refused.value.index, refused.value.field) == (0, "columns[1].generated.stored")
+    assert "needs PostgreSQL 18 or later; this server is 15.18" in str(refused.value)
+    check_features(plan, 180001)

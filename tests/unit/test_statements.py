@@ -120,7 +120,7 @@ def lock_catalog() -> Catalog:
     fk = "FOREIGN KEY (team_id) REFERENCES teams(id)"
     teams = Table(
         name="teams",
-        columns=[Column(name="id", type="bigint", nullable=False)],
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="code", type="text")],
         primary_key=["id"],
         indexes=[Index(name="teams_pkey", columns=["id"], unique=True, primary=True, constraint="teams_pkey")],
         referenced_by=[IncomingForeignKey(**_incoming("users", "users_team_id_fkey", "team_id", "id"), definition=fk)],
@@ -132,6 +132,7 @@ def lock_catalog() -> Catalog:
             Column(name="email", type="text", nullable=False),
             Column(name="name", type="text"),
             Column(name="team_id", type="bigint"),
+            Column(name="mood", type="mood"),
         ],
         primary_key=["id"],
         indexes=[
@@ -179,12 +180,14 @@ def lock_catalog() -> Catalog:
         columns=[
             Column(name="id", type="integer", nullable=False, default="nextval('orders_id_seq'::regclass)"),
             Column(name="note", type="text"),
+            Column(name="note_len", type="integer", default="length(note)", generated=True, virtual=True),
         ],
         primary_key=["id"],
         indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True, constraint="orders_pkey")],
     )
     tables = (teams, people, accounts, history, orders)
-    return Catalog(schema_name="public", tables={t.name: t for t in tables})
+    enums = {"mood": ["happy", "ok", "sad"], "legacy": ["a"]}
+    return Catalog(schema_name="public", tables={t.name: t for t in tables}, enums=enums)
 
 
 def _incoming(table: str, name: str, column: str, ref_column: str) -> dict:
@@ -236,6 +239,21 @@ LOCK_CHECK_OPS = [
     {"op": "rename_constraint", "table": "users", "name": "users_email_check", "to": "users_email_ok"},
     {"op": "set_replica_identity", "table": "users", "identity": "index", "index": "users_pkey"},
     {"op": "raw_sql", "up": "CREATE TABLE t (a int)", "on_complete": "CREATE INDEX t_a ON t (a)"},
+    # issue 22, items 2 and 7: identity and generated columns, primary keys
+    {"op": "add_column", "table": "users", "column": {"name": "n", "type": "bigint", "identity": {"start": 5}}},
+    {"op": "add_column", "table": "users", "column": {"name": "v", "type": "bigint",
+     "generated": {"expression": "id * 2", "stored": False}}},
+    {"op": "alter_column", "table": "orders", "column": "id", "identity": "always"},
+    {"op": "add_primary_key", "table": "history", "columns": ["aid"]},
+    {"op": "alter_primary_key", "table": "teams", "columns": ["code"]},
+    {"op": "alter_primary_key", "table": "orders", "columns": ["id", "note"]},
+    {"op": "alter_column", "table": "orders", "column": "note", "type": "varchar(100)"},
+    # issue 22 (item 10)
+    {"op": "create_enum", "name": "size", "values": ["s", "m"]},
+    {"op": "drop_enum", "name": "legacy"},
+    {"op": "add_enum_value", "enum": "mood", "value": "meh", "before": "sad"},
+    {"op": "rename_enum_value", "enum": "mood", "value": "sad", "to": "down"},
+    {"op": "remove_enum_value", "enum": "mood", "value": "sad", "replacement": "ok", "columns": ["users.mood"]},
 ]  # fmt: skip
 
 
@@ -365,6 +383,8 @@ NOT_IN_THE_SQL = {
     "detach_partition": "DETACH locks the DEFAULT partition too, which the SQL does not name",
     "drop_table_if_empty": "a DO block: pglast does not read into its body",
     "drop_checks_except": "a DO block: pglast does not read into its body",
+    "identity_from_fill_sequence": "a DO block: pglast does not read into its body",
+    "add_identity_past_max": "a DO block: pglast does not read into its body",
 }
 
 # builders that take a stronger lock than their SQL says, and why
