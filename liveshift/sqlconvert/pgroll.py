@@ -318,8 +318,8 @@ def _create_constraint(spec: CreateConstraint, op: _Op) -> None:
     if spec.references is not None:
         refs = _references(spec.references, op, "references", many=True)
         out["references"] = refs
-        for extra in sorted(set(refs) - {"table", "columns", "on_delete"}):
-            if not _references_field(extra):
+        for extra in sorted(set(refs) - {"table", "columns"}):
+            if not _references_field(extra):  # the foreign key options this liveshift's add_constraint takes
                 refs.pop(extra)
                 op.lacks(f"references.{extra}", "add_constraint's references have no such option; left out")
     out |= {"up": up} if up else {}
