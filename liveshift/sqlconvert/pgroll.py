@@ -138,13 +138,43 @@ def _references(ref: Any, op: _Op, field: str, many: bool) -> dict[str, Any]:
     return out
 
 
-def _identity(column: Column, op: _Op, field: str) -> str | None:
+def _identity(column: Column, op: _Op, field: str) -> str | dict[str, Any] | None:
+    """`always` or `by_default`, or with sequence options liveshift's identity map (its fields)."""
     identity = column.generated.identity if column.generated else None
     if identity is None:
         return None
-    if identity.sequence_options:
-        op.lacks(f"{field}.generated.identity.sequence_options", "liveshift's identity takes its options as fields")
-    return "always" if (identity.user_specified_values or "ALWAYS").upper() == "ALWAYS" else "by_default"
+    generated = "always" if (identity.user_specified_values or "ALWAYS").upper() == "ALWAYS" else "by_default"
+    if not identity.sequence_options:
+        return generated
+    options = _sequence_options(identity.sequence_options)
+    if options is None:
+        field = f"{field}.generated.identity.sequence_options"
+        op.lacks(field, "only START, INCREMENT, MINVALUE, MAXVALUE, CACHE and [NO] CYCLE are taken; left out")
+        return generated
+    return {"generated": generated, **options}
+
+
+_SEQUENCE_FIELDS = {"start": "start", "increment": "increment", "minvalue": "min_value", "maxvalue": "max_value"}
+_SEQUENCE_FIELDS |= {"cache": "cache", "cycle": "cycle"}
+
+
+def _sequence_options(text: str) -> dict[str, Any] | None:
+    """pgroll's `sequence_options` (CREATE SEQUENCE's options as text, read with pglast) as liveshift identity
+    fields; None when it says something else (AS type, OWNED BY, a value liveshift's fields do not take)."""
+    try:
+        (raw,) = parse_sql(f"CREATE SEQUENCE s {text}")
+    except (ParseError, ValueError):
+        return None
+    options: dict[str, Any] = {}
+    for element in raw.stmt.options or ():
+        if element.defname not in _SEQUENCE_FIELDS:
+            return None
+        arg = element.arg
+        value = arg.boolval if isinstance(arg, ast.Boolean) else getattr(arg, "ival", None)
+        if value is None:  # NO MINVALUE, or a value past an integer's range
+            return None
+        options[_SEQUENCE_FIELDS[element.defname]] = bool(value) if element.defname == "cycle" else value
+    return options
 
 
 def column_def(column: Column, op: _Op, field: str) -> dict[str, Any]:

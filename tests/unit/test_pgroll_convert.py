@@ -199,3 +199,14 @@ def test_cli_converts_a_directory_in_order_into_another(tmp_path: Path, capsys: 
         "32_sql_on_complete.yaml",
     ]
     assert "REVIEW" in capsys.readouterr().err
+
+
+def test_identity_sequence_options_become_fields(tmp_path: Path) -> None:
+    identity = {"user_specified_values": "ALWAYS", "sequence_options": "START 10 INCREMENT BY 5 CACHE 2 NO CYCLE"}
+    column = {"name": "id", "type": "bigint", "pk": True, "generated": {"identity": identity}}
+    (op,) = _ops(_convert(tmp_path, [{"create_table": {"name": "t", "columns": [column]}}]))
+    expected = {"generated": "always", "start": 10, "increment": 5, "cache": 2, "cycle": False}
+    assert op["columns"][0]["identity"] == expected
+    identity["sequence_options"] = "OWNED BY NONE"
+    conversion = _convert(tmp_path, [{"create_table": {"name": "t", "columns": [column]}}])
+    assert [r.field for r in conversion.reviews] == ["columns[0].generated.identity.sequence_options"]  # type: ignore[attr-defined]
