@@ -24,10 +24,8 @@ def _plain_table(node: ast.CreateStmt) -> None:
 def _table_constraint(table: str, c: ast.Constraint, columns: dict[str, dict[str, Any]], op: dict[str, Any]) -> None:
     """A table-level constraint liveshift can write on the column itself (under PostgreSQL's default name)."""
     keys = [k.sval for k in c.keys or ()]
-    if c.contype == ConstrType.CONSTR_PRIMARY and not c.including:
+    if c.contype == ConstrType.CONSTR_PRIMARY and c.conname in (None, f"{table}_pkey") and not c.including:
         op["primary_key"] = keys
-        if c.conname not in (None, f"{table}_pkey"):
-            op["primary_key_name"] = c.conname
         return
     single = keys[0] if len(keys) == 1 else None
     if c.contype == ConstrType.CONSTR_UNIQUE and single and c.conname in (None, pg_name(table, keys, "key")):
@@ -51,7 +49,7 @@ def create_table(node: ast.CreateStmt, draft: Draft, state: State) -> None:
     if not columns:
         raise Unsupported("a table without columns")
     op["columns"] = list(columns.values())
-    draft.op = {k: op[k] for k in ("op", "table", "columns", "primary_key", "primary_key_name") if k in op}
+    draft.op = {k: op[k] for k in ("op", "table", "columns", "primary_key") if k in op}
     state.known.tables[table] = {name: known(mapping) for name, mapping in columns.items()}
 
 

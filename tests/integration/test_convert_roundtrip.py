@@ -91,10 +91,6 @@ CASES = {
         "CREATE TABLE tags (user_id bigint, tag text, PRIMARY KEY (user_id, tag))",
         ["create_table"],
     ),
-    "CREATE TABLE with a named key": (
-        "CREATE TABLE tags (user_id bigint, tag text, CONSTRAINT tags_pk PRIMARY KEY (user_id, tag))",
-        ["create_table"],
-    ),
     "DROP TABLE": ("DROP TABLE orders", ["drop_table"]),
     "RENAME TABLE": ("ALTER TABLE orders RENAME TO purchases", ["rename_table"]),
     "ADD COLUMN identity": ("ALTER TABLE users ADD COLUMN number bigint GENERATED ALWAYS AS IDENTITY", ["add_column"]),

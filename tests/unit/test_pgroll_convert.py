@@ -166,19 +166,14 @@ def test_shape_and_directory_order() -> None:
     assert len(files) == 56 and files[0].name == "01_create_tables.yaml" and files[-1].name.startswith("56_")
 
 
-def test_raw_sql_needs_up_or_on_complete_and_sql_names_a_primary_key() -> None:
+def test_raw_sql_needs_up_or_on_complete() -> None:
     from liveshift.catalog import Catalog
     from liveshift.errors import SpecError
     from liveshift.operations.raw_sql import RawSql
-    from liveshift.sqlconvert.convert import convert_statements
-    from liveshift.sqlconvert.statements import split_sql
 
     RawSql(on_complete="SELECT 1").check(Catalog(schema_name="public"))
     with pytest.raises(SpecError, match="give up"):
         RawSql(down="SELECT 1").check(Catalog(schema_name="public"))
-    text = "CREATE TABLE t (a int, b text, CONSTRAINT t_pk PRIMARY KEY (a))"
-    (op,) = convert_statements(split_sql(text, "m.sql"), "m.sql", "m").migration.operations
-    assert (op.op, op.primary_key, op.primary_key_name) == ("create_table", ["a"], "t_pk")
 
 
 def test_cli_converts_a_directory_in_order_into_another(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
