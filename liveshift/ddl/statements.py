@@ -129,12 +129,19 @@ def column_definition(
 
 
 def create_table(
-    schema: str, table: str, items: list[sql.Composable], primary_key: list[str] | None, referenced: dict[str, str]
+    schema: str,
+    table: str,
+    items: list[sql.Composable],
+    primary_key: list[str] | None,
+    referenced: dict[str, str],
+    key_name: str | None = None,
 ) -> Step:
     """CREATE TABLE with its final constraints; a foreign key locks the referenced tables briefly too.
-    `referenced`: each table its columns reference, by name, to the physical table, in the columns' order."""
+    `referenced`: each table its columns reference, by name, to the physical table, in the columns' order;
+    `key_name`: the primary key's name (PostgreSQL's <table>_pkey without it)."""
     if primary_key:
-        items = [*items, sql.SQL("PRIMARY KEY ({})").format(_names(primary_key))]
+        named = sql.SQL("CONSTRAINT {} ").format(sql.Identifier(key_name)) if key_name else sql.SQL("")
+        items = [*items, named + sql.SQL("PRIMARY KEY ({})").format(_names(primary_key))]
     locked = tuple((schema, physical) for physical in dict.fromkeys(referenced.values()))
     step = Step(
         f"create table {table}" + (f" (locks {', '.join(sorted(referenced))} briefly)" if referenced else ""),

@@ -60,6 +60,8 @@ class CreateTable(OperationBase):
     table: str = Field(min_length=1, max_length=63)
     columns: list[ColumnDef] = Field(min_length=1)
     primary_key: list[str] | None = Field(None, min_length=1)
+    # pgroll's and SQL's `CONSTRAINT name PRIMARY KEY (…)`; PostgreSQL's default is <table>_pkey
+    primary_key_name: str | None = Field(None, min_length=1, max_length=63)
     constraints: list[TableConstraint] = Field(default_factory=list)
     comment: str | None = None  # COMMENT ON TABLE, set at contract (as every comment: comment.py)
 
@@ -95,6 +97,9 @@ class CreateTable(OperationBase):
     def _key(self) -> list[str]:
         return self.primary_key or [c.name for c in self.columns if c.primary_key]
 
+    def key_name(self) -> str:
+        return self.primary_key_name or f"{self.table}_pkey"
+
     def check(self, catalog: Catalog) -> None:
         if self.table in catalog.tables or self.table in relation_names(catalog):
             raise self.fail("table", f"a relation named {self.table!r} already exists in schema {catalog.schema_name}")
@@ -127,6 +132,11 @@ class CreateTable(OperationBase):
         for name in self.primary_key or []:
             if name not in seen:
                 raise self.fail("primary_key", f"column {name!r} is not among the table's columns")
+        if self.primary_key_name is not None:
+            if not self.primary_key:
+                raise self.fail("primary_key_name", "names the key of 'primary_key: [columns]': give that list")
+            if self.primary_key_name in relation_names(catalog):
+                raise self.fail("primary_key_name", f"the name {self.primary_key_name!r} is taken already")
         self._check_constraints(catalog, seen)
 
     def apply(self, catalog: Catalog) -> Catalog:
@@ -137,7 +147,7 @@ class CreateTable(OperationBase):
         indexes: list[Index] = []
         constraints: list[Constraint] = []
         if key:
-            pkey = f"{self.table}_pkey"
+            pkey = self.key_name()
             indexes.append(Index(name=pkey, columns=list(key), unique=True, primary=True, constraint=pkey))
             constraints.append(Constraint(name=pkey, kind="primary_key", definition="", columns=list(key)))
         for col in self.columns:
@@ -228,7 +238,9 @@ class CreateTable(OperationBase):
                 referenced[constraint.references.table] = ctx.before.tables[constraint.references.table].physical
         plan = OpPlan()
         # its foreign keys lock the referenced tables too
-        plan.structure.append(create_table(ctx.schema, self.table, items, self.primary_key, referenced))
+        plan.structure.append(
+            create_table(ctx.schema, self.table, items, self.primary_key, referenced, key_name=self.primary_key_name)
+        )
         plan.contract += self._comments(ctx)
         # rollback drops the table structurally (it is not in the physical catalog before)
         shape = tuple(Column(name=c.name, type=probe_type(c.type)) for c in self.columns)

@@ -1,4 +1,5 @@
 """raw_sql: `up` runs at expand, `on_complete` at contract, `down` at rollback, as given; liveshift checks none.
+`up` may be left out when `on_complete` is given (pgroll's `sql` with `onComplete: true` runs only at complete).
 
 The plan flags these steps as unchecked: their locks and effects are unknown to liveshift. Of what `up` does,
 the logical shape knows one thing: a plain CREATE TABLE of the migration's schema (read with pglast) gives a
@@ -50,21 +51,24 @@ def created_tables(text: str, schema: str) -> list[Table]:
 class RawSql(OperationBase):
     op_name: ClassVar[str] = "raw_sql"
     op: Literal["raw_sql"] = "raw_sql"
-    up: str = Field(min_length=1)
+    up: str | None = Field(None, min_length=1, description="run at expand; optional when on_complete is given")
     down: str | None = Field(None, min_length=1)
     on_complete: str | None = Field(None, min_length=1, description="run at contract, once")
 
     def check(self, catalog: Catalog) -> None:
-        return None  # by design: raw SQL is not checked against the catalog
+        # by design, raw SQL is not checked against the catalog; it only needs something to run
+        if self.up is None and self.on_complete is None:
+            raise self.fail("up", "give up (run at expand), on_complete (run at contract), or both")
 
     def apply(self, catalog: Catalog) -> Catalog:
-        for table in created_tables(self.up, catalog.schema_name):
+        for table in created_tables(self.up or "", catalog.schema_name):
             if table.name not in catalog.tables:
                 catalog = replace_table(catalog, table.name, table)
         return catalog
 
     def plan(self, ctx: OpContext) -> OpPlan:
-        steps = raw_sql_steps(RUNS, ctx.migration, ctx.index, self.up, self.down)
+        # without up, expand still records the run: on_complete runs at contract only where the record is
+        steps = raw_sql_steps(RUNS, ctx.migration, ctx.index, self.up or "SELECT NULL", self.down)
         contract = steps.contract
         if self.on_complete is not None:
             contract = raw_sql_on_complete(RUNS, ctx.migration, ctx.index, self.on_complete)

@@ -34,6 +34,7 @@ class TableConstraint(BaseModel):
     check_expr: str | None = Field(None, alias="check", min_length=1)
     no_inherit: bool = False  # check
     nulls_not_distinct: bool = False  # unique (PostgreSQL 15 and later)
+    include: list[str] = Field(default_factory=list)  # unique: INCLUDE columns, stored in the index, not keyed
     deferrable: bool = False  # unique, exclude (a foreign key says so in `references`)
     initially_deferred: bool = False
     references: ConstraintReferences | None = None
@@ -66,6 +67,11 @@ class TableConstraint(BaseModel):
         for name in self.key_columns():
             if name not in columns:
                 return ("exclude" if self.type == "exclude" else "columns"), f"column {name!r} is not in the table"
+        if self.include and self.type != "unique":
+            return "include", "INCLUDE columns apply to a unique constraint"
+        for name in self.include:
+            if name not in columns:
+                return "include", f"column {name!r} is not in the table"
         if self.references is not None:
             return self._references_problem(catalog)
         return None
@@ -122,7 +128,8 @@ class TableConstraint(BaseModel):
             return head + sql.SQL("CHECK {}{}").format(user_expression(self.check_expr or ""), no_inherit)
         if self.type == "unique":
             distinct = sql.SQL(" NULLS NOT DISTINCT") if self.nulls_not_distinct else sql.SQL("")
-            return head + sql.SQL("UNIQUE{} ({}){}").format(distinct, _names(self.columns or []), deferral)
+            include = sql.SQL(" INCLUDE ({})").format(_names(self.include)) if self.include else sql.SQL("")
+            return head + sql.SQL("UNIQUE{} ({}){}{}").format(distinct, _names(self.columns or []), include, deferral)
         if self.type == "foreign_key":
             refs = self.references
             assert refs is not None and referenced is not None
