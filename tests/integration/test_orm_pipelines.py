@@ -172,8 +172,8 @@ async def test_django_contrib_migrations_through_convert_and_migrate(
 
 # the revisions of tests/data/alembic_project, oldest first: 0004-0007 cover issue 22 (comments, an enum type, a
 # value added and one renamed, an enum column to text, named constraints with options, index options, a check, a
-# renamed constraint, raw SQL); identity columns are left out until create_table has them
-ALEMBIC_REVISIONS = ("base", "0001", "0002", "0003", "0004", "0005", "0006", "0007")
+# renamed constraint, raw SQL), 0008-0009 identity and generated columns and a primary key added to a table
+ALEMBIC_REVISIONS = ("base", "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 
 
 def alembic_to_directory(directory: Path, first: int, last: int) -> dict[str, tuple[int, list[str], str]]:
@@ -217,7 +217,7 @@ async def test_alembic_project_through_convert_and_migrate(
     converted = alembic_to_directory(directory, 2, len(ALEMBIC_REVISIONS) - 1)
     # 0002 and 0007: a type change's cast and its way back, candidates marked REVIEW
     assert {revision: code for revision, (code, _, _) in converted.items()} == {
-        "0002": 3, "0003": 0, "0004": 0, "0005": 0, "0006": 0, "0007": 3
+        "0002": 3, "0003": 0, "0004": 0, "0005": 0, "0006": 0, "0007": 3, "0008": 0, "0009": 0
     }  # fmt: skip
     assert "REVIEW: <stdin>:7: review operations[1] (alter_column) field 'up'" in converted["0002"][2]
     assert converted["0002"][1] == ["add_column", "alter_column", "create_index", "drop_column", "raw_sql"]
@@ -229,9 +229,12 @@ async def test_alembic_project_through_convert_and_migrate(
     # the foreign key keeps its ON UPDATE; the index with an operator class and INCLUDE keeps them (create_index)
     assert converted["0005"][1] == ["add_constraint", "add_constraint", "create_index", "create_index", "raw_sql"]
     assert converted["0006"][1] == ["rename_constraint", "rename_enum_value", "add_constraint", "raw_sql", "raw_sql"]
+    # an identity and a stored generated column in a new table; a key added CONCURRENTLY; an identity filled in
+    assert converted["0008"][1] == ["create_table", "create_table", "raw_sql"]
+    assert converted["0009"][1] == ["add_primary_key", "add_column", "raw_sql"]
     applied = await asyncio.to_thread(liveshift_cli, temporal, queue, *args)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "all 7 files applied on test" in applied.stdout
+    assert "all 9 files applied on test" in applied.stdout
 
     with fresh_database(pg_server) as reference_dsn, psycopg.connect(reference_dsn) as reference:
         alembic("upgrade", "head", url=sqlalchemy_url(reference_dsn))
@@ -239,4 +242,4 @@ async def test_alembic_project_through_convert_and_migrate(
     assert snapshot(conn) == expected
     assert expected["enum types"] == {"mood": ["happy", "ok", "meh", "down"]}
     assert conn.execute("SELECT count(*), min(age), max(age) FROM users").fetchone() == (300, 0, 0)
-    assert "0007 (head)" in alembic("current", url=sqlalchemy_url(dsn))
+    assert "0009 (head)" in alembic("current", url=sqlalchemy_url(dsn))
