@@ -11,11 +11,13 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from datetime import timedelta
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from liveshift.cli.config import CliError, connect, settings_from
 from liveshift.cli.process import Exit, exit_now
@@ -23,6 +25,9 @@ from liveshift.cli.render import console, headline
 from liveshift.worker.config import Settings
 from liveshift.workflows import client as workflow_client
 from liveshift.workflows.client import WorkflowClientError
+from liveshift.workflows.directory import failure_message
+
+T = TypeVar("T")
 
 
 def emit_json(value: Any) -> None:
@@ -78,3 +83,37 @@ def run_request(args: argparse.Namespace, update: str, arg: Any = None, done: st
         return Exit.OK
 
     return run_command(args, body)
+
+
+async def ask_worker(
+    client: Client,
+    settings: Settings,
+    workflow: str,
+    request: Any,
+    result_type: type[T],
+    *,
+    id_prefix: str,
+    summary: str,
+    answer_within_s: float,
+) -> T:
+    """Run a one-activity workflow (history, drift) on the worker's task queue and wait for its answer; a refusal,
+    or no worker answering within `answer_within_s`, is a CliError."""
+    handle = await client.start_workflow(
+        workflow,
+        request,
+        id=f"{id_prefix}/{uuid.uuid4().hex[:12]}",
+        task_queue=settings.temporal.task_queue,
+        result_type=result_type,
+        execution_timeout=timedelta(seconds=answer_within_s + 60),
+        static_summary=summary,
+    )
+    try:
+        return await asyncio.wait_for(handle.result(), answer_within_s)
+    except WorkflowFailureError as exc:
+        raise CliError(f"refused: {failure_message(exc)}") from None
+    except TimeoutError:
+        await handle.terminate("no worker answered")
+        raise CliError(
+            f"no liveshift worker answered on task queue {settings.temporal.task_queue!r} "
+            f"within {answer_within_s:.0f}s: is one running?"
+        ) from None

@@ -4,21 +4,18 @@ target's history (HistoryWorkflow), who started it, and the history table."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
-import uuid
-from datetime import UTC, timedelta
+from datetime import UTC
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 
-from liveshift.cli.config import CliError
+from liveshift.cli.control import ask_worker
 from liveshift.cli.render import duration
 from liveshift.errors import SpecError
 from liveshift.spec import load_migration
 from liveshift.store.history import HistoryEntry, MigrationFileRef, checksum
 from liveshift.worker.config import Settings
-from liveshift.workflows.directory import failure_message
 from liveshift.workflows.directory_models import (
     HISTORY_WORKFLOW,
     DirectoryFile,
@@ -70,25 +67,16 @@ def started_by(args: argparse.Namespace) -> str:
 
 async def ask_history(client: Client, settings: Settings, request: HistoryRequest) -> HistoryAnswer:
     """Run HistoryWorkflow on the worker's task queue; a refusal (edited file, gap, unknown target) is a CliError."""
-    handle = await client.start_workflow(
+    return await ask_worker(
+        client,
+        settings,
         HISTORY_WORKFLOW,
         request,
-        id=f"liveshift-history/{request.target}/{uuid.uuid4().hex[:12]}",
-        task_queue=settings.temporal.task_queue,
-        result_type=HistoryAnswer,
-        execution_timeout=timedelta(minutes=5),
-        static_summary=f"liveshift history {request.action} on {request.target}",
+        HistoryAnswer,
+        id_prefix=f"liveshift-history/{request.target}",
+        summary=f"liveshift history {request.action} on {request.target}",
+        answer_within_s=ANSWER_TIMEOUT_S,
     )
-    try:
-        return await asyncio.wait_for(handle.result(), ANSWER_TIMEOUT_S)
-    except WorkflowFailureError as exc:
-        raise CliError(f"refused: {failure_message(exc)}") from None
-    except TimeoutError:
-        await handle.terminate("no worker answered")
-        raise CliError(
-            f"no liveshift worker answered on task queue {settings.temporal.task_queue!r} "
-            f"within {ANSWER_TIMEOUT_S:.0f}s: is one running?"
-        ) from None
 
 
 def entry_json(entry: HistoryEntry) -> dict[str, object]:

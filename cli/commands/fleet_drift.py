@@ -6,23 +6,20 @@ Read by the worker (it alone reaches the databases) through FleetDriftWorkflow; 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import uuid
-from datetime import timedelta
 
 from rich.table import Table
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 
 from liveshift.activities.payloads import FleetDriftInput
 from liveshift.cli import control
 from liveshift.cli.config import CliError
+from liveshift.cli.control import ask_worker
 from liveshift.cli.options import add_command, command_group
 from liveshift.cli.process import Exit
 from liveshift.cli.render import console
 from liveshift.fleet.drift import DriftReport, MemberDrift
 from liveshift.fleet.members import MemberSelector
 from liveshift.worker.config import Settings
-from liveshift.workflows.directory import failure_message
 from liveshift.workflows.fleet_drift import FLEET_DRIFT_WORKFLOW
 
 FLEET_HELP = "act on a fleet: one schema in many databases or schemas"
@@ -73,25 +70,16 @@ def request_of(args: argparse.Namespace) -> FleetDriftInput:
 
 async def ask_drift(client: Client, settings: Settings, request: FleetDriftInput) -> DriftReport:
     """Run FleetDriftWorkflow on the worker's task queue; a refusal is a CliError."""
-    handle = await client.start_workflow(
+    return await ask_worker(
+        client,
+        settings,
         FLEET_DRIFT_WORKFLOW,
         request,
-        id=f"liveshift-fleet-drift/{uuid.uuid4().hex[:12]}",
-        task_queue=settings.temporal.task_queue,
-        result_type=DriftReport,
-        execution_timeout=timedelta(minutes=20),
-        static_summary=f"liveshift fleet drift {request.fleet or '(selector)'}",
+        DriftReport,
+        id_prefix="liveshift-fleet-drift",
+        summary=f"liveshift fleet drift {request.fleet or '(selector)'}",
+        answer_within_s=ANSWER_TIMEOUT_S,
     )
-    try:
-        return await asyncio.wait_for(handle.result(), ANSWER_TIMEOUT_S)
-    except WorkflowFailureError as exc:
-        raise CliError(f"refused: {failure_message(exc)}") from None
-    except TimeoutError:
-        await handle.terminate("no worker answered")
-        raise CliError(
-            f"no liveshift worker answered on task queue {settings.temporal.task_queue!r} "
-            f"within {ANSWER_TIMEOUT_S:.0f}s: is one running?"
-        ) from None
 
 
 def report_json(report: DriftReport) -> dict[str, object]:
