@@ -12,7 +12,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from liveshift.activities.fleet import FleetActivities
-from liveshift.activities.fleet_drift import FleetDriftActivities
 from liveshift.activities.history import HistoryActivities
 from liveshift.activities.migration import MigrationActivities
 from liveshift.activities.rehearsal import RehearsalActivities
@@ -43,8 +42,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         activities=activities.all()
         + HistoryActivities(settings.dsn_for, executor).all()
         + RehearsalActivities(settings.dsn_for, settings.scratch_for, executor).all()
-        + FleetActivities(settings, executor).all()
-        + FleetDriftActivities(settings, executor).all(),
+        + FleetActivities(settings, executor).all(),
         max_concurrent_activities=DB_THREADS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         workflow_runner=workflow_runner(),

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from liveshift.activities.fleet_drift import FleetDriftActivities
+    from liveshift.activities.fleet import FleetActivities
     from liveshift.activities.payloads import FleetDriftInput
     from liveshift.fleet.drift import DriftReport
 
@@ -29,5 +29,5 @@ class FleetDriftWorkflow:
     @workflow.run
     async def run(self, request: FleetDriftInput) -> DriftReport:
         return await workflow.execute_activity_method(
-            FleetDriftActivities.fleet_drift, request, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+            FleetActivities.fleet_drift, request, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
         )
