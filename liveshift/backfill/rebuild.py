@@ -10,9 +10,9 @@ the speed). A rebuild brings such an index back to a fresh build's size.
 
 Which: each btree index the catalog snapshot (read before expand) lists on a backfilled table, valid then, whose
 size now exceeds `REBUILD_THRESHOLD` times its size then (a leaf partition's index: the partitioned index's leaves
-together, against its size then; each leaf is rebuilt, the partitioned index itself has no storage). Indexes
-expand built are not the backfill's bloat (they were empty). Snapshots older than the size field record 0: no
-rebuild (what was in flight keeps its behaviour).
+together, against its size then; each leaf is rebuilt, the partitioned index itself has no storage). Snapshots
+older than the size field record 0: no rebuild (what was in flight keeps its behaviour). Also each index expand
+built on a backfilled table (`_built_by_expand`).
 
 Each rebuild is an executor step (`statements.reindex_concurrently`): the lock policy's lock_timeout and retries,
 the `_ccnew` copy a failed attempt leaves dropped before the retry, and a preceding step that drops an invalid
@@ -20,6 +20,8 @@ the `_ccnew` copy a failed attempt leaves dropped before the retry, and a preced
 """
 
 from __future__ import annotations
+
+import re
 
 import psycopg
 
@@ -30,6 +32,9 @@ from liveshift.plan import BackfillTarget, MigrationPlan
 
 # rebuild an index once it is this much larger than before expand (the plain ALTER leaves it about at 1x)
 REBUILD_THRESHOLD = 1.2
+
+# the index's name, the last part of its quoted qualified name ("schema"."name")
+_LAST_IDENTIFIER = re.compile(r'"((?:[^"]|"")*)"$')
 
 _LEAF_INDEX = """
 SELECT c.relname FROM pg_partition_tree(to_regclass(%s)) t
@@ -46,10 +51,31 @@ def rebuildable(index: Index) -> bool:
 def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
     """The rebuild steps of every backfilled table, in the order of its backfill targets."""
     steps: list[Step] = []
+    built = _built_by_expand(plan)
     for target in plan.backfill_targets():
         table = plan.physical.tables[target.parent or target.table]
         steps += _target_steps(conn, plan.schema, target, table)
+        for name in built.get(target.table, []):
+            steps.append(drop_invalid_index(plan.schema, concurrent_copy_name(name, "ccold")))
+            steps.append(reindex_concurrently(plan.schema, target.table, name, None))
     return steps
+
+
+def _built_by_expand(plan: MigrationPlan) -> dict[str, list[str]]:
+    """The indexes expand builds CONCURRENTLY, by table (a leaf partition's own): built over the new columns while
+    they are NULL, then filled by the backfill in the walk's order just before the NULLs, which splits every leaf
+    in half, so each ends at about twice a fresh build. No size of theirs before the backfill means anything, so
+    they are rebuilt whatever their size (a repeated phase rebuilds them again: correct, only slower)."""
+    built: dict[str, list[str]] = {}
+    for step in plan.phases()["expand"]:
+        for part in step.parts or (step,):
+            index = part.index_to_clean
+            if index is None or part.lock is None or not part.lock.tables:
+                continue
+            name = _LAST_IDENTIFIER.search(index.as_string(None))
+            if name is not None:
+                built.setdefault(part.lock.tables[0][1], []).append(name.group(1).replace('""', '"'))
+    return built
 
 
 def _target_steps(conn: psycopg.Connection, schema: str, target: BackfillTarget, table: Table) -> list[Step]:
@@ -60,7 +86,7 @@ def _target_steps(conn: psycopg.Connection, schema: str, target: BackfillTarget,
             continue
         limit = int(index.bytes * REBUILD_THRESHOLD)
         steps.append(drop_invalid_index(schema, concurrent_copy_name(name, "ccold")))
-        steps.append(reindex_concurrently(schema, target.table, name, index.name, limit))
+        steps.append(reindex_concurrently(schema, target.table, name, (index.name, limit)))
     return steps
 
 

@@ -109,3 +109,43 @@ def test_a_failed_rebuild_leaves_no_invalid_index_after_the_retry(dsn: str, conn
         phases.validate_constraints(session, name)
     assert invalid_indexes(conn) == []
     assert index_size(conn, "accounts_pkey") <= 0.6 * before
+
+
+ID_BIGINT = """
+name: id_bigint
+operations:
+  - op: alter_column
+    table: accounts
+    column: id
+    type: bigint
+    up: id::bigint
+    down: id::integer
+"""
+
+
+def index_sizes(conn: psycopg.Connection, table: str) -> int:
+    row = conn.execute("SELECT pg_indexes_size(%s::regclass)", (table,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_index_expand_built_is_rebuilt_after_the_backfill(dsn: str, conn: psycopg.Connection) -> None:
+    """The primary key's type change: expand builds the unique index on the new column while it is NULL, and the
+    backfill fills it in key order just before the NULLs (every leaf splits in half); it is rebuilt, and after
+    contract the table's indexes are the plain ALTER's size."""
+    for name in ("plain", "accounts"):
+        create(conn, name)
+        conn.execute(f"ALTER TABLE {name} ALTER COLUMN id TYPE integer")
+    conn.execute("ALTER TABLE plain ALTER COLUMN id TYPE bigint")
+    m = migration(ID_BIGINT)
+    with open_session(dsn) as session:
+        phases.prepare(session, m)
+        phases.expand(session, m.name)
+    backfill_all(dsn, m.name, throttle=THROTTLE)
+    with open_session(dsn) as session:
+        phases.validate_constraints(session, m.name)
+        assert phases.verify(session, m.name).ok
+        phases.cutover(session, m.name)
+        phases.contract(session, m.name)
+    assert index_sizes(conn, "accounts") <= 1.1 * index_sizes(conn, "plain")
+    assert invalid_indexes(conn) == []
