@@ -149,3 +149,26 @@ def test_the_index_expand_built_is_rebuilt_after_the_backfill(dsn: str, conn: ps
         phases.contract(session, m.name)
     assert index_sizes(conn, "accounts") <= 1.1 * index_sizes(conn, "plain")
     assert invalid_indexes(conn) == []
+
+
+PARTITIONED = (
+    "CREATE TABLE {name} (id bigint NOT NULL, amount integer NOT NULL, note text NOT NULL, PRIMARY KEY (id)) "
+    "PARTITION BY HASH (id);"
+    "CREATE TABLE {name}_p0 PARTITION OF {name} FOR VALUES WITH (MODULUS 2, REMAINDER 0);"
+    "CREATE TABLE {name}_p1 PARTITION OF {name} FOR VALUES WITH (MODULUS 2, REMAINDER 1);"
+    "INSERT INTO {name} SELECT g, g % 1000, md5(g::text) FROM generate_series(1, {rows}) g;"
+    "VACUUM ANALYZE {name}"
+)
+
+
+def test_a_partitioned_tables_index_is_rebuilt_leaf_by_leaf(dsn: str, conn: psycopg.Connection) -> None:
+    for name in ("plain", "accounts"):
+        for statement in PARTITIONED.format(name=name, rows=ROWS).split(";"):
+            conn.execute(statement)
+    conn.execute("ALTER TABLE plain ALTER COLUMN amount TYPE bigint")
+    name = backfilled(dsn)
+    with open_session(dsn) as session:
+        phases.validate_constraints(session, name)
+    for leaf in ("p0", "p1"):
+        assert index_size(conn, f"accounts_{leaf}_pkey") <= 1.05 * index_size(conn, f"plain_{leaf}_pkey"), leaf
+    assert invalid_indexes(conn) == []
