@@ -8,7 +8,8 @@ own, not dead, so PostgreSQL's bottom-up deletion cannot make room and the leave
 (measured in docs/benchmark.md; only batches smaller than a leaf's free space, ~30 int keys, avoid it, at half
 the speed). A rebuild brings such an index back to a fresh build's size.
 
-Which: each btree index the catalog snapshot (read before expand) lists on a backfilled table, valid then, whose
+Which: each btree index the catalog snapshot (read before expand) lists on a backfilled table, valid then, on
+columns contract keeps (an index on a changed column's old one goes with it), whose
 size now exceeds `REBUILD_THRESHOLD` times its size then (a leaf partition's index: the partitioned index's leaves
 together, against its size then; each leaf is rebuilt, the partitioned index itself has no storage). Snapshots
 older than the size field record 0: no rebuild (what was in flight keeps its behaviour). Also each index expand
@@ -54,7 +55,8 @@ def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
     built = _built_by_expand(plan)
     for target in plan.backfill_targets():
         table = plan.physical.tables[target.parent or target.table]
-        steps += _target_steps(conn, plan.schema, target, table)
+        kept = _kept_columns(plan, table.name)
+        steps += _target_steps(conn, plan.schema, target, table, kept)
         for name in built.get(target.table, []):
             steps.append(drop_invalid_index(plan.schema, concurrent_copy_name(name, "ccold")))
             steps.append(reindex_concurrently(plan.schema, target.table, name, None))
@@ -78,9 +80,20 @@ def _built_by_expand(plan: MigrationPlan) -> dict[str, list[str]]:
     return built
 
 
-def _target_steps(conn: psycopg.Connection, schema: str, target: BackfillTarget, table: Table) -> list[Step]:
+def _kept_columns(plan: MigrationPlan, physical: str) -> set[str]:
+    """The table's physical columns that contract keeps (a changed column's old one is dropped, with its indexes)."""
+    final = plan.logical_table_of(physical)
+    return {c.physical for c in final.columns} if final is not None else set()
+
+
+def _target_steps(
+    conn: psycopg.Connection, schema: str, target: BackfillTarget, table: Table, kept: set[str]
+) -> list[Step]:
     steps = []
     for index in filter(rebuildable, table.indexes):
+        if any(column is not None and column not in kept for column in index.columns):
+            continue  # contract drops it with its column: not worth rebuilding
+
         name = index.name if target.parent is None else _leaf_index(conn, schema, index.name, target.table)
         if name is None:  # the leaf has no part of it (attached since without one? then it is not ours)
             continue
