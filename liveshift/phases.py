@@ -16,7 +16,7 @@ from psycopg import errors
 from liveshift import lifecycle, preflight
 from liveshift.backfill import replication
 from liveshift.backfill.partitions import estimate_rows, plan_partitions
-from liveshift.backfill.rebuild import rebuild_steps
+from liveshift.backfill.rebuild import leftover_steps, rebuild_steps
 from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
 from liveshift.catalog.fingerprint import read_fingerprint
@@ -254,7 +254,9 @@ def rollback(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET,
         if record.created_blue and compose.others_in_flight(conn, record.schema_name, name):
             # the other migrations' blue too: it stays, as a schema's version registered by `liveshift init` does
             record = record.model_copy(update={"created_blue": False})
-        runner.run(conn, plan_of(record).phases()["rollback"])
+        plan = plan_of(record)
+        runner.run(conn, leftover_steps(conn, plan))  # a rebuild cancelled by this rollback leaves no invalid index
+        runner.run(conn, plan.phases()["rollback"])
     checkpoints.clear(conn, name)
     records.set_status(conn, name, Status.ROLLED_BACK, reason)
 

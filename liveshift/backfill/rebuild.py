@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 import psycopg
+from psycopg import sql
 
 from liveshift.catalog import Index, Table
 from liveshift.ddl.statements import concurrent_copy_name, drop_invalid_index, reindex_concurrently
@@ -63,6 +64,25 @@ def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
     return steps
 
 
+def leftover_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
+    """For rollback: drop the INVALID copies (`_ccnew`) and old indexes (`_ccold`) a rebuild cancelled or failed
+    half-way may have left; each a no-op unless such an index exists and is invalid."""
+    steps = []
+    for step in rebuild_steps(conn, plan):
+        if step.index_to_clean is not None:  # a rebuild: its copy's name; the `_ccold` step is in the list already
+            steps.append(drop_invalid_index(plan.schema, _name_of(step.index_to_clean)))
+        else:
+            steps.append(step)
+    return steps
+
+
+def _name_of(identifier: sql.Composable) -> str:
+    """The last part of a qualified identifier ("schema"."name")."""
+    found = _LAST_IDENTIFIER.search(identifier.as_string(None))
+    assert found is not None, identifier
+    return found.group(1).replace('""', '"')
+
+
 def _built_by_expand(plan: MigrationPlan) -> dict[str, list[str]]:
     """The indexes expand builds CONCURRENTLY, by table (a leaf partition's own): built over the new columns while
     they are NULL, then filled by the backfill in the walk's order just before the NULLs, which splits every leaf
@@ -74,9 +94,7 @@ def _built_by_expand(plan: MigrationPlan) -> dict[str, list[str]]:
             index = part.index_to_clean
             if index is None or part.lock is None or not part.lock.tables:
                 continue
-            name = _LAST_IDENTIFIER.search(index.as_string(None))
-            if name is not None:
-                built.setdefault(part.lock.tables[0][1], []).append(name.group(1).replace('""', '"'))
+            built.setdefault(part.lock.tables[0][1], []).append(_name_of(index))
     return built
 
 
@@ -93,7 +111,6 @@ def _target_steps(
     for index in filter(rebuildable, table.indexes):
         if any(column is not None and column not in kept for column in index.columns):
             continue  # contract drops it with its column: not worth rebuilding
-
         name = index.name if target.parent is None else _leaf_index(conn, schema, index.name, target.table)
         if name is None:  # the leaf has no part of it (attached since without one? then it is not ours)
             continue

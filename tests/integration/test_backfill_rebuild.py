@@ -91,11 +91,8 @@ def test_the_key_index_is_rebuilt_to_the_plain_alters_size(dsn: str, conn: psyco
     assert invalid_indexes(conn) == []
 
 
-def test_a_failed_rebuild_leaves_no_invalid_index_after_the_retry(dsn: str, conn: psycopg.Connection) -> None:
-    create(conn, "accounts")
-    name = backfilled(dsn)
-    before = index_size(conn, "accounts_pkey")
-    # a REINDEX CONCURRENTLY that fails after building its copy: it waits for an older snapshot, and times out
+def fail_a_rebuild(dsn: str) -> None:
+    """A REINDEX CONCURRENTLY that fails after building its copy: it waits for an older snapshot, and times out."""
     with psycopg.connect(dsn) as holder:
         holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         holder.execute("SELECT 1")  # its snapshot, older than the copy
@@ -104,11 +101,28 @@ def test_a_failed_rebuild_leaves_no_invalid_index_after_the_retry(dsn: str, conn
             with pytest.raises(psycopg.errors.QueryCanceled):
                 failing.execute("REINDEX INDEX CONCURRENTLY accounts_pkey")
         holder.rollback()
+
+
+def test_a_failed_rebuild_leaves_no_invalid_index_after_the_retry(dsn: str, conn: psycopg.Connection) -> None:
+    create(conn, "accounts")
+    name = backfilled(dsn)
+    before = index_size(conn, "accounts_pkey")
+    fail_a_rebuild(dsn)
     assert invalid_indexes(conn) == ["accounts_pkey_ccnew"]
     with open_session(dsn) as session:
         phases.validate_constraints(session, name)
     assert invalid_indexes(conn) == []
     assert index_size(conn, "accounts_pkey") <= 0.6 * before
+
+
+def test_a_rollback_after_a_failed_rebuild_leaves_no_invalid_index(dsn: str, conn: psycopg.Connection) -> None:
+    """A rollback requested while a rebuild runs cancels it: what it left is dropped with the rest."""
+    create(conn, "accounts")
+    name = backfilled(dsn)
+    fail_a_rebuild(dsn)
+    with open_session(dsn) as session:
+        phases.rollback(session, name)
+    assert invalid_indexes(conn) == []
 
 
 ID_BIGINT = """
