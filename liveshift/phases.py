@@ -16,6 +16,7 @@ from psycopg import errors
 from liveshift import lifecycle, preflight
 from liveshift.backfill import replication
 from liveshift.backfill.partitions import estimate_rows, plan_partitions
+from liveshift.backfill.rebuild import leftover_steps, rebuild_steps
 from liveshift.backfill.walk import NO_PARTITION_HOOKS, PartitionHooks, run_partition
 from liveshift.catalog import schema_exists
 from liveshift.catalog.fingerprint import read_fingerprint
@@ -144,10 +145,13 @@ def expand(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -
 
 
 def validate_constraints(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET) -> None:
-    """After backfill: VALIDATE the constraints expand added NOT VALID (reads and writes continue)."""
+    """After backfill: VALIDATE the constraints expand added NOT VALID, then rebuild the indexes the backfill
+    doubled (backfill/rebuild.py); reads and writes continue."""
     record = load_record(conn, name)
     _require(record, lifecycle.VALIDATE_CONSTRAINTS)
-    runner.run(conn, plan_of(record).validate_steps())
+    plan = plan_of(record)
+    runner.run(conn, plan.validate_steps())
+    runner.run(conn, rebuild_steps(conn, plan))
     if record.status == Status.EXPANDED:
         records.set_status(conn, name, Status.BACKFILLED)
 
@@ -250,7 +254,9 @@ def rollback(conn: psycopg.Connection, name: str, *, runner: StepRunner = QUIET,
         if record.created_blue and compose.others_in_flight(conn, record.schema_name, name):
             # the other migrations' blue too: it stays, as a schema's version registered by `liveshift init` does
             record = record.model_copy(update={"created_blue": False})
-        runner.run(conn, plan_of(record).phases()["rollback"])
+        plan = plan_of(record)
+        runner.run(conn, leftover_steps(conn, plan))  # a rebuild cancelled by this rollback leaves no invalid index
+        runner.run(conn, plan.phases()["rollback"])
     checkpoints.clear(conn, name)
     records.set_status(conn, name, Status.ROLLED_BACK, reason)
 

@@ -10,9 +10,12 @@ An estimate for `liveshift plan`, from the table as it is (pg_class, the relatio
   reclaim.py) the versions fill the space the earlier batches freed, so the heap ends at the new width plus about
   one interval's rows not reclaimed yet; without it the old versions stay, and the heap is old plus new;
 - the indexes the table has: every backfilled row adds an entry to each (no HOT update is possible on a full
-  page), and the pages split while both entries are live, so each index ends at about twice its size;
-- nothing of it is given back: PostgreSQL does not shrink a table's or an index's file (only a rewrite does), so
-  what the backfill added remains after contract (the dropped old columns' bytes stay in the rows, too).
+  page), and the pages split while both entries are live, so each may end at about twice its size (the one the
+  walk follows does; one in another order stays near its size with reuse, counted doubled all the same);
+- after the backfill, each doubled index is rebuilt (rebuild.py): its fresh copy is built beside it, one index at
+  a time, so the peak adds the largest index once more, and the indexes end about at their size;
+- the heap is not given back: PostgreSQL does not shrink a table's file (only a rewrite does), so what the
+  backfill added to it remains after contract (the dropped old columns' bytes stay in the rows, too).
 Indexes expand builds on the new columns are not counted (an index the plan adds is in its expand steps).
 """
 
@@ -47,26 +50,29 @@ class SpaceEstimate:
     row_before: float  # bytes of a row as stored now (sampled)
     row_after: float  # bytes with its new columns and the marker
     heap_extra: int  # bytes the heap grows by
-    index_extra: int
+    index_extra: int  # bytes the indexes grow by during the backfill
+    rebuild_copy: int = 0  # bytes of the largest index's fresh copy while it is rebuilt beside the old one
 
     @property
     def peak_extra(self) -> int:
-        """Extra bytes at the end of the backfill, the largest the table gets."""
-        return self.heap_extra + self.index_extra
+        """Extra bytes while the largest index is rebuilt after the backfill, the largest the table gets."""
+        return self.heap_extra + self.index_extra + self.rebuild_copy
 
     @property
     def remains(self) -> int:
-        """Extra bytes after contract: the files do not shrink."""
-        return self.peak_extra
+        """Extra bytes after contract: the heap's file does not shrink; the rebuilt indexes are back to their size."""
+        return self.heap_extra
 
 
-def _sizes(conn: psycopg.Connection, regclass: str) -> tuple[int, int, int]:
+def _sizes(conn: psycopg.Connection, regclass: str) -> tuple[int, int, int, int]:
+    """Rows, heap bytes, index bytes and the largest index's bytes."""
     row = conn.execute(
-        "SELECT greatest(reltuples, 0)::bigint, pg_table_size(oid), pg_indexes_size(oid) FROM pg_class "
-        "WHERE oid = to_regclass(%s)",
+        "SELECT greatest(reltuples, 0)::bigint, pg_table_size(oid), pg_indexes_size(oid), "
+        "(SELECT coalesce(max(pg_relation_size(indexrelid)), 0) FROM pg_index WHERE indrelid = c.oid) "
+        "FROM pg_class c WHERE oid = to_regclass(%s)",
         (regclass,),
     ).fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3])) if row else (0, 0, 0, 0)
 
 
 def _sample_clause(rows: int) -> sql.Composable:
@@ -126,7 +132,7 @@ def estimate(
     reclaim_every: float,
     reclaim_min_rows: int = Throttle().reclaim_min_rows,
 ) -> SpaceEstimate:
-    rows, heap, indexes = _sizes(conn, qualified(schema, target.table).as_string(None))
+    rows, heap, indexes, largest = _sizes(conn, qualified(schema, target.table).as_string(None))
     before, after = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
     if before:
         grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)  # every row at its new width
@@ -145,4 +151,5 @@ def estimate(
         row_after=after,
         heap_extra=max(0, int(heap_after - heap)),
         index_extra=indexes if rows else 0,
+        rebuild_copy=largest if rows else 0,
     )

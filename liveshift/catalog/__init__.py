@@ -44,6 +44,8 @@ class Index(BaseModel):
     definition: str = ""
     constraint: str | None = None  # the constraint this index backs, if any
     tablespace: str | None = None  # its own, when not the database's default (pg_get_indexdef does not print it)
+    # its size on disk when the snapshot was read (a partitioned index: its leaves'); 0 in snapshots older than it
+    bytes: int = 0
 
 
 class Constraint(BaseModel):
@@ -190,7 +192,9 @@ SELECT t.relname, i.relname, ix.indisunique, ix.indisprimary, ix.indisvalid, am.
        ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
              ORDER BY k.ord),
-       (SELECT spcname FROM pg_tablespace WHERE oid = i.reltablespace)
+       (SELECT spcname FROM pg_tablespace WHERE oid = i.reltablespace),
+       (SELECT coalesce(sum(pg_relation_size(relid)), 0)::bigint
+        FROM (SELECT relid FROM pg_partition_tree(ix.indexrelid) UNION SELECT ix.indexrelid) tree)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -328,7 +332,7 @@ def read_enum_dependents(conn: psycopg.Connection, schema: str) -> dict[str, lis
 
 def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table]) -> None:
     for row in conn.execute(_INDEXES, (schema,)):
-        rel, name, unique, primary, valid, method, pred, definition, con, cols, tablespace = row
+        rel, name, unique, primary, valid, method, pred, definition, con, cols, tablespace, size = row
         tables[rel].indexes.append(
             Index(
                 name=name,
@@ -341,6 +345,7 @@ def _read_indexes(conn: psycopg.Connection, schema: str, tables: dict[str, Table
                 definition=definition,
                 constraint=con,
                 tablespace=tablespace,
+                bytes=int(size),
             )
         )
         if primary:

@@ -224,6 +224,8 @@ def _concurrently(stmt: object) -> bool:
 
     if isinstance(stmt, ast.AlterTableStmt):  # DETACH PARTITION … CONCURRENTLY
         return any(isinstance(c.def_, ast.PartitionCmd) and c.def_.concurrent for c in stmt.cmds)
+    if isinstance(stmt, ast.ReindexStmt):  # REINDEX (CONCURRENTLY) or REINDEX … CONCURRENTLY: an option
+        return any(p.defname == "concurrently" for p in stmt.params or ())
     return isinstance(stmt, ast.IndexStmt | ast.DropStmt) and bool(stmt.concurrent)
 
 

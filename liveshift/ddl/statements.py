@@ -18,6 +18,7 @@ from psycopg import sql
 
 from liveshift.ddl.locks import ACCESS_EXCLUSIVE, NO_TABLE_LOCK, SHARE, SHARE_ROW, SHARE_UPDATE, Lock
 from liveshift.ddl.steps import (
+    MAX_IDENTIFIER,
     Step,
     column_exists,
     column_is_identity,
@@ -496,6 +497,52 @@ def drop_index_concurrently(schema: str, name: str) -> Step:
         lock=Lock(SHARE_UPDATE, concurrently=True),
         transactional=False,
         skip_if=relation_missing(schema, name),
+    )
+
+
+def reindex_concurrently(schema: str, table: str, index: str, grown_past: tuple[str, int] | None) -> Step:
+    """Rebuild index `index` of `table` (a plain table or a leaf partition). `grown_past` (measured, limit): skip it
+    while index `measured` (the index itself, or the partitioned index it is a leaf of: its leaves' sum) is at most
+    `limit` bytes, so a repeated phase skips what it rebuilt; None: always rebuild. A failed attempt leaves the new
+    copy INVALID as `<index>_ccnew`, dropped before the retry (a failure after the swap leaves the old one as
+    `<index>_ccold`: drop_invalid_index)."""
+    skip_if = None
+    if grown_past is not None:
+        measured, limit = grown_past
+        # a partitioned index's tree holds it and its parts; a plain index has none (to_regclass: NULL if gone)
+        skip_if = sql.SQL(
+            "SELECT coalesce(sum(pg_relation_size(relid)), 0) <= {limit} FROM (SELECT relid FROM "
+            "pg_partition_tree(to_regclass({index})) UNION SELECT to_regclass({index})) tree WHERE relid IS NOT NULL"
+        ).format(index=sql.Literal(qualified(schema, measured).as_string(None)), limit=sql.Literal(limit))
+    why = f"grew past {grown_past[1]:,} bytes" if grown_past else "built before the backfill filled its column"
+    return Step(
+        f"rebuild index {index} on {table} concurrently ({why})",
+        sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(qualified(schema, index)),
+        # like CREATE INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the table, waits for older snapshots; the
+        # swap's ACCESS EXCLUSIVE is on the indexes only, once no transaction uses the old one
+        lock=Lock(SHARE_UPDATE, ((schema, table),), concurrently=True),
+        transactional=False,
+        skip_if=skip_if,
+        index_to_clean=qualified(schema, concurrent_copy_name(index, "ccnew")),
+    )
+
+
+def concurrent_copy_name(index: str, label: str) -> str:
+    """The name REINDEX CONCURRENTLY gives its copy of `index` (`ccnew`) or the old index (`ccold`): PostgreSQL's
+    makeObjectName truncates the index's name to fit `_<label>` in 63 bytes."""
+    return f"{index.encode()[: MAX_IDENTIFIER - len(label) - 1].decode(errors='ignore')}_{label}"
+
+
+def drop_invalid_index(schema: str, name: str) -> Step:
+    """Drop `name` if it is an INVALID index (what a failed REINDEX CONCURRENTLY leaves), else nothing."""
+    return Step(
+        f"drop invalid index {name} concurrently (left by a failed rebuild)",
+        sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(qualified(schema, name)),
+        lock=Lock(SHARE_UPDATE, concurrently=True),
+        transactional=False,
+        skip_if=sql.SQL(
+            "SELECT NOT EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)"
+        ).format(sql.Literal(qualified(schema, name).as_string(None))),
     )
 
 

@@ -111,7 +111,9 @@ def test_without_reuse_every_old_version_stays(dsn: str, accounts: psycopg.Conne
     plain, base = plain_alter_size(accounts), vacuums(accounts, "accounts")
     migrate(dsn, reuse(0))
     assert vacuums(accounts, "accounts") == base
-    assert size(accounts, "accounts") >= 1.8 * plain
+    # the heap: the doubled primary key was rebuilt after the backfill (backfill/rebuild.py)
+    heap = accounts.execute("SELECT pg_table_size('accounts'), pg_table_size('plain')").fetchone()
+    assert heap is not None and heap[0] >= 1.8 * heap[1], (heap, plain)
 
 
 def test_the_vacuum_skips_a_locked_table_and_the_walk_does_not_wait(dsn: str, accounts: psycopg.Connection) -> None:
@@ -223,8 +225,9 @@ def test_the_plans_estimate_is_what_a_backfill_takes(dsn: str, accounts: psycopg
     assert estimate.rows == ROWS and estimate.row_after > estimate.row_before
     migrate(dsn, reuse(every))
     grown = size(accounts, "accounts") - before
-    assert 0.85 <= grown / estimate.peak_extra <= 1.18, (grown, estimate)  # measured here: 0.98 and 1.01
-    assert estimate.remains == estimate.peak_extra  # the files do not shrink
+    # after contract: the heap's growth (the doubled primary key was rebuilt after the backfill)
+    assert 0.85 <= grown / estimate.remains <= 1.18, (grown, estimate)
+    assert estimate.remains == estimate.heap_extra < estimate.peak_extra
 
 
 CHAINED = """

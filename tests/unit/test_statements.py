@@ -385,6 +385,7 @@ NOT_IN_THE_SQL = {
     "drop_checks_except": "a DO block: pglast does not read into its body",
     "identity_from_fill_sequence": "a DO block: pglast does not read into its body",
     "add_identity_past_max": "a DO block: pglast does not read into its body",
+    "reindex_concurrently": "REINDEX INDEX names the index, not the table it locks",
 }
 
 # builders that take a stronger lock than their SQL says, and why
@@ -427,6 +428,12 @@ def _planned_by_builder() -> tuple[list[Step], dict[tuple[str, str], set[str]]]:
             plan = build_plan(parse_migration({"name": "m1", "operations": [op]}, file="m.yaml"), catalog, None)
             steps += plan.expand_steps() + plan.validate_steps() + plan.contract_steps() + plan.rollback_steps()
             steps += [s for phase in plan.phases().values() for s in phase if s.parts]
+        # the rebuilds after a backfill (backfill/rebuild.py), chosen at run time from the index sizes
+        steps += [
+            statements.reindex_concurrently("public", "users", "users_pkey", ("users_pkey", 1000)),
+            statements.reindex_concurrently("public", "users", "users_email_idx", None),
+            statements.drop_invalid_index("public", "users_pkey_ccold"),
+        ]
     finally:
         sys.setprofile(None)
     return steps, made
