@@ -1180,7 +1180,8 @@ def mirror_views_step(
         )
         select = sql.SQL("SELECT {} FROM {}").format(columns, qualified(schema, table.physical))
     statement = sql.SQL(_MIRROR).format(
-        source=sql.Literal(qualified(green, table.name).as_string(None) if table else ""),
+        # a dropped table has no source view: NULL (to_regclass('') raises before PostgreSQL 16)
+        source=sql.Literal(qualified(green, table.name).as_string(None)) if table else sql.SQL("NULL::text"),
         lock_key=sql.Literal(VIEWS_LOCK),
         schema=sql.Literal(schema),
         migration=sql.Literal(migration),

@@ -40,6 +40,15 @@ def _side(email: str | None, age: int, team: int, nick: str | None) -> Side:
     return Side(write, sees)
 
 
+# a named NOT NULL constraint is PostgreSQL 18's; before it, the column is NOT NULL with no constraint to name
+NAMED_NOT_NULL = """DO $$ BEGIN
+IF current_setting('server_version_num')::int >= 180000 THEN
+    EXECUTE 'ALTER TABLE accounts ADD CONSTRAINT accounts_nick_nn NOT NULL nick';
+ELSE
+    ALTER TABLE accounts ALTER COLUMN nick SET NOT NULL;
+END IF; END $$"""
+
+
 def scenario(name: str, op: str, plain: str) -> Scenario:
     return Scenario(
         tables=TABLES,
@@ -74,8 +83,7 @@ NOT_NULL = scenario(
     "nick_not_null",
     "{op: add_constraint, table: accounts, name: accounts_nick_nn, type: not_null, columns: [nick], "
     "up: {nick: \"coalesce(nick, 'anonymous')\"}}",
-    "UPDATE accounts SET nick = coalesce(nick, 'anonymous'); "
-    "ALTER TABLE accounts ADD CONSTRAINT accounts_nick_nn NOT NULL nick",
+    "UPDATE accounts SET nick = coalesce(nick, 'anonymous'); " + NAMED_NOT_NULL,
 )
 
 SCENARIOS = {"check": CHECK, "unique": UNIQUE, "foreign_key": FOREIGN_KEY, "not_null": NOT_NULL}
