@@ -1682,23 +1682,14 @@ def create_enum(schema: str, name: str, labels: list[str], why: str = "") -> Ste
     )
 
 
-def drop_type(schema: str, name: str, why: str = "") -> Step:
-    """DROP TYPE, refused by PostgreSQL while a column still uses it (no CASCADE)."""
+def drop_type(schema: str, name: str, why: str = "", done_once_gone: str | None = None) -> Step:
+    """DROP TYPE, refused by PostgreSQL while a column still uses it (no CASCADE). Skipped once the type is gone,
+    or once `done_once_gone` is (a type swap: the successor took the old type's name)."""
     return Step(
         f"drop type {name}{why}",
         sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
         lock=NO_TABLE_LOCK,
-        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, name)),
-    )
-
-
-def drop_type_replaced(schema: str, name: str, successor: str) -> Step:
-    """The old enum type of a type swap, once no column uses it: skipped once its successor took its name."""
-    return Step(
-        f"drop type {name} (replaced by {successor})",
-        sql.SQL("DROP TYPE IF EXISTS {}").format(qualified(schema, name)),
-        lock=NO_TABLE_LOCK,
-        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, successor)),
+        skip_if=sql.SQL("SELECT NOT ({})").format(_type_exists(schema, done_once_gone or name)),
     )
 
 

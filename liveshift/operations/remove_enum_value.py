@@ -21,7 +21,7 @@ from pydantic import Field
 
 from liveshift.catalog import Catalog, Column, Table
 from liveshift.catalog.text import mentions
-from liveshift.ddl.statements import create_enum, drop_type, drop_type_replaced, rename_type
+from liveshift.ddl.statements import create_enum, drop_type, rename_type
 from liveshift.errors import SpecError
 from liveshift.operations.base import OpContext, OperationBase, OpPlan, hidden_name, replace_table
 from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
@@ -138,7 +138,10 @@ class RemoveEnumValue(OperationBase):
         plan.contract_first += first.all()
         # each transform is liveshift's own, over the hidden type expand creates: not probed before it exists
         plan.transforms = [replace(t, generated=True) for t in plan.transforms]
-        plan.contract += [drop_type_replaced(schema, self.enum, hidden), rename_type(schema, hidden, self.enum)]
+        plan.contract += [
+            drop_type(schema, self.enum, f" (replaced by {hidden})", done_once_gone=hidden),
+            rename_type(schema, hidden, self.enum),
+        ]
         plan.rollback_last.append(drop_type(schema, hidden, " created by expand"))
         return plan
 
