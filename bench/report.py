@@ -215,8 +215,9 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         "requests/s, each on its own connection, from before the change to after it; latency is each request's "
         f"own time. A long-running reader transaction begins 0.5 s before each change and holds the table for "
         f"{traffic.hold:g} s. liveshift runs with lock_timeout {traffic.lock_timeout_ms} ms, a vacuum of the table "
-        f"after every {traffic.reclaim_every:.0%} of its rows backfilled (free-space reuse) and "
-        f"{traffic.parallelism} backfill partition(s), except where a scenario's title says otherwise. "
+        f"after every {traffic.reclaim_every:.0%} of its rows backfilled (free-space reuse), batches of key runs "
+        f"{traffic.spread} runs apart and {traffic.parallelism} backfill partition(s), except where a scenario's "
+        "title says otherwise. "
         "In the liveshift path green traffic joins once expand is done and blue traffic stops at the contract "
         "gate; gates are approved as soon as they are reached.",
         "",
@@ -236,18 +237,18 @@ BACKFILL_NOTES = [
     "## Where the backfill's time goes",
     "",
     "The backfill (direct path) computes the new columns in its own `UPDATE … SET new = up(row), "
-    "_ls_written_by = 'b'` over one keyset batch, and the dual-write trigger's `WHEN` clause skips the backfill "
-    "session, so there is no PL/pgSQL call per row (the touch path, which lets the trigger compute them, is kept "
-    "for tables whose `up` expressions chain; the table rows above show what it costs). What still separates it "
-    "from the single UPDATE:",
+    "_ls_written_by = 'b'`, and runs with `session_replication_role = replica` where its role may set it (the "
+    "bench's is a superuser), so no trigger fires for it and PostgreSQL does not lock each row before a BEFORE "
+    "UPDATE trigger's `WHEN` (without the privilege the dual-write trigger's `WHEN` skips it, after that row "
+    "lock). A batch takes short runs of keys spread over a window of the key's index (`Throttle.spread`), so no "
+    "leaf of an index splits (the touch path, which lets the trigger compute the new columns, is kept for tables "
+    "whose `up` expressions chain; the table rows above show what it costs). What still separates it from the "
+    "single UPDATE:",
     "",
-    "- the trigger itself must stay for application writes, and PostgreSQL locks every row an UPDATE reaches "
-    "before it evaluates any BEFORE UPDATE row trigger's `WHEN` (one more WAL record per row): the row “the "
-    "backfill's batch statement over the whole table” measures this bound, batching aside;",
-    "- batching: an index range scan per batch of about 30 ms (`target_batch_ms`, short so that an application "
-    "write waits at most that long for a row the batch holds) instead of one sequential scan, a commit with its "
-    "checkpoint per batch, the first batches small while the batch size adapts, and the workflow's activity "
-    "scheduling (counted in the backfill phase);",
+    "- batching: index range scans per batch of about 30 ms (`target_batch_ms`, short so that an application "
+    "write waits at most that long for a row the batch holds) instead of one sequential scan, a commit per batch "
+    "(with the checkpoint at the end of each window), the first batches small while the batch size adapts, the "
+    "VACUUMs of free-space reuse, and the workflow's activity scheduling (counted in the backfill phase);",
     "- the application traffic, the Temporal server and the worker share the machine's CPUs with the backfill, "
     "while the single UPDATE ran alone.",
     "",

@@ -70,12 +70,16 @@ class Traffic:
     parallelism: int = 1  # liveshift backfill partitions
     lock_timeout_ms: int = LockPolicy().lock_timeout_ms  # liveshift option
     reclaim_every: float = Throttle().reclaim_every  # liveshift option: vacuum between batches (0: never)
+    spread: int = Throttle().spread  # liveshift option: key runs a batch spreads over the key's index (1: none)
 
     def for_scenario(self, scenario: Scenario) -> Traffic:
         """This traffic with the liveshift options the scenario sets itself (the pgroll-like one)."""
-        lock = scenario.lock_timeout_ms if scenario.lock_timeout_ms is not None else self.lock_timeout_ms
-        reclaim = scenario.reclaim_every if scenario.reclaim_every is not None else self.reclaim_every
-        return dataclasses.replace(self, lock_timeout_ms=lock, reclaim_every=reclaim)
+        own = {
+            "lock_timeout_ms": scenario.lock_timeout_ms,
+            "reclaim_every": scenario.reclaim_every,
+            "spread": scenario.spread,
+        }
+        return dataclasses.replace(self, **{k: v for k, v in own.items() if v is not None})
 
 
 @dataclass
@@ -133,6 +137,7 @@ class ScenarioResult:
     lost_writes: int
     lock_timeout_ms: int
     reclaim_every: float
+    spread: int
     worker_rss_first: int  # bytes, when the liveshift path starts
     worker_rss_peak: int  # bytes, the highest sample until the workflow completed
 
@@ -195,7 +200,8 @@ def writes_per_second(dsn: str, scenario: Scenario, rows: int, seconds: float) -
 
 def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool) -> tuple[float, str]:
     """One statement over the whole expanded table: the trigger's `up` path for every row (`touch`), or the
-    backfill's own batch statement with every key in one batch, on the path the plan takes."""
+    backfill's own batch statement with every key in one batch, on the path the plan takes (direct: as the walk
+    runs it, firing no trigger; the bench's role is a superuser)."""
     plan = phases.plan_of(load_record(conn, migration))
     targets = plan.backfill_targets()  # the table, or each leaf partition of a partitioned one
     direct = targets[0].direct and not touch
@@ -204,6 +210,7 @@ def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool
     conn.execute(
         sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
     )
+    conn.execute(sql.SQL("SET session_replication_role = {}").format(sql.SQL("replica" if direct else "DEFAULT")))
     seconds = 0.0
     for target in targets:
         last = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(target.table))).fetchone()[0]  # type: ignore[index]
@@ -214,6 +221,7 @@ def _bulk_backfill_seconds(conn: psycopg.Connection, migration: str, touch: bool
         conn.execute(statement, prepare=False)
         seconds += time.perf_counter() - t0
     conn.execute("RESET liveshift.version")
+    conn.execute("RESET session_replication_role")
     return seconds, "direct" if direct else "trigger"
 
 
@@ -329,7 +337,7 @@ async def _drive_liveshift(
                 options=MigrationOptions(
                     parallelism=traffic.parallelism,
                     lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms),
-                    throttle=Throttle(reclaim_every=traffic.reclaim_every),
+                    throttle=Throttle(reclaim_every=traffic.reclaim_every, spread=traffic.spread),
                 ),
             ),
         )
@@ -416,6 +424,7 @@ def run_scenario(
         lost_writes=len(lost),
         lock_timeout_ms=traffic.lock_timeout_ms,
         reclaim_every=traffic.reclaim_every,
+        spread=traffic.spread,
         worker_rss_first=rss.first,
         worker_rss_peak=rss.peak,
     )
@@ -460,6 +469,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Throttle().reclaim_every,
         help="liveshift's throttle: vacuum the table after every this fraction of its rows (0: never)",
     )
+    parser.add_argument(
+        "--spread",
+        type=int,
+        default=Throttle().spread,
+        help="liveshift's throttle: a batch's key runs this many runs apart (1: consecutive keys)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -483,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         args.parallelism,
         args.lock_timeout_ms,
         args.reclaim_every,
+        args.spread,
     )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()

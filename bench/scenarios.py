@@ -40,6 +40,7 @@ class Scenario:
     # liveshift options this scenario sets itself, over the run's (None: the run's): the pgroll-like comparison
     lock_timeout_ms: int | None = None
     reclaim_every: float | None = None
+    spread: int | None = None
 
     @property
     def green_schema(self) -> str:
@@ -171,7 +172,7 @@ PARTITIONED = Scenario(
 )
 
 # issue 24: the type change done as pgroll does it, for comparison: a 500 ms lock_timeout and an in-place backfill
-# that leaves every old row version behind (no vacuum between batches)
+# of consecutive keys that leaves every old row version behind (no vacuum between batches)
 PGROLL_LIKE = dataclasses.replace(
     ALTER_TYPE,
     name="bench_pgroll_bigint",
@@ -179,6 +180,7 @@ PGROLL_LIKE = dataclasses.replace(
     migration=ALTER_TYPE.migration.replace("name: bench_amount_bigint", "name: bench_pgroll_bigint"),
     lock_timeout_ms=500,
     reclaim_every=0.0,
+    spread=1,
 )
 
 SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PARTITIONED, PGROLL_LIKE)}

@@ -163,13 +163,27 @@ def reclaim_fraction(value: str) -> float:
     return fraction
 
 
-def add_reclaim_option(parser: argparse.ArgumentParser) -> None:
-    """Free-space reuse during the backfill (liveshift/backfill/reclaim.py): `liveshift start` sets it, `liveshift
-    plan` estimates the space with it."""
+def add_space_options(parser: argparse.ArgumentParser) -> None:
+    """Free-space reuse during the backfill (liveshift/backfill/reclaim.py) and key runs spread over the key's index
+    (keyset.py): `liveshift start` sets them, `liveshift plan` estimates the space with them."""
     parser.add_argument(
         "--reclaim-every",
         type=reclaim_fraction,
         metavar="FRACTION",
         help="VACUUM the table after every FRACTION of its rows backfilled, so later batches reuse the space of "
-        "the rows done (default 0.05; 0: never, the table ends about twice its size)",
+        "the rows done (default 0.05; 0: never)",
     )
+    parser.add_argument(
+        "--spread",
+        type=int,
+        choices=range(1, 1001),
+        metavar="RUNS",
+        help="a batch takes short runs of keys RUNS runs apart, so the key's index does not double (default 18; "
+        "1: consecutive keys)",
+    )
+
+
+def space_throttle(args: argparse.Namespace) -> dict[str, object]:
+    """The throttle fields `add_space_options` sets (those given)."""
+    given = (("reclaim_every", args.reclaim_every), ("spread", args.spread))
+    return {key: value for key, value in given if value is not None}

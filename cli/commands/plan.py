@@ -27,9 +27,10 @@ from liveshift.backfill.replication import logical_slots, primary_standbys
 from liveshift.cli.options import (
     add_command,
     add_json_option,
-    add_reclaim_option,
     add_replication_options,
+    add_space_options,
     replication_from,
+    space_throttle,
 )
 from liveshift.cli.process import Exit, interrupt_on_signals
 from liveshift.connections import open_session
@@ -75,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="PostgreSQL connection string (default: $LIVESHIFT_DSN)",
     )
     add_json_option(parser, "print the plan as JSON")
-    add_reclaim_option(parser)
+    add_space_options(parser)
     add_replication_options(parser)
     add_rehearsal_options(parser)
 
@@ -165,11 +166,11 @@ def plan_json(
     plan: MigrationPlan,
     conn: psycopg.Connection,
     limits: ReplicationLimits | None = None,
-    reclaim_every: float | None = None,
+    throttle: Throttle | None = None,
 ) -> dict[str, Any]:
     """The plan as plain data: what `--json` prints and what the human rendering is made from (with the
-    replication limits and free-space reuse given, else the defaults)."""
-    reclaim = Throttle().reclaim_every if reclaim_every is None else reclaim_every
+    replication limits and the backfill's free-space reuse and spread given, else the defaults)."""
+    throttle = throttle or Throttle()
     return {
         "valid": True,
         "migration": plan.migration.name,
@@ -185,7 +186,7 @@ def plan_json(
                 "key": list(target.key),
                 "path": target.path,
                 "rows_estimate": estimate_rows(conn, plan.schema, target.table),
-                "space": _space_json(space.estimate(conn, plan.schema, target, reclaim), reclaim),
+                "space": _space_json(space.estimate(conn, plan.schema, target, throttle), throttle),
             }
             for target in plan.backfill_targets()
         ],
@@ -218,13 +219,14 @@ def _phases(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, list[Ste
     return phases
 
 
-def _space_json(estimate: space.SpaceEstimate, reclaim_every: float) -> dict[str, Any]:
+def _space_json(estimate: space.SpaceEstimate, throttle: Throttle) -> dict[str, Any]:
     return {
         "heap_bytes": estimate.heap,
         "index_bytes": estimate.indexes,
         "row_bytes_before": round(estimate.row_before, 1),
         "row_bytes_after": round(estimate.row_after, 1),
-        "reclaim_every": reclaim_every,
+        "reclaim_every": throttle.reclaim_every,
+        "spread": throttle.spread,
         "peak_extra_bytes": estimate.peak_extra,
         "heap_extra_bytes": estimate.heap_extra,
         "index_extra_bytes": estimate.index_extra,
@@ -241,14 +243,19 @@ def _space_line(s: dict[str, Any]) -> str:
     reuse = (
         f"a VACUUM after every {s['reclaim_every']:.0%} of the rows reuses the space of the rows done"
         if s["reclaim_every"]
-        else "no free-space reuse: every old row version stays"
+        else "no VACUUM between batches"
+    )
+    spread = f"key runs {s['spread']} apart" if s["spread"] > 1 else "consecutive keys (the key's index doubles)"
+    rebuild = (
+        f", then a rebuilt index's copy +{_mib(s['rebuild_copy_bytes'])}; the doubled indexes are rebuilt"
+        if s["rebuild_copy_bytes"]
+        else ""
     )
     return (
         f"    space: {_mib(s['heap_bytes'])} heap + {_mib(s['index_bytes'])} indexes now; rows "
         f"{s['row_bytes_before']:g} -> {s['row_bytes_after']:g} bytes; at the peak +{_mib(s['peak_extra_bytes'])} "
-        f"(heap +{_mib(s['heap_extra_bytes'])}, indexes +{_mib(s['index_extra_bytes'])}, then a rebuilt index's "
-        f"copy +{_mib(s['rebuild_copy_bytes'])}), of which +{_mib(s['remains_bytes'])} remains after contract "
-        f"(the heap's file does not shrink; the doubled indexes are rebuilt); {reuse}"
+        f"(heap +{_mib(s['heap_extra_bytes'])}, indexes +{_mib(s['index_extra_bytes'])}{rebuild}), of which "
+        f"+{_mib(s['remains_bytes'])} remains after contract (the heap's file does not shrink); {reuse}; {spread}"
     )
 
 
@@ -341,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(args, str(exc), exc)
         except LiveshiftError as exc:
             return _refuse(args, f"{args.file}: {exc}")
-        data = plan_json(plan, conn, limits, args.reclaim_every)
+        data = plan_json(plan, conn, limits, Throttle(**space_throttle(args)))
     if not args.rehearse:
         sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else render_text(data))
         return Exit.OK

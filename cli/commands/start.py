@@ -12,10 +12,11 @@ from liveshift.cli.config import CliError
 from liveshift.cli.options import (
     add_command,
     add_lock_options,
-    add_reclaim_option,
     add_replication_options,
+    add_space_options,
     lock_policy_from,
     replication_from,
+    space_throttle,
 )
 from liveshift.cli.process import Exit, exit_code_of
 from liveshift.cli.render import LiveLine, console, live_line, status_view
@@ -88,10 +89,9 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
             ("max_batch", args.max_batch),
             ("target_batch_ms", args.target_batch_ms),
             ("max_rows_per_second", args.max_rows_per_second),
-            ("reclaim_every", args.reclaim_every),
         )
         if value is not None
-    }
+    } | space_throttle(args)
     replication = replication_from(args)
     if replication:
         throttle["replication"] = replication
@@ -194,7 +194,7 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
         "batch waits up to that long)",
     )
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
-    add_reclaim_option(parser)
+    add_space_options(parser)
     add_lock_options(parser)
     add_replication_options(parser)
     add_shifting_options(parser)

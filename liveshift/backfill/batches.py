@@ -24,13 +24,22 @@ class BatchOutcome(NamedTuple):
     seen: int  # rows the batch accounts for in the partition's progress
     last: list[Any] | None  # the checkpoint after it (None: the checkpoint stays where it was)
     finished: bool  # the partition has nothing left after it
+    settled: int | None = None  # rows the checkpoint moves past (None: `seen`; 0: it stays, mid-window)
+    cursor: Any = None  # the source's position within its checkpoint, handed back to the next batch
 
 
 class BatchSource(Protocol):
     def run(
-        self, conn: psycopg.Connection, last: list[Any] | None, upper: list[Any] | None, size: int, direct: bool
+        self,
+        conn: psycopg.Connection,
+        last: list[Any] | None,
+        upper: list[Any] | None,
+        size: int,
+        direct: bool,
+        cursor: Any = None,
     ) -> BatchOutcome:
-        """Backfill the next batch after `last` (within `upper`), inside the caller's transaction."""
+        """Backfill the next batch after `last` (within `upper`), inside the caller's transaction. `cursor` is
+        the last committed batch's outcome's (None after a restart); a failed batch is retried with the same one."""
         ...
 
 

@@ -92,7 +92,13 @@ class BlockBatches:
         self.density = rows_per_block(conn, schema, target.table)
 
     def run(
-        self, conn: psycopg.Connection, last: list[Any] | None, upper: list[Any] | None, size: int, direct: bool
+        self,
+        conn: psycopg.Connection,
+        last: list[Any] | None,
+        upper: list[Any] | None,
+        size: int,
+        direct: bool,
+        cursor: Any = None,
     ) -> BatchOutcome:
         assert last is not None and upper is not None, "a block-range partition has both bounds"
         start, (end, filenode) = int(last[0]), (int(upper[0]), int(upper[1]))

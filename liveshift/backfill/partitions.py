@@ -15,9 +15,9 @@ from liveshift.store.checkpoints import Partition
 from liveshift.versions.triggers import MARKER
 
 
-def batch_source(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> BatchSource:
-    """Key ranges where the table has a key, else physical block ranges (ctid_backfill.py)."""
-    return KeysetBatches(schema, target) if target.key else BlockBatches(conn, schema, target)
+def batch_source(conn: psycopg.Connection, schema: str, target: BackfillTarget, spread: int) -> BatchSource:
+    """Key runs `spread` runs apart where the table has a key, else physical block ranges (blocks.py)."""
+    return KeysetBatches(conn, schema, target, spread) if target.key else BlockBatches(conn, schema, target)
 
 
 def left_the_table(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> bool:

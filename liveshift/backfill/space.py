@@ -9,9 +9,13 @@ An estimate for `liveshift plan`, from the table as it is (pg_class, the relatio
 - the heap: every row gets a new version, at the new width. With free-space reuse (`Throttle.reclaim_every`,
   reclaim.py) the versions fill the space the earlier batches freed, so the heap ends at the new width plus about
   one interval's rows not reclaimed yet; without it the old versions stay, and the heap is old plus new;
+- without reuse but with the key runs spread over a window (`Throttle.spread`, keyset.py), each page is
+  visited again after the batch that left dead versions there committed, and PostgreSQL prunes it on the way:
+  measured (tests/integration/test_backfill_space.py), about a quarter of the heap's versions stay, not all;
 - the indexes the table has: every backfilled row adds an entry to each (no HOT update is possible on a full
-  page), and the pages split while both entries are live, so each may end at about twice its size (the one the
-  walk follows does; one in another order stays near its size with reuse, counted doubled all the same);
+  page). Spread runs and reuse keep each near its size (bottom-up deletion and the VACUUMs remove the old
+  entries before a leaf splits); with consecutive keys (spread 1) the key's index doubles, and without reuse
+  every index may: counted doubled;
 - after the backfill, each doubled index is rebuilt (rebuild.py): its fresh copy is built beside it, one index at
   a time, so the peak adds the largest index once more, and the indexes end about at their size;
 - the heap is not given back: PostgreSQL does not shrink a table's file (only a rewrite does), so what the
@@ -125,23 +129,28 @@ def row_widths(conn: psycopg.Connection, schema: str, target: BackfillTarget, ro
     return before, after
 
 
-def estimate(
-    conn: psycopg.Connection,
-    schema: str,
-    target: BackfillTarget,
-    reclaim_every: float,
-    reclaim_min_rows: int = Throttle().reclaim_min_rows,
-) -> SpaceEstimate:
+# without VACUUMs, the share of the heap's old versions spread runs leave unpruned (measured, see above)
+PRUNED_REMAINDER = 0.25
+
+
+def _heap_after(heap: int, rows: int, widths: tuple[float, float], throttle: Throttle) -> float:
+    """The heap's bytes after the backfill: every row at its new width, plus the old versions not reclaimed."""
+    before, after = widths
+    if not before:
+        return heap
+    grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)
+    if throttle.reclaim_every > 0:  # one interval's versions not reclaimed yet (as Reclaimer.for_table sets it)
+        return grown + heap * min(1.0, max(throttle.reclaim_every, throttle.reclaim_min_rows / rows))
+    return grown + heap * (PRUNED_REMAINDER if throttle.spread > 1 else 1.0)
+
+
+def estimate(conn: psycopg.Connection, schema: str, target: BackfillTarget, throttle: Throttle) -> SpaceEstimate:
+    """`throttle`'s reuse (`reclaim_every`, `reclaim_min_rows`) and `spread` decide how much is reclaimed."""
     rows, heap, indexes, largest = _sizes(conn, qualified(schema, target.table).as_string(None))
-    before, after = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
-    if before:
-        grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)  # every row at its new width
-        # with reuse: the new width, plus one interval's versions not reclaimed yet (as Reclaimer.for_table sets
-        # it); else: old and new versions
-        interval = min(1.0, max(reclaim_every, reclaim_min_rows / rows))
-        heap_after = grown + heap * interval if reclaim_every > 0 else heap + grown
-    else:
-        heap_after = heap
+    widths = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
+    heap_after = _heap_after(heap, rows, widths, throttle)
+    before, after = widths
+    doubled = bool(rows) and (throttle.spread == 1 or throttle.reclaim_every == 0)
     return SpaceEstimate(
         table=target.table,
         rows=rows,
@@ -150,6 +159,6 @@ def estimate(
         row_before=before,
         row_after=after,
         heap_extra=max(0, int(heap_after - heap)),
-        index_extra=indexes if rows else 0,
-        rebuild_copy=largest if rows else 0,
+        index_extra=indexes if doubled else 0,
+        rebuild_copy=largest if doubled else 0,
     )

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import errors, sql
 
-from liveshift.backfill.batches import BatchSource
+from liveshift.backfill.batches import BatchOutcome, BatchSource
 from liveshift.backfill.partitions import batch_source, left_the_table
 from liveshift.backfill.reclaim import Reclaimer
 from liveshift.backfill.replication import Hold
@@ -49,12 +49,42 @@ def _lock_waiters(conn: psycopg.Connection, schema: str, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _use_path(conn: psycopg.Connection, direct: bool) -> None:
+def _use_path(conn: psycopg.Connection, schema: str, table: str, direct: bool) -> None:
     """Not green either way: a touch runs the trigger's `up` path, exactly as a blue write does; a direct
     UPDATE skips the trigger (its WHEN clause) and computes the same `up` expressions itself."""
     conn.execute(
         sql.SQL("SET liveshift.version = {}").format(sql.Literal(BACKFILL_DIRECT if direct else BACKFILL_TOUCH))
     )
+    _fire_no_triggers(conn, schema, table, direct)
+
+
+def _fire_no_triggers(conn: psycopg.Connection, schema: str, table: str, direct: bool) -> None:
+    """A direct backfill fires no trigger at all where the role may set session_replication_role (a superuser, or
+    `GRANT SET ON PARAMETER session_replication_role`, PostgreSQL 15+).
+
+    Skipping the dual-write trigger by its WHEN clause is not enough: PostgreSQL locks every row an UPDATE
+    reaches before it evaluates a BEFORE UPDATE row trigger's WHEN (one more WAL record a row). Under `replica`
+    no ordinary trigger fires, so the batch is a plain UPDATE. Nothing is lost: the batch sets every new column
+    itself, the user's own triggers (an `updated_at`, an audit log) no more see the backfill as an application
+    write, and a foreign key the new columns get is validated after the backfill over every row. A table with a
+    trigger or rule enabled for replicas only (ENABLE REPLICA) keeps the default, which would not fire it.
+    """
+    if not direct or _has_replica_only_rules(conn, schema, table):
+        conn.execute("SET session_replication_role = DEFAULT")
+        return
+    try:
+        conn.execute("SET session_replication_role = replica")
+    except errors.InsufficientPrivilege:
+        log.info("backfill %s: not allowed to set session_replication_role; the row lock stays", table)
+
+
+def _has_replica_only_rules(conn: psycopg.Connection, schema: str, table: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = to_regclass(%(t)s) AND tgenabled = 'R')"
+        " OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = to_regclass(%(t)s) AND ev_enabled = 'R')",
+        {"t": qualified(schema, table).as_string(None)},
+    ).fetchone()
+    return bool(row and row[0])
 
 
 class PartitionHooks(Protocol):
@@ -145,9 +175,7 @@ def _finish_departed(conn: psycopg.Connection, migration: str, target: BackfillT
 
 @dataclass
 class _Committed:
-    seen: int
-    last_key: list[Any] | None
-    finished: bool
+    outcome: BatchOutcome
     seconds: float
 
 
@@ -167,6 +195,7 @@ class _Walk:
     direct: bool
     source: BatchSource
     reclaimer: Reclaimer
+    cursor: Any = None  # the source's position past the last committed batch
     started: float = field(default_factory=time.monotonic)
     rows_since_start: int = 0
     on_progress: Callable[[Progress], None] = lambda progress: None
@@ -183,7 +212,7 @@ class _Walk:
         throttle: Throttle,
     ) -> _Walk:
         """From the partition's checkpoint, with the session set up for the backfill."""
-        _use_path(conn, target.direct)
+        _use_path(conn, schema, target.table, target.direct)
         conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{throttle.lock_timeout_ms}ms")))
         last_key, upper, rows_done, batches, done = checkpoints.read(conn, migration, target.table, partition)
         progress = Progress(
@@ -200,7 +229,7 @@ class _Walk:
             progress=progress,
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
-            source=batch_source(conn, schema, target),
+            source=batch_source(conn, schema, target, throttle.spread),
             reclaimer=Reclaimer.for_table(
                 conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows
             ),
@@ -240,7 +269,7 @@ class _Walk:
         t0 = time.monotonic()
         try:
             with self.conn.transaction():
-                seen, last_key, finished = self._batch()
+                outcome = self._batch()
         except (errors.ProgrammingError, errors.NotSupportedError) as exc:
             if not self.direct:
                 raise
@@ -250,35 +279,36 @@ class _Walk:
             # (the reference path: what it refuses too is raised from there)
             log.warning("backfill %s: direct UPDATE refused (%s); through the trigger", self.target.table, exc)
             self.direct = False
-            _use_path(self.conn, self.direct)
+            _use_path(self.conn, self.schema, self.target.table, self.direct)
             return None
         except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
             self._back_off(type(exc).__name__)
             return None
-        return _Committed(seen, last_key, finished, time.monotonic() - t0)
+        return _Committed(outcome, time.monotonic() - t0)
 
-    def _batch(self) -> tuple[int, list[Any] | None, bool]:
+    def _batch(self) -> BatchOutcome:
         """Inside the batch's transaction: backfill the next rows, move the checkpoint past them.
 
         From the source's UPDATE to the commit, an application write to one of its rows waits for this
         transaction: what follows the UPDATE is sent in one round trip (a pipeline), then the commit.
         """
         conn = self.conn
-        seen, new_last, finished = self.source.run(conn, self.last_key, self.upper, self.batch_size, self.direct)
+        outcome = self.source.run(conn, self.last_key, self.upper, self.batch_size, self.direct, self.cursor)
         with conn.pipeline():
-            if not finished:
+            if not outcome.finished:
                 # no wait for the WAL flush at commit: a server crash may lose the last batches with their
                 # checkpoint (never one without the other), which the next run redoes; the partition's final
                 # commit waits, and with it everything before, so a partition reported done stays done
                 conn.execute("SET LOCAL synchronous_commit = off")
-            self._checkpoint(seen, new_last, finished)
-        return seen, new_last, finished
+            self._checkpoint(outcome)
+        return outcome
 
-    def _checkpoint(self, seen: int, new_last: list[Any] | None, finished: bool) -> None:
+    def _checkpoint(self, outcome: BatchOutcome) -> None:
         """The partition's checkpoint past the batch, in the batch's transaction (only this walk writes it)."""
-        last_key = new_last if new_last is not None else self.last_key
+        last_key = outcome.last if outcome.last is not None else self.last_key
+        settled = outcome.seen if outcome.settled is None else outcome.settled
         checkpoints.advance(
-            self.conn, self.migration, self.target.table, self.progress.partition, last_key, seen, finished
+            self.conn, self.migration, self.target.table, self.progress.partition, last_key, settled, outcome.finished
         )
 
     def _back_off(self, error: str) -> None:
@@ -293,24 +323,26 @@ class _Walk:
 
     def advance(self, batch: _Committed, throttled: str | None) -> None:
         """Past a committed batch: new progress, the next batch's size, the rows/s cap; then report."""
-        if batch.last_key is not None:
-            self.last_key = batch.last_key
-        self.rows_since_start += batch.seen
+        outcome = batch.outcome
+        if outcome.last is not None:
+            self.last_key = outcome.last
+        self.cursor = outcome.cursor
+        self.rows_since_start += outcome.seen
         self.progress = Progress(
             table=self.target.table,
             partition=self.progress.partition,
-            rows_done=self.progress.rows_done + batch.seen,
+            rows_done=self.progress.rows_done + outcome.seen,
             batches=self.progress.batches + 1,
             last_key=self.last_key,
-            done=batch.finished,
+            done=outcome.finished,
             batch_size=self.batch_size,
             batch_seconds=batch.seconds,
-            rows_in_batch=batch.seen,
+            rows_in_batch=outcome.seen,
             throttled=throttled,
         )
         # between batches, holding no row lock: the space of the versions done so far, for the next batches
-        if not batch.finished:
-            self.reclaimer.after_batch(self.conn, batch.seen)
+        if not outcome.finished:
+            self.reclaimer.after_batch(self.conn, outcome.seen)
         # adapt: aim at the target batch time, change by at most 2x per batch
         ratio = (self.throttle.target_batch_ms / 1000) / max(batch.seconds, 1e-3)
         self.batch_size = self.throttle.bounded(self.batch_size * min(2.0, max(0.5, ratio)))

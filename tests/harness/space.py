@@ -27,10 +27,11 @@ operations:
 """
 
 
-def reuse(every: float) -> Throttle:
+def reuse(every: float, spread: int = Throttle().spread) -> Throttle:
     """A VACUUM after every `every` of the rows (0: never), whatever the table's size; batches no larger than an
-    interval, so the count of VACUUMs does not depend on how fast this machine runs them."""
-    return Throttle(reclaim_every=every, reclaim_min_rows=1, max_batch=1500)
+    interval, so the count of VACUUMs does not depend on how fast this machine runs them; key runs `spread` apart
+    (1: consecutive keys)."""
+    return Throttle(reclaim_every=every, reclaim_min_rows=1, max_batch=1500, spread=spread)
 
 
 def create(conn: psycopg.Connection, name: str, key: bool = True, note_index: bool = False) -> None:

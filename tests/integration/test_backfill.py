@@ -42,8 +42,9 @@ operations:
 
 
 def fixed(batch: int) -> Throttle:
-    """A throttle that keeps the batch size constant, so batch boundaries are predictable."""
-    return Throttle(initial_batch=batch, min_batch=batch, max_batch=batch, lock_wait_backoff_s=0.05)
+    """A throttle that keeps the batch size constant and walks consecutive keys, so batch boundaries are
+    predictable (the key runs spread over a window: test_backfill_spread.py)."""
+    return Throttle(initial_batch=batch, min_batch=batch, max_batch=batch, lock_wait_backoff_s=0.05, spread=1)
 
 
 def stop_after(batches: int) -> Callable[[], bool]:
@@ -148,6 +149,73 @@ def test_interrupted_after_k_batches_resumes_without_skipping(dsn: str, users: p
     assert_all_correct(dsn, name)
     # resuming a finished partition is a no-op
     assert run(dsn, name, target, throttle=fixed(100)).batches == final.batches
+
+
+@pytest.mark.parametrize("k", [1, 17, 18, 19])
+def test_spread_runs_move_the_checkpoint_past_whole_windows(dsn: str, users: psycopg.Connection, k: int) -> None:
+    """Key runs spread over a window (18 turns of 100-row batches here): the checkpoint moves only when a window's
+    last turn commits, so a restart redoes the window it was in, skipping the rows done, and counts each row once."""
+    name, target = expanded(dsn)
+    start(dsn, name, target)
+    spread = fixed(100).model_copy(update={"spread": 18})
+    progress = run(dsn, name, target, throttle=spread, should_stop=stop_after(k))
+    last_key, rows_done, batches, done = checkpoint(users, name)
+    assert batches == k and done is False
+    bound = last_key[0] if last_key else 0
+    below = users.execute(
+        "SELECT count(*), count(*) FILTER (WHERE _ls_written_by = 'p') FROM users WHERE id <= %s", (bound,)
+    ).fetchone()
+    assert below == (rows_done, 0)  # every row up to the checkpoint done, and counted there exactly
+    beyond = users.execute("SELECT count(*), max(id) FROM users WHERE _ls_written_by = 'b' AND id > %s", (bound,))
+    count, highest = beyond.fetchone()  # type: ignore[misc]
+    assert count == progress.rows_done - rows_done
+    if k == 1:  # the first turn took runs far apart (ids step by 3), not the next consecutive keys
+        assert highest > bound + 3 * 10 * count
+    final = run(dsn, name, target, throttle=spread)
+    assert final.done and final.rows_done == 2000
+    assert_all_correct(dsn, name)
+
+
+TOUCHED = """
+ALTER TABLE users ADD COLUMN touched integer NOT NULL DEFAULT 0;
+CREATE FUNCTION count_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.touched := OLD.touched + 1; RETURN NEW; END $$;
+CREATE TRIGGER count_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION count_touch();
+"""
+
+
+def test_a_direct_backfill_fires_no_user_trigger_where_the_role_may(dsn: str, users: psycopg.Connection) -> None:
+    """A role that may set session_replication_role (here a superuser) backfills as a plain UPDATE: the user's
+    `updated_at`-like trigger does not see the backfill as an application write, and the rows are right."""
+    users.execute(TOUCHED)
+    name, target = expanded(dsn)
+    assert target.direct
+    start(dsn, name, target)
+    run(dsn, name, target)
+    assert users.execute("SELECT sum(touched) FROM users").fetchone() == (0,)
+    assert_all_correct(dsn, name)
+
+
+def test_a_role_that_may_not_set_replication_role_backfills_through_the_when_clause(
+    dsn: str, users: psycopg.Connection
+) -> None:
+    """Without the privilege the walk keeps the default role: every trigger fires, the dual-write one skipped by
+    its WHEN clause, and the backfill completes as before."""
+    users.execute(TOUCHED)
+    role = f"walker_{uuid.uuid4().hex[:8]}"
+    users.execute(sql.SQL("CREATE ROLE {} NOSUPERUSER").format(sql.Identifier(role)))
+    users.execute(sql.SQL("ALTER TABLE users OWNER TO {}").format(sql.Identifier(role)))
+    name, target = expanded(dsn)
+    users.execute(sql.SQL("GRANT USAGE ON SCHEMA liveshift TO {}").format(sql.Identifier(role)))
+    users.execute(sql.SQL("GRANT ALL ON ALL TABLES IN SCHEMA liveshift TO {}").format(sql.Identifier(role)))
+    start(dsn, name, target)
+    with open_session(dsn) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        progress = run_partition(conn, migration=name, schema="public", target=target, partition=0)
+        assert conn.execute("SHOW session_replication_role").fetchone() == ("origin",)
+    assert progress.done
+    assert users.execute("SELECT min(touched), max(touched) FROM users").fetchone() == (1, 1)
+    assert_all_correct(dsn, name)
 
 
 def test_backend_killed_mid_batch_loses_only_that_batch(dsn: str, users: psycopg.Connection) -> None:

@@ -226,6 +226,8 @@ END $$;
 CREATE TRIGGER log_backfill_row AFTER UPDATE ON history FOR EACH ROW EXECUTE FUNCTION log_backfill_row();
 CREATE TRIGGER count_backfill_statement BEFORE UPDATE ON history
     FOR EACH STATEMENT EXECUTE FUNCTION count_backfill_statement();
+-- ALWAYS: the direct backfill runs with session_replication_role = replica, which fires no ordinary trigger
+ALTER TABLE history ENABLE ALWAYS TRIGGER log_backfill_row, ENABLE ALWAYS TRIGGER count_backfill_statement;
 """
 ).format(touch=sql.Literal(BACKFILL_TOUCH), direct=sql.Literal(BACKFILL_DIRECT))
 # small fixed batches: 100 rows, at this table's density one or two blocks

@@ -1,9 +1,10 @@
 """The rebuild of the indexes a backfill doubled (backfill/rebuild.py), in the validate_constraints phase.
 
-Sizes, not timings: the primary key (the index the walk follows) doubles during the backfill and comes back to
-the plain ALTER's size on a copy; an index in another order, which free-space reuse keeps near its size, is left
-alone. A REINDEX CONCURRENTLY that failed half-way leaves an INVALID `_ccnew` copy: the phase's retry drops it and
-rebuilds, and no invalid index remains.
+Sizes, not timings: walked by consecutive keys (spread 1), the primary key doubles during the backfill and comes
+back to the plain ALTER's size on a copy; with the key runs spread (the default) it does not double at all; an
+index in another order, which free-space reuse keeps near its size, is left alone. A REINDEX CONCURRENTLY that
+failed half-way leaves an INVALID `_ccnew` copy: the phase's retry drops it and rebuilds, and no invalid index
+remains.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import pytest
 
 from liveshift import phases
 from liveshift.connections import open_session
+from liveshift.values import Throttle
 from tests.harness.db import backfill_all, migration
 from tests.harness.space import MIGRATION, ROWS, create, reuse
 
 pytestmark = pytest.mark.integration
 
-# free-space reuse after every 5% of the rows, batches no larger than an interval (as bench.run's defaults)
-THROTTLE = reuse(0.05)
+# free-space reuse after every 5% of the rows, batches no larger than an interval (as bench.run's defaults), by
+# consecutive keys: the walk that doubles the key's index
+THROTTLE = reuse(0.05, spread=1)
 
 
 def index_size(conn: psycopg.Connection, index: str) -> int:
@@ -39,14 +42,28 @@ def invalid_indexes(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def backfilled(dsn: str) -> str:
+def backfilled(dsn: str, throttle: Throttle = THROTTLE) -> str:
     """Prepared, expanded and backfilled: the phase before validate_constraints."""
     m = migration(MIGRATION)
     with open_session(dsn) as conn:
         phases.prepare(conn, m)
         phases.expand(conn, m.name)
-    backfill_all(dsn, m.name, throttle=THROTTLE)
+    backfill_all(dsn, m.name, throttle=throttle)
     return m.name
+
+
+def test_spread_key_runs_leave_no_index_to_rebuild(dsn: str, conn: psycopg.Connection) -> None:
+    create(conn, "plain", note_index=True)
+    conn.execute("ALTER TABLE plain ALTER COLUMN amount TYPE bigint")
+    create(conn, "accounts", note_index=True)
+    name = backfilled(dsn, reuse(0.05))
+    nodes = {index: filenode(conn, index) for index in ("accounts_pkey", "accounts_note")}
+    for index in nodes:  # bottom-up deletion and the VACUUMs removed the old entries before any leaf split
+        assert index_size(conn, index) <= 1.1 * index_size(conn, index.replace("accounts", "plain")), index
+    with open_session(dsn) as session:
+        phases.validate_constraints(session, name)
+        assert phases.verify(session, name).ok
+    assert {index: filenode(conn, index) for index in nodes} == nodes  # nothing past the threshold: not rebuilt
 
 
 def test_the_key_index_is_rebuilt_to_the_plain_alters_size(dsn: str, conn: psycopg.Connection) -> None:

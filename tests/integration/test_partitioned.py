@@ -142,7 +142,8 @@ def test_a_stopped_backfill_resumes_partition_by_partition(dsn: str, conn: psyco
         )
         assert not progress.done and progress.rows_done > 0
         stopped = _checkpoints(c, m.name)
-        assert stopped[first] == (progress.rows_done, False)
+        # the checkpoint counts the whole key windows done (a window's turns past it are redone on resume)
+        assert stopped[first][0] <= progress.rows_done and stopped[first][1] is False
         assert all(stopped[leaf] == (0, False) for leaf in leaves - {first})
         for table in tables:  # as the workflow: every partition of every leaf, the stopped one resumed
             for p in range(table.partitions):

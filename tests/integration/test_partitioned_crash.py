@@ -63,12 +63,18 @@ CREATE TRIGGER log_backfilled AFTER UPDATE ON events FOR EACH ROW EXECUTE FUNCTI
 
 
 def count_statements(conn: psycopg.Connection) -> None:
-    """A statement trigger on each leaf: the backfill updates the leaves, not the partitioned table."""
+    """A statement trigger on each leaf: the backfill updates the leaves, not the partitioned table. Both triggers
+    ALWAYS: the direct backfill runs with session_replication_role = replica, which fires no ordinary trigger."""
     for leaf in LEAVES:
         conn.execute(sql.SQL("CREATE SEQUENCE {}").format(sql.Identifier(f"statements_{leaf}")))
         conn.execute(
             sql.SQL("CREATE TRIGGER log_statements AFTER UPDATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION {}()").format(
                 sql.Identifier(leaf), sql.Identifier("log_backfilled")
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER log_statements, ENABLE ALWAYS TRIGGER log_backfilled").format(
+                sql.Identifier(leaf)
             )
         )
 

@@ -42,6 +42,8 @@ BEGIN
 END $$;
 CREATE TRIGGER count_backfill_statement AFTER UPDATE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION count_backfill_statement();
+-- ALWAYS: the direct backfill runs with session_replication_role = replica, which fires no ordinary trigger
+ALTER TABLE users ENABLE ALWAYS TRIGGER count_backfill_statement;
 """
 ).format(touch=sql.Literal(BACKFILL_TOUCH), direct=sql.Literal(BACKFILL_DIRECT))
 
