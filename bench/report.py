@@ -16,7 +16,9 @@ BACKFILL_TARGET = 0.90  # of the single UPDATE's rows/s (issue 24: with one part
 SPACE_TARGET = 1.2  # the table's size after and at its peak, over what the plain ALTER leaves (issue 24)
 P99_TARGET = 2.0  # application p99 during the change, over the same run's window before it
 WAIT_LINES = 12  # groups of sampled application waits listed per scenario, the longest first
-STALL_TARGET_S = 0.050  # the longest application stall through liveshift, whatever its lock_timeout (issue 15)
+# the longest application wait on a lock a liveshift session holds or requests (issue 24; issue 15 judged every
+# stall so); other stalls (WAL fsync, CPU) are judged against the same run's window before the change
+STALL_TARGET_S = 0.050
 OVERHEAD_TARGET = 0.15
 HISTORY_TARGET = 200  # events of the workflow's history
 
@@ -65,8 +67,10 @@ def scenario_section(r: ScenarioResult) -> str:
     phases = ", ".join(f"{p} {s:.1f} s" for p, s in r.phases if s >= 0.05)
     verify_share = r.verify_seconds / r.live.duration if r.live.duration else 0.0
     rows = [
-        ("longest application stall (max latency)", _ms(n.max_latency), _ms(live.max_latency),
-         f"≤ {STALL_TARGET_S * 1000:g} ms: {_met(live.max_latency <= STALL_TARGET_S)}"),
+        ("longest application stall (max latency)", _ms(n.max_latency), _ms(live.max_latency), _stall_target(r)),
+        ("longest application wait on a lock liveshift holds or requests (pg_blocking_pids, sampled every 5 ms)",
+         "-", _ms(r.live.lock_wait),
+         f"≤ {STALL_TARGET_S * 1000:g} ms: {_met(r.live.lock_wait <= STALL_TARGET_S)}"),
         ("p99 application latency", _ms(n.p99), _ms(live.p99), ""),
         ("p50 application latency", _ms(n.p50), _ms(live.p50), ""),
         *_baseline_rows(r),
@@ -74,8 +78,11 @@ def scenario_section(r: ScenarioResult) -> str:
         ("application errors", _errors(r.naive), _errors(r.live), f"none: {_met(live.errors == 0)}"),
         ("requests served in the measured window", f"{n.requests:,} in {r.naive.report.seconds:.1f} s",
          f"{live.requests:,} in {r.live.report.seconds:.1f} s", ""),
-        ("total duration of the change", f"{r.naive.duration:.1f} s (ALTER issued → committed)",
-         f"{r.live.duration:.1f} s (workflow start → complete)", ""),
+        ("total duration of the change", f"{r.naive.duration:.1f} s (ALTER issued → committed; its own work, "
+         f"after the long reader let it: {r.naive.rewrite_seconds:.1f} s)",
+         f"{r.live.duration:.1f} s (workflow start → complete)",
+         f"≤ 2x the ALTER's own work: {r.live.duration / r.naive.rewrite_seconds:.1f}x, "
+         f"{_met(r.live.duration <= 2 * r.naive.rewrite_seconds)}"),
         ("backfill rows/s", "-",
          f"{r.backfill_rate:,.0f} rows/s = {ratio:.0%} of a single UPDATE ({r.update_rate:,.0f} rows/s, "
          f"{r.update_seconds:.1f} s)", f"≥ {BACKFILL_TARGET:.0%}: {_met(ratio >= BACKFILL_TARGET)}"),
@@ -117,6 +124,17 @@ def scenario_section(r: ScenarioResult) -> str:
             "",
         ]
     )
+
+
+def _stall_ok(r: ScenarioResult) -> tuple[bool, float]:
+    """Whether the longest stall is within 50 ms or the window before's longest, and that longest."""
+    before = r.live.baseline.total.max_latency if r.live.baseline else 0.0
+    return r.live.report.total.max_latency <= max(STALL_TARGET_S, before), before
+
+
+def _stall_target(r: ScenarioResult) -> str:
+    ok, before = _stall_ok(r)
+    return f"≤ {STALL_TARGET_S * 1000:g} ms, or the window before's longest ({_ms(before)}): {_met(ok)}"
 
 
 def _baseline_rows(r: ScenarioResult) -> list[tuple[str, str, str, str]]:
@@ -180,8 +198,17 @@ def missed_targets(r: ScenarioResult) -> list[str]:
     out = []
     live = r.live.report.total
     ratio = r.backfill_rate / r.update_rate if r.update_rate else 0.0
-    if live.max_latency > STALL_TARGET_S:
-        out.append(f"{r.scenario.name}: longest stall {live.max_latency * 1000:,.0f} ms > {STALL_TARGET_S * 1000:g} ms")
+    if r.live.duration > 2 * r.naive.rewrite_seconds:
+        out.append(
+            f"{r.scenario.name}: the migration took {r.live.duration:.1f} s, "
+            f"{r.live.duration / r.naive.rewrite_seconds:.1f}x the plain ALTER's own {r.naive.rewrite_seconds:.1f} s"
+        )
+    if r.live.lock_wait > STALL_TARGET_S:
+        out.append(f"{r.scenario.name}: an application waited {_ms(r.live.lock_wait)} on a liveshift lock")
+    if not _stall_ok(r)[0]:
+        out.append(f"{r.scenario.name}: longest stall {_ms(live.max_latency)}, over 50 ms and the window before's")
+    if r.live.baseline and r.live.baseline.total.p99 and live.p99 > P99_TARGET * r.live.baseline.total.p99:
+        out.append(f"{r.scenario.name}: p99 {_ms(live.p99)} > {P99_TARGET:g}x the window before's")
     if live.errors:
         out.append(f"{r.scenario.name}: {live.errors} application errors")
     if ratio < BACKFILL_TARGET:

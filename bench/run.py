@@ -93,6 +93,16 @@ class PathResult:
     waits: list[str] = field(default_factory=list)  # the sampler's application waits over 20 ms, by cause
     sizes: tuple[Size, int, Size] | None = None  # the table before the change, at its sampled peak, after it
     baseline: Report | None = None  # the same traffic in the window before the change (the warm-up)
+    lock_wait: float = 0.0  # seconds: the longest application wait on a lock a liveshift session held or requested
+
+    @property
+    def rewrite_seconds(self) -> float:
+        """The plain ALTER's own work: from the long reader's commit (its lock queued behind it until then) or its
+        issue, whichever is later, to its commit."""
+        issued = next((t for t, what in self.events if what == "ALTER issued"), None)
+        committed = next((t for t, what in self.events if what == "ALTER committed"), None)
+        freed = next((t for t, what in self.events if what == "long reader commits"), 0.0)
+        return committed - max(issued, freed) if issued and committed else self.duration
 
 
 @dataclass
@@ -376,6 +386,8 @@ async def _drive_liveshift(
     report, samples = load.report(origin, end), load.samples(origin, end)
     before = load.report(origin - traffic.warmup, t0)
     path = PathResult("liveshift", origin, t1 - t0, report, samples, events, lines, sizes, before)
+    # pg_blocking_pids names the holders and the requests queued ahead: a liveshift session either way
+    path.lock_wait = max((w.seconds for w in waits if w.blocker.startswith("liveshift")), default=0.0)
     return path, result, len(history.events), load
 
 

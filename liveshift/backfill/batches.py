@@ -17,7 +17,7 @@ from liveshift.plan import BackfillTarget
 from liveshift.shape import row_expression
 from liveshift.versions.triggers import MARKER
 
-_ROW = "_ls_r"
+ROW_ALIAS = "_ls_r"
 
 
 class BatchOutcome(NamedTuple):
@@ -47,16 +47,16 @@ def marking_update(schema: str, target: BackfillTarget, where: sql.Composable, d
     """`UPDATE … SET … {where} AND marker = 'p'`: with `direct`, assign every `up` target from its expression
     over the row and mark the row; else only mark it (the dual-write trigger fills the rest).
 
-    `where` is a `WHERE …` clause over the table, aliased `_ls_r`.
+    `where` is a `WHERE …` clause over the table, aliased `_ls_r` (ROW_ALIAS), or `FROM … WHERE …` joining it.
     """
     assignments = [
-        sql.SQL("{} = {}").format(sql.Identifier(t.target), row_expression(_ROW, t.variables, t.expression))
+        sql.SQL("{} = {}").format(sql.Identifier(t.target), row_expression(ROW_ALIAS, t.variables, t.expression))
         for t in (target.ups if direct else ())
     ]
     assignments.append(sql.SQL("{} = 'b'").format(sql.Identifier(MARKER)))
     return sql.SQL("UPDATE {table} AS {row} SET {assignments}{where} AND {marker} = 'p'").format(
         table=qualified(schema, target.table),
-        row=sql.Identifier(_ROW),
+        row=sql.Identifier(ROW_ALIAS),
         assignments=sql.SQL(", ").join(assignments),
         marker=sql.Identifier(MARKER),
         where=where,

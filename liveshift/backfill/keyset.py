@@ -23,25 +23,22 @@ already are skipped (no longer marked pending).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from liveshift.backfill.batches import BatchOutcome, marking_update
+from liveshift.backfill.batches import ROW_ALIAS, BatchOutcome, marking_update
 from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
 
-# At most this many runs in one batch's UPDATE (each an index range scan of its BitmapOr).
-MAX_RUNS = 200
 # A leaf holds about 8 kB at fillfactor 90: a run of new entries up to ~480 bytes fits in the room it has left.
 _RUN_BYTES = 480
 _PAGE_BYTES = 8192
 
 
-def _row(columns: tuple[str, ...]) -> sql.Composable:
-    idents = [sql.Identifier(c) for c in columns]
+def _row(columns: tuple[str, ...], qualifier: str | None = None) -> sql.Composable:
+    idents = [sql.Identifier(qualifier, c) if qualifier else sql.Identifier(c) for c in columns]
     return sql.SQL("({})").format(sql.SQL(", ").join(idents)) if len(idents) > 1 else idents[0]
 
 
@@ -75,14 +72,42 @@ def batch_update_statement(
 
 
 def runs_update_statement(
-    schema: str, target: BackfillTarget, runs: list[tuple[list[Any] | None, list[Any]]], direct: bool
+    schema: str, target: BackfillTarget, runs: list[tuple[list[Any], list[Any]]], direct: bool
 ) -> sql.Composable:
-    """The same over several key ranges (lower, last] at once, each found through the key's index (a range with
-    known bounds, not a join with the batch's keys, which the planner may turn into a hash join over the whole
-    table for every batch)."""
-    ranges = [sql.SQL("({})").format(_range_condition(target, lower, last)) for lower, last in runs]
-    where = sql.SQL(" WHERE ({})").format(sql.SQL(" OR ").join(ranges)) if ranges else sql.SQL(" WHERE false")
-    return marking_update(schema, target, where, direct)
+    """The same over several runs [first, last] of keys at once: a join with the runs' bounds (one array per
+    bound and key column, unnested), each run found by a range scan of the key's index (a nested loop: an
+    inequality cannot be hashed, so the planner cannot turn it into a scan of the whole table)."""
+    if not runs:
+        return marking_update(schema, target, sql.SQL(" WHERE false"), direct)
+    width = len(target.key)
+    names = [f"_ls_lo_{i}" for i in range(width)] + [f"_ls_hi_{i}" for i in range(width)]
+    arrays = [
+        sql.SQL("CAST({} AS {}[])").format(
+            sql.Literal([str(bounds[side][i]) for bounds in runs]), sql.SQL(target.key_types[i])
+        )
+        for side in (0, 1)
+        for i in range(width)
+    ]
+    key = _row(tuple(target.key), qualifier=ROW_ALIAS)
+    lows, highs = (
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier("_ls_b", n) for n in part)) if width > 1
+        else sql.Identifier("_ls_b", part[0])
+        for part in (names[:width], names[width:])
+    )  # fmt: skip
+    clause = sql.SQL(" FROM unnest({arrays}) AS _ls_b({names}) WHERE {key} >= {lows} AND {key} <= {highs}").format(
+        arrays=sql.SQL(", ").join(arrays),
+        names=sql.SQL(", ").join(sql.Identifier(n) for n in names),
+        key=key,
+        lows=lows,
+        highs=highs,
+    )
+    return marking_update(schema, target, clause, direct)
+
+
+_INDEX_RANGES_ONLY = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+)
 
 
 def run_keys(conn: psycopg.Connection, schema: str, target: BackfillTarget) -> int:
@@ -104,22 +129,28 @@ class Window:
     """Consecutive keys after the checkpoint `start`, cut into runs; `turn` is the next turn to take."""
 
     start: list[Any] | None
-    ends: tuple[list[Any], ...]  # each run's last key; run i is (ends[i-1] (or start), ends[i]]
+    runs: tuple[tuple[list[Any], list[Any]], ...]  # each run's first and last key
     counts: tuple[int, ...]  # keys in each run
     last: bool  # no key after this window in the partition
     spread: int  # the turns a window takes
     turn: int = 0
 
-    def runs(self) -> tuple[list[tuple[list[Any] | None, list[Any]]], int]:
-        """This turn's runs as (lower, last] ranges, and the keys they hold."""
-        picked = range(self.turn, len(self.ends), self.spread)
-        bounds = [(self.start if i == 0 else self.ends[i - 1], self.ends[i]) for i in picked]
-        return bounds, sum(self.counts[i] for i in picked)
+    def taken(self) -> tuple[list[tuple[list[Any], list[Any]]], int]:
+        """This turn's runs, and the keys they hold.
+
+        A run's bounds are keys read: a pending row's key was among them, as pending rows existed before expand
+        and a row whose key an application changes is no longer pending (the trigger marks it)."""
+        picked = range(self.turn, len(self.runs), self.spread)
+        return [self.runs[i] for i in picked], sum(self.counts[i] for i in picked)
 
     def next_turn(self) -> Window | None:
         """The window at its next turn, None when every run was taken."""
         turn = self.turn + 1
-        return replace(self, turn=turn) if turn < min(self.spread, len(self.ends)) else None
+        return replace(self, turn=turn) if turn < min(self.spread, len(self.runs)) else None
+
+    @property
+    def end(self) -> list[Any] | None:
+        return self.runs[-1][1] if self.runs else None
 
 
 def read_window(
@@ -131,16 +162,17 @@ def read_window(
     shape: tuple[int, int],
 ) -> Window:
     """The next window of `size` · spread keys after `bounds[0]` (within `bounds[1]`), in runs of `run` keys
-    (`shape` is (run, spread)): one walk of the key's index, no row locks, returning every run's last key."""
+    (`shape` is (run, spread)): one walk of the key's index, no row locks, returning every run's first and last
+    key."""
     start, upper = bounds
     run, spread = shape
     limit = size * spread
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
     query = sql.SQL(
-        "SELECT jsonb_build_array({cols}), _ls_n, _ls_total FROM ("
-        "SELECT {cols}, row_number() OVER (ORDER BY {cols}) AS _ls_n, count(*) OVER () AS _ls_total FROM ("
-        "SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} LIMIT {limit}) AS _ls_keys) AS _ls_numbered "
-        "WHERE _ls_n % {run} = 0 OR _ls_n = _ls_total ORDER BY _ls_n"
+        "SELECT (array_agg(_ls_k ORDER BY _ls_n))[1], (array_agg(_ls_k ORDER BY _ls_n DESC))[1], count(*), "
+        "max(_ls_total) FROM (SELECT jsonb_build_array({cols}) AS _ls_k, row_number() OVER (ORDER BY {cols}) AS "
+        "_ls_n, count(*) OVER () AS _ls_total FROM (SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} "
+        "LIMIT {limit}) AS _ls_keys) AS _ls_numbered GROUP BY (_ls_n - 1) / {run} ORDER BY (_ls_n - 1) / {run}"
     ).format(
         cols=cols,
         table=qualified(schema, target.table),
@@ -149,11 +181,14 @@ def read_window(
         run=sql.Literal(run),
     )
     rows = conn.execute(query, prepare=False).fetchall()
-    ends = tuple(r[0] for r in rows)
-    numbers = [0, *(int(r[1]) for r in rows)]
-    counts = tuple(b - a for a, b in pairwise(numbers))
-    total = int(rows[0][2]) if rows else 0
-    return Window(start=start, ends=ends, counts=counts, last=total < limit, spread=spread)
+    total = int(rows[0][3]) if rows else 0
+    return Window(
+        start=start,
+        runs=tuple((r[0], r[1]) for r in rows),
+        counts=tuple(int(r[2]) for r in rows),
+        last=total < limit,
+        spread=spread,
+    )
 
 
 class KeysetBatches:
@@ -167,7 +202,7 @@ class KeysetBatches:
         """The batch size a window is read for, and its (run, spread): consecutive keys are one run a batch."""
         if self.spread == 1:
             return size, (size, 1)
-        return min(size, MAX_RUNS * self.run_keys), (self.run_keys, self.spread)
+        return size, (self.run_keys, self.spread)
 
     def run(
         self,
@@ -181,13 +216,14 @@ class KeysetBatches:
         window = cursor
         if not isinstance(window, Window) or window.start != last:
             window = read_window(conn, self.schema, self.target, (last, upper), *self._shape(size))
-        runs, seen = window.runs()
+        runs, seen = window.taken()
         if runs:
-            # never a generic plan: the bounds' actual values let the planner pick the index range scans
+            # the runs' bounds are parameters of the inner scan, so the planner prices each range at a default
+            # share of the table and may prefer scanning all of it for every batch: only the nested loop over
+            # index range scans is allowed (for this transaction's statements only)
+            conn.execute(_INDEX_RANGES_ONLY)
             conn.execute(runs_update_statement(self.schema, self.target, runs, direct), prepare=False)
         following = window.next_turn()
         if following is not None:
             return BatchOutcome(seen=seen, last=None, finished=False, settled=0, cursor=following)
-        return BatchOutcome(
-            seen=seen, last=window.ends[-1] if window.ends else None, finished=window.last, settled=sum(window.counts)
-        )
+        return BatchOutcome(seen=seen, last=window.end, finished=window.last, settled=sum(window.counts))
