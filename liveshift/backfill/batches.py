@@ -26,6 +26,7 @@ class BatchOutcome(NamedTuple):
     finished: bool  # the partition has nothing left after it
     settled: int | None = None  # rows the checkpoint moves past (None: `seen`; 0: it stays, mid-window)
     cursor: Any = None  # the source's position within its checkpoint, handed back to the next batch
+    size: int | None = None  # the batch size it ran at, where not the one asked (a window's turns keep theirs)
 
 
 class BatchSource(Protocol):

@@ -133,6 +133,7 @@ class Window:
     counts: tuple[int, ...]  # keys in each run
     last: bool  # no key after this window in the partition
     spread: int  # the turns a window takes
+    size: int  # the batch size it was read for: about the keys each turn takes
     turn: int = 0
 
     def taken(self) -> tuple[list[tuple[list[Any], list[Any]]], int]:
@@ -169,10 +170,10 @@ def read_window(
     limit = size * spread
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
     query = sql.SQL(
-        "SELECT (array_agg(_ls_k ORDER BY _ls_n))[1], (array_agg(_ls_k ORDER BY _ls_n DESC))[1], count(*), "
-        "max(_ls_total) FROM (SELECT jsonb_build_array({cols}) AS _ls_k, row_number() OVER (ORDER BY {cols}) AS "
-        "_ls_n, count(*) OVER () AS _ls_total FROM (SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} "
-        "LIMIT {limit}) AS _ls_keys) AS _ls_numbered GROUP BY (_ls_n - 1) / {run} ORDER BY (_ls_n - 1) / {run}"
+        "SELECT jsonb_build_array({cols}), _ls_n, _ls_final FROM (SELECT {cols}, row_number() OVER _ls_w AS _ls_n, "
+        "lead(true) OVER _ls_w IS NULL AS _ls_final FROM (SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} "
+        "LIMIT {limit}) AS _ls_keys WINDOW _ls_w AS (ORDER BY {cols})) AS _ls_numbered "
+        "WHERE (_ls_n - 1) % {run} = 0 OR _ls_n % {run} = 0 OR _ls_final"
     ).format(
         cols=cols,
         table=qualified(schema, target.table),
@@ -180,14 +181,18 @@ def read_window(
         limit=sql.Literal(limit),
         run=sql.Literal(run),
     )
+    # only each run's first and last key are built and sent, not every key of the window
     rows = conn.execute(query, prepare=False).fetchall()
-    total = int(rows[0][3]) if rows else 0
+    keys = {int(n): key for key, n, _ in rows}
+    total = max(keys, default=0)  # the final key's number (lead() found nothing after it)
+    firsts = range(1, total + 1, run)
     return Window(
         start=start,
-        runs=tuple((r[0], r[1]) for r in rows),
-        counts=tuple(int(r[2]) for r in rows),
+        runs=tuple((keys[n], keys[min(n + run - 1, total)]) for n in firsts),
+        counts=tuple(min(n + run - 1, total) - n + 1 for n in firsts),
         last=total < limit,
         spread=spread,
+        size=size,
     )
 
 
@@ -225,5 +230,7 @@ class KeysetBatches:
             conn.execute(runs_update_statement(self.schema, self.target, runs, direct), prepare=False)
         following = window.next_turn()
         if following is not None:
-            return BatchOutcome(seen=seen, last=None, finished=False, settled=0, cursor=following)
-        return BatchOutcome(seen=seen, last=window.end, finished=window.last, settled=sum(window.counts))
+            return BatchOutcome(seen=seen, last=None, finished=False, settled=0, cursor=following, size=window.size)
+        return BatchOutcome(
+            seen=seen, last=window.end, finished=window.last, settled=sum(window.counts), size=window.size
+        )

@@ -343,9 +343,11 @@ class _Walk:
         # between batches, holding no row lock: the space of the versions done so far, for the next batches
         if not outcome.finished:
             self.reclaimer.after_batch(self.conn, outcome.seen)
-        # adapt: aim at the target batch time, change by at most 2x per batch
+        # adapt: aim at the target batch time, change by at most 2x per batch, from the size the batch ran at (a
+        # window's turns keep the size the window was read for, whatever was asked meanwhile)
         ratio = (self.throttle.target_batch_ms / 1000) / max(batch.seconds, 1e-3)
-        self.batch_size = self.throttle.bounded(self.batch_size * min(2.0, max(0.5, ratio)))
+        ran_at = outcome.size or self.batch_size
+        self.batch_size = self.throttle.bounded(ran_at * min(2.0, max(0.5, ratio)))
         if self.throttle.max_rows_per_second:
             ahead = self.rows_since_start / self.throttle.max_rows_per_second - (time.monotonic() - self.started)
             if ahead > 0:
