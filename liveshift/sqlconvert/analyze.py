@@ -147,7 +147,7 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
         if c.contype == ConstrType.CONSTR_FOREIGN:  # the referenced table, briefly: the new one is empty
             found.append(s.on(SRE, (rel(c.pktable),), []))
     if node.partbound is not None and node.inhRelations:
-        found += _partition_of(s, rel(node.inhRelations[0]), node.partbound.is_default)
+        found += _partition_of(s, rel(node.inhRelations[0]), node.partbound)
     elif node.inhRelations:
         found.append(s.on(SUE, tuple(rel(r) for r in node.inhRelations), []))
     likes = tuple(rel(e.relation) for e in node.tableElts or () if isinstance(e, ast.TableLikeClause))
@@ -156,14 +156,15 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
     return found
 
 
-def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
+def _partition_of(s: Scope, parent: str, bound: ast.PartitionBoundSpec) -> list[Finding]:
     """CREATE TABLE … PARTITION OF: ACCESS EXCLUSIVE on the parent; a DEFAULT sibling is locked the same and
     scanned for rows the new partition would now hold."""
     found = [s.on(AE, (parent,), [])]
+    is_default = bound.is_default
     info = s.k.table(parent)
     default = info.default_partition if info is not None and not is_default else None
     if not default and not is_default:
-        found += assumed_default_scan(s, parent)
+        found += assumed_default_scan(s, parent, bound.strategy)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     return found

@@ -11,11 +11,12 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType
+from pglast.enums import ConstrType, PartitionStrategy
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
     coercible_guess,
+    constants,
     learn_column,
     learn_constraint,
     learn_validated,
@@ -82,10 +83,13 @@ def _primary_scan(s: Scope, table: str, c: ast.Constraint) -> bool:
     """ADD PRIMARY KEY USING INDEX sets its columns NOT NULL: a scan under ACCESS EXCLUSIVE unless they are."""
     index = s.k.indexes.get(c.indexname)
     info = s.k.table(table)
-    if index is None or info is None:
-        s.note(f"assumed the columns of index {c.indexname} are nullable (a NOT NULL scan)")
-        return True
-    return not set(index[1]) <= info.not_null
+    if index is not None and info is not None and (s.k.live or set(index[1]) <= set(info.columns)):
+        return not set(index[1]) <= info.not_null
+    if index is not None and index[1] == ("id",):  # the conventional serial or identity key
+        s.note(f"assumed {table}.id is NOT NULL (a serial or identity key: no scan); --dsn reads it")
+        return False
+    s.note(f"assumed the columns of index {c.indexname} are nullable (a NOT NULL scan); --dsn reads them")
+    return True
 
 
 def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) -> list[Finding]:
@@ -98,7 +102,9 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
         codes = ["adding-foreign-key-constraint"] if validated else []
         if validated and not inline:
             codes.append("constraint-missing-not-valid")
-        return [s.on(SRE, (table, rel(c.pktable)), codes, scans=validated)]
+        # the validation scans the referencing table (a new one is empty: nothing to wait for) and probes the
+        # referenced one by its key
+        return [s.on(SRE, (table,), codes, scans=validated), s.on(SRE, (rel(c.pktable),), [])]
     if kind in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
         if c.indexname is not None:  # USING INDEX: catalog only, unless a PRIMARY KEY must set NOT NULL
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
@@ -145,18 +151,42 @@ def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:
 
 def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     """SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL 12+), ACCESS EXCLUSIVE on the partition, scanned
-    unless a CHECK implies its bound; a DEFAULT partition is locked ACCESS EXCLUSIVE and scanned too."""
+    unless a validated CHECK implies its bound, and scanned to build each of the parent's indexes it lacks;
+    a DEFAULT partition is locked ACCESS EXCLUSIVE and scanned too."""
     part = rel(cmd.def_.name)
-    found = [s.on(SUE, (parent,), []), s.on(AE, (part,), ["attach-partition-scan"], scans=True)]
+    scans = not _bound_proven(s, part, cmd.def_.bound) or _builds_indexes(s, parent, part)
+    found = [s.on(SUE, (parent,), []), s.on(AE, (part,), ["attach-partition-scan"] if scans else [], scans=scans)]
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     else:
-        found += assumed_default_scan(s, parent)
+        found += assumed_default_scan(s, parent, cmd.def_.bound.strategy)
     info = s.k.table(part)
     if info is not None:
         info.parent = parent
     return found
+
+
+def _bound_proven(s: Scope, part: str, bound: ast.PartitionBoundSpec) -> bool:
+    """Whether a validated CHECK of the partition implies its bound, as PostgreSQL proves it before skipping the
+    scan: read as a CHECK naming every constant of the bound (`at >= '2027-01-01' AND at < '2028-01-01'` for
+    FROM ('2027-01-01') TO ('2028-01-01'); `channel IN ('sms')` for IN ('sms'))."""
+    info = s.k.table(part)
+    wanted = constants(bound)
+    if info is None or not wanted:
+        return False
+    proven = any(wanted <= values for values in info.checks.values())
+    if proven:
+        s.note(f"read a validated CHECK of {part} naming its bound's values as implying the bound (no scan)")
+    return proven
+
+
+def _builds_indexes(s: Scope, parent: str, part: str) -> bool:
+    """Whether ATTACH builds one of the parent's indexes on the partition (a scan under ACCESS EXCLUSIVE): the
+    parent has an index on columns no index of the partition has. Unknown indexes (no catalog) are assumed to
+    match: a migration that proves the bound first builds the partition's indexes first too."""
+    own = {columns for table, columns in s.k.indexes.values() if table == part.split(".")[-1]}
+    return any(t == parent.split(".")[-1] and cols not in own for t, cols in s.k.indexes.values())
 
 
 def unknown_default(s: Scope, parent: str) -> bool:
@@ -165,10 +195,15 @@ def unknown_default(s: Scope, parent: str) -> bool:
     return info is None or (not s.k.live and info.default_partition is None and not info.new)
 
 
-def assumed_default_scan(s: Scope, parent: str) -> list[Finding]:
-    """Where lint cannot tell, the hazardous case is assumed (as a nullable key or an unknown function's
-    volatility are): a DEFAULT partition, locked and scanned. Its name is not known: no relation is named."""
-    if not unknown_default(s, parent):
+def assumed_default_scan(s: Scope, parent: str, strategy: str) -> list[Finding]:
+    """Where lint cannot tell whether `parent` has a DEFAULT partition, the partitioning decides (`strategy` of
+    the new partition's bound): a hash-partitioned table cannot have one; a list-partitioned one is assumed to
+    (a catch-all for the values not listed: locked and scanned, its name unknown); a range-partitioned one is
+    assumed not to (ranges of time are created ahead, and a DEFAULT would make every one of them a scan)."""
+    if strategy == PartitionStrategy.PARTITION_STRATEGY_HASH or not unknown_default(s, parent):
+        return []
+    if strategy == PartitionStrategy.PARTITION_STRATEGY_RANGE:
+        s.note(f"assumed {parent} has no DEFAULT partition (range partitions rarely do); --dsn reads it")
         return []
     s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
     return [s.on(AE, (), ["partition-default-scan"], scans=True)]
@@ -192,6 +227,8 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
     """Dropping a foreign key also drops its triggers on the referenced table: ACCESS EXCLUSIVE there too."""
     info = s.k.table(table)
     others: tuple[str, ...] = ()
+    if info is not None:
+        info.checks.pop(name, None)
     if info is not None and name in info.foreign_keys:
         others = tuple(sorted(info.references))
     return [s.on(AE, (table, *others), ["ban-drop-constraint"])]

@@ -12,6 +12,16 @@ from pglast.enums import A_Expr_Kind, BoolExprType
 from liveshift.sqlconvert.knowledge import relations_read
 from liveshift.sqlconvert.scope import Finding, Scope, rel
 
+# the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
+# every Alembic migration ends, is a lookup); any other table is assumed keyed by `id`
+TOOL_KEYS = {
+    "alembic_version": "version_num",
+    "schema_migrations": "version",
+    "django_migrations": "id",
+    "flyway_schema_history": "installed_rank",
+    "goose_db_version": "id",
+}
+
 
 def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
     """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
@@ -52,7 +62,8 @@ def _looked_up(s: Scope, table: str, where: Any) -> bool:
     leading = {columns[0] for t, columns in s.k.indexes.values() if t == key and columns}
     if pinned & leading:
         return True
-    if s.k.live or "id" not in pinned:
+    column = TOOL_KEYS.get(key, "id")
+    if s.k.live or column not in pinned:
         return False
-    s.note(f"assumed {key}.id is the primary key (an index lookup, not a scan); --dsn reads the indexes")
+    s.note(f"assumed {key}.{column} is the primary key (an index lookup, not a scan); --dsn reads the indexes")
     return True

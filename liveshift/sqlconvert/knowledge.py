@@ -31,6 +31,7 @@ class Table:
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
+    checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Knowledge:
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # index -> (table, columns)
     schemas: dict[str, set[str]] = field(default_factory=dict)  # schema -> its tables
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
+    pending_bounds: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # NOT VALID CHECKs
     reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
 
     def table(self, name: str) -> Table | None:
@@ -158,7 +160,12 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     if domain in k.domains:
         k.domains[domain].add(table)
     kinds = {c.contype for c in col.constraints or ()}
-    if col.is_not_null or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}:
+    serial = "serial" in domain.lower()  # serial, bigserial, smallserial: NOT NULL, as identity columns are
+    if (
+        serial
+        or col.is_not_null
+        or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY}
+    ):
         info.not_null.add(col.colname)
     for c in col.constraints or ():
         if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
@@ -181,6 +188,11 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         suffix = [table, "pkey"] if c.contype == ConstrType.CONSTR_PRIMARY else [table, *keys, "key"]
         k.indexes.setdefault(c.conname or "_".join(suffix), (table, tuple(keys)))
     elif c.contype == ConstrType.CONSTR_CHECK:
+        name = c.conname or f"{table}_check"
+        if c.skip_validation:  # proves nothing (an ATTACH's bound, a NOT NULL) until validated
+            k.pending_bounds[name] = (table, constants(c.raw_expr))
+        else:
+            info.checks[name] = constants(c.raw_expr)
         column = _is_not_null_check(c.raw_expr)
         if column and c.skip_validation and c.conname:
             k.pending_checks[c.conname] = (table, column)
@@ -189,6 +201,9 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
 
 
 def learn_validated(k: Knowledge, constraint: str) -> None:
+    if constraint in k.pending_bounds:
+        table, values = k.pending_bounds.pop(constraint)
+        k.tables.setdefault(table, Table()).checks[constraint] = values
     if constraint in k.pending_checks:
         table, column = k.pending_checks.pop(constraint)
         k.tables.setdefault(table, Table()).not_null.add(column)
@@ -203,6 +218,25 @@ def _is_not_null_check(expr: object) -> str | None:
     ):
         return expr.arg.fields[-1].sval
     return None
+
+
+class _Constants(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def visit_A_Const(self, ancestors: Any, node: ast.A_Const) -> None:
+        value = node.val
+        for attr in ("sval", "ival", "fval", "boolval", "bsval"):
+            if hasattr(value, attr):
+                self.values.add(str(getattr(value, attr)))
+
+
+def constants(expr: Any) -> frozenset[str]:
+    """The constants an expression or partition bound names, as written ('2027-01-01', 5, 'sms')."""
+    visitor = _Constants()
+    visitor(expr)
+    return frozenset(visitor.values)
 
 
 class _Relations(Visitor):

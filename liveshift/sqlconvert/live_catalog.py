@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import psycopg
+from pglast import parse_sql
 
-from liveshift.sqlconvert.knowledge import Knowledge, Table
+from liveshift.sqlconvert.knowledge import Knowledge, Table, constants
 
 _SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 _TABLES = f"""
@@ -95,3 +96,5 @@ def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, s
             table.references.add(referenced.split(".")[-1].strip('"'))
         elif validated and (match := _NOT_NULL_CHECK.match(definition)):
             table.not_null.add(match.group(1))
+        elif validated:  # its constants: whether it proves a partition bound (ATTACH then skips its scan)
+            table.checks[name] = constants(parse_sql(f"ALTER TABLE t ADD {definition}"))

@@ -127,6 +127,10 @@ STATEMENTS = [
     "DO $$BEGIN ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0); END$$",
     "DO $$BEGIN IF true THEN EXECUTE 'CREATE INDEX ON users (name)'; END IF; END$$",
     "TRUNCATE dm2",
+    # found by the third fresh corpus (tests/data/lint_corpus_fresh3)
+    "ALTER TABLE logs ATTACH PARTITION logs_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+    "DO $$BEGIN CREATE TABLE newt (id bigint); ALTER TABLE newt ADD FOREIGN KEY (id) REFERENCES users (id); END$$",
+    "REFRESH MATERIALIZED VIEW CONCURRENTLY mvu",
 ]
 
 

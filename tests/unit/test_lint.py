@@ -9,7 +9,7 @@ import pytest
 
 from liveshift.cli.main import main
 from liveshift.sqlconvert.lint import lint_text
-from liveshift.sqlconvert.statements import SqlInputError
+from liveshift.sqlconvert.statements import SqlInputError, split_sql
 
 
 def one(sql: str) -> tuple[str, bool, bool, list[str]]:
@@ -114,3 +114,11 @@ def test_non_ascii_text_keeps_statements_and_lines_whole() -> None:
     ]
     with pytest.raises(SqlInputError, match=r"^t.sql:3: syntax error"):
         lint_text("-- ☕☕☕\n\nALTER TABLEX t", "t.sql")
+
+
+def test_psql_meta_commands_are_skipped_as_psql_never_sends_them() -> None:
+    text = "\\set ON_ERROR_STOP on\nSELECT '\\x';\n\\echo done\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n"
+    text += "\\not a meta-command inside a body\nSELECT 1$$;\n"
+    statements = split_sql(text, "m.sql")
+    assert [(s.kind, s.line) for s in statements] == [("SelectStmt", 2), ("CreateFunctionStmt", 4)]
+    assert statements[0].text == "SELECT '\\x'" and "\\not a meta-command" in statements[1].text
