@@ -17,9 +17,11 @@ from liveshift.sqlconvert.scope import Finding, Scope, rel
 TOOL_KEYS = {
     "alembic_version": "version_num",
     "schema_migrations": "version",
+    "ar_internal_metadata": "key",
     "django_migrations": "id",
     "flyway_schema_history": "installed_rank",
     "goose_db_version": "id",
+    "knex_migrations_lock": "index",
 }
 
 
@@ -37,7 +39,27 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     target = rel(node.relation)
     scans = isinstance(node, ast.UpdateStmt | ast.DeleteStmt) and not _looked_up(s, target, node.whereClause)
     sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
-    return [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+    found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+    drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
+    return found + ([s.on("ROW EXCLUSIVE", drawn, [])] if drawn else [])
+
+
+def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, ...]:
+    """The sequences an INSERT draws from (nextval: ROW EXCLUSIVE on each): those of the target's columns it
+    leaves to their defaults, where lint knows the columns (the file's CREATE TABLE, --schema, --dsn). A new
+    table's sequences are new too."""
+    info = s.k.table(target)
+    if info is None or info.new or not info.sequences:
+        return ()
+    if node.cols:
+        given = {c.name for c in node.cols}
+    else:  # positional: the first columns, as many as the query or VALUES gives
+        query = node.selectStmt
+        width = len(query.valuesLists[0]) if query is not None and query.valuesLists else None
+        if query is not None and width is None and query.targetList:
+            width = len(query.targetList)
+        given = set(list(info.columns)[: width if width is not None else len(info.columns)])
+    return tuple(sorted(seq for col, seq in info.sequences.items() if col not in given))
 
 
 def _pinned(where: Any) -> set[str]:

@@ -32,6 +32,7 @@ class Table:
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
+    sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
 
 
 @dataclass
@@ -167,9 +168,26 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
         or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY}
     ):
         info.not_null.add(col.colname)
+    sequence = _sequence_of(table, col, serial or ConstrType.CONSTR_IDENTITY in kinds)
+    if sequence:
+        info.sequences[col.colname] = sequence
     for c in col.constraints or ():
         if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             learn_constraint(k, table, c, col.colname)
+
+
+def _sequence_of(table: str, col: ast.ColumnDef, owned: bool) -> str | None:
+    """The sequence a column's default draws from: PostgreSQL's `table_column_seq` for serial and identity
+    columns, the one named by `DEFAULT nextval('…')`."""
+    if owned:
+        return f"{table}_{col.colname}_seq"
+    for c in col.constraints or ():
+        call = c.raw_expr if c.contype == ConstrType.CONSTR_DEFAULT else None
+        if isinstance(call, ast.FuncCall) and call.funcname[-1].sval == "nextval" and call.args:
+            name = call.args[0].arg if isinstance(call.args[0], ast.TypeCast) else call.args[0]
+            if isinstance(name, ast.A_Const) and isinstance(name.val, ast.String):
+                return name.val.sval.split(".")[-1]
+    return None
 
 
 def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | None = None) -> None:

@@ -19,10 +19,15 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
 """
 _COLUMNS = """
-SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname,
+       pg_get_serial_sequence(a.attrelid::regclass::text, a.attname),
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
 """
+# a default drawing from a sequence that is not the column's own: `nextval('order_ref_seq'::regclass)`
+_NEXTVAL = re.compile(r"""^nextval\('(?:[^'.]+\.)?"?([^'"]+)"?'::regclass\)$""")
 _CONSTRAINTS = """
 SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid)
 FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c')
@@ -79,9 +84,14 @@ def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
 
 
 def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
-    for rel, column, typ, not_null, is_domain, typname in conn.execute(_COLUMNS, (oids,)).fetchall():
+    rows = conn.execute(_COLUMNS, (oids,)).fetchall()
+    for rel, column, typ, not_null, is_domain, typname, owned, default in rows:
         table = k.tables[names[rel]]
         table.columns[column] = typ
+        if owned:  # a serial's or identity's own sequence, schema-qualified
+            table.sequences[column] = owned.split(".")[-1].strip('"')
+        elif default and (match := _NEXTVAL.match(default)):
+            table.sequences[column] = match.group(1)
         if not_null:
             table.not_null.add(column)
         if is_domain:

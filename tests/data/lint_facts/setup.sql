@@ -28,6 +28,8 @@ INSERT INTO dm VALUES (1, 1);
 CREATE TABLE dm2 (id int, v posint);
 INSERT INTO dm2 VALUES (1, 1);
 CREATE SEQUENCE s1;
+CREATE TABLE seqd (id bigserial PRIMARY KEY, ref bigint DEFAULT nextval('s1'), v int);
+INSERT INTO seqd (v) VALUES (0);
 CREATE TYPE mood AS ENUM ('a', 'b');
 CREATE TABLE moody (m mood);
 INSERT INTO moody VALUES ('a');
