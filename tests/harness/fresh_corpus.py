@@ -70,6 +70,10 @@ SQUAWK_NOT_MEASURED = {
     "ban-drop-constraint",
     "require-lock-timeout",
     "require-enum-value-ordering",  # where a new enum value sorts: not a lock
+    "ban-drop-view",  # drops and renames break clients, as lint's ban-drop-table and renaming-* do
+    "ban-drop-schema",
+    "ban-drop-function",
+    "renaming-object",
 }
 
 
