@@ -15,7 +15,14 @@ from typing import Any
 from pglast import ast
 from pglast.enums import ConstrType, DropBehavior, ObjectType
 
-from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, assumed_default_scan, constraint
+from liveshift.sqlconvert.analyze_alter import (
+    alter_cmd,
+    alter_index,
+    assumed_default_scan,
+    constraint,
+    default_of,
+    default_sequences,
+)
 from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
@@ -150,6 +157,9 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
         found += _partition_of(s, rel(node.inhRelations[0]), node.partbound)
     elif node.inhRelations:
         found.append(s.on(SUE, tuple(rel(r) for r in node.inhRelations), []))
+    for col in node.tableElts or ():  # a default drawing from an existing sequence: ACCESS SHARE on it
+        if isinstance(col, ast.ColumnDef):
+            found += default_sequences(s, default_of(col), evaluated=False)
     likes = tuple(rel(e.relation) for e in node.tableElts or () if isinstance(e, ast.TableLikeClause))
     if likes:
         found.append(s.on("ACCESS SHARE", likes, []))
@@ -218,7 +228,10 @@ def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
 
 
 def _create_seq(s: Scope, node: ast.CreateSeqStmt) -> list[Finding]:
-    """OWNED BY takes ACCESS SHARE on the owning table (measured)."""
+    """OWNED BY takes ACCESS SHARE on the owning table (measured). The new sequence is nobody's traffic yet (a
+    default drawing from it later locks it, harmlessly)."""
+    if s.k.table(node.sequence.relname) is None:
+        s.k.tables[node.sequence.relname] = Table(new=True)
     for opt in node.options or ():
         if opt.defname == "owned_by" and len(opt.arg) > 1:
             return [s.on("ACCESS SHARE", (".".join(p.sval for p in opt.arg[:-1]),), [])]
@@ -295,6 +308,12 @@ def _alter_seq(s: Scope, node: ast.AlterSeqStmt) -> list[Finding]:
     return found
 
 
+def _publication(s: Scope, node: ast.CreatePublicationStmt | ast.AlterPublicationStmt) -> list[Finding]:
+    """A publication's named tables: SHARE UPDATE EXCLUSIVE on each (FOR ALL TABLES and schemas lock none)."""
+    tables = tuple(rel(o.pubtable.relation) for o in node.pubobjects or () if getattr(o, "pubtable", None) is not None)
+    return [s.on(SUE, tables, [])] if tables else [_quiet()]
+
+
 def _quiet() -> Finding:
     return Effect(lock="none", existing=False), []
 
@@ -315,6 +334,12 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.UpdateStmt: dml,
     ast.DeleteStmt: dml,
     ast.InsertStmt: dml,
+    ast.MergeStmt: dml,
+    ast.CreateStatsStmt: lambda s, n: [
+        s.on(SUE, tuple(rel(r) for r in n.relations if isinstance(r, ast.RangeVar)), [])
+    ],
+    ast.CreatePublicationStmt: _publication,
+    ast.AlterPublicationStmt: _publication,
     ast.AlterDomainStmt: _alter_domain,
     ast.CreateDomainStmt: _create_domain,
     ast.GrantStmt: _grant,
@@ -339,7 +364,7 @@ QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.CreateFunctionStmt)
 QUIET += (ast.CreateSchemaStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
 QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
 QUIET += (ast.GrantRoleStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
-QUIET += (ast.AlterTypeStmt, ast.CreateStatsStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
+QUIET += (ast.AlterTypeStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
 
 
 def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:

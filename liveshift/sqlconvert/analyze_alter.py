@@ -22,6 +22,7 @@ from liveshift.sqlconvert.knowledge import (
     learn_validated,
     may_be_constrained_domain,
     normal_type,
+    sequences_called,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -29,7 +30,7 @@ from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
 SERIALS = {"smallserial", "serial", "serial2", "serial4", "bigserial", "serial8"}
 
 
-def _default_of(col: ast.ColumnDef) -> Any:
+def default_of(col: ast.ColumnDef) -> Any:
     for c in col.constraints or ():
         if c.contype == ConstrType.CONSTR_DEFAULT:
             return c.raw_expr
@@ -46,8 +47,15 @@ def fills_per_row(col: ast.ColumnDef) -> bool:
             return True
         if c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v":
             return True
-    default = _default_of(col)
+    default = default_of(col)
     return default is not None and is_volatile(default)
+
+
+def default_sequences(s: Scope, default: Any, evaluated: bool) -> list[Finding]:
+    """A default drawing from a sequence (`nextval('order_ref_seq')`): ACCESS SHARE on it as the default is
+    recorded, ROW EXCLUSIVE where the default is `evaluated` for the table's rows (a new column's rewrite)."""
+    names = tuple(sorted(sequences_called(default))) if default is not None else ()
+    return [s.on("ROW EXCLUSIVE" if evaluated else "ACCESS SHARE", names, [])] if names else []
 
 
 def _checks_domain(s: Scope, col: ast.ColumnDef) -> bool:
@@ -65,12 +73,13 @@ def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     per_row = fills_per_row(col) or _checks_domain(s, col)
     codes: list[str] = ["adding-field-with-default"] if per_row else []
     not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
-    if not_null and _default_of(col) is None and not per_row:
+    if not_null and default_of(col) is None and not per_row:
         codes.append("adding-required-field")
     found = [s.on(AE, s.with_partitions(table), codes, rewrites=per_row)]
+    found += default_sequences(s, default_of(col), evaluated=not s.k.is_new(table))
     for c in col.constraints or ():
         # a new column without a default holds only NULLs: PostgreSQL checks its foreign key without a scan (measured)
-        if c.contype == ConstrType.CONSTR_FOREIGN and _default_of(col) is None and not per_row:
+        if c.contype == ConstrType.CONSTR_FOREIGN and default_of(col) is None and not per_row:
             learn_constraint(s.k, table.split(".")[-1], c, col.colname)
             found.append(s.on(SRE, (table, rel(c.pktable)), [], scans=False))
             continue
@@ -261,7 +270,8 @@ def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | Non
     if sub in _SHARE_UPDATE:
         return [s.on(SUE, (table,), [])]
     if sub == AT.AT_ColumnDefault:
-        return [s.on(AE, (table,), [] if cmd.def_ is not None else ["ban-drop-default"])]
+        found = [s.on(AE, (table,), [] if cmd.def_ is not None else ["ban-drop-default"])]
+        return found + default_sequences(s, cmd.def_, evaluated=False)
     if sub == AT.AT_DropColumn:
         return [s.on(AE, (table,), ["ban-drop-column"])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column

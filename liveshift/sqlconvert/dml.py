@@ -9,7 +9,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
-from liveshift.sqlconvert.knowledge import relations_read
+from liveshift.sqlconvert.knowledge import relations_used, sequences_called
 from liveshift.sqlconvert.scope import Finding, Scope, rel
 
 # the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
@@ -26,11 +26,16 @@ TOOL_KEYS = {
 
 
 def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
-    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
+    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic); a
+    data-modifying WITH writes its targets, and nextval/currval/setval take ROW EXCLUSIVE on their sequence."""
     if not query:
         return []
-    names = tuple(sorted(n for n in relations_read(query) if not n.startswith("pg_") and n != exclude))
-    return [s.on("ACCESS SHARE", names, [])] if names else []
+    read, written = relations_used(query)
+    exclude = exclude.split(".")[-1]  # the target as a query names it
+    names = tuple(sorted(n for n in read - written if not n.startswith("pg_") and n != exclude))
+    found = [s.on("ACCESS SHARE", names, [])] if names else []
+    writes = tuple(sorted((written | sequences_called(query)) - {exclude}))
+    return found + ([s.on("ROW EXCLUSIVE", writes, [])] if writes else [])
 
 
 def dml(s: Scope, node: Any) -> list[Finding]:
@@ -38,7 +43,10 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     column to constants (a lookup, not a scan)."""
     target = rel(node.relation)
     scans = isinstance(node, ast.UpdateStmt | ast.DeleteStmt) and not _looked_up(s, target, node.whereClause)
-    sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
+    scans = scans or isinstance(node, ast.MergeStmt)  # a join of the target with its source
+    parts = ("withClause", "selectStmt", "fromClause", "usingClause", "whereClause", "targetList", "sourceRelation")
+    parts += ("joinCondition", "mergeWhenClauses", "returningList", "onConflictClause")
+    sources = tuple(part for name in parts if (part := getattr(node, name, None)))
     found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
     drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
     return found + ([s.on("ROW EXCLUSIVE", drawn, [])] if drawn else [])

@@ -257,17 +257,52 @@ def constants(expr: Any) -> frozenset[str]:
     return frozenset(visitor.values)
 
 
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
 class _Relations(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.names: set[str] = set()
+        self.written: set[str] = set()  # targets of INSERT/UPDATE/DELETE/MERGE inside (a WITH's data-modifying query)
+        self.ctes: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
         self.names.add(node.relname)
+        if ancestors.member == "relation" and isinstance(ancestors.node, _WRITES):
+            self.written.add(node.relname)
+
+    def visit_CommonTableExpr(self, ancestors: Any, node: ast.CommonTableExpr) -> None:
+        self.ctes.add(node.ctename)
+
+
+def relations_used(query: Any) -> tuple[set[str], set[str]]:
+    """The relations a query names, and those it writes (a data-modifying WITH), its WITH's names left out."""
+    visitor = _Relations()
+    visitor(query)
+    return visitor.names - visitor.ctes, visitor.written - visitor.ctes
 
 
 def relations_read(query: Any) -> set[str]:
     """The relations a query names (a view's or CREATE TABLE AS's sources: ACCESS SHARE on each)."""
-    visitor = _Relations()
-    visitor(query)
+    return relations_used(query)[0]
+
+
+class _SequenceCalls(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_FuncCall(self, ancestors: Any, node: ast.FuncCall) -> None:
+        if node.funcname[-1].sval not in ("nextval", "currval", "setval") or not node.args:
+            return
+        arg = node.args[0].arg if isinstance(node.args[0], ast.TypeCast) else node.args[0]
+        if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
+            self.names.add(arg.val.sval.split(".")[-1])
+
+
+def sequences_called(node: Any) -> set[str]:
+    """The sequences an expression or query calls nextval, currval or setval on (ROW EXCLUSIVE on each)."""
+    visitor = _SequenceCalls()
+    visitor(node)
     return visitor.names

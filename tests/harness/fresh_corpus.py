@@ -54,7 +54,6 @@ CORPORA = {
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
 SCHEMAS = {"fresh3": "public"}
-_SCHEMA = [""]  # the schema of the corpus being scored
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -231,12 +230,13 @@ def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict], schema:
         if truth.locks is None:
             continue
         score.lock_compared += 1
-        if _locks(report, key, truths) == truth.locks:
+        if _locks(report, key, truths, schema) == truth.locks:
             score.lock_matches += 1
         else:
-            score.mismatched.append(f"{report.line}: lint {_locks(report, key, truths)} postgres {truth.locks}")
-    score.informed_lock_matches = _lock_matches(informed, truths)
-    score.schema_lock_matches = _lock_matches(learned, truths)
+            mine = _locks(report, key, truths, schema)
+            score.mismatched.append(f"{report.line}: lint {mine} postgres {truth.locks}")
+    score.informed_lock_matches = _lock_matches(informed, truths, schema)
+    score.schema_lock_matches = _lock_matches(learned, truths, schema)
     return score
 
 
@@ -245,24 +245,26 @@ def _measured(reports: list[StatementReport], truths: dict[Key, StatementTruth])
     return [(k, r) for k, r in zip(keyed([r.line for r in reports]), reports, strict=True) if k in truths]
 
 
-def _lock_matches(reports: list[tuple[Key, StatementReport]], truths: dict[Key, StatementTruth]) -> int:
-    return sum(_locks(r, k, truths) == truths[k].locks for k, r in reports if truths[k].locks is not None)
+def _lock_matches(
+    reports: list[tuple[Key, StatementReport]], truths: dict[Key, StatementTruth], schema: str | None
+) -> int:
+    return sum(_locks(r, k, truths, schema) == truths[k].locks for k, r in reports if truths[k].locks is not None)
 
 
-def _locks(report: StatementReport, key: Key, truths: dict[Key, StatementTruth]) -> dict[str, str]:
+def _locks(report: StatementReport, key: Key, truths: dict[Key, StatementTruth], schema: str | None) -> dict[str, str]:
     """lint's lock per relation; inside a transaction, a relation an earlier statement locked only where this
     statement is the one PostgreSQL shows taking it."""
-    mine = {_measured_name(lock.relation): lock.mode for lock in report.locks if not lock.index}
+    mine = {_measured_name(lock.relation, schema): lock.mode for lock in report.locks if not lock.index}
     mine.pop(None, None)
     own = truths[key].locks or {}
     return {n: m for n, m in mine.items() if n in own or not _locked_earlier(truths, key, n)}
 
 
-def _measured_name(relation: str) -> str | None:
+def _measured_name(relation: str, schema: str | None) -> str | None:
     """lint's name for a relation as the measure knows it: unqualified in the corpus's schema (`public.orders`
     is `orders`); None for another schema's, which the measure does not see (PostgreSQL shows none there)."""
-    schema, _, name = relation.rpartition(".")
-    return name if not schema or schema == _SCHEMA[0] else None
+    qualifier, _, name = relation.rpartition(".")
+    return name if not qualifier or qualifier == schema else None
 
 
 def _locked_earlier(truths: dict[Key, StatementTruth], key: Key, relation: str) -> bool:
@@ -270,7 +272,6 @@ def _locked_earlier(truths: dict[Key, StatementTruth], key: Key, relation: str) 
 
 
 def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
-    _SCHEMA[0] = SCHEMAS.get(corpus, "")
     files = sorted(CORPORA[corpus].glob("[0-9]*.sql"))
     by_file: dict[str, list[dict]] = {}
     for finding in squawk_findings(files):

@@ -134,6 +134,18 @@ STATEMENTS = [
     "INSERT INTO seqd (v) SELECT id FROM users",
     "INSERT INTO seqd (id, v) VALUES (1000, 1)",
     "INSERT INTO seqd VALUES (1000, 1, 1)",
+    "SELECT setval('s1', (SELECT max(id) FROM users))",
+    "ALTER TABLE users ALTER COLUMN age SET DEFAULT nextval('s1')",
+    "ALTER TABLE users ADD COLUMN z bigint DEFAULT nextval('s1')",
+    "CREATE TABLE newt (id bigint DEFAULT nextval('s1'))",
+    "UPDATE orders SET total = 1 WHERE user_id IN (SELECT id FROM users WHERE age > 3)",
+    "WITH moved AS (DELETE FROM dm WHERE id > 40 RETURNING id, v) INSERT INTO dm2 SELECT id, v FROM moved",
+    "MERGE INTO dm USING dm2 ON dm.id = dm2.id WHEN MATCHED THEN UPDATE SET v = dm2.v",
+    "CREATE PUBLICATION pub FOR TABLE users, orders",
+    "CREATE STATISTICS st ON name, email FROM users",
+    "ALTER TABLE users ADD COLUMN z timestamp DEFAULT (now() AT TIME ZONE 'utc')",
+    "ALTER TABLE users ADD COLUMN z timestamp DEFAULT timezone('utc', now())",
+    "DO $$BEGIN CREATE SEQUENCE s3; ALTER TABLE users ADD COLUMN z bigint DEFAULT nextval('s3'); END$$",
 ]
 
 
