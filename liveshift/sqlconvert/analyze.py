@@ -9,11 +9,12 @@ Facts are measured against PostgreSQL by tests/integration/test_lint_facts.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import ConstrType, DropBehavior, ObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType
 
 from liveshift.sqlconvert.analyze_alter import (
     alter_cmd,
@@ -104,8 +105,29 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
     return found
 
 
+_RAILS_INDEX = re.compile(r"^index_(.+?)_on_")
+
+
+def index_table(s: Scope, index: str) -> str | None:
+    """The table of an index: known (the file, --schema, --dsn), or read from its name where a convention
+    says it (Rails' `index_users_on_email`, PostgreSQL's `users_pkey`, a table the file names followed by `_`);
+    None when nothing tells."""
+    name = index.split(".")[-1]
+    if name in s.k.indexes:
+        return s.k.indexes[name][0]
+    if s.k.live:
+        return None
+    rails = _RAILS_INDEX.match(name)
+    known = sorted((t for t in s.k.tables if name.startswith(f"{t}_")), key=len)
+    table = rails.group(1) if rails else name.removesuffix("_pkey") if name.endswith("_pkey") else None
+    table = table or (known[-1] if known else None)
+    if table:
+        s.note(f"assumed index {name} is on table {table} (by its name); --dsn reads it")
+    return table
+
+
 def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Finding]:
-    tables = tuple(s.k.indexes[n.split(".")[-1]][0] for n in names if n.split(".")[-1] in s.k.indexes)
+    tables = tuple(t for n in names if (t := index_table(s, n)))
     if not tables:
         s.note("the table of the index is not known; --dsn reads it")
         tables = names
@@ -114,9 +136,18 @@ def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Fi
     return [s.on(SUE if node.concurrent else AE, tables, [])]
 
 
+# the relations --dsn reads (tables, views, materialized views, foreign tables) and indexes
+_CATALOGUED = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW)
+_CATALOGUED += (ObjectType.OBJECT_FOREIGN_TABLE,)
+
+
 def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     names = tuple(_object_name(obj) for obj in node.objects or ())
     kind = node.removeType
+    if node.missing_ok and s.k.live and kind in _CATALOGUED:  # IF EXISTS: what the catalog lacks is not there
+        names = tuple(n for n in names if s.k.table(n) is not None or n.split(".")[-1] in s.k.indexes)
+        if not names:
+            return [_quiet()]
     if kind == ObjectType.OBJECT_INDEX:
         return _drop_index(s, node, names)
     if kind == ObjectType.OBJECT_TABLE:
@@ -185,8 +216,8 @@ def _reindex(s: Scope, node: ast.ReindexStmt) -> list[Finding]:
     the table wait for it too. CONCURRENTLY: SHARE UPDATE EXCLUSIVE."""
     concurrent = any(p.defname == "concurrently" for p in node.params or ())
     target = rel(node.relation) if node.relation else str(node.name)
-    index = s.k.indexes.get(target.split(".")[-1])
-    table = index[0] if index else target
+    is_index = node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX
+    table = (index_table(s, target) if is_index else None) or target
     if concurrent:
         return [s.on(SUE, (table,), [], scans=True)]
     return [s.on("SHARE", (table,), ["require-concurrent-reindex"], scans=True), s.on_index(AE, (target,))]

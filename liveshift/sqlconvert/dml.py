@@ -33,7 +33,8 @@ def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
     read, written = relations_used(query)
     exclude = exclude.split(".")[-1]  # the target as a query names it
     names = tuple(sorted(n for n in read - written if not n.startswith("pg_") and n != exclude))
-    found = [s.on("ACCESS SHARE", names, [])] if names else []
+    # the query runs: it reads its tables (a long statement under any lock its transaction holds)
+    found = [s.on("ACCESS SHARE", names, [], scans=True)] if names else []
     writes = tuple(sorted((written | sequences_called(query)) - {exclude}))
     return found + ([s.on("ROW EXCLUSIVE", writes, [])] if writes else [])
 

@@ -122,3 +122,20 @@ def test_psql_meta_commands_are_skipped_as_psql_never_sends_them() -> None:
     statements = split_sql(text, "m.sql")
     assert [(s.kind, s.line) for s in statements] == [("SelectStmt", 2), ("CreateFunctionStmt", 4)]
     assert statements[0].text == "SELECT '\\x'" and "\\not a meta-command" in statements[1].text
+
+
+def test_the_table_of_an_unknown_index_is_read_from_rails_and_postgresql_names() -> None:
+    text = "SET lock_timeout = '1s';\nDROP INDEX \"index_users_on_email\";\nDROP INDEX orders_pkey;\n"
+    reports = lint_text(text, "i.sql")
+    assert [[(lock.relation, lock.mode) for lock in r.locks] for r in reports[1:]] == [
+        [("users", "ACCESS EXCLUSIVE")],
+        [("orders", "ACCESS EXCLUSIVE")],
+    ]
+    assert reports[1].assumed == ["assumed index index_users_on_email is on table users (by its name); --dsn reads it"]
+
+
+def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
+    # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
+    text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
+    text += "INSERT INTO s SELECT id FROM organizations;\nCOMMIT;\n"
+    assert [f.code for f in lint_text(text, "t.sql")[3].findings] == ["holding-lock-in-transaction"]
