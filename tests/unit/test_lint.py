@@ -139,3 +139,14 @@ def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
     text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
     text += "INSERT INTO s SELECT id FROM organizations;\nCOMMIT;\n"
     assert [f.code for f in lint_text(text, "t.sql")[3].findings] == ["holding-lock-in-transaction"]
+
+
+def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequence() -> None:
+    text = "SET lock_timeout = '1s';\nINSERT INTO audit (action) SELECT 'x' FROM users;\n"
+    text += "INSERT INTO schema_migrations (version) VALUES ('1');\nINSERT INTO audit (id, action) VALUES (1, 'y');\n"
+    reports = lint_text(text, "s.sql")
+    assert [{lock.relation for lock in r.locks} for r in reports[1:]] == [
+        {"audit", "audit_id_seq", "users"},
+        {"schema_migrations"},
+        {"audit"},
+    ]
