@@ -38,6 +38,8 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
     table = rel(node.relation)
     if node.objtype == ObjectType.OBJECT_SEQUENCE:
         return [s.on(SRE, (table,), [])]
+    if node.objtype == ObjectType.OBJECT_TYPE:  # ALTER TYPE … ADD/DROP ATTRIBUTE: a composite type, no table
+        return [_quiet()]
     return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
 
 
@@ -216,6 +218,8 @@ def _reindex(s: Scope, node: ast.ReindexStmt) -> list[Finding]:
     the table wait for it too. CONCURRENTLY: SHARE UPDATE EXCLUSIVE."""
     concurrent = any(p.defname == "concurrently" for p in node.params or ())
     target = rel(node.relation) if node.relation else str(node.name)
+    if node.kind in (ReindexObjectType.REINDEX_OBJECT_SCHEMA, ReindexObjectType.REINDEX_OBJECT_DATABASE):
+        target = f"{target}.*" if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA else "(every table)"
     is_index = node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX
     table = (index_table(s, target) if is_index else None) or target
     if concurrent:
@@ -345,6 +349,15 @@ def _publication(s: Scope, node: ast.CreatePublicationStmt | ast.AlterPublicatio
     return [s.on(SUE, tables, [])] if tables else [_quiet()]
 
 
+def _copy(s: Scope, node: ast.CopyStmt) -> list[Finding]:
+    """COPY … FROM writes its table (ROW EXCLUSIVE); COPY … TO reads it, or its query, whole (measured)."""
+    if node.query is not None:
+        return select(s, node.query) or [_quiet()]
+    if node.is_from:
+        return [s.on("ROW EXCLUSIVE", (rel(node.relation),), [])]
+    return [s.on("ACCESS SHARE", (rel(node.relation),), [], scans=True)]
+
+
 def _quiet() -> Finding:
     return Effect(lock="none", existing=False), []
 
@@ -357,7 +370,10 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.CreateStmt: _create_table,
     ast.ReindexStmt: _reindex,
     ast.VacuumStmt: _vacuum,
-    ast.ClusterStmt: lambda s, n: [s.on(AE, (rel(n.relation),), ["table-rewrite"], rewrites=True)],
+    ast.ClusterStmt: lambda s, n: [
+        s.on(AE, (rel(n.relation),) if n.relation else ("(every clustered table)",), ["table-rewrite"], rewrites=True)
+    ],
+    ast.CopyStmt: _copy,
     ast.TruncateStmt: _truncate,
     ast.RefreshMatViewStmt: _refresh,
     ast.LockStmt: lambda s, n: [s.on(ORDER[n.mode], tuple(rel(r) for r in n.relations), [])],
@@ -395,7 +411,15 @@ QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.CreateFunctionStmt)
 QUIET += (ast.CreateSchemaStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
 QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
 QUIET += (ast.GrantRoleStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
-QUIET += (ast.AlterTypeStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
+QUIET += (ast.AlterTypeStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt, ast.AlterStatsStmt)
+# …and objects outside the schema's tables, session and cursor commands: no relation lock (new foreign tables
+# are nobody's traffic yet)
+QUIET += (ast.CreateForeignServerStmt, ast.CreateUserMappingStmt, ast.CreateEventTrigStmt, ast.CreateCastStmt)
+QUIET += (ast.CreateConversionStmt, ast.CreateAmStmt, ast.CreateTransformStmt, ast.CreateTableSpaceStmt)
+QUIET += (ast.ReassignOwnedStmt, ast.DropOwnedStmt, ast.DropRoleStmt, ast.CreateSubscriptionStmt)
+QUIET += (ast.AlterSubscriptionStmt, ast.DropSubscriptionStmt, ast.CheckPointStmt, ast.DiscardStmt)
+QUIET += (ast.ListenStmt, ast.UnlistenStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.DeclareCursorStmt)
+QUIET += (ast.FetchStmt, ast.ClosePortalStmt, ast.CreateForeignTableStmt, ast.ImportForeignSchemaStmt)
 
 
 def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:

@@ -268,6 +268,8 @@ class _Relations(Visitor):
         self.ctes: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+        if isinstance(ancestors.node, ast.IntoClause):  # SELECT … INTO creates it
+            return
         self.names.add(node.relname)
         if ancestors.member == "relation" and isinstance(ancestors.node, _WRITES):
             self.written.add(node.relname)
