@@ -168,7 +168,7 @@ def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
-    else:
+    elif not cmd.def_.bound.is_default:  # attaching the DEFAULT partition: the parent has no other
         found += assumed_default_scan(s, parent, cmd.def_.bound.strategy)
     info = s.k.table(part)
     if info is not None:

@@ -147,6 +147,7 @@ STATEMENTS = [
     "ALTER TABLE users ADD COLUMN z timestamp DEFAULT timezone('utc', now())",
     "DO $$BEGIN CREATE SEQUENCE s3; ALTER TABLE users ADD COLUMN z bigint DEFAULT nextval('s3'); END$$",
     "SELECT * INTO newt FROM users",
+    "ALTER TABLE logs ATTACH PARTITION logs_2025 DEFAULT",
     "COPY users TO '/dev/null'",
     "COPY (SELECT id FROM users) TO '/dev/null'",
     "COPY orders (id, user_id, total) FROM '/dev/null'",
