@@ -112,11 +112,13 @@ class FileScore:
     mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
 
 
-def _concurrent(node: object) -> bool:
+def _outside_transaction(node: object) -> bool:
     """Whether the statement cannot run in a transaction block: CONCURRENTLY (REFRESH … CONCURRENTLY can, and
-    is measured), including `DETACH PARTITION … CONCURRENTLY`."""
+    is measured), including `DETACH PARTITION … CONCURRENTLY`, and VACUUM."""
     if isinstance(node, ast.RefreshMatViewStmt):
         return False
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return True
     detach = isinstance(node, ast.AlterTableStmt) and any(
         isinstance(getattr(cmd, "def_", None), ast.PartitionCmd) and cmd.def_.concurrent for cmd in node.cmds or ()
     )
@@ -147,6 +149,14 @@ def _state(
     return relations, scans, held
 
 
+def _rewritten(before: Relations, after: Relations, setup_names: set[str]) -> bool:
+    """Whether a table or materialized view the setup made got a new relfilenode (a rewrite)."""
+    return any(
+        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
+        for oid, (name, kind, node) in before.items()
+    )
+
+
 def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_before: dict[str, str]) -> tuple:
     """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
     dangerous given every lock the transaction holds."""
@@ -154,10 +164,7 @@ def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_befor
     conn.execute(text)
     after, scans_after, held = _state(conn, before)
     held = {n: m for n, m in held.items() if n in setup_names}
-    rewritten = any(
-        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
-        for oid, (name, kind, node) in before.items()
-    )
+    rewritten = _rewritten(before, after, setup_names)
     scanned = any(
         before[oid][0] in setup_names and n > scans_before.get(oid, 0)
         for oid, n in scans_after.items()
@@ -189,12 +196,22 @@ def measure_file(
                     block = None
             elif block is not None:
                 block.append((key, stmt.text))
-            elif _concurrent(node):
-                conn.execute(stmt.text)
-                out.append(StatementTruth(key, None, False))
+            elif _outside_transaction(node):
+                out.append(_run_outside(conn, key, stmt.text, setup_names))
             else:
                 out += _run_block(conn, [(key, stmt.text)], setup_names)
     return out, informed
+
+
+def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup_names: set[str]) -> StatementTruth:
+    """A statement that cannot run in a transaction block: its locks cannot be read while it runs (not
+    compared); dangerous when it rewrites a table (VACUUM FULL: under ACCESS EXCLUSIVE). CONCURRENTLY and plain
+    VACUUM block no traffic (SHARE UPDATE EXCLUSIVE)."""
+    before = _state(conn)[0]
+    conn.execute(text)
+    after = _state(conn)[0]
+    rewritten = _rewritten(before, after, setup_names)
+    return StatementTruth(key, None, rewritten)
 
 
 def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup_names: set[str]) -> list[StatementTruth]:
