@@ -40,7 +40,11 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
         return [s.on(SRE, (table,), [])]
     if node.objtype == ObjectType.OBJECT_TYPE:  # ALTER TYPE … ADD/DROP ATTRIBUTE: a composite type, no table
         return [_quiet()]
-    return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+    s.only = not node.relation.inh
+    try:
+        return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+    finally:
+        s.only = False
 
 
 def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
@@ -52,7 +56,10 @@ def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
     if node.relation is None:
         return [_quiet()]
     codes = {ObjectType.OBJECT_COLUMN: ["renaming-column"], ObjectType.OBJECT_TABLE: ["renaming-table"]}
-    return [s.on(AE, (rel(node.relation),), codes.get(kind, []))]
+    table = rel(node.relation)
+    # a column's (or a constraint's) new name reaches every partition
+    tables = s.with_partitions(table) if kind != ObjectType.OBJECT_TABLE and node.relation.inh else (table,)
+    return [s.on(AE, tables, codes.get(kind, []))]
 
 
 def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
@@ -156,6 +163,8 @@ def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
         return _drop_table(s, names, node.behavior == DropBehavior.DROP_CASCADE)
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         tables = tuple(".".join(p.sval for p in obj[:-1]) for obj in node.objects or ())  # (table…, name)
+        if kind == ObjectType.OBJECT_TRIGGER:  # a row trigger of a partitioned table is each partition's too
+            tables = tuple(t for table in tables for t in s.with_partitions(table))
         return [s.on(AE, tables, [])]
     if kind == ObjectType.OBJECT_SCHEMA:
         return _drop_schema(s, names, node.behavior == DropBehavior.DROP_CASCADE)
@@ -399,7 +408,9 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.CreateTableAsStmt: _create_as,
     ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
-    ast.CreateTrigStmt: lambda s, n: [s.on(SRE, (rel(n.relation),), [])],
+    ast.CreateTrigStmt: lambda s, n: [
+        s.on(SRE, s.with_partitions(rel(n.relation)) if n.row else (rel(n.relation),), [])
+    ],
     ast.RuleStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])],
     ast.AlterOwnerStmt: lambda s, n: [_quiet()],
     ast.AlterObjectSchemaStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])] if n.relation else [_quiet()],

@@ -105,15 +105,16 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
     validated = not c.skip_validation
     kind = c.contype
     learn_constraint(s.k, table.split(".")[-1], c)
-    if kind == ConstrType.CONSTR_CHECK:
-        return [s.on(AE, (table,), ["constraint-missing-not-valid"] if validated else [], scans=validated)]
+    if kind == ConstrType.CONSTR_CHECK:  # checked on every partition
+        codes = ["constraint-missing-not-valid"] if validated else []
+        return [s.on(AE, s.with_partitions(table), codes, scans=validated)]
     if kind == ConstrType.CONSTR_FOREIGN:
         codes = ["adding-foreign-key-constraint"] if validated else []
         if validated and not inline:
             codes.append("constraint-missing-not-valid")
         # the validation scans the referencing table (a new one is empty: nothing to wait for) and probes the
         # referenced one by its key
-        return [s.on(SRE, (table,), codes, scans=validated), s.on(SRE, (rel(c.pktable),), [])]
+        return [s.on(SRE, s.with_partitions(table), codes, scans=validated), s.on(SRE, (rel(c.pktable),), [])]
     if kind in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
         if c.indexname is not None:  # USING INDEX: catalog only, unless a PRIMARY KEY must set NOT NULL
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
@@ -146,7 +147,18 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     info = s.k.table(table)
     if info is not None:
         info.columns[cmd.name] = new
-    return [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    found = [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    return found + _type_change_dependents(s, table, cmd.name)
+
+
+def _type_change_dependents(s: Scope, table: str, column: str) -> list[Finding]:
+    """A column a foreign key links (referencing or referenced) gets the key rebuilt: ACCESS EXCLUSIVE on the
+    table at its other end (measured); its default's sequence is read again (ACCESS SHARE)."""
+    referencing = tuple(s.k.linked_by_key(table, column))
+    info = s.k.table(table)
+    sequence = info.sequences.get(column) if info is not None else None
+    found = [s.on(AE, referencing, [])] if referencing else []
+    return found + ([s.on("ACCESS SHARE", (sequence,), [])] if sequence else [])
 
 
 def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:
@@ -240,7 +252,7 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
         info.checks.pop(name, None)
     if info is not None and name in info.foreign_keys:
         others = tuple(sorted(info.references))
-    return [s.on(AE, (table, *others), ["ban-drop-constraint"])]
+    return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
 
 
 _REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
@@ -264,16 +276,18 @@ def _validate(s: Scope, table: str, name: str) -> list[Finding]:
 def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | None:
     sub = cmd.subtype
     if sub in _TRIGGERS:
-        return [s.on(SRE, (table,), [])]
+        return [s.on(SRE, s.with_partitions(table), [])]
     if sub in _REWRITES:
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
-    if sub in _SHARE_UPDATE:
-        return [s.on(SUE, (table,), [])]
+    if sub in _SHARE_UPDATE:  # a column's statistics and options reach every partition, a table's options one
+        return [s.on(SUE, s.with_partitions(table) if cmd.name else (table,), [])]
     if sub == AT.AT_ColumnDefault:
-        found = [s.on(AE, (table,), [] if cmd.def_ is not None else ["ban-drop-default"])]
+        found = [s.on(AE, s.with_partitions(table), [] if cmd.def_ is not None else ["ban-drop-default"])]
         return found + default_sequences(s, cmd.def_, evaluated=False)
     if sub == AT.AT_DropColumn:
-        return [s.on(AE, (table,), ["ban-drop-column"])]
+        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"])]
+    if sub == AT.AT_SetStorage:
+        return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
     return None

@@ -30,6 +30,7 @@ class Table:
     partitioned: bool = False  # PARTITION BY: a parent, holding no rows itself
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
+    key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
@@ -63,6 +64,14 @@ class Knowledge:
     def dependents(self, name: str) -> list[str]:
         """Views and materialized views reading `name` (DROP … CASCADE drops them too)."""
         return sorted(view for view, tables in self.reads.items() if _key(name) in tables)
+
+    def linked_by_key(self, name: str, column: str) -> list[str]:
+        """The tables a foreign key links to `name`.`column`: those referencing it, and those it references."""
+        key = _key(name)
+        info = self.tables.get(key)
+        out = {t for t, i in self.tables.items() if any(r == key and c == column for _, r, c in i.key_links)}
+        out |= {r for c, r, _ in (info.key_links if info else ()) if c == column}
+        return sorted(out - {key})
 
     def referencing(self, name: str) -> list[str]:
         return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
@@ -196,6 +205,10 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
     if c.contype == ConstrType.CONSTR_FOREIGN:
         info.references.add(c.pktable.relname)
         columns = [column] if column else [a.sval for a in c.fk_attrs or ()]
+        # no referenced columns named: the referenced table's primary key, `id` by convention where unknown
+        pk = k.indexes.get(f"{c.pktable.relname}_pkey", (c.pktable.relname, ("id",)))[1]
+        referenced = [a.sval for a in c.pk_attrs or ()] or list(pk)
+        info.key_links |= set(zip(columns, [c.pktable.relname] * len(columns), referenced, strict=False))
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
         info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
     elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):

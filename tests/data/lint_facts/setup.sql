@@ -47,3 +47,7 @@ CREATE UNIQUE INDEX nopk_id ON nopk (id);
 CREATE TABLE checked (id int, note text);
 INSERT INTO checked VALUES (1, 'x');
 ALTER TABLE checked ADD CONSTRAINT checked_note_nn CHECK (note IS NOT NULL);
+CREATE TABLE parents (id bigint PRIMARY KEY);
+INSERT INTO parents VALUES (1), (2);
+CREATE TABLE kids (id int, parent_id bigint REFERENCES parents);
+INSERT INTO kids VALUES (1, 1);
