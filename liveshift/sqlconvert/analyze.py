@@ -106,6 +106,9 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
             others.add(info.parent)
             if (parent := s.k.table(info.parent)) is not None and parent.default_partition:
                 others.add(parent.default_partition)
+        elif info is None and not s.k.live and (partition := _PARTITION_NAME.match(name)):
+            others.add(partition.group(1))
+            s.note(f"assumed {name} is a partition of {partition.group(1)} (by its name); --dsn reads it")
     if cascade:
         others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
     found = [s.on(AE, names, ["ban-drop-table"])]
@@ -115,6 +118,8 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
 
 
 _RAILS_INDEX = re.compile(r"^index_(.+?)_on_")
+# a partition named for its period or as pg_partman names them: events_2024, events_2024_01, events_p2024w05
+_PARTITION_NAME = re.compile(r"^(.+?)_(?:p|y)?\d{4}(?:_?(?:w|m|q)?\d{1,2}){0,2}$")
 
 
 def index_table(s: Scope, index: str) -> str | None:

@@ -7,6 +7,7 @@ where they apply (13 to 18).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pglast import ast
@@ -226,8 +227,9 @@ def assumed_default_scan(s: Scope, parent: str, strategy: str) -> list[Finding]:
     if strategy == PartitionStrategy.PARTITION_STRATEGY_RANGE:
         s.note(f"assumed {parent} has no DEFAULT partition (range partitions rarely do); --dsn reads it")
         return []
-    s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
-    return [s.on(AE, (), ["partition-default-scan"], scans=True)]
+    default = f"{parent}_default"  # its name as pg_partman and most schemas give it
+    s.note(f"assumed {parent} has a DEFAULT partition, {default} (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+    return [s.on(AE, (default,), ["partition-default-scan"], scans=True)]
 
 
 def _default_partition(s: Scope, parent: str) -> str | None:
@@ -252,7 +254,14 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
         info.checks.pop(name, None)
     if info is not None and name in info.foreign_keys:
         others = tuple(sorted(info.references))
+    elif not s.k.live and (django := _DJANGO_FOREIGN_KEY.search(name)):
+        others = (django.group(1),)
+        s.note(f"assumed {name} is a foreign key referencing {others[0]} (Django's name for it); --dsn reads it")
     return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
+
+
+# Django names a foreign key `<table>_<column>_<hash>_fk_<referenced table>_<referenced column>`
+_DJANGO_FOREIGN_KEY = re.compile(r"_[0-9a-f]{8}_fk_(.+)_id$")
 
 
 _REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}

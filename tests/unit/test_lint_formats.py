@@ -61,8 +61,9 @@ def test_partition_of_a_parent_with_a_default_partition_scans_it() -> None:
     assert [f.code for f in unknown.findings] == ["attach-partition-scan"]
     listed = lint_text("SET lock_timeout = '1s';\nALTER TABLE ev ATTACH PARTITION ev_us FOR VALUES IN ('us');", "p.sql")
     assert listed[1].assumed == [
-        "assumed ev has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it"
+        "assumed ev has a DEFAULT partition, ev_default (locked ACCESS EXCLUSIVE and scanned); --dsn reads it"
     ]
+    assert ("ev_default", "ACCESS EXCLUSIVE") in [(lock.relation, lock.mode) for lock in listed[1].locks]
     assert [f.code for f in listed[1].findings] == ["attach-partition-scan", "partition-default-scan"]
     hashed = "SET lock_timeout = '1s';\nCREATE TABLE ev_0 PARTITION OF ev FOR VALUES WITH (MODULUS 4, REMAINDER 0);"
     assert lint_text(hashed, "p.sql")[1].findings == [] and lint_text(hashed, "p.sql")[1].assumed == []
@@ -114,3 +115,14 @@ def test_json_format_lists_every_relation_lock(hazard: Path, capsys: pytest.Capt
 def test_unreachable_catalog_exits_2(hazard: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--dsn", "host=127.0.0.1 port=1 connect_timeout=2", str(hazard)]) == 2
     assert "--dsn: cannot read the catalog" in capsys.readouterr().err
+
+
+def test_partitions_and_foreign_keys_are_read_from_their_conventional_names() -> None:
+    text = "SET lock_timeout = '1s';\nDROP TABLE events_2023;\nDROP TABLE order_items;\n"
+    text += 'ALTER TABLE "accounts" DROP CONSTRAINT "accounts_organization_id_4b3c2a1f_fk_organizations_id";\n'
+    reports = lint_text(text, "n.sql")
+    assert [[lock.relation for lock in r.locks] for r in reports[1:]] == [
+        ["events", "events_2023"],
+        ["order_items"],
+        ["accounts", "organizations"],
+    ]
