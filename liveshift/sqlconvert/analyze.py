@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TableLikeOption
 
 from liveshift.sqlconvert.analyze_alter import (
     alter_cmd,
@@ -207,9 +207,19 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
     for col in node.tableElts or ():  # a default drawing from an existing sequence: ACCESS SHARE on it
         if isinstance(col, ast.ColumnDef):
             found += default_sequences(s, default_of(col), evaluated=False)
-    likes = tuple(rel(e.relation) for e in node.tableElts or () if isinstance(e, ast.TableLikeClause))
+    likes = [e for e in node.tableElts or () if isinstance(e, ast.TableLikeClause)]
     if likes:
-        found.append(s.on("ACCESS SHARE", likes, []))
+        found.append(s.on("ACCESS SHARE", tuple(rel(e.relation) for e in likes), []))
+    # INCLUDING DEFAULTS (or ALL) copies defaults drawing from sequences: ACCESS SHARE on each
+    copied = {
+        sequence
+        for e in likes
+        if e.options & TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS and (info := s.k.table(rel(e.relation)))
+        for column, sequence in info.sequences.items()
+        if column not in info.identity  # an identity's sequence is not copied (a new one is made)
+    }
+    if copied:
+        found.append(s.on("ACCESS SHARE", tuple(sorted(copied)), []))
     return found
 
 

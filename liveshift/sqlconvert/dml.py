@@ -56,15 +56,17 @@ def dml(s: Scope, node: Any) -> list[Finding]:
 def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, ...]:
     """The sequences an INSERT draws from (nextval: ROW EXCLUSIVE on each): those of the target's columns it
     leaves to their defaults, where lint knows the columns (the file's CREATE TABLE, --schema, --dsn). A new
-    table's sequences are new too. Unknown, an INSERT naming its columns but not `id` is assumed to draw the
-    conventional serial or identity key's (`orders_id_seq`), as an application's tables have one (the
-    migration tools' own tables do not)."""
+    table's sequences are new too. Unknown, an INSERT … SELECT naming its columns but not `id` is assumed to
+    draw the conventional serial or identity key's (`orders_id_seq`): a data migration copies rows into an
+    application's table, which has one (VALUES seed lookup tables as often, keyed by a code; the migration
+    tools' own tables have none)."""
     key = target.split(".")[-1]
     info = s.k.table(target)
     if info is not None and info.new:
         return ()
     if info is None or not (s.k.live or info.sequences or "id" in info.columns):
-        if s.k.live or not node.cols or "id" in {c.name for c in node.cols} or key in TOOL_KEYS:
+        copies = node.selectStmt is not None and not node.selectStmt.valuesLists
+        if s.k.live or not copies or not node.cols or "id" in {c.name for c in node.cols} or key in TOOL_KEYS:
             return ()
         s.note(f"assumed {key}.id is a serial or identity key drawing from {key}_id_seq; --dsn reads the defaults")
         return (f"{key}_id_seq",)

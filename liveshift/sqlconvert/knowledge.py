@@ -34,6 +34,7 @@ class Table:
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
+    identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
 
 
 @dataclass
@@ -180,6 +181,8 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     sequence = _sequence_of(table, col, serial or ConstrType.CONSTR_IDENTITY in kinds)
     if sequence:
         info.sequences[col.colname] = sequence
+    if ConstrType.CONSTR_IDENTITY in kinds:
+        info.identity.add(col.colname)
     for c in col.constraints or ():
         if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             learn_constraint(k, table, c, col.colname)

@@ -20,6 +20,7 @@ WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
 """
 _COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname,
+       a.attidentity <> '',
        pg_get_serial_sequence(a.attrelid::regclass::text, a.attname),
        (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
@@ -87,9 +88,11 @@ def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
 
 def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
     rows = conn.execute(_COLUMNS, (oids,)).fetchall()
-    for rel, column, typ, not_null, is_domain, typname, owned, default in rows:
+    for rel, column, typ, not_null, is_domain, typname, identity, owned, default in rows:
         table = k.tables[names[rel]]
         table.columns[column] = typ
+        if identity:
+            table.identity.add(column)
         if owned:  # a serial's or identity's own sequence, schema-qualified
             table.sequences[column] = owned.split(".")[-1].strip('"')
         elif default and (match := _NEXTVAL.match(default)):

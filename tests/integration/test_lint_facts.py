@@ -164,6 +164,8 @@ STATEMENTS = [
     "ALTER TABLE parents ALTER COLUMN id TYPE int",
     "ALTER TABLE kids ALTER COLUMN parent_id TYPE int",
     "ALTER TABLE seqd ALTER COLUMN id TYPE int",
+    "CREATE TABLE newt (LIKE seqd INCLUDING ALL)",
+    "CREATE TABLE newt (LIKE seqd)",
     "COPY users TO '/dev/null'",
     "COPY (SELECT id FROM users) TO '/dev/null'",
     "COPY orders (id, user_id, total) FROM '/dev/null'",

@@ -144,9 +144,11 @@ def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
 def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequence() -> None:
     text = "SET lock_timeout = '1s';\nINSERT INTO audit (action) SELECT 'x' FROM users;\n"
     text += "INSERT INTO schema_migrations (version) VALUES ('1');\nINSERT INTO audit (id, action) VALUES (1, 'y');\n"
+    text += "INSERT INTO flags (key, enabled) VALUES ('x', true);\n"  # VALUES seed a lookup table as often
     reports = lint_text(text, "s.sql")
     assert [{lock.relation for lock in r.locks} for r in reports[1:]] == [
         {"audit", "audit_id_seq", "users"},
         {"schema_migrations"},
         {"audit"},
+        {"flags"},
     ]
