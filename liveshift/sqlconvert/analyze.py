@@ -9,13 +9,21 @@ Facts are measured against PostgreSQL by tests/integration/test_lint_facts.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import ConstrType, DropBehavior, ObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TableLikeOption
 
-from liveshift.sqlconvert.analyze_alter import alter_cmd, alter_index, assumed_default_scan, constraint
+from liveshift.sqlconvert.analyze_alter import (
+    alter_cmd,
+    alter_index,
+    assumed_default_scan,
+    constraint,
+    default_of,
+    default_sequences,
+)
 from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
 from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
@@ -30,7 +38,13 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
     table = rel(node.relation)
     if node.objtype == ObjectType.OBJECT_SEQUENCE:
         return [s.on(SRE, (table,), [])]
-    return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+    if node.objtype == ObjectType.OBJECT_TYPE:  # ALTER TYPE … ADD/DROP ATTRIBUTE: a composite type, no table
+        return [_quiet()]
+    s.only = not node.relation.inh
+    try:
+        return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+    finally:
+        s.only = False
 
 
 def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
@@ -42,7 +56,10 @@ def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
     if node.relation is None:
         return [_quiet()]
     codes = {ObjectType.OBJECT_COLUMN: ["renaming-column"], ObjectType.OBJECT_TABLE: ["renaming-table"]}
-    return [s.on(AE, (rel(node.relation),), codes.get(kind, []))]
+    table = rel(node.relation)
+    # a column's (or a constraint's) new name reaches every partition
+    tables = s.with_partitions(table) if kind != ObjectType.OBJECT_TABLE and node.relation.inh else (table,)
+    return [s.on(AE, tables, codes.get(kind, []))]
 
 
 def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
@@ -89,6 +106,9 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
             others.add(info.parent)
             if (parent := s.k.table(info.parent)) is not None and parent.default_partition:
                 others.add(parent.default_partition)
+        elif info is None and not s.k.live and (partition := _PARTITION_NAME.match(name)):
+            others.add(partition.group(1))
+            s.note(f"assumed {name} is a partition of {partition.group(1)} (by its name); --dsn reads it")
     if cascade:
         others |= {r for name in names for r in s.k.referencing(name) + s.k.dependents(name)}
     found = [s.on(AE, names, ["ban-drop-table"])]
@@ -97,8 +117,31 @@ def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding
     return found
 
 
+_RAILS_INDEX = re.compile(r"^index_(.+?)_on_")
+# a partition named for its period or as pg_partman names them: events_2024, events_2024_01, events_p2024w05
+_PARTITION_NAME = re.compile(r"^(.+?)_(?:p|y)?\d{4}(?:_?(?:w|m|q)?\d{1,2}){0,2}$")
+
+
+def index_table(s: Scope, index: str) -> str | None:
+    """The table of an index: known (the file, --schema, --dsn), or read from its name where a convention
+    says it (Rails' `index_users_on_email`, PostgreSQL's `users_pkey`, a table the file names followed by `_`);
+    None when nothing tells."""
+    name = index.split(".")[-1]
+    if name in s.k.indexes:
+        return s.k.indexes[name][0]
+    if s.k.live:
+        return None
+    rails = _RAILS_INDEX.match(name)
+    known = sorted((t for t in s.k.tables if name.startswith(f"{t}_")), key=len)
+    table = rails.group(1) if rails else name.removesuffix("_pkey") if name.endswith("_pkey") else None
+    table = table or (known[-1] if known else None)
+    if table:
+        s.note(f"assumed index {name} is on table {table} (by its name); --dsn reads it")
+    return table
+
+
 def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Finding]:
-    tables = tuple(s.k.indexes[n.split(".")[-1]][0] for n in names if n.split(".")[-1] in s.k.indexes)
+    tables = tuple(t for n in names if (t := index_table(s, n)))
     if not tables:
         s.note("the table of the index is not known; --dsn reads it")
         tables = names
@@ -107,15 +150,26 @@ def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Fi
     return [s.on(SUE if node.concurrent else AE, tables, [])]
 
 
+# the relations --dsn reads (tables, views, materialized views, foreign tables) and indexes
+_CATALOGUED = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW)
+_CATALOGUED += (ObjectType.OBJECT_FOREIGN_TABLE,)
+
+
 def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     names = tuple(_object_name(obj) for obj in node.objects or ())
     kind = node.removeType
+    if node.missing_ok and s.k.live and kind in _CATALOGUED:  # IF EXISTS: what the catalog lacks is not there
+        names = tuple(n for n in names if s.k.table(n) is not None or n.split(".")[-1] in s.k.indexes)
+        if not names:
+            return [_quiet()]
     if kind == ObjectType.OBJECT_INDEX:
         return _drop_index(s, node, names)
     if kind == ObjectType.OBJECT_TABLE:
         return _drop_table(s, names, node.behavior == DropBehavior.DROP_CASCADE)
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         tables = tuple(".".join(p.sval for p in obj[:-1]) for obj in node.objects or ())  # (table…, name)
+        if kind == ObjectType.OBJECT_TRIGGER:  # a row trigger of a partitioned table is each partition's too
+            tables = tuple(t for table in tables for t in s.with_partitions(table))
         return [s.on(AE, tables, [])]
     if kind == ObjectType.OBJECT_SCHEMA:
         return _drop_schema(s, names, node.behavior == DropBehavior.DROP_CASCADE)
@@ -147,23 +201,37 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
         if c.contype == ConstrType.CONSTR_FOREIGN:  # the referenced table, briefly: the new one is empty
             found.append(s.on(SRE, (rel(c.pktable),), []))
     if node.partbound is not None and node.inhRelations:
-        found += _partition_of(s, rel(node.inhRelations[0]), node.partbound.is_default)
+        found += _partition_of(s, rel(node.inhRelations[0]), node.partbound)
     elif node.inhRelations:
         found.append(s.on(SUE, tuple(rel(r) for r in node.inhRelations), []))
-    likes = tuple(rel(e.relation) for e in node.tableElts or () if isinstance(e, ast.TableLikeClause))
+    for col in node.tableElts or ():  # a default drawing from an existing sequence: ACCESS SHARE on it
+        if isinstance(col, ast.ColumnDef):
+            found += default_sequences(s, default_of(col), evaluated=False)
+    likes = [e for e in node.tableElts or () if isinstance(e, ast.TableLikeClause)]
     if likes:
-        found.append(s.on("ACCESS SHARE", likes, []))
+        found.append(s.on("ACCESS SHARE", tuple(rel(e.relation) for e in likes), []))
+    # INCLUDING DEFAULTS (or ALL) copies defaults drawing from sequences: ACCESS SHARE on each
+    copied = {
+        sequence
+        for e in likes
+        if e.options & TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS and (info := s.k.table(rel(e.relation)))
+        for column, sequence in info.sequences.items()
+        if column not in info.identity  # an identity's sequence is not copied (a new one is made)
+    }
+    if copied:
+        found.append(s.on("ACCESS SHARE", tuple(sorted(copied)), []))
     return found
 
 
-def _partition_of(s: Scope, parent: str, is_default: bool) -> list[Finding]:
+def _partition_of(s: Scope, parent: str, bound: ast.PartitionBoundSpec) -> list[Finding]:
     """CREATE TABLE … PARTITION OF: ACCESS EXCLUSIVE on the parent; a DEFAULT sibling is locked the same and
     scanned for rows the new partition would now hold."""
     found = [s.on(AE, (parent,), [])]
+    is_default = bound.is_default
     info = s.k.table(parent)
     default = info.default_partition if info is not None and not is_default else None
     if not default and not is_default:
-        found += assumed_default_scan(s, parent)
+        found += assumed_default_scan(s, parent, bound.strategy)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
     return found
@@ -174,8 +242,10 @@ def _reindex(s: Scope, node: ast.ReindexStmt) -> list[Finding]:
     the table wait for it too. CONCURRENTLY: SHARE UPDATE EXCLUSIVE."""
     concurrent = any(p.defname == "concurrently" for p in node.params or ())
     target = rel(node.relation) if node.relation else str(node.name)
-    index = s.k.indexes.get(target.split(".")[-1])
-    table = index[0] if index else target
+    if node.kind in (ReindexObjectType.REINDEX_OBJECT_SCHEMA, ReindexObjectType.REINDEX_OBJECT_DATABASE):
+        target = f"{target}.*" if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA else "(every table)"
+    is_index = node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX
+    table = (index_table(s, target) if is_index else None) or target
     if concurrent:
         return [s.on(SUE, (table,), [], scans=True)]
     return [s.on("SHARE", (table,), ["require-concurrent-reindex"], scans=True), s.on_index(AE, (target,))]
@@ -217,7 +287,10 @@ def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
 
 
 def _create_seq(s: Scope, node: ast.CreateSeqStmt) -> list[Finding]:
-    """OWNED BY takes ACCESS SHARE on the owning table (measured)."""
+    """OWNED BY takes ACCESS SHARE on the owning table (measured). The new sequence is nobody's traffic yet (a
+    default drawing from it later locks it, harmlessly)."""
+    if s.k.table(node.sequence.relname) is None:
+        s.k.tables[node.sequence.relname] = Table(new=True)
     for opt in node.options or ():
         if opt.defname == "owned_by" and len(opt.arg) > 1:
             return [s.on("ACCESS SHARE", (".".join(p.sval for p in opt.arg[:-1]),), [])]
@@ -294,6 +367,21 @@ def _alter_seq(s: Scope, node: ast.AlterSeqStmt) -> list[Finding]:
     return found
 
 
+def _publication(s: Scope, node: ast.CreatePublicationStmt | ast.AlterPublicationStmt) -> list[Finding]:
+    """A publication's named tables: SHARE UPDATE EXCLUSIVE on each (FOR ALL TABLES and schemas lock none)."""
+    tables = tuple(rel(o.pubtable.relation) for o in node.pubobjects or () if getattr(o, "pubtable", None) is not None)
+    return [s.on(SUE, tables, [])] if tables else [_quiet()]
+
+
+def _copy(s: Scope, node: ast.CopyStmt) -> list[Finding]:
+    """COPY … FROM writes its table (ROW EXCLUSIVE); COPY … TO reads it, or its query, whole (measured)."""
+    if node.query is not None:
+        return select(s, node.query) or [_quiet()]
+    if node.is_from:
+        return [s.on("ROW EXCLUSIVE", (rel(node.relation),), [])]
+    return [s.on("ACCESS SHARE", (rel(node.relation),), [], scans=True)]
+
+
 def _quiet() -> Finding:
     return Effect(lock="none", existing=False), []
 
@@ -306,7 +394,10 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.CreateStmt: _create_table,
     ast.ReindexStmt: _reindex,
     ast.VacuumStmt: _vacuum,
-    ast.ClusterStmt: lambda s, n: [s.on(AE, (rel(n.relation),), ["table-rewrite"], rewrites=True)],
+    ast.ClusterStmt: lambda s, n: [
+        s.on(AE, (rel(n.relation),) if n.relation else ("(every clustered table)",), ["table-rewrite"], rewrites=True)
+    ],
+    ast.CopyStmt: _copy,
     ast.TruncateStmt: _truncate,
     ast.RefreshMatViewStmt: _refresh,
     ast.LockStmt: lambda s, n: [s.on(ORDER[n.mode], tuple(rel(r) for r in n.relations), [])],
@@ -314,6 +405,12 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.UpdateStmt: dml,
     ast.DeleteStmt: dml,
     ast.InsertStmt: dml,
+    ast.MergeStmt: dml,
+    ast.CreateStatsStmt: lambda s, n: [
+        s.on(SUE, tuple(rel(r) for r in n.relations if isinstance(r, ast.RangeVar)), [])
+    ],
+    ast.CreatePublicationStmt: _publication,
+    ast.AlterPublicationStmt: _publication,
     ast.AlterDomainStmt: _alter_domain,
     ast.CreateDomainStmt: _create_domain,
     ast.GrantStmt: _grant,
@@ -326,7 +423,9 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.CreateTableAsStmt: _create_as,
     ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
-    ast.CreateTrigStmt: lambda s, n: [s.on(SRE, (rel(n.relation),), [])],
+    ast.CreateTrigStmt: lambda s, n: [
+        s.on(SRE, s.with_partitions(rel(n.relation)) if n.row else (rel(n.relation),), [])
+    ],
     ast.RuleStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])],
     ast.AlterOwnerStmt: lambda s, n: [_quiet()],
     ast.AlterObjectSchemaStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])] if n.relation else [_quiet()],
@@ -338,7 +437,15 @@ QUIET = (ast.VariableSetStmt, ast.TransactionStmt, ast.CreateFunctionStmt)
 QUIET += (ast.CreateSchemaStmt, ast.CreateEnumStmt, ast.AlterEnumStmt, ast.CompositeTypeStmt)
 QUIET += (ast.CreateExtensionStmt, ast.AlterExtensionStmt, ast.DefineStmt, ast.CreateRoleStmt, ast.AlterRoleStmt)
 QUIET += (ast.GrantRoleStmt, ast.NotifyStmt, ast.CreateRangeStmt, ast.AlterFunctionStmt)
-QUIET += (ast.AlterTypeStmt, ast.CreateStatsStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt)
+QUIET += (ast.AlterTypeStmt, ast.AlterDefaultPrivilegesStmt, ast.VariableShowStmt, ast.AlterStatsStmt)
+# …and objects outside the schema's tables, session and cursor commands: no relation lock (new foreign tables
+# are nobody's traffic yet)
+QUIET += (ast.CreateForeignServerStmt, ast.CreateUserMappingStmt, ast.CreateEventTrigStmt, ast.CreateCastStmt)
+QUIET += (ast.CreateConversionStmt, ast.CreateAmStmt, ast.CreateTransformStmt, ast.CreateTableSpaceStmt)
+QUIET += (ast.ReassignOwnedStmt, ast.DropOwnedStmt, ast.DropRoleStmt, ast.CreateSubscriptionStmt)
+QUIET += (ast.AlterSubscriptionStmt, ast.DropSubscriptionStmt, ast.CheckPointStmt, ast.DiscardStmt)
+QUIET += (ast.ListenStmt, ast.UnlistenStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.DeclareCursorStmt)
+QUIET += (ast.FetchStmt, ast.ClosePortalStmt, ast.CreateForeignTableStmt, ast.ImportForeignSchemaStmt)
 
 
 def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:

@@ -7,20 +7,23 @@ where they apply (13 to 18).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType
+from pglast.enums import ConstrType, PartitionStrategy
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
     coercible_guess,
+    constants,
     learn_column,
     learn_constraint,
     learn_validated,
     may_be_constrained_domain,
     normal_type,
+    sequences_called,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -28,7 +31,7 @@ from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
 SERIALS = {"smallserial", "serial", "serial2", "serial4", "bigserial", "serial8"}
 
 
-def _default_of(col: ast.ColumnDef) -> Any:
+def default_of(col: ast.ColumnDef) -> Any:
     for c in col.constraints or ():
         if c.contype == ConstrType.CONSTR_DEFAULT:
             return c.raw_expr
@@ -45,8 +48,15 @@ def fills_per_row(col: ast.ColumnDef) -> bool:
             return True
         if c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v":
             return True
-    default = _default_of(col)
+    default = default_of(col)
     return default is not None and is_volatile(default)
+
+
+def default_sequences(s: Scope, default: Any, evaluated: bool) -> list[Finding]:
+    """A default drawing from a sequence (`nextval('order_ref_seq')`): ACCESS SHARE on it as the default is
+    recorded, ROW EXCLUSIVE where the default is `evaluated` for the table's rows (a new column's rewrite)."""
+    names = tuple(sorted(sequences_called(default))) if default is not None else ()
+    return [s.on("ROW EXCLUSIVE" if evaluated else "ACCESS SHARE", names, [])] if names else []
 
 
 def _checks_domain(s: Scope, col: ast.ColumnDef) -> bool:
@@ -64,12 +74,13 @@ def _add_column(s: Scope, table: str, col: ast.ColumnDef) -> list[Finding]:
     per_row = fills_per_row(col) or _checks_domain(s, col)
     codes: list[str] = ["adding-field-with-default"] if per_row else []
     not_null = col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
-    if not_null and _default_of(col) is None and not per_row:
+    if not_null and default_of(col) is None and not per_row:
         codes.append("adding-required-field")
     found = [s.on(AE, s.with_partitions(table), codes, rewrites=per_row)]
+    found += default_sequences(s, default_of(col), evaluated=not s.k.is_new(table))
     for c in col.constraints or ():
         # a new column without a default holds only NULLs: PostgreSQL checks its foreign key without a scan (measured)
-        if c.contype == ConstrType.CONSTR_FOREIGN and _default_of(col) is None and not per_row:
+        if c.contype == ConstrType.CONSTR_FOREIGN and default_of(col) is None and not per_row:
             learn_constraint(s.k, table.split(".")[-1], c, col.colname)
             found.append(s.on(SRE, (table, rel(c.pktable)), [], scans=False))
             continue
@@ -82,23 +93,29 @@ def _primary_scan(s: Scope, table: str, c: ast.Constraint) -> bool:
     """ADD PRIMARY KEY USING INDEX sets its columns NOT NULL: a scan under ACCESS EXCLUSIVE unless they are."""
     index = s.k.indexes.get(c.indexname)
     info = s.k.table(table)
-    if index is None or info is None:
-        s.note(f"assumed the columns of index {c.indexname} are nullable (a NOT NULL scan)")
-        return True
-    return not set(index[1]) <= info.not_null
+    if index is not None and info is not None and (s.k.live or set(index[1]) <= set(info.columns)):
+        return not set(index[1]) <= info.not_null
+    if index is not None and index[1] == ("id",):  # the conventional serial or identity key
+        s.note(f"assumed {table}.id is NOT NULL (a serial or identity key: no scan); --dsn reads it")
+        return False
+    s.note(f"assumed the columns of index {c.indexname} are nullable (a NOT NULL scan); --dsn reads them")
+    return True
 
 
 def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) -> list[Finding]:
     validated = not c.skip_validation
     kind = c.contype
     learn_constraint(s.k, table.split(".")[-1], c)
-    if kind == ConstrType.CONSTR_CHECK:
-        return [s.on(AE, (table,), ["constraint-missing-not-valid"] if validated else [], scans=validated)]
+    if kind == ConstrType.CONSTR_CHECK:  # checked on every partition
+        codes = ["constraint-missing-not-valid"] if validated else []
+        return [s.on(AE, s.with_partitions(table), codes, scans=validated)]
     if kind == ConstrType.CONSTR_FOREIGN:
         codes = ["adding-foreign-key-constraint"] if validated else []
         if validated and not inline:
             codes.append("constraint-missing-not-valid")
-        return [s.on(SRE, (table, rel(c.pktable)), codes, scans=validated)]
+        # the validation scans the referencing table (a new one is empty: nothing to wait for) and probes the
+        # referenced one by its key
+        return [s.on(SRE, s.with_partitions(table), codes, scans=validated), s.on(SRE, (rel(c.pktable),), [])]
     if kind in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
         if c.indexname is not None:  # USING INDEX: catalog only, unless a PRIMARY KEY must set NOT NULL
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
@@ -131,7 +148,18 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     info = s.k.table(table)
     if info is not None:
         info.columns[cmd.name] = new
-    return [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    found = [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    return found + _type_change_dependents(s, table, cmd.name)
+
+
+def _type_change_dependents(s: Scope, table: str, column: str) -> list[Finding]:
+    """A column a foreign key links (referencing or referenced) gets the key rebuilt: ACCESS EXCLUSIVE on the
+    table at its other end (measured); its default's sequence is read again (ACCESS SHARE)."""
+    referencing = tuple(s.k.linked_by_key(table, column))
+    info = s.k.table(table)
+    sequence = info.sequences.get(column) if info is not None else None
+    found = [s.on(AE, referencing, [])] if referencing else []
+    return found + ([s.on("ACCESS SHARE", (sequence,), [])] if sequence else [])
 
 
 def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:
@@ -145,18 +173,42 @@ def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:
 
 def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     """SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL 12+), ACCESS EXCLUSIVE on the partition, scanned
-    unless a CHECK implies its bound; a DEFAULT partition is locked ACCESS EXCLUSIVE and scanned too."""
+    unless a validated CHECK implies its bound, and scanned to build each of the parent's indexes it lacks;
+    a DEFAULT partition is locked ACCESS EXCLUSIVE and scanned too."""
     part = rel(cmd.def_.name)
-    found = [s.on(SUE, (parent,), []), s.on(AE, (part,), ["attach-partition-scan"], scans=True)]
+    scans = not _bound_proven(s, part, cmd.def_.bound) or _builds_indexes(s, parent, part)
+    found = [s.on(SUE, (parent,), []), s.on(AE, (part,), ["attach-partition-scan"] if scans else [], scans=scans)]
     default = _default_partition(s, parent)
     if default:
         found.append(s.on(AE, (default,), ["partition-default-scan"], scans=True))
-    else:
-        found += assumed_default_scan(s, parent)
+    elif not cmd.def_.bound.is_default:  # attaching the DEFAULT partition: the parent has no other
+        found += assumed_default_scan(s, parent, cmd.def_.bound.strategy)
     info = s.k.table(part)
     if info is not None:
         info.parent = parent
     return found
+
+
+def _bound_proven(s: Scope, part: str, bound: ast.PartitionBoundSpec) -> bool:
+    """Whether a validated CHECK of the partition implies its bound, as PostgreSQL proves it before skipping the
+    scan: read as a CHECK naming every constant of the bound (`at >= '2027-01-01' AND at < '2028-01-01'` for
+    FROM ('2027-01-01') TO ('2028-01-01'); `channel IN ('sms')` for IN ('sms'))."""
+    info = s.k.table(part)
+    wanted = constants(bound)
+    if info is None or not wanted:
+        return False
+    proven = any(wanted <= values for values in info.checks.values())
+    if proven:
+        s.note(f"read a validated CHECK of {part} naming its bound's values as implying the bound (no scan)")
+    return proven
+
+
+def _builds_indexes(s: Scope, parent: str, part: str) -> bool:
+    """Whether ATTACH builds one of the parent's indexes on the partition (a scan under ACCESS EXCLUSIVE): the
+    parent has an index on columns no index of the partition has. Unknown indexes (no catalog) are assumed to
+    match: a migration that proves the bound first builds the partition's indexes first too."""
+    own = {columns for table, columns in s.k.indexes.values() if table == part.split(".")[-1]}
+    return any(t == parent.split(".")[-1] and cols not in own for t, cols in s.k.indexes.values())
 
 
 def unknown_default(s: Scope, parent: str) -> bool:
@@ -165,13 +217,19 @@ def unknown_default(s: Scope, parent: str) -> bool:
     return info is None or (not s.k.live and info.default_partition is None and not info.new)
 
 
-def assumed_default_scan(s: Scope, parent: str) -> list[Finding]:
-    """Where lint cannot tell, the hazardous case is assumed (as a nullable key or an unknown function's
-    volatility are): a DEFAULT partition, locked and scanned. Its name is not known: no relation is named."""
-    if not unknown_default(s, parent):
+def assumed_default_scan(s: Scope, parent: str, strategy: str) -> list[Finding]:
+    """Where lint cannot tell whether `parent` has a DEFAULT partition, the partitioning decides (`strategy` of
+    the new partition's bound): a hash-partitioned table cannot have one; a list-partitioned one is assumed to
+    (a catch-all for the values not listed: locked and scanned, its name unknown); a range-partitioned one is
+    assumed not to (ranges of time are created ahead, and a DEFAULT would make every one of them a scan)."""
+    if strategy == PartitionStrategy.PARTITION_STRATEGY_HASH or not unknown_default(s, parent):
         return []
-    s.note(f"assumed {parent} has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
-    return [s.on(AE, (), ["partition-default-scan"], scans=True)]
+    if strategy == PartitionStrategy.PARTITION_STRATEGY_RANGE:
+        s.note(f"assumed {parent} has no DEFAULT partition (range partitions rarely do); --dsn reads it")
+        return []
+    default = f"{parent}_default"  # its name as pg_partman and most schemas give it
+    s.note(f"assumed {parent} has a DEFAULT partition, {default} (locked ACCESS EXCLUSIVE and scanned); --dsn reads it")
+    return [s.on(AE, (default,), ["partition-default-scan"], scans=True)]
 
 
 def _default_partition(s: Scope, parent: str) -> str | None:
@@ -192,9 +250,18 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
     """Dropping a foreign key also drops its triggers on the referenced table: ACCESS EXCLUSIVE there too."""
     info = s.k.table(table)
     others: tuple[str, ...] = ()
+    if info is not None:
+        info.checks.pop(name, None)
     if info is not None and name in info.foreign_keys:
         others = tuple(sorted(info.references))
-    return [s.on(AE, (table, *others), ["ban-drop-constraint"])]
+    elif not s.k.live and (django := _DJANGO_FOREIGN_KEY.search(name)):
+        others = (django.group(1),)
+        s.note(f"assumed {name} is a foreign key referencing {others[0]} (Django's name for it); --dsn reads it")
+    return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
+
+
+# Django names a foreign key `<table>_<column>_<hash>_fk_<referenced table>_<referenced column>`
+_DJANGO_FOREIGN_KEY = re.compile(r"_[0-9a-f]{8}_fk_(.+)_id$")
 
 
 _REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
@@ -218,15 +285,18 @@ def _validate(s: Scope, table: str, name: str) -> list[Finding]:
 def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | None:
     sub = cmd.subtype
     if sub in _TRIGGERS:
-        return [s.on(SRE, (table,), [])]
+        return [s.on(SRE, s.with_partitions(table), [])]
     if sub in _REWRITES:
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
-    if sub in _SHARE_UPDATE:
-        return [s.on(SUE, (table,), [])]
+    if sub in _SHARE_UPDATE:  # a column's statistics and options reach every partition, a table's options one
+        return [s.on(SUE, s.with_partitions(table) if cmd.name else (table,), [])]
     if sub == AT.AT_ColumnDefault:
-        return [s.on(AE, (table,), [] if cmd.def_ is not None else ["ban-drop-default"])]
+        found = [s.on(AE, s.with_partitions(table), [] if cmd.def_ is not None else ["ban-drop-default"])]
+        return found + default_sequences(s, cmd.def_, evaluated=False)
     if sub == AT.AT_DropColumn:
-        return [s.on(AE, (table,), ["ban-drop-column"])]
+        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"])]
+    if sub == AT.AT_SetStorage:
+        return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
     return None

@@ -9,16 +9,34 @@ from typing import Any
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
-from liveshift.sqlconvert.knowledge import relations_read
+from liveshift.sqlconvert.knowledge import relations_used, sequences_called
 from liveshift.sqlconvert.scope import Finding, Scope, rel
+
+# the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
+# every Alembic migration ends, is a lookup); any other table is assumed keyed by `id`
+TOOL_KEYS = {
+    "alembic_version": "version_num",
+    "schema_migrations": "version",
+    "ar_internal_metadata": "key",
+    "django_migrations": "id",
+    "flyway_schema_history": "installed_rank",
+    "goose_db_version": "id",
+    "knex_migrations_lock": "index",
+}
 
 
 def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
-    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic)."""
+    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic); a
+    data-modifying WITH writes its targets, and nextval/currval/setval take ROW EXCLUSIVE on their sequence."""
     if not query:
         return []
-    names = tuple(sorted(n for n in relations_read(query) if not n.startswith("pg_") and n != exclude))
-    return [s.on("ACCESS SHARE", names, [])] if names else []
+    read, written = relations_used(query)
+    exclude = exclude.split(".")[-1]  # the target as a query names it
+    names = tuple(sorted(n for n in read - written if not n.startswith("pg_") and n != exclude))
+    # the query runs: it reads its tables (a long statement under any lock its transaction holds)
+    found = [s.on("ACCESS SHARE", names, [], scans=True)] if names else []
+    writes = tuple(sorted((written | sequences_called(query)) - {exclude}))
+    return found + ([s.on("ROW EXCLUSIVE", writes, [])] if writes else [])
 
 
 def dml(s: Scope, node: Any) -> list[Finding]:
@@ -26,8 +44,41 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     column to constants (a lookup, not a scan)."""
     target = rel(node.relation)
     scans = isinstance(node, ast.UpdateStmt | ast.DeleteStmt) and not _looked_up(s, target, node.whereClause)
-    sources = getattr(node, "selectStmt", None) or getattr(node, "fromClause", None)
-    return [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+    scans = scans or isinstance(node, ast.MergeStmt)  # a join of the target with its source
+    parts = ("withClause", "selectStmt", "fromClause", "usingClause", "whereClause", "targetList", "sourceRelation")
+    parts += ("joinCondition", "mergeWhenClauses", "returningList", "onConflictClause")
+    sources = tuple(part for name in parts if (part := getattr(node, name, None)))
+    found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+    drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
+    return found + ([s.on("ROW EXCLUSIVE", drawn, [])] if drawn else [])
+
+
+def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, ...]:
+    """The sequences an INSERT draws from (nextval: ROW EXCLUSIVE on each): those of the target's columns it
+    leaves to their defaults, where lint knows the columns (the file's CREATE TABLE, --schema, --dsn). A new
+    table's sequences are new too. Unknown, an INSERT … SELECT naming its columns but not `id` is assumed to
+    draw the conventional serial or identity key's (`orders_id_seq`): a data migration copies rows into an
+    application's table, which has one (VALUES seed lookup tables as often, keyed by a code; the migration
+    tools' own tables have none)."""
+    key = target.split(".")[-1]
+    info = s.k.table(target)
+    if info is not None and info.new:
+        return ()
+    if info is None or not (s.k.live or info.sequences or "id" in info.columns):
+        copies = node.selectStmt is not None and not node.selectStmt.valuesLists
+        if s.k.live or not copies or not node.cols or "id" in {c.name for c in node.cols} or key in TOOL_KEYS:
+            return ()
+        s.note(f"assumed {key}.id is a serial or identity key drawing from {key}_id_seq; --dsn reads the defaults")
+        return (f"{key}_id_seq",)
+    if node.cols:
+        given = {c.name for c in node.cols}
+    else:  # positional: the first columns, as many as the query or VALUES gives
+        query = node.selectStmt
+        width = len(query.valuesLists[0]) if query is not None and query.valuesLists else None
+        if query is not None and width is None and query.targetList:
+            width = len(query.targetList)
+        given = set(list(info.columns)[: width if width is not None else len(info.columns)])
+    return tuple(sorted(seq for col, seq in info.sequences.items() if col not in given))
 
 
 def _pinned(where: Any) -> set[str]:
@@ -52,7 +103,8 @@ def _looked_up(s: Scope, table: str, where: Any) -> bool:
     leading = {columns[0] for t, columns in s.k.indexes.values() if t == key and columns}
     if pinned & leading:
         return True
-    if s.k.live or "id" not in pinned:
+    column = TOOL_KEYS.get(key, "id")
+    if s.k.live or column not in pinned:
         return False
-    s.note(f"assumed {key}.id is the primary key (an index lookup, not a scan); --dsn reads the indexes")
+    s.note(f"assumed {key}.{column} is the primary key (an index lookup, not a scan); --dsn reads the indexes")
     return True

@@ -30,7 +30,11 @@ class Table:
     partitioned: bool = False  # PARTITION BY: a parent, holding no rows itself
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
+    key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
     foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
+    checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
+    sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
+    identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Knowledge:
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # index -> (table, columns)
     schemas: dict[str, set[str]] = field(default_factory=dict)  # schema -> its tables
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
+    pending_bounds: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # NOT VALID CHECKs
     reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
 
     def table(self, name: str) -> Table | None:
@@ -60,6 +65,14 @@ class Knowledge:
     def dependents(self, name: str) -> list[str]:
         """Views and materialized views reading `name` (DROP … CASCADE drops them too)."""
         return sorted(view for view, tables in self.reads.items() if _key(name) in tables)
+
+    def linked_by_key(self, name: str, column: str) -> list[str]:
+        """The tables a foreign key links to `name`.`column`: those referencing it, and those it references."""
+        key = _key(name)
+        info = self.tables.get(key)
+        out = {t for t, i in self.tables.items() if any(r == key and c == column for _, r, c in i.key_links)}
+        out |= {r for c, r, _ in (info.key_links if info else ()) if c == column}
+        return sorted(out - {key})
 
     def referencing(self, name: str) -> list[str]:
         return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
@@ -158,11 +171,35 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     if domain in k.domains:
         k.domains[domain].add(table)
     kinds = {c.contype for c in col.constraints or ()}
-    if col.is_not_null or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}:
+    serial = "serial" in domain.lower()  # serial, bigserial, smallserial: NOT NULL, as identity columns are
+    if (
+        serial
+        or col.is_not_null
+        or kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY}
+    ):
         info.not_null.add(col.colname)
+    sequence = _sequence_of(table, col, serial or ConstrType.CONSTR_IDENTITY in kinds)
+    if sequence:
+        info.sequences[col.colname] = sequence
+    if ConstrType.CONSTR_IDENTITY in kinds:
+        info.identity.add(col.colname)
     for c in col.constraints or ():
         if c.contype in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             learn_constraint(k, table, c, col.colname)
+
+
+def _sequence_of(table: str, col: ast.ColumnDef, owned: bool) -> str | None:
+    """The sequence a column's default draws from: PostgreSQL's `table_column_seq` for serial and identity
+    columns, the one named by `DEFAULT nextval('…')`."""
+    if owned:
+        return f"{table}_{col.colname}_seq"
+    for c in col.constraints or ():
+        call = c.raw_expr if c.contype == ConstrType.CONSTR_DEFAULT else None
+        if isinstance(call, ast.FuncCall) and call.funcname[-1].sval == "nextval" and call.args:
+            name = call.args[0].arg if isinstance(call.args[0], ast.TypeCast) else call.args[0]
+            if isinstance(name, ast.A_Const) and isinstance(name.val, ast.String):
+                return name.val.sval.split(".")[-1]
+    return None
 
 
 def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | None = None) -> None:
@@ -171,6 +208,10 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
     if c.contype == ConstrType.CONSTR_FOREIGN:
         info.references.add(c.pktable.relname)
         columns = [column] if column else [a.sval for a in c.fk_attrs or ()]
+        # no referenced columns named: the referenced table's primary key, `id` by convention where unknown
+        pk = k.indexes.get(f"{c.pktable.relname}_pkey", (c.pktable.relname, ("id",)))[1]
+        referenced = [a.sval for a in c.pk_attrs or ()] or list(pk)
+        info.key_links |= set(zip(columns, [c.pktable.relname] * len(columns), referenced, strict=False))
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
         info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
     elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
@@ -181,6 +222,11 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         suffix = [table, "pkey"] if c.contype == ConstrType.CONSTR_PRIMARY else [table, *keys, "key"]
         k.indexes.setdefault(c.conname or "_".join(suffix), (table, tuple(keys)))
     elif c.contype == ConstrType.CONSTR_CHECK:
+        name = c.conname or f"{table}_check"
+        if c.skip_validation:  # proves nothing (an ATTACH's bound, a NOT NULL) until validated
+            k.pending_bounds[name] = (table, constants(c.raw_expr))
+        else:
+            info.checks[name] = constants(c.raw_expr)
         column = _is_not_null_check(c.raw_expr)
         if column and c.skip_validation and c.conname:
             k.pending_checks[c.conname] = (table, column)
@@ -189,6 +235,9 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
 
 
 def learn_validated(k: Knowledge, constraint: str) -> None:
+    if constraint in k.pending_bounds:
+        table, values = k.pending_bounds.pop(constraint)
+        k.tables.setdefault(table, Table()).checks[constraint] = values
     if constraint in k.pending_checks:
         table, column = k.pending_checks.pop(constraint)
         k.tables.setdefault(table, Table()).not_null.add(column)
@@ -205,17 +254,73 @@ def _is_not_null_check(expr: object) -> str | None:
     return None
 
 
+class _Constants(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def visit_A_Const(self, ancestors: Any, node: ast.A_Const) -> None:
+        value = node.val
+        for attr in ("sval", "ival", "fval", "boolval", "bsval"):
+            if hasattr(value, attr):
+                self.values.add(str(getattr(value, attr)))
+
+
+def constants(expr: Any) -> frozenset[str]:
+    """The constants an expression or partition bound names, as written ('2027-01-01', 5, 'sms')."""
+    visitor = _Constants()
+    visitor(expr)
+    return frozenset(visitor.values)
+
+
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
 class _Relations(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.names: set[str] = set()
+        self.written: set[str] = set()  # targets of INSERT/UPDATE/DELETE/MERGE inside (a WITH's data-modifying query)
+        self.ctes: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+        if isinstance(ancestors.node, ast.IntoClause):  # SELECT … INTO creates it
+            return
         self.names.add(node.relname)
+        if ancestors.member == "relation" and isinstance(ancestors.node, _WRITES):
+            self.written.add(node.relname)
+
+    def visit_CommonTableExpr(self, ancestors: Any, node: ast.CommonTableExpr) -> None:
+        self.ctes.add(node.ctename)
+
+
+def relations_used(query: Any) -> tuple[set[str], set[str]]:
+    """The relations a query names, and those it writes (a data-modifying WITH), its WITH's names left out."""
+    visitor = _Relations()
+    visitor(query)
+    return visitor.names - visitor.ctes, visitor.written - visitor.ctes
 
 
 def relations_read(query: Any) -> set[str]:
     """The relations a query names (a view's or CREATE TABLE AS's sources: ACCESS SHARE on each)."""
-    visitor = _Relations()
-    visitor(query)
+    return relations_used(query)[0]
+
+
+class _SequenceCalls(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_FuncCall(self, ancestors: Any, node: ast.FuncCall) -> None:
+        if node.funcname[-1].sval not in ("nextval", "currval", "setval") or not node.args:
+            return
+        arg = node.args[0].arg if isinstance(node.args[0], ast.TypeCast) else node.args[0]
+        if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
+            self.names.add(arg.val.sval.split(".")[-1])
+
+
+def sequences_called(node: Any) -> set[str]:
+    """The sequences an expression or query calls nextval, currval or setval on (ROW EXCLUSIVE on each)."""
+    visitor = _SequenceCalls()
+    visitor(node)
     return visitor.names

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import psycopg
+from pglast import parse_sql
 
-from liveshift.sqlconvert.knowledge import Knowledge, Table
+from liveshift.sqlconvert.knowledge import Knowledge, Table, constants
 
 _SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 _TABLES = f"""
@@ -18,12 +19,20 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
 """
 _COLUMNS = """
-SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname,
+       a.attidentity <> '',
+       pg_get_serial_sequence(a.attrelid::regclass::text, a.attname),
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
 """
+# a default drawing from a sequence that is not the column's own: `nextval('order_ref_seq'::regclass)`
+_NEXTVAL = re.compile(r"""^nextval\('(?:[^'.]+\.)?"?([^'"]+)"?'::regclass\)$""")
 _CONSTRAINTS = """
-SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid)
+SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid),
+       ARRAY(SELECT a.attname FROM unnest(conkey) k JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k),
+       ARRAY(SELECT a.attname FROM unnest(confkey) k JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k)
 FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c')
 """
 _INDEXES = """
@@ -78,9 +87,16 @@ def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
 
 
 def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
-    for rel, column, typ, not_null, is_domain, typname in conn.execute(_COLUMNS, (oids,)).fetchall():
+    rows = conn.execute(_COLUMNS, (oids,)).fetchall()
+    for rel, column, typ, not_null, is_domain, typname, identity, owned, default in rows:
         table = k.tables[names[rel]]
         table.columns[column] = typ
+        if identity:
+            table.identity.add(column)
+        if owned:  # a serial's or identity's own sequence, schema-qualified
+            table.sequences[column] = owned.split(".")[-1].strip('"')
+        elif default and (match := _NEXTVAL.match(default)):
+            table.sequences[column] = match.group(1)
         if not_null:
             table.not_null.add(column)
         if is_domain:
@@ -88,10 +104,15 @@ def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str],
 
 
 def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
-    for rel, kind, name, referenced, validated, definition in conn.execute(_CONSTRAINTS, (oids,)).fetchall():
+    rows = conn.execute(_CONSTRAINTS, (oids,)).fetchall()
+    for rel, kind, name, referenced, validated, definition, columns, referenced_columns in rows:
         table = k.tables[names[rel]]
         if kind == "f":
+            target = referenced.split(".")[-1].strip('"')
             table.foreign_keys.add(name)
-            table.references.add(referenced.split(".")[-1].strip('"'))
+            table.references.add(target)
+            table.key_links |= set(zip(columns, [target] * len(columns), referenced_columns, strict=False))
         elif validated and (match := _NOT_NULL_CHECK.match(definition)):
             table.not_null.add(match.group(1))
+        elif validated:  # its constants: whether it proves a partition bound (ATTACH then skips its scan)
+            table.checks[name] = constants(parse_sql(f"ALTER TABLE t ADD {definition}"))

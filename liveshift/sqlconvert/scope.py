@@ -26,6 +26,7 @@ def rel(node: ast.RangeVar | None) -> str:
 class Scope:
     k: Knowledge = field(default_factory=Knowledge)
     notes: list[str] = field(default_factory=list)  # this statement's assumptions
+    only: bool = False  # this statement names its table with ONLY: its partitions are not reached
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -44,7 +45,9 @@ class Scope:
         return Effect(lock=lock, tables=indexes, index=True), codes or []
 
     def with_partitions(self, table: str) -> tuple[str, ...]:
-        """A partitioned table's command recurses to every partition: each is locked too."""
+        """A partitioned table's command recurses to every partition: each is locked too (not under ONLY)."""
+        if self.only:
+            return (table,)
         key = table.split(".")[-1]
         parts = sorted(name for name, info in self.k.tables.items() if info.parent == key)
         return (table, *parts)

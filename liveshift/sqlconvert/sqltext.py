@@ -62,10 +62,19 @@ def function_names(node: Any) -> list[str]:
     return visitor.names
 
 
-# functions PostgreSQL marks STABLE or IMMUTABLE that defaults commonly use: a default calling only these
-# (or none) is stored once in the catalog (PG >= 11) instead of rewriting the table
+# functions PostgreSQL marks STABLE or IMMUTABLE (every overload, pg_proc.provolatile on 18) that defaults
+# commonly use: a default calling only these (or none) is stored once in the catalog (PG >= 11) instead of
+# rewriting the table. `AT TIME ZONE` is timezone(), `EXTRACT` extract(): `(now() AT TIME ZONE 'utc')` and
+# `timezone('utc', now())` are SQLAlchemy's usual server defaults.
 _NOT_VOLATILE = {"now", "lower", "upper", "length", "concat", "to_char", "to_timestamp", "jsonb_build_object"}
 _NOT_VOLATILE |= {"json_build_object", "array_length", "abs", "round", "trim", "btrim", "make_interval"}
+_NOT_VOLATILE |= {"timezone", "extract", "date_part", "date_trunc", "date_bin", "age", "current_setting"}
+_NOT_VOLATILE |= {"transaction_timestamp", "statement_timestamp", "make_date", "make_timestamp", "make_timestamptz"}
+_NOT_VOLATILE |= {"to_date", "to_number", "to_json", "to_jsonb", "json_build_array", "jsonb_build_array"}
+_NOT_VOLATILE |= {"concat_ws", "format", "replace", "substring", "substr", "left", "right", "lpad", "rpad"}
+_NOT_VOLATILE |= {"ltrim", "rtrim", "initcap", "split_part", "regexp_replace", "md5", "sha256", "encode"}
+_NOT_VOLATILE |= {"decode", "floor", "ceil", "trunc", "mod", "power", "sqrt", "array_to_string", "string_to_array"}
+_NOT_VOLATILE |= {"current_database", "current_schema", "justify_interval", "jsonb_set", "array_fill"}
 
 
 def is_volatile(expression: Any) -> bool:

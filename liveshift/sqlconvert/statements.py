@@ -59,8 +59,26 @@ def _first_token(tokens: list[Any], start: int, end: int) -> int:
     return start
 
 
+def without_psql_commands(text: str) -> str:
+    """`text` with psql's meta-commands (`\\set ON_ERROR_STOP on`, `\\echo …`: a backslash outside a string, comment
+    or dollar quote, to the end of its line) blanked, as psql itself never sends them to the server; same length,
+    so lines and offsets stay those of the file."""
+    try:
+        starts = [t.start for t in parser.scan(text) if t.name == "ASCII_92"]
+    except ParseError:  # unscannable: the parse below names the error
+        return text
+    chars = list(text)
+    for start in starts:
+        end = text.find("\n", start)
+        for i in range(start, end if end >= 0 else len(text)):
+            chars[i] = " "
+    return "".join(chars)
+
+
 def split_sql(text: str, file: str) -> list[Statement]:
-    """Every statement of `text` (PostgreSQL's grammar); a syntax error names the file and its line."""
+    """Every statement of `text` (PostgreSQL's grammar; psql meta-commands skipped); a syntax error names the
+    file and its line."""
+    text = without_psql_commands(text)
     try:  # pglast's locations (statements and tokens) count characters of `text`
         raw = parse_sql(text)
         tokens = list(parser.scan(text))

@@ -1,6 +1,7 @@
 """liveshift lint and squawk scored against PostgreSQL on a fresh corpus (files no other test uses):
-tests/data/lint_corpus_fresh (`fresh`) or tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
-lint's rules).
+tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
+lint's rules) or tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
+its files name `public.orders`, so it runs in the schema `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -8,14 +9,16 @@ then run for real; inside, the statements run in one transaction, so a lock take
 file is dangerous when one of its statements rewrites a table the setup made, or scans one while the
 transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic.
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
-documentation), block no traffic, and are left out of the lock comparison.
+documentation), block no traffic, and are left out of the lock comparison. psql meta-commands (`\\set`) are
+skipped, as psql never sends them. Statements are told apart by line and by their order on it (Django writes
+`ALTER …; SET CONSTRAINTS …;` on one line).
 
 Scored per file: lint's verdict on the file alone, with `_setup.sql` as its --schema, and with --dsn (a
 finding other than those about breaking clients and the blanket require-lock-timeout: pg_truth.NOT_MEASURED),
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3]` prints the scores docs/lint.md carries.
 """
 
 from __future__ import annotations
@@ -30,12 +33,27 @@ from pglast import ast
 from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import read_sql
-from tests.harness.pg_truth import _LOCKS, _RELATIONS, _SCANS, MODES, ORDER, case_schema, lint_dangerous
+from tests.harness.pg_truth import (
+    _LOCKS,
+    _RELATIONS,
+    _SCANS,
+    MODES,
+    ORDER,
+    blocks_traffic,
+    case_schema,
+    lint_dangerous,
+)
 from tests.harness.squawk_agreement import NOT_COMPARED, squawk_findings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 # the corpora: the first (71 files), and a second written later by someone who had not read lint's rules
-CORPORA = {"fresh": DATA / "lint_corpus_fresh", "fresh2": DATA / "lint_corpus_fresh2"}
+CORPORA = {
+    "fresh": DATA / "lint_corpus_fresh",
+    "fresh2": DATA / "lint_corpus_fresh2",
+    "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
+}
+# the schema a corpus runs in when its files name one (default: a random schema of its own)
+SCHEMAS = {"fresh3": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -51,12 +69,29 @@ SQUAWK_NOT_MEASURED = {
     "ban-drop-constraint",
     "require-lock-timeout",
     "require-enum-value-ordering",  # where a new enum value sorts: not a lock
+    "ban-drop-view",  # drops and renames break clients, as lint's ban-drop-table and renaming-* do
+    "ban-drop-schema",
+    "ban-drop-function",
+    "renaming-object",
 }
+
+
+Key = tuple[int, int]  # a statement's first line, and its order among the statements starting on that line
+
+
+def keyed(lines: list[int]) -> list[Key]:
+    """Each statement's key, from the first lines of a file's statements in order."""
+    seen: dict[int, int] = {}
+    out = []
+    for line in lines:
+        seen[line] = seen.get(line, -1) + 1
+        out.append((line, seen[line]))
+    return out
 
 
 @dataclass
 class StatementTruth:
-    line: int
+    key: Key
     locks: dict[str, str] | None  # pre-existing relation -> mode it took (None: not compared)
     dangerous: bool
 
@@ -77,9 +112,20 @@ class FileScore:
     mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
 
 
-def _concurrent(node: object) -> bool:
-    return bool(getattr(node, "concurrent", False)) or (
-        isinstance(node, ast.ReindexStmt) and any(e.defname == "concurrently" for e in node.params or ())
+def _outside_transaction(node: object) -> bool:
+    """Whether the statement cannot run in a transaction block: CONCURRENTLY (REFRESH … CONCURRENTLY can, and
+    is measured), including `DETACH PARTITION … CONCURRENTLY`, and VACUUM."""
+    if isinstance(node, ast.RefreshMatViewStmt):
+        return False
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return True
+    detach = isinstance(node, ast.AlterTableStmt) and any(
+        isinstance(getattr(cmd, "def_", None), ast.PartitionCmd) and cmd.def_.concurrent for cmd in node.cmds or ()
+    )
+    return (
+        detach
+        or bool(getattr(node, "concurrent", False))
+        or (isinstance(node, ast.ReindexStmt) and any(e.defname == "concurrently" for e in node.params or ()))
     )
 
 
@@ -103,6 +149,14 @@ def _state(
     return relations, scans, held
 
 
+def _rewritten(before: Relations, after: Relations, setup_names: set[str]) -> bool:
+    """Whether a table or materialized view the setup made got a new relfilenode (a rewrite)."""
+    return any(
+        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
+        for oid, (name, kind, node) in before.items()
+    )
+
+
 def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_before: dict[str, str]) -> tuple:
     """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
     dangerous given every lock the transaction holds."""
@@ -110,28 +164,29 @@ def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_befor
     conn.execute(text)
     after, scans_after, held = _state(conn, before)
     held = {n: m for n, m in held.items() if n in setup_names}
-    rewritten = any(
-        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
-        for oid, (name, kind, node) in before.items()
-    )
+    rewritten = _rewritten(before, after, setup_names)
     scanned = any(
         before[oid][0] in setup_names and n > scans_before.get(oid, 0)
         for oid, n in scans_after.items()
         if oid in before
     )
-    blocking = any(ORDER.index(m) >= ORDER.index("SHARE") for m in held.values())
+    kinds = {name: kind for name, kind, _ in after.values()}
+    blocking = any(blocks_traffic(kinds.get(n, "r"), m) for n, m in held.items())
     own = {n: m for n, m in held.items() if n not in held_before}
     return own, held, rewritten or (scanned and blocking)
 
 
-def measure_file(conn: psycopg.Connection, path: Path) -> tuple[list[StatementTruth], list[StatementReport]]:
+def measure_file(
+    conn: psycopg.Connection, path: Path, schema: str | None = None
+) -> tuple[list[StatementTruth], list[StatementReport]]:
     """What PostgreSQL does for each statement, and lint's reports with the setup's catalog (as --dsn reads it)."""
     out: list[StatementTruth] = []
-    with case_schema(conn, (path.parent / "_setup.sql").read_text()):
+    with case_schema(conn, (path.parent / "_setup.sql").read_text(), schema):
         informed = lint_file(str(path), load(conn.info.dsn))
         setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
-        block: list[tuple[int, str]] | None = None
-        for stmt in read_sql(str(path)):
+        block: list[tuple[Key, str]] | None = None
+        statements = read_sql(str(path))
+        for stmt, key in zip(statements, keyed([s.line for s in statements]), strict=True):
             node = stmt.node
             if isinstance(node, ast.TransactionStmt):
                 if node.kind.name == "TRANS_STMT_BEGIN":
@@ -140,74 +195,97 @@ def measure_file(conn: psycopg.Connection, path: Path) -> tuple[list[StatementTr
                     out += _run_block(conn, block or [], setup_names)
                     block = None
             elif block is not None:
-                block.append((stmt.line, stmt.text))
-            elif _concurrent(node):
-                conn.execute(stmt.text)
-                out.append(StatementTruth(stmt.line, None, False))
+                block.append((key, stmt.text))
+            elif _outside_transaction(node):
+                out.append(_run_outside(conn, key, stmt.text, setup_names))
             else:
-                out += _run_block(conn, [(stmt.line, stmt.text)], setup_names)
+                out += _run_block(conn, [(key, stmt.text)], setup_names)
     return out, informed
 
 
-def _run_block(conn: psycopg.Connection, block: list[tuple[int, str]], setup_names: set[str]) -> list[StatementTruth]:
+def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup_names: set[str]) -> StatementTruth:
+    """A statement that cannot run in a transaction block: its locks cannot be read while it runs (not
+    compared); dangerous when it rewrites a table (VACUUM FULL: under ACCESS EXCLUSIVE). CONCURRENTLY and plain
+    VACUUM block no traffic (SHARE UPDATE EXCLUSIVE)."""
+    before = _state(conn)[0]
+    conn.execute(text)
+    after = _state(conn)[0]
+    rewritten = _rewritten(before, after, setup_names)
+    return StatementTruth(key, None, rewritten)
+
+
+def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup_names: set[str]) -> list[StatementTruth]:
     out, held = [], {}
     with conn.transaction():
-        for line, text in block:
+        for key, text in block:
             own, held, dangerous = _step(conn, text, setup_names, held)
-            out.append(StatementTruth(line, own, dangerous))
+            out.append(StatementTruth(key, own, dangerous))
     return out
 
 
-def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict]) -> FileScore:
+def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict], schema: str | None = None) -> FileScore:
     try:
-        measured, informed = measure_file(conn, path)
-        truths = {t.line: t for t in measured}
+        measured, informed_reports = measure_file(conn, path, schema)
+        truths = {t.key: t for t in measured}
     except psycopg.Error as exc:
         raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
-    reports = [r for r in lint_file(str(path)) if r.line in truths]
-    schema = [r for r in lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))) if r.line in truths]
+    reports = _measured(lint_file(str(path)), truths)
+    learned = _measured(lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))), truths)
+    informed = _measured(informed_reports, truths)
     rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
     score = FileScore(
         path.name,
         truth=any(t.dangerous for t in truths.values()),
-        liveshift=any(lint_dangerous(r) for r in reports),
+        liveshift=any(lint_dangerous(r) for _, r in reports),
         squawk=bool(rules),
-        with_catalog=any(lint_dangerous(r) for r in informed if r.line in truths),
-        with_schema=any(lint_dangerous(r) for r in schema),
+        with_catalog=any(lint_dangerous(r) for _, r in informed),
+        with_schema=any(lint_dangerous(r) for _, r in learned),
         squawk_rules=rules,
     )
-    for report in reports:
-        truth = truths[report.line]
+    for key, report in reports:
+        truth = truths[key]
         if truth.locks is None:
             continue
         score.lock_compared += 1
-        if _locks(report, truths) == truth.locks:
+        if _locks(report, key, truths, schema) == truth.locks:
             score.lock_matches += 1
         else:
-            score.mismatched.append(f"{report.line}: lint {_locks(report, truths)} postgres {truth.locks}")
-    score.informed_lock_matches = _lock_matches(informed, truths)
-    score.schema_lock_matches = _lock_matches(schema, truths)
+            mine = _locks(report, key, truths, schema)
+            score.mismatched.append(f"{report.line}: lint {mine} postgres {truth.locks}")
+    score.informed_lock_matches = _lock_matches(informed, truths, schema)
+    score.schema_lock_matches = _lock_matches(learned, truths, schema)
     return score
 
 
-def _lock_matches(reports: list[StatementReport], truths: dict[int, StatementTruth]) -> int:
-    return sum(
-        _locks(r, truths) == truths[r.line].locks
-        for r in reports
-        if r.line in truths and truths[r.line].locks is not None
-    )
+def _measured(reports: list[StatementReport], truths: dict[Key, StatementTruth]) -> list[tuple[Key, StatementReport]]:
+    """lint's reports by statement key, those PostgreSQL measured (not BEGIN/COMMIT)."""
+    return [(k, r) for k, r in zip(keyed([r.line for r in reports]), reports, strict=True) if k in truths]
 
 
-def _locks(report: StatementReport, truths: dict[int, StatementTruth]) -> dict[str, str]:
+def _lock_matches(
+    reports: list[tuple[Key, StatementReport]], truths: dict[Key, StatementTruth], schema: str | None
+) -> int:
+    return sum(_locks(r, k, truths, schema) == truths[k].locks for k, r in reports if truths[k].locks is not None)
+
+
+def _locks(report: StatementReport, key: Key, truths: dict[Key, StatementTruth], schema: str | None) -> dict[str, str]:
     """lint's lock per relation; inside a transaction, a relation an earlier statement locked only where this
     statement is the one PostgreSQL shows taking it."""
-    mine = {lock.relation: lock.mode for lock in report.locks if not lock.index}
-    own = truths[report.line].locks or {}
-    return {n: m for n, m in mine.items() if n in own or not _locked_earlier(truths, report.line, n)}
+    mine = {_measured_name(lock.relation, schema): lock.mode for lock in report.locks if not lock.index}
+    mine.pop(None, None)
+    own = truths[key].locks or {}
+    return {n: m for n, m in mine.items() if n in own or not _locked_earlier(truths, key, n)}
 
 
-def _locked_earlier(truths: dict[int, StatementTruth], line: int, relation: str) -> bool:
-    return any(t.locks and relation in t.locks for ln, t in truths.items() if ln < line)
+def _measured_name(relation: str, schema: str | None) -> str | None:
+    """lint's name for a relation as the measure knows it: unqualified in the corpus's schema (`public.orders`
+    is `orders`); None for another schema's, which the measure does not see (PostgreSQL shows none there)."""
+    qualifier, _, name = relation.rpartition(".")
+    return name if not qualifier or qualifier == schema else None
+
+
+def _locked_earlier(truths: dict[Key, StatementTruth], key: Key, relation: str) -> bool:
+    return any(t.locks and relation in t.locks for k, t in truths.items() if k < key)
 
 
 def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
@@ -217,7 +295,7 @@ def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
         by_file.setdefault(Path(finding["file"]).name, []).append(finding)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        return [score_file(conn, path, by_file.get(path.name, [])) for path in files]
+        return [score_file(conn, path, by_file.get(path.name, []), SCHEMAS.get(corpus)) for path in files]
 
 
 def summary(scores: list[FileScore]) -> str:

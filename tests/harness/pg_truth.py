@@ -50,6 +50,7 @@ class Truth:
     index_locks: dict[str, str] = field(default_factory=dict)
     rewritten: set[str] = field(default_factory=set)
     scanned: set[str] = field(default_factory=set)
+    kinds: dict[str, str] = field(default_factory=dict)  # relation -> relkind
 
     @property
     def lock(self) -> str:
@@ -58,12 +59,19 @@ class Truth:
     @property
     def blocking_lock(self) -> bool:
         """Whether a lock conflicts with application writes (or, on a view or matview, its reads)."""
-        return any(ORDER.index(mode) >= ORDER.index("SHARE") for mode in self.locks.values())
+        return any(blocks_traffic(self.kinds.get(name, "r"), mode) for name, mode in self.locks.items())
 
     @property
     def dangerous(self) -> bool:
         """A rewrite, or a scan while holding a lock that blocks application traffic."""
         return bool(self.rewritten) or (bool(self.scanned) and self.blocking_lock)
+
+
+def blocks_traffic(kind: str, mode: str) -> bool:
+    """Whether `mode` on a relation of `kind` blocks its traffic: writes on a table (SHARE or stronger), reads on
+    a view or materialized view, which take no writes (only ACCESS EXCLUSIVE: REFRESH … CONCURRENTLY's
+    EXCLUSIVE lets them be read)."""
+    return ORDER.index(mode) >= ORDER.index("ACCESS EXCLUSIVE" if kind in "vm" else "SHARE")
 
 
 def _strongest(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -75,9 +83,13 @@ def _strongest(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 @contextmanager
-def case_schema(conn: psycopg.Connection, setup: str) -> Iterator[str]:
-    """A fresh schema of `conn` (autocommit) on the search path, with `setup` run (committed) in it."""
-    schema = f"truth_{uuid.uuid4().hex[:10]}"
+def case_schema(conn: psycopg.Connection, setup: str, name: str | None = None) -> Iterator[str]:
+    """A fresh schema of `conn` (autocommit) on the search path, with `setup` run (committed) in it. `name`: the
+    schema's own name instead of a random one (`public`, for files that name their tables `public.orders`): made
+    anew, and left empty after, as a fresh database has it."""
+    schema = name or f"truth_{uuid.uuid4().hex[:10]}"
+    if name:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
         conn.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(schema)))
@@ -87,6 +99,8 @@ def case_schema(conn: psycopg.Connection, setup: str) -> Iterator[str]:
     finally:
         conn.execute("RESET search_path")
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        if name:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 
 
 def measure(conn: psycopg.Connection, setup: str, statement: str) -> Truth:
@@ -106,6 +120,7 @@ def measure_statement(conn: psycopg.Connection, statement: str) -> Truth:
     truth = Truth()
     pairs = [(before[oid][0], MODES[mode], before[oid][1]) for oid, mode in held if oid in before]
     truth.locks = _strongest([(name, mode) for name, mode, kind in pairs if kind in TRAFFIC_KINDS])
+    truth.kinds = {name: kind for name, _, kind in pairs}
     truth.index_locks = _strongest([(name, mode) for name, mode, kind in pairs if kind == "i"])
     truth.rewritten = {
         name for oid, (name, kind, node) in before.items() if kind in "rm" and after.get(oid, node) != node and node

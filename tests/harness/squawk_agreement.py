@@ -29,6 +29,7 @@ NOT_COMPARED = {
     "prefer-bigint-over-smallint",
     "prefer-text-field",
     "prefer-timestamptz",
+    "prefer-timestamp-tz",  # its name in squawk 2.x
     "ban-char-field",
 }
 

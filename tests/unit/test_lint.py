@@ -9,7 +9,7 @@ import pytest
 
 from liveshift.cli.main import main
 from liveshift.sqlconvert.lint import lint_text
-from liveshift.sqlconvert.statements import SqlInputError
+from liveshift.sqlconvert.statements import SqlInputError, split_sql
 
 
 def one(sql: str) -> tuple[str, bool, bool, list[str]]:
@@ -114,3 +114,41 @@ def test_non_ascii_text_keeps_statements_and_lines_whole() -> None:
     ]
     with pytest.raises(SqlInputError, match=r"^t.sql:3: syntax error"):
         lint_text("-- ☕☕☕\n\nALTER TABLEX t", "t.sql")
+
+
+def test_psql_meta_commands_are_skipped_as_psql_never_sends_them() -> None:
+    text = "\\set ON_ERROR_STOP on\nSELECT '\\x';\n\\echo done\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n"
+    text += "\\not a meta-command inside a body\nSELECT 1$$;\n"
+    statements = split_sql(text, "m.sql")
+    assert [(s.kind, s.line) for s in statements] == [("SelectStmt", 2), ("CreateFunctionStmt", 4)]
+    assert statements[0].text == "SELECT '\\x'" and "\\not a meta-command" in statements[1].text
+
+
+def test_the_table_of_an_unknown_index_is_read_from_rails_and_postgresql_names() -> None:
+    text = "SET lock_timeout = '1s';\nDROP INDEX \"index_users_on_email\";\nDROP INDEX orders_pkey;\n"
+    reports = lint_text(text, "i.sql")
+    assert [[(lock.relation, lock.mode) for lock in r.locks] for r in reports[1:]] == [
+        [("users", "ACCESS EXCLUSIVE")],
+        [("orders", "ACCESS EXCLUSIVE")],
+    ]
+    assert reports[1].assumed == ["assumed index index_users_on_email is on table users (by its name); --dsn reads it"]
+
+
+def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
+    # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
+    text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
+    text += "INSERT INTO s SELECT id FROM organizations;\nCOMMIT;\n"
+    assert [f.code for f in lint_text(text, "t.sql")[3].findings] == ["holding-lock-in-transaction"]
+
+
+def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequence() -> None:
+    text = "SET lock_timeout = '1s';\nINSERT INTO audit (action) SELECT 'x' FROM users;\n"
+    text += "INSERT INTO schema_migrations (version) VALUES ('1');\nINSERT INTO audit (id, action) VALUES (1, 'y');\n"
+    text += "INSERT INTO flags (key, enabled) VALUES ('x', true);\n"  # VALUES seed a lookup table as often
+    reports = lint_text(text, "s.sql")
+    assert [{lock.relation for lock in r.locks} for r in reports[1:]] == [
+        {"audit", "audit_id_seq", "users"},
+        {"schema_migrations"},
+        {"audit"},
+        {"flags"},
+    ]

@@ -54,11 +54,32 @@ def test_partition_of_a_parent_with_a_default_partition_scans_it() -> None:
     assert [(lock.relation, lock.mode) for lock in report.locks] == [("ev_2025", "ACCESS EXCLUSIVE")]
     assert [f.code for f in report.findings] == ["attach-partition-scan"]
     existing = "SET lock_timeout = '1s';\n" + text.split("\n", 3)[3]
-    unknown = lint_text(existing, "p.sql")[1]  # the hazardous case is assumed, and said
-    assert unknown.assumed == [
-        "assumed ev has a DEFAULT partition (locked ACCESS EXCLUSIVE and scanned); --dsn reads it"
+    # unknown: a range-partitioned parent is assumed to have no DEFAULT partition, a list-partitioned one to
+    # have one (the hazardous case), a hash-partitioned one cannot; each said
+    unknown = lint_text(existing, "p.sql")[1]
+    assert unknown.assumed == ["assumed ev has no DEFAULT partition (range partitions rarely do); --dsn reads it"]
+    assert [f.code for f in unknown.findings] == ["attach-partition-scan"]
+    listed = lint_text("SET lock_timeout = '1s';\nALTER TABLE ev ATTACH PARTITION ev_us FOR VALUES IN ('us');", "p.sql")
+    assert listed[1].assumed == [
+        "assumed ev has a DEFAULT partition, ev_default (locked ACCESS EXCLUSIVE and scanned); --dsn reads it"
     ]
-    assert [f.code for f in unknown.findings] == ["attach-partition-scan", "partition-default-scan"]
+    assert ("ev_default", "ACCESS EXCLUSIVE") in [(lock.relation, lock.mode) for lock in listed[1].locks]
+    assert [f.code for f in listed[1].findings] == ["attach-partition-scan", "partition-default-scan"]
+    hashed = "SET lock_timeout = '1s';\nCREATE TABLE ev_0 PARTITION OF ev FOR VALUES WITH (MODULUS 4, REMAINDER 0);"
+    assert lint_text(hashed, "p.sql")[1].findings == [] and lint_text(hashed, "p.sql")[1].assumed == []
+
+
+def test_attach_of_a_partition_whose_validated_check_proves_its_bound_does_not_scan_it() -> None:
+    text = "SET lock_timeout = '1s';\n"
+    text += "ALTER TABLE ev_27 ADD CONSTRAINT b CHECK (at >= '2027-01-01' AND at < '2028-01-01') NOT VALID;\n"
+    attach = "ALTER TABLE ev ATTACH PARTITION ev_27 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n"
+    # NOT VALID proves nothing; validated, the bound is proven
+    assert "attach-partition-scan" in [f.code for f in lint_text(text + attach, "p.sql")[2].findings]
+    validated = text + "ALTER TABLE ev_27 VALIDATE CONSTRAINT b;\n" + attach
+    assert lint_text(validated, "p.sql")[3].findings == []
+    # …unless the parent has an index the partition lacks: ATTACH builds it, a scan under ACCESS EXCLUSIVE
+    indexed = "CREATE TABLE ev (at date) PARTITION BY RANGE (at);\nCREATE INDEX ev_at ON ev (at);\n" + validated
+    assert [f.code for f in lint_text(indexed, "p.sql")[5].findings] == ["attach-partition-scan"]
 
 
 @pytest.fixture
@@ -94,3 +115,14 @@ def test_json_format_lists_every_relation_lock(hazard: Path, capsys: pytest.Capt
 def test_unreachable_catalog_exits_2(hazard: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--dsn", "host=127.0.0.1 port=1 connect_timeout=2", str(hazard)]) == 2
     assert "--dsn: cannot read the catalog" in capsys.readouterr().err
+
+
+def test_partitions_and_foreign_keys_are_read_from_their_conventional_names() -> None:
+    text = "SET lock_timeout = '1s';\nDROP TABLE events_2023;\nDROP TABLE order_items;\n"
+    text += 'ALTER TABLE "accounts" DROP CONSTRAINT "accounts_organization_id_4b3c2a1f_fk_organizations_id";\n'
+    reports = lint_text(text, "n.sql")
+    assert [[lock.relation for lock in r.locks] for r in reports[1:]] == [
+        ["events", "events_2023"],
+        ["order_items"],
+        ["accounts", "organizations"],
+    ]

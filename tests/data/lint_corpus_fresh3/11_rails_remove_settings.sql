@@ -1,0 +1,4 @@
+BEGIN;
+ALTER TABLE "accounts" DROP COLUMN "settings";
+INSERT INTO "schema_migrations" ("version") VALUES ('20250501090000') RETURNING "version";
+COMMIT;

@@ -1,0 +1,6 @@
+BEGIN;
+--
+-- Alter field quantity on orderitem
+--
+ALTER TABLE "order_items" ALTER COLUMN "quantity" DROP NOT NULL;
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER TABLE sessions ADD COLUMN nonce uuid NOT NULL DEFAULT gen_random_uuid();
