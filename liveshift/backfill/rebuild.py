@@ -2,11 +2,13 @@
 
 Every backfilled row is a non-HOT update, so each index the table had gets a second entry per row. Free-space
 reuse (reclaim.py) keeps an index whose order is not the walk's near its size: its leaves get a few entries per
-batch, and the VACUUMs between batches remove the dead ones. The index the walk follows (the key's) and any in
-the same order get all of a batch's new entries on the same leaves while the old versions are still the batch's
-own, not dead, so PostgreSQL's bottom-up deletion cannot make room and the leaves split: they end at about 2x
-(measured in docs/benchmark.md; only batches smaller than a leaf's free space, ~30 int keys, avoid it, at half
-the speed). A rebuild brings such an index back to a fresh build's size.
+batch, and the VACUUMs between batches remove the dead ones. The index the walk follows (the key's) keeps its
+size too while the batches' key runs are spread over it (keyset.py); walked by consecutive keys (`spread` 1), it
+and any index in the same order get all of a batch's new entries on the same leaves while the old versions are
+still the batch's own, not dead, so PostgreSQL's bottom-up deletion cannot make room and the leaves split: they
+end at about 2x (measured in docs/benchmark.md). An index expand built on a new column fills from all NULL as the
+backfill goes, and grows likewise. A rebuild brings such an index back to a fresh build's size; an index that
+stayed within the threshold is left alone.
 
 Which: each btree index the catalog snapshot (read before expand) lists on a backfilled table, valid then, on
 columns contract keeps (an index on a changed column's old one goes with it), whose
