@@ -338,34 +338,38 @@ def test_interruptions_while_blue_and_green_write(dsn: str, users: psycopg.Conne
     assert by_side.get("g", 0) > 0
 
 
+KEY_SETUPS = [
+    (
+        # composite key; tenants interleave so keyset order is (tenant, seq), not insertion order
+        "CREATE TABLE users (tenant int, seq int, email text NOT NULL, PRIMARY KEY (tenant, seq));"
+        "INSERT INTO users SELECT g % 7, g, 'T' || g || '@X.Org' FROM generate_series(1, 1500) g",
+        ("tenant", "seq"),
+        "SELECT tenant, seq FROM users",
+    ),
+    (
+        # text key with case, spaces, quotes, unicode and digits that sort differently as numbers
+        "CREATE TABLE users (code text PRIMARY KEY, email text NOT NULL);"
+        "INSERT INTO users SELECT (ARRAY['a', 'B', 'é', 'z z', 'x''y', '10', '9'])[1 + g % 7] || g, "
+        "'Code' || g || '@X.Org' FROM generate_series(1, 1500) g",
+        ("code",),
+        "SELECT code FROM users",
+    ),
+    (
+        # no primary key: a unique index over NOT NULL columns serves as the key
+        "CREATE TABLE users (ext text NOT NULL, n int NOT NULL, email text NOT NULL);"
+        "CREATE UNIQUE INDEX users_ext_n ON users (ext, n);"
+        "INSERT INTO users SELECT md5(g::text), g % 3, 'U' || g || '@X.Org' FROM generate_series(1, 1500) g",
+        ("ext", "n"),
+        "SELECT ext, n FROM users",
+    ),
+]
+KEY_IDS = ["composite", "text", "unique-not-null"]
+
+
 @pytest.mark.parametrize(
     ("setup", "key", "keys"),
-    [
-        (
-            # composite key; tenants interleave so keyset order is (tenant, seq), not insertion order
-            "CREATE TABLE users (tenant int, seq int, email text NOT NULL, PRIMARY KEY (tenant, seq));"
-            "INSERT INTO users SELECT g % 7, g, 'T' || g || '@X.Org' FROM generate_series(1, 1500) g",
-            ("tenant", "seq"),
-            "SELECT tenant, seq FROM users",
-        ),
-        (
-            # text key with case, spaces, quotes, unicode and digits that sort differently as numbers
-            "CREATE TABLE users (code text PRIMARY KEY, email text NOT NULL);"
-            "INSERT INTO users SELECT (ARRAY['a', 'B', 'é', 'z z', 'x''y', '10', '9'])[1 + g % 7] || g, "
-            "'Code' || g || '@X.Org' FROM generate_series(1, 1500) g",
-            ("code",),
-            "SELECT code FROM users",
-        ),
-        (
-            # no primary key: a unique index over NOT NULL columns serves as the key
-            "CREATE TABLE users (ext text NOT NULL, n int NOT NULL, email text NOT NULL);"
-            "CREATE UNIQUE INDEX users_ext_n ON users (ext, n);"
-            "INSERT INTO users SELECT md5(g::text), g % 3, 'U' || g || '@X.Org' FROM generate_series(1, 1500) g",
-            ("ext", "n"),
-            "SELECT ext, n FROM users",
-        ),
-    ],
-    ids=["composite", "text", "unique-not-null"],
+    KEY_SETUPS,
+    ids=KEY_IDS,
 )
 def test_non_integer_keys_resume_exactly(dsn: str, conn: psycopg.Connection, setup: str, key: tuple, keys: str) -> None:
     conn.execute(setup)
@@ -393,6 +397,35 @@ def test_non_integer_keys_resume_exactly(dsn: str, conn: psycopg.Connection, set
     assert run(dsn, name, target, throttle=fixed(128)).rows_done == 1500
     assert_all_correct(dsn, name)
     assert conn.execute(f"SELECT count(*) FROM ({keys}) k").fetchone() == (1500,)
+
+
+@pytest.mark.parametrize(("setup", "key", "keys"), KEY_SETUPS, ids=KEY_IDS)
+def test_non_integer_keys_in_spread_runs_resume_exactly(
+    dsn: str, conn: psycopg.Connection, setup: str, key: tuple, keys: str
+) -> None:
+    """The same keys walked in runs spread over windows (32-row turns, 18 a window): stopped mid-window and after
+    one, every pending row is past the checkpoint, and the resumed walk counts each row once."""
+    conn.execute(setup)
+    name, target = expanded(dsn)
+    start(dsn, name, target)
+    spread = fixed(32).model_copy(update={"spread": 18})
+    for k in (5, 20):
+        run(dsn, name, target, throttle=spread, should_stop=stop_after(k))
+        last_key = checkpoint(conn, name)[0]
+        if last_key is None:
+            continue
+        row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in key))
+        casts = sql.SQL("({})").format(
+            sql.SQL(", ").join(sql.SQL("CAST(%s AS {})").format(sql.SQL(t)) for t in target.key_types)
+        )
+        behind = conn.execute(
+            sql.SQL("SELECT count(*) FROM users WHERE _ls_written_by = 'p' AND {} <= {}").format(row, casts),
+            [str(v) for v in last_key],
+        ).fetchone()
+        assert behind == (0,)
+    final = run(dsn, name, target, throttle=spread)
+    assert final.done and final.rows_done == 1500
+    assert_all_correct(dsn, name)
 
 
 def test_parallel_partitions_cover_every_row_once(dsn: str, users: psycopg.Connection) -> None:
