@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from liveshift import preflight
 from liveshift.backfill import space
 from liveshift.backfill.partitions import estimate_rows
-from liveshift.backfill.rebuild import rebuild_steps
+from liveshift.backfill.rebuild import expand_built_sizes, rebuild_steps
 from liveshift.backfill.replication import logical_slots, primary_standbys
 from liveshift.cli.options import (
     add_command,
@@ -186,7 +186,9 @@ def plan_json(
                 "key": list(target.key),
                 "path": target.path,
                 "rows_estimate": estimate_rows(conn, plan.schema, target.table),
-                "space": _space_json(space.estimate(conn, plan.schema, target, throttle), throttle),
+                "space": _space_json(
+                    space.estimate(conn, plan.schema, target, throttle, expand_built_sizes(plan, target)), throttle
+                ),
             }
             for target in plan.backfill_targets()
         ],

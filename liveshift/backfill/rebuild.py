@@ -32,6 +32,7 @@ from psycopg import sql
 from liveshift.catalog import Index, Table
 from liveshift.ddl.statements import concurrent_copy_name, drop_invalid_index, reindex_concurrently
 from liveshift.ddl.steps import Step, qualified
+from liveshift.operations.base import hidden_name
 from liveshift.plan import BackfillTarget, MigrationPlan
 
 # rebuild an index once it is this much larger than before expand (the plain ALTER leaves it about at 1x)
@@ -64,6 +65,15 @@ def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
             steps.append(drop_invalid_index(plan.schema, concurrent_copy_name(name, "ccold")))
             steps.append(reindex_concurrently(plan.schema, target.table, name, None))
     return steps
+
+
+def expand_built_sizes(plan: MigrationPlan, target: BackfillTarget) -> list[int]:
+    """Bytes before expand of each index that expand builds again over the target table's new columns (the
+    snapshot's index it stands for, `_ls_ix_<name>`): what `liveshift plan` counts for it while the backfill fills
+    it and while it is rebuilt. An index expand adds that had no counterpart counts as nothing."""
+    built = set(_built_by_expand(plan).get(target.table, []))
+    table = plan.physical.tables.get(target.table)
+    return [i.bytes for i in table.indexes if hidden_name("ix", i.name) in built] if table is not None else []
 
 
 def leftover_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:

@@ -20,13 +20,16 @@ An estimate for `liveshift plan`, from the table as it is (pg_class, the relatio
   a time, so the peak adds the largest index once more, and the indexes end about at their size;
 - the heap is not given back: PostgreSQL does not shrink a table's file (only a rewrite does), so what the
   backfill added to it remains after contract (the dropped old columns' bytes stay in the rows, too).
-Indexes expand builds on the new columns are not counted (an index the plan adds is in its expand steps).
+An index expand builds again over the new columns (a unique key's, the primary key's, so green's writes are
+checked and its reads find their rows) holds every row as NULL at first and is filled by the backfill: counted at
+twice the index it stands for, then rebuilt (its copy counted); one the plan adds from nothing is not counted.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -144,13 +147,21 @@ def _heap_after(heap: int, rows: int, widths: tuple[float, float], throttle: Thr
     return grown + heap * (PRUNED_REMAINDER if throttle.spread > 1 else 1.0)
 
 
-def estimate(conn: psycopg.Connection, schema: str, target: BackfillTarget, throttle: Throttle) -> SpaceEstimate:
-    """`throttle`'s reuse (`reclaim_every`, `reclaim_min_rows`) and `spread` decide how much is reclaimed."""
+def estimate(
+    conn: psycopg.Connection,
+    schema: str,
+    target: BackfillTarget,
+    throttle: Throttle,
+    rebuilt: Sequence[int] = (),
+) -> SpaceEstimate:
+    """`throttle`'s reuse (`reclaim_every`, `reclaim_min_rows`) and `spread` decide how much is reclaimed; `rebuilt`
+    are the sizes of the indexes expand builds again over the new columns (`rebuild.expand_built_sizes`)."""
     rows, heap, indexes, largest = _sizes(conn, qualified(schema, target.table).as_string(None))
     widths = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
     heap_after = _heap_after(heap, rows, widths, throttle)
     before, after = widths
     doubled = bool(rows) and (throttle.spread == 1 or throttle.reclaim_every == 0)
+    filled = list(rebuilt) if rows else []  # from all NULL to every value: about twice a fresh build, then rebuilt
     return SpaceEstimate(
         table=target.table,
         rows=rows,
@@ -159,6 +170,6 @@ def estimate(conn: psycopg.Connection, schema: str, target: BackfillTarget, thro
         row_before=before,
         row_after=after,
         heap_extra=max(0, int(heap_after - heap)),
-        index_extra=indexes if doubled else 0,
-        rebuild_copy=largest if doubled else 0,
+        index_extra=(indexes if doubled else 0) + 2 * sum(filled),
+        rebuild_copy=max([largest if doubled else 0, *filled]),
     )

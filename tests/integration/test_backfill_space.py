@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from liveshift import phases, preflight
-from liveshift.backfill import space
+from liveshift.backfill import rebuild, space
 from liveshift.connections import open_session
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, client, migration
@@ -219,6 +219,27 @@ def test_the_plans_estimate_is_what_a_backfill_takes(dsn: str, accounts: psycopg
     # index did, and was rebuilt after the backfill)
     assert 0.85 <= grown / estimate.remains <= 1.18, (grown, estimate)
     assert estimate.remains == estimate.heap_extra <= estimate.peak_extra
+
+
+NOTE_TO_VARCHAR = """
+name: note_varchar
+operations:
+  - {op: alter_column, table: noted, column: note, type: "varchar(64)", up: "note::varchar(64)", down: "note::text"}
+"""
+
+
+def test_the_estimate_counts_the_index_expand_builds_on_the_new_column(dsn: str, conn: psycopg.Connection) -> None:
+    """The index over the changed column is built again over the new one at expand (from all NULL, filled by the
+    backfill, then rebuilt): the estimate counts it twice while it is filled and once more for its rebuild's copy."""
+    create(conn, "noted", note_index=True)
+    with open_session(dsn) as session:
+        plan = preflight.validate(session, migration(NOTE_TO_VARCHAR))
+        (target,) = plan.backfill_targets()
+        sizes = rebuild.expand_built_sizes(plan, target)
+        estimate = space.estimate(session, plan.schema, target, Throttle(), sizes)
+    index = conn.execute("SELECT pg_relation_size('noted_note')").fetchone()
+    assert index is not None and sizes == [index[0]]
+    assert (estimate.index_extra, estimate.rebuild_copy) == (2 * index[0], index[0])
 
 
 CHAINED = """
