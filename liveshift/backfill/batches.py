@@ -29,18 +29,20 @@ class BatchOutcome(NamedTuple):
     size: int | None = None  # the batch size it ran at, where not the one asked (a window's turns keep theirs)
 
 
+class BatchRequest(NamedTuple):
+    """What the walk asks of its source for the next batch."""
+
+    last: list[Any] | None  # the partition's checkpoint
+    upper: list[Any] | None  # the partition's end (None: the table's)
+    size: int  # about this many rows
+    direct: bool  # compute the new columns in the UPDATE (else only mark the rows: the trigger computes them)
+    cursor: Any = None  # the last committed batch's outcome's (None after a restart; a failed batch's retry reuses it)
+
+
 class BatchSource(Protocol):
-    def run(
-        self,
-        conn: psycopg.Connection,
-        last: list[Any] | None,
-        upper: list[Any] | None,
-        size: int,
-        direct: bool,
-        cursor: Any = None,
-    ) -> BatchOutcome:
-        """Backfill the next batch after `last` (within `upper`), inside the caller's transaction. `cursor` is
-        the last committed batch's outcome's (None after a restart); a failed batch is retried with the same one."""
+    def run(self, conn: psycopg.Connection, request: BatchRequest) -> BatchOutcome:
+        """Backfill the next batch after `request.last` (within `request.upper`), inside the caller's
+        transaction."""
         ...
 
 

@@ -22,12 +22,11 @@ Partitions are encoded in the checkpoint's jsonb keys as lower `[first block]`, 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from liveshift.backfill.batches import BatchOutcome, marking_update
+from liveshift.backfill.batches import BatchOutcome, BatchRequest, marking_update
 from liveshift.ddl.steps import qualified
 from liveshift.errors import MigrationStateError
 from liveshift.plan import BackfillTarget
@@ -91,22 +90,15 @@ class BlockBatches:
         self.schema, self.target = schema, target
         self.density = rows_per_block(conn, schema, target.table)
 
-    def run(
-        self,
-        conn: psycopg.Connection,
-        last: list[Any] | None,
-        upper: list[Any] | None,
-        size: int,
-        direct: bool,
-        cursor: Any = None,
-    ) -> BatchOutcome:
+    def run(self, conn: psycopg.Connection, request: BatchRequest) -> BatchOutcome:
+        last, upper = request.last, request.upper
         assert last is not None and upper is not None, "a block-range partition has both bounds"
         start, (end, filenode) = int(last[0]), (int(upper[0]), int(upper[1]))
-        stop = min(end, start + max(1, math.ceil(size / self.density)))
+        stop = min(end, start + max(1, math.ceil(request.size / self.density)))
         updated = 0
         if start < end:
             # never a generic plan: the bounds' actual values make the TID Range Scan's cost
-            statement = marking_update(self.schema, self.target, block_range(start, stop), direct)
+            statement = marking_update(self.schema, self.target, block_range(start, stop), request.direct)
             updated = conn.execute(statement, prepare=False).rowcount
         self._same_file(conn, filenode)
         return BatchOutcome(seen=max(0, updated), last=[stop], finished=stop >= end)

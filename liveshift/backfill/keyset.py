@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from liveshift.backfill.batches import ROW_ALIAS, BatchOutcome, marking_update
+from liveshift.backfill.batches import ROW_ALIAS, BatchOutcome, BatchRequest, marking_update
 from liveshift.ddl.steps import qualified
 from liveshift.plan import BackfillTarget
 
@@ -209,25 +209,18 @@ class KeysetBatches:
             return size, (size, 1)
         return size, (self.run_keys, self.spread)
 
-    def run(
-        self,
-        conn: psycopg.Connection,
-        last: list[Any] | None,
-        upper: list[Any] | None,
-        size: int,
-        direct: bool,
-        cursor: Any = None,
-    ) -> BatchOutcome:
-        window = cursor
-        if not isinstance(window, Window) or window.start != last:
-            window = read_window(conn, self.schema, self.target, (last, upper), *self._shape(size))
+    def run(self, conn: psycopg.Connection, request: BatchRequest) -> BatchOutcome:
+        window = request.cursor
+        if not isinstance(window, Window) or window.start != request.last:
+            bounds = (request.last, request.upper)
+            window = read_window(conn, self.schema, self.target, bounds, *self._shape(request.size))
         runs, seen = window.taken()
         if runs:
             # the runs' bounds are parameters of the inner scan, so the planner prices each range at a default
             # share of the table and may prefer scanning all of it for every batch: only the nested loop over
             # index range scans is allowed (for this transaction's statements only)
             conn.execute(_INDEX_RANGES_ONLY)
-            conn.execute(runs_update_statement(self.schema, self.target, runs, direct), prepare=False)
+            conn.execute(runs_update_statement(self.schema, self.target, runs, request.direct), prepare=False)
         following = window.next_turn()
         if following is not None:
             return BatchOutcome(seen=seen, last=None, finished=False, settled=0, cursor=following, size=window.size)

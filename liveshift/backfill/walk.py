@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import errors, sql
 
-from liveshift.backfill.batches import BatchOutcome, BatchSource
+from liveshift.backfill.batches import BatchOutcome, BatchRequest, BatchSource
 from liveshift.backfill.partitions import batch_source, left_the_table
 from liveshift.backfill.reclaim import Reclaimer
 from liveshift.backfill.replication import Hold
@@ -293,7 +293,8 @@ class _Walk:
         transaction: what follows the UPDATE is sent in one round trip (a pipeline), then the commit.
         """
         conn = self.conn
-        outcome = self.source.run(conn, self.last_key, self.upper, self.batch_size, self.direct, self.cursor)
+        request = BatchRequest(self.last_key, self.upper, self.batch_size, self.direct, self.cursor)
+        outcome = self.source.run(conn, request)
         with conn.pipeline():
             if not outcome.finished:
                 # no wait for the WAL flush at commit: a server crash may lose the last batches with their
