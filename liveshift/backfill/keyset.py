@@ -34,7 +34,6 @@ from liveshift.plan import BackfillTarget
 
 # A leaf holds about 8 kB at fillfactor 90: a run of new entries up to ~480 bytes fits in the room it has left.
 _RUN_BYTES = 480
-_PAGE_BYTES = 8192
 
 
 def _row(columns: tuple[str, ...], qualifier: str | None = None) -> sql.Composable:
@@ -170,7 +169,7 @@ def read_window(
     limit = size * spread
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in target.key)
     query = sql.SQL(
-        "SELECT jsonb_build_array({cols}), _ls_n, _ls_final FROM (SELECT {cols}, row_number() OVER _ls_w AS _ls_n, "
+        "SELECT jsonb_build_array({cols}), _ls_n FROM (SELECT {cols}, row_number() OVER _ls_w AS _ls_n, "
         "lead(true) OVER _ls_w IS NULL AS _ls_final FROM (SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} "
         "LIMIT {limit}) AS _ls_keys WINDOW _ls_w AS (ORDER BY {cols})) AS _ls_numbered "
         "WHERE (_ls_n - 1) % {run} = 0 OR _ls_n % {run} = 0 OR _ls_final"
@@ -183,7 +182,7 @@ def read_window(
     )
     # only each run's first and last key are built and sent, not every key of the window
     rows = conn.execute(query, prepare=False).fetchall()
-    keys = {int(n): key for key, n, _ in rows}
+    keys = {int(n): key for key, n in rows}
     total = max(keys, default=0)  # the final key's number (lead() found nothing after it)
     firsts = range(1, total + 1, run)
     return Window(
@@ -203,17 +202,15 @@ class KeysetBatches:
         self.schema, self.target, self.spread = schema, target, spread
         self.run_keys = run_keys(conn, schema, target) if spread > 1 else 0
 
-    def _shape(self, size: int) -> tuple[int, tuple[int, int]]:
-        """The batch size a window is read for, and its (run, spread): consecutive keys are one run a batch."""
-        if self.spread == 1:
-            return size, (size, 1)
-        return size, (self.run_keys, self.spread)
+    def _shape(self, size: int) -> tuple[int, int]:
+        """A window's (run, spread) for batches of `size`: consecutive keys are one run a batch."""
+        return (size, 1) if self.spread == 1 else (self.run_keys, self.spread)
 
     def run(self, conn: psycopg.Connection, request: BatchRequest) -> BatchOutcome:
         window = request.cursor
         if not isinstance(window, Window) or window.start != request.last:
             bounds = (request.last, request.upper)
-            window = read_window(conn, self.schema, self.target, bounds, *self._shape(request.size))
+            window = read_window(conn, self.schema, self.target, bounds, request.size, self._shape(request.size))
         runs, seen = window.taken()
         if runs:
             # the runs' bounds are parameters of the inner scan, so the planner prices each range at a default
