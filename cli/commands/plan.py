@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from liveshift import preflight
 from liveshift.backfill import space
 from liveshift.backfill.partitions import estimate_rows
-from liveshift.backfill.rebuild import expand_built_sizes, rebuild_steps
+from liveshift.backfill.rebuild import built_sizes, rebuild_steps
 from liveshift.backfill.replication import logical_slots, primary_standbys
 from liveshift.cli.options import (
     add_command,
@@ -37,7 +37,7 @@ from liveshift.connections import open_session
 from liveshift.ddl.steps import Step
 from liveshift.dependents.carry import WHAT_HAPPENS
 from liveshift.errors import LiveshiftError, SpecError
-from liveshift.plan import MigrationPlan
+from liveshift.plan import BackfillTarget, MigrationPlan
 from liveshift.rehearsal.clone import SAMPLE_ROWS
 from liveshift.rehearsal.report import RehearsalReport, render
 from liveshift.rehearsal.run import rehearse
@@ -186,9 +186,7 @@ def plan_json(
                 "key": list(target.key),
                 "path": target.path,
                 "rows_estimate": estimate_rows(conn, plan.schema, target.table),
-                "space": _space_json(
-                    space.estimate(conn, plan.schema, target, throttle, expand_built_sizes(plan, target)), throttle
-                ),
+                "space": _space_json(_space_estimate(conn, plan, target, throttle), throttle),
             }
             for target in plan.backfill_targets()
         ],
@@ -219,6 +217,13 @@ def _phases(plan: MigrationPlan, conn: psycopg.Connection) -> dict[str, list[Ste
     phases = plan.phases()
     phases["validate"] = [*phases.get("validate", []), *rebuild_steps(conn, plan)]
     return phases
+
+
+def _space_estimate(
+    conn: psycopg.Connection, plan: MigrationPlan, target: BackfillTarget, throttle: Throttle
+) -> space.SpaceEstimate:
+    rebuilt, built_after = built_sizes(plan, target), built_sizes(plan, target, "validate")
+    return space.estimate(conn, plan.schema, target, throttle, rebuilt, built_after)
 
 
 def _space_json(estimate: space.SpaceEstimate, throttle: Throttle) -> dict[str, Any]:

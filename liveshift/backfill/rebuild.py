@@ -15,7 +15,7 @@ columns contract keeps (an index on a changed column's old one goes with it), wh
 size now exceeds `REBUILD_THRESHOLD` times its size then (a leaf partition's index: the partitioned index's leaves
 together, against its size then; each leaf is rebuilt, the partitioned index itself has no storage). Snapshots
 older than the size field record 0: no rebuild (what was in flight keeps its behaviour). Also each index expand
-built on a backfilled table (`_built_by_expand`).
+built on a backfilled table (`_built_in`).
 
 Each rebuild is an executor step (`statements.reindex_concurrently`): the lock policy's lock_timeout and retries,
 the `_ccnew` copy a failed attempt leaves dropped before the retry, and a preceding step that drops an invalid
@@ -56,7 +56,7 @@ def rebuildable(index: Index) -> bool:
 def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
     """The rebuild steps of every backfilled table, in the order of its backfill targets."""
     steps: list[Step] = []
-    built = _built_by_expand(plan)
+    built = _built_in(plan, "expand")
     for target in plan.backfill_targets():
         table = plan.physical.tables[target.parent or target.table]
         kept = _kept_columns(plan, table.name)
@@ -67,13 +67,17 @@ def rebuild_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
     return steps
 
 
-def expand_built_sizes(plan: MigrationPlan, target: BackfillTarget) -> list[int]:
-    """Bytes before expand of each index that expand builds again over the target table's new columns (the
-    snapshot's index it stands for, `_ls_ix_<name>`): what `liveshift plan` counts for it while the backfill fills
-    it and while it is rebuilt. An index expand adds that had no counterpart counts as nothing."""
-    built = set(_built_by_expand(plan).get(target.table, []))
+def built_sizes(plan: MigrationPlan, target: BackfillTarget, phase: str = "expand") -> list[int]:
+    """Bytes before expand of each index that `phase` builds again over the target table's new columns (the
+    snapshot's index it stands for: `_ls_ix_<name>`, or the primary key's `_ls_pk_<constraint>`). Built at expand,
+    the backfill fills it and it is rebuilt; built at validate (`column_swap.Swap.index_steps`), once, after the
+    backfill: what `liveshift plan` counts for each. An index added that had no counterpart counts as nothing."""
+    built = set(_built_in(plan, phase).get(target.table, []))
     table = plan.physical.tables.get(target.table)
-    return [i.bytes for i in table.indexes if hidden_name("ix", i.name) in built] if table is not None else []
+    if table is None:
+        return []
+    names = {i.name: {hidden_name("ix", i.name), hidden_name("pk", i.constraint or "")} for i in table.indexes}
+    return [i.bytes for i in table.indexes if built & names[i.name]]
 
 
 def leftover_steps(conn: psycopg.Connection, plan: MigrationPlan) -> list[Step]:
@@ -95,13 +99,14 @@ def _name_of(identifier: sql.Composable) -> str:
     return found.group(1).replace('""', '"')
 
 
-def _built_by_expand(plan: MigrationPlan) -> dict[str, list[str]]:
-    """The indexes expand builds CONCURRENTLY, by table (a leaf partition's own): built over the new columns while
-    they are NULL, then filled by the backfill in the walk's order just before the NULLs, which splits every leaf
-    in half, so each ends at about twice a fresh build. No size of theirs before the backfill means anything, so
-    they are rebuilt whatever their size (a repeated phase rebuilds them again: correct, only slower)."""
+def _built_in(plan: MigrationPlan, phase: str) -> dict[str, list[str]]:
+    """The indexes `phase` builds CONCURRENTLY, by table (a leaf partition's own). Those expand builds are built
+    over the new columns while they are NULL, then filled by the backfill in the walk's order just before the
+    NULLs, which splits every leaf in half, so each ends at about twice a fresh build. No size of theirs before
+    the backfill means anything, so they are rebuilt whatever their size (a repeated phase rebuilds them again:
+    correct, only slower)."""
     built: dict[str, list[str]] = {}
-    for step in plan.phases()["expand"]:
+    for step in plan.phases()[phase]:
         for part in step.parts or (step,):
             index = part.index_to_clean
             if index is None or part.lock is None or not part.lock.tables:

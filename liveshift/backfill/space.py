@@ -23,6 +23,8 @@ An estimate for `liveshift plan`, from the table as it is (pg_class, the relatio
 An index expand builds again over the new columns (a unique key's, the primary key's, so green's writes are
 checked and its reads find their rows) holds every row as NULL at first and is filled by the backfill: counted at
 twice the index it stands for, then rebuilt (its copy counted); one the plan adds from nothing is not counted.
+One built once after the backfill, where the old column's index already checks what it would (a lossless cast
+there and back, `column_swap.Swap.index_steps`), counts at the size of the index it stands for.
 """
 
 from __future__ import annotations
@@ -153,9 +155,11 @@ def estimate(
     target: BackfillTarget,
     throttle: Throttle,
     rebuilt: Sequence[int] = (),
+    built_after: Sequence[int] = (),
 ) -> SpaceEstimate:
     """`throttle`'s reuse (`reclaim_every`, `reclaim_min_rows`) and `spread` decide how much is reclaimed; `rebuilt`
-    are the sizes of the indexes expand builds again over the new columns (`rebuild.expand_built_sizes`)."""
+    are the sizes of the indexes expand builds again over the new columns, `built_after` of those built once after
+    the backfill (`rebuild.built_sizes`)."""
     rows, heap, indexes, largest = _sizes(conn, qualified(schema, target.table).as_string(None))
     widths = row_widths(conn, schema, target, rows) if rows else (0.0, 0.0)
     heap_after = _heap_after(heap, rows, widths, throttle)
@@ -170,6 +174,6 @@ def estimate(
         row_before=before,
         row_after=after,
         heap_extra=max(0, int(heap_after - heap)),
-        index_extra=(indexes if doubled else 0) + 2 * sum(filled),
+        index_extra=(indexes if doubled else 0) + 2 * sum(filled) + sum(built_after),
         rebuild_copy=max([largest if doubled else 0, *filled]),
     )

@@ -23,6 +23,7 @@ from liveshift.catalog.text import check_expression, foreign_key_options, mentio
 from liveshift.ddl import statements
 from liveshift.ddl.steps import Step, while_hidden
 from liveshift.errors import SpecError
+from liveshift.expressions.casts import round_trips
 from liveshift.operations.base import ExpressionProbe, OpContext, OpPlan, Transform, VerifyCheck, hidden_name
 from liveshift.operations.constraints import not_null_check_name
 from liveshift.operations.index_rebuild import rebuilt_index, rebuilt_unique, renamed_expression
@@ -46,6 +47,21 @@ class Swap:
     new_default: str | None = None  # expression for the hidden column's default
     skip_foreign_keys: set[str] = field(default_factory=set)  # outgoing keys handled elsewhere (the key swap)
     note: str = ""  # why this column is replaced, shown in the plan
+
+    def round_trips(self) -> bool:
+        """`up` and `down` are plain casts that lose nothing (expressions/casts.py)."""
+        old, new = (self.column.name, self.column.type), (self.new.name, self.new.type)
+        return round_trips(self.up, self.down, old, new)
+
+    def index_steps(self, plan: OpPlan, index: Index) -> list[Step]:
+        """Where `index`, built again over the hidden column, goes: expand, or, when the old column's own index
+        already checks what it would (a round trip, plain key columns, a predicate not reading the column), the
+        validate phase after the backfill. Built there once, it is not filled from all NULL by the backfill at
+        about twice a fresh build and then rebuilt beside itself (backfill/rebuild.py): the peak's extra index.
+        Green's reads by the column go without it until then; green serves no one before cutover."""
+        plain = None not in index.columns and not mentions(index.predicate, self.column.physical)
+        later = index.method == "btree" and plain and self.round_trips()
+        return plan.validate if later else plan.expand
 
 
 @dataclass
@@ -242,17 +258,18 @@ def _rebuild_index(ctx: OpContext, plan: OpPlan, swap: Swap, index: Index, final
         variables = tuple(_as_new_type(c, swap) for c in stored.columns)
         plan.expressions.append(ExpressionProbe(swap.spec_field, physical, orig.predicate, variables, "boolean"))
     con = stored.constraint(orig.constraint) if orig.constraint else None
+    steps = swap.index_steps(plan, orig)
     if stored.partitioning is not None:  # per partition (partitioned_index.py)
         unique = con if con is not None and con.kind == "unique" else None
         expand, contract = rebuilt_partitioned_index(schema, stored, orig, unique, temp, old, swap.hidden)
-        plan.expand += expand
+        steps += expand
         plan.contract += contract
         return
     # every option it had (index_rebuild.py)
     rebuilt = rebuilt_index(orig.definition, schema, physical, temp, old, swap.hidden, orig.tablespace)
     assert rebuilt is not None  # refuse_unsupported read it back
     description = f"rebuild index {index.name} on {physical} as {temp} over {swap.hidden} concurrently"
-    plan.expand.append(statements.create_index_as(schema, physical, temp, rebuilt, description))
+    steps.append(statements.create_index_as(schema, physical, temp, rebuilt, description))
     if con is not None and con.kind == "unique":
         plan.contract.append(statements.attach_unique_index(schema, final_table, con.name, index=temp))
     else:

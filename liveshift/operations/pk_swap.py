@@ -1,7 +1,8 @@
 """Changing the type of a primary key column (integer -> bigint) together with every foreign key to it.
 
 Expand: the key column and every referencing column get hidden copies of the new type with dual
-write and backfill (column_swap.py); a unique index on the hidden key column is built CONCURRENTLY.
+write and backfill (column_swap.py); a unique index on the hidden key column is built CONCURRENTLY (at validate,
+before the foreign keys, where `up` and `down` are lossless casts: `Swap.index_steps`).
 Validate (after the backfill, so every parent row has its new key): the foreign keys are created again
 between the hidden columns, NOT VALID under temporary names, then VALIDATEd; reads and writes go on.
 Contract first, with brief lock_timeout-bounded locks only: the old foreign keys are dropped, the
@@ -60,7 +61,8 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
     if pk_index is None or pk_index.constraint is None:
         raise SpecError(f"table {table.name!r}: its primary key index is not known")
     pk_name, temp_index = pk_index.constraint, hidden_name("pk", pk_index.constraint)
-    plan.expand.append(statements.create_index_concurrently(schema, physical, temp_index, [swap.hidden], unique=True))
+    key_index = statements.create_index_concurrently(schema, physical, temp_index, [swap.hidden], unique=True)
+    swap.index_steps(plan, pk_index).append(key_index)  # before the foreign keys to it, in validate
     referencing = referencing_columns(ctx.before, table, swap.column)
     for fk in referencing:
         source, ref_col = _source(ctx.before, fk)

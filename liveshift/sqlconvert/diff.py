@@ -19,24 +19,13 @@ from psycopg import sql
 
 from liveshift.catalog import Catalog, Column, Index, Table
 from liveshift.dependents import Dependent
+from liveshift.expressions.casts import WIDER
 from liveshift.sqlconvert.convert import Conversion, convert_drafts, finish
 from liveshift.sqlconvert.diff_read import live_catalog, scratch_catalog
 from liveshift.sqlconvert.draft import KnownColumn, State
 from liveshift.sqlconvert.knowledge import binary_coercible, normal_type
 from liveshift.sqlconvert.statements import SqlInputError, split_sql
 
-# (old, new) base types where every old value has the same value in the new type, and back while it fits
-_WIDER = {
-    ("int2", "int4"),
-    ("int2", "int8"),
-    ("int4", "int8"),
-    ("int2", "numeric"),
-    ("int4", "numeric"),
-    ("int8", "numeric"),
-    ("float4", "float8"),
-    ("varchar", "text"),
-    ("bpchar", "text"),
-}
 RENAME_REVIEW = "the desired schema drops {old} and adds {new} ({what}): proposed as a rename, which keeps the data"
 
 
@@ -56,7 +45,7 @@ def _q(name: str) -> str:
 
 def widening(old: str, new: str) -> bool:
     (ob, _), (nb, nm) = normal_type(old), normal_type(new)
-    return binary_coercible(old, new, utc=False) or (ob, nb) in _WIDER or (ob == nb and not nm)
+    return binary_coercible(old, new, utc=False) or (ob, nb) in WIDER or (ob == nb and not nm)
 
 
 def _column_sql(c: Column) -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.enums import ConstrType, NullTestType
 from pglast.visitors import Visitor
 
+from liveshift.expressions.casts import normal_type
 from liveshift.sqlconvert.sqltext import deparse
 
 
@@ -81,18 +82,6 @@ class Knowledge:
 def _key(name: str) -> str:
     """Tables are known by their unqualified name (a file rarely uses two schemas' tables of one name)."""
     return name.split(".")[-1]
-
-
-def normal_type(written: str) -> tuple[str, tuple[int, ...]]:
-    """A type as (PostgreSQL's internal name, typmods): `varchar(20)` and `character varying(20)` agree."""
-    try:
-        target = parse_sql(f"SELECT NULL::{written}")[0].stmt.targetList[0].val
-    except Exception:  # a type text lint cannot read: compare it as written
-        return written.lower(), ()
-    name = target.typeName
-    mods = tuple(m.val.ival for m in name.typmods or () if isinstance(m, ast.A_Const) and hasattr(m.val, "ival"))
-    base = name.names[-1].sval.lower()
-    return base + ("[]" if name.arrayBounds else ""), mods
 
 
 _TEXTLIKE = {"varchar", "text"}

@@ -15,7 +15,7 @@ import pytest
 from liveshift import phases
 from liveshift.connections import open_session
 from liveshift.values import Throttle
-from tests.harness.db import backfill_all, migration
+from tests.harness.db import backfill_all, client, migration
 from tests.harness.space import MIGRATION, ROWS, create, reuse
 
 pytestmark = pytest.mark.integration
@@ -137,26 +137,65 @@ def index_sizes(conn: psycopg.Connection, table: str) -> int:
     return int(row[0])
 
 
-def test_the_index_expand_built_is_rebuilt_after_the_backfill(dsn: str, conn: psycopg.Connection) -> None:
-    """The primary key's type change: expand builds the unique index on the new column while it is NULL, and the
-    backfill fills it in key order just before the NULLs (every leaf splits in half); it is rebuilt, and after
-    contract the table's indexes are the plain ALTER's size."""
+def built_key_index(conn: psycopg.Connection) -> int | None:
+    """The filenode of the unique index on the new key column (`_ls_pk_accounts_pkey`), if it exists."""
+    row = conn.execute("SELECT pg_relation_filenode(to_regclass('_ls_pk_accounts_pkey'))").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+# not a plain cast: liveshift cannot tell that the new key is unique where the old one is
+ID_BIGINT_COMPUTED = ID_BIGINT.replace("up: id::bigint", "up: (id + 0)::bigint").replace("id_bigint", "id_computed")
+
+
+@pytest.mark.parametrize(("spec", "built_at_expand"), [(ID_BIGINT, False), (ID_BIGINT_COMPUTED, True)])
+def test_the_new_key_index_is_built_once_after_the_backfill_when_casts_prove_it(
+    dsn: str, conn: psycopg.Connection, spec: str, built_at_expand: bool
+) -> None:
+    """The primary key's type change. With `up` and `down` plain casts there and back, the old key's index already
+    checks the new key's uniqueness: its unique index is built once, at validate, after the backfill (no index
+    exists after expand). With a computed `up`, expand
+    builds it while the new column is NULL, the backfill fills it in key order just before the NULLs (every leaf
+    splits in half), and it is rebuilt. Either way, after contract the table's indexes are the plain ALTER's size."""
     for name in ("plain", "accounts"):
         create(conn, name, note_index=True)
         conn.execute(f"ALTER TABLE {name} ALTER COLUMN id TYPE integer")
     conn.execute("ALTER TABLE plain ALTER COLUMN id TYPE bigint")
-    m = migration(ID_BIGINT)
+    m = migration(spec)
     with open_session(dsn) as session:
         phases.prepare(session, m)
         phases.expand(session, m.name)
+    after_expand = built_key_index(conn)
+    assert (after_expand is not None) == built_at_expand
     backfill_all(dsn, m.name, throttle=THROTTLE)
     with open_session(dsn) as session:
         phases.validate_constraints(session, m.name)
+        after_validate = built_key_index(conn)
+        assert after_validate is not None and after_validate != after_expand  # rebuilt, or built only now
         assert phases.verify(session, m.name).ok
         phases.cutover(session, m.name)
         phases.contract(session, m.name)
     assert index_sizes(conn, "accounts") <= 1.1 * index_sizes(conn, "plain")
     assert invalid_indexes(conn) == []
+
+
+def test_before_the_new_key_index_exists_the_old_key_rejects_greens_duplicate(
+    dsn: str, conn: psycopg.Connection
+) -> None:
+    """Between expand and validate (the index over the new key not built yet), a green insert of a key blue
+    already has is refused by the old key's index, through the dual write's `down`."""
+    create(conn, "accounts", note_index=True)
+    conn.execute("ALTER TABLE accounts ALTER COLUMN id TYPE integer")
+    m = migration(ID_BIGINT)
+    with open_session(dsn) as session:
+        phases.prepare(session, m)
+        phases.expand(session, m.name)
+    assert built_key_index(conn) is None
+    with client(dsn, f"public_{m.name}") as green:
+        with pytest.raises(psycopg.errors.UniqueViolation, match="accounts_pkey"):
+            green.execute("INSERT INTO accounts (id, amount, note) VALUES (1, 1, 'again')")
+        green.execute("INSERT INTO accounts (id, amount, note) VALUES (%s, 1, 'new')", (ROWS + 1,))
+    row = conn.execute("SELECT count(*) FROM accounts WHERE id = %s", (ROWS + 1,)).fetchone()
+    assert row is not None and row[0] == 1
 
 
 PARTITIONED = (

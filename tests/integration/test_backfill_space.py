@@ -235,11 +235,33 @@ def test_the_estimate_counts_the_index_expand_builds_on_the_new_column(dsn: str,
     with open_session(dsn) as session:
         plan = preflight.validate(session, migration(NOTE_TO_VARCHAR))
         (target,) = plan.backfill_targets()
-        sizes = rebuild.expand_built_sizes(plan, target)
+        sizes = rebuild.built_sizes(plan, target)
         estimate = space.estimate(session, plan.schema, target, Throttle(), sizes)
     index = conn.execute("SELECT pg_relation_size('noted_note')").fetchone()
     assert index is not None and sizes == [index[0]]
     assert (estimate.index_extra, estimate.rebuild_copy) == (2 * index[0], index[0])
+
+
+ID_TO_BIGINT = """
+name: id_to_bigint
+operations:
+  - {op: alter_column, table: keyed, column: id, type: bigint, up: "id::bigint", down: "id::integer"}
+"""
+
+
+def test_the_estimate_counts_once_the_key_index_built_after_the_backfill(dsn: str, conn: psycopg.Connection) -> None:
+    """Casts there and back: the new key's unique index is built once, after the backfill (column_swap.py), so the
+    estimate counts it at the old key's size, with no rebuild copy."""
+    create(conn, "keyed")
+    conn.execute("ALTER TABLE keyed ALTER COLUMN id TYPE integer")
+    with open_session(dsn) as session:
+        plan = preflight.validate(session, migration(ID_TO_BIGINT))
+        (target,) = plan.backfill_targets()
+        rebuilt, built_after = rebuild.built_sizes(plan, target), rebuild.built_sizes(plan, target, "validate")
+        estimate = space.estimate(session, plan.schema, target, Throttle(), rebuilt, built_after)
+    key = conn.execute("SELECT pg_relation_size('keyed_pkey')").fetchone()
+    assert key is not None and (rebuilt, built_after) == ([], [key[0]])
+    assert (estimate.index_extra, estimate.rebuild_copy) == (key[0], 0)
 
 
 CHAINED = """
