@@ -28,7 +28,7 @@ from liveshift.operations.base import (
     hidden_name,
     replace_table,
 )
-from liveshift.operations.column_swap import Swap, SwapSteps, plan_swap, refuse_unsupported
+from liveshift.operations.column_swap import Swap, SwapSteps, index_touches, plan_swap, refuse_unsupported
 from liveshift.operations.columns import CheckDef, ForeignKeyRef, IdentityDef, UniqueDef, declared_constraints
 from liveshift.operations.comment import comment_step
 from liveshift.operations.constraints import (
@@ -59,6 +59,12 @@ class AlterColumn(OperationBase):
     references: ForeignKeyRef | None = None
     comment: str | None = Field(None, description="COMMENT ON COLUMN at contract; an explicit null removes it")
     identity: Literal["always", "by_default"] | IdentityDef | None = None
+    indexes: Literal["expand", "after_backfill"] = Field(
+        "expand",
+        description="when a type change builds the indexes over the new column: at expand (green's reads by the "
+        "column use them from the start), or once after the backfill (no index filled from NULL during it and "
+        "rebuilt beside itself: a smaller peak; green's reads by the column scan the table until then)",
+    )
 
     @model_serializer(mode="wrap")
     def _keep_unset_default_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -273,11 +279,13 @@ class AlterColumn(OperationBase):
             up=self.up if self.up is not None else cast(column.name, new.type),
             down=self.down if self.down is not None else cast(new.name, column.type),
             new_default=self._hidden_default(ctx, before, column),
+            indexes_after_backfill=self.indexes == "after_backfill",
         )
         try:
             refuse_unsupported(swap, ctx)
         except SpecError as exc:
             raise self.fail("column", exc.message) from None
+        self._check_indexes_after_backfill(swap)
         first = SwapSteps()
         plan_swap(ctx, plan, swap, first)
         if self.sets_default and self.default is not None:
@@ -292,6 +300,21 @@ class AlterColumn(OperationBase):
                 raise self.fail("column", exc.message) from None
         plan.contract_first += first.all()
         return plan
+
+    def _check_indexes_after_backfill(self, swap: Swap) -> None:
+        """A unique index over the new column may wait for the backfill only while the old column's checks every
+        new value: `up` and `down` plain casts there and back that lose nothing."""
+        if not swap.indexes_after_backfill or swap.round_trips():
+            return
+        column = swap.column
+        unique = [i.name for i in swap.table.indexes if i.unique and index_touches(i, column.name, column.physical)]
+        if unique:
+            raise self.fail(
+                "indexes",
+                f"after_backfill needs up and down to be plain casts there and back that lose nothing (such as "
+                f"{column.name}::bigint and {column.name}::integer): until the backfill ends, {unique[0]!r} over "
+                f"the old column is what keeps the new one unique",
+            )
 
     def _hidden_default(self, ctx: OpContext, table: Table, column: Column) -> str | None:
         if self.sets_default:

@@ -47,6 +47,7 @@ class Swap:
     new_default: str | None = None  # expression for the hidden column's default
     skip_foreign_keys: set[str] = field(default_factory=set)  # outgoing keys handled elsewhere (the key swap)
     note: str = ""  # why this column is replaced, shown in the plan
+    indexes_after_backfill: bool = False  # alter_column's `indexes: after_backfill` (index_steps)
 
     def round_trips(self) -> bool:
         """`up` and `down` are plain casts that lose nothing (expressions/casts.py)."""
@@ -54,14 +55,16 @@ class Swap:
         return round_trips(self.up, self.down, old, new)
 
     def index_steps(self, plan: OpPlan, index: Index) -> list[Step]:
-        """Where `index`, built again over the hidden column, goes: expand, or, when the old column's own index
-        already checks what it would (a round trip, plain key columns, a predicate not reading the column), the
-        validate phase after the backfill. Built there once, it is not filled from all NULL by the backfill at
-        about twice a fresh build and then rebuilt beside itself (backfill/rebuild.py): the peak's extra index.
-        Green's reads by the column go without it until then; green serves no one before cutover."""
+        """Where `index`, built again over the hidden column, goes: expand, or, with `indexes: after_backfill`,
+        the validate phase, after the backfill. Built there once, it is not filled from all NULL by the backfill
+        at about twice a fresh build and then rebuilt beside itself (backfill/rebuild.py): the peak's extra
+        index. A unique one waits only where the old column's own index checks what it would: a round trip,
+        plain key columns, a predicate not reading the column (AlterColumn refuses the option otherwise).
+        Green's reads by the column go without it until then."""
+        if not self.indexes_after_backfill or index.method != "btree":
+            return plan.expand
         plain = None not in index.columns and not mentions(index.predicate, self.column.physical)
-        later = index.method == "btree" and plain and self.round_trips()
-        return plan.validate if later else plan.expand
+        return plan.validate if not index.unique or (plain and self.round_trips()) else plan.expand
 
 
 @dataclass
@@ -104,7 +107,7 @@ def refuse_unsupported(swap: Swap, ctx: OpContext) -> None:
         if renamed_expression(other.default or "", old, swap.hidden) is None:
             raise SpecError(f"generated column {other.name!r} reads {where}; its expression cannot be read back")
     for index in table.indexes:
-        if not index.primary and _index_touches(index, col.name, old):
+        if not index.primary and index_touches(index, col.name, old):
             _refuse_index(table, index, old, where)
     for con in table.constraints:
         if col.name in con.columns:
@@ -155,7 +158,7 @@ def _final_column(ctx: OpContext, table: Table, swap: Swap, physical: str) -> st
     return ctx.final_name_of(table.physical, physical)[1]
 
 
-def _index_touches(index: Index, logical: str, physical: str) -> bool:
+def index_touches(index: Index, logical: str, physical: str) -> bool:
     """Whether dropping the column drops the index: a key column, or named in an expression or predicate."""
     if logical in index.columns or mentions(index.predicate, physical):
         return True
@@ -175,7 +178,7 @@ def plan_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps) -> Non
     _plan_generated(ctx, plan, swap, first)
     plan.removes.append((physical, swap.column.physical, swap.hidden))
     for index in swap.table.indexes:
-        if not index.primary and _index_touches(index, swap.column.name, swap.column.physical):
+        if not index.primary and index_touches(index, swap.column.name, swap.column.physical):
             _rebuild_index(ctx, plan, swap, index, final_table)
     for con in swap.table.constraints:
         if swap.column.name not in con.columns:

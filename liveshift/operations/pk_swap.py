@@ -2,7 +2,7 @@
 
 Expand: the key column and every referencing column get hidden copies of the new type with dual
 write and backfill (column_swap.py); a unique index on the hidden key column is built CONCURRENTLY (at validate,
-before the foreign keys, where `up` and `down` are lossless casts: `Swap.index_steps`).
+before the foreign keys, with `indexes: after_backfill`: `Swap.index_steps`).
 Validate (after the backfill, so every parent row has its new key): the foreign keys are created again
 between the hidden columns, NOT VALID under temporary names, then VALIDATEd; reads and writes go on.
 Contract first, with brief lock_timeout-bounded locks only: the old foreign keys are dropped, the
@@ -79,6 +79,7 @@ def plan_key_swap(ctx: OpContext, plan: OpPlan, swap: Swap, first: SwapSteps, ne
             new_default=ref_col.default,
             skip_foreign_keys={fk.name},
             note=f"references {table.name}.{swap.column.name} through {fk.name}",
+            indexes_after_backfill=swap.indexes_after_backfill,
         )
         refuse_unsupported(ref_swap, ctx)
         plan_swap(ctx, plan, ref_swap, first)

@@ -245,13 +245,14 @@ def test_the_estimate_counts_the_index_expand_builds_on_the_new_column(dsn: str,
 ID_TO_BIGINT = """
 name: id_to_bigint
 operations:
-  - {op: alter_column, table: keyed, column: id, type: bigint, up: "id::bigint", down: "id::integer"}
+  - {op: alter_column, table: keyed, column: id, type: bigint, up: "id::bigint", down: "id::integer",
+     indexes: after_backfill}
 """
 
 
 def test_the_estimate_counts_once_the_key_index_built_after_the_backfill(dsn: str, conn: psycopg.Connection) -> None:
-    """Casts there and back: the new key's unique index is built once, after the backfill (column_swap.py), so the
-    estimate counts it at the old key's size, with no rebuild copy."""
+    """`indexes: after_backfill`: the new key's unique index is built once, after the backfill (column_swap.py), so
+    the estimate counts it at the old key's size, with no rebuild copy."""
     create(conn, "keyed")
     conn.execute("ALTER TABLE keyed ALTER COLUMN id TYPE integer")
     with open_session(dsn) as session:

@@ -39,6 +39,8 @@ operations:
     up: id::bigint
     down: id::integer
 """
+# the indexes over the new key columns built in the validate phase, after the backfill (not at expand)
+AFTER_BACKFILL = MIGRATION + "    indexes: after_backfill\n"
 BLUE, GREEN = "public_base", "public_orders_id_bigint"
 ORDERS = 500
 
@@ -108,12 +110,16 @@ def _sequence(conn: psycopg.Connection) -> tuple[str, int, str]:
     return row  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("setup", [SERIAL, IDENTITY], ids=["serial", "identity"])
-def test_phases(dsn: str, conn: psycopg.Connection, setup: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "spec"),
+    [(SERIAL, MIGRATION), (IDENTITY, MIGRATION), (IDENTITY, AFTER_BACKFILL)],
+    ids=["serial", "identity", "identity-indexes-after-backfill"],
+)
+def test_phases(dsn: str, conn: psycopg.Connection, setup: str, spec: str) -> None:
     _load(conn, setup)
     parents = _parents(conn)
     before = snapshot(conn)
-    m = migration(MIGRATION)
+    m = migration(spec)
     with writing(dsn, BLUE) as blue:
         with open_session(dsn) as ls:
             plan = phases.prepare(ls, m)
@@ -159,11 +165,15 @@ def test_phases(dsn: str, conn: psycopg.Connection, setup: str) -> None:
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (BLUE,)).fetchone() == (0,)
 
 
-@pytest.mark.parametrize("stop_after", ["expand", "backfill", "verify", "cutover"])
-def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after: str) -> None:
+@pytest.mark.parametrize(
+    ("stop_after", "spec"),
+    [(stop, MIGRATION) for stop in ("expand", "backfill", "verify", "cutover")]
+    + [(stop, AFTER_BACKFILL) for stop in ("backfill", "verify")],
+)
+def test_rollback_from_each_phase(dsn: str, conn: psycopg.Connection, stop_after: str, spec: str) -> None:
     _load(conn, SERIAL)
     before, sequence = snapshot(conn), _sequence(conn)
-    m = migration(MIGRATION)
+    m = migration(spec)
     with writing(dsn, BLUE) as blue, open_session(dsn) as ls:
         phases.prepare(ls, m)
         phases.expand(ls, m.name)

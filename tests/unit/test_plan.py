@@ -176,7 +176,8 @@ def test_backfill_key_falls_back_to_unique_not_null_then_to_block_ranges() -> No
     assert plan.marker_tables() == []
 
 
-def test_key_to_bigint_backfills_a_referencing_table_without_a_key() -> None:
+def accounts_and_history() -> tuple[Table, Table]:
+    """accounts (integer key aid) and history, whose foreign key references it."""
     history = Table(
         name="history",
         columns=[Column(name="aid", type="integer"), Column(name="delta", type="integer", nullable=False)],
@@ -208,11 +209,48 @@ def test_key_to_bigint_backfills_a_referencing_table_without_a_key() -> None:
             )
         ],
     )
+    return accounts, history
+
+
+def test_key_to_bigint_backfills_a_referencing_table_without_a_key() -> None:
     op = {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint"}
-    plan = build_plan(migration(op), catalog(accounts, history), None, file="f.yaml")
+    plan = build_plan(migration(op), catalog(*accounts_and_history()), None, file="f.yaml")
     targets = {t.table: (t.key, t.batches) for t in plan.backfill_targets()}
     assert targets == {"accounts": (("aid",), "key ranges"), "history": ((), "ctid block ranges")}
     assert plan.filled_by("history") == (0, "alter_column")
+
+
+def key_index_phase(plan_phases: dict[str, list[Step]]) -> list[str]:
+    """The phases whose steps build the new key's unique index."""
+    return [p for p, steps in plan_phases.items() if any("_ls_pk_accounts_pkey" in text(s) for s in steps)]
+
+
+@pytest.mark.parametrize(("indexes", "phase"), [({}, "expand"), ({"indexes": "after_backfill"}, "validate")])
+def test_the_new_key_index_is_built_at_expand_or_after_the_backfill(indexes: dict[str, str], phase: str) -> None:
+    op = {"op": "alter_column", "table": "accounts", "column": "aid", "type": "bigint", **indexes}
+    plan = build_plan(migration(op), catalog(*accounts_and_history()), None, file="f.yaml")
+    phases = plan.phases()
+    assert key_index_phase({p: phases[p] for p in ("expand", "validate")}) == [phase]
+    # before the foreign key to it is added again, in the same phase or later
+    validate = [text(s) for s in phases["validate"]]
+    foreign_key = next(i for i, t in enumerate(validate) if "FOREIGN KEY" in t)
+    assert all(i < foreign_key for i, t in enumerate(validate) if "_ls_pk_accounts_pkey" in t)
+
+
+def test_after_backfill_refused_where_the_old_key_cannot_check_the_new_one() -> None:
+    op = {
+        "op": "alter_column",
+        "table": "accounts",
+        "column": "aid",
+        "type": "bigint",
+        "up": "aid::bigint * 2",
+        "down": "(aid / 2)::integer",
+        "indexes": "after_backfill",
+    }
+    with pytest.raises(SpecError) as info:
+        build_plan(migration(op), catalog(*accounts_and_history()), None, file="f.yaml")
+    assert (info.value.index, info.value.field) == (0, "indexes")
+    assert "'accounts_pkey'" in info.value.message and "plain casts" in info.value.message
 
 
 def test_block_ranges_split_and_refusal_before_14() -> None:
