@@ -245,8 +245,8 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         f"after every {traffic.reclaim_every:.0%} of its rows backfilled (free-space reuse), batches of key runs "
         f"{traffic.spread} runs apart and {traffic.parallelism} backfill partition(s), except where a scenario's "
         "title says otherwise. "
-        "In the liveshift path green traffic joins once expand is done and blue traffic stops at the contract "
-        "gate; gates are approved as soon as they are reached.",
+        "In the liveshift path green traffic joins once expand is done (at cutover where a scenario's title says "
+        "so) and blue traffic stops at the contract gate; gates are approved as soon as they are reached.",
         "",
         *(scenario_section(r) for r in results),
         f"![latency over time]({plot})",

@@ -8,8 +8,9 @@ On one machine, in one run: a fresh embedded PostgreSQL, a Temporal dev server a
 (`python -m liveshift.worker`). Per scenario, two identical databases hold the same table:
   (a) plain: the change's statements in one transaction, while a long reader holds the table;
   (b) liveshift: the migration as a Temporal workflow, the same long reader holding the table as it starts.
-Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand and
-blue leaves at the contract gate (old code drained, as in a real rollout). Also measured in the same run:
+Blue application traffic runs at a fixed rate throughout both; in (b) green traffic joins after expand (at
+cutover where the scenario says so) and blue leaves at the contract gate (old code drained, as in a real
+rollout). Also measured in the same run:
 a single UPDATE of the whole table (the physical limit of the backfill), write throughput with and
 without the dual-write trigger, the table's size before, at its sampled peak and after each path (bench/space.py),
 and the traffic's latency in the window before each change (the baseline its p99 and stalls are judged against).
@@ -354,7 +355,7 @@ async def _drive_liveshift(
         green = False
         while True:
             status: MigrationStatus = await handle.query(STATUS, result_type=MigrationStatus)
-            if not green and status.phase not in ("starting", "expand"):
+            if not green and status.phase not in scenario.green_waits_for:
                 load.start("green", writers=traffic.writers, readers=traffic.readers, rate=traffic.rate)
                 events.append((time.time(), "green traffic starts"))
                 green = True

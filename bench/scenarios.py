@@ -41,6 +41,9 @@ class Scenario:
     lock_timeout_ms: int | None = None
     reclaim_every: float | None = None
     spread: int | None = None
+    # the phases before green traffic joins: after expand (a release pinned to green), or at cutover (applications
+    # that follow the flag, which points to blue until then)
+    green_waits_for: tuple[str, ...] = ("starting", "expand")
 
     @property
     def green_schema(self) -> str:
@@ -155,6 +158,18 @@ operations:
     limit_unique=True,
 )
 
+# the same change with the new key's unique index built after the backfill (`indexes: after_backfill`): green's
+# lookups by id would scan the table until then, so green joins at cutover, as applications following the flag do
+PRIMARY_KEY_AFTER = dataclasses.replace(
+    PRIMARY_KEY,
+    name="bench_id_bigint_after",
+    title="Primary key id integer -> bigint, its new index built after the backfill (green from cutover)",
+    migration=PRIMARY_KEY.migration.replace("name: bench_id_bigint", "name: bench_id_bigint_after")
+    + "    indexes: after_backfill\n",
+    limit_unique=False,
+    green_waits_for=("starting", "expand", "backfill", "verify", "awaiting_cutover"),
+)
+
 # issue 21: the same column added to a partitioned table, backfilled leaf partition by leaf partition
 PARTITIONED = Scenario(
     name="bench_part_cents",
@@ -183,13 +198,14 @@ PGROLL_LIKE = dataclasses.replace(
     spread=1,
 )
 
-SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PARTITIONED, PGROLL_LIKE)}
+SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PRIMARY_KEY_AFTER, PARTITIONED, PGROLL_LIKE)}
 
 # short names for --scenarios
 ALIASES = {
     "type_change": ALTER_TYPE.name,
     "add_column": ADD_COLUMN.name,
     "pk_bigint": PRIMARY_KEY.name,
+    "pk_bigint_after": PRIMARY_KEY_AFTER.name,
     "partitioned": PARTITIONED.name,
     "pgroll_like": PGROLL_LIKE.name,
 }
