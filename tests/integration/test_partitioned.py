@@ -14,7 +14,7 @@ from liveshift.preflight.partitioned import NOT_VALID_FOREIGN_KEY_SINCE, check_p
 from liveshift.store.record import load_record
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, migration, partition_hooks, snapshot
-from tests.harness.operations.partitioned import EVENTS, LOGS, SCENARIOS, USERS
+from tests.harness.operations.partitioned import EVENTS, KIND_INDEX_AFTER, LOGS, SCENARIOS, USERS
 from tests.harness.scenario import PHASES_BEFORE_CONTRACT, every_phase, load_tables, rollback_from
 
 pytestmark = pytest.mark.integration
@@ -191,3 +191,13 @@ def test_a_partition_attached_with_rows_during_the_migration_stops_verify_naming
     bad = {t.table: t.mismatches for t in report.tables if t.mismatches}
     assert bad == {"events_2031": 1}
     assert "events_default" not in {t.table for t in report.tables}  # detached: no longer the table's
+
+
+def test_indexes_after_backfill_build_each_leafs_index_in_the_validate_phase(conn: psycopg.Connection) -> None:
+    """`indexes: after_backfill` on a partitioned table: the index over the new column, each leaf's built
+    CONCURRENTLY and attached, is in the validate phase, not in expand."""
+    load_tables(conn, (EVENTS,))
+    plan = preflight.validate(conn, migration(KIND_INDEX_AFTER.migration), "m.yaml")
+    steps = {phase: " ".join(s.description for s in plan.phases()[phase]) for phase in ("expand", "validate")}
+    assert "_ls_ix_events_kind_idx" not in steps["expand"]
+    assert "events_2025_h1__ls_ix_events_kind_idx" in steps["validate"]

@@ -118,6 +118,12 @@ ALTER_TYPE = scenario(
     "{op: alter_column, table: events, column: n, type: bigint}",
     "ALTER TABLE events ALTER COLUMN n TYPE bigint",
 )
+# its index over kind (per leaf, attached to the partitioned one) built in the validate phase, after the backfill
+KIND_INDEX_AFTER = scenario(
+    "events_kind_varchar",
+    "{op: alter_column, table: events, column: kind, type: varchar(20), indexes: after_backfill}",
+    "ALTER TABLE events ALTER COLUMN kind TYPE varchar(20)",
+)
 ADD_NOT_NULL = scenario(
     "events_priority",
     "{op: add_column, table: events, column: {name: priority, type: int, nullable: false, default: '0'}, "
@@ -215,6 +221,7 @@ TENANTS_BIGINT = Scenario(
 
 SCENARIOS = {
     "alter_type": ALTER_TYPE,
+    "indexes_after_backfill": KIND_INDEX_AFTER,
     "add_not_null": ADD_NOT_NULL,
     "set_not_null": SET_NOT_NULL,
     "create_index": CREATE_INDEX,
