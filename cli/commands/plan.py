@@ -47,7 +47,7 @@ from liveshift.versions import grants
 
 PHASE_NOTES = {
     "expand": "old and new shapes side by side; blue keeps working",
-    "validate": "after backfill: validate the constraints expand added NOT VALID",
+    "validate": "after backfill: validate the constraints expand added NOT VALID; indexes (re)built concurrently",
     "contract": "after cutover, irreversible: remove the old shape",
     "rollback": "any time before contract: undo expand, keep every row",
 }
