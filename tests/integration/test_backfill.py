@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -194,6 +195,34 @@ def test_a_direct_backfill_fires_no_user_trigger_where_the_role_may(dsn: str, us
     run(dsn, name, target)
     assert users.execute("SELECT sum(touched) FROM users").fetchone() == (0,)
     assert_all_correct(dsn, name)
+
+
+def traced_walk(dsn: str, name: str, target: BackfillTarget, trace: Path) -> str:
+    """The statements the walk's session sent (libpq's protocol trace of the real connection)."""
+    with open_session(dsn) as conn, trace.open("w") as out:
+        conn.pgconn.trace(out.fileno())
+        run_partition(conn, migration=name, schema="public", target=target, partition=0, throttle=fixed(300))
+        conn.pgconn.untrace()
+    return trace.read_text()
+
+
+VOLATILE = MIGRATION.replace("up: lower(email)", "up: lower(email) || md5(random()::text)")
+
+
+@pytest.mark.parametrize("spec", [MIGRATION, VOLATILE], ids=["deterministic", "volatile"])
+def test_batches_commit_without_waiting_for_the_flush_unless_an_up_is_volatile(
+    dsn: str, users: psycopg.Connection, tmp_path: Path, spec: str
+) -> None:
+    """A lost batch is redone with the same values, so batches commit asynchronously, but the partition's last
+    commit waits; a volatile `up` would give another value on the redo than the one a client may have read."""
+    name, target = expanded(dsn, spec)
+    assert any(up.volatile for up in target.ups) == (spec is VOLATILE)
+    start(dsn, name, target)
+    sent = traced_walk(dsn, name, target, tmp_path / "trace")
+    batches = checkpoint(users, name)[2]
+    assert batches >= 7  # 2,000 rows in batches of 300
+    asynchronous = sent.count("SET LOCAL synchronous_commit = off")
+    assert asynchronous == (0 if spec is VOLATILE else batches - 1)
 
 
 def test_a_role_that_may_not_set_replication_role_backfills_through_the_when_clause(
