@@ -51,9 +51,10 @@ CORPORA = {
     "fresh": DATA / "lint_corpus_fresh",
     "fresh2": DATA / "lint_corpus_fresh2",
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
+    "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
