@@ -121,7 +121,7 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
             return [s.on(AE, (table,), ["adding-not-nullable-field"] if scans else [], scans=scans)]
         code = "disallowed-unique-constraint" if kind == ConstrType.CONSTR_UNIQUE else "adding-serial-primary-key-field"
-        return [s.on(AE, (table,), [code], scans=True)]
+        return [s.on(AE, s.with_partitions(table), [code], scans=True)]  # each partition builds its index
     if kind == ConstrType.CONSTR_EXCLUSION:
         return [s.on(AE, (table,), ["adding-exclusion-constraint"], scans=True)]
     if kind == ConstrType.CONSTR_NOTNULL and not inline:  # PostgreSQL 18: ADD CONSTRAINT … NOT NULL col [NOT VALID]
@@ -132,7 +132,7 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
 def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     new = deparse(cmd.def_.typeName)
     old = s.k.column_type(table, cmd.name)
-    using = cmd.def_.raw_default is not None
+    using = cmd.def_.raw_default is not None and not _plain_using(cmd.def_.raw_default, cmd.name, new)
     if using:
         rewrites = True
     elif old is not None:
@@ -150,6 +150,16 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
         info.columns[cmd.name] = new
     found = [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
     return found + _type_change_dependents(s, table, cmd.name)
+
+
+def _plain_using(expr: Any, column: str, new: str) -> bool:
+    """A USING that is the column itself, or the column cast to the new type (Knex writes `USING
+    ("label"::varchar(60))`): PostgreSQL coerces it exactly as without USING (a rewrite only if that does)."""
+    if isinstance(expr, ast.TypeCast):
+        if normal_type(deparse(expr.typeName)) != normal_type(new):
+            return False
+        expr = expr.arg
+    return isinstance(expr, ast.ColumnRef) and getattr(expr.fields[-1], "sval", None) == column
 
 
 def _type_change_dependents(s: Scope, table: str, column: str) -> list[Finding]:
@@ -294,12 +304,21 @@ def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | Non
         found = [s.on(AE, s.with_partitions(table), [] if cmd.def_ is not None else ["ban-drop-default"])]
         return found + default_sequences(s, cmd.def_, evaluated=False)
     if sub == AT.AT_DropColumn:
-        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"])]
+        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"]), *_owned_sequence(s, table, cmd.name)]
+    if sub == AT.AT_DropIdentity:
+        return [s.on(AE, (table,), []), *_owned_sequence(s, table, cmd.name)]
     if sub == AT.AT_SetStorage:
         return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
     return None
+
+
+def _owned_sequence(s: Scope, table: str, column: str) -> list[Finding]:
+    """A serial or identity column's own sequence, dropped with the column (or its identity): ACCESS EXCLUSIVE."""
+    info = s.k.table(table)
+    sequence = info.sequences.get(column) if info is not None else None
+    return [s.on(AE, (sequence,), [])] if sequence and sequence in info.owned else []
 
 
 def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
@@ -323,6 +342,10 @@ def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
         return _attach_partition(s, table, cmd)
     if sub == AT.AT_DetachPartition:
         return _detach_partition(s, table, cmd)
+    if sub == AT.AT_DropNotNull:  # a later SET NOT NULL scans again (Knex drops and sets it around a type change)
+        if (info := s.k.table(table)) is not None:
+            info.not_null.discard(cmd.name)
+        return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_DetachPartitionFinalize:
         return [s.on(SUE, (table,), [])]
     return [s.on(AE, (table,), [])]  # every other form: ACCESS EXCLUSIVE, catalog only (DROP NOT NULL, …)

@@ -35,6 +35,8 @@ class Table:
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
     identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
+    owned: set[str] = field(default_factory=set)  # serial and identity sequences: dropped with their column
+    matview: bool = False  # a materialized view: no writes to block (SHARE holds back only a REFRESH)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Knowledge:
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
     pending_bounds: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # NOT VALID CHECKs
     reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
+    named: set[str] = field(default_factory=set)  # every relation the file names, in any statement (conventions)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(_key(name))
@@ -107,9 +110,22 @@ def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
         return not nm or (nb == "varchar" and ob == "varchar" and bool(om) and nm[0] >= om[0])
     if ob == nb and ob in ("numeric", "varbit", "bit varying"):  # wider precision, same scale
         return not nm or (bool(om) and nm[0] >= om[0] and nm[1:] == om[1:])
-    if (ob, nb) == ("timestamp", "timestamptz"):  # unknown (no --dsn): assumed UTC, as the report says
-        return utc is not False
+    if ob in _DATETIME and nb in _DATETIME:
+        return _datetime_coercible(ob, om, nb, nm, utc)
     return (ob, nb) == ("cidr", "inet")
+
+
+_DATETIME = {"timestamp", "timestamptz", "time", "timetz"}
+
+
+def _datetime_coercible(ob: str, om: tuple[int, ...], nb: str, nm: tuple[int, ...], utc: bool | None) -> bool:
+    """A precision of 6 (the most) or none keeps every value; a wider one keeps a column's own type's values.
+    timestamp and timestamptz convert into each other in the catalog only on a UTC server (unknown without --dsn:
+    assumed UTC, as the report says), but a precision below 6 then rounds every value: a rewrite (measured)."""
+    keeps = not nm or nm[0] >= 6
+    if ob == nb:
+        return keeps or (bool(om) and nm[0] >= om[0])
+    return {ob, nb} == {"timestamp", "timestamptz"} and utc is not False and keeps
 
 
 def coercible_guess(new: str) -> tuple[bool, str]:
@@ -117,11 +133,13 @@ def coercible_guess(new: str) -> tuple[bool, str]:
     assumes. A change to text, varchar or numeric is most often a widening; without USING only cidr converts
     to inet (the one assignment cast), and timestamptz most often comes from timestamp, which a UTC server
     changes in the catalog only; any other change most often converts (rewrites)."""
-    base, _ = normal_type(new)
+    base, mods = normal_type(new)
     if base in _TEXTLIKE or base in ("numeric", "varbit"):
         return True, "a narrower varchar, text or numeric (binary coercible)"
     if base == "inet":
         return True, "cidr (the one type converting to inet without USING: binary coercible)"
+    if base == "timestamptz" and not _datetime_coercible("timestamp", (), base, mods, None):
+        return False, "timestamp (a precision below 6 rounds every value: a rewrite)"
     if base == "timestamptz":
         return True, "timestamp on a server whose TimeZone is UTC (binary coercible)"
     return False, "of a type it converts"
@@ -181,6 +199,9 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     sequence = _sequence_of(table, col, serial or ConstrType.CONSTR_IDENTITY in kinds)
     if sequence:
         info.sequences[col.colname] = sequence
+    if sequence and (serial or ConstrType.CONSTR_IDENTITY in kinds):
+        info.owned.add(sequence)
+        k.tables.setdefault(sequence, Table(new=True))  # made by this statement: nobody's traffic yet
     if ConstrType.CONSTR_IDENTITY in kinds:
         info.identity.add(col.colname)
     for c in col.constraints or ():

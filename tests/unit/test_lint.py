@@ -134,6 +134,13 @@ def test_the_table_of_an_unknown_index_is_read_from_rails_and_postgresql_names()
     assert reports[1].assumed == ["assumed index index_users_on_email is on table users (by its name); --dsn reads it"]
 
 
+def test_the_table_of_an_unknown_index_is_one_the_file_names_later() -> None:
+    # Prisma drops the old unique index before creating the new one on its table
+    text = "SET lock_timeout = '1s';\nDROP INDEX \"User_email_key\";\n"
+    text += 'CREATE UNIQUE INDEX "User_email_orgId_key" ON "User"("email", "orgId");\n'
+    assert [(lock.relation, lock.mode) for lock in lint_text(text, "p.sql")[1].locks] == [("User", "ACCESS EXCLUSIVE")]
+
+
 def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
     # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
     text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"

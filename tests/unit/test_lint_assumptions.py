@@ -39,6 +39,8 @@ def schema(tmp_path: Path) -> Path:
         ("ALTER TABLE users ALTER COLUMN name TYPE varchar(80)", False, "a narrower varchar"),
         ("ALTER TABLE users ALTER COLUMN ip TYPE inet", False, "cidr"),
         ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz", False, "UTC"),
+        # Prisma's @db.Timestamptz(3) on a TIMESTAMP(3) column: the precision rounds every value
+        ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz(3)", True, "a precision below 6"),
         ("ALTER TABLE users ALTER COLUMN id TYPE numeric(30, 0)", False, "a narrower varchar, text or numeric"),
         ("ALTER TABLE users ALTER COLUMN id TYPE int", True, "of a type it converts"),
         ("ALTER TABLE users ADD COLUMN level checked_int", False, "not a domain with constraints"),

@@ -51,3 +51,8 @@ CREATE TABLE parents (id bigint PRIMARY KEY);
 INSERT INTO parents VALUES (1), (2);
 CREATE TABLE kids (id int, parent_id bigint REFERENCES parents);
 INSERT INTO kids VALUES (1, 1);
+CREATE TABLE idt (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int);
+INSERT INTO idt (v) VALUES (1);
+CREATE TABLE stamps (id int, ts timestamp, ts3 timestamp(3), tz3 timestamptz(3));
+INSERT INTO stamps VALUES (1, now(), now(), now());
+CREATE TABLE ev_2028 (id bigint, at date NOT NULL);
