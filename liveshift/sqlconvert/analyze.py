@@ -477,6 +477,10 @@ QUIET += (ast.ReassignOwnedStmt, ast.DropOwnedStmt, ast.DropRoleStmt, ast.Create
 QUIET += (ast.AlterSubscriptionStmt, ast.DropSubscriptionStmt, ast.CheckPointStmt, ast.DiscardStmt)
 QUIET += (ast.ListenStmt, ast.UnlistenStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.DeclareCursorStmt)
 QUIET += (ast.FetchStmt, ast.ClosePortalStmt, ast.CreateForeignTableStmt, ast.ImportForeignSchemaStmt)
+# …Django's SET CONSTRAINTS … IMMEDIATE (the deferred checks it fires lock rows, not tables), settings of a database
+# or role, text search configurations
+QUIET += (ast.ConstraintsSetStmt, ast.AlterDatabaseSetStmt, ast.AlterRoleSetStmt, ast.AlterTSConfigurationStmt)
+QUIET += (ast.AlterTSDictionaryStmt,)
 
 
 def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:

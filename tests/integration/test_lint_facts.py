@@ -199,6 +199,7 @@ STATEMENTS = [
     # a unique key of a partitioned table is built on every partition; IF NOT EXISTS of a known index builds none
     "ALTER TABLE ev ADD CONSTRAINT ev_u UNIQUE (id, at)",
     "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email)",
+    "SET CONSTRAINTS ALL IMMEDIATE",
     # an empty partition is locked all the same
     "ALTER TABLE ev ATTACH PARTITION ev_2028 FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')",
 ]

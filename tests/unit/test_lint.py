@@ -159,3 +159,14 @@ def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequenc
         {"audit"},
         {"flags"},
     ]
+
+
+def test_the_rows_of_a_copy_from_stdin_are_not_statements() -> None:
+    # pg_dump's data, or a seed script run by psql: the rows up to `\.` are COPY's input
+    text = "SET lock_timeout = '1s';\nCOPY meds (id, name) FROM stdin;\n1\tAspirin\n2\tIbuprofen; 200mg\n\\.\n"
+    text += "SELECT setval('meds_id_seq', 2);\n"
+    reports = lint_text(text, "seed.sql")
+    assert [(r.line, r.statement) for r in reports[1:]] == [
+        (2, "COPY meds (id, name) FROM stdin"),
+        (6, "SELECT setval('meds_id_seq', 2)"),
+    ]
