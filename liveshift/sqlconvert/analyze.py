@@ -141,10 +141,29 @@ def index_table(s: Scope, index: str) -> str | None:
     # a table the file names anywhere (Prisma drops `User_email_key` before its CREATE INDEX … ON "User")
     known = sorted((t for t in set(s.k.tables) | s.k.named if name.startswith(f"{t}_")), key=len)
     table = rails.group(1) if rails else name.removesuffix("_pkey") if name.endswith("_pkey") else None
-    table = table or (known[-1] if known else None)
+    table = table or (known[-1] if known else None) or _table_in_index_name(name)
     if table:
         s.note(f"assumed index {name} is on table {table} (by its name); --dsn reads it")
     return table
+
+
+# the affixes the tools put around `<table>_<columns>`: SQLAlchemy's `ix_`/`uq_`, TypeORM's `PK_`, Django's
+# hash, PostgreSQL's, Knex's and Ecto's suffixes
+_INDEX_PREFIX = re.compile(r"^(?:ix|idx|uq|ux|uniq|pk)_", re.I)
+_INDEX_SUFFIX = re.compile(r"(?:_[0-9a-f]{8}(?:_like|_uniq)?|_(?:idx|index|key|unique|uniq|excl))$", re.I)
+
+
+def _table_in_index_name(name: str) -> str | None:
+    """The table an index name most likely starts with, when no table lint knows does: tables are plural more
+    often than columns, so the first words up to one ending in `s` (`order_items_order_id_idx`), else the first
+    word (`User_email_key`); None for a name with no `<table>_<columns>` shape (TypeORM's `IDX_<hash>`)."""
+    words = _INDEX_SUFFIX.sub("", _INDEX_PREFIX.sub("", name)).split("_")
+    if len(words) < 2 or not all(words):
+        return None
+    end = 1 + next((i for i, w in enumerate(words[:-1]) if w.endswith("s") and not w.endswith(("ss", "us"))), 0)
+    while end < len(words) - 1 and re.fullmatch(r"[pyqmw]?\d+", words[end]):  # a partition's period: events_2024
+        end += 1
+    return "_".join(words[:end])
 
 
 def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Finding]:

@@ -141,6 +141,23 @@ def test_the_table_of_an_unknown_index_is_one_the_file_names_later() -> None:
     assert [(lock.relation, lock.mode) for lock in lint_text(text, "p.sql")[1].locks] == [("User", "ACCESS EXCLUSIVE")]
 
 
+@pytest.mark.parametrize(
+    ("index", "table"),
+    [
+        ("accounts_email_idx", "accounts"),
+        ("order_items_order_id_idx", "order_items"),
+        ("api_tokens_clinic_id_5e2b9c1f", "api_tokens"),
+        ("ix_users_email", "users"),
+        ("User_email_key", "User"),
+        ("measurements_2024_device_id_idx", "measurements_2024"),
+    ],
+)
+def test_the_table_of_an_index_no_statement_names_is_guessed_from_its_name(index: str, table: str) -> None:
+    report = lint_text(f"SET lock_timeout = '1s';\nDROP INDEX \"{index}\";\n", "i.sql")[1]
+    assert [(lock.relation, lock.mode) for lock in report.locks] == [(table, "ACCESS EXCLUSIVE")]
+    assert report.assumed == [f"assumed index {index} is on table {table} (by its name); --dsn reads it"]
+
+
 def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
     # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
     text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
