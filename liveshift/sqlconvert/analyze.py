@@ -327,9 +327,11 @@ def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
 
 def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
     """A DO block's statements, each as if it ran (every branch: a migration's conditional DDL is there to run)."""
-    inner = do_statements(node)
+    inner, built = do_statements(node)
     if inner:
         s.note("read the DO block's statements as if every branch runs")
+    if built:
+        s.note("read a statement EXECUTE builds with its run-time names and values unknown")
     return [found for stmt in inner for found in analyse(stmt, s)] or [_quiet()]
 
 

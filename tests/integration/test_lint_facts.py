@@ -200,6 +200,11 @@ STATEMENTS = [
     "ALTER TABLE ev ADD CONSTRAINT ev_u UNIQUE (id, at)",
     "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email)",
     "SET CONSTRAINTS ALL IMMEDIATE",
+    # a statement a DO block builds with format() or || is read with its run-time names and values unknown
+    "DO $$BEGIN EXECUTE format('ALTER TABLE users ADD CONSTRAINT %I CHECK (age > %s)', 'c', 0); END$$",
+    "DO $$BEGIN EXECUTE format('CREATE TABLE %I PARTITION OF logs FOR VALUES FROM (%L) TO (%L)', 'logs_2029', "
+    "'2029-01-01', '2030-01-01'); END$$",
+    "DO $$BEGIN EXECUTE 'CREATE INDEX ON users (' || quote_ident('name') || ')'; END$$",
     # an empty partition is locked all the same
     "ALTER TABLE ev ATTACH PARTITION ev_2028 FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')",
 ]

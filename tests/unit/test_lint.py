@@ -158,6 +158,15 @@ def test_the_table_of_an_index_no_statement_names_is_guessed_from_its_name(index
     assert report.assumed == [f"assumed index {index} is on table {table} (by its name); --dsn reads it"]
 
 
+def test_a_statement_a_do_block_builds_is_read_with_its_run_time_names_unknown() -> None:
+    text = "SET lock_timeout = '1s';\nDO $$DECLARE t text; BEGIN FOR t IN SELECT relname FROM pg_class LOOP\n"
+    text += "EXECUTE format('CREATE INDEX ON %I (tenant_id)', t); END LOOP; END$$;\n"
+    report = lint_text(text, "do.sql")[1]
+    assert [(lock.relation, lock.mode) for lock in report.locks] == [("(named at run time)", "SHARE")]
+    assert [f.code for f in report.findings] == ["require-concurrent-index-creation"]
+    assert "read a statement EXECUTE builds with its run-time names and values unknown" in report.assumed
+
+
 def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
     # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
     text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
