@@ -262,12 +262,44 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
     others: tuple[str, ...] = ()
     if info is not None:
         info.checks.pop(name, None)
-    if info is not None and name in info.foreign_keys:
-        others = tuple(sorted(info.references))
-    elif not s.k.live and (django := _DJANGO_FOREIGN_KEY.search(name)):
-        others = (django.group(1),)
-        s.note(f"assumed {name} is a foreign key referencing {others[0]} (Django's name for it); --dsn reads it")
+    referenced = _referenced_by(s, table, name)
+    others = (referenced,) if referenced else ()
     return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
+
+
+def _referenced_by(s: Scope, table: str, name: str) -> str | None:
+    """The table a foreign key constraint references (its triggers there go with it, or fire on VALIDATE): known,
+    or read from its name: Django's (`…_fk_organizations_id`), PostgreSQL's default (`posts_user_id_fkey`: the
+    column's stem made plural, as tables are named) or a hand-written `…_order_fk`; None for any other."""
+    info = s.k.table(table)
+    if info is not None and name in info.foreign_keys:
+        return info.foreign_keys[name]
+    if s.k.live:
+        return None
+    if django := _DJANGO_FOREIGN_KEY.search(name):
+        s.note(f"assumed {name} is a foreign key referencing {django.group(1)} (Django's name for it); --dsn reads it")
+        return django.group(1)
+    key = table.split(".")[-1]
+    named = _NAMED_FOREIGN_KEY.match(name.removeprefix(f"{key}_")) if name.startswith(f"{key}_") else None
+    if named is None:
+        return None
+    stem = named.group(1)
+    known = [t for t in (stem, plural(stem)) if t in s.k.tables or t in s.k.named]
+    referenced = known[0] if known else plural(stem)
+    s.note(f"assumed {name} is a foreign key referencing {referenced} (by its name); --dsn reads it")
+    return referenced
+
+
+# PostgreSQL names a foreign key `<table>_<column>_fkey`; by hand, `<table>_<column>_fk`
+_NAMED_FOREIGN_KEY = re.compile(r"^([a-z][a-z0-9_]*?)(?:_id)?_fk(?:ey)?$")
+
+
+def plural(word: str) -> str:
+    """A table's name for rows of `word`, as Rails and most schemas make it: `user` -> `users`, `category` ->
+    `categories`, `address` -> `addresses`."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    return word + ("es" if re.search(r"(s|x|z|ch|sh)$", word) else "s")
 
 
 # Django names a foreign key `<table>_<column>_<hash>_fk_<referenced table>_<referenced column>`
@@ -284,8 +316,8 @@ _TRIGGERS |= {AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser, A
 def _validate(s: Scope, table: str, name: str) -> list[Finding]:
     """VALIDATE: SHARE UPDATE EXCLUSIVE and a scan; a foreign key's referenced table ROW SHARE."""
     learn_validated(s.k, name)
-    info = s.k.table(table)
-    others = tuple(sorted(info.references)) if info is not None and name in info.foreign_keys else ()
+    referenced = _referenced_by(s, table, name)
+    others = (referenced,) if referenced else ()
     found = [s.on(SUE, (table,), [], scans=True)]
     if others:
         found.append(s.on("ROW SHARE", others, []))

@@ -31,7 +31,7 @@ class Table:
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
-    foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # its foreign key constraints -> the table referenced
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
     identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
@@ -234,7 +234,7 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         referenced = [a.sval for a in c.pk_attrs or ()] or list(pk)
         info.key_links |= set(zip(columns, [c.pktable.relname] * len(columns), referenced, strict=False))
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
-        info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
+        info.foreign_keys[c.conname or "_".join([table, *columns, "fkey"])] = c.pktable.relname
     elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         keys = [column] if column else [key.sval for key in c.keys or ()]
         if c.contype == ConstrType.CONSTR_PRIMARY:

@@ -110,7 +110,7 @@ def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, s
         table = k.tables[names[rel]]
         if kind == "f":
             target = referenced.split(".")[-1].strip('"')
-            table.foreign_keys.add(name)
+            table.foreign_keys[name] = target
             table.references.add(target)
             table.key_links |= set(zip(columns, [target] * len(columns), referenced_columns, strict=False))
         elif validated and (match := _NOT_NULL_CHECK.match(definition)):

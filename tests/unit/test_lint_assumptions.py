@@ -137,3 +137,23 @@ def test_cli_schema_option(schema: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["lint", str(migration), "--findings-only"]) == 0  # assumed a widening
     assert main(["lint", str(migration), "--schema", str(schema), "--findings-only"]) == 1
     assert "changing-column-type" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("sql", "relation", "mode"),
+    [
+        ("ALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey", "users", "ACCESS EXCLUSIVE"),
+        ("ALTER TABLE order_items VALIDATE CONSTRAINT order_items_order_fk", "orders", "ROW SHARE"),
+        ("ALTER TABLE posts DROP CONSTRAINT posts_category_id_fkey", "categories", "ACCESS EXCLUSIVE"),
+    ],
+)
+def test_a_foreign_key_is_known_by_its_name(sql: str, relation: str, mode: str) -> None:
+    found = report(sql)
+    assert (relation, mode) in {(lock.relation, lock.mode) for lock in found.locks}
+    assert any(f"referencing {relation} (by its name)" in note for note in found.assumed)
+
+
+def test_a_constraint_not_named_as_a_foreign_key_locks_its_table_alone() -> None:
+    assert [lock.relation for lock in report("ALTER TABLE invoices VALIDATE CONSTRAINT invoices_user_id_nn").locks] == [
+        "invoices"
+    ]

@@ -56,3 +56,6 @@ INSERT INTO idt (v) VALUES (1);
 CREATE TABLE stamps (id int, ts timestamp, ts3 timestamp(3), tz3 timestamptz(3));
 INSERT INTO stamps VALUES (1, now(), now(), now());
 CREATE TABLE ev_2028 (id bigint, at date NOT NULL);
+CREATE TABLE t2fk (a bigint REFERENCES users (id), b bigint REFERENCES parents (id));
+INSERT INTO t2fk VALUES (1, 1);
+ALTER TABLE t2fk ADD CONSTRAINT t2fk_b2 FOREIGN KEY (b) REFERENCES parents (id) NOT VALID;
