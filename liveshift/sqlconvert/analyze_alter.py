@@ -148,8 +148,23 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     info = s.k.table(table)
     if info is not None:
         info.columns[cmd.name] = new
-    found = [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    rebuilds = not rewrites and _rebuilds_indexes(s, table, cmd)
+    codes = ["changing-column-type"] if rewrites or rebuilds else []
+    found = [s.on(AE, s.with_partitions(table), codes, rewrites=rewrites, scans=rebuilds)]
     return found + _type_change_dependents(s, table, cmd.name)
+
+
+def _rebuilds_indexes(s: Scope, table: str, cmd: ast.AlterTableCmd) -> bool:
+    """A new collation (`TYPE text COLLATE "C"`) rebuilds the column's indexes under ACCESS EXCLUSIVE, even where
+    its values stay as they are (measured); a binary coercible change alone keeps them."""
+    collation = cmd.def_.collClause
+    if collation is None or [n.sval for n in collation.collname] == ["default"]:
+        return False
+    key = table.split(".")[-1]
+    indexed = any(t == key and cmd.name in columns for t, columns in s.k.indexes.values())
+    if not indexed and not s.k.live:
+        s.note(f"assumed column {cmd.name} has no index (a new collation rebuilds it); --dsn reads the indexes")
+    return indexed
 
 
 def _plain_using(expr: Any, column: str, new: str) -> bool:
@@ -339,6 +354,8 @@ def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | Non
         return [s.on(AE, s.with_partitions(table), ["ban-drop-column"]), *_owned_sequence(s, table, cmd.name)]
     if sub == AT.AT_DropIdentity:
         return [s.on(AE, (table,), []), *_owned_sequence(s, table, cmd.name)]
+    if sub == AT.AT_SetIdentity:  # SET GENERATED, RESTART, SET INCREMENT…: its sequence is altered (measured)
+        return [s.on(AE, (table,), []), s.on(SRE, (_identity_sequence(s, table, cmd.name),), [])]
     if sub == AT.AT_SetStorage:
         return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
@@ -351,6 +368,13 @@ def _owned_sequence(s: Scope, table: str, column: str) -> list[Finding]:
     info = s.k.table(table)
     sequence = info.sequences.get(column) if info is not None else None
     return [s.on(AE, (sequence,), [])] if sequence and sequence in info.owned else []
+
+
+def _identity_sequence(s: Scope, table: str, column: str) -> str:
+    """An identity column's sequence: known, or PostgreSQL's name for it, `<table>_<column>_seq`."""
+    info = s.k.table(table)
+    known = info.sequences.get(column) if info is not None else None
+    return known or f"{table.split('.')[-1]}_{column}_seq"
 
 
 def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:

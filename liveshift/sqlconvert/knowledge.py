@@ -338,6 +338,19 @@ class _SequenceCalls(Visitor):
         arg = node.args[0].arg if isinstance(node.args[0], ast.TypeCast) else node.args[0]
         if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
             self.names.add(arg.val.sval.split(".")[-1])
+        elif name := _serial_sequence(arg):
+            self.names.add(name)
+
+
+def _serial_sequence(call: Any) -> str | None:
+    """`pg_get_serial_sequence('orders', 'id')` (the usual setval after a bulk insert with explicit keys): the
+    sequence PostgreSQL names for a serial or identity column, `orders_id_seq`."""
+    if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval != "pg_get_serial_sequence":
+        return None
+    args = [a.val.sval for a in call.args or () if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)]
+    if len(args) != 2:
+        return None
+    return f"{args[0].split('.')[-1].strip(chr(34))}_{args[1]}_seq"
 
 
 def sequences_called(node: Any) -> set[str]:

@@ -157,3 +157,16 @@ def test_a_constraint_not_named_as_a_foreign_key_locks_its_table_alone() -> None
     assert [lock.relation for lock in report("ALTER TABLE invoices VALIDATE CONSTRAINT invoices_user_id_nn").locks] == [
         "invoices"
     ]
+
+
+def test_sequences_are_named_as_postgresql_names_them() -> None:
+    restarted = report("ALTER TABLE orders ALTER COLUMN id RESTART WITH 1000")
+    assert {lock.relation: lock.mode for lock in restarted.locks} == {
+        "orders": "ACCESS EXCLUSIVE",
+        "orders_id_seq": "SHARE ROW EXCLUSIVE",
+    }
+    reset = report("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
+    assert {lock.relation: lock.mode for lock in reset.locks} == {
+        "orders": "ACCESS SHARE",
+        "orders_id_seq": "ROW EXCLUSIVE",
+    }
