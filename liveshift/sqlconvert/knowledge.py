@@ -32,6 +32,7 @@ class Table:
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
     foreign_keys: dict[str, str] = field(default_factory=dict)  # its foreign key constraints -> the table referenced
+    on_delete: dict[str, str] = field(default_factory=dict)  # a foreign key -> its ON DELETE action ('c' CASCADE…)
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
     identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
@@ -76,6 +77,27 @@ class Knowledge:
         out = {t for t, i in self.tables.items() if any(r == key and c == column for _, r, c in i.key_links)}
         out |= {r for c, r, _ in (info.key_links if info else ()) if c == column}
         return sorted(out - {key})
+
+    def deleting_from(self, name: str) -> dict[str, str]:
+        """The tables a DELETE from `name` reaches through foreign keys, and the lock each takes: ROW SHARE where
+        the key is checked (NO ACTION, RESTRICT: its rows are locked FOR KEY SHARE), ROW EXCLUSIVE where rows are
+        deleted (CASCADE, reaching further) or updated (SET NULL, SET DEFAULT)."""
+        out: dict[str, str] = {}
+        pending = [_key(name)]
+        while pending:
+            target = pending.pop()
+            for table, info in self.tables.items():
+                for fk, referenced in info.foreign_keys.items():
+                    if referenced != target or table == target:
+                        continue
+                    action = info.on_delete.get(fk, "a")
+                    mode = "ROW EXCLUSIVE" if action in "cnd" else "ROW SHARE"
+                    if action == "c" and table not in out and table != _key(name):
+                        pending.append(table)
+                    if out.get(table) != "ROW EXCLUSIVE":
+                        out[table] = mode
+        out.pop(_key(name), None)
+        return out
 
     def referencing(self, name: str) -> list[str]:
         return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
@@ -234,7 +256,8 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         referenced = [a.sval for a in c.pk_attrs or ()] or list(pk)
         info.key_links |= set(zip(columns, [c.pktable.relname] * len(columns), referenced, strict=False))
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
-        info.foreign_keys[c.conname or "_".join([table, *columns, "fkey"])] = c.pktable.relname
+        name = c.conname or "_".join([table, *columns, "fkey"])
+        info.foreign_keys[name], info.on_delete[name] = c.pktable.relname, c.fk_del_action or "a"
     elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         keys = [column] if column else [key.sval for key in c.keys or ()]
         if c.contype == ConstrType.CONSTR_PRIMARY:

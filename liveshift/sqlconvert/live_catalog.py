@@ -30,7 +30,7 @@ ORDER BY a.attrelid, a.attnum
 # a default drawing from a sequence that is not the column's own: `nextval('order_ref_seq'::regclass)`
 _NEXTVAL = re.compile(r"""^nextval\('(?:[^'.]+\.)?"?([^'"]+)"?'::regclass\)$""")
 _CONSTRAINTS = """
-SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid),
+SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid), confdeltype,
        ARRAY(SELECT a.attname FROM unnest(conkey) k JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k),
        ARRAY(SELECT a.attname FROM unnest(confkey) k JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k)
 FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c')
@@ -106,11 +106,11 @@ def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str],
 
 def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
     rows = conn.execute(_CONSTRAINTS, (oids,)).fetchall()
-    for rel, kind, name, referenced, validated, definition, columns, referenced_columns in rows:
+    for rel, kind, name, referenced, validated, definition, on_delete, columns, referenced_columns in rows:
         table = k.tables[names[rel]]
         if kind == "f":
             target = referenced.split(".")[-1].strip('"')
-            table.foreign_keys[name] = target
+            table.foreign_keys[name], table.on_delete[name] = target, on_delete
             table.references.add(target)
             table.key_links |= set(zip(columns, [target] * len(columns), referenced_columns, strict=False))
         elif validated and (match := _NOT_NULL_CHECK.match(definition)):

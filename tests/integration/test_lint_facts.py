@@ -207,6 +207,8 @@ STATEMENTS = [
     # a new collation rebuilds the column's indexes (a scan under ACCESS EXCLUSIVE); without an index, nothing
     'ALTER TABLE users ALTER COLUMN email TYPE text COLLATE "C"',
     'ALTER TABLE users ALTER COLUMN nick TYPE text COLLATE "C"',
+    # a DELETE of referenced rows: ROW SHARE where a key checks them, ROW EXCLUSIVE where CASCADE or SET NULL follows
+    "DELETE FROM parents WHERE id = 2",
     # a foreign key's own referenced table, not every table its table references
     "ALTER TABLE t2fk DROP CONSTRAINT t2fk_a_fkey",
     "ALTER TABLE t2fk VALIDATE CONSTRAINT t2fk_b2",

@@ -59,3 +59,7 @@ CREATE TABLE ev_2028 (id bigint, at date NOT NULL);
 CREATE TABLE t2fk (a bigint REFERENCES users (id), b bigint REFERENCES parents (id));
 INSERT INTO t2fk VALUES (1, 1);
 ALTER TABLE t2fk ADD CONSTRAINT t2fk_b2 FOREIGN KEY (b) REFERENCES parents (id) NOT VALID;
+CREATE TABLE kids2 (id int, parent_id bigint REFERENCES parents ON DELETE CASCADE);
+INSERT INTO kids2 VALUES (1, 2);
+CREATE TABLE kids3 (id int, parent_id bigint REFERENCES parents ON DELETE SET NULL);
+INSERT INTO kids3 VALUES (1, 2);
