@@ -26,7 +26,7 @@ from liveshift.sqlconvert.analyze_alter import (
 )
 from liveshift.sqlconvert.dml import dml, select
 from liveshift.sqlconvert.knowledge import Table, learn_create, normal_type, relations_read
-from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
+from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect, blocks, strongest
 from liveshift.sqlconvert.plpgsql import do_statements
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse
@@ -42,9 +42,24 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
         return [_quiet()]
     s.only = not node.relation.inh
     try:
-        return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+        return _under_one_lock([found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)])
     finally:
         s.only = False
+
+
+def _under_one_lock(found: list[Finding]) -> list[Finding]:
+    """One ALTER TABLE's sub-commands all run under its strongest lock: a VALIDATE next to an ADD CONSTRAINT
+    scans under the ADD's ACCESS EXCLUSIVE, not its own SHARE UPDATE EXCLUSIVE (measured)."""
+    held: dict[str, str] = {}
+    for effect, _ in found:
+        for table in effect.tables if not effect.index else ():
+            held[table] = strongest([held.get(table, "none"), effect.lock])
+    out = []
+    for effect, codes in found:
+        lock = strongest([held[t] for t in effect.tables if t in held])
+        blocked = effect.existing and effect.scans and not codes and blocks(effect.lock) == "nothing"
+        out.append((effect, ["constraint-missing-not-valid"] if blocked and blocks(lock) != "nothing" else codes))
+    return out
 
 
 def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:

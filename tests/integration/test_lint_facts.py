@@ -209,6 +209,9 @@ STATEMENTS = [
     'ALTER TABLE users ALTER COLUMN nick TYPE text COLLATE "C"',
     # a DELETE of referenced rows: ROW SHARE where a key checks them, ROW EXCLUSIVE where CASCADE or SET NULL follows
     "DELETE FROM parents WHERE id = 2",
+    # one ALTER TABLE's sub-commands run under its strongest lock: a VALIDATE next to an ADD scans under the ADD's
+    "ALTER TABLE orders ADD CONSTRAINT pos CHECK (total >= 0) NOT VALID, VALIDATE CONSTRAINT orders_user_fk",
+    "ALTER TABLE orders ALTER COLUMN total SET STATISTICS 100, VALIDATE CONSTRAINT orders_user_fk",
     # a foreign key's own referenced table, not every table its table references
     "ALTER TABLE t2fk DROP CONSTRAINT t2fk_a_fkey",
     "ALTER TABLE t2fk VALIDATE CONSTRAINT t2fk_b2",
