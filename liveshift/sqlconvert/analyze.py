@@ -216,7 +216,8 @@ def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     if kind == ObjectType.OBJECT_SCHEMA:
         return _drop_schema(s, names, cascade)
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
-        return [s.on(AE, names, [])] + (_cascade_to_columns(s, kind, names) if cascade else [])
+        reached = cascade and kind == ObjectType.OBJECT_SEQUENCE
+        return [s.on(AE, names, [])] + (_cascade_to_columns(s, kind, names) if reached else [])
     if cascade and kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
         return _cascade_to_columns(s, kind, names) or [_quiet()]
     if kind == ObjectType.OBJECT_FOREIGN_TABLE:

@@ -373,7 +373,8 @@ def _serial_sequence(call: Any) -> str | None:
     args = [a.val.sval for a in call.args or () if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)]
     if len(args) != 2:
         return None
-    return f"{args[0].split('.')[-1].strip(chr(34))}_{args[1]}_seq"
+    table = args[0].split(".")[-1].strip('"')
+    return f"{table}_{args[1]}_seq"
 
 
 def sequences_called(node: Any) -> set[str]:

@@ -54,6 +54,7 @@ def _string_literal(expr: str) -> str | None:
 
 
 def _built(node: Any) -> str | None:
+    """A statement's text from a constant, a format() of a constant template, or a `||` with a constant side."""
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
         return node.val.sval
     if isinstance(node, ast.FuncCall) and node.funcname[-1].sval == "format" and node.args:
