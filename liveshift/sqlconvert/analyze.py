@@ -25,8 +25,8 @@ from liveshift.sqlconvert.analyze_alter import (
     default_sequences,
 )
 from liveshift.sqlconvert.dml import dml, select
-from liveshift.sqlconvert.knowledge import Table, learn_create, relations_read
-from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect
+from liveshift.sqlconvert.knowledge import Table, learn_create, normal_type, relations_read
+from liveshift.sqlconvert.locks import ORDER, UNKNOWN, Effect, blocks, strongest
 from liveshift.sqlconvert.plpgsql import do_statements
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse
@@ -42,9 +42,24 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
         return [_quiet()]
     s.only = not node.relation.inh
     try:
-        return [found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)]
+        return _under_one_lock([found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)])
     finally:
         s.only = False
+
+
+def _under_one_lock(found: list[Finding]) -> list[Finding]:
+    """One ALTER TABLE's sub-commands all run under its strongest lock: a VALIDATE next to an ADD CONSTRAINT
+    scans under the ADD's ACCESS EXCLUSIVE, not its own SHARE UPDATE EXCLUSIVE (measured)."""
+    held: dict[str, str] = {}
+    for effect, _ in found:
+        for table in effect.tables if not effect.index else ():
+            held[table] = strongest([held.get(table, "none"), effect.lock])
+    out = []
+    for effect, codes in found:
+        lock = strongest([held[t] for t in effect.tables if t in held])
+        blocked = effect.existing and effect.scans and not codes and blocks(effect.lock) == "nothing"
+        out.append((effect, ["constraint-missing-not-valid"] if blocked and blocks(lock) != "nothing" else codes))
+    return out
 
 
 def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
@@ -65,10 +80,15 @@ def _rename(s: Scope, node: ast.RenameStmt) -> list[Finding]:
 def _index(s: Scope, node: ast.IndexStmt) -> list[Finding]:
     table = rel(node.relation)
     name = node.idxname or f"{node.relation.relname}_idx"
+    exists = node.if_not_exists and name in s.k.indexes  # IF NOT EXISTS of a known index: SHARE, then nothing
     s.k.indexes[name] = (node.relation.relname, tuple(p.name for p in node.indexParams or () if p.name))
     tables = s.with_partitions(table) if node.relation.inh else (table,)
+    if exists:
+        return [s.on(SUE if node.concurrent else "SHARE", tables, [])]
     if node.concurrent:
         return [s.on(SUE, tables, [], scans=True)]
+    if (info := s.k.table(table)) is not None and info.matview:  # SHARE lets its readers through
+        return [s.on("SHARE", tables, [], scans=True)]
     if not node.relation.inh and _partitioned(s, table):  # ON ONLY: an invalid index, partitions attached later
         return [s.on("SHARE", tables, [])]
     return [s.on("SHARE", tables, ["require-concurrent-index-creation"], scans=True)]
@@ -98,9 +118,10 @@ def _object_name(obj: Any) -> str:
 
 
 def _drop_table(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding]:
-    """ACCESS EXCLUSIVE on the table and on every table its foreign keys reference (their triggers go);
-    CASCADE reaches the tables whose foreign keys reference it too."""
-    others = {r for name in names if (info := s.k.table(name)) for r in info.references}
+    """ACCESS EXCLUSIVE on the table, on the sequences of its serial and identity columns (dropped with it),
+    and on every table its foreign keys reference (their triggers go); CASCADE reaches the tables whose foreign
+    keys reference it too."""
+    others = {r for name in names if (info := s.k.table(name)) for r in info.references | info.owned}
     for name in names:  # a partition: its parent, and the parent's DEFAULT partition (its bound changes)
         if (info := s.k.table(name)) is not None and info.parent:
             others.add(info.parent)
@@ -132,12 +153,32 @@ def index_table(s: Scope, index: str) -> str | None:
     if s.k.live:
         return None
     rails = _RAILS_INDEX.match(name)
-    known = sorted((t for t in s.k.tables if name.startswith(f"{t}_")), key=len)
+    # a table the file names anywhere (Prisma drops `User_email_key` before its CREATE INDEX … ON "User")
+    known = sorted((t for t in set(s.k.tables) | s.k.named if name.startswith(f"{t}_")), key=len)
     table = rails.group(1) if rails else name.removesuffix("_pkey") if name.endswith("_pkey") else None
-    table = table or (known[-1] if known else None)
+    table = table or (known[-1] if known else None) or _table_in_index_name(name)
     if table:
         s.note(f"assumed index {name} is on table {table} (by its name); --dsn reads it")
     return table
+
+
+# the affixes the tools put around `<table>_<columns>`: SQLAlchemy's `ix_`/`uq_`, TypeORM's `PK_`, Django's
+# hash, PostgreSQL's, Knex's and Ecto's suffixes
+_INDEX_PREFIX = re.compile(r"^(?:ix|idx|uq|ux|uniq|pk)_", re.I)
+_INDEX_SUFFIX = re.compile(r"(?:_[0-9a-f]{8}(?:_like|_uniq)?|_(?:idx|index|key|unique|uniq|excl))$", re.I)
+
+
+def _table_in_index_name(name: str) -> str | None:
+    """The table an index name most likely starts with, when no table lint knows does: tables are plural more
+    often than columns, so the first words up to one ending in `s` (`order_items_order_id_idx`), else the first
+    word (`User_email_key`); None for a name with no `<table>_<columns>` shape (TypeORM's `IDX_<hash>`)."""
+    words = _INDEX_SUFFIX.sub("", _INDEX_PREFIX.sub("", name)).split("_")
+    if len(words) < 2 or not all(words):
+        return None
+    end = 1 + next((i for i, w in enumerate(words[:-1]) if w.endswith("s") and not w.endswith(("ss", "us"))), 0)
+    while end < len(words) - 1 and re.fullmatch(r"[pyqmw]?\d+", words[end]):  # a partition's period: events_2024
+        end += 1
+    return "_".join(words[:end])
 
 
 def _drop_index(s: Scope, node: ast.DropStmt, names: tuple[str, ...]) -> list[Finding]:
@@ -158,6 +199,7 @@ _CATALOGUED += (ObjectType.OBJECT_FOREIGN_TABLE,)
 def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     names = tuple(_object_name(obj) for obj in node.objects or ())
     kind = node.removeType
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
     if node.missing_ok and s.k.live and kind in _CATALOGUED:  # IF EXISTS: what the catalog lacks is not there
         names = tuple(n for n in names if s.k.table(n) is not None or n.split(".")[-1] in s.k.indexes)
         if not names:
@@ -165,19 +207,39 @@ def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     if kind == ObjectType.OBJECT_INDEX:
         return _drop_index(s, node, names)
     if kind == ObjectType.OBJECT_TABLE:
-        return _drop_table(s, names, node.behavior == DropBehavior.DROP_CASCADE)
+        return _drop_table(s, names, cascade)
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         tables = tuple(".".join(p.sval for p in obj[:-1]) for obj in node.objects or ())  # (table…, name)
         if kind == ObjectType.OBJECT_TRIGGER:  # a row trigger of a partitioned table is each partition's too
             tables = tuple(t for table in tables for t in s.with_partitions(table))
         return [s.on(AE, tables, [])]
     if kind == ObjectType.OBJECT_SCHEMA:
-        return _drop_schema(s, names, node.behavior == DropBehavior.DROP_CASCADE)
+        return _drop_schema(s, names, cascade)
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
-        return [s.on(AE, names, [])]
+        reached = cascade and kind == ObjectType.OBJECT_SEQUENCE
+        return [s.on(AE, names, [])] + (_cascade_to_columns(s, kind, names) if reached else [])
+    if cascade and kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        return _cascade_to_columns(s, kind, names) or [_quiet()]
     if kind == ObjectType.OBJECT_FOREIGN_TABLE:
         return [s.on(AE, names, ["ban-drop-table"])]
     return [_quiet()]  # types, domains, functions, extensions: no table lock unless CASCADE reaches one
+
+
+def _cascade_to_columns(s: Scope, kind: ObjectType, names: tuple[str, ...]) -> list[Finding]:
+    """DROP … CASCADE of a sequence drops the defaults drawing from it, of a type or domain the columns of it:
+    ACCESS EXCLUSIVE on each table holding one (measured), where lint knows the columns."""
+    wanted = {n.split(".")[-1].lower() for n in names}
+    if kind == ObjectType.OBJECT_SEQUENCE:
+        tables = {t for t, info in s.k.tables.items() if wanted & set(info.sequences.values())}
+    else:
+        tables = {t for t, info in s.k.tables.items() if any(_type_key(c) in wanted for c in info.columns.values())}
+        tables |= {t for name in wanted for t in s.k.domains.get(name, ())}
+    return [s.on(AE, tuple(sorted(tables)), [])] if tables else []
+
+
+def _type_key(written: str) -> str:
+    """A column's type by its bare name (`public.mood`, `"mood"[]` and `mood` are one type's)."""
+    return normal_type(written)[0].removesuffix("[]").split(".")[-1].strip('"').lower()
 
 
 def _drop_schema(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Finding]:
@@ -194,7 +256,7 @@ def _drop_schema(s: Scope, names: tuple[str, ...], cascade: bool) -> list[Findin
 
 def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
     learn_create(s.k, node)
-    found: list[Finding] = [(Effect(lock=AE, tables=(rel(node.relation),), existing=False), [])]
+    found: list[Finding] = [(Effect(lock=AE, tables=(rel(node.relation),), existing=False, made=True), [])]
     constraints = [c for col in node.tableElts or () if isinstance(col, ast.ColumnDef) for c in col.constraints or ()]
     constraints += [c for c in node.tableElts or () if isinstance(c, ast.Constraint)]
     for c in constraints:
@@ -271,7 +333,8 @@ def _truncate(s: Scope, node: ast.TruncateStmt) -> list[Finding]:
 def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
     """ACCESS EXCLUSIVE on the view (EXCLUSIVE CONCURRENTLY) while its query reads its sources."""
     table = (rel(node.relation),)
-    sources = tuple(sorted(s.k.reads.get(node.relation.relname, ())))
+    # WITH NO DATA empties the view without running its query
+    sources = () if node.skipData else tuple(sorted(s.k.reads.get(node.relation.relname, ())))
     found = [s.on("ACCESS SHARE", sources, [])] if sources else []
     if node.concurrent:
         return [s.on("EXCLUSIVE", table, [], scans=True), *found]
@@ -280,9 +343,11 @@ def _refresh(s: Scope, node: ast.RefreshMatViewStmt) -> list[Finding]:
 
 def _do(s: Scope, node: ast.DoStmt) -> list[Finding]:
     """A DO block's statements, each as if it ran (every branch: a migration's conditional DDL is there to run)."""
-    inner = do_statements(node)
+    inner, built = do_statements(node)
     if inner:
         s.note("read the DO block's statements as if every branch runs")
+    if built:
+        s.note("read a statement EXECUTE builds with its run-time names and values unknown")
     return [found for stmt in inner for found in analyse(stmt, s)] or [_quiet()]
 
 
@@ -333,6 +398,8 @@ def _comment(s: Scope, node: ast.CommentStmt) -> list[Finding]:
         return [s.on(SUE, (_object_name(node.object),), [])]
     if node.objtype == ObjectType.OBJECT_COLUMN:
         return [s.on(SUE, (".".join(p.sval for p in node.object[:-1]),), [])]
+    if node.objtype == ObjectType.OBJECT_TABCONSTRAINT:  # (schema, table, constraint): its table is read
+        return [s.on("ACCESS SHARE", (".".join(p.sval for p in node.object[:-1]),), [])]
     return [_quiet()]
 
 
@@ -354,7 +421,8 @@ def _view(s: Scope, node: ast.ViewStmt) -> list[Finding]:
 
 def _create_as(s: Scope, node: ast.CreateTableAsStmt) -> list[Finding]:
     name = node.into.rel.relname
-    s.k.tables.setdefault(name, Table()).new = True
+    info = s.k.tables.setdefault(name, Table())
+    info.new, info.matview = True, node.objtype == ObjectType.OBJECT_MATVIEW
     return _reads(s, name, node.query) or [_quiet()]
 
 
@@ -446,6 +514,10 @@ QUIET += (ast.ReassignOwnedStmt, ast.DropOwnedStmt, ast.DropRoleStmt, ast.Create
 QUIET += (ast.AlterSubscriptionStmt, ast.DropSubscriptionStmt, ast.CheckPointStmt, ast.DiscardStmt)
 QUIET += (ast.ListenStmt, ast.UnlistenStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.DeclareCursorStmt)
 QUIET += (ast.FetchStmt, ast.ClosePortalStmt, ast.CreateForeignTableStmt, ast.ImportForeignSchemaStmt)
+# …Django's SET CONSTRAINTS … IMMEDIATE (the deferred checks it fires lock rows, not tables), settings of a database
+# or role, text search configurations
+QUIET += (ast.ConstraintsSetStmt, ast.AlterDatabaseSetStmt, ast.AlterRoleSetStmt, ast.AlterTSConfigurationStmt)
+QUIET += (ast.AlterTSDictionaryStmt,)
 
 
 def analyse(node: Any, scope: Scope | None = None) -> list[Finding]:

@@ -121,7 +121,7 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
             return [s.on(AE, (table,), ["adding-not-nullable-field"] if scans else [], scans=scans)]
         code = "disallowed-unique-constraint" if kind == ConstrType.CONSTR_UNIQUE else "adding-serial-primary-key-field"
-        return [s.on(AE, (table,), [code], scans=True)]
+        return [s.on(AE, s.with_partitions(table), [code], scans=True)]  # each partition builds its index
     if kind == ConstrType.CONSTR_EXCLUSION:
         return [s.on(AE, (table,), ["adding-exclusion-constraint"], scans=True)]
     if kind == ConstrType.CONSTR_NOTNULL and not inline:  # PostgreSQL 18: ADD CONSTRAINT … NOT NULL col [NOT VALID]
@@ -132,7 +132,7 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
 def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     new = deparse(cmd.def_.typeName)
     old = s.k.column_type(table, cmd.name)
-    using = cmd.def_.raw_default is not None
+    using = cmd.def_.raw_default is not None and not _plain_using(cmd.def_.raw_default, cmd.name, new)
     if using:
         rewrites = True
     elif old is not None:
@@ -148,8 +148,33 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     info = s.k.table(table)
     if info is not None:
         info.columns[cmd.name] = new
-    found = [s.on(AE, s.with_partitions(table), ["changing-column-type"] if rewrites else [], rewrites=rewrites)]
+    rebuilds = not rewrites and _rebuilds_indexes(s, table, cmd)
+    codes = ["changing-column-type"] if rewrites or rebuilds else []
+    found = [s.on(AE, s.with_partitions(table), codes, rewrites=rewrites, scans=rebuilds)]
     return found + _type_change_dependents(s, table, cmd.name)
+
+
+def _rebuilds_indexes(s: Scope, table: str, cmd: ast.AlterTableCmd) -> bool:
+    """A new collation (`TYPE text COLLATE "C"`) rebuilds the column's indexes under ACCESS EXCLUSIVE, even where
+    its values stay as they are (measured); a binary coercible change alone keeps them."""
+    collation = cmd.def_.collClause
+    if collation is None or [n.sval for n in collation.collname] == ["default"]:
+        return False
+    key = table.split(".")[-1]
+    indexed = any(t == key and cmd.name in columns for t, columns in s.k.indexes.values())
+    if not indexed and not s.k.live:
+        s.note(f"assumed column {cmd.name} has no index (a new collation rebuilds it); --dsn reads the indexes")
+    return indexed
+
+
+def _plain_using(expr: Any, column: str, new: str) -> bool:
+    """A USING that is the column itself, or the column cast to the new type (Knex writes `USING
+    ("label"::varchar(60))`): PostgreSQL coerces it exactly as without USING (a rewrite only if that does)."""
+    if isinstance(expr, ast.TypeCast):
+        if normal_type(deparse(expr.typeName)) != normal_type(new):
+            return False
+        expr = expr.arg
+    return isinstance(expr, ast.ColumnRef) and getattr(expr.fields[-1], "sval", None) == column
 
 
 def _type_change_dependents(s: Scope, table: str, column: str) -> list[Finding]:
@@ -252,12 +277,44 @@ def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
     others: tuple[str, ...] = ()
     if info is not None:
         info.checks.pop(name, None)
-    if info is not None and name in info.foreign_keys:
-        others = tuple(sorted(info.references))
-    elif not s.k.live and (django := _DJANGO_FOREIGN_KEY.search(name)):
-        others = (django.group(1),)
-        s.note(f"assumed {name} is a foreign key referencing {others[0]} (Django's name for it); --dsn reads it")
+    referenced = _referenced_by(s, table, name)
+    others = (referenced,) if referenced else ()
     return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
+
+
+def _referenced_by(s: Scope, table: str, name: str) -> str | None:
+    """The table a foreign key constraint references (its triggers there go with it, or fire on VALIDATE): known,
+    or read from its name: Django's (`…_fk_organizations_id`), PostgreSQL's default (`posts_user_id_fkey`: the
+    column's stem made plural, as tables are named) or a hand-written `…_order_fk`; None for any other."""
+    info = s.k.table(table)
+    if info is not None and name in info.foreign_keys:
+        return info.foreign_keys[name]
+    if s.k.live:
+        return None
+    if django := _DJANGO_FOREIGN_KEY.search(name):
+        s.note(f"assumed {name} is a foreign key referencing {django.group(1)} (Django's name for it); --dsn reads it")
+        return django.group(1)
+    key = table.split(".")[-1]
+    named = _NAMED_FOREIGN_KEY.match(name.removeprefix(f"{key}_")) if name.startswith(f"{key}_") else None
+    if named is None:
+        return None
+    stem = named.group(1)
+    known = [t for t in (stem, plural(stem)) if t in s.k.tables or t in s.k.named]
+    referenced = known[0] if known else plural(stem)
+    s.note(f"assumed {name} is a foreign key referencing {referenced} (by its name); --dsn reads it")
+    return referenced
+
+
+# PostgreSQL names a foreign key `<table>_<column>_fkey`; by hand, `<table>_<column>_fk`
+_NAMED_FOREIGN_KEY = re.compile(r"^([a-z][a-z0-9_]*?)(?:_id)?_fk(?:ey)?$")
+
+
+def plural(word: str) -> str:
+    """A table's name for rows of `word`, as Rails and most schemas make it: `user` -> `users`, `category` ->
+    `categories`, `address` -> `addresses`."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    return word + ("es" if re.search(r"(s|x|z|ch|sh)$", word) else "s")
 
 
 # Django names a foreign key `<table>_<column>_<hash>_fk_<referenced table>_<referenced column>`
@@ -274,8 +331,8 @@ _TRIGGERS |= {AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser, A
 def _validate(s: Scope, table: str, name: str) -> list[Finding]:
     """VALIDATE: SHARE UPDATE EXCLUSIVE and a scan; a foreign key's referenced table ROW SHARE."""
     learn_validated(s.k, name)
-    info = s.k.table(table)
-    others = tuple(sorted(info.references)) if info is not None and name in info.foreign_keys else ()
+    referenced = _referenced_by(s, table, name)
+    others = (referenced,) if referenced else ()
     found = [s.on(SUE, (table,), [], scans=True)]
     if others:
         found.append(s.on("ROW SHARE", others, []))
@@ -294,12 +351,30 @@ def _simple(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding] | Non
         found = [s.on(AE, s.with_partitions(table), [] if cmd.def_ is not None else ["ban-drop-default"])]
         return found + default_sequences(s, cmd.def_, evaluated=False)
     if sub == AT.AT_DropColumn:
-        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"])]
+        return [s.on(AE, s.with_partitions(table), ["ban-drop-column"]), *_owned_sequence(s, table, cmd.name)]
+    if sub == AT.AT_DropIdentity:
+        return [s.on(AE, (table,), []), *_owned_sequence(s, table, cmd.name)]
+    if sub == AT.AT_SetIdentity:  # SET GENERATED, RESTART, SET INCREMENT…: its sequence is altered (measured)
+        return [s.on(AE, (table,), []), s.on(SRE, (_identity_sequence(s, table, cmd.name),), [])]
     if sub == AT.AT_SetStorage:
         return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_SetExpression:  # PostgreSQL 17+: recomputes a stored generated column
         return [s.on(AE, (table,), ["table-rewrite"], rewrites=True)]
     return None
+
+
+def _owned_sequence(s: Scope, table: str, column: str) -> list[Finding]:
+    """A serial or identity column's own sequence, dropped with the column (or its identity): ACCESS EXCLUSIVE."""
+    info = s.k.table(table)
+    sequence = info.sequences.get(column) if info is not None else None
+    return [s.on(AE, (sequence,), [])] if sequence and sequence in info.owned else []
+
+
+def _identity_sequence(s: Scope, table: str, column: str) -> str:
+    """An identity column's sequence: known, or PostgreSQL's name for it, `<table>_<column>_seq`."""
+    info = s.k.table(table)
+    known = info.sequences.get(column) if info is not None else None
+    return known or f"{table.split('.')[-1]}_{column}_seq"
 
 
 def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
@@ -323,6 +398,10 @@ def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
         return _attach_partition(s, table, cmd)
     if sub == AT.AT_DetachPartition:
         return _detach_partition(s, table, cmd)
+    if sub == AT.AT_DropNotNull:  # a later SET NOT NULL scans again (Knex drops and sets it around a type change)
+        if (info := s.k.table(table)) is not None:
+            info.not_null.discard(cmd.name)
+        return [s.on(AE, s.with_partitions(table), [])]
     if sub == AT.AT_DetachPartitionFinalize:
         return [s.on(SUE, (table,), [])]
     return [s.on(AE, (table,), [])]  # every other form: ACCESS EXCLUSIVE, catalog only (DROP NOT NULL, …)

@@ -50,7 +50,13 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     sources = tuple(part for name in parts if (part := getattr(node, name, None)))
     found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
     drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
-    return found + ([s.on("ROW EXCLUSIVE", drawn, [])] if drawn else [])
+    found += [s.on("ROW EXCLUSIVE", drawn, [])] if drawn else []
+    if isinstance(node, ast.DeleteStmt):  # the foreign keys referencing the target check or follow each row
+        reached = s.k.deleting_from(target)
+        found += [s.on(mode, (table,), []) for table, mode in sorted(reached.items())]
+        if reached:
+            s.note(f"assumed the DELETE removes rows (the foreign keys referencing {target} lock their tables then)")
+    return found
 
 
 def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, ...]:

@@ -32,10 +32,13 @@ class Table:
     default_partition: str | None = None  # of a partitioned table
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
-    foreign_keys: set[str] = field(default_factory=set)  # names of its foreign key constraints
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # its foreign key constraints -> the table referenced
+    on_delete: dict[str, str] = field(default_factory=dict)  # a foreign key -> its ON DELETE action ('c' CASCADE…)
     checks: dict[str, frozenset[str]] = field(default_factory=dict)  # validated CHECK -> the constants it names
     sequences: dict[str, str] = field(default_factory=dict)  # column -> the sequence its default draws from
     identity: set[str] = field(default_factory=set)  # identity columns (their sequence is not a default's)
+    owned: set[str] = field(default_factory=set)  # serial and identity sequences: dropped with their column
+    matview: bool = False  # a materialized view: no writes to block (SHARE holds back only a REFRESH)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Knowledge:
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL`
     pending_bounds: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # NOT VALID CHECKs
     reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
+    named: set[str] = field(default_factory=set)  # every relation the file names, in any statement (conventions)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(_key(name))
@@ -75,6 +79,27 @@ class Knowledge:
         out |= {r for c, r, _ in (info.key_links if info else ()) if c == column}
         return sorted(out - {key})
 
+    def deleting_from(self, name: str) -> dict[str, str]:
+        """The tables a DELETE from `name` reaches through foreign keys, and the lock each takes: ROW SHARE where
+        the key is checked (NO ACTION, RESTRICT: its rows are locked FOR KEY SHARE), ROW EXCLUSIVE where rows are
+        deleted (CASCADE, reaching further) or updated (SET NULL, SET DEFAULT)."""
+        out: dict[str, str] = {}
+        pending = [_key(name)]
+        while pending:
+            target = pending.pop()
+            for table, info in self.tables.items():
+                for fk, referenced in info.foreign_keys.items():
+                    if referenced != target or table == target:
+                        continue
+                    action = info.on_delete.get(fk, "a")
+                    mode = "ROW EXCLUSIVE" if action in "cnd" else "ROW SHARE"
+                    if action == "c" and table not in out and table != _key(name):
+                        pending.append(table)
+                    if out.get(table) != "ROW EXCLUSIVE":
+                        out[table] = mode
+        out.pop(_key(name), None)
+        return out
+
     def referencing(self, name: str) -> list[str]:
         return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
 
@@ -96,9 +121,22 @@ def binary_coercible(old: str, new: str, utc: bool | None) -> bool:
         return not nm or (nb == "varchar" and ob == "varchar" and bool(om) and nm[0] >= om[0])
     if ob == nb and ob in ("numeric", "varbit", "bit varying"):  # wider precision, same scale
         return not nm or (bool(om) and nm[0] >= om[0] and nm[1:] == om[1:])
-    if (ob, nb) == ("timestamp", "timestamptz"):  # unknown (no --dsn): assumed UTC, as the report says
-        return utc is not False
+    if ob in _DATETIME and nb in _DATETIME:
+        return _datetime_coercible(ob, om, nb, nm, utc)
     return (ob, nb) == ("cidr", "inet")
+
+
+_DATETIME = {"timestamp", "timestamptz", "time", "timetz"}
+
+
+def _datetime_coercible(ob: str, om: tuple[int, ...], nb: str, nm: tuple[int, ...], utc: bool | None) -> bool:
+    """A precision of 6 (the most) or none keeps every value; a wider one keeps a column's own type's values.
+    timestamp and timestamptz convert into each other in the catalog only on a UTC server (unknown without --dsn:
+    assumed UTC, as the report says), but a precision below 6 then rounds every value: a rewrite (measured)."""
+    keeps = not nm or nm[0] >= 6
+    if ob == nb:
+        return keeps or (bool(om) and nm[0] >= om[0])
+    return {ob, nb} == {"timestamp", "timestamptz"} and utc is not False and keeps
 
 
 def coercible_guess(new: str) -> tuple[bool, str]:
@@ -106,11 +144,13 @@ def coercible_guess(new: str) -> tuple[bool, str]:
     assumes. A change to text, varchar or numeric is most often a widening; without USING only cidr converts
     to inet (the one assignment cast), and timestamptz most often comes from timestamp, which a UTC server
     changes in the catalog only; any other change most often converts (rewrites)."""
-    base, _ = normal_type(new)
+    base, mods = normal_type(new)
     if base in _TEXTLIKE or base in ("numeric", "varbit"):
         return True, "a narrower varchar, text or numeric (binary coercible)"
     if base == "inet":
         return True, "cidr (the one type converting to inet without USING: binary coercible)"
+    if base == "timestamptz" and not _datetime_coercible("timestamp", (), base, mods, None):
+        return False, "timestamp (a precision below 6 rounds every value: a rewrite)"
     if base == "timestamptz":
         return True, "timestamp on a server whose TimeZone is UTC (binary coercible)"
     return False, "of a type it converts"
@@ -170,6 +210,9 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
     sequence = _sequence_of(table, col, serial or ConstrType.CONSTR_IDENTITY in kinds)
     if sequence:
         info.sequences[col.colname] = sequence
+    if sequence and (serial or ConstrType.CONSTR_IDENTITY in kinds):
+        info.owned.add(sequence)
+        k.tables.setdefault(sequence, Table(new=True))  # made by this statement: nobody's traffic yet
     if ConstrType.CONSTR_IDENTITY in kinds:
         info.identity.add(col.colname)
     for c in col.constraints or ():
@@ -202,7 +245,8 @@ def learn_constraint(k: Knowledge, table: str, c: ast.Constraint, column: str | 
         referenced = [a.sval for a in c.pk_attrs or ()] or list(pk)
         info.key_links |= set(zip(columns, [c.pktable.relname] * len(columns), referenced, strict=False))
         # unnamed, PostgreSQL names it table_col_fkey (a later DROP CONSTRAINT uses that name)
-        info.foreign_keys.add(c.conname or "_".join([table, *columns, "fkey"]))
+        name = c.conname or "_".join([table, *columns, "fkey"])
+        info.foreign_keys[name], info.on_delete[name] = c.pktable.relname, c.fk_del_action or "a"
     elif c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         keys = [column] if column else [key.sval for key in c.keys or ()]
         if c.contype == ConstrType.CONSTR_PRIMARY:
@@ -306,6 +350,20 @@ class _SequenceCalls(Visitor):
         arg = node.args[0].arg if isinstance(node.args[0], ast.TypeCast) else node.args[0]
         if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
             self.names.add(arg.val.sval.split(".")[-1])
+        elif name := _serial_sequence(arg):
+            self.names.add(name)
+
+
+def _serial_sequence(call: Any) -> str | None:
+    """`pg_get_serial_sequence('orders', 'id')` (the usual setval after a bulk insert with explicit keys): the
+    sequence PostgreSQL names for a serial or identity column, `orders_id_seq`."""
+    if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval != "pg_get_serial_sequence":
+        return None
+    args = [a.val.sval for a in call.args or () if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)]
+    if len(args) != 2:
+        return None
+    table = args[0].split(".")[-1].strip('"')
+    return f"{table}_{args[1]}_seq"
 
 
 def sequences_called(node: Any) -> set[str]:

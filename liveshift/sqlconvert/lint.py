@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from liveshift.sqlconvert.analyze import analyse
 from liveshift.sqlconvert.hazards import HAZARDS
-from liveshift.sqlconvert.knowledge import Knowledge
+from liveshift.sqlconvert.knowledge import Knowledge, relations_used
 from liveshift.sqlconvert.locks import UNKNOWN, Effect, blocks, strongest
 from liveshift.sqlconvert.scope import Finding, Scope
 from liveshift.sqlconvert.statements import SqlInputError, Statement, read_sql, split_sql
@@ -115,7 +115,8 @@ def _report(
         rewrites=any(e.rewrites for e in touched),
         scans_under_lock=any(e.scans and e.blocks != "nothing" for e in touched),
         findings=findings,
-        locks=_relation_locks([e for e in effects if e.existing]),
+        # every lock but those on what this file created (an empty table's are taken all the same)
+        locks=_relation_locks([e for e in effects if e.existing or (e.tables and not e.made and e.lock != UNKNOWN)]),
         assumed=list(scope.notes),
     )
 
@@ -172,6 +173,7 @@ def _analyse(stmt: Statement, scope: Scope) -> list[Finding]:
 def lint_statements(statements: list[Statement], knowledge: Knowledge | None = None) -> list[StatementReport]:
     """Every statement's report. `knowledge`: the live catalog (--dsn); the file's own statements add to it."""
     scope = Scope(k=copy.deepcopy(knowledge) if knowledge is not None else Knowledge())
+    scope.k.named |= {name for stmt in statements for name in relations_used(stmt.node)[0]}
     reports = []
     bounded = False  # a lock_timeout is in force
     warned = False  # the missing lock_timeout is reported once per file, at the first statement it matters for

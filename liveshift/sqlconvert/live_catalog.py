@@ -14,7 +14,7 @@ _TABLES = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'r' AND pg_relation_size(c.oid) = 0, c.reltuples, c.relkind = 'p',
        (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhrelid = c.oid AND c.relispartition),
-       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relkind = 'm'
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
 """
@@ -30,7 +30,7 @@ ORDER BY a.attrelid, a.attnum
 # a default drawing from a sequence that is not the column's own: `nextval('order_ref_seq'::regclass)`
 _NEXTVAL = re.compile(r"""^nextval\('(?:[^'.]+\.)?"?([^'"]+)"?'::regclass\)$""")
 _CONSTRAINTS = """
-SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid),
+SELECT conrelid, contype, conname, confrelid::regclass::text, convalidated, pg_get_constraintdef(oid), confdeltype,
        ARRAY(SELECT a.attname FROM unnest(conkey) k JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k),
        ARRAY(SELECT a.attname FROM unnest(confkey) k JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k)
 FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c')
@@ -75,11 +75,11 @@ def load(dsn: str) -> Knowledge:
 
 def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
     names = {}
-    for oid, schema, name, empty, rows, partitioned, parent, is_default in conn.execute(_TABLES).fetchall():
+    for oid, schema, name, empty, rows, partitioned, parent, is_default, matview in conn.execute(_TABLES).fetchall():
         names[oid] = name
         table = k.tables.setdefault(name, Table())
         table.empty, table.rows, table.parent = bool(empty), rows if rows >= 0 else None, parent
-        table.partitioned = partitioned
+        table.partitioned, table.matview = partitioned, matview
         k.schemas.setdefault(schema, set()).add(name)
         if is_default:
             k.tables.setdefault(parent, Table()).default_partition = name
@@ -95,6 +95,7 @@ def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str],
             table.identity.add(column)
         if owned:  # a serial's or identity's own sequence, schema-qualified
             table.sequences[column] = owned.split(".")[-1].strip('"')
+            table.owned.add(table.sequences[column])
         elif default and (match := _NEXTVAL.match(default)):
             table.sequences[column] = match.group(1)
         if not_null:
@@ -105,11 +106,11 @@ def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str],
 
 def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
     rows = conn.execute(_CONSTRAINTS, (oids,)).fetchall()
-    for rel, kind, name, referenced, validated, definition, columns, referenced_columns in rows:
+    for rel, kind, name, referenced, validated, definition, on_delete, columns, referenced_columns in rows:
         table = k.tables[names[rel]]
         if kind == "f":
             target = referenced.split(".")[-1].strip('"')
-            table.foreign_keys.add(name)
+            table.foreign_keys[name], table.on_delete[name] = target, on_delete
             table.references.add(target)
             table.key_links |= set(zip(columns, [target] * len(columns), referenced_columns, strict=False))
         elif validated and (match := _NOT_NULL_CHECK.match(definition)):

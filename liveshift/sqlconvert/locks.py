@@ -51,7 +51,8 @@ class Effect(BaseModel):
     tables: tuple[str, ...] = ()
     rewrites: bool = False  # copies every row into a new file
     scans: bool = False  # reads every row (or builds an index) while holding the lock
-    existing: bool = True  # False for a table the statement itself creates (or this file did)
+    existing: bool = True  # False for a table the statement itself creates (or this file did), or an empty one
+    made: bool = False  # every table is one this file created: its locks are nobody's (an empty one's are still taken)
     index: bool = False  # a lock on indexes alone (`tables` names them): queries planning on the table wait
 
     @property

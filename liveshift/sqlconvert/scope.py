@@ -38,7 +38,8 @@ class Scope:
         """An effect on tables; one on tables this file created (or the live catalog shows empty) is nobody's
         traffic, so its hazards are dropped."""
         existing = not tables or not all(self.k.is_new(t) for t in tables)
-        effect = Effect(lock=lock, tables=tables, rewrites=rewrites, scans=scans, existing=existing)
+        made = bool(tables) and all((info := self.k.table(t)) is not None and info.new for t in tables)
+        effect = Effect(lock=lock, tables=tables, rewrites=rewrites, scans=scans, existing=existing, made=made)
         return effect, codes if existing else []
 
     def on_index(self, lock: str, indexes: tuple[str, ...], codes: list[str] | None = None) -> Finding:

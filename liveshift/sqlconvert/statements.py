@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -75,10 +76,24 @@ def without_psql_commands(text: str) -> str:
     return "".join(chars)
 
 
+# `COPY … FROM stdin;` then its rows, up to psql's `\.` line (pg_dump's data, a seed script's)
+_COPY_DATA = re.compile(r"^\s*COPY\b[^;]*\bFROM\s+stdin\b[^;]*;[^\n]*\n(.*?^\\\.)[ \t]*$", re.I | re.M | re.S)
+
+
+def without_copy_data(text: str) -> str:
+    """`text` with the rows psql sends after `COPY … FROM stdin` blanked (same length: lines stay the file's)."""
+
+    def blank(match: re.Match[str]) -> str:
+        start, end = match.span(1)
+        return text[match.start() : start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end : match.end()]
+
+    return _COPY_DATA.sub(blank, text)
+
+
 def split_sql(text: str, file: str) -> list[Statement]:
-    """Every statement of `text` (PostgreSQL's grammar; psql meta-commands skipped); a syntax error names the
-    file and its line."""
-    text = without_psql_commands(text)
+    """Every statement of `text` (PostgreSQL's grammar; psql meta-commands and COPY's inline rows skipped); a
+    syntax error names the file and its line."""
+    text = without_psql_commands(without_copy_data(text))
     try:  # pglast's locations (statements and tokens) count characters of `text`
         raw = parse_sql(text)
         tokens = list(parser.scan(text))

@@ -1,7 +1,8 @@
 """liveshift lint and squawk scored against PostgreSQL on a fresh corpus (files no other test uses):
 tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
-lint's rules) or tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
-its files name `public.orders`, so it runs in the schema `public`).
+lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
+its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
+clinic app written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -10,15 +11,16 @@ file is dangerous when one of its statements rewrites a table the setup made, or
 transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic.
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
 documentation), block no traffic, and are left out of the lock comparison. psql meta-commands (`\\set`) are
-skipped, as psql never sends them. Statements are told apart by line and by their order on it (Django writes
-`ALTER …; SET CONSTRAINTS …;` on one line).
+skipped, as psql never sends them. `START TRANSACTION` opens a block as `BEGIN` does (TypeORM writes it).
+Statements are told apart by line and by their order on it (Django writes `ALTER …; SET CONSTRAINTS …;` on one
+line).
 
 Scored per file: lint's verdict on the file alone, with `_setup.sql` as its --schema, and with --dsn (a
 finding other than those about breaking clients and the blanket require-lock-timeout: pg_truth.NOT_MEASURED),
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4]` prints the scores docs/lint.md carries.
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ CORPORA = {
     "fresh": DATA / "lint_corpus_fresh",
     "fresh2": DATA / "lint_corpus_fresh2",
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
+    "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -75,6 +78,11 @@ SQUAWK_NOT_MEASURED = {
     "renaming-object",
 }
 
+
+# the transaction statements that open a block (TypeORM writes START TRANSACTION) and that close one; a SAVEPOINT
+# runs inside the block as any other statement
+_OPENS = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
+_CLOSES = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"}
 
 Key = tuple[int, int]  # a statement's first line, and its order among the statements starting on that line
 
@@ -188,12 +196,11 @@ def measure_file(
         statements = read_sql(str(path))
         for stmt, key in zip(statements, keyed([s.line for s in statements]), strict=True):
             node = stmt.node
-            if isinstance(node, ast.TransactionStmt):
-                if node.kind.name == "TRANS_STMT_BEGIN":
-                    block = []
-                else:
-                    out += _run_block(conn, block or [], setup_names)
-                    block = None
+            if isinstance(node, ast.TransactionStmt) and node.kind.name in _OPENS:
+                block = []
+            elif isinstance(node, ast.TransactionStmt) and node.kind.name in _CLOSES:
+                out += _run_block(conn, block or [], setup_names)
+                block = None
             elif block is not None:
                 block.append((key, stmt.text))
             elif _outside_transaction(node):

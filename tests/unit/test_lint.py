@@ -134,6 +134,39 @@ def test_the_table_of_an_unknown_index_is_read_from_rails_and_postgresql_names()
     assert reports[1].assumed == ["assumed index index_users_on_email is on table users (by its name); --dsn reads it"]
 
 
+def test_the_table_of_an_unknown_index_is_one_the_file_names_later() -> None:
+    # Prisma drops the old unique index before creating the new one on its table
+    text = "SET lock_timeout = '1s';\nDROP INDEX \"User_email_key\";\n"
+    text += 'CREATE UNIQUE INDEX "User_email_orgId_key" ON "User"("email", "orgId");\n'
+    assert [(lock.relation, lock.mode) for lock in lint_text(text, "p.sql")[1].locks] == [("User", "ACCESS EXCLUSIVE")]
+
+
+@pytest.mark.parametrize(
+    ("index", "table"),
+    [
+        ("accounts_email_idx", "accounts"),
+        ("order_items_order_id_idx", "order_items"),
+        ("api_tokens_clinic_id_5e2b9c1f", "api_tokens"),
+        ("ix_users_email", "users"),
+        ("User_email_key", "User"),
+        ("measurements_2024_device_id_idx", "measurements_2024"),
+    ],
+)
+def test_the_table_of_an_index_no_statement_names_is_guessed_from_its_name(index: str, table: str) -> None:
+    report = lint_text(f"SET lock_timeout = '1s';\nDROP INDEX \"{index}\";\n", "i.sql")[1]
+    assert [(lock.relation, lock.mode) for lock in report.locks] == [(table, "ACCESS EXCLUSIVE")]
+    assert report.assumed == [f"assumed index {index} is on table {table} (by its name); --dsn reads it"]
+
+
+def test_a_statement_a_do_block_builds_is_read_with_its_run_time_names_unknown() -> None:
+    text = "SET lock_timeout = '1s';\nDO $$DECLARE t text; BEGIN FOR t IN SELECT relname FROM pg_class LOOP\n"
+    text += "EXECUTE format('CREATE INDEX ON %I (tenant_id)', t); END LOOP; END$$;\n"
+    report = lint_text(text, "do.sql")[1]
+    assert [(lock.relation, lock.mode) for lock in report.locks] == [("(named at run time)", "SHARE")]
+    assert [f.code for f in report.findings] == ["require-concurrent-index-creation"]
+    assert "read a statement EXECUTE builds with its run-time names and values unknown" in report.assumed
+
+
 def test_a_query_under_a_lock_its_transaction_holds_is_reported() -> None:
     # the new table's foreign key takes SHARE ROW EXCLUSIVE on organizations, held while the copy reads it
     text = "SET lock_timeout = '1s';\nBEGIN;\nCREATE TABLE s (org bigint REFERENCES organizations (id));\n"
@@ -151,4 +184,15 @@ def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequenc
         {"schema_migrations"},
         {"audit"},
         {"flags"},
+    ]
+
+
+def test_the_rows_of_a_copy_from_stdin_are_not_statements() -> None:
+    # pg_dump's data, or a seed script run by psql: the rows up to `\.` are COPY's input
+    text = "SET lock_timeout = '1s';\nCOPY meds (id, name) FROM stdin;\n1\tAspirin\n2\tIbuprofen; 200mg\n\\.\n"
+    text += "SELECT setval('meds_id_seq', 2);\n"
+    reports = lint_text(text, "seed.sql")
+    assert [(r.line, r.statement) for r in reports[1:]] == [
+        (2, "COPY meds (id, name) FROM stdin"),
+        (6, "SELECT setval('meds_id_seq', 2)"),
     ]

@@ -39,6 +39,8 @@ def schema(tmp_path: Path) -> Path:
         ("ALTER TABLE users ALTER COLUMN name TYPE varchar(80)", False, "a narrower varchar"),
         ("ALTER TABLE users ALTER COLUMN ip TYPE inet", False, "cidr"),
         ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz", False, "UTC"),
+        # Prisma's @db.Timestamptz(3) on a TIMESTAMP(3) column: the precision rounds every value
+        ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz(3)", True, "a precision below 6"),
         ("ALTER TABLE users ALTER COLUMN id TYPE numeric(30, 0)", False, "a narrower varchar, text or numeric"),
         ("ALTER TABLE users ALTER COLUMN id TYPE int", True, "of a type it converts"),
         ("ALTER TABLE users ADD COLUMN level checked_int", False, "not a domain with constraints"),
@@ -114,8 +116,10 @@ BEGIN
 END
 $$"""
     found = report(body)
-    assert found.lock == "ACCESS EXCLUSIVE" and found.tables == ["invoices"]
-    assert {f.code for f in found.findings} == {"constraint-missing-not-valid", "require-concurrent-index-creation"}
+    # format()'s statement is read with the name it is given at run time unknown
+    assert found.lock == "ACCESS EXCLUSIVE" and found.tables == ["(named at run time)", "invoices"]
+    codes = {"constraint-missing-not-valid", "require-concurrent-index-creation", "ban-drop-table"}
+    assert {f.code for f in found.findings} == codes
     assert report("DO LANGUAGE plv8 $$ plv8.execute('ALTER TABLE t DROP COLUMN a') $$").findings == []
 
 
@@ -133,3 +137,36 @@ def test_cli_schema_option(schema: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["lint", str(migration), "--findings-only"]) == 0  # assumed a widening
     assert main(["lint", str(migration), "--schema", str(schema), "--findings-only"]) == 1
     assert "changing-column-type" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("sql", "relation", "mode"),
+    [
+        ("ALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey", "users", "ACCESS EXCLUSIVE"),
+        ("ALTER TABLE order_items VALIDATE CONSTRAINT order_items_order_fk", "orders", "ROW SHARE"),
+        ("ALTER TABLE posts DROP CONSTRAINT posts_category_id_fkey", "categories", "ACCESS EXCLUSIVE"),
+    ],
+)
+def test_a_foreign_key_is_known_by_its_name(sql: str, relation: str, mode: str) -> None:
+    found = report(sql)
+    assert (relation, mode) in {(lock.relation, lock.mode) for lock in found.locks}
+    assert any(f"referencing {relation} (by its name)" in note for note in found.assumed)
+
+
+def test_a_constraint_not_named_as_a_foreign_key_locks_its_table_alone() -> None:
+    assert [lock.relation for lock in report("ALTER TABLE invoices VALIDATE CONSTRAINT invoices_user_id_nn").locks] == [
+        "invoices"
+    ]
+
+
+def test_sequences_are_named_as_postgresql_names_them() -> None:
+    restarted = report("ALTER TABLE orders ALTER COLUMN id RESTART WITH 1000")
+    assert {lock.relation: lock.mode for lock in restarted.locks} == {
+        "orders": "ACCESS EXCLUSIVE",
+        "orders_id_seq": "SHARE ROW EXCLUSIVE",
+    }
+    reset = report("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
+    assert {lock.relation: lock.mode for lock in reset.locks} == {
+        "orders": "ACCESS SHARE",
+        "orders_id_seq": "ROW EXCLUSIVE",
+    }

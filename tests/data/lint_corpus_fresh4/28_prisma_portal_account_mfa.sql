@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "PortalAccount" ADD COLUMN     "mfaSecret" TEXT,
+ADD COLUMN     "mfaEnabled" BOOLEAN NOT NULL DEFAULT false;

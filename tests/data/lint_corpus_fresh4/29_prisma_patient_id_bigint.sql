@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "PortalAccount" ALTER COLUMN "patientId" SET DATA TYPE BIGINT;

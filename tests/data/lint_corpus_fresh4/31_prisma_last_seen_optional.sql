@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "PortalAccount" ALTER COLUMN "lastSeenAt" DROP NOT NULL,
+ALTER COLUMN "lastSeenAt" DROP DEFAULT;
