@@ -245,24 +245,34 @@ def test_the_estimate_counts_the_index_expand_builds_on_the_new_column(dsn: str,
 ID_TO_BIGINT = """
 name: id_to_bigint
 operations:
-  - {op: alter_column, table: keyed, column: id, type: bigint, up: "id::bigint", down: "id::integer",
-     indexes: after_backfill}
+  - {op: alter_column, table: keyed, column: id, type: bigint, up: "id::bigint", down: "id::integer"}
 """
 
 
-def test_the_estimate_counts_once_the_key_index_built_after_the_backfill(dsn: str, conn: psycopg.Connection) -> None:
-    """`indexes: after_backfill`: the new key's unique index is built once, after the backfill (column_swap.py), so
-    the estimate counts it at the old key's size, with no rebuild copy."""
+@pytest.mark.parametrize("after_backfill", [False, True], ids=["at-expand", "after-backfill"])
+def test_the_estimate_counts_the_new_key_index_where_it_is_built(
+    dsn: str, conn: psycopg.Connection, after_backfill: bool
+) -> None:
+    """The primary key's type change: the new key's unique index (`_ls_pk_keyed_pkey`) stands for the old key's.
+    Built at expand, it is counted twice while the backfill fills it, plus its rebuild's copy; with `indexes:
+    after_backfill`, built once after the backfill (column_swap.py), it is counted once, with no copy."""
     create(conn, "keyed")
     conn.execute("ALTER TABLE keyed ALTER COLUMN id TYPE integer")
+    spec = ID_TO_BIGINT.replace('down: "id::integer"', 'down: "id::integer", indexes: after_backfill')
     with open_session(dsn) as session:
-        plan = preflight.validate(session, migration(ID_TO_BIGINT))
+        plan = preflight.validate(session, migration(spec if after_backfill else ID_TO_BIGINT))
         (target,) = plan.backfill_targets()
         rebuilt, built_after = rebuild.built_sizes(plan, target), rebuild.built_sizes(plan, target, "validate")
         estimate = space.estimate(session, plan.schema, target, Throttle(), rebuilt, built_after)
-    key = conn.execute("SELECT pg_relation_size('keyed_pkey')").fetchone()
-    assert key is not None and (rebuilt, built_after) == ([], [key[0]])
-    assert (estimate.index_extra, estimate.rebuild_copy) == (key[0], 0)
+    row = conn.execute("SELECT pg_relation_size('keyed_pkey')").fetchone()
+    assert row is not None
+    key = row[0]
+    if after_backfill:
+        assert (rebuilt, built_after) == ([], [key])
+        assert (estimate.index_extra, estimate.rebuild_copy) == (key, 0)
+    else:
+        assert (rebuilt, built_after) == ([key], [])
+        assert (estimate.index_extra, estimate.rebuild_copy) == (2 * key, key)
 
 
 CHAINED = """
