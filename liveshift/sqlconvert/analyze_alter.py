@@ -24,6 +24,7 @@ from liveshift.sqlconvert.knowledge import (
     may_be_constrained_domain,
     normal_type,
     sequences_called,
+    serial_sequence,
 )
 from liveshift.sqlconvert.scope import AE, SRE, SUE, Finding, Scope, rel
 from liveshift.sqlconvert.sqltext import deparse, is_volatile, type_name
@@ -374,7 +375,7 @@ def _identity_sequence(s: Scope, table: str, column: str) -> str:
     """An identity column's sequence: known, or PostgreSQL's name for it, `<table>_<column>_seq`."""
     info = s.k.table(table)
     known = info.sequences.get(column) if info is not None else None
-    return known or f"{table.split('.')[-1]}_{column}_seq"
+    return known or serial_sequence(table, column)
 
 
 def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:

@@ -9,7 +9,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
-from liveshift.sqlconvert.knowledge import relations_used, sequences_called
+from liveshift.sqlconvert.knowledge import relations_used, sequences_called, serial_sequence
 from liveshift.sqlconvert.scope import Finding, Scope, rel
 
 # the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
@@ -75,7 +75,7 @@ def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, 
         if s.k.live or not copies or not node.cols or "id" in {c.name for c in node.cols} or key in TOOL_KEYS:
             return ()
         s.note(f"assumed {key}.id is a serial or identity key drawing from {key}_id_seq; --dsn reads the defaults")
-        return (f"{key}_id_seq",)
+        return (serial_sequence(key, "id"),)
     if node.cols:
         given = {c.name for c in node.cols}
     else:  # positional: the first columns, as many as the query or VALUES gives

@@ -220,11 +220,17 @@ def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:
             learn_constraint(k, table, c, col.colname)
 
 
+def serial_sequence(table: str, column: str) -> str:
+    """PostgreSQL's name for the sequence of a serial or identity column: `<table>_<column>_seq` (the table's
+    schema aside)."""
+    return f"{_key(table)}_{column}_seq"
+
+
 def _sequence_of(table: str, col: ast.ColumnDef, owned: bool) -> str | None:
     """The sequence a column's default draws from: PostgreSQL's `table_column_seq` for serial and identity
     columns, the one named by `DEFAULT nextval('…')`."""
     if owned:
-        return f"{table}_{col.colname}_seq"
+        return serial_sequence(table, col.colname)
     for c in col.constraints or ():
         call = c.raw_expr if c.contype == ConstrType.CONSTR_DEFAULT else None
         if isinstance(call, ast.FuncCall) and call.funcname[-1].sval == "nextval" and call.args:
@@ -362,8 +368,7 @@ def _serial_sequence(call: Any) -> str | None:
     args = [a.val.sval for a in call.args or () if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)]
     if len(args) != 2:
         return None
-    table = args[0].split(".")[-1].strip('"')
-    return f"{table}_{args[1]}_seq"
+    return serial_sequence(args[0].split(".")[-1].strip('"'), args[1])
 
 
 def sequences_called(node: Any) -> set[str]:
