@@ -50,14 +50,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
-def duration(value: str) -> float:
-    """90, 90s, 10m, 1h -> seconds."""
+def duration_or_zero(value: str) -> float:
+    """90, 90s, 10m, 1h, 0 -> seconds."""
     number, unit = (value[:-1], value[-1]) if value[-1:] in UNITS else (value, "s")
     try:
         seconds = float(number) * UNITS[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"duration {value!r}: a number with s, m or h (90s, 10m, 1h)") from None
-    if seconds <= 0:
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"duration {value!r}: must not be negative")
+    return seconds
+
+
+def duration(value: str) -> float:
+    """90, 90s, 10m, 1h -> seconds, more than 0."""
+    seconds = duration_or_zero(value)
+    if seconds == 0:
         raise argparse.ArgumentTypeError(f"duration {value!r}: must be positive")
     return seconds
 
@@ -104,6 +112,7 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
     for key, value in (
         ("cutover_percent", args.canary),
         ("soak_seconds", args.soak),
+        ("drain_seconds", args.drain),
         ("parallelism", args.parallelism),
         ("canary_steps", args.canary_steps),
         ("step_seconds", args.step_every),
@@ -182,6 +191,13 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--soak", type=float, metavar="SECONDS", help="contract automatically after this soak (default: on approval)"
+    )
+    parser.add_argument(
+        "--drain",
+        type=duration_or_zero,
+        metavar="DURATION",
+        help="how long a version's views outlive the share change that took its last clients, before contract or a "
+        "rollback after cutover drops them: at least the clients' ttl plus their longest request (default 5s)",
     )
     parser.add_argument("--parallelism", type=int, metavar="N", help="backfill partitions per table, 1..64 (default 1)")
     parser.add_argument("--batch-size", type=int, metavar="ROWS", help="initial backfill batch size (default 1000)")

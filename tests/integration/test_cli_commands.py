@@ -165,6 +165,8 @@ def test_pause_resume_during_backfill_then_complete(stack: DevStack, tmp_path: P
         "100",
         "--soak",
         "0",
+        "--drain",
+        "0",
     )
     wid = started["workflow_id"]
     stack.wait_for(wid, lambda s: s["phase"] == "backfill" and sum(p["rows_done"] for p in s["progress"]) > 0)

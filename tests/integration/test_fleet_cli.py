@@ -44,7 +44,7 @@ async def test_schema_per_tenant_through_the_cli(
     selector = ["--targets", liveshift_worker.target, "--schemas", "t1,t2", "--canary-members", "0"]
     started = await asyncio.to_thread(
         fleet_cli, liveshift_worker, temporal, "start", str(file), "--name", name, *selector, "--auto-cutover",
-        "--soak", "0", "--json",
+        "--soak", "0", "--drain", "0", "--json",
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
     result = await asyncio.wait_for(fleet_handle(temporal.client, name).result(), 60)

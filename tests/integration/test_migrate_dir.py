@@ -60,7 +60,7 @@ operations:
     columns: [email_lower]
 """,
 }
-QUICK = ("--auto-cutover", "--soak", "0")
+QUICK = ("--auto-cutover", "--soak", "0", "--drain", "0")  # no client follows the flag here
 
 
 def write_directory(root: Path) -> Path:

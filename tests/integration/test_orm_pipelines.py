@@ -153,7 +153,7 @@ async def test_django_contrib_migrations_through_convert_and_migrate(
     assert raw == []
 
     queue = liveshift_worker.task_queue
-    args = ("migrate", str(directory), "--target", "test", "--auto-cutover", "--soak", "0", "--wait")
+    args = ("migrate", str(directory), "--target", "test", "--auto-cutover", "--soak", "0", "--drain", "0", "--wait")
     applied = await asyncio.to_thread(liveshift_cli, temporal, queue, *args)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "all 12 files applied on test" in applied.stdout
@@ -205,7 +205,7 @@ async def test_alembic_project_through_convert_and_migrate(
     directory = tmp_path / "migrations"
     directory.mkdir()
     queue = liveshift_worker.task_queue
-    args = ("migrate", str(directory), "--target", "test", "--auto-cutover", "--soak", "0", "--wait")
+    args = ("migrate", str(directory), "--target", "test", "--auto-cutover", "--soak", "0", "--drain", "0", "--wait")
     # the version table's statements are raw SQL, so `alembic current` follows
     assert alembic_to_directory(directory, 1, 1)["0001"][:2] == (0, ["raw_sql", "create_table", "raw_sql"])
     applied = await asyncio.to_thread(liveshift_cli, temporal, queue, *args)
