@@ -225,6 +225,10 @@ def missed_targets(r: ScenarioResult) -> list[str]:
     return out
 
 
+def capped(rows_per_second: float | None) -> str:
+    return "" if rows_per_second is None else f", the backfill capped at {rows_per_second:,.0f} rows/s"
+
+
 def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str, host: str, plot: str) -> str:
     missed = [m for r in results for m in missed_targets(r)]
     lines = [
@@ -243,8 +247,8 @@ def write_markdown(results: list[ScenarioResult], traffic: Traffic, command: str
         f"own time. A long-running reader transaction begins 0.5 s before each change and holds the table for "
         f"{traffic.hold:g} s. liveshift runs with lock_timeout {traffic.lock_timeout_ms} ms, a vacuum of the table "
         f"after every {traffic.reclaim_every:.0%} of its rows backfilled (free-space reuse), batches of key runs "
-        f"{traffic.spread} runs apart and {traffic.parallelism} backfill partition(s), except where a scenario's "
-        "title says otherwise. "
+        f"{traffic.spread} runs apart and {traffic.parallelism} backfill partition(s)"
+        f"{capped(traffic.max_rows_per_second)}, except where a scenario's title says otherwise. "
         "In the liveshift path green traffic joins once expand is done (at cutover where a scenario's title says "
         "so) and blue traffic stops at the contract gate; gates are approved as soon as they are reached.",
         "",

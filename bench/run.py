@@ -72,6 +72,7 @@ class Traffic:
     lock_timeout_ms: int = LockPolicy().lock_timeout_ms  # liveshift option
     reclaim_every: float = Throttle().reclaim_every  # liveshift option: vacuum between batches (0: never)
     spread: int = Throttle().spread  # liveshift option: key runs a batch spreads over the key's index (1: none)
+    max_rows_per_second: float | None = None  # liveshift option: the backfill's rows/s cap (None: none)
 
     def for_scenario(self, scenario: Scenario) -> Traffic:
         """This traffic with the liveshift options the scenario sets itself (the pgroll-like one)."""
@@ -348,7 +349,11 @@ async def _drive_liveshift(
                 options=MigrationOptions(
                     parallelism=traffic.parallelism,
                     lock=LockPolicy(lock_timeout_ms=traffic.lock_timeout_ms),
-                    throttle=Throttle(reclaim_every=traffic.reclaim_every, spread=traffic.spread),
+                    throttle=Throttle(
+                        reclaim_every=traffic.reclaim_every,
+                        spread=traffic.spread,
+                        max_rows_per_second=traffic.max_rows_per_second,
+                    ),
                 ),
             ),
         )
@@ -488,6 +493,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Throttle().spread,
         help="liveshift's throttle: a batch's key runs this many runs apart (1: consecutive keys)",
     )
+    parser.add_argument(
+        "--max-rows-per-second",
+        type=float,
+        help="liveshift's throttle: cap the backfill's rows/s (default: no cap), to trade its speed for p99",
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -512,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         args.lock_timeout_ms,
         args.reclaim_every,
         args.spread,
+        args.max_rows_per_second,
     )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()
