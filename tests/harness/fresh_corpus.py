@@ -54,9 +54,10 @@ CORPORA = {
     "fresh2": DATA / "lint_corpus_fresh2",
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
     "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
+    "fresh5": DATA / "lint_corpus_fresh5",  # a fifth, written blind the same way (a logistics app)
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public", "fresh4": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -140,48 +141,49 @@ def _outside_transaction(node: object) -> bool:
 Relations = dict[int, tuple[str, str, int]]
 
 
-def _state(
-    conn: psycopg.Connection, known: Relations | None = None
-) -> tuple[Relations, dict[int, int], dict[str, str]]:
-    """The schema's relations, scan counts, and the locks held by name (`known` names a relation the statement
-    renamed or dropped by its name before)."""
+Held = dict[int, tuple[str, str]]  # a setup relation's oid -> its name now, and the strongest mode held on it
+
+
+def _state(conn: psycopg.Connection, setup: set[int], known: Relations | None = None) -> tuple[Relations, dict, Held]:
+    """The schema's relations, scan counts, and the locks held on the setup's relations (`setup`: their oids) by
+    their current name (`known` names a relation the statement dropped by its name before). By oid, not name: a
+    setup table renamed is still the application's, and one made anew under a setup name is not."""
     relations = {oid: (name, kind, node) for oid, name, kind, node in conn.execute(_RELATIONS).fetchall()}
     scans = dict(conn.execute(_SCANS).fetchall())
     names = {**relations, **(known or {})}
-    held: dict[str, str] = {}
+    held: Held = {}
     for oid, mode in conn.execute(_LOCKS).fetchall():
-        if oid in names and names[oid][1] in "rpvmSf":
-            name, mode = names[oid][0], MODES[mode]
-            if name not in held or ORDER.index(mode) > ORDER.index(held[name]):
-                held[name] = mode
+        if oid in names and oid in setup and names[oid][1] in "rpvmSf":
+            mode = MODES[mode]
+            if oid not in held or ORDER.index(mode) > ORDER.index(held[oid][1]):
+                held[oid] = (names[oid][0], mode)
     return relations, scans, held
 
 
-def _rewritten(before: Relations, after: Relations, setup_names: set[str]) -> bool:
+def _rewritten(before: Relations, after: Relations, setup: set[int]) -> bool:
     """Whether a table or materialized view the setup made got a new relfilenode (a rewrite)."""
     return any(
-        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
+        kind in "rm" and oid in setup and after.get(oid, (0, 0, node))[2] != node
         for oid, (name, kind, node) in before.items()
     )
 
 
-def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_before: dict[str, str]) -> tuple:
+def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Held) -> tuple[dict[str, str], Held, bool]:
     """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
     dangerous given every lock the transaction holds."""
-    before, scans_before, _ = _state(conn)
+    before, scans_before, _ = _state(conn, setup)
     conn.execute(text)
-    after, scans_after, held = _state(conn, before)
-    held = {n: m for n, m in held.items() if n in setup_names}
-    rewritten = _rewritten(before, after, setup_names)
+    after, scans_after, held = _state(conn, setup, before)
+    rewritten = _rewritten(before, after, setup)
     scanned = any(
-        before[oid][0] in setup_names and n > scans_before.get(oid, 0)
+        oid in setup and n > scans_before.get(oid, 0)
         for oid, n in scans_after.items()
         if oid in before
     )
-    kinds = {name: kind for name, kind, _ in after.values()}
-    blocking = any(blocks_traffic(kinds.get(n, "r"), m) for n, m in held.items())
-    own = {n: m for n, m in held.items() if n not in held_before}
-    return own, held, rewritten or (scanned and blocking)
+    kinds = {oid: kind for oid, (_, kind, _) in {**before, **after}.items()}
+    blocking = any(blocks_traffic(kinds.get(oid, "r"), m) for oid, (_, m) in held.items())
+    own = {n: m for oid, (n, m) in held.items() if oid not in held_before}
+    return own, {**held_before, **held}, rewritten or (scanned and blocking)
 
 
 def measure_file(
@@ -191,7 +193,7 @@ def measure_file(
     out: list[StatementTruth] = []
     with case_schema(conn, (path.parent / "_setup.sql").read_text(), schema):
         informed = lint_file(str(path), load(conn.info.dsn))
-        setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
+        setup = {oid for oid, _, _, _ in conn.execute(_RELATIONS).fetchall()}
         block: list[tuple[Key, str]] | None = None
         statements = read_sql(str(path))
         for stmt, key in zip(statements, keyed([s.line for s in statements]), strict=True):
@@ -199,33 +201,34 @@ def measure_file(
             if isinstance(node, ast.TransactionStmt) and node.kind.name in _OPENS:
                 block = []
             elif isinstance(node, ast.TransactionStmt) and node.kind.name in _CLOSES:
-                out += _run_block(conn, block or [], setup_names)
+                out += _run_block(conn, block or [], setup)
                 block = None
             elif block is not None:
                 block.append((key, stmt.text))
             elif _outside_transaction(node):
-                out.append(_run_outside(conn, key, stmt.text, setup_names))
+                out.append(_run_outside(conn, key, stmt.text, setup))
             else:
-                out += _run_block(conn, [(key, stmt.text)], setup_names)
+                out += _run_block(conn, [(key, stmt.text)], setup)
     return out, informed
 
 
-def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup_names: set[str]) -> StatementTruth:
+def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup: set[int]) -> StatementTruth:
     """A statement that cannot run in a transaction block: its locks cannot be read while it runs (not
     compared); dangerous when it rewrites a table (VACUUM FULL: under ACCESS EXCLUSIVE). CONCURRENTLY and plain
     VACUUM block no traffic (SHARE UPDATE EXCLUSIVE)."""
-    before = _state(conn)[0]
+    before = _state(conn, setup)[0]
     conn.execute(text)
-    after = _state(conn)[0]
-    rewritten = _rewritten(before, after, setup_names)
+    after = _state(conn, setup)[0]
+    rewritten = _rewritten(before, after, setup)
     return StatementTruth(key, None, rewritten)
 
 
-def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup_names: set[str]) -> list[StatementTruth]:
-    out, held = [], {}
+def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup: set[int]) -> list[StatementTruth]:
+    out: list[StatementTruth] = []
+    held: Held = {}
     with conn.transaction():
         for key, text in block:
-            own, held, dangerous = _step(conn, text, setup_names, held)
+            own, held, dangerous = _step(conn, text, setup, held)
             out.append(StatementTruth(key, own, dangerous))
     return out
 
