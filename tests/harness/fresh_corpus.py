@@ -175,11 +175,7 @@ def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Hel
     conn.execute(text)
     after, scans_after, held = _state(conn, setup, before)
     rewritten = _rewritten(before, after, setup)
-    scanned = any(
-        oid in setup and n > scans_before.get(oid, 0)
-        for oid, n in scans_after.items()
-        if oid in before
-    )
+    scanned = any(oid in setup and n > scans_before.get(oid, 0) for oid, n in scans_after.items() if oid in before)
     kinds = {oid: kind for oid, (_, kind, _) in {**before, **after}.items()}
     blocking = any(blocks_traffic(kinds.get(oid, "r"), m) for oid, (_, m) in held.items())
     own = {n: m for oid, (n, m) in held.items() if oid not in held_before}
