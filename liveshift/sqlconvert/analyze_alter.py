@@ -143,7 +143,7 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
                 "assumed the server's TimeZone is UTC (timestamp to timestamptz in the catalog only); --dsn reads it"
             )
     else:
-        coercible, what = coercible_guess(new)
+        coercible, what = coercible_guess(new, cast=cmd.def_.raw_default is not None)
         rewrites = not coercible
         s.note(f"assumed column {cmd.name} is {what}; --dsn reads its type")
     info = s.k.table(table)
