@@ -2,13 +2,15 @@
 tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
 lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
 its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
-clinic app written the same way, also in `public`).
+clinic app written the same way, also in `public`) or tests/data/lint_corpus_fresh5 (`fresh5`, a logistics app
+written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
 then run for real; inside, the statements run in one transaction, so a lock taken earlier is still held. A
 file is dangerous when one of its statements rewrites a table the setup made, or scans one while the
-transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic.
+transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic: the setup's
+relations are known by oid, so one renamed is still the application's and one made anew under a setup name is not.
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
 documentation), block no traffic, and are left out of the lock comparison. psql meta-commands (`\\set`) are
 skipped, as psql never sends them. `START TRANSACTION` opens a block as `BEGIN` does (TypeORM writes it).
@@ -20,7 +22,8 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5]` prints the scores docs/lint.md
+carries.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
+from liveshift.sqlconvert.knowledge import Knowledge
 from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import read_sql
@@ -229,14 +233,22 @@ def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup: se
     return out
 
 
-def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict], schema: str | None = None) -> FileScore:
+def score_file(
+    conn: psycopg.Connection,
+    path: Path,
+    squawk: list[dict],
+    schema: str | None = None,
+    setup: Knowledge | None = None,
+) -> FileScore:
+    """One file's scores; `setup`: the corpus's _setup.sql as lint learns it (--schema), read once per corpus."""
+    setup = setup or learn_schema(str(path.parent / "_setup.sql"))
     try:
         measured, informed_reports = measure_file(conn, path, schema)
         truths = {t.key: t for t in measured}
     except psycopg.Error as exc:
         raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
     reports = _measured(lint_file(str(path)), truths)
-    learned = _measured(lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))), truths)
+    learned = _measured(lint_file(str(path), setup), truths)
     informed = _measured(informed_reports, truths)
     rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
     score = FileScore(
@@ -299,9 +311,10 @@ def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
     by_file: dict[str, list[dict]] = {}
     for finding in squawk_findings(files):
         by_file.setdefault(Path(finding["file"]).name, []).append(finding)
+    setup = learn_schema(str(CORPORA[corpus] / "_setup.sql"))  # lint copies it for each file
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        return [score_file(conn, path, by_file.get(path.name, []), SCHEMAS.get(corpus)) for path in files]
+        return [score_file(conn, path, by_file.get(path.name, []), SCHEMAS.get(corpus), setup) for path in files]
 
 
 def summary(scores: list[FileScore]) -> str:
@@ -314,12 +327,14 @@ def summary(scores: list[FileScore]) -> str:
     informed = sum(s.with_catalog == s.truth for s in scores)
     schema = sum(s.with_schema == s.truth for s in scores)
     schema_locks = sum(s.schema_lock_matches for s in scores)
+    files_right = sum(s.lock_matches == s.lock_compared for s in scores)  # every compared statement's lock right
     return (
         f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
         f"({pct(ours, n)}; with --schema {schema}/{n}, {pct(schema, n)}; with --dsn {informed}/{n}, "
         f"{pct(informed, n)}), squawk's on {theirs}/{n} ({pct(theirs, n)}); lint's lock modes right on "
         f"{matched}/{compared} statements ({pct(matched, compared)}; with --schema {schema_locks}/{compared}, "
-        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
+        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)}), "
+        f"and on every statement of {files_right}/{n} files"
     )
 
 
