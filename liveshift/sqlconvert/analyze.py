@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TableLikeOption
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType, ReindexObjectType, TableLikeOption
 
 from liveshift.sqlconvert.analyze_alter import (
     alter_cmd,
@@ -40,11 +40,17 @@ def _alter_table(s: Scope, node: ast.AlterTableStmt) -> list[Finding]:
         return [s.on(SRE, (table,), [])]
     if node.objtype == ObjectType.OBJECT_TYPE:  # ALTER TYPE … ADD/DROP ATTRIBUTE: a composite type, no table
         return [_quiet()]
+    if node.objtype == ObjectType.OBJECT_VIEW and all(c.subtype in _VIEW_OPTIONS for c in node.cmds or ()):
+        # a view's options (security_barrier, security_invoker, check_option) change under ACCESS EXCLUSIVE
+        return [s.on(AE, (table,), [])]
     s.only = not node.relation.inh
     try:
         return _under_one_lock([found for cmd in node.cmds or () for found in alter_cmd(s, table, cmd)])
     finally:
         s.only = False
+
+
+_VIEW_OPTIONS = {AlterTableType.AT_SetRelOptions, AlterTableType.AT_ResetRelOptions}
 
 
 def _under_one_lock(found: list[Finding]) -> list[Finding]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, PartitionStrategy
+from pglast.enums import ConstrType, DropBehavior, PartitionStrategy
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
@@ -143,7 +143,7 @@ def _type_change(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
                 "assumed the server's TimeZone is UTC (timestamp to timestamptz in the catalog only); --dsn reads it"
             )
     else:
-        coercible, what = coercible_guess(new)
+        coercible, what = coercible_guess(new, cast=cmd.def_.raw_default is not None)
         rewrites = not coercible
         s.note(f"assumed column {cmd.name} is {what}; --dsn reads its type")
     info = s.k.table(table)
@@ -272,14 +272,15 @@ def _detach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     return [s.on(mode, (parent, part) + ((default,) if default and not cmd.def_.concurrent else ()), [])]
 
 
-def _drop_constraint(s: Scope, table: str, name: str) -> list[Finding]:
-    """Dropping a foreign key also drops its triggers on the referenced table: ACCESS EXCLUSIVE there too."""
+def _drop_constraint(s: Scope, table: str, name: str, cascade: bool = False) -> list[Finding]:
+    """Dropping a foreign key also drops its triggers on the referenced table: ACCESS EXCLUSIVE there too.
+    CASCADE is written for a key other tables' foreign keys use (a primary key being replaced): those keys go
+    with it, ACCESS EXCLUSIVE on each referencing table (known from the file, --schema or --dsn)."""
     info = s.k.table(table)
-    others: tuple[str, ...] = ()
     if info is not None:
         info.checks.pop(name, None)
     referenced = _referenced_by(s, table, name)
-    others = (referenced,) if referenced else ()
+    others = ((referenced,) if referenced else ()) + (tuple(s.k.referencing(table)) if cascade else ())
     return [s.on(AE, (*s.with_partitions(table), *others), ["ban-drop-constraint"])]
 
 
@@ -394,7 +395,7 @@ def alter_cmd(s: Scope, table: str, cmd: ast.AlterTableCmd) -> list[Finding]:
     if sub == AT.AT_ValidateConstraint:
         return _validate(s, table, cmd.name)
     if sub == AT.AT_DropConstraint:
-        return _drop_constraint(s, table, cmd.name)
+        return _drop_constraint(s, table, cmd.name, cmd.behavior == DropBehavior.DROP_CASCADE)
     if sub == AT.AT_AttachPartition:
         return _attach_partition(s, table, cmd)
     if sub == AT.AT_DetachPartition:

@@ -51,12 +51,55 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
     drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
     found += [s.on("ROW EXCLUSIVE", drawn, [])] if drawn else []
+    checked = _keys_checked(s, target, node)
+    found += [s.on("ROW SHARE", checked, [])] if checked else []
     if isinstance(node, ast.DeleteStmt):  # the foreign keys referencing the target check or follow each row
         reached = s.k.deleting_from(target)
         found += [s.on(mode, (table,), []) for table, mode in sorted(reached.items())]
         if reached:
             s.note(f"assumed the DELETE removes rows (the foreign keys referencing {target} lock their tables then)")
     return found
+
+
+def _keys_checked(s: Scope, target: str, node: Any) -> tuple[str, ...]:
+    """The tables an INSERT's or UPDATE's foreign keys check each row against (SELECT … FOR KEY SHARE: ROW SHARE
+    on the referenced table), for the key columns it writes: those known (the file, --schema, --dsn), assuming
+    the rows written carry a key (one left NULL or unchanged checks nothing, stated)."""
+    info = s.k.table(target)
+    if info is None or info.new or not info.key_links or not isinstance(node, ast.InsertStmt | ast.UpdateStmt):
+        return ()
+    if isinstance(node, ast.UpdateStmt):
+        written = {t.name for t in node.targetList or () if not _null(t.val)}
+    else:
+        written = _inserted(info.columns, node)
+    key = target.split(".")[-1]
+    checked = tuple(sorted({table for column, table, _ in info.key_links if column in written} - {key}))
+    if checked:
+        s.note(f"assumed the rows written carry a key {', '.join(checked)} must hold (checked under ROW SHARE)")
+    return checked
+
+
+def _inserted(columns: dict[str, str], node: ast.InsertStmt) -> set[str]:
+    """The columns an INSERT gives a value other than NULL (named, or positional: the table's first columns)."""
+    query = node.selectStmt
+    if query is None:  # DEFAULT VALUES
+        return set()
+    names = [c.name for c in node.cols] if node.cols else list(columns)[: _width(query) or len(columns)]
+    if query.valuesLists or query.targetList:
+        rows = query.valuesLists or [[t.val for t in query.targetList]]
+        return {name for row in rows for name, value in zip(names, row, strict=False) if not _null(value)}
+    return set(names)  # a set operation (UNION): every column named
+
+
+def _null(value: Any) -> bool:
+    return isinstance(value, ast.A_Const) and bool(value.isnull)
+
+
+def _width(query: Any) -> int | None:
+    """How many columns an INSERT's query or VALUES gives."""
+    if query is not None and query.valuesLists:
+        return len(query.valuesLists[0])
+    return len(query.targetList) if query is not None and query.targetList else None
 
 
 def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, ...]:
@@ -79,10 +122,7 @@ def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, 
     if node.cols:
         given = {c.name for c in node.cols}
     else:  # positional: the first columns, as many as the query or VALUES gives
-        query = node.selectStmt
-        width = len(query.valuesLists[0]) if query is not None and query.valuesLists else None
-        if query is not None and width is None and query.targetList:
-            width = len(query.targetList)
+        width = _width(node.selectStmt)
         given = set(list(info.columns)[: width if width is not None else len(info.columns)])
     return tuple(sorted(seq for col, seq in info.sequences.items() if col not in given))
 

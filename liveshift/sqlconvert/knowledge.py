@@ -139,12 +139,17 @@ def _datetime_coercible(ob: str, om: tuple[int, ...], nb: str, nm: tuple[int, ..
     return {ob, nb} == {"timestamp", "timestamptz"} and utc is not False and keeps
 
 
-def coercible_guess(new: str) -> tuple[bool, str]:
-    """Without the old type: whether a change to `new` (without USING) is binary coercible, and what that
-    assumes. A change to text, varchar or numeric is most often a widening; without USING only cidr converts
-    to inet (the one assignment cast), and timestamptz most often comes from timestamp, which a UTC server
-    changes in the catalog only; any other change most often converts (rewrites)."""
+def coercible_guess(new: str, cast: bool = False) -> tuple[bool, str]:
+    """Without the old type: whether a change to `new` (without USING, or `cast`: with a USING that only casts
+    the column to `new`) is binary coercible, and what that assumes. A change to text, varchar or numeric is
+    most often a widening; but no numeric change needs a cast, and Django writes `USING col::type` only where
+    the base type changes (FloatField to DecimalField), so a cast to numeric most often converts another type.
+    Without USING only cidr converts to inet (the one assignment cast), and timestamptz most often comes from
+    timestamp, which a UTC server changes in the catalog only; any other change most often converts
+    (rewrites)."""
     base, mods = normal_type(new)
+    if cast and base == "numeric":
+        return False, "of another type (a cast to numeric: no numeric change needs one)"
     if base in _TEXTLIKE or base in ("numeric", "varbit"):
         return True, "a narrower varchar, text or numeric (binary coercible)"
     if base == "inet":

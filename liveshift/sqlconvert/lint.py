@@ -67,10 +67,15 @@ def _held_message(held: dict[str, tuple[str, int]]) -> str:
     return f"{HAZARDS['holding-lock-in-transaction'].message}: holding {taken}"
 
 
-def _relation_locks(effects: list[Effect]) -> list[RelationLock]:
+def _relation_locks(effects: list[Effect], k: Knowledge) -> list[RelationLock]:
+    """The strongest lock per relation, but none on a relation this file created (nobody's traffic), even where
+    the effect also reaches existing ones (DROP TABLE of a new table: its serial's sequence, the tables it
+    references)."""
     strongest_of: dict[tuple[str, bool], str] = {}
     for e in effects:
         for name in e.tables:
+            if not e.index and (info := k.table(name)) is not None and info.new:
+                continue
             key = (name, e.index)
             strongest_of[key] = strongest([strongest_of.get(key, "none"), e.lock])
     return [RelationLock(relation=n, mode=m, index=i) for (n, i), m in sorted(strongest_of.items())]
@@ -116,7 +121,9 @@ def _report(
         scans_under_lock=any(e.scans and e.blocks != "nothing" for e in touched),
         findings=findings,
         # every lock but those on what this file created (an empty table's are taken all the same)
-        locks=_relation_locks([e for e in effects if e.existing or (e.tables and not e.made and e.lock != UNKNOWN)]),
+        locks=_relation_locks(
+            [e for e in effects if e.existing or (e.tables and not e.made and e.lock != UNKNOWN)], scope.k
+        ),
         assumed=list(scope.notes),
     )
 

@@ -2,13 +2,15 @@
 tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
 lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
 its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
-clinic app written the same way, also in `public`).
+clinic app written the same way, also in `public`) or tests/data/lint_corpus_fresh5 (`fresh5`, a logistics app
+written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
 then run for real; inside, the statements run in one transaction, so a lock taken earlier is still held. A
 file is dangerous when one of its statements rewrites a table the setup made, or scans one while the
-transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic.
+transaction holds a lock that blocks traffic. Tables the file itself creates are nobody's traffic: the setup's
+relations are known by oid, so one renamed is still the application's and one made anew under a setup name is not.
 `CONCURRENTLY` statements cannot run in a transaction: they take SHARE UPDATE EXCLUSIVE (PostgreSQL's
 documentation), block no traffic, and are left out of the lock comparison. psql meta-commands (`\\set`) are
 skipped, as psql never sends them. `START TRANSACTION` opens a block as `BEGIN` does (TypeORM writes it).
@@ -20,7 +22,8 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5]` prints the scores docs/lint.md
+carries.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
+from liveshift.sqlconvert.knowledge import Knowledge
 from liveshift.sqlconvert.lint import StatementReport, learn_schema, lint_file
 from liveshift.sqlconvert.live_catalog import load
 from liveshift.sqlconvert.statements import read_sql
@@ -54,9 +58,10 @@ CORPORA = {
     "fresh2": DATA / "lint_corpus_fresh2",
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
     "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
+    "fresh5": DATA / "lint_corpus_fresh5",  # a fifth, written blind the same way (a logistics app)
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public", "fresh4": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -140,48 +145,45 @@ def _outside_transaction(node: object) -> bool:
 Relations = dict[int, tuple[str, str, int]]
 
 
-def _state(
-    conn: psycopg.Connection, known: Relations | None = None
-) -> tuple[Relations, dict[int, int], dict[str, str]]:
-    """The schema's relations, scan counts, and the locks held by name (`known` names a relation the statement
-    renamed or dropped by its name before)."""
+Held = dict[int, tuple[str, str]]  # a setup relation's oid -> its name now, and the strongest mode held on it
+
+
+def _state(conn: psycopg.Connection, setup: set[int], known: Relations | None = None) -> tuple[Relations, dict, Held]:
+    """The schema's relations, scan counts, and the locks held on the setup's relations (`setup`: their oids) by
+    their current name (`known` names a relation the statement dropped by its name before). By oid, not name: a
+    setup table renamed is still the application's, and one made anew under a setup name is not."""
     relations = {oid: (name, kind, node) for oid, name, kind, node in conn.execute(_RELATIONS).fetchall()}
     scans = dict(conn.execute(_SCANS).fetchall())
     names = {**relations, **(known or {})}
-    held: dict[str, str] = {}
+    held: Held = {}
     for oid, mode in conn.execute(_LOCKS).fetchall():
-        if oid in names and names[oid][1] in "rpvmSf":
-            name, mode = names[oid][0], MODES[mode]
-            if name not in held or ORDER.index(mode) > ORDER.index(held[name]):
-                held[name] = mode
+        if oid in names and oid in setup and names[oid][1] in "rpvmSf":
+            mode = MODES[mode]
+            if oid not in held or ORDER.index(mode) > ORDER.index(held[oid][1]):
+                held[oid] = (names[oid][0], mode)
     return relations, scans, held
 
 
-def _rewritten(before: Relations, after: Relations, setup_names: set[str]) -> bool:
+def _rewritten(before: Relations, after: Relations, setup: set[int]) -> bool:
     """Whether a table or materialized view the setup made got a new relfilenode (a rewrite)."""
     return any(
-        kind in "rm" and name in setup_names and after.get(oid, (0, 0, node))[2] != node
+        kind in "rm" and oid in setup and after.get(oid, (0, 0, node))[2] != node
         for oid, (name, kind, node) in before.items()
     )
 
 
-def _step(conn: psycopg.Connection, text: str, setup_names: set[str], held_before: dict[str, str]) -> tuple:
+def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Held) -> tuple[dict[str, str], Held, bool]:
     """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
     dangerous given every lock the transaction holds."""
-    before, scans_before, _ = _state(conn)
+    before, scans_before, _ = _state(conn, setup)
     conn.execute(text)
-    after, scans_after, held = _state(conn, before)
-    held = {n: m for n, m in held.items() if n in setup_names}
-    rewritten = _rewritten(before, after, setup_names)
-    scanned = any(
-        before[oid][0] in setup_names and n > scans_before.get(oid, 0)
-        for oid, n in scans_after.items()
-        if oid in before
-    )
-    kinds = {name: kind for name, kind, _ in after.values()}
-    blocking = any(blocks_traffic(kinds.get(n, "r"), m) for n, m in held.items())
-    own = {n: m for n, m in held.items() if n not in held_before}
-    return own, held, rewritten or (scanned and blocking)
+    after, scans_after, held = _state(conn, setup, before)
+    rewritten = _rewritten(before, after, setup)
+    scanned = any(oid in setup and n > scans_before.get(oid, 0) for oid, n in scans_after.items() if oid in before)
+    kinds = {oid: kind for oid, (_, kind, _) in {**before, **after}.items()}
+    blocking = any(blocks_traffic(kinds.get(oid, "r"), m) for oid, (_, m) in held.items())
+    own = {n: m for oid, (n, m) in held.items() if oid not in held_before}
+    return own, {**held_before, **held}, rewritten or (scanned and blocking)
 
 
 def measure_file(
@@ -191,7 +193,7 @@ def measure_file(
     out: list[StatementTruth] = []
     with case_schema(conn, (path.parent / "_setup.sql").read_text(), schema):
         informed = lint_file(str(path), load(conn.info.dsn))
-        setup_names = {name for _, name, _, _ in conn.execute(_RELATIONS).fetchall()}
+        setup = {oid for oid, _, _, _ in conn.execute(_RELATIONS).fetchall()}
         block: list[tuple[Key, str]] | None = None
         statements = read_sql(str(path))
         for stmt, key in zip(statements, keyed([s.line for s in statements]), strict=True):
@@ -199,45 +201,54 @@ def measure_file(
             if isinstance(node, ast.TransactionStmt) and node.kind.name in _OPENS:
                 block = []
             elif isinstance(node, ast.TransactionStmt) and node.kind.name in _CLOSES:
-                out += _run_block(conn, block or [], setup_names)
+                out += _run_block(conn, block or [], setup)
                 block = None
             elif block is not None:
                 block.append((key, stmt.text))
             elif _outside_transaction(node):
-                out.append(_run_outside(conn, key, stmt.text, setup_names))
+                out.append(_run_outside(conn, key, stmt.text, setup))
             else:
-                out += _run_block(conn, [(key, stmt.text)], setup_names)
+                out += _run_block(conn, [(key, stmt.text)], setup)
     return out, informed
 
 
-def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup_names: set[str]) -> StatementTruth:
+def _run_outside(conn: psycopg.Connection, key: Key, text: str, setup: set[int]) -> StatementTruth:
     """A statement that cannot run in a transaction block: its locks cannot be read while it runs (not
     compared); dangerous when it rewrites a table (VACUUM FULL: under ACCESS EXCLUSIVE). CONCURRENTLY and plain
     VACUUM block no traffic (SHARE UPDATE EXCLUSIVE)."""
-    before = _state(conn)[0]
+    before = _state(conn, setup)[0]
     conn.execute(text)
-    after = _state(conn)[0]
-    rewritten = _rewritten(before, after, setup_names)
+    after = _state(conn, setup)[0]
+    rewritten = _rewritten(before, after, setup)
     return StatementTruth(key, None, rewritten)
 
 
-def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup_names: set[str]) -> list[StatementTruth]:
-    out, held = [], {}
+def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup: set[int]) -> list[StatementTruth]:
+    out: list[StatementTruth] = []
+    held: Held = {}
     with conn.transaction():
         for key, text in block:
-            own, held, dangerous = _step(conn, text, setup_names, held)
+            own, held, dangerous = _step(conn, text, setup, held)
             out.append(StatementTruth(key, own, dangerous))
     return out
 
 
-def score_file(conn: psycopg.Connection, path: Path, squawk: list[dict], schema: str | None = None) -> FileScore:
+def score_file(
+    conn: psycopg.Connection,
+    path: Path,
+    squawk: list[dict],
+    schema: str | None = None,
+    setup: Knowledge | None = None,
+) -> FileScore:
+    """One file's scores; `setup`: the corpus's _setup.sql as lint learns it (--schema), read once per corpus."""
+    setup = setup or learn_schema(str(path.parent / "_setup.sql"))
     try:
         measured, informed_reports = measure_file(conn, path, schema)
         truths = {t.key: t for t in measured}
     except psycopg.Error as exc:
         raise RuntimeError(f"{path.name} does not run on the setup: {exc}") from None
     reports = _measured(lint_file(str(path)), truths)
-    learned = _measured(lint_file(str(path), learn_schema(str(path.parent / "_setup.sql"))), truths)
+    learned = _measured(lint_file(str(path), setup), truths)
     informed = _measured(informed_reports, truths)
     rules = {f["rule_name"] for f in squawk} - NOT_COMPARED - SQUAWK_NOT_MEASURED
     score = FileScore(
@@ -300,9 +311,10 @@ def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:
     by_file: dict[str, list[dict]] = {}
     for finding in squawk_findings(files):
         by_file.setdefault(Path(finding["file"]).name, []).append(finding)
+    setup = learn_schema(str(CORPORA[corpus] / "_setup.sql"))  # lint copies it for each file
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        return [score_file(conn, path, by_file.get(path.name, []), SCHEMAS.get(corpus)) for path in files]
+        return [score_file(conn, path, by_file.get(path.name, []), SCHEMAS.get(corpus), setup) for path in files]
 
 
 def summary(scores: list[FileScore]) -> str:
@@ -315,12 +327,14 @@ def summary(scores: list[FileScore]) -> str:
     informed = sum(s.with_catalog == s.truth for s in scores)
     schema = sum(s.with_schema == s.truth for s in scores)
     schema_locks = sum(s.schema_lock_matches for s in scores)
+    files_right = sum(s.lock_matches == s.lock_compared for s in scores)  # every compared statement's lock right
     return (
         f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
         f"({pct(ours, n)}; with --schema {schema}/{n}, {pct(schema, n)}; with --dsn {informed}/{n}, "
         f"{pct(informed, n)}), squawk's on {theirs}/{n} ({pct(theirs, n)}); lint's lock modes right on "
         f"{matched}/{compared} statements ({pct(matched, compared)}; with --schema {schema_locks}/{compared}, "
-        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
+        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)}), "
+        f"and on every statement of {files_right}/{n} files"
     )
 
 

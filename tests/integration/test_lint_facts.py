@@ -222,6 +222,22 @@ STATEMENTS = [
     "DO $$BEGIN EXECUTE 'CREATE INDEX ON users (' || quote_ident('name') || ')'; END$$",
     # an empty partition is locked all the same
     "ALTER TABLE ev ATTACH PARTITION ev_2028 FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')",
+    # found by the fifth fresh corpus (tests/data/lint_corpus_fresh5): a table the file made is dropped with its
+    # serial's sequence, which is the file's too (a goose or dbmate Down section); a cast to numeric converts
+    # another type (Django writes USING only where the base type changes) or keeps a widening catalog-only
+    "DO $$BEGIN CREATE TABLE newt (id bigserial, u bigint REFERENCES users (id)); DROP TABLE newt; END$$",
+    "ALTER TABLE users ALTER COLUMN age TYPE numeric(12, 2) USING age::numeric(12, 2)",
+    "ALTER TABLE users ALTER COLUMN amount TYPE numeric(12, 2) USING amount::numeric(12, 2)",
+    # probed after it: a primary key dropped with CASCADE takes the foreign keys referencing it along
+    "ALTER TABLE users DROP CONSTRAINT users_pkey CASCADE",
+    # rows written with a foreign key are checked against the referenced table (FOR KEY SHARE: ROW SHARE there)
+    "INSERT INTO kids (id, parent_id) SELECT g, 1 FROM generate_series(10, 20) g",
+    "INSERT INTO kids VALUES (5, 1)",
+    "INSERT INTO kids (id) VALUES (5)",
+    "UPDATE kids SET parent_id = 2",
+    "UPDATE kids SET id = 2",
+    # a view's options take ACCESS EXCLUSIVE on it (a table's storage parameters SHARE UPDATE EXCLUSIVE)
+    "ALTER VIEW v SET (security_barrier = true)",
 ]
 # COPY to or from a server file needs these roles (the test's own role may lack them)
 FILE_ROLES = "SELECT pg_has_role('pg_read_server_files', 'member') AND pg_has_role('pg_write_server_files', 'member')"

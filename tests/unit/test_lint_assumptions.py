@@ -43,6 +43,8 @@ def schema(tmp_path: Path) -> Path:
         ("ALTER TABLE users ALTER COLUMN born TYPE timestamptz(3)", True, "a precision below 6"),
         ("ALTER TABLE users ALTER COLUMN id TYPE numeric(30, 0)", False, "a narrower varchar, text or numeric"),
         ("ALTER TABLE users ALTER COLUMN id TYPE int", True, "of a type it converts"),
+        # Django's FloatField to DecimalField: it writes USING only where the base type changes
+        ("ALTER TABLE users ALTER COLUMN id TYPE numeric(3, 2) USING id::numeric(3, 2)", True, "a cast to numeric"),
         ("ALTER TABLE users ADD COLUMN level checked_int", False, "not a domain with constraints"),
     ],
 )

@@ -1,0 +1,6 @@
+BEGIN;
+--
+-- Delete model ProofOfDelivery
+--
+DROP TABLE "proof_of_delivery" CASCADE;
+COMMIT;
