@@ -9,12 +9,19 @@ PostgreSQL's bottom-up index deletion removes the old version's entry when a lea
 but only once that version is dead to every snapshot, i.e. once the batch that replaced it committed. A
 batch of consecutive keys puts hundreds of new entries on the same few leaves inside one transaction: they
 split, and the key's index ends at twice its size (docs/benchmark.md, "Indexes after a backfill"). So a
-batch takes short runs of keys (`run_keys` each, a few percent of a leaf), `spread` runs apart, from a window
-of consecutive keys read once: turn 0 takes runs 0, spread, 2·spread…, turn 1 runs 1, spread+1, …, and the
-window is done after `spread` turns (`Throttle.spread`, 18 by default: with runs of ~6% of a leaf's
-entries, more than a leaf apart; 1 walks consecutive keys, one window a batch). Each leaf sees one run per
-transaction, and the next run on it comes after that transaction committed, when its old versions can be
-deleted instead of splitting the leaf.
+batch takes short runs of keys (`run_keys` each, about 1/LEAF_RUNS of a leaf), `spread` runs apart, from a
+window of consecutive keys read once, and the window is done after `spread` turns (`Throttle.spread`; 1 walks
+consecutive keys, one window a batch). Each leaf sees at most one run per transaction.
+
+The order of the turns. "Once the batch that replaced it committed" is not enough while another transaction
+that began before that commit is still open: another partition's batch (`--parallelism`), or an
+application's. Its snapshot still sees the old versions, so a turn that comes straight back to the same
+leaves cannot delete them and splits the leaves (two partitions walked at once took the key's index to 1.6x;
+test_backfill_rebuild.py holds it at 2x with an overlapping snapshot). So the spread is cut into parts of
+LEAF_RUNS runs (a leaf's worth), and the turns interleave the parts: with the default 72, turn 0 takes the
+runs at offset 0 of each 72, turn 1 offset 18, turn 2 offset 36, turn 3 offset 54, turn 4 offset 1, … A leaf
+is then visited every fourth turn, after any transaction open when its previous run committed has ended
+(batches last ~30 ms). With a spread under 2·LEAF_RUNS, the turns go in order 0, 1, 2, ….
 
 The checkpoint moves only past whole windows: a restart redoes the window it was in, whose rows done
 already are skipped (no longer marked pending).
@@ -34,6 +41,8 @@ from liveshift.plan import BackfillTarget
 
 # A leaf holds about 8 kB at fillfactor 90: a run of new entries up to ~480 bytes fits in the room it has left.
 _RUN_BYTES = 480
+# ... so a leaf holds about this many runs
+LEAF_RUNS = 18
 
 
 def _row(columns: tuple[str, ...], qualifier: str | None = None) -> sql.Composable:
@@ -140,13 +149,22 @@ class Window:
 
         A run's bounds are keys read: a pending row's key was among them, as pending rows existed before expand
         and a row whose key an application changes is no longer pending (the trigger marks it)."""
-        picked = range(self.turn, len(self.runs), self.spread)
+        offsets = self.offsets()
+        picked = range(offsets[self.turn], len(self.runs), self.spread) if offsets else range(0)  # no run: none
         return [self.runs[i] for i in picked], sum(self.counts[i] for i in picked)
+
+    def offsets(self) -> list[int]:
+        """The first run of each turn, in the order taken: the spread's parts of a leaf's runs each interleaved
+        (0, p, 2p, …, 1, p + 1, …), so consecutive turns put their runs on different leaves."""
+        ways = max(1, self.spread // LEAF_RUNS)
+        part = -(-self.spread // ways)
+        order = [w * part + i for i in range(part) for w in range(ways)]
+        return [o for o in order if o < min(self.spread, len(self.runs))]
 
     def next_turn(self) -> Window | None:
         """The window at its next turn, None when every run was taken."""
         turn = self.turn + 1
-        return replace(self, turn=turn) if turn < min(self.spread, len(self.runs)) else None
+        return replace(self, turn=turn) if turn < len(self.offsets()) else None
 
     @property
     def end(self) -> list[Any] | None:

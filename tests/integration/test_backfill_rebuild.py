@@ -13,7 +13,12 @@ import psycopg
 import pytest
 
 from liveshift import phases
+from liveshift.backfill.keyset import LEAF_RUNS
+from liveshift.backfill.partitions import plan_partitions
+from liveshift.backfill.walk import NoPartitionHooks, run_partition
 from liveshift.connections import open_session
+from liveshift.store.checkpoints import init_checkpoints
+from liveshift.store.record import load_record
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, client, migration
 from tests.harness.space import MIGRATION, ROWS, create, reuse
@@ -64,6 +69,58 @@ def test_spread_key_runs_leave_no_index_to_rebuild(dsn: str, conn: psycopg.Conne
         phases.validate_constraints(session, name)
         assert phases.verify(session, name).ok
     assert {index: filenode(conn, index) for index in nodes} == nodes  # nothing past the threshold: not rebuilt
+
+
+class OverlappingSnapshots(NoPartitionHooks):
+    """Another walk's transactions, made deterministic: before each batch, a snapshot taken before the previous
+    batch began (so before it committed) is still open, as a concurrent partition's batch is while this one
+    commits; the snapshot older than that one is released."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.open: list[psycopg.Connection] = []
+
+    def should_stop(self) -> bool:
+        if len(self.open) == 2:
+            self.open.pop(0).close()  # its transaction ends: rolled back
+        session = psycopg.connect(self.dsn)  # a transaction with a snapshot (READ COMMITTED: its statement's)
+        session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        session.execute("SELECT count(*) FROM pg_class")
+        self.open.append(session)
+        return False
+
+    def close(self) -> None:
+        for session in self.open:
+            session.close()
+
+
+@pytest.mark.parametrize("spread", [LEAF_RUNS, Throttle().spread])
+def test_turns_change_leaves_so_an_overlapping_transaction_splits_none(
+    dsn: str, conn: psycopg.Connection, spread: int
+) -> None:
+    """While a transaction that began before the previous batch committed is open (another partition's batch,
+    `--parallelism`, or an application's), the entries that batch replaced are not dead yet, and a leaf the next
+    turn returns to splits. Turns over one leaf-sized part of a window (spread 18) return to the same leaves and
+    the key's index grows; the default interleaves several parts, so consecutive turns change leaves."""
+    create(conn, "plain", note_index=True)
+    conn.execute("ALTER TABLE plain ALTER COLUMN amount TYPE bigint")
+    create(conn, "accounts", note_index=True)
+    m = migration(MIGRATION)
+    other = OverlappingSnapshots(dsn)
+    with open_session(dsn) as session:
+        phases.prepare(session, m)
+        phases.expand(session, m.name)
+        target = phases.plan_of(load_record(session, m.name)).backfill_targets()[0]
+        init_checkpoints(session, m.name, target.table, plan_partitions(session, "public", target, 1))
+        throttle = reuse(0.05, spread=spread)
+        try:
+            run_partition(
+                session, migration=m.name, schema="public", target=target, partition=0, throttle=throttle, hooks=other
+            )
+        finally:
+            other.close()
+    grown = index_size(conn, "accounts_pkey") / index_size(conn, "plain_pkey")
+    assert (grown >= 1.3) if spread == LEAF_RUNS else (grown <= 1.1), grown
 
 
 def test_the_key_index_is_rebuilt_to_the_plain_alters_size(dsn: str, conn: psycopg.Connection) -> None:

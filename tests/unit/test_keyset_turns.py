@@ -1,0 +1,43 @@
+"""The order of a window's turns (backfill/keyset.py): every run taken exactly once, and with the default spread
+consecutive turns a leaf's worth of runs apart, so a leaf is visited again only after LEAF_RUNS's parts went by."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from liveshift.backfill.keyset import LEAF_RUNS, Window
+from liveshift.values import Throttle
+
+
+def window(runs: int, spread: int) -> Window:
+    bounds = tuple(([i], [i]) for i in range(runs))
+    return Window(start=None, runs=bounds, counts=(1,) * runs, last=True, spread=spread, size=1)
+
+
+def taken_in_order(w: Window) -> list[int]:
+    """Every run's index, in the order the turns take them."""
+    order = []
+    turn: Window | None = w
+    while turn is not None:
+        runs, _ = turn.taken()
+        order += [r[0][0] for r in runs]
+        turn = turn.next_turn()
+    return order
+
+
+@given(runs=st.integers(0, 400), spread=st.integers(1, 1000))
+def test_every_run_is_taken_once(runs: int, spread: int) -> None:
+    assert sorted(taken_in_order(window(runs, spread))) == list(range(runs))
+
+
+def test_the_default_spread_changes_leaves_every_turn() -> None:
+    spread = Throttle().spread
+    offsets = window(10 * spread, spread).offsets()
+    assert offsets[:6] == [0, 18, 36, 54, 1, 19]
+    assert all(abs(a - b) >= LEAF_RUNS for a, b in zip(offsets, offsets[1:], strict=False))
+    assert window(10, spread).offsets() == list(range(10))  # fewer runs than the spread: one turn each, in order
+
+
+def test_a_spread_under_two_leaves_keeps_its_order() -> None:
+    assert window(100, LEAF_RUNS).offsets() == list(range(LEAF_RUNS))
