@@ -2,7 +2,8 @@
 tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
 lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
 its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
-clinic app written the same way, also in `public`).
+clinic app written the same way, also in `public`), tests/data/lint_corpus_fresh6 (`fresh6`, 32 files of a fintech
+ledger and payments app written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -20,7 +21,7 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh6]` prints the scores docs/lint.md carries.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ CORPORA = {
     "fresh2": DATA / "lint_corpus_fresh2",
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
     "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
+    "fresh6": DATA / "lint_corpus_fresh6",  # a sixth, 32 files written blind (a fintech ledger and payments app)
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public", "fresh4": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh6": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
