@@ -21,7 +21,8 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh6]` prints the scores docs/lint.md carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh6]` prints the scores docs/lint.md carries,
+with lock modes counted by file too (a file is right when every compared statement's lock is).
 """
 
 from __future__ import annotations
@@ -326,6 +327,21 @@ def summary(scores: list[FileScore]) -> str:
     )
 
 
+def lock_files(scores: list[FileScore]) -> str:
+    """Files whose every compared statement's lock lint got right (the issue's bar counts files, not statements)."""
+    n = len(scores)
+    right = {
+        label: sum(getattr(s, attr) == s.lock_compared for s in scores)
+        for label, attr in (
+            ("", "lock_matches"),
+            ("with --schema ", "schema_lock_matches"),
+            ("with --dsn ", "informed_lock_matches"),
+        )
+    }
+    counts = "; ".join(f"{label}{k}/{n}" for label, k in right.items() if label)
+    return f"lint's lock modes right on every statement of {right['']}/{n} files ({counts})"
+
+
 def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
@@ -345,6 +361,7 @@ def table(scores: list[FileScore]) -> str:
 if __name__ == "__main__":
     results = score_corpus(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "fresh")
     print(summary(results))
+    print(lock_files(results))
     print(table(results))
     for s in results:
         for m in s.mismatched:
