@@ -2,8 +2,9 @@
 tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`, written before reading
 lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
 its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
-clinic app written the same way, also in `public`) or tests/data/lint_corpus_fresh5 (`fresh5`, a logistics app
-written the same way, also in `public`).
+clinic app written the same way, also in `public`), tests/data/lint_corpus_fresh5 (`fresh5`, a logistics
+app written the same way, also in `public`) or tests/data/lint_corpus_fresh6 (`fresh6`, 32 files of a fintech
+ledger and payments app written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -22,8 +23,9 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5]` prints the scores docs/lint.md
-carries.
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5|fresh6]` prints the scores
+docs/lint.md carries, with lock modes counted by file too (a file is right when every compared statement's
+lock is).
 """
 
 from __future__ import annotations
@@ -59,9 +61,10 @@ CORPORA = {
     "fresh3": DATA / "lint_corpus_fresh3",  # a third, written blind: before reading lint's code or the other two
     "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
     "fresh5": DATA / "lint_corpus_fresh5",  # a fifth, written blind the same way (a logistics app)
+    "fresh6": DATA / "lint_corpus_fresh6",  # a sixth, 32 files written blind (a fintech ledger and payments app)
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public", "fresh6": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",
@@ -338,6 +341,21 @@ def summary(scores: list[FileScore]) -> str:
     )
 
 
+def lock_files(scores: list[FileScore]) -> str:
+    """Files whose every compared statement's lock lint got right (the issue's bar counts files, not statements)."""
+    n = len(scores)
+    right = {
+        label: sum(getattr(s, attr) == s.lock_compared for s in scores)
+        for label, attr in (
+            ("", "lock_matches"),
+            ("with --schema ", "schema_lock_matches"),
+            ("with --dsn ", "informed_lock_matches"),
+        )
+    }
+    counts = "; ".join(f"{label}{k}/{n}" for label, k in right.items() if label)
+    return f"lint's lock modes right on every statement of {right['']}/{n} files ({counts})"
+
+
 def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
@@ -357,6 +375,7 @@ def table(scores: list[FileScore]) -> str:
 if __name__ == "__main__":
     results = score_corpus(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "fresh")
     print(summary(results))
+    print(lock_files(results))
     print(table(results))
     for s in results:
         for m in s.mismatched:
