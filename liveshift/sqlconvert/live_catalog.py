@@ -22,8 +22,9 @@ _COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typtype = 'd', t.typname,
        a.attidentity <> '',
        pg_get_serial_sequence(a.attrelid::regclass::text, a.attname),
-       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
-FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum),
+       c.relkind IN ('r', 'm')
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_class c ON c.oid = a.attrelid
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
@@ -88,7 +89,7 @@ def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
 
 def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:
     rows = conn.execute(_COLUMNS, (oids,)).fetchall()
-    for rel, column, typ, not_null, is_domain, typname, identity, owned, default in rows:
+    for rel, column, typ, not_null, is_domain, typname, identity, owned, default, stored in rows:
         table = k.tables[names[rel]]
         table.columns[column] = typ
         if identity:
@@ -100,8 +101,8 @@ def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str],
             table.sequences[column] = match.group(1)
         if not_null:
             table.not_null.add(column)
-        if is_domain:
-            k.domains.setdefault(typname, set()).add(names[rel])
+        if is_domain and stored:  # ALTER DOMAIN checks (and locks) the relations holding values: not a view's
+            k.domains.setdefault(typname, set()).add(names[rel])  # columns, nor a partitioned table's (its leaves)
 
 
 def _load_constraints(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:

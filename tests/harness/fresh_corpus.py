@@ -330,14 +330,12 @@ def summary(scores: list[FileScore]) -> str:
     informed = sum(s.with_catalog == s.truth for s in scores)
     schema = sum(s.with_schema == s.truth for s in scores)
     schema_locks = sum(s.schema_lock_matches for s in scores)
-    files_right = sum(s.lock_matches == s.lock_compared for s in scores)  # every compared statement's lock right
     return (
         f"{n} files ({dangerous} dangerous on PostgreSQL): liveshift lint's verdict right on {ours}/{n} "
         f"({pct(ours, n)}; with --schema {schema}/{n}, {pct(schema, n)}; with --dsn {informed}/{n}, "
         f"{pct(informed, n)}), squawk's on {theirs}/{n} ({pct(theirs, n)}); lint's lock modes right on "
         f"{matched}/{compared} statements ({pct(matched, compared)}; with --schema {schema_locks}/{compared}, "
-        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)}), "
-        f"and on every statement of {files_right}/{n} files"
+        f"{pct(schema_locks, compared)}; with --dsn {informed_locks}/{compared}, {pct(informed_locks, compared)})"
     )
 
 

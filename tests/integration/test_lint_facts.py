@@ -238,6 +238,9 @@ STATEMENTS = [
     "UPDATE kids SET id = 2",
     # a view's options take ACCESS EXCLUSIVE on it (a table's storage parameters SHARE UPDATE EXCLUSIVE)
     "ALTER VIEW v SET (security_barrier = true)",
+    # found by the sixth fresh corpus: a domain's new constraint is checked on (and locks) the relations holding its
+    # values, a partition and a materialized view, not a view or a partitioned table with a column of it
+    "ALTER DOMAIN vposint ADD CONSTRAINT pos CHECK (VALUE > 0)",
 ]
 # COPY to or from a server file needs these roles (the test's own role may lack them)
 FILE_ROLES = "SELECT pg_has_role('pg_read_server_files', 'member') AND pg_has_role('pg_write_server_files', 'member')"

@@ -172,3 +172,16 @@ def test_sequences_are_named_as_postgresql_names_them() -> None:
         "orders": "ACCESS SHARE",
         "orders_id_seq": "ROW EXCLUSIVE",
     }
+
+
+def test_a_refresh_states_the_tables_its_query_reads_are_assumed(schema: Path) -> None:
+    """Without the catalog lint cannot name the tables a materialized view's query reads (ACCESS SHARE on each):
+    it says so; a view the file or a schema file defines has its sources named, and WITH NO DATA reads none."""
+    found = report("REFRESH MATERIALIZED VIEW CONCURRENTLY daily")
+    assert ("ACCESS SHARE", "(tables daily reads)") in {(lock.mode, lock.relation) for lock in found.locks}
+    assert any("query of daily reads tables" in note for note in found.assumed), found.assumed
+    schema.write_text(SCHEMA + "CREATE MATERIALIZED VIEW slugs AS SELECT slug FROM posts;\n")
+    named = report("REFRESH MATERIALIZED VIEW CONCURRENTLY slugs", schema)
+    assert ("ACCESS SHARE", "posts") in {(lock.mode, lock.relation) for lock in named.locks}
+    assert not named.assumed
+    assert report("REFRESH MATERIALIZED VIEW daily WITH NO DATA").assumed == []

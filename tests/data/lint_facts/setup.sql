@@ -27,6 +27,14 @@ CREATE TABLE dm (id int, v posint);
 INSERT INTO dm VALUES (1, 1);
 CREATE TABLE dm2 (id int, v posint);
 INSERT INTO dm2 VALUES (1, 1);
+-- a domain a partitioned table, its partition, a view and a materialized view use: ALTER DOMAIN checks the
+-- relations that hold values (the partition, the materialized view), not the view or the partitioned parent
+CREATE DOMAIN vposint AS int;
+CREATE TABLE dmp (id int, v vposint) PARTITION BY RANGE (id);
+CREATE TABLE dmp_1 PARTITION OF dmp FOR VALUES FROM (0) TO (100);
+INSERT INTO dmp VALUES (1, 1);
+CREATE VIEW dmv AS SELECT v FROM dmp;
+CREATE MATERIALIZED VIEW dmm AS SELECT v FROM dmp;
 CREATE SEQUENCE s1;
 CREATE TABLE seqd (id bigserial PRIMARY KEY, ref bigint DEFAULT nextval('s1'), v int);
 INSERT INTO seqd (v) VALUES (0);
