@@ -381,7 +381,7 @@ def _alter_domain(s: Scope, node: ast.AlterDomainStmt) -> list[Finding]:
     checks = node.subtype == "V" or node.subtype == "O" or (node.subtype == "C" and not node.def_.skip_validation)
     if not checks:
         return [_quiet()]
-    tables = tuple(sorted(s.k.domains.get(domain, ())))
+    tables = tuple(sorted({leaf for t in s.k.domains.get(domain, ()) for leaf in s.k.holding(t)}))
     if not tables and not s.k.live and domain not in s.k.domains:
         s.note(f"assumed tables use domain {domain}; --dsn lists them")
         tables = (f"(tables using {domain})",)

@@ -103,6 +103,14 @@ class Knowledge:
     def referencing(self, name: str) -> list[str]:
         return sorted(t for t, info in self.tables.items() if _key(name) in info.references and t != _key(name))
 
+    def holding(self, name: str) -> list[str]:
+        """The relations that hold `name`'s rows: itself, or a partitioned table's leaf partitions (what a
+        domain's new constraint checks, and locks: the partitioned table itself has no storage)."""
+        info = self.table(name)
+        if info is None or not info.partitioned:
+            return [name]
+        return [leaf for t, part in self.tables.items() if part.parent == _key(name) for leaf in self.holding(t)]
+
 
 def _key(name: str) -> str:
     """Tables are known by their unqualified name (a file rarely uses two schemas' tables of one name)."""

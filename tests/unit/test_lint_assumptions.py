@@ -185,3 +185,20 @@ def test_a_refresh_states_the_tables_its_query_reads_are_assumed(schema: Path) -
     assert ("ACCESS SHARE", "posts") in {(lock.mode, lock.relation) for lock in named.locks}
     assert not named.assumed
     assert report("REFRESH MATERIALIZED VIEW daily WITH NO DATA").assumed == []
+
+
+def test_a_domains_constraint_locks_the_partitions_a_schema_file_declares(schema: Path) -> None:
+    """A partitioned table with a column of the domain holds no values itself: its partitions (which a schema file
+    declares with PARTITION OF, columns inherited) are checked and locked, as test_lint_facts.py measures."""
+    schema.write_text(
+        SCHEMA + "CREATE DOMAIN cents AS bigint;\n"
+        "CREATE TABLE ledger (id bigint, amount cents) PARTITION BY RANGE (id);\n"
+        "CREATE TABLE ledger_1 PARTITION OF ledger FOR VALUES FROM (0) TO (100);\n"
+        "CREATE TABLE ledger_2 PARTITION OF ledger FOR VALUES FROM (100) TO (200) PARTITION BY RANGE (id);\n"
+        "CREATE TABLE ledger_2a PARTITION OF ledger_2 FOR VALUES FROM (100) TO (150);\n"
+        "CREATE TABLE fees (id int, amount cents);\n"
+    )
+    found = report("ALTER DOMAIN cents ADD CONSTRAINT positive CHECK (VALUE >= 0)", schema)
+    assert {(lock.mode, lock.relation) for lock in found.locks} == {
+        ("SHARE", "fees"), ("SHARE", "ledger_1"), ("SHARE", "ledger_2a")
+    }  # fmt: skip
