@@ -178,7 +178,7 @@ def add_space_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         choices=range(1, 1001),
         metavar="RUNS",
-        help="a batch takes short runs of keys RUNS runs apart, so the key's index does not double (default 72; "
+        help="a batch takes short runs of keys RUNS runs apart, so the key's index does not double (default 18; "
         "1: consecutive keys)",
     )
 

@@ -73,9 +73,9 @@ class Throttle(BaseModel):
     reclaim_every: float = Field(0.05, ge=0, le=1)
     reclaim_min_rows: int = Field(10_000, ge=1)  # but not more often than after this many rows
     # a keyset batch takes short runs of keys this many runs apart, so no leaf of the key's index gets more new
-    # entries in one transaction than it has room for, and consecutive batches change leaves (4 leaves' worth:
-    # backfill/keyset.py); 1: consecutive keys, the index doubles
-    spread: int = Field(72, ge=1, le=1000)
+    # entries in one transaction than it has room for (backfill/keyset.py; a table walked by several partitions
+    # interleaves four times as many); 1: consecutive keys, the index doubles
+    spread: int = Field(18, ge=1, le=1000)
     # hold before each batch while a standby lags or a logical slot retains WAL (see liveshift.replication)
     replication: ReplicationLimits = Field(default_factory=ReplicationLimits)
 

@@ -17,11 +17,12 @@ The order of the turns. "Once the batch that replaced it committed" is not enoug
 that began before that commit is still open: another partition's batch (`--parallelism`), or an
 application's. Its snapshot still sees the old versions, so a turn that comes straight back to the same
 leaves cannot delete them and splits the leaves (two partitions walked at once took the key's index to 1.6x;
-test_backfill_rebuild.py holds it at 2x with an overlapping snapshot). So the spread is cut into parts of
-LEAF_RUNS runs (a leaf's worth), and the turns interleave the parts: with the default 72, turn 0 takes the
-runs at offset 0 of each 72, turn 1 offset 18, turn 2 offset 36, turn 3 offset 54, turn 4 offset 1, … A leaf
-is then visited every fourth turn, after any transaction open when its previous run committed has ended
-(batches last ~30 ms). With a spread under 2·LEAF_RUNS, the turns go in order 0, 1, 2, ….
+test_backfill_rebuild.py holds it at 2x with an overlapping snapshot). So a spread of several leaves' worth
+of runs (LEAF_RUNS each) is cut into those parts, and the turns interleave them: a spread of 72 takes the runs
+at offset 0 of each 72, then offset 18, 36, 54, then 1, … A leaf is visited every fourth turn, after any
+transaction open when its previous run committed has ended (batches last ~30 ms). A table walked by several
+partitions walks with CONCURRENT_PARTS times the spread (`walk_spread`); one walk keeps the plain order (0, 1,
+2, …), whose consecutive turns on the same heap pages are faster.
 
 The checkpoint moves only past whole windows: a restart redoes the window it was in, whose rows done
 already are skipped (no longer marked pending).
@@ -43,6 +44,13 @@ from liveshift.plan import BackfillTarget
 _RUN_BYTES = 480
 # ... so a leaf holds about this many runs
 LEAF_RUNS = 18
+# a table walked by several partitions: each walk's spread is this many times the throttle's, interleaved
+CONCURRENT_PARTS = 4
+
+
+def walk_spread(spread: int, partitions: int) -> int:
+    """The spread one walk uses: with other partitions walking the same table, several leaf-sized parts."""
+    return spread * CONCURRENT_PARTS if partitions > 1 and spread >= LEAF_RUNS else spread
 
 
 def _row(columns: tuple[str, ...], qualifier: str | None = None) -> sql.Composable:
@@ -181,7 +189,8 @@ def read_window(
 ) -> Window:
     """The next window of `size` · spread keys after `bounds[0]` (within `bounds[1]`), in runs of `run` keys
     (`shape` is (run, spread)): one walk of the key's index, no row locks, returning every run's first and last
-    key."""
+    key. One key more is read, and left out, to know whether any follows: a window that ends the partition says
+    so, and no empty window (a batch with nothing to do) follows a full last one."""
     start, upper = bounds
     run, spread = shape
     limit = size * spread
@@ -189,8 +198,8 @@ def read_window(
     query = sql.SQL(
         "SELECT jsonb_build_array({cols}), _ls_n FROM (SELECT {cols}, row_number() OVER _ls_w AS _ls_n, "
         "lead(true) OVER _ls_w IS NULL AS _ls_final FROM (SELECT {cols} FROM {table} WHERE {where} ORDER BY {cols} "
-        "LIMIT {limit}) AS _ls_keys WINDOW _ls_w AS (ORDER BY {cols})) AS _ls_numbered "
-        "WHERE (_ls_n - 1) % {run} = 0 OR _ls_n % {run} = 0 OR _ls_final"
+        "LIMIT {limit} + 1) AS _ls_keys WINDOW _ls_w AS (ORDER BY {cols})) AS _ls_numbered "
+        "WHERE (_ls_n - 1) % {run} = 0 OR _ls_n % {run} = 0 OR _ls_n = {limit} OR _ls_final"
     ).format(
         cols=cols,
         table=qualified(schema, target.table),
@@ -201,13 +210,14 @@ def read_window(
     # only each run's first and last key are built and sent, not every key of the window
     rows = conn.execute(query, prepare=False).fetchall()
     keys = {int(n): key for key, n in rows}
-    total = max(keys, default=0)  # the final key's number (lead() found nothing after it)
+    read = max(keys, default=0)  # the final key's number (lead() found nothing after it)
+    total = min(read, limit)  # the window's keys: the one read beyond it only tells that more follow
     firsts = range(1, total + 1, run)
     return Window(
         start=start,
         runs=tuple((keys[n], keys[min(n + run - 1, total)]) for n in firsts),
         counts=tuple(min(n + run - 1, total) - n + 1 for n in firsts),
-        last=total < limit,
+        last=read <= limit,
         spread=spread,
         size=size,
     )

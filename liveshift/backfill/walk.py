@@ -27,6 +27,7 @@ import psycopg
 from psycopg import errors, sql
 
 from liveshift.backfill.batches import BatchOutcome, BatchRequest, BatchSource
+from liveshift.backfill.keyset import walk_spread
 from liveshift.backfill.partitions import batch_source, left_the_table
 from liveshift.backfill.reclaim import Reclaimer
 from liveshift.backfill.replication import Hold
@@ -162,6 +163,11 @@ def run_partition(
 _STOPPED = "stopped"  # asked to stop while paused or held
 
 
+def _spread(conn: psycopg.Connection, migration: str, target: BackfillTarget, throttle: Throttle) -> int:
+    """The throttle's spread, widened where other partitions walk the same table at the same time."""
+    return walk_spread(throttle.spread, len(checkpoints.load_partitions(conn, migration, target.table)))
+
+
 def _finish_departed(conn: psycopg.Connection, migration: str, target: BackfillTarget, partition: int) -> Progress:
     """A leaf partition detached or dropped since prepare: done, as it is no longer part of the change."""
     log.warning("backfill %s/%s: no longer a partition of %s; done", target.table, partition, target.parent)
@@ -229,7 +235,7 @@ class _Walk:
             progress=progress,
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
-            source=batch_source(conn, schema, target, throttle.spread),
+            source=batch_source(conn, schema, target, _spread(conn, migration, target, throttle)),
             reclaimer=Reclaimer.for_table(
                 conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows
             ),

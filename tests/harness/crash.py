@@ -11,12 +11,14 @@ from liveshift.backfill.walk import Throttle
 from liveshift.workflows.models import MigrationInput, MigrationOptions
 from tests.harness.db import migration, rows_done, until_rows_done
 
-# 50-row batches at 300 rows/s over two partitions: the kill lands mid-backfill on any machine
+# 50-row batches at 300 rows/s over two partitions: the kill lands mid-backfill on any machine; windows of 4 turns
+# (the checkpoint moves every 200 keys: with the default spread, widened for two partitions, a window would hold
+# each partition whole, and the rows done would show only at its end)
 SLOW_BACKFILL = MigrationOptions(
     auto_cutover=True,
     parallelism=2,
     progress_interval_s=1.0,
-    throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=300),
+    throttle=Throttle(initial_batch=50, min_batch=50, max_batch=50, max_rows_per_second=300, spread=4),
 )
 
 

@@ -133,8 +133,8 @@ def test_interrupted_after_k_batches_resumes_without_skipping(dsn: str, users: p
     # exactly k batches committed, each with its checkpoint, and nothing beyond the checkpoint
     last_key, rows_done, batches, done = checkpoint(users, name)
     assert (rows_done, batches) == (100 * k, k)
-    # not done even for k = 20: a full batch ending at the last row cannot know it was the last
-    assert done is False
+    # done at k = 20: the batch ending at the last row knows it is the last (its window reads one key beyond)
+    assert done is (k == 20)
     assert progress.rows_done == 100 * k
     if k:
         assert last_key == [300 * k]
@@ -153,12 +153,16 @@ def test_interrupted_after_k_batches_resumes_without_skipping(dsn: str, users: p
 
 
 @pytest.mark.parametrize("k", [1, 17, 18, 19])
-def test_spread_runs_move_the_checkpoint_past_whole_windows(dsn: str, users: psycopg.Connection, k: int) -> None:
-    """Key runs spread over a window (18 turns of 100-row batches here): the checkpoint moves only when a window's
-    last turn commits, so a restart redoes the window it was in, skipping the rows done, and counts each row once."""
+@pytest.mark.parametrize("turns", [18, 36])
+def test_spread_runs_move_the_checkpoint_past_whole_windows(
+    dsn: str, users: psycopg.Connection, k: int, turns: int
+) -> None:
+    """Key runs spread over a window (18 or 36 turns of 100-row batches here; 36 in two interleaved leaf-sized
+    parts, as several partitions walk): the checkpoint moves only when a window's last turn commits, so a restart
+    redoes the window it was in, skipping the rows done, and counts each row once."""
     name, target = expanded(dsn)
     start(dsn, name, target)
-    spread = fixed(100).model_copy(update={"spread": 18})
+    spread = fixed(100).model_copy(update={"spread": turns})
     progress = run(dsn, name, target, throttle=spread, should_stop=stop_after(k))
     last_key, rows_done, batches, done = checkpoint(users, name)
     assert batches == k and done is False

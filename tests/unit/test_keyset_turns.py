@@ -1,5 +1,6 @@
-"""The order of a window's turns (backfill/keyset.py): every run taken exactly once, and with the default spread
-consecutive turns a leaf's worth of runs apart, so a leaf is visited again only after LEAF_RUNS's parts went by."""
+"""The order of a window's turns (backfill/keyset.py): every run taken exactly once; a table walked by several
+partitions interleaves leaf-sized parts, so consecutive turns are a leaf's worth of runs apart; one walk keeps its
+spread and the plain order."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liveshift.backfill.keyset import LEAF_RUNS, Window
+from liveshift.backfill.keyset import CONCURRENT_PARTS, LEAF_RUNS, Window, walk_spread
 from liveshift.values import Throttle
 
 
@@ -33,13 +34,16 @@ def test_every_run_is_taken_once(runs: int, spread: int) -> None:
     assert sorted(taken_in_order(window(runs, spread))) == list(range(runs))
 
 
-def test_the_default_spread_changes_leaves_every_turn() -> None:
-    spread = Throttle().spread
+def test_several_partitions_interleave_leaf_sized_parts() -> None:
+    spread = walk_spread(Throttle().spread, partitions=2)
+    assert spread == CONCURRENT_PARTS * LEAF_RUNS
     offsets = window(10 * spread, spread).offsets()
     assert offsets[:6] == [0, 18, 36, 54, 1, 19]
     assert all(abs(a - b) >= LEAF_RUNS for a, b in itertools.pairwise(offsets))
     assert window(10, spread).offsets() == list(range(10))  # fewer runs than the spread: one turn each, in order
 
 
-def test_a_spread_under_two_leaves_keeps_its_order() -> None:
+def test_one_walk_keeps_its_spread_and_plain_order() -> None:
+    assert walk_spread(Throttle().spread, partitions=1) == LEAF_RUNS
+    assert walk_spread(1, partitions=4) == 1  # consecutive keys stay consecutive
     assert window(100, LEAF_RUNS).offsets() == list(range(LEAF_RUNS))
