@@ -16,7 +16,7 @@ from psycopg import sql
 
 from liveshift import phases
 from liveshift.backfill.partitions import plan_partitions
-from liveshift.backfill.walk import NoPartitionHooks, PartitionHooks, Throttle, run_partition
+from liveshift.backfill.walk import NO_PARTITION_HOOKS, NoPartitionHooks, PartitionHooks, Throttle, run_partition
 from liveshift.catalog import Index, read_catalog
 from liveshift.connections import open_session
 from liveshift.ddl.executor import NoLockHooks
@@ -172,7 +172,14 @@ def partition_hooks(
     return _Hooks(on_progress, should_stop)
 
 
-def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle | None = None) -> None:
+def backfill_all(
+    dsn: str,
+    name: str,
+    parallelism: int = 1,
+    throttle: Throttle | None = None,
+    hooks: PartitionHooks = NO_PARTITION_HOOKS,
+) -> None:
+    """Every partition of every target, one after the other in one session (`hooks` hear each partition's walk)."""
     with open_session(dsn) as conn:
         plan = phases.plan_of(load_record(conn, name))
         for target in plan.backfill_targets():
@@ -182,7 +189,13 @@ def backfill_all(dsn: str, name: str, parallelism: int = 1, throttle: Throttle |
                 init_checkpoints(conn, name, target.table, partitions)
             for p in partitions:
                 run_partition(
-                    conn, migration=name, schema=plan.schema, target=target, partition=p.index, throttle=throttle
+                    conn,
+                    migration=name,
+                    schema=plan.schema,
+                    target=target,
+                    partition=p.index,
+                    throttle=throttle,
+                    hooks=hooks,
                 )
 
 

@@ -13,11 +13,8 @@ import psycopg
 import pytest
 
 from liveshift import phases
-from liveshift.backfill.partitions import plan_partitions
-from liveshift.backfill.walk import NoPartitionHooks, run_partition
+from liveshift.backfill.walk import NO_PARTITION_HOOKS, NoPartitionHooks, PartitionHooks
 from liveshift.connections import open_session
-from liveshift.store.checkpoints import init_checkpoints
-from liveshift.store.record import load_record
 from liveshift.values import Throttle
 from tests.harness.db import backfill_all, client, migration
 from tests.harness.space import MIGRATION, ROWS, create, reuse
@@ -46,13 +43,16 @@ def invalid_indexes(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def backfilled(dsn: str, throttle: Throttle = THROTTLE) -> str:
-    """Prepared, expanded and backfilled: the phase before validate_constraints."""
+def backfilled(
+    dsn: str, throttle: Throttle = THROTTLE, partitions: int = 1, hooks: PartitionHooks = NO_PARTITION_HOOKS
+) -> str:
+    """Prepared, expanded and backfilled (`partitions` walked one after the other): the phase before
+    validate_constraints."""
     m = migration(MIGRATION)
     with open_session(dsn) as conn:
         phases.prepare(conn, m)
         phases.expand(conn, m.name)
-    backfill_all(dsn, m.name, throttle=throttle)
+    backfill_all(dsn, m.name, partitions, throttle, hooks)
     return m.name
 
 
@@ -104,21 +104,11 @@ def test_several_partitions_turn_to_other_leaves_so_an_overlapping_transaction_s
     create(conn, "plain", note_index=True)
     conn.execute("ALTER TABLE plain ALTER COLUMN amount TYPE bigint")
     create(conn, "accounts", note_index=True)
-    m = migration(MIGRATION)
     other = OverlappingSnapshots(dsn)
-    with open_session(dsn) as session:
-        phases.prepare(session, m)
-        phases.expand(session, m.name)
-        target = phases.plan_of(load_record(session, m.name)).backfill_targets()[0]
-        init_checkpoints(session, m.name, target.table, plan_partitions(session, "public", target, partitions))
-        try:
-            for p in range(partitions):
-                run_partition(
-                    session, migration=m.name, schema="public", target=target, partition=p, throttle=reuse(0.05),
-                    hooks=other,
-                )  # fmt: skip
-        finally:
-            other.close()
+    try:
+        backfilled(dsn, reuse(0.05), partitions, other)
+    finally:
+        other.close()
     grown = index_size(conn, "accounts_pkey") / index_size(conn, "plain_pkey")
     assert (grown >= 1.3) if partitions == 1 else (grown <= 1.1), grown
 
