@@ -84,11 +84,20 @@ def _inserted(columns: dict[str, str], node: ast.InsertStmt) -> set[str]:
     query = node.selectStmt
     if query is None:  # DEFAULT VALUES
         return set()
-    names = [c.name for c in node.cols] if node.cols else list(columns)[: _width(query) or len(columns)]
+    names = _given(list(columns), node)
     if query.valuesLists or query.targetList:
         rows = query.valuesLists or [[t.val for t in query.targetList]]
         return {name for row in rows for name, value in zip(names, row, strict=False) if not _null(value)}
     return set(names)  # a set operation (UNION): every column named
+
+
+def _given(columns: list[str], node: ast.InsertStmt) -> list[str]:
+    """The columns an INSERT gives values for: those it names, or positionally the table's first, as many as its
+    query or VALUES gives (all when that is unknown)."""
+    if node.cols:
+        return [c.name for c in node.cols]
+    width = _width(node.selectStmt)
+    return columns[: width if width is not None else len(columns)]
 
 
 def _null(value: Any) -> bool:
@@ -119,11 +128,7 @@ def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, 
             return ()
         s.note(f"assumed {key}.id is a serial or identity key drawing from {key}_id_seq; --dsn reads the defaults")
         return (serial_sequence(key, "id"),)
-    if node.cols:
-        given = {c.name for c in node.cols}
-    else:  # positional: the first columns, as many as the query or VALUES gives
-        width = _width(node.selectStmt)
-        given = set(list(info.columns)[: width if width is not None else len(info.columns)])
+    given = set(_given(list(info.columns), node))
     return tuple(sorted(seq for col, seq in info.sequences.items() if col not in given))
 
 
