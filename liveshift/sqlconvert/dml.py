@@ -82,10 +82,8 @@ def _keys_checked(s: Scope, target: str, node: Any) -> tuple[str, ...]:
 def _inserted(columns: dict[str, str], node: ast.InsertStmt) -> set[str]:
     """The columns an INSERT gives a value other than NULL (named, or positional: the table's first columns)."""
     query = node.selectStmt
-    if query is None:  # DEFAULT VALUES
-        return set()
-    names = _given(list(columns), node)
-    if query.valuesLists or query.targetList:
+    names = _given(list(columns), node)  # none for DEFAULT VALUES
+    if query is not None and (query.valuesLists or query.targetList):
         rows = query.valuesLists or [[t.val for t in query.targetList]]
         return {name for row in rows for name, value in zip(names, row, strict=False) if not _null(value)}
     return set(names)  # a set operation (UNION): every column named
@@ -93,7 +91,9 @@ def _inserted(columns: dict[str, str], node: ast.InsertStmt) -> set[str]:
 
 def _given(columns: list[str], node: ast.InsertStmt) -> list[str]:
     """The columns an INSERT gives values for: those it names, or positionally the table's first, as many as its
-    query or VALUES gives (all when that is unknown)."""
+    query or VALUES gives (all when that is unknown); none for DEFAULT VALUES, which draws every default."""
+    if node.selectStmt is None:
+        return []
     if node.cols:
         return [c.name for c in node.cols]
     width = _width(node.selectStmt)

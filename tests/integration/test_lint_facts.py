@@ -134,6 +134,7 @@ STATEMENTS = [
     "INSERT INTO seqd (v) SELECT id FROM users",
     "INSERT INTO seqd (id, v) VALUES (1000, 1)",
     "INSERT INTO seqd VALUES (1000, 1, 1)",
+    "INSERT INTO seqd DEFAULT VALUES",  # every default drawn: the serial's sequence and s1
     "SELECT setval('s1', (SELECT max(id) FROM users))",
     "ALTER TABLE users ALTER COLUMN age SET DEFAULT nextval('s1')",
     "ALTER TABLE users ADD COLUMN z bigint DEFAULT nextval('s1')",
@@ -234,6 +235,7 @@ STATEMENTS = [
     "INSERT INTO kids (id, parent_id) SELECT g, 1 FROM generate_series(10, 20) g",
     "INSERT INTO kids VALUES (5, 1)",
     "INSERT INTO kids (id) VALUES (5)",
+    "INSERT INTO kids DEFAULT VALUES",  # a NULL key: nothing checked
     "UPDATE kids SET parent_id = 2",
     "UPDATE kids SET id = 2",
     # a view's options take ACCESS EXCLUSIVE on it (a table's storage parameters SHARE UPDATE EXCLUSIVE)
