@@ -126,6 +126,7 @@ class FileScore:
     schema_lock_matches: int = 0  # with --schema
     squawk_rules: set[str] = field(default_factory=set)
     mismatched: list[str] = field(default_factory=list)  # lines whose lock lint got wrong
+    informed_mismatched: list[str] = field(default_factory=list)  # the same, with --dsn
 
 
 def _outside_transaction(node: object) -> bool:
@@ -263,18 +264,12 @@ def score_file(
         with_schema=any(lint_dangerous(r) for _, r in learned),
         squawk_rules=rules,
     )
-    for key, report in reports:
-        truth = truths[key]
-        if truth.locks is None:
-            continue
-        score.lock_compared += 1
-        if _locks(report, key, truths, schema) == truth.locks:
-            score.lock_matches += 1
-        else:
-            mine = _locks(report, key, truths, schema)
-            score.mismatched.append(f"{report.line}: lint {mine} postgres {truth.locks}")
-    score.informed_lock_matches = _lock_matches(informed, truths, schema)
-    score.schema_lock_matches = _lock_matches(learned, truths, schema)
+    score.lock_compared = sum(truths[k].locks is not None for k, _ in reports)
+    score.mismatched = _lock_misses(reports, truths, schema)
+    score.lock_matches = score.lock_compared - len(score.mismatched)
+    score.informed_mismatched = _lock_misses(informed, truths, schema)
+    score.informed_lock_matches = score.lock_compared - len(score.informed_mismatched)
+    score.schema_lock_matches = score.lock_compared - len(_lock_misses(learned, truths, schema))
     return score
 
 
@@ -283,10 +278,12 @@ def _measured(reports: list[StatementReport], truths: dict[Key, StatementTruth])
     return [(k, r) for k, r in zip(keyed([r.line for r in reports]), reports, strict=True) if k in truths]
 
 
-def _lock_matches(
+def _lock_misses(
     reports: list[tuple[Key, StatementReport]], truths: dict[Key, StatementTruth], schema: str | None
-) -> int:
-    return sum(_locks(r, k, truths, schema) == truths[k].locks for k, r in reports if truths[k].locks is not None)
+) -> list[str]:
+    """The compared statements whose lock lint got wrong: line, lint's locks and PostgreSQL's."""
+    wrong = [(k, r, _locks(r, k, truths, schema)) for k, r in reports if truths[k].locks is not None]
+    return [f"{r.line}: lint {mine} postgres {truths[k].locks}" for k, r, mine in wrong if mine != truths[k].locks]
 
 
 def _locks(report: StatementReport, key: Key, truths: dict[Key, StatementTruth], schema: str | None) -> dict[str, str]:
@@ -378,3 +375,5 @@ if __name__ == "__main__":
     for s in results:
         for m in s.mismatched:
             print(f"lock {s.file}:{m}", file=sys.stderr)
+        for m in s.informed_mismatched:
+            print(f"lock with --dsn {s.file}:{m}", file=sys.stderr)
