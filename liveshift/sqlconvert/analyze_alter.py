@@ -16,6 +16,7 @@ from pglast.enums import ConstrType, DropBehavior, PartitionStrategy
 
 from liveshift.sqlconvert.knowledge import (
     binary_coercible,
+    bound_of,
     coercible_guess,
     constants,
     learn_column,
@@ -211,7 +212,7 @@ def _attach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
         found += assumed_default_scan(s, parent, cmd.def_.bound.strategy)
     info = s.k.table(part)
     if info is not None:
-        info.parent = parent
+        info.parent, info.bound = parent, bound_of(cmd.def_.bound)
     return found
 
 
@@ -267,6 +268,8 @@ def _detach_partition(s: Scope, parent: str, cmd: ast.AlterTableCmd) -> list[Fin
     part = rel(cmd.def_.name)
     mode = SUE if cmd.def_.concurrent else AE
     default = _default_partition(s, parent)
+    if (info := s.k.table(part)) is not None:  # no longer reached through the parent by later statements
+        info.parent, info.bound = None, None
     if unknown_default(s, parent) and not cmd.def_.concurrent:
         s.note(f"a DEFAULT partition of {parent}, if any, is locked ACCESS EXCLUSIVE too (not named); --dsn reads it")
     return [s.on(mode, (parent, part) + ((default,) if default and not cmd.def_.concurrent else ()), [])]

@@ -9,7 +9,8 @@ from typing import Any
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
-from liveshift.sqlconvert.knowledge import relations_used, sequences_called, serial_sequence
+from liveshift.sqlconvert.knowledge import datum, relations_used, sequences_called, serial_sequence
+from liveshift.sqlconvert.pruning import partitions_reached, routed
 from liveshift.sqlconvert.scope import Finding, Scope, rel
 
 # the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
@@ -25,14 +26,17 @@ TOOL_KEYS = {
 }
 
 
-def select(s: Scope, query: Any, exclude: str = "") -> list[Finding]:
-    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic); a
+def select(s: Scope, query: Any, exclude: str = "", reached: dict[str, list[str]] | None = None) -> list[Finding]:
+    """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic), a partitioned
+    table's partitions that pruning keeps included (`reached`: as the statement around it found them); a
     data-modifying WITH writes its targets, and nextval/currval/setval take ROW EXCLUSIVE on their sequence."""
     if not query:
         return []
     read, written = relations_used(query)
     exclude = exclude.split(".")[-1]  # the target as a query names it
     names = tuple(sorted(n for n in read - written if not n.startswith("pg_") and n != exclude))
+    reached = partitions_reached(s.k, query) if reached is None else reached
+    names += tuple(part for name in names for part in reached.get(name, ()))
     # the query runs: it reads its tables (a long statement under any lock its transaction holds)
     found = [s.on("ACCESS SHARE", names, [], scans=True)] if names else []
     writes = tuple(sorted((written | sequences_called(query)) - {exclude}))
@@ -48,7 +52,10 @@ def dml(s: Scope, node: Any) -> list[Finding]:
     parts = ("withClause", "selectStmt", "fromClause", "usingClause", "whereClause", "targetList", "sourceRelation")
     parts += ("joinCondition", "mergeWhenClauses", "returningList", "onConflictClause")
     sources = tuple(part for name in parts if (part := getattr(node, name, None)))
-    found = [s.on("ROW EXCLUSIVE", (target,), [], scans=scans), *select(s, sources, exclude=target)]
+    reached = partitions_reached(s.k, node)
+    written = reached.pop(target.split(".")[-1], []) if not isinstance(node, ast.InsertStmt) else _routed(s, node)
+    found = [s.on("ROW EXCLUSIVE", (target, *written), [], scans=scans)]
+    found += select(s, sources, exclude=target, reached=reached)
     drawn = _sequences_drawn(s, target, node) if isinstance(node, ast.InsertStmt) else ()
     found += [s.on("ROW EXCLUSIVE", drawn, [])] if drawn else []
     checked = _keys_checked(s, target, node)
@@ -59,6 +66,21 @@ def dml(s: Scope, node: Any) -> list[Finding]:
         if reached:
             s.note(f"assumed the DELETE removes rows (the foreign keys referencing {target} lock their tables then)")
     return found
+
+
+def _routed(s: Scope, node: ast.InsertStmt) -> list[str]:
+    """The partitions an INSERT's VALUES go to, where every row gives the partition key as a constant (else
+    PostgreSQL's routing, and so its locks, depend on the rows: none named)."""
+    target = rel(node.relation)
+    info = s.k.table(target)
+    query = node.selectStmt
+    if info is None or info.strategy not in ("r", "l") or not info.partition_key or not (query and query.valuesLists):
+        return []
+    names = _given(list(info.columns), node)
+    if info.partition_key not in names:
+        return []
+    at = names.index(info.partition_key)
+    return routed(s.k, target, [datum(row[at]) if at < len(row) else None for row in query.valuesLists]) or []
 
 
 def _keys_checked(s: Scope, target: str, node: Any) -> tuple[str, ...]:

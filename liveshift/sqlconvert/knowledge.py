@@ -20,6 +20,18 @@ from liveshift.expressions.casts import normal_type
 from liveshift.sqlconvert.sqltext import deparse
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A partition's bound in its parent, as written: a RANGE's FROM and TO (None: MINVALUE, MAXVALUE), a
+    LIST's values (None: NULL), or DEFAULT; `known` is False when a datum is an expression lint cannot read."""
+
+    kind: str  # 'r' range, 'l' list, 'h' hash, 'd' the DEFAULT partition
+    low: str | None = None
+    high: str | None = None
+    values: frozenset[str | None] = frozenset()
+    known: bool = True
+
+
 @dataclass
 class Table:
     columns: dict[str, str] = field(default_factory=dict)  # column -> type as written (or format_type)
@@ -30,6 +42,9 @@ class Table:
     parent: str | None = None  # partitioned parent
     partitioned: bool = False  # PARTITION BY: a parent, holding no rows itself
     default_partition: str | None = None  # of a partitioned table
+    partition_key: str | None = None  # of a partitioned table, when its key is one plain column
+    strategy: str = ""  # of a partitioned table: 'r' range, 'l' list, 'h' hash
+    bound: Bound | None = None  # of a partition: its bound in its parent
     references: set[str] = field(default_factory=set)  # tables its foreign keys reference
     key_links: set[tuple[str, str, str]] = field(default_factory=set)  # (column, referenced table, its column)
     foreign_keys: dict[str, str] = field(default_factory=dict)  # its foreign key constraints -> the table referenced
@@ -192,6 +207,8 @@ def learn_create(k: Knowledge, node: ast.CreateStmt) -> None:
     table = k.tables.setdefault(name, Table())
     table.new = True
     table.partitioned = node.partspec is not None
+    if node.partspec is not None:
+        learn_partition_key(table, node.partspec)
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             learn_column(k, name, elt)
@@ -200,10 +217,55 @@ def learn_create(k: Knowledge, node: ast.CreateStmt) -> None:
     if node.partbound is not None and node.inhRelations:
         parent = node.inhRelations[0].relname
         table.parent = parent
+        table.bound = bound_of(node.partbound)
         if node.partbound.is_default:
             k.tables.setdefault(parent, Table()).default_partition = name
     if node.relation.schemaname:
         k.schemas.setdefault(node.relation.schemaname, set()).add(name)
+
+
+def learn_partition_key(table: Table, spec: ast.PartitionSpec) -> None:
+    """A partitioned table's strategy, and its key column when the key is one plain column (pruning reads only
+    such keys)."""
+    table.strategy = str(spec.strategy.value if hasattr(spec.strategy, "value") else spec.strategy)
+    params = spec.partParams or ()
+    table.partition_key = params[0].name if len(params) == 1 and params[0].name else None
+
+
+def bound_of(spec: ast.PartitionBoundSpec) -> Bound:
+    """A partition's bound from its FOR VALUES (or DEFAULT)."""
+    if spec.is_default:
+        return Bound("d")
+    if spec.strategy == "h":
+        return Bound("h")
+    if spec.strategy == "l":
+        values = [_datum(d) for d in spec.listdatums or ()]
+        return Bound("l", values=frozenset(v for v, _ in values), known=all(ok for _, ok in values))
+    (low, low_ok), (high, high_ok) = (
+        _datum(datums[0]) if len(datums or ()) == 1 else (None, False)
+        for datums in (spec.lowerdatums, spec.upperdatums)
+    )
+    return Bound("r", low=low, high=high, known=low_ok and high_ok)
+
+
+def datum(node: Any) -> str | None:
+    """A constant's text as written ('2026-09-01', 5; a cast's operand), None for NULL or anything else."""
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    if not isinstance(node, ast.A_Const) or node.isnull:
+        return None
+    value = node.val
+    return next((str(getattr(value, a)) for a in ("sval", "ival", "fval", "boolval") if hasattr(value, a)), None)
+
+
+def _datum(node: Any) -> tuple[str | None, bool]:
+    """A bound's datum, and whether lint read it: NULL (a list's), MINVALUE and MAXVALUE read as None."""
+    if isinstance(node, ast.ColumnRef) and node.fields[-1].sval in ("minvalue", "maxvalue"):
+        return None, True
+    if isinstance(node, ast.A_Const) and node.isnull:
+        return None, True
+    value = datum(node)
+    return value, value is not None
 
 
 def learn_column(k: Knowledge, table: str, col: ast.ColumnDef) -> None:

@@ -7,14 +7,16 @@ import re
 import psycopg
 from pglast import parse_sql
 
-from liveshift.sqlconvert.knowledge import Knowledge, Table, constants
+from liveshift.sqlconvert.knowledge import Knowledge, Table, bound_of, constants, learn_partition_key
 
 _SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 _TABLES = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'r' AND pg_relation_size(c.oid) = 0, c.reltuples, c.relkind = 'p',
        (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhrelid = c.oid AND c.relispartition),
-       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relkind = 'm'
+       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relkind = 'm',
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
 """
@@ -76,15 +78,27 @@ def load(dsn: str) -> Knowledge:
 
 def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
     names = {}
-    for oid, schema, name, empty, rows, partitioned, parent, is_default, matview in conn.execute(_TABLES).fetchall():
+    for row in conn.execute(_TABLES).fetchall():
+        oid, schema, name, empty, rows, partitioned, parent, is_default, matview, bound, key = row
         names[oid] = name
         table = k.tables.setdefault(name, Table())
         table.empty, table.rows, table.parent = bool(empty), rows if rows >= 0 else None, parent
         table.partitioned, table.matview = partitioned, matview
+        _learn_partitioning(table, bound, key)
         k.schemas.setdefault(schema, set()).add(name)
         if is_default:
             k.tables.setdefault(parent, Table()).default_partition = name
     return names
+
+
+def _learn_partitioning(table: Table, bound: str | None, key: str | None) -> None:
+    """A partition's bound and a partitioned table's key, as the catalog prints them (`FOR VALUES FROM
+    ('2026-09-01') TO ('2026-10-01')`, `RANGE (posted_at)`), read by the parser that reads them in files."""
+    if bound:
+        node = parse_sql(f"CREATE TABLE p PARTITION OF t {bound}")[0].stmt
+        table.bound = bound_of(node.partbound)
+    if key:
+        learn_partition_key(table, parse_sql(f"CREATE TABLE t () PARTITION BY {key}")[0].stmt.partspec)
 
 
 def _load_columns(conn: psycopg.Connection, k: Knowledge, names: dict[int, str], oids: list[int]) -> None:

@@ -243,6 +243,25 @@ STATEMENTS = [
     # found by the sixth fresh corpus: a domain's new constraint is checked on (and locks) the relations holding its
     # values, a partition and a materialized view, not a view or a partitioned table with a column of it
     "ALTER DOMAIN vposint ADD CONSTRAINT pos CHECK (VALUE > 0)",
+    # a query locks the partitions plan-time pruning keeps (the sixth corpus's read of a partitioned table)
+    "SELECT count(*) FROM pr",
+    "SELECT count(*) FROM ONLY pr",
+    "SELECT count(*) FROM pr WHERE at >= '2026-10-15'",
+    "SELECT count(*) FROM pr WHERE at >= '2026-10-15'::date AND at < '2026-12-01'",
+    "SELECT count(*) FROM pr WHERE at BETWEEN '2026-09-05' AND '2026-09-07'",
+    "SELECT count(*) FROM pr p WHERE p.at < '2026-10-01' AND p.region = 'us'",
+    "SELECT count(*) FROM pr WHERE at = '2026-10-05' AND region = 'us'",
+    "SELECT count(*) FROM pr WHERE at = now()::date",
+    "SELECT count(*) FROM pr WHERE '2026-11-20' < at",
+    "UPDATE pr SET n = 2 WHERE at >= '2026-11-01'",
+    "DELETE FROM pr WHERE at < '2026-10-01'",
+    "INSERT INTO pr VALUES (5, '2026-09-03', 'de', 1)",
+    "INSERT INTO pr (id, at) VALUES (5, '2026-11-03'), (6, '2030-01-01')",
+    "SELECT count(*) FROM pl WHERE region IN ('de', 'fr')",
+    "SELECT count(*) FROM pl WHERE region = 'jp'",
+    "SELECT count(*) FROM ph",
+    "UPDATE users SET name = 'x' WHERE id IN (SELECT id FROM pr WHERE at >= '2026-11-01')",
+    "UPDATE users u SET name = 'x' FROM pl WHERE pl.id = u.id AND pl.region = 'us'",
 ]
 # COPY to or from a server file needs these roles (the test's own role may lack them)
 FILE_ROLES = "SELECT pg_has_role('pg_read_server_files', 'member') AND pg_has_role('pg_write_server_files', 'member')"

@@ -71,3 +71,22 @@ CREATE TABLE kids2 (id int, parent_id bigint REFERENCES parents ON DELETE CASCAD
 INSERT INTO kids2 VALUES (1, 2);
 CREATE TABLE kids3 (id int, parent_id bigint REFERENCES parents ON DELETE SET NULL);
 INSERT INTO kids3 VALUES (1, 2);
+-- plan-time partition pruning: a range by month (contiguous, one sub-partitioned by list, with a DEFAULT), a
+-- list (with a DEFAULT) and a hash
+CREATE TABLE pr (id bigint, at date NOT NULL, region text, n int) PARTITION BY RANGE (at);
+CREATE TABLE pr_09 PARTITION OF pr FOR VALUES FROM ('2026-09-01') TO ('2026-10-01');
+CREATE TABLE pr_10 PARTITION OF pr FOR VALUES FROM ('2026-10-01') TO ('2026-11-01') PARTITION BY LIST (region);
+CREATE TABLE pr_10_eu PARTITION OF pr_10 FOR VALUES IN ('de', 'fr');
+CREATE TABLE pr_10_us PARTITION OF pr_10 FOR VALUES IN ('us');
+CREATE TABLE pr_11 PARTITION OF pr FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+CREATE TABLE pr_def PARTITION OF pr DEFAULT;
+INSERT INTO pr VALUES (1, '2026-09-02', 'de', 1), (2, '2026-10-02', 'us', 1), (3, '2026-11-02', 'de', 1), (4, '2027-01-01', 'de', 1);
+CREATE TABLE pl (id int, region text) PARTITION BY LIST (region);
+CREATE TABLE pl_eu PARTITION OF pl FOR VALUES IN ('de', 'fr');
+CREATE TABLE pl_us PARTITION OF pl FOR VALUES IN ('us');
+CREATE TABLE pl_rest PARTITION OF pl DEFAULT;
+INSERT INTO pl VALUES (1, 'de'), (2, 'us'), (3, 'jp');
+CREATE TABLE ph (id int) PARTITION BY HASH (id);
+CREATE TABLE ph_0 PARTITION OF ph FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE ph_1 PARTITION OF ph FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO ph SELECT generate_series(1, 10);
