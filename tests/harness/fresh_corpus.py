@@ -3,8 +3,9 @@ tests/data/lint_corpus_fresh (`fresh`), tests/data/lint_corpus_fresh2 (`fresh2`,
 lint's rules), tests/data/lint_corpus_fresh3 (`fresh3`, written before reading lint's code or the other corpora;
 its files name `public.orders`, so it runs in the schema `public`) or tests/data/lint_corpus_fresh4 (`fresh4`, a
 clinic app written the same way, also in `public`), tests/data/lint_corpus_fresh5 (`fresh5`, a logistics
-app written the same way, also in `public`) or tests/data/lint_corpus_fresh6 (`fresh6`, 32 files of a fintech
-ledger and payments app written the same way, also in `public`).
+app written the same way, also in `public`), tests/data/lint_corpus_fresh6 (`fresh6`, 32 files of a fintech
+ledger and payments app written the same way, also in `public`) or tests/data/lint_corpus_fresh7 (`fresh7`, 63 files
+of a multi-tenant helpdesk app written the same way, also in `public`).
 
 Each file runs, statement by statement, in a schema of its own holding the corpus's `_setup.sql` (with rows):
 outside `BEGIN … COMMIT` a statement is measured in a rolled-back transaction (tests/harness/pg_truth.py) and
@@ -23,7 +24,7 @@ finding other than those about breaking clients and the blanket require-lock-tim
 squawk's (its lock rules; style and client-breaking rules are
 not counted), and per statement lint's lock (mode per relation) against pg_locks.
 
-`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5|fresh6]` prints the scores
+`python -m tests.harness.fresh_corpus DSN [fresh|fresh2|fresh3|fresh4|fresh5|fresh6|fresh7]` prints the scores
 docs/lint.md carries, with lock modes counted by file too (a file is right when every compared statement's
 lock is).
 """
@@ -62,9 +63,10 @@ CORPORA = {
     "fresh4": DATA / "lint_corpus_fresh4",  # a fourth, written blind (a clinic app), before reading lint or the others
     "fresh5": DATA / "lint_corpus_fresh5",  # a fifth, written blind the same way (a logistics app)
     "fresh6": DATA / "lint_corpus_fresh6",  # a sixth, 32 files written blind (a fintech ledger and payments app)
+    "fresh7": DATA / "lint_corpus_fresh7",  # a seventh, 63 files written blind (a multi-tenant helpdesk app)
 }
 # the schema a corpus runs in when its files name one (default: a random schema of its own)
-SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public", "fresh6": "public"}
+SCHEMAS = {"fresh3": "public", "fresh4": "public", "fresh5": "public", "fresh6": "public", "fresh7": "public"}
 # squawk's rules about breaking clients or a blanket timeout: out of the comparison, as lint's NOT_MEASURED
 SQUAWK_NOT_MEASURED = {
     "require-timeout-settings",

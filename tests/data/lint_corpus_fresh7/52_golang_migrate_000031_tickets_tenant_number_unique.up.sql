@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS tickets_tenant_id_number_key ON tickets (tenant_id, number);

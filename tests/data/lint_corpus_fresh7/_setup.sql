@@ -1,0 +1,182 @@
+-- the application schema every file of this seventh corpus migrates (run committed, with rows, in the schema the
+-- files name as `public`): a multi-tenant SaaS helpdesk (tenants, agents and groups, customers and organizations,
+-- tickets, ticket comments partitioned by month, attachments, SLAs, tags, macros, satisfaction ratings, an audit
+-- log, search documents, billing seats), written blind, before reading lint's code or the other corpora's migration
+-- files, as a project that went through Rails, Django, Alembic, Prisma, Knex and TypeORM leaves it
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'helpdesk_app') THEN CREATE ROLE helpdesk_app NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting_ro') THEN CREATE ROLE reporting_ro NOLOGIN; END IF;
+END $$;
+CREATE TYPE ticket_status AS ENUM ('new', 'open', 'pending', 'on_hold', 'solved', 'closed');
+CREATE TYPE ticket_priority AS ENUM ('low', 'normal', 'high', 'urgent');
+CREATE DOMAIN email_address AS varchar(320) CHECK (VALUE LIKE '%_@_%');
+CREATE SEQUENCE ticket_number_seq START 1000;
+CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+CREATE TABLE ar_internal_metadata (key varchar PRIMARY KEY, value varchar, created_at timestamp(6) NOT NULL,
+                                   updated_at timestamp(6) NOT NULL);
+CREATE TABLE alembic_version (version_num varchar(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+INSERT INTO alembic_version VALUES ('7c2e9a41d0b3');
+CREATE TABLE migrations (id serial PRIMARY KEY, "timestamp" bigint NOT NULL, name varchar NOT NULL);
+
+CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+
+CREATE TABLE tenants (id bigserial PRIMARY KEY, subdomain varchar(63) NOT NULL, name varchar(120) NOT NULL,
+                      plan varchar(20) NOT NULL DEFAULT 'trial', region varchar(16), timezone varchar(64) DEFAULT 'UTC',
+                      created_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz);
+CREATE UNIQUE INDEX tenants_subdomain_key ON tenants (subdomain);
+CREATE TABLE organizations (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id),
+                            name varchar(150) NOT NULL, domain varchar(255), notes text, created_at timestamp DEFAULT now());
+CREATE TABLE agents (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id),
+                     email varchar(255) NOT NULL, name varchar(100) NOT NULL, role varchar(20) NOT NULL DEFAULT 'agent',
+                     active boolean NOT NULL DEFAULT true, signature text, last_seen_at timestamp,
+                     created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now());
+CREATE INDEX index_agents_on_tenant_id ON agents (tenant_id);
+CREATE UNIQUE INDEX index_agents_on_tenant_id_and_email ON agents (tenant_id, email);
+CREATE TABLE agent_groups (id serial PRIMARY KEY, tenant_id bigint NOT NULL, name varchar(80) NOT NULL, description text);
+CREATE TABLE group_memberships (agent_id bigint NOT NULL REFERENCES agents (id), group_id int NOT NULL REFERENCES agent_groups (id),
+                                PRIMARY KEY (agent_id, group_id));
+CREATE TABLE customers (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id), organization_id bigint,
+                        email email_address, name varchar(120), phone varchar(30), locale varchar(10) DEFAULT 'en',
+                        external_id varchar(64), blocked boolean DEFAULT false, created_at timestamp NOT NULL DEFAULT now(),
+                        updated_at timestamp);
+CREATE INDEX customers_tenant_id_idx ON customers (tenant_id);
+CREATE TABLE tickets (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id),
+                      number integer NOT NULL DEFAULT nextval('ticket_number_seq'), subject varchar(255) NOT NULL,
+                      description text, status ticket_status NOT NULL DEFAULT 'new',
+                      priority ticket_priority NOT NULL DEFAULT 'normal', requester_id bigint NOT NULL REFERENCES customers (id),
+                      assignee_id bigint, group_id integer, channel varchar(20) NOT NULL DEFAULT 'email', due_at timestamp,
+                      first_response_at timestamptz, solved_at timestamptz, custom_fields jsonb NOT NULL DEFAULT '{}',
+                      created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now());
+ALTER SEQUENCE ticket_number_seq OWNED BY tickets.number;
+CREATE INDEX index_tickets_on_tenant_id_and_status ON tickets (tenant_id, status);
+CREATE INDEX index_tickets_on_requester_id ON tickets (requester_id);
+CREATE INDEX tickets_assignee_id_idx ON tickets (assignee_id);
+CREATE TRIGGER tickets_set_updated_at BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+CREATE TABLE ticket_comments (id bigint GENERATED BY DEFAULT AS IDENTITY, ticket_id bigint NOT NULL, tenant_id bigint NOT NULL,
+                              author_type varchar(10) NOT NULL, author_id bigint, body text NOT NULL,
+                              public boolean NOT NULL DEFAULT true, via varchar(20),
+                              created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (id, created_at))
+  PARTITION BY RANGE (created_at);
+CREATE TABLE ticket_comments_2026_10 PARTITION OF ticket_comments FOR VALUES FROM ('2026-10-01') TO ('2026-11-01');
+CREATE TABLE ticket_comments_2026_11 PARTITION OF ticket_comments FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+CREATE TABLE ticket_comments_2026_12 PARTITION OF ticket_comments FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+CREATE TABLE ticket_comments_default PARTITION OF ticket_comments DEFAULT;
+CREATE INDEX ticket_comments_ticket_id_idx ON ticket_comments (ticket_id);
+CREATE TABLE attachments (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tenant_id bigint NOT NULL,
+                          ticket_id bigint REFERENCES tickets (id), comment_id bigint, filename varchar(255) NOT NULL,
+                          content_type varchar(100), byte_size integer, storage_key text NOT NULL, scanned boolean,
+                          created_at timestamptz DEFAULT now());
+CREATE TABLE sla_policies (id serial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id), name varchar(100) NOT NULL,
+                           priority ticket_priority NOT NULL, first_response_minutes int NOT NULL, resolution_minutes int,
+                           business_hours_only boolean DEFAULT true, position smallint, active boolean DEFAULT true);
+CREATE TABLE sla_events (id bigserial PRIMARY KEY, ticket_id bigint NOT NULL, sla_policy_id int, metric varchar(30) NOT NULL,
+                         breach_at timestamptz, fulfilled_at timestamptz, paused boolean DEFAULT false);
+CREATE TABLE tags (id serial PRIMARY KEY, tenant_id bigint NOT NULL, name varchar(50) NOT NULL, color char(7));
+CREATE TABLE ticket_tags (ticket_id bigint NOT NULL REFERENCES tickets (id) ON DELETE CASCADE, tag_id int NOT NULL REFERENCES tags (id),
+                          created_at timestamp DEFAULT now(), PRIMARY KEY (ticket_id, tag_id));
+CREATE TABLE macros (id serial PRIMARY KEY, tenant_id bigint NOT NULL, title varchar(120) NOT NULL,
+                     actions jsonb NOT NULL DEFAULT '[]', active boolean DEFAULT true, position int, created_by bigint,
+                     usage_count int DEFAULT 0, created_at timestamp DEFAULT now());
+CREATE TABLE satisfaction_ratings (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, ticket_id bigint NOT NULL REFERENCES tickets (id),
+                                   customer_id bigint, score smallint, comment text, sent_at timestamptz, answered_at timestamptz);
+CREATE TABLE audit_log (id bigserial PRIMARY KEY, tenant_id bigint, actor_type varchar(20), actor_id bigint,
+                        action varchar(60) NOT NULL, subject_type varchar(40), subject_id bigint, changes jsonb,
+                        ip_address inet, user_agent text, created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX audit_log_created_at_idx ON audit_log (created_at);
+CREATE TABLE ticket_search (ticket_id bigint PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE, tenant_id bigint NOT NULL,
+                            document tsvector, updated_at timestamptz);
+CREATE TABLE billing_seats (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id), agent_id bigint,
+                            seat_type varchar(20) NOT NULL DEFAULT 'full', price_cents integer NOT NULL,
+                            currency varchar(3) NOT NULL DEFAULT 'USD', starts_on date NOT NULL, ends_on date);
+CREATE TABLE subscriptions (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL UNIQUE REFERENCES tenants (id), plan varchar(20),
+                            seats int NOT NULL DEFAULT 1, status varchar(20) DEFAULT 'active', renews_at timestamptz,
+                            stripe_customer_id varchar(255));
+CREATE TABLE webhooks (id serial PRIMARY KEY, tenant_id bigint NOT NULL, url text NOT NULL, secret varchar(64),
+                       events text[] NOT NULL DEFAULT '{}', active boolean DEFAULT true, failure_count int DEFAULT 0);
+CREATE TABLE email_inbound_log (id bigserial, tenant_id bigint, message_id text, received_at timestamptz, raw_size int,
+                                ticket_id bigint);
+CREATE TABLE saved_views (id serial PRIMARY KEY, tenant_id bigint NOT NULL, agent_id bigint, name varchar(80) NOT NULL,
+                          filters jsonb NOT NULL DEFAULT '{}', shared boolean DEFAULT false);
+
+CREATE VIEW open_tickets AS
+  SELECT t.id, t.tenant_id, t.number, t.subject, t.status, t.priority, t.assignee_id, t.created_at
+  FROM tickets t WHERE t.status IN ('new', 'open', 'pending');
+CREATE MATERIALIZED VIEW agent_ticket_stats AS
+  SELECT assignee_id, tenant_id, count(*) AS assigned, count(*) FILTER (WHERE status IN ('solved', 'closed')) AS solved
+  FROM tickets WHERE assignee_id IS NOT NULL GROUP BY assignee_id, tenant_id;
+CREATE UNIQUE INDEX agent_ticket_stats_assignee_tenant ON agent_ticket_stats (assignee_id, tenant_id);
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO helpdesk_app;
+GRANT SELECT ON open_tickets, agent_ticket_stats TO reporting_ro;
+
+INSERT INTO tenants (subdomain, name, plan, region)
+  SELECT 'acme' || i, 'Acme ' || i, (ARRAY['trial', 'team', 'business'])[1 + i % 3], CASE WHEN i % 2 = 0 THEN 'eu' END
+  FROM generate_series(1, 5) i;
+INSERT INTO organizations (tenant_id, name, domain) SELECT 1 + i % 5, 'Org ' || i, 'org' || i || '.example' FROM generate_series(1, 20) i;
+INSERT INTO agents (tenant_id, email, name, role, signature, last_seen_at)
+  SELECT 1 + i % 5, 'agent' || i || '@helpdesk.example', 'Agent ' || i, CASE WHEN i % 10 = 0 THEN 'admin' ELSE 'agent' END,
+         '-- Agent ' || i, timestamp '2026-11-01' + i * interval '1 hour'
+  FROM generate_series(1, 30) i;
+INSERT INTO agent_groups (tenant_id, name) SELECT 1 + i % 5, 'Tier ' || i FROM generate_series(1, 6) i;
+INSERT INTO group_memberships SELECT i, 1 + i % 6 FROM generate_series(1, 30) i;
+INSERT INTO customers (tenant_id, organization_id, email, name, phone, external_id, blocked)
+  SELECT 1 + i % 5, CASE WHEN i % 3 = 0 THEN 1 + i % 20 END, 'customer' || i || '@example.com', 'Customer ' || i,
+         '+1555' || lpad(i::text, 7, '0'), CASE WHEN i % 4 = 0 THEN 'crm-' || i END, i % 50 = 0
+  FROM generate_series(1, 200) i;
+INSERT INTO tickets (tenant_id, subject, description, status, priority, requester_id, assignee_id, group_id, channel,
+                     due_at, first_response_at, solved_at, created_at, updated_at)
+  SELECT 1 + i % 5, 'Ticket ' || i, 'Something is broken #' || i,
+         (ARRAY['new', 'open', 'pending', 'on_hold', 'solved', 'closed']::ticket_status[])[1 + i % 6],
+         (ARRAY['low', 'normal', 'high', 'urgent']::ticket_priority[])[1 + i % 4], 1 + i % 200,
+         CASE WHEN i % 7 <> 0 THEN 1 + i % 30 END, 1 + i % 6, (ARRAY['email', 'web', 'chat', 'api'])[1 + i % 4],
+         timestamp '2026-10-01' + i * interval '3 hours', timestamptz '2026-10-01' + i * interval '2 hours',
+         CASE WHEN i % 6 >= 4 THEN timestamptz '2026-10-02' + i * interval '2 hours' END,
+         timestamp '2026-10-01' + i * interval '1 hour', timestamp '2026-10-01' + i * interval '1 hour'
+  FROM generate_series(1, 1000) i;
+INSERT INTO ticket_comments (ticket_id, tenant_id, author_type, author_id, body, public, via, created_at)
+  SELECT 1 + i % 1000, 1 + (i % 1000 + 1) % 5, CASE WHEN i % 2 = 0 THEN 'agent' ELSE 'customer' END, 1 + i % 30,
+         'Comment ' || i, i % 5 <> 0, 'web', timestamptz '2026-09-20' + i * interval '25 minutes'
+  FROM generate_series(1, 3000) i;
+INSERT INTO attachments (tenant_id, ticket_id, filename, content_type, byte_size, storage_key, scanned)
+  SELECT 1 + i % 5, 1 + i % 1000, 'file' || i || '.pdf', 'application/pdf', 1000 * i, 'uploads/' || md5(i::text),
+         CASE WHEN i % 3 = 0 THEN true END
+  FROM generate_series(1, 300) i;
+INSERT INTO sla_policies (tenant_id, name, priority, first_response_minutes, resolution_minutes, position)
+  SELECT 1 + i % 5, 'SLA ' || i, (ARRAY['low', 'normal', 'high', 'urgent']::ticket_priority[])[1 + i % 4], 60 * i, 480 * i,
+         CASE WHEN i % 2 = 0 THEN i END
+  FROM generate_series(1, 8) i;
+INSERT INTO sla_events (ticket_id, sla_policy_id, metric, breach_at, fulfilled_at)
+  SELECT 1 + i % 1000, 1 + i % 8, (ARRAY['first_reply_time', 'next_reply_time', 'resolution_time'])[1 + i % 3],
+         timestamptz '2026-10-05' + i * interval '1 hour', CASE WHEN i % 2 = 0 THEN timestamptz '2026-10-05' + i * interval '50 minutes' END
+  FROM generate_series(1, 500) i;
+INSERT INTO tags (tenant_id, name, color) SELECT 1 + i % 5, 'tag-' || i, '#' || lpad(to_hex(i * 4000), 6, '0') FROM generate_series(1, 20) i;
+INSERT INTO ticket_tags (ticket_id, tag_id) SELECT DISTINCT 1 + i % 1000, 1 + i % 20 FROM generate_series(1, 800) i;
+INSERT INTO macros (tenant_id, title, actions, position, created_by, usage_count)
+  SELECT 1 + i % 5, 'Macro ' || i, '[{"field": "status", "value": "solved"}]', CASE WHEN i % 3 <> 0 THEN i END, 1 + i % 30, i * 7
+  FROM generate_series(1, 15) i;
+INSERT INTO satisfaction_ratings (tenant_id, ticket_id, customer_id, score, comment, sent_at, answered_at)
+  SELECT 1 + i % 5, 1 + i * 3, 1 + i % 200, CASE WHEN i % 4 <> 0 THEN 1 + i % 5 END, 'Thanks ' || i,
+         timestamptz '2026-10-10' + i * interval '1 hour', CASE WHEN i % 4 <> 0 THEN timestamptz '2026-10-11' + i * interval '1 hour' END
+  FROM generate_series(1, 300) i;
+INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, subject_type, subject_id, changes, ip_address, user_agent, created_at)
+  SELECT 1 + i % 5, 'agent', 1 + i % 30, (ARRAY['ticket.updated', 'ticket.assigned', 'macro.applied'])[1 + i % 3], 'Ticket',
+         1 + i % 1000, jsonb_build_object('status', 'open'), ('10.0.' || i % 250 || '.1')::inet, 'Mozilla/5.0',
+         timestamptz '2026-10-01' + i * interval '30 minutes'
+  FROM generate_series(1, 2000) i;
+INSERT INTO ticket_search (ticket_id, tenant_id, document, updated_at)
+  SELECT id, tenant_id, to_tsvector('english', subject || ' ' || coalesce(description, '')), now() FROM tickets;
+INSERT INTO billing_seats (tenant_id, agent_id, seat_type, price_cents, starts_on, ends_on)
+  SELECT 1 + i % 5, i, CASE WHEN i % 6 = 0 THEN 'light' ELSE 'full' END, 4900, date '2026-01-01' + i, NULL
+  FROM generate_series(1, 30) i;
+INSERT INTO subscriptions (tenant_id, plan, seats, renews_at) SELECT id, plan, 6, timestamptz '2027-01-01' FROM tenants;
+INSERT INTO webhooks (tenant_id, url, secret, events)
+  SELECT i, 'https://hooks' || i || '.example/helpdesk', md5(i::text), '{ticket.created,ticket.solved}' FROM generate_series(1, 5) i;
+INSERT INTO email_inbound_log (tenant_id, message_id, received_at, raw_size, ticket_id)
+  SELECT 1 + i % 5, '<msg' || i || '@mail.example>', timestamptz '2026-10-01' + i * interval '1 hour', 2048 + i, 1 + i % 1000
+  FROM generate_series(1, 400) i;
+INSERT INTO saved_views (tenant_id, agent_id, name, filters) SELECT 1 + i % 5, i, 'My view ' || i, '{"status": "open"}' FROM generate_series(1, 10) i;
+REFRESH MATERIALIZED VIEW agent_ticket_stats;
+ANALYZE;
