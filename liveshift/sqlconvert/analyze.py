@@ -215,10 +215,7 @@ def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     if kind == ObjectType.OBJECT_TABLE:
         return _drop_table(s, names, cascade)
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
-        tables = tuple(".".join(p.sval for p in obj[:-1]) for obj in node.objects or ())  # (table…, name)
-        if kind == ObjectType.OBJECT_TRIGGER:  # a row trigger of a partitioned table is each partition's too
-            tables = tuple(t for table in tables for t in s.with_partitions(table))
-        return [s.on(AE, tables, [])]
+        return _drop_table_object(s, node, kind)
     if kind == ObjectType.OBJECT_SCHEMA:
         return _drop_schema(s, names, cascade)
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
@@ -229,6 +226,29 @@ def _drop(s: Scope, node: ast.DropStmt) -> list[Finding]:
     if kind == ObjectType.OBJECT_FOREIGN_TABLE:
         return [s.on(AE, names, ["ban-drop-table"])]
     return [_quiet()]  # types, domains, functions, extensions: no table lock unless CASCADE reaches one
+
+
+def _attach_object(s: Scope, table: str, name: str, mode: str, each: bool = False) -> list[Finding]:
+    """CREATE TRIGGER (SHARE ROW EXCLUSIVE; a row trigger of a partitioned table is each partition's too),
+    POLICY or RULE (ACCESS EXCLUSIVE) on a table; remembered, so a later DROP … IF EXISTS knows it is there."""
+    s.k.table_objects.add((table.split(".")[-1], name))
+    return [s.on(mode, s.with_partitions(table) if each else (table,), [])]
+
+
+def _drop_table_object(s: Scope, node: ast.DropStmt, kind: ObjectType) -> list[Finding]:
+    """DROP TRIGGER, POLICY or RULE: ACCESS EXCLUSIVE on its table (a trigger's partitions too). With IF EXISTS
+    and the whole catalog known, one that is not there locks nothing: PostgreSQL looks it up under ACCESS SHARE
+    and lets the table go (measured)."""
+    pairs = [(".".join(p.sval for p in obj[:-1]), obj[-1].sval) for obj in node.objects or ()]  # (table…, name)
+    if node.missing_ok and s.k.live:
+        pairs = [(table, name) for table, name in pairs if (table.split(".")[-1], name) in s.k.table_objects]
+    if not pairs:
+        return [_quiet()]
+    s.k.table_objects.difference_update((table.split(".")[-1], name) for table, name in pairs)
+    tables = tuple(table for table, _ in pairs)
+    if kind == ObjectType.OBJECT_TRIGGER:
+        tables = tuple(t for table in tables for t in s.with_partitions(table))
+    return [s.on(AE, tables, [])]
 
 
 def _cascade_to_columns(s: Scope, kind: ObjectType, names: tuple[str, ...]) -> list[Finding]:
@@ -499,12 +519,10 @@ ANALYSERS: dict[type, Callable[[Scope, Any], list[Finding]]] = {
     ast.DoStmt: _do,
     ast.SelectStmt: lambda s, n: select(s, n) or [_quiet()],
     ast.CreateTableAsStmt: _create_as,
-    ast.CreatePolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
+    ast.CreatePolicyStmt: lambda s, n: _attach_object(s, rel(n.table), n.policy_name, AE),
     ast.AlterPolicyStmt: lambda s, n: [s.on(AE, (rel(n.table),), [])],
-    ast.CreateTrigStmt: lambda s, n: [
-        s.on(SRE, s.with_partitions(rel(n.relation)) if n.row else (rel(n.relation),), [])
-    ],
-    ast.RuleStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])],
+    ast.CreateTrigStmt: lambda s, n: _attach_object(s, rel(n.relation), n.trigname, SRE, each=n.row),
+    ast.RuleStmt: lambda s, n: _attach_object(s, rel(n.relation), n.rulename, AE),
     ast.AlterOwnerStmt: lambda s, n: [_quiet()],
     ast.AlterObjectSchemaStmt: lambda s, n: [s.on(AE, (rel(n.relation),), [])] if n.relation else [_quiet()],
 }

@@ -25,6 +25,10 @@ TOOL_KEYS = {
     "knex_migrations_lock": "index",
 }
 
+# the migration tools' own tables keyed by a serial or identity `id`: TypeORM's and Laravel's `migrations`, Knex's,
+# goose's and Django's; a tool's INSERT recording a migration draws from its sequence
+TOOL_SERIALS = {"migrations", "knex_migrations", "goose_db_version", "django_migrations"}
+
 
 def select(s: Scope, query: Any, exclude: str = "", reached: dict[str, list[str]] | None = None) -> list[Finding]:
     """A query reads its relations under ACCESS SHARE (the system catalogs are nobody's traffic), a partitioned
@@ -144,6 +148,9 @@ def _sequences_drawn(s: Scope, target: str, node: ast.InsertStmt) -> tuple[str, 
     info = s.k.table(target)
     if info is not None and info.new:
         return ()
+    if info is None and not s.k.live and key in TOOL_SERIALS and "id" not in _given(["id"], node):
+        s.note(f"assumed {key} is a migration tool's own table, keyed by a serial id drawing from {key}_id_seq")
+        return (serial_sequence(key, "id"),)
     if info is None or not (s.k.live or info.sequences or "id" in info.columns):
         copies = node.selectStmt is not None and not node.selectStmt.valuesLists
         if s.k.live or not copies or not node.cols or "id" in {c.name for c in node.cols} or key in TOOL_KEYS:

@@ -70,6 +70,7 @@ class Knowledge:
     pending_bounds: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # NOT VALID CHECKs
     reads: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
     named: set[str] = field(default_factory=set)  # every relation the file names, in any statement (conventions)
+    table_objects: set[tuple[str, str]] = field(default_factory=set)  # (table, trigger, policy or rule name)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(_key(name))

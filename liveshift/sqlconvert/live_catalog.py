@@ -43,6 +43,12 @@ SELECT i.relname, x.indrelid,
        ARRAY(SELECT a.attname FROM unnest(x.indkey) k JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k)
 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = ANY(%s)
 """
+# the triggers, policies and rules on tables, by name (DROP … IF EXISTS of one not there locks nothing)
+_TABLE_OBJECTS = """
+SELECT tgrelid, tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%(oids)s)
+UNION ALL SELECT polrelid, polname FROM pg_policy WHERE polrelid = ANY(%(oids)s)
+UNION ALL SELECT ev_class, rulename FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_class = ANY(%(oids)s)
+"""
 _READS = """
 SELECT DISTINCT r.ev_class, d.refobjid FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
 WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
@@ -70,6 +76,7 @@ def load(dsn: str) -> Knowledge:
         for index, table, columns in conn.execute(_INDEXES, (oids,)).fetchall():
             k.indexes[index] = (names[table], tuple(columns))
         k.constrained = {name for (name,) in conn.execute(_CONSTRAINED_DOMAINS.format(system=_SYSTEM)).fetchall()}
+        k.table_objects = {(names[rel], name) for rel, name in conn.execute(_TABLE_OBJECTS, {"oids": oids}).fetchall()}
         for view, table in conn.execute(_READS, (oids,)).fetchall():
             if table in names:
                 k.reads.setdefault(names[view], set()).add(names[table])

@@ -112,6 +112,8 @@ class StatementTruth:
     key: Key
     locks: dict[str, str] | None  # pre-existing relation -> mode it took (None: not compared)
     dangerous: bool
+    oids: dict[str, int] = field(default_factory=dict)  # the setup's relations by their name after it, and ...
+    locked: set[int] = field(default_factory=set)  # ... those it locked, by oid (a rename keeps the oid)
 
 
 @dataclass
@@ -178,9 +180,9 @@ def _rewritten(before: Relations, after: Relations, setup: set[int]) -> bool:
     )
 
 
-def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Held) -> tuple[dict[str, str], Held, bool]:
-    """Run `text` in the open transaction: its own locks (relations not locked before), and whether it is
-    dangerous given every lock the transaction holds."""
+def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Held) -> tuple[Held, Held, bool]:
+    """Run `text` in the open transaction: its own locks (relations not locked before) by oid, every lock the
+    transaction holds, and whether the statement is dangerous given them."""
     before, scans_before, _ = _state(conn, setup)
     conn.execute(text)
     after, scans_after, held = _state(conn, setup, before)
@@ -188,7 +190,7 @@ def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Hel
     scanned = any(oid in setup and n > scans_before.get(oid, 0) for oid, n in scans_after.items() if oid in before)
     kinds = {oid: kind for oid, (_, kind, _) in {**before, **after}.items()}
     blocking = any(blocks_traffic(kinds.get(oid, "r"), m) for oid, (_, m) in held.items())
-    own = {n: m for oid, (n, m) in held.items() if oid not in held_before}
+    own = {oid: held[oid] for oid in held if oid not in held_before}
     return own, {**held_before, **held}, rewritten or (scanned and blocking)
 
 
@@ -235,7 +237,9 @@ def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup: se
     with conn.transaction():
         for key, text in block:
             own, held, dangerous = _step(conn, text, setup, held)
-            out.append(StatementTruth(key, own, dangerous))
+            names = {name: oid for oid, (name, _, _) in _state(conn, setup)[0].items() if oid in setup}
+            locks = {name: mode for name, mode in own.values()}
+            out.append(StatementTruth(key, locks, dangerous, oids=names, locked=set(own)))
     return out
 
 
@@ -305,7 +309,12 @@ def _measured_name(relation: str, schema: str | None) -> str | None:
 
 
 def _locked_earlier(truths: dict[Key, StatementTruth], key: Key, relation: str) -> bool:
-    return any(t.locks and relation in t.locks for k, t in truths.items() if k < key)
+    """Whether an earlier statement of the transaction locked the relation, by oid: under another name before a
+    rename too."""
+    oid = truths[key].oids.get(relation)
+    if oid is None:
+        return any(t.locks and relation in t.locks for k, t in truths.items() if k < key)
+    return any(oid in t.locked for k, t in truths.items() if k < key)
 
 
 def score_corpus(dsn: str, corpus: str = "fresh") -> list[FileScore]:

@@ -262,6 +262,12 @@ STATEMENTS = [
     "SELECT count(*) FROM ph",
     "UPDATE users SET name = 'x' WHERE id IN (SELECT id FROM pr WHERE at >= '2026-11-01')",
     "UPDATE users u SET name = 'x' FROM pl WHERE pl.id = u.id AND pl.region = 'us'",
+    # found by the seventh: DROP … IF EXISTS of a trigger (policy, rule) that is not there locks nothing
+    "DROP TRIGGER IF EXISTS nosuch ON orders",
+    "DROP TRIGGER IF EXISTS t1 ON orders",
+    "DROP POLICY IF EXISTS nosuch ON users",
+    "DROP RULE IF EXISTS nosuch ON users",
+    "INSERT INTO seqd (v) VALUES (1), (2)",
 ]
 # COPY to or from a server file needs these roles (the test's own role may lack them)
 FILE_ROLES = "SELECT pg_has_role('pg_read_server_files', 'member') AND pg_has_role('pg_write_server_files', 'member')"

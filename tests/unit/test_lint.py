@@ -187,6 +187,19 @@ def test_an_insert_leaving_id_to_its_default_draws_from_the_conventional_sequenc
     ]
 
 
+def test_a_migration_tool_recording_a_migration_draws_from_its_tables_serial_id() -> None:
+    # TypeORM's `migration:run` logs this INSERT; its `migrations` table (as Laravel's and Knex's) has `id SERIAL`
+    text = "SET lock_timeout = '1s';\n"
+    text += 'INSERT INTO "migrations"("timestamp", "name") VALUES (1763030000000, \'AgentAvatar1763030000000\');\n'
+    text += "INSERT INTO knex_migrations (id, name, batch) VALUES (7, '20261101_x.js', 3);\n"
+    reports = lint_text(text, "s.sql")
+    assert [{lock.relation for lock in r.locks} for r in reports[1:]] == [
+        {"migrations", "migrations_id_seq"},
+        {"knex_migrations"},
+    ]
+    assert "serial id" in reports[1].assumed[0]
+
+
 def test_the_rows_of_a_copy_from_stdin_are_not_statements() -> None:
     # pg_dump's data, or a seed script run by psql: the rows up to `\.` are COPY's input
     text = "SET lock_timeout = '1s';\nCOPY meds (id, name) FROM stdin;\n1\tAspirin\n2\tIbuprofen; 200mg\n\\.\n"
