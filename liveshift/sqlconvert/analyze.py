@@ -298,8 +298,8 @@ def _create_table(s: Scope, node: ast.CreateStmt) -> list[Finding]:
     likes = [e for e in node.tableElts or () if isinstance(e, ast.TableLikeClause)]
     if likes:
         found.append(s.on("ACCESS SHARE", tuple(rel(e.relation) for e in likes), []))
-    # INCLUDING DEFAULTS (or ALL) copies defaults drawing from sequences: ACCESS SHARE on each
-    copied = {
+    # INCLUDING DEFAULTS (or ALL) copies defaults drawing from sequences: ACCESS SHARE on each (18; 15 none)
+    copied = s.k.since(18) and {
         sequence
         for e in likes
         if e.options & TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS and (info := s.k.table(rel(e.relation)))
@@ -418,7 +418,7 @@ def _create_domain(s: Scope, node: ast.CreateDomainStmt) -> list[Finding]:
 def _grant(s: Scope, node: ast.GrantStmt) -> list[Finding]:
     named = node.targtype == 0  # ACL_TARGET_OBJECT: named relations, not ALL TABLES IN SCHEMA
     # ACCESS SHARE on each relation on 18 (measured); 15 takes none (measured; 16 and 17 are not)
-    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named and (s.k.version or 18) >= 18:
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and named and s.k.since(18):
         return [s.on("ACCESS SHARE", tuple(rel(o) for o in node.objects or ()), [])]
     return [_quiet()]
 

@@ -56,8 +56,11 @@ def fills_per_row(col: ast.ColumnDef) -> bool:
 
 def default_sequences(s: Scope, default: Any, evaluated: bool) -> list[Finding]:
     """A default drawing from a sequence (`nextval('order_ref_seq')`): ACCESS SHARE on it as the default is
-    recorded, ROW EXCLUSIVE where the default is `evaluated` for the table's rows (a new column's rewrite)."""
+    recorded (PostgreSQL 18; 15 takes none), ROW EXCLUSIVE where the default is `evaluated` for the table's rows
+    (a new column's rewrite, on both)."""
     names = tuple(sorted(sequences_called(default))) if default is not None else ()
+    if not evaluated and not s.k.since(18):
+        return []
     return [s.on("ROW EXCLUSIVE" if evaluated else "ACCESS SHARE", names, [])] if names else []
 
 
@@ -123,7 +126,11 @@ def constraint(s: Scope, table: str, c: ast.Constraint, inline: bool = False) ->
             scans = kind == ConstrType.CONSTR_PRIMARY and _primary_scan(s, table, c)
             return [s.on(AE, (table,), ["adding-not-nullable-field"] if scans else [], scans=scans)]
         code = "disallowed-unique-constraint" if kind == ConstrType.CONSTR_UNIQUE else "adding-serial-primary-key-field"
-        return [s.on(AE, s.with_partitions(table), [code], scans=True)]  # each partition builds its index
+        # each partition builds its index: under ACCESS EXCLUSIVE on 18, SHARE on 15
+        parts = s.with_partitions(table)[1:]
+        if s.k.since(18) or not parts:
+            return [s.on(AE, (table, *parts), [code], scans=True)]
+        return [s.on(AE, (table,), [code], scans=True), s.on("SHARE", parts, [], scans=True)]
     if kind == ConstrType.CONSTR_EXCLUSION:
         return [s.on(AE, (table,), ["adding-exclusion-constraint"], scans=True)]
     if kind == ConstrType.CONSTR_NOTNULL and not inline:  # PostgreSQL 18: ADD CONSTRAINT … NOT NULL col [NOT VALID]
@@ -186,7 +193,7 @@ def _type_change_dependents(s: Scope, table: str, column: str) -> list[Finding]:
     info = s.k.table(table)
     sequence = info.sequences.get(column) if info is not None else None
     found = [s.on(AE, referencing, [])] if referencing else []
-    return found + ([s.on("ACCESS SHARE", (sequence,), [])] if sequence else [])
+    return found + ([s.on("ACCESS SHARE", (sequence,), [])] if sequence and s.k.since(18) else [])
 
 
 def _set_not_null(s: Scope, table: str, column: str) -> list[Finding]:

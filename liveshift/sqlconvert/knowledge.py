@@ -75,6 +75,11 @@ class Knowledge:
     def table(self, name: str) -> Table | None:
         return self.tables.get(_key(name))
 
+    def since(self, major: int) -> bool:
+        """Whether the server is PostgreSQL `major` or newer: what it is with --dsn, else the newest lint knows
+        (18). Where 15 and 18 differ, 16 and 17 are read as 15 (measured on 15 and 18 only)."""
+        return (self.version or 18) >= major
+
     def is_new(self, name: str) -> bool:
         table = self.table(name)
         return table is not None and (table.new or table.empty)
