@@ -15,10 +15,11 @@ A DSN's own settings win over these defaults (`?keepalives_idle=…`, `options=-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 # an idle connection is probed after 30 s, then every 10 s; 3 probes unanswered end it (within 60 s);
 # data unacknowledged for 30 s ends it. A busy server still acknowledges at the TCP level: no long
@@ -65,3 +66,11 @@ def open_session(dsn: str, **kwargs: Any) -> psycopg.Connection:
         conn.close()
         raise
     return conn
+
+
+def sessions_like(conn: psycopg.Connection) -> Callable[[], psycopg.Connection]:
+    """Opens more sessions as `conn` was opened: its connection options as libpq holds them, the password
+    included (which `conn.info.dsn` leaves out)."""
+    options = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val is not None}
+    dsn = make_conninfo(**options)
+    return lambda: open_session(dsn)

@@ -144,7 +144,7 @@ def _heap_after(heap: int, rows: int, widths: tuple[float, float], throttle: Thr
     if not before:
         return heap
     grown = heap * (after + LINE_POINTER) / (before + LINE_POINTER)
-    if throttle.reclaim_every > 0:  # one interval's versions not reclaimed yet (as Reclaimer.for_table sets it)
+    if throttle.reclaim_every > 0:  # one interval's versions not reclaimed yet (as Reclaimer.for_walk sets it)
         return grown + heap * min(1.0, max(throttle.reclaim_every, throttle.reclaim_min_rows / rows))
     return grown + heap * (PRUNED_REMAINDER if throttle.spread > 1 else 1.0)
 

@@ -143,7 +143,14 @@ def run_partition(
     walk = _Walk.resume(conn, migration, schema, target, partition, throttle or Throttle())
     walk.on_progress = hooks.on_progress
     walk.hold_reason = hold_reason or (lambda: None)
-    stop = hooks.should_stop
+    try:
+        return _walk(walk, hooks.should_stop)
+    finally:
+        walk.reclaimer.finish()  # no VACUUM of the table outlives its walk
+
+
+def _walk(walk: _Walk, stop: Callable[[], bool]) -> Progress:
+    """Batches until the partition is done or `stop()`, each after any pause, hold or waiting application."""
     while not walk.progress.done:
         if stop():
             break
@@ -236,9 +243,7 @@ class _Walk:
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
             source=batch_source(conn, schema, target, _spread(conn, migration, target, throttle)),
-            reclaimer=Reclaimer.for_table(
-                conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows
-            ),
+            reclaimer=Reclaimer.for_walk(conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows),
         )
 
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:
@@ -351,7 +356,7 @@ class _Walk:
         )
         # between batches, holding no row lock: the space of the versions done so far, for the next batches
         if not outcome.finished:
-            self.reclaimer.after_batch(self.conn, outcome.seen)
+            self.reclaimer.after_batch(outcome.seen)
         # adapt: aim at the target batch time, change by at most 2x per batch, from the size the batch ran at (a
         # window's turns keep the size the window was read for, whatever was asked meanwhile)
         ratio = (self.throttle.target_batch_ms / 1000) / max(batch.seconds, 1e-3)

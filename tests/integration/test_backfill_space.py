@@ -16,11 +16,13 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from liveshift import phases, preflight
 from liveshift.backfill import rebuild, space
+from liveshift.backfill.walk import NoPartitionHooks
 from liveshift.connections import open_session
-from liveshift.values import Throttle
+from liveshift.values import Progress, Throttle
 from tests.harness.db import backfill_all, client, migration
 from tests.harness.space import MIGRATION, ROWS, create, reuse
 from tests.harness.zero_stall import App, Watch, running
@@ -118,6 +120,43 @@ def test_the_vacuum_skips_a_locked_table_and_the_walk_does_not_wait(dsn: str, ac
         assert waiting == (0,)
         holder.rollback()
     assert vacuums(accounts, "accounts") == base
+
+
+class VacuumsSeen(NoPartitionHooks):
+    """At each progress report (between the walk's batches, its session idle), the sessions vacuuming the table."""
+
+    def __init__(self, dsn: str) -> None:
+        self.watcher = psycopg.connect(dsn, autocommit=True)
+        self.seen: list[tuple[int, list[int]]] = []  # (batches done, pids of the VACUUMs then running)
+
+    def on_progress(self, progress: Progress) -> None:
+        self.seen.append((progress.batches, self.vacuuming()))
+
+    def vacuuming(self) -> list[int]:
+        rows = self.watcher.execute(
+            "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'VACUUM%accounts%'"
+        ).fetchall()
+        return [pid for (pid,) in rows]
+
+
+def test_each_vacuum_runs_beside_the_batches_and_the_walk_waits_for_the_last(
+    dsn: str, accounts: psycopg.Connection
+) -> None:
+    """The VACUUMs run in a session of their own while the walk's batches go on, one at a time, and the walk
+    returns only once the last has ended. The VACUUMs are made slow (cost-based delay for every page) so that
+    each spans several batches."""
+    name = expand(dsn)
+    database = sql.Identifier(accounts.info.dbname)
+    accounts.execute(sql.SQL("ALTER DATABASE {} SET vacuum_cost_delay = '2ms'").format(database))
+    accounts.execute(sql.SQL("ALTER DATABASE {} SET vacuum_cost_limit = 1").format(database))
+    hooks = VacuumsSeen(dsn)
+    with hooks.watcher:
+        backfill_all(dsn, name, throttle=reuse(0.05), hooks=hooks)
+        after = hooks.vacuuming()
+    beside = [batches for batches, pids in hooks.seen if pids]
+    assert len(beside) >= 5, hooks.seen  # batches committed while a VACUUM ran in another session
+    assert max(len(pids) for _, pids in hooks.seen) == 1  # one at a time
+    assert after == []  # none outlives the walk
 
 
 # the relation locks application statements take: none conflicts with VACUUM's SHARE UPDATE EXCLUSIVE
