@@ -250,7 +250,7 @@ def _space_line(s: dict[str, Any]) -> str:
     reuse = (
         f"a VACUUM after every {s['reclaim_every']:.0%} of the rows reuses the space of the rows done"
         if s["reclaim_every"]
-        else "no VACUUM between batches"
+        else "no VACUUM during the backfill"
     )
     spread = f"key runs {s['spread']} apart" if s["spread"] > 1 else "consecutive keys (the key's index doubles)"
     rebuild = (

@@ -52,6 +52,10 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
+class PortTaken(RuntimeError):
+    """A port the server is to bind is in use."""
+
+
 @dataclass
 class TemporalDevServer:
     """One `temporal server start-dev` process bound to loopback; `start()` waits until gRPC and the UI answer."""
@@ -114,15 +118,38 @@ class TemporalDevServer:
             cmd += ["--search-attribute", f"{name}={kind}"]
         return cmd
 
-    def start(self, timeout: float = 90.0) -> TemporalDevServer:
+    def start(self, timeout: float = 90.0, attempts: int = 3) -> TemporalDevServer:
+        """Launch it and wait until it answers. Ports it picked itself (none given) can be lost to another process
+        between the pick and the server's bind ("address already in use" in its log): then it picks again."""
         if self._process is not None and self._process.poll() is None:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.port or self.ui_port:  # the caller's ports: theirs to change
+            return self._start(timeout)
+        for _ in range(attempts - 1):
+            logged = self.log_file.stat().st_size if self.log_file.exists() else 0
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                pass
+            except RuntimeError:
+                if not self._lost_a_port(logged):
+                    raise
+            self.port = self.ui_port = 0
+        return self._start(timeout)
+
+    def _lost_a_port(self, logged: int) -> bool:
+        """Whether the server's log since byte `logged` says a port it wanted was taken."""
+        with self.log_file.open("rb") as log:
+            log.seek(logged)
+            return b"address already in use" in log.read()
+
+    def _start(self, timeout: float) -> TemporalDevServer:
         self.port = self.port or free_port()
         self.ui_port = self.ui_port or (self.port + 1000 if port_is_free(self.port + 1000) else free_port())
         for port in (self.port,) if self.headless else (self.port, self.ui_port):
             if not port_is_free(port, self.host):
-                raise RuntimeError(f"port {port} on {self.host} is in use: is another Temporal server running?")
+                raise PortTaken(f"port {port} on {self.host} is in use: is another Temporal server running?")
         log = self.log_file.open("ab")
         try:
             # its own process group, so an interrupt aimed at the CLI does not kill the server mid-shutdown

@@ -2,7 +2,7 @@
 
 Every backfilled row is a non-HOT update, so each index the table had gets a second entry per row. Free-space
 reuse (reclaim.py) keeps an index whose order is not the walk's near its size: its leaves get a few entries per
-batch, and the VACUUMs between batches remove the dead ones. The index the walk follows (the key's) keeps its
+batch, and the VACUUMs beside the batches remove the dead ones. The index the walk follows (the key's) keeps its
 size too while the batches' key runs are spread over it (keyset.py); walked by consecutive keys (`spread` 1), it
 and any index in the same order get all of a batch's new entries on the same leaves while the old versions are
 still the batch's own, not dead, so PostgreSQL's bottom-up deletion cannot make room and the leaves split: they
