@@ -170,6 +170,17 @@ PRIMARY_KEY_AFTER = dataclasses.replace(
     green_waits_for=("starting", "expand", "backfill", "verify", "awaiting_cutover"),
 )
 
+# the type change with green traffic joining at cutover, as applications that follow the flag do: until then the
+# application's load is the window before's (blue only), so p99 during the backfill is compared at the same load
+# (in the other scenarios green joins after expand, beside blue: twice the requests)
+ALTER_TYPE_FLAG = dataclasses.replace(
+    ALTER_TYPE,
+    name="bench_amount_bigint_flag",
+    title="ALTER COLUMN amount TYPE bigint (integer before), green from cutover",
+    migration=ALTER_TYPE.migration.replace("name: bench_amount_bigint", "name: bench_amount_bigint_flag"),
+    green_waits_for=PRIMARY_KEY_AFTER.green_waits_for,
+)
+
 # issue 21: the same column added to a partitioned table, backfilled leaf partition by leaf partition
 PARTITIONED = Scenario(
     name="bench_part_cents",
@@ -198,11 +209,13 @@ PGROLL_LIKE = dataclasses.replace(
     spread=1,
 )
 
-SCENARIOS = {s.name: s for s in (ALTER_TYPE, ADD_COLUMN, PRIMARY_KEY, PRIMARY_KEY_AFTER, PARTITIONED, PGROLL_LIKE)}
+ALL = (ALTER_TYPE, ALTER_TYPE_FLAG, ADD_COLUMN, PRIMARY_KEY, PRIMARY_KEY_AFTER, PARTITIONED, PGROLL_LIKE)
+SCENARIOS = {s.name: s for s in ALL}
 
 # short names for --scenarios
 ALIASES = {
     "type_change": ALTER_TYPE.name,
+    "type_change_flag": ALTER_TYPE_FLAG.name,
     "add_column": ADD_COLUMN.name,
     "pk_bigint": PRIMARY_KEY.name,
     "pk_bigint_after": PRIMARY_KEY_AFTER.name,
