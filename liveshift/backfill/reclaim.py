@@ -35,6 +35,7 @@ from psycopg import errors, sql
 
 from liveshift.connections import sessions_like
 from liveshift.ddl.steps import qualified
+from liveshift.values import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,16 @@ class Reclaimer:
     running: threading.Thread | None = None
 
     @classmethod
-    def for_walk(cls, conn: psycopg.Connection, schema: str, table: str, every: float, min_rows: int) -> Reclaimer:
-        """For the walk on `conn`: its sessions opened as `conn` was, with its lock_timeout."""
-        timeout = conn.execute("SELECT current_setting('lock_timeout')").fetchone()
-        reclaimer = cls(schema, table, every, min_rows, connect=sessions_like(conn), lock_timeout=timeout[0])
+    def for_walk(cls, conn: psycopg.Connection, schema: str, table: str, throttle: Throttle) -> Reclaimer:
+        """For the walk on `conn`: its sessions opened as `conn` was, with the walk's lock_timeout."""
+        reclaimer = cls(
+            schema,
+            table,
+            throttle.reclaim_every,
+            throttle.reclaim_min_rows,
+            connect=sessions_like(conn),
+            lock_timeout=f"{throttle.lock_timeout_ms}ms",
+        )
         reclaimer.measure(conn)
         return reclaimer
 

@@ -243,7 +243,7 @@ class _Walk:
             batch_size=throttle.bounded(throttle.initial_batch),
             direct=target.direct,
             source=batch_source(conn, schema, target, _spread(conn, migration, target, throttle)),
-            reclaimer=Reclaimer.for_walk(conn, schema, target.table, throttle.reclaim_every, throttle.reclaim_min_rows),
+            reclaimer=Reclaimer.for_walk(conn, schema, target.table, throttle),
         )
 
     def hold_while_paused(self, stop: Callable[[], bool]) -> str | None:

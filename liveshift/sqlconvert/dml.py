@@ -10,7 +10,7 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
 from liveshift.sqlconvert.knowledge import datum, relations_used, sequences_called, serial_sequence
-from liveshift.sqlconvert.pruning import partitions_reached, routed
+from liveshift.sqlconvert.pruning import kept, partitions_reached
 from liveshift.sqlconvert.scope import Finding, Scope, rel
 
 # the bookkeeping tables migration tools create, by their key (an UPDATE of alembic_version by version_num, as
@@ -84,7 +84,10 @@ def _routed(s: Scope, node: ast.InsertStmt) -> list[str]:
     if info.partition_key not in names:
         return []
     at = names.index(info.partition_key)
-    return routed(s.k, target, [datum(row[at]) if at < len(row) else None for row in query.valuesLists]) or []
+    keys = [datum(row[at]) if at < len(row) else None for row in query.valuesLists]
+    if None in keys:
+        return []
+    return sorted({part for key in keys for part in kept(s.k, target, {info.partition_key: [("=", (str(key),))]})})
 
 
 def _keys_checked(s: Scope, target: str, node: Any) -> tuple[str, ...]:

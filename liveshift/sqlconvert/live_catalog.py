@@ -14,8 +14,7 @@ _TABLES = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'r' AND pg_relation_size(c.oid) = 0, c.reltuples, c.relkind = 'p',
        (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhrelid = c.oid AND c.relispartition),
-       c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relkind = 'm',
-       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+       c.relkind = 'm', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f', 'v') AND {_SYSTEM}
@@ -86,14 +85,14 @@ def load(dsn: str) -> Knowledge:
 def _load_tables(conn: psycopg.Connection, k: Knowledge) -> dict[int, str]:
     names = {}
     for row in conn.execute(_TABLES).fetchall():
-        oid, schema, name, empty, rows, partitioned, parent, is_default, matview, bound, key = row
+        oid, schema, name, empty, rows, partitioned, parent, matview, bound, key = row
         names[oid] = name
         table = k.tables.setdefault(name, Table())
         table.empty, table.rows, table.parent = bool(empty), rows if rows >= 0 else None, parent
         table.partitioned, table.matview = partitioned, matview
         _learn_partitioning(table, bound, key)
         k.schemas.setdefault(schema, set()).add(name)
-        if is_default:
+        if bound == "DEFAULT":
             k.tables.setdefault(parent, Table()).default_partition = name
     return names
 

@@ -241,16 +241,3 @@ def partitions_reached(k: Knowledge, node: Any) -> dict[str, list[str]]:
             names = {relation.relname, *([relation.alias.aliasname] if relation.alias else [])}
             out.setdefault(relation.relname, set()).update(kept(k, relation.relname, conditions(wheres, names)))
     return {table: sorted(parts) for table, parts in out.items()}
-
-
-def routed(k: Knowledge, table: str, key_values: list[str | None]) -> list[str] | None:
-    """The partitions an INSERT's rows go to, from each row's partition key (None: not a constant, unknown)."""
-    if None in key_values:
-        return None
-    found = {p for v in key_values if v is not None for p in kept(k, table, {_key_of(k, table): [("=", (v,))]})}
-    return sorted(found)
-
-
-def _key_of(k: Knowledge, table: str) -> str:
-    info = k.table(table)
-    return (info.partition_key if info else None) or ""

@@ -180,9 +180,12 @@ def _rewritten(before: Relations, after: Relations, setup: set[int]) -> bool:
     )
 
 
-def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Held) -> tuple[Held, Held, bool]:
+def _step(
+    conn: psycopg.Connection, text: str, setup: set[int], held_before: Held
+) -> tuple[Held, Held, bool, dict[str, int]]:
     """Run `text` in the open transaction: its own locks (relations not locked before) by oid, every lock the
-    transaction holds, and whether the statement is dangerous given them."""
+    transaction holds, whether the statement is dangerous given them, and the setup's relations by their names
+    after it."""
     before, scans_before, _ = _state(conn, setup)
     conn.execute(text)
     after, scans_after, held = _state(conn, setup, before)
@@ -191,7 +194,8 @@ def _step(conn: psycopg.Connection, text: str, setup: set[int], held_before: Hel
     kinds = {oid: kind for oid, (_, kind, _) in {**before, **after}.items()}
     blocking = any(blocks_traffic(kinds.get(oid, "r"), m) for oid, (_, m) in held.items())
     own = {oid: held[oid] for oid in held if oid not in held_before}
-    return own, {**held_before, **held}, rewritten or (scanned and blocking)
+    names = {name: oid for oid, (name, _, _) in after.items() if oid in setup}
+    return own, {**held_before, **held}, rewritten or (scanned and blocking), names
 
 
 def measure_file(
@@ -236,8 +240,7 @@ def _run_block(conn: psycopg.Connection, block: list[tuple[Key, str]], setup: se
     held: Held = {}
     with conn.transaction():
         for key, text in block:
-            own, held, dangerous = _step(conn, text, setup, held)
-            names = {name: oid for oid, (name, _, _) in _state(conn, setup)[0].items() if oid in setup}
+            own, held, dangerous, names = _step(conn, text, setup, held)
             locks = {name: mode for name, mode in own.values()}
             out.append(StatementTruth(key, locks, dangerous, oids=names, locked=set(own)))
     return out
