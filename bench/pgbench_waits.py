@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -71,13 +73,20 @@ def _migration(text: str) -> Migration:
 
 
 class Pgbench(threading.Thread):
-    """`clients` pgbench clients in bursts of `seconds` until `halt()`; counts processed and failed transactions."""
+    """`clients` pgbench clients in bursts of `seconds` until `halt()`; counts processed and failed transactions.
+    With `rate`, at that many transactions/s in all (pgbench's -R: a latency includes any wait for its turn),
+    each transaction logged (-l) for `latencies`."""
 
-    def __init__(self, dsn: str, clients: int, seconds: int = 2) -> None:
+    def __init__(self, dsn: str, clients: int, seconds: int = 2, rate: float | None = None) -> None:
         super().__init__(daemon=True)
-        self.script = Path(tempfile.mkdtemp(prefix="liveshift-pgbench-")) / "tpcb_routed.sql"
+        work = Path(tempfile.mkdtemp(prefix="liveshift-pgbench-"))
+        self.script, self.logs = work / "tpcb_routed.sql", work / "logs"
         self.script.write_text(SCRIPT)
-        self.command = [PGBENCH, "-n", "-f", str(self.script), "-c", str(clients), "-j", "2", "-T", str(seconds), dsn]
+        self.logs.mkdir()
+        paced = ["-R", str(rate), "-l", f"--log-prefix={self.logs / 'pgbench'}"] if rate else []
+        self.command = [
+            PGBENCH, "-n", "-f", str(self.script), "-c", str(clients), "-j", "2", "-T", str(seconds), *paced, dsn
+        ]  # fmt: skip
         self.halted = threading.Event()
         self.outputs: list[str] = []
 
@@ -94,15 +103,27 @@ class Pgbench(threading.Thread):
         failed = sum(int(line.split(":")[1].split("(")[0]) for line in lines if line.startswith("number of failed"))
         return f"{processed:,} transactions in {len(self.outputs)} bursts, {failed} failed"
 
+    def latencies(self) -> list[tuple[float, float]]:
+        """(start, latency) of every logged transaction, in seconds: pgbench logs `client transaction latency_us
+        script end_epoch end_us [lag_us]` per transaction (a failed one has no latency)."""
+        out = []
+        for log in self.logs.iterdir():
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 6 and fields[2].isdigit():
+                    latency = int(fields[2]) / 1e6
+                    out.append((int(fields[4]) + int(fields[5]) / 1e6 - latency, latency))
+        return sorted(out)
 
-async def drive(client: Client, target: str, migration: Migration) -> MigrationStatus:
+
+async def drive(client: Client, target: str, migration: Migration, throttle: Throttle) -> MigrationStatus:
     """Run a migration to its end, approving each gate as soon as it is reached."""
     handle = await start_migration(
         client,
         MigrationInput(
             target=target,
             migration=migration,
-            options=MigrationOptions(lock=LockPolicy(lock_timeout_ms=50), throttle=Throttle(reclaim_every=0.05)),
+            options=MigrationOptions(lock=LockPolicy(lock_timeout_ms=50), throttle=throttle),
         ),
     )
     while True:
@@ -118,35 +139,71 @@ async def drive(client: Client, target: str, migration: Migration) -> MigrationS
     return result
 
 
-async def measure(stack: BenchStack, dsn: str, clients: int) -> tuple[list[Wait], MigrationStatus, str, float]:
+@dataclass
+class Measured:
+    waits: list[Wait]
+    status: MigrationStatus
+    counts: str
+    seconds: float  # the migration, start to end
+    started: float  # wall clock: the migration's start
+    latencies: list[tuple[float, float]]  # (start, latency) of each transaction; empty without a rate
+
+
+async def measure(
+    stack: BenchStack, dsn: str, clients: int, rate: float | None, warmup: float, throttle: Throttle
+) -> Measured:
     client = await stack.client()
     await stack.wait_for_worker(client)
-    await drive(client, "pgbench", _migration(BASELINE))
-    load, sampler = Pgbench(dsn, clients), LockWaitSampler(dsn)
+    await drive(client, "pgbench", _migration(BASELINE), throttle)
+    load, sampler = Pgbench(dsn, clients, rate=rate), LockWaitSampler(dsn)
     sampler.start()
     load.start()
-    await asyncio.sleep(3)  # the window before the change
-    t0 = time.monotonic()
+    await asyncio.sleep(warmup)  # the window before the change
+    started, t0 = time.time(), time.monotonic()
     try:
-        status = await drive(client, "pgbench", _migration(ABALANCE))
+        status = await drive(client, "pgbench", _migration(ABALANCE), throttle)
     finally:
         seconds = time.monotonic() - t0
         await asyncio.sleep(2)
         counts = load.halt()
         waits = sampler.halt()
-    return waits, status, counts, seconds
+    return Measured(waits, status, counts, seconds, started, load.latencies())
 
 
-def report(waits: list[Wait], status: MigrationStatus, counts: str, seconds: float) -> list[str]:
-    phase_at = {t.at: t.phase for t in status.transitions}
-    ours = [w for w in waits if w.blocker.startswith("liveshift")]
+def p99(latencies: list[tuple[float, float]], since: float, until: float) -> tuple[float, int]:
+    """p99 of the transactions started in [since, until), and how many there were."""
+    inside = sorted(latency for start, latency in latencies if since <= start < until)
+    return (inside[min(len(inside) - 1, int(len(inside) * 0.99))] if inside else 0.0), len(inside)
+
+
+def latency_lines(m: Measured, warmup: float) -> list[str]:
+    """p99 before the change (the warm-up window less its first second), during it, and in each phase."""
+    if not m.latencies:
+        return []
+    before = p99(m.latencies, m.started - warmup + 1, m.started)
+    during = p99(m.latencies, m.started, m.started + m.seconds)
+    ratio = during[0] / before[0] if before[0] else 0.0
+    steps = [(t.phase, t.at.timestamp()) for t in m.status.transitions]
+    phases = [(name, p99(m.latencies, a, b)) for (name, a), (_, b) in itertools.pairwise(steps) if b - a >= 0.05]
+    return [
+        f"p99 transaction latency: {before[0] * 1000:.1f} ms before the change ({before[1]:,} transactions), "
+        f"{during[0] * 1000:.1f} ms during it ({during[1]:,}): {ratio:.1f}x (<= 2x: "
+        f"{'met' if ratio <= 2 else '**missed**'})",
+        "by phase: " + ", ".join(f"{name} {v * 1000:.1f} ms ({n:,})" for name, (v, n) in phases),
+    ]
+
+
+def report(m: Measured, warmup: float) -> list[str]:
+    phase_at = {t.at: t.phase for t in m.status.transitions}
+    ours = [w for w in m.waits if w.blocker.startswith("liveshift")]
     longest = max((w.seconds for w in ours), default=0.0)
     verdict = "met" if longest <= LIMIT_S else "**missed**"
     return [
-        f"pgbench: {counts}; the migration took {seconds:.1f} s",
+        f"pgbench: {m.counts}; the migration took {m.seconds:.1f} s",
         f"longest wait on a lock a liveshift session holds or requests: {longest * 1000:.0f} ms (<= 50 ms: {verdict})",
+        *latency_lines(m, warmup),
         "waits over 20 ms by phase and cause:",
-        *(f"- `{line}`" for line in summary(waits, phase_at)),
+        *(f"- `{line}`" for line in summary(m.waits, phase_at)),
     ]
 
 
@@ -154,13 +211,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=10, help="pgbench scale: 100,000 accounts each")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--rate", type=float, help="transactions/s of all clients together (pgbench -R), each one's latency logged"
+    )
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of pgbench before the change")
+    parser.add_argument(
+        "--target-batch-ms", type=int, default=Throttle().target_batch_ms, help="the time a backfill batch aims at"
+    )
     args = parser.parse_args()
+    throttle = Throttle(reclaim_every=0.05, target_batch_ms=args.target_batch_ms)
     stack = BenchStack().start()
     try:
         dsn = stack.create_database("pgbench")
         subprocess.run([PGBENCH, "-i", "-q", "-s", str(args.scale), dsn], check=True, capture_output=True)
         stack.start_worker()
-        print("\n".join(report(*asyncio.run(measure(stack, dsn, args.clients)))))
+        measured = asyncio.run(measure(stack, dsn, args.clients, args.rate, args.warmup, throttle))
+        print("\n".join(report(measured, args.warmup)))
     finally:
         stack.stop()
 

@@ -42,7 +42,7 @@ from bench.space import PeakSampler, Size
 from bench.stack import BenchStack
 from liveshift import phases
 from liveshift.backfill.keyset import batch_update_statement
-from liveshift.cli.loadgen import LoadGenerator, Report, Sample, Version
+from liveshift.cli.loadgen import LoadGenerator, Report, Sample, SideReport, Version, summarize
 from liveshift.cli.process import FINAL_PHASES
 from liveshift.connections import open_session
 from liveshift.spec import Migration, parse_migration
@@ -73,6 +73,7 @@ class Traffic:
     reclaim_every: float = Throttle().reclaim_every  # liveshift option: vacuum between batches (0: never)
     spread: int = Throttle().spread  # liveshift option: key runs a batch spreads over the key's index (1: none)
     max_rows_per_second: float | None = None  # liveshift option: the backfill's rows/s cap (None: none)
+    target_batch_ms: int = Throttle().target_batch_ms  # liveshift option: the time a backfill batch aims at
 
     def for_scenario(self, scenario: Scenario) -> Traffic:
         """This traffic with the liveshift options the scenario sets itself (the pgroll-like one)."""
@@ -96,6 +97,7 @@ class PathResult:
     sizes: tuple[Size, int, Size] | None = None  # the table before the change, at its sampled peak, after it
     baseline: Report | None = None  # the same traffic in the window before the change (the warm-up)
     lock_wait: float = 0.0  # seconds: the longest application wait on a lock a liveshift session held or requested
+    by_phase: list[tuple[str, SideReport]] = field(default_factory=list)  # the traffic in each workflow phase
 
     @property
     def rewrite_seconds(self) -> float:
@@ -139,7 +141,8 @@ class ScenarioResult:
     rows: int
     naive: PathResult
     live: PathResult
-    update_seconds: float
+    update_seconds: float  # one UPDATE of a copy of the table, no traffic
+    loaded_update_seconds: float  # the same under the application traffic (update_under_traffic_seconds)
     backfill_seconds: float
     backfill_rows: int
     trigger: TriggerCost
@@ -160,6 +163,10 @@ class ScenarioResult:
     @property
     def update_rate(self) -> float:
         return self.rows / self.update_seconds
+
+    @property
+    def loaded_update_rate(self) -> float:
+        return self.rows / self.loaded_update_seconds
 
     @property
     def backfill_rate(self) -> float:
@@ -197,6 +204,23 @@ def single_update_seconds(dsn: str, scenario: Scenario) -> float:
         seconds = time.perf_counter() - t0
         conn.execute(sql.SQL("DROP TABLE {}").format(copy))
     return seconds
+
+
+def update_under_traffic_seconds(dsn: str, traffic_dsn: str, scenario: Scenario, rows: int, traffic: Traffic) -> float:
+    """The same UPDATE while the application traffic the backfill runs beside (blue, and green where it has
+    joined by then) runs on the plain path's copy of the table, on the same server, with the lock sampler: the
+    CPUs and the WAL shared as during the backfill, and no row lock between the traffic and the UPDATE."""
+    sides = 1 if "backfill" in scenario.green_waits_for else 2
+    load = LoadGenerator(traffic_dsn, scenario.workload(rows, None))
+    load.start("blue", writers=traffic.writers * sides, readers=traffic.readers * sides, rate=traffic.rate)
+    sampler = LockWaitSampler(dsn)
+    sampler.start()
+    try:
+        time.sleep(1.0)
+        return single_update_seconds(dsn, scenario)
+    finally:
+        load.stop()
+        sampler.halt()
 
 
 def writes_per_second(dsn: str, scenario: Scenario, rows: int, seconds: float) -> float:
@@ -353,6 +377,7 @@ async def _drive_liveshift(
                         reclaim_every=traffic.reclaim_every,
                         spread=traffic.spread,
                         max_rows_per_second=traffic.max_rows_per_second,
+                        target_batch_ms=traffic.target_batch_ms,
                     ),
                 ),
             ),
@@ -394,12 +419,20 @@ async def _drive_liveshift(
     path = PathResult("liveshift", origin, t1 - t0, report, samples, events, lines, sizes, before)
     # pg_blocking_pids names the holders and the requests queued ahead: a liveshift session either way
     path.lock_wait = max((w.seconds for w in waits if w.blocker.startswith("liveshift")), default=0.0)
+    path.by_phase = latency_by_phase(load, result)
     return path, result, len(history.events), load
 
 
 def phase_durations(status: MigrationStatus) -> list[tuple[str, float]]:
     steps = status.transitions
     return [(a.phase, (b.at - a.at).total_seconds()) for a, b in itertools.pairwise(steps)]
+
+
+def latency_by_phase(load: LoadGenerator, status: MigrationStatus) -> list[tuple[str, SideReport]]:
+    """The requests started within each phase of the workflow: which phase the change's p99 comes from."""
+    steps = status.transitions
+    windows = [(a.phase, a.at.timestamp(), b.at.timestamp()) for a, b in itertools.pairwise(steps)]
+    return [(phase, summarize(phase, load.samples(a, b))) for phase, a, b in windows if b - a >= 0.05]
 
 
 def backfill_window(status: MigrationStatus) -> float:
@@ -419,9 +452,11 @@ def run_scenario(
     load_table(trigger_dsn, scenario, min(rows, 100_000))
     say(f"[{scenario.name}] single UPDATE of the whole table (physical limit)")
     update_s = single_update_seconds(live_dsn, scenario)
+    traffic = traffic.for_scenario(scenario)
+    say(f"[{scenario.name}] the same UPDATE under the application traffic")
+    loaded_s = update_under_traffic_seconds(live_dsn, naive_dsn, scenario, rows, traffic)
     say(f"[{scenario.name}] write throughput and a bulk UPDATE, without / with the dual-write trigger")
     trigger = trigger_cost(trigger_dsn, scenario, min(rows, 100_000), trigger_s)
-    traffic = traffic.for_scenario(scenario)
     say(f"[{scenario.name}] (a) plain ALTER under traffic")
     naive = run_naive(naive_dsn, scenario, rows, traffic)
     say(f"[{scenario.name}] (b) liveshift workflow under traffic")
@@ -433,6 +468,7 @@ def run_scenario(
         naive=naive,
         live=live,
         update_seconds=update_s,
+        loaded_update_seconds=loaded_s,
         backfill_seconds=backfill_window(status),
         backfill_rows=status.rows_done,
         trigger=trigger,
@@ -498,6 +534,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         help="liveshift's throttle: cap the backfill's rows/s (default: no cap), to trade its speed for p99",
     )
+    parser.add_argument(
+        "--target-batch-ms",
+        type=int,
+        default=Throttle().target_batch_ms,
+        help="liveshift's throttle: the time a backfill batch aims at (its rows stay locked that long)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -523,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         args.reclaim_every,
         args.spread,
         args.max_rows_per_second,
+        args.target_batch_ms,
     )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()
