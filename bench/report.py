@@ -278,19 +278,23 @@ BACKFILL_NOTES = [
     "",
     "The backfill (direct path) computes the new columns in its own `UPDATE … SET new = up(row), "
     "_ls_written_by = 'b'`, and runs with `session_replication_role = replica` where its role may set it (the "
-    "bench's is a superuser), so no trigger fires for it and PostgreSQL does not lock each row before a BEFORE "
-    "UPDATE trigger's `WHEN` (without the privilege the dual-write trigger's `WHEN` skips it, after that row "
-    "lock). A batch takes short runs of keys spread over a window of the key's index (`Throttle.spread`), so no "
-    "leaf of an index splits (the touch path, which lets the trigger compute the new columns, is kept for tables "
-    "whose `up` expressions chain; the table rows above show what it costs). What still separates it from the "
-    "single UPDATE:",
+    "bench's is a superuser), so no trigger fires for it: not the dual-write trigger, not the user's own. A batch "
+    "takes short runs of keys spread over a window of the key's index (`Throttle.spread`), so no leaf of an index "
+    "splits (the touch path, which lets the trigger compute the new columns, is kept for tables whose `up` "
+    "expressions chain; the table rows above show what it costs). What still separates it from the single "
+    "UPDATE (`python -m bench.statement_costs` measures the first):",
     "",
+    "- the row lock: PostgreSQL locks every row an UPDATE reaches on a table with a BEFORE UPDATE row trigger "
+    "before it looks at the trigger, fired or not (one more WAL record a row), so the dual-write trigger costs "
+    "the backfill's statement that lock even under `replica`;",
+    "- the spread key runs (what keeps the key's index from doubling) and the VACUUMs of free-space reuse beside "
+    "the batches (what keeps the heap from doubling);",
     "- batching: index range scans per batch of about 30 ms (`target_batch_ms`, short so that an application "
     "write waits at most that long for a row the batch holds) instead of one sequential scan, a commit per batch "
-    "(with the checkpoint at the end of each window), the first batches small while the batch size adapts, the "
-    "VACUUMs of free-space reuse, and the workflow's activity scheduling (counted in the backfill phase);",
-    "- the application traffic, the Temporal server and the worker share the machine's CPUs with the backfill, "
-    "while the single UPDATE ran alone.",
+    "(with the checkpoint at the end of each window), the first batches small while the batch size adapts, and "
+    "the workflow's activity scheduling (counted in the backfill phase);",
+    "- the Temporal server and the worker share the machine's CPUs with the backfill, while the single UPDATE "
+    "ran alone (the application traffic too, but the same UPDATE under it ran as fast: the table rows above).",
     "",
 ]
 

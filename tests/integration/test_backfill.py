@@ -190,7 +190,7 @@ CREATE TRIGGER count_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION 
 
 
 def test_a_direct_backfill_fires_no_user_trigger_where_the_role_may(dsn: str, users: psycopg.Connection) -> None:
-    """A role that may set session_replication_role (here a superuser) backfills as a plain UPDATE: the user's
+    """A role that may set session_replication_role (here a superuser) backfills firing no trigger: the user's
     `updated_at`-like trigger does not see the backfill as an application write, and the rows are right."""
     users.execute(TOUCHED)
     name, target = expanded(dsn)
