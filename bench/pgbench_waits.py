@@ -218,8 +218,11 @@ def main() -> None:
     parser.add_argument(
         "--target-batch-ms", type=int, default=Throttle().target_batch_ms, help="the time a backfill batch aims at"
     )
+    parser.add_argument("--flush-each-batch", action="store_true", help="every backfill batch commits synchronously")
     args = parser.parse_args()
-    throttle = Throttle(reclaim_every=0.05, target_batch_ms=args.target_batch_ms)
+    throttle = Throttle(
+        reclaim_every=0.05, target_batch_ms=args.target_batch_ms, flush_each_batch=args.flush_each_batch
+    )
     stack = BenchStack().start()
     try:
         dsn = stack.create_database("pgbench")

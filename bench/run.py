@@ -74,6 +74,7 @@ class Traffic:
     spread: int = Throttle().spread  # liveshift option: key runs a batch spreads over the key's index (1: none)
     max_rows_per_second: float | None = None  # liveshift option: the backfill's rows/s cap (None: none)
     target_batch_ms: int = Throttle().target_batch_ms  # liveshift option: the time a backfill batch aims at
+    flush_each_batch: bool = False  # liveshift option: every batch commits synchronously
 
     def for_scenario(self, scenario: Scenario) -> Traffic:
         """This traffic with the liveshift options the scenario sets itself (the pgroll-like one)."""
@@ -378,6 +379,7 @@ async def _drive_liveshift(
                         spread=traffic.spread,
                         max_rows_per_second=traffic.max_rows_per_second,
                         target_batch_ms=traffic.target_batch_ms,
+                        flush_each_batch=traffic.flush_each_batch,
                     ),
                 ),
             ),
@@ -540,6 +542,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Throttle().target_batch_ms,
         help="liveshift's throttle: the time a backfill batch aims at (its rows stay locked that long)",
     )
+    parser.add_argument(
+        "--flush-each-batch", action="store_true", help="liveshift's throttle: every batch commits synchronously"
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--cooldown", type=float, default=2.0)
     parser.add_argument("--trigger-seconds", type=float, default=3.0, help="per throughput measurement")
@@ -566,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         args.spread,
         args.max_rows_per_second,
         args.target_batch_ms,
+        args.flush_each_batch,
     )
     command = " ".join(["python -m bench.run", *argv])
     stack = BenchStack().start()

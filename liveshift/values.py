@@ -62,6 +62,10 @@ class Throttle(BaseModel):
     # rows waits up to a batch's time. Short batches keep that wait short (at some cost in throughput).
     target_batch_ms: int = 30
     max_rows_per_second: float | None = None
+    # commit every batch synchronously: the backfill waits for its own WAL flush, which an application commit
+    # would otherwise carry (pgbench's p99 in the backfill 14 ms against 21-24, the backfill 9% slower:
+    # docs/benchmark.md); by default batches commit asynchronously and only a partition's last commit waits
+    flush_each_batch: bool = False
     # how long a batch waits for a row an application holds (its own rows stay locked meanwhile); then it
     # rolls back (releasing them all), halves, steps aside and tries the same rows again
     lock_timeout_ms: int = 20

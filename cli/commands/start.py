@@ -97,6 +97,7 @@ def options_from(args: argparse.Namespace) -> MigrationOptions:
             ("max_batch", args.max_batch),
             ("target_batch_ms", args.target_batch_ms),
             ("max_rows_per_second", args.max_rows_per_second),
+            ("flush_each_batch", args.flush_each_batch or None),
         )
         if value is not None
     } | space_throttle(args)
@@ -210,6 +211,12 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
         "batch waits up to that long)",
     )
     parser.add_argument("--max-rows-per-second", type=float, metavar="N", help="cap on backfill rows/s (default: none)")
+    parser.add_argument(
+        "--flush-each-batch",
+        action="store_true",
+        help="commit each backfill batch synchronously: the backfill waits for its own WAL flush instead of the "
+        "application's next commits (lower application p99, a slower backfill; default: only the last batch waits)",
+    )
     add_space_options(parser)
     add_lock_options(parser)
     add_replication_options(parser)

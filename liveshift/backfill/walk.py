@@ -309,12 +309,13 @@ class _Walk:
         request = BatchRequest(self.last_key, self.upper, self.batch_size, self.direct, self.cursor)
         outcome = self.source.run(conn, request)
         with conn.pipeline():
-            if not outcome.finished and not any(up.volatile for up in self.target.ups):
+            if not (outcome.finished or self.throttle.flush_each_batch or any(u.volatile for u in self.target.ups)):
                 # no wait for the WAL flush at commit: a server crash may lose the last batches with their
                 # checkpoint (never one without the other), which the next run redoes with the same values; the
                 # partition's final commit waits, and with it everything before, so a partition reported done
                 # stays done. Not where an `up` is volatile: a client may have read the value a lost batch set,
-                # and the redo would set another
+                # and the redo would set another; nor with `flush_each_batch`, which keeps the backfill's WAL
+                # out of the application's commits
                 conn.execute("SET LOCAL synchronous_commit = off")
             self._checkpoint(outcome)
         return outcome

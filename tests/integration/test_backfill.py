@@ -201,11 +201,13 @@ def test_a_direct_backfill_fires_no_user_trigger_where_the_role_may(dsn: str, us
     assert_all_correct(dsn, name)
 
 
-def traced_walk(dsn: str, name: str, target: BackfillTarget, trace: Path) -> str:
+def traced_walk(dsn: str, name: str, target: BackfillTarget, trace: Path, throttle: Throttle | None = None) -> str:
     """The statements the walk's session sent (libpq's protocol trace of the real connection)."""
     with open_session(dsn) as conn, trace.open("w") as out:
         conn.pgconn.trace(out.fileno())
-        run_partition(conn, migration=name, schema="public", target=target, partition=0, throttle=fixed(300))
+        run_partition(
+            conn, migration=name, schema="public", target=target, partition=0, throttle=throttle or fixed(300)
+        )
         conn.pgconn.untrace()
     return trace.read_text()
 
@@ -227,6 +229,19 @@ def test_batches_commit_without_waiting_for_the_flush_unless_an_up_is_volatile(
     assert batches >= 7  # 2,000 rows in batches of 300
     asynchronous = sent.count("SET LOCAL synchronous_commit = off")
     assert asynchronous == (0 if spec is VOLATILE else batches - 1)
+
+
+def test_flush_each_batch_commits_every_batch_synchronously(
+    dsn: str, users: psycopg.Connection, tmp_path: Path
+) -> None:
+    """`flush_each_batch`: no batch leaves its WAL flush to the application's next commits; the rows are right."""
+    name, target = expanded(dsn)
+    start(dsn, name, target)
+    throttle = fixed(300).model_copy(update={"flush_each_batch": True})
+    sent = traced_walk(dsn, name, target, tmp_path / "trace", throttle)
+    assert checkpoint(users, name)[2] >= 7
+    assert "synchronous_commit" not in sent
+    assert_all_correct(dsn, name)
 
 
 def test_a_role_that_may_not_set_replication_role_backfills_through_the_when_clause(
