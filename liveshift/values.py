@@ -63,7 +63,7 @@ class Throttle(BaseModel):
     target_batch_ms: int = 30
     max_rows_per_second: float | None = None
     # commit every batch synchronously: the backfill waits for its own WAL flush, which an application commit
-    # would otherwise carry (pgbench's p99 in the backfill 14 ms against 21-24, the backfill 9% slower:
+    # would otherwise carry (pgbench's p99 over a change 12-21 ms against 19-32, the backfill about 9% slower:
     # docs/benchmark.md); by default batches commit asynchronously and only a partition's last commit waits
     flush_each_batch: bool = False
     # how long a batch waits for a row an application holds (its own rows stay locked meanwhile); then it
