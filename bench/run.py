@@ -502,6 +502,14 @@ def say(message: str) -> None:
     print(f"{dt.datetime.now():%H:%M:%S} {message}", flush=True)
 
 
+# liveshift's throttle options the benchmark passes on: (flag, type, Throttle field, help)
+THROTTLE_OPTIONS = (
+    ("--reclaim-every", float, "reclaim_every", "vacuum the table after every this fraction of its rows (0: never)"),
+    ("--spread", int, "spread", "a batch's key runs this many runs apart (1: consecutive keys)"),
+    ("--target-batch-ms", int, "target_batch_ms", "the time a batch aims at (its rows stay locked that long)"),
+)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (default 1,000,000)")
@@ -519,28 +527,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--lock-timeout-ms", type=int, default=LockPolicy().lock_timeout_ms, help="liveshift's lock_timeout option"
     )
-    parser.add_argument(
-        "--reclaim-every",
-        type=float,
-        default=Throttle().reclaim_every,
-        help="liveshift's throttle: vacuum the table after every this fraction of its rows (0: never)",
-    )
-    parser.add_argument(
-        "--spread",
-        type=int,
-        default=Throttle().spread,
-        help="liveshift's throttle: a batch's key runs this many runs apart (1: consecutive keys)",
-    )
+    for flag, kind, name, text in THROTTLE_OPTIONS:
+        default = getattr(Throttle(), name)
+        parser.add_argument(flag, type=kind, default=default, help=f"liveshift's throttle: {text}")
     parser.add_argument(
         "--max-rows-per-second",
         type=float,
         help="liveshift's throttle: cap the backfill's rows/s (default: no cap), to trade its speed for p99",
-    )
-    parser.add_argument(
-        "--target-batch-ms",
-        type=int,
-        default=Throttle().target_batch_ms,
-        help="liveshift's throttle: the time a backfill batch aims at (its rows stay locked that long)",
     )
     parser.add_argument(
         "--flush-each-batch", action="store_true", help="liveshift's throttle: every batch commits synchronously"
